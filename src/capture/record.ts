@@ -1,0 +1,109 @@
+/**
+ * The record view every source hands on: one mutable object per source, refilled for each packet.
+ * Nothing here is allocated per packet; `buf` is the reader's chunk and the packet is
+ * `buf[offset, offset + caplen)`. A record is valid only until its source's next `next()` call.
+ */
+
+/** Direction of a frame relative to the capturing interface. 0 = not known. */
+export type Direction = 0 | 1 | 2;
+export const DIR_UNKNOWN: Direction = 0;
+export const DIR_IN: Direction = 1;
+export const DIR_OUT: Direction = 2;
+
+/** libpcap caps a record at this size (MAXIMUM_SNAPLEN); past it the record is damaged, not big. */
+export const MAX_RECORD_CAPLEN = 262144;
+
+/** One capture interface: a pcapng IDB, a classic pcap file, a live handle, or an SLL2 ifindex. */
+export interface CaptureInterface {
+  /** Index in the InterfaceRegistry, unique across all inputs of a run. */
+  readonly id: number;
+  /** if_name, the file's stem for classic pcap (`eth1.pcap` → eth1), `NAME=PATH`, or `if#N`. */
+  name: string;
+  description: string | null;
+  /** Link type, low 28 bits of the header field (LINKTYPE_*). */
+  linkType: number;
+  /** Bytes of FCS at the end of each frame when the file says so (pcap 0x04000000 bit, if_fcslen), else 0. */
+  fcsLen: number;
+  snaplen: number;
+  /** Decimal digits printed after the point for this interface's timestamps (6 for µs, 9 for ns). */
+  tsDigits: number;
+  /** Display name of the input this interface came from (path or "-"). */
+  input: string;
+  /** Index of the input in the run (0-based, order given on the command line). */
+  inputIndex: number;
+  /** pcapng section number within the input (0 for classic pcap and live). */
+  section: number;
+  /** Interface id local to the section (IDB order), or the live handle index. */
+  localId: number;
+  /** Frames seen on this interface so far. */
+  frames: number;
+  /** Drops the capture itself reported (pcapng ISB isb_ifdrop / epb_dropcount sums), or -1 if unknown. */
+  drops: number;
+}
+
+/** Interfaces of all inputs of one run, numbered in the order they appear. */
+export class InterfaceRegistry {
+  readonly list: CaptureInterface[] = [];
+
+  add(init: Omit<CaptureInterface, 'id' | 'frames' | 'drops'>): CaptureInterface {
+    const iface: CaptureInterface = { ...init, id: this.list.length, frames: 0, drops: -1 };
+    this.list.push(iface);
+    return iface;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class PacketRecord {
+  /** Chunk holding the bytes; the packet is buf[offset, offset + caplen). */
+  buf: Uint8Array = EMPTY;
+  offset = 0;
+  caplen = 0;
+  /** Length of the packet on the wire. */
+  origLen = 0;
+  iface: CaptureInterface | null = null;
+  /** Whole seconds since the epoch (after if_tsoffset). */
+  tsSec = 0;
+  /** Nanoseconds within the second (truncated where the resolution is finer). */
+  tsNsec = 0;
+  /** Fraction of the second in the interface's own units, exact (for printing at full resolution). */
+  tsFrac = 0;
+  direction: Direction = DIR_UNKNOWN;
+  /** Raw pcapng epb_flags, 0 where absent. */
+  epbFlags = 0;
+  /** epb_dropcount, or -1 where absent. */
+  dropCount = -1;
+  /** Packet comment(s) joined by newline, or null. Allocated only when the file has one. */
+  comment: string | null = null;
+  /** 1-based number of this frame within its own input file (as Wireshark numbers it). */
+  inputFrame = 0;
+  /** Index of the input this record came from. */
+  inputIndex = 0;
+}
+
+/** Damage found in an input. `offset` is the byte offset in the file where the damage was found. */
+export class CaptureError extends Error {
+  constructor(
+    readonly input: string,
+    readonly what: string,
+    readonly offset: number,
+    /** Block or record kind at the damage: "pcap file header", "record header", "EPB", "block type 0x…". */
+    readonly where: string,
+    /** True when nothing of the file could be read as a capture (exit code 2); false when frames before it were used (exit 1). */
+    readonly unreadable: boolean,
+  ) {
+    super(`${input}: ${what} at byte ${offset} (${where})`);
+    this.name = 'CaptureError';
+  }
+}
+
+/** A stream of records. `next()` refills `rec`; returns false at the end or at damage (then `error` is set). */
+export interface RecordSource {
+  readonly input: string;
+  readonly rec: PacketRecord;
+  next(): boolean;
+  readonly error: CaptureError | null;
+  /** Frames read so far. */
+  readonly frames: number;
+  close(): void;
+}

@@ -1,0 +1,52 @@
+import { CaptureError } from '../capture/record.js';
+import { safeText } from '../report/escape.js';
+import { EXIT_USAGE, UsageError } from './errors.js';
+
+/** A subcommand: takes its own arguments, returns the exit code. */
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  frames: {
+    summary: 'print one line (or one JSON object) per frame',
+    load: async () => (await import('./frames.js')).runFrames,
+  },
+};
+
+function usage(): string {
+  const lines = ['usage: bondscope <command> [options] FILE...', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', 'Run `bondscope <command> --help` for the options of one command.');
+  return lines.join('\n') + '\n';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    const { VERSION } = await import('./version.js');
+    process.stdout.write(`bondscope ${VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command '${name}' (try --help)`);
+  return (await command.load())(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof CaptureError) {
+      process.stderr.write(`bondscope: ${safeText(err.message)}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    // A bug, not bad input: keep the stack, it is what a bug report needs.
+    process.stderr.write(`bondscope: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);
