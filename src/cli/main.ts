@@ -6,10 +6,7 @@ import { EXIT_USAGE, UsageError } from './errors.js';
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  frames: {
-    summary: 'print one line (or one JSON object) per frame',
-    load: async () => (await import('./frames.js')).runFrames,
-  },
+  // One entry per subcommand, each in its own module (frames.ts, analyze.ts, check.ts, ...).
 };
 
 function usage(): string {
