@@ -1,0 +1,89 @@
+/**
+ * Chunked byte input over a file descriptor (a file or stdin): one large buffer, refilled with
+ * readSync after compacting the unread tail to its front. Readers parse in place and hand records
+ * on as views into `buf`, so memory is flat however large the file, and a record is valid until the
+ * next `ensure()` (which may move the bytes).
+ */
+import { closeSync, readSync } from 'node:fs';
+
+const CHUNK = 4 << 20;
+/** No block or record may need more than this in one piece (libpcap caps pcapng blocks at 16 MiB). */
+export const MAX_BLOCK_BYTES = 16 << 20;
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+export class ChunkedInput {
+  buf = new Uint8Array(CHUNK);
+  /** First unread byte in buf. */
+  start = 0;
+  /** End of the valid bytes in buf. */
+  end = 0;
+  /** File offset of buf[0]. */
+  private base = 0;
+  private eof = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly ownsFd: boolean,
+  ) {}
+
+  /** Bytes available from `start` without reading. */
+  get available(): number {
+    return this.end - this.start;
+  }
+
+  /** File offset of buf[pos]. */
+  offsetOf(pos: number): number {
+    return this.base + pos;
+  }
+
+  /**
+   * Makes at least `n` bytes available from `start`, reading as needed (n ≤ MAX_BLOCK_BYTES).
+   * Returns false when the input ends first; `available` then says how many there were.
+   */
+  ensure(n: number): boolean {
+    if (this.end - this.start >= n) return true;
+    return this.fill(n);
+  }
+
+  private fill(n: number): boolean {
+    if (this.start > 0) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+    }
+    if (n > this.buf.length) {
+      const grown = new Uint8Array(Math.min(MAX_BLOCK_BYTES, Math.max(n, this.buf.length * 2)));
+      grown.set(this.buf.subarray(0, this.end));
+      this.buf = grown;
+    }
+    while (this.end < n && !this.eof) {
+      const got = this.read(this.end, this.buf.length - this.end);
+      if (got === 0) this.eof = true;
+      this.end += got;
+    }
+    return this.end >= n;
+  }
+
+  private read(at: number, len: number): number {
+    for (;;) {
+      try {
+        return readSync(this.fd, this.buf, at, len, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // A non-blocking pipe on stdin with nothing in it yet: wait for the writer.
+        if (code === 'EAGAIN') {
+          Atomics.wait(sleeper, 0, 0, 5);
+          continue;
+        }
+        if (code === 'EOF') return 0;
+        throw err;
+      }
+    }
+  }
+
+  close(): void {
+    if (this.ownsFd) closeSync(this.fd);
+  }
+}
