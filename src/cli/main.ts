@@ -1,12 +1,17 @@
 import { CaptureError } from '../capture/record.js';
 import { safeText } from '../report/escape.js';
-import { EXIT_USAGE, UsageError } from './errors.js';
+import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { OutputClosed } from './output.js';
 
 /** A subcommand: takes its own arguments, returns the exit code. */
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  // One entry per subcommand, each in its own module (frames.ts, analyze.ts, check.ts, ...).
+  // One entry per subcommand, each in its own module.
+  frames: {
+    summary: 'print one line (or one JSON object) per frame',
+    load: async () => (await import('./frames.js')).runFrames,
+  },
 };
 
 function usage(): string {
@@ -37,6 +42,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    if (err instanceof OutputClosed) {
+      // The reader of our output went away (`| head`): nothing more to say.
+      process.exitCode = EXIT_OK;
+      return;
+    }
     if (err instanceof UsageError || err instanceof CaptureError) {
       process.stderr.write(`bondscope: ${safeText(err.message)}\n`);
       process.exitCode = EXIT_USAGE;

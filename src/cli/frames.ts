@@ -1,0 +1,125 @@
+/** `bondscope frames FILE... [--json]`: one line (or one JSON object) per frame, like tshark's summary. */
+import { parseArgs } from 'node:util';
+import { formatTimestamp, openCapture } from '../capture/index.js';
+import { DIR_IN, DIR_OUT } from '../capture/record.js';
+import { DecodedFrame, decodeFrame, formatMac } from '../decode/index.js';
+import { safeText } from '../report/escape.js';
+import { etherTypeText, frameSummary } from '../report/frame-summary.js';
+import { EXIT_OK, UsageError } from './errors.js';
+import { reportInputs } from './inputs.js';
+import { LineWriter } from './output.js';
+
+const USAGE = `usage: bondscope frames [options] FILE...
+
+Prints one line per frame: number, time, interface, direction, source and
+destination MAC, VLAN ids, EtherType, length and a short summary.
+FILE is a pcap or pcapng file, NAME=FILE to name a pcap's interface, or - for stdin.
+Several files are merged into one timeline by timestamp.
+
+options:
+  --json            one JSON object per line (keys n, ts, iface, dir, src, dst,
+                    vlan, ethertype, len, caplen, summary)
+  -c, --count N     stop after N frames
+  -i, --iface NAME  only frames captured on interface NAME (repeatable)
+  -t, --time FMT    time column: ad (UTC date and time, default), e (epoch
+                    seconds), r (seconds since the first frame)
+  -h, --help        this text
+`;
+
+function dirText(dir: number): 'in' | 'out' | null {
+  return dir === DIR_IN ? 'in' : dir === DIR_OUT ? 'out' : null;
+}
+
+function utcTime(sec: number, frac: number, digits: number): string {
+  const d = new Date(sec * 1000);
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  return digits ? `${base}.${String(frac).padStart(digits, '0')}` : base;
+}
+
+export async function runFrames(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        count: { type: 'string', short: 'c' },
+        iface: { type: 'string', short: 'i', multiple: true },
+        time: { type: 'string', short: 't', default: 'ad' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`frames: ${(err as Error).message}`);
+  }
+  const { values, positionals } = args;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length === 0) throw new UsageError('frames: no capture file given (try --help)');
+  const limit = values.count === undefined ? Infinity : Number(values.count);
+  if (values.count !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError(`frames: --count takes a whole number, not '${values.count}'`);
+  if (!['ad', 'e', 'r'].includes(values.time!)) throw new UsageError(`frames: --time takes ad, e or r, not '${values.time}'`);
+  const only = values.iface ? new Set(values.iface) : null;
+
+  const set = openCapture(positionals);
+  const out = new LineWriter();
+  const frame = new DecodedFrame();
+  const undecoded = new Map<number, number>();
+  let n = 0;
+  let printed = 0;
+  let firstSec = -1;
+  let firstNsec = 0;
+  while (printed < limit && set.next()) {
+    const rec = set.rec;
+    const iface = rec.iface!;
+    n++;
+    decodeFrame(rec, frame);
+    if (!frame.supported) undecoded.set(iface.linkType, (undecoded.get(iface.linkType) ?? 0) + 1);
+    if (firstSec < 0) {
+      firstSec = rec.tsSec;
+      firstNsec = rec.tsNsec;
+    }
+    if (only && !only.has(iface.name)) continue;
+    printed++;
+    const dir = dirText(rec.direction || frame.linkDirection);
+    const vlans = Array.from(frame.vlanIds.subarray(0, frame.vlanCount));
+    const summary = frameSummary(rec.buf, frame, iface.linkType);
+    if (values.json) {
+      out.line(
+        JSON.stringify({
+          n,
+          ts: formatTimestamp(rec.tsSec, rec.tsFrac, iface.tsDigits),
+          iface: iface.name,
+          dir,
+          src: frame.src >= 0 ? formatMac(frame.src) : null,
+          dst: frame.dst >= 0 ? formatMac(frame.dst) : null,
+          vlan: vlans,
+          ethertype: etherTypeText(frame),
+          len: rec.origLen,
+          caplen: rec.caplen,
+          summary,
+        }),
+      );
+      continue;
+    }
+    let time: string;
+    if (values.time === 'e') time = formatTimestamp(rec.tsSec, rec.tsFrac, iface.tsDigits);
+    else if (values.time === 'r') {
+      const ns = (rec.tsSec - firstSec) * 1e9 + (rec.tsNsec - firstNsec);
+      time = (ns / 1e9).toFixed(6);
+    } else time = utcTime(rec.tsSec, rec.tsFrac, iface.tsDigits);
+    const src = frame.src >= 0 ? formatMac(frame.src) : '-';
+    const dst = frame.dst >= 0 ? formatMac(frame.dst) : '-';
+    const vlanText = vlans.length ? ` vlan ${vlans.join('.')}` : '';
+    const typeText = etherTypeText(frame) ?? (frame.llcLength >= 0 ? '802.3 ' : '-     ');
+    out.line(
+      `${String(n).padStart(6)} ${time} ${safeText(iface.name)} ${(dir ?? '-').padEnd(3)} ${src} → ${dst}${vlanText} ${typeText} ${String(rec.origLen).padStart(5)} ${summary}`,
+    );
+  }
+  out.flush();
+  return reportInputs(set, undecoded);
+}
