@@ -3,6 +3,9 @@
  * (gopacket's DecodingLayerParser style): decoding allocates nothing. Offsets point into the
  * record's `buf`; -1 means "not present" (or cut off by the snap length).
  * MAC addresses are 48-bit integers held in a double (exact): hi16 * 2^32 + lo32.
+ * The link-layer fields are always current. Deeper layers' fields are current only when the frame
+ * reached that layer: LLC/SNAP when llcLength >= 0 (or payload is PK_LLC/PK_STP), ARP when payload
+ * is PK_ARP, IP and L4 when payload is PK_IPV4/PK_IPV6; otherwise they hold an earlier frame's values.
  */
 
 /** What the frame carries above the link layer, as far as the decoder went. */

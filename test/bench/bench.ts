@@ -1,0 +1,165 @@
+/**
+ * `npm run bench`: generates the benchmark capture and measures, in one run and on one core,
+ * frames/s and peak RSS for bondscope's read+decode (to MAC/VLAN level), bondscope analyze (whole
+ * process), pcap-parser's bare iteration, and tshark's field dump of the same file.
+ *
+ *   npm run bench [-- --frames N] [-- --keep]
+ *
+ * Every measurement runs as its own child process (wrapped by python3 for wall time and the
+ * child's peak RSS from getrusage), so one tool's heap never counts against another's.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateBenchPcap } from './generate.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const SELF = fileURLToPath(import.meta.url);
+
+interface Measured {
+  name: string;
+  frames: number;
+  seconds: number;
+  maxRssMiB: number;
+  note?: string;
+}
+
+/** Runs `cmd` with stdout to /dev/null; returns wall seconds and the child's peak RSS. */
+function measure(cmd: string[], env: NodeJS.ProcessEnv = process.env): { seconds: number; maxRssMiB: number; stderr: string; ok: boolean } {
+  const py = [
+    'import resource, subprocess, sys, time',
+    't = time.monotonic()',
+    'p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)',
+    'dt = time.monotonic() - t',
+    'sys.stderr.write(p.stderr.decode(errors="replace"))',
+    'print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)',
+  ].join('\n');
+  const run = spawnSync('python3', ['-c', py, ...cmd], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+  const [dt, rss, rc] = run.stdout.trim().split(/\s+/).map(Number);
+  return { seconds: dt ?? NaN, maxRssMiB: (rss ?? 0) / 1024, stderr: run.stderr, ok: run.status === 0 && rc === 0 };
+}
+
+/** In-child modes: each prints `{"frames":N,"seconds":S}` (the timed loop only) on stderr's last line. */
+async function child(mode: string, file: string): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  let frames = 0;
+  if (mode === 'pcap-parser') {
+    const require = createRequire(import.meta.url);
+    const pcapp = require('pcap-parser') as { parse(f: string): NodeJS.EventEmitter };
+    await new Promise<void>((done, fail) => {
+      const p = pcapp.parse(file);
+      p.on('packet', () => frames++);
+      p.on('end', done);
+      p.on('error', fail);
+    });
+  } else if (mode === 'decode') {
+    frames = await decodeLoop(file);
+  } else {
+    throw new Error(`unknown bench mode ${mode}`);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  process.stderr.write(`${JSON.stringify({ frames, seconds })}\n`);
+}
+
+/** bondscope's read+decode to MAC/VLAN level: the loop every command runs. */
+async function decodeLoop(file: string): Promise<number> {
+  const { openCapture } = await import('../../src/capture/index.js');
+  const { decodeFrame } = await import('../../src/decode/index.js');
+  const { DecodedFrame } = await import('../../src/decode/frame.js');
+  const source = openCapture([file]);
+  const out = new DecodedFrame();
+  let frames = 0;
+  let check = 0;
+  while (source.next()) {
+    decodeFrame(source.rec, out);
+    // Use what was decoded so the work cannot be optimised away.
+    check += out.src + out.dst + out.vlan;
+    frames++;
+  }
+  if (check === -1) process.stderr.write('');
+  return frames;
+}
+
+function lastJson(stderr: string): { frames: number; seconds: number } | null {
+  const line = stderr.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as { frames: number; seconds: number };
+  } catch {
+    return null;
+  }
+}
+
+function fmtRate(frames: number, seconds: number): string {
+  return `${(frames / seconds / 1e6).toFixed(2)} M/s`;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: { frames: { type: 'string', default: '2000000' }, keep: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  if (positionals[0] === 'child') return child(positionals[1]!, positionals[2]!);
+
+  const n = Number(values.frames);
+  const dir = resolve(ROOT, 'bench-data');
+  mkdirSync(dir, { recursive: true });
+  const big = resolve(dir, `bench-${n}.pcap`);
+  const half = resolve(dir, `bench-${Math.floor(n / 4)}.pcap`);
+  for (const [path, count] of [[big, n], [half, Math.floor(n / 4)]] as const) {
+    if (!existsSync(path)) {
+      process.stderr.write(`bench: generating ${count} frames into ${path}\n`);
+      generateBenchPcap(path, count);
+    }
+  }
+  process.stderr.write(`bench: ${n} frames, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB\n`);
+
+  const results: Measured[] = [];
+  const node = process.execPath;
+  const bin = resolve(ROOT, 'bin/bondscope');
+
+  for (const [name, file, frames] of [
+    ['bondscope read+decode', big, n],
+    [`bondscope read+decode (${Math.floor(n / 4)} frames: memory vs size)`, half, Math.floor(n / 4)],
+  ] as const) {
+    // Median of three fresh processes: each includes its own JIT warm-up, none reuses another's.
+    const runs = [0, 1, 2].map(() => {
+      const m = measure([node, SELF, 'child', 'decode', file]);
+      return { seconds: lastJson(m.stderr)?.seconds ?? m.seconds, rss: m.maxRssMiB };
+    });
+    runs.sort((a, b) => a.seconds - b.seconds);
+    const mid = runs[1]!;
+    results.push({ name, frames, seconds: mid.seconds, maxRssMiB: mid.rss, note: 'timed loop in a fresh process, median of 3' });
+  }
+  if (existsSync(resolve(ROOT, 'dist/src/cli/analyze.js'))) {
+    const m = measure([node, bin, 'analyze', '--json', big]);
+    results.push({ name: 'bondscope analyze --json', frames: n, seconds: m.seconds, maxRssMiB: m.maxRssMiB, note: 'whole process' });
+  }
+  {
+    const m = measure([node, SELF, 'child', 'pcap-parser', big]);
+    const inner = lastJson(m.stderr);
+    results.push({ name: 'pcap-parser (bare iteration)', frames: inner?.frames ?? n, seconds: inner?.seconds ?? m.seconds, maxRssMiB: m.maxRssMiB, note: 'timed loop in process' });
+  }
+  if (spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0) {
+    const m = measure(['tshark', '-r', big, '-T', 'fields', '-e', 'eth.src', '-e', 'eth.dst', '-e', 'vlan.id']);
+    results.push({ name: 'tshark -T fields eth.src eth.dst vlan.id', frames: n, seconds: m.seconds, maxRssMiB: m.maxRssMiB, note: 'whole process' });
+  } else {
+    process.stderr.write('bench: tshark not installed, its row is skipped\n');
+  }
+
+  const tshark = results.find((r) => r.name.startsWith('tshark'));
+  const lines = ['| what | frames | seconds | frames/s | peak RSS | vs tshark | how timed |', '|---|---:|---:|---:|---:|---:|---|'];
+  for (const r of results) {
+    const vs = tshark ? `${(tshark.seconds / r.seconds).toFixed(1)}×` : '–';
+    lines.push(`| ${r.name} | ${r.frames} | ${r.seconds.toFixed(3)} | ${fmtRate(r.frames, r.seconds)} | ${r.maxRssMiB.toFixed(0)} MiB | ${vs} | ${r.note ?? ''} |`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  if (!values.keep) rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
