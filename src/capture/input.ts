@@ -6,14 +6,17 @@
  */
 import { closeSync, readSync } from 'node:fs';
 
-const CHUNK = 4 << 20;
+/** Default chunk: large enough that a refill (one readSync, one small copy) is rare per frame. */
+export const DEFAULT_CHUNK = 4 << 20;
 /** No block or record may need more than this in one piece (libpcap caps pcapng blocks at 16 MiB). */
 export const MAX_BLOCK_BYTES = 16 << 20;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export class ChunkedInput {
-  buf = new Uint8Array(CHUNK);
+  buf: Uint8Array;
+  /** DataView over the same bytes (replaced together with buf when it grows). */
+  view: DataView;
   /** First unread byte in buf. */
   start = 0;
   /** End of the valid bytes in buf. */
@@ -25,7 +28,11 @@ export class ChunkedInput {
   constructor(
     private readonly fd: number,
     private readonly ownsFd: boolean,
-  ) {}
+    chunkBytes = DEFAULT_CHUNK,
+  ) {
+    this.buf = new Uint8Array(chunkBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
 
   /** Bytes available from `start` without reading. */
   get available(): number {
@@ -38,8 +45,9 @@ export class ChunkedInput {
   }
 
   /**
-   * Makes at least `n` bytes available from `start`, reading as needed (n ≤ MAX_BLOCK_BYTES).
-   * Returns false when the input ends first; `available` then says how many there were.
+   * Makes at least `n` bytes available from `start`, reading as needed. The buffer grows (never
+   * past MAX_BLOCK_BYTES) only when one block needs it; callers check lengths against that cap
+   * first. Returns false when the input ends first; `available` then says how many there were.
    */
   ensure(n: number): boolean {
     if (this.end - this.start >= n) return true;
@@ -57,6 +65,7 @@ export class ChunkedInput {
       const grown = new Uint8Array(Math.min(MAX_BLOCK_BYTES, Math.max(n, this.buf.length * 2)));
       grown.set(this.buf.subarray(0, this.end));
       this.buf = grown;
+      this.view = new DataView(grown.buffer);
     }
     while (this.end < n && !this.eof) {
       const got = this.read(this.end, this.buf.length - this.end);
@@ -72,7 +81,8 @@ export class ChunkedInput {
         return readSync(this.fd, this.buf, at, len, null);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        // A non-blocking pipe on stdin with nothing in it yet: wait for the writer.
+        // A non-blocking pipe on stdin with nothing in it yet: wait briefly for the writer
+        // (Atomics.wait sleeps the thread without spinning; nothing else runs meanwhile anyway).
         if (code === 'EAGAIN') {
           Atomics.wait(sleeper, 0, 0, 5);
           continue;

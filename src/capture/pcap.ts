@@ -1,9 +1,12 @@
 /**
  * Classic pcap (libpcap's savefile): 24-byte file header, then 16-byte record headers each followed
- * by caplen bytes. Microsecond and nanosecond magic, both byte orders. The link type is the low
- * 28 bits of its field (files in the wild set the upper ones; 0x04000000 flags an FCS whose length
- * in 16-bit words is in the top 3 bits). caplen above the snap length is tolerated up to libpcap's
- * hard cap; past it the record is damage, not data.
+ * by caplen bytes. Microsecond and nanosecond magic, both byte orders. The header's link-type
+ * field carries more than the link type: as libpcap reads it (LT_LINKTYPE, LT_FCS_LENGTH_PRESENT,
+ * LT_FCS_LENGTH), bits 0-15 are the LINKTYPE_ value, bit 26 (0x04000000) says an FCS is present
+ * and bits 28-31 give its length in 16-bit words. Files in the wild (fuzzed ones in tcpdump's
+ * tests) set the upper bits without the flag: then the FCS length is unknown and taken as 0.
+ * caplen above the snap length is tolerated up to libpcap's hard cap; past it the record is
+ * damage, not data. caplen above the original length is tolerated too (some writers do it).
  */
 import type { ChunkedInput } from './input.js';
 import { CaptureError, type CaptureInterface, MAX_RECORD_CAPLEN, PacketRecord, type RecordSource } from './record.js';
@@ -42,8 +45,8 @@ export function parsePcapHeader(b: Uint8Array, p: number): PcapHeader | null {
     versionMajor: u16(4),
     versionMinor: u16(6),
     snaplen: u32(16),
-    linkType: field & 0x0fffffff,
-    fcsLen: field & 0x04000000 ? ((field >>> 29) & 7) * 2 : 0,
+    linkType: field & 0xffff,
+    fcsLen: field & 0x04000000 ? (field >>> 28) * 2 : 0,
   };
 }
 
@@ -83,19 +86,12 @@ export class PcapReader implements RecordSource {
       return false;
     }
     let p = inp.start;
-    let b = inp.buf;
-    let sec: number, frac: number, caplen: number, orig: number;
-    if (this.le) {
-      sec = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-      frac = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
-      caplen = (b[p + 8]! | (b[p + 9]! << 8) | (b[p + 10]! << 16) | (b[p + 11]! << 24)) >>> 0;
-      orig = (b[p + 12]! | (b[p + 13]! << 8) | (b[p + 14]! << 16) | (b[p + 15]! << 24)) >>> 0;
-    } else {
-      sec = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
-      frac = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
-      caplen = ((b[p + 8]! << 24) | (b[p + 9]! << 16) | (b[p + 10]! << 8) | b[p + 11]!) >>> 0;
-      orig = ((b[p + 12]! << 24) | (b[p + 13]! << 16) | (b[p + 14]! << 8) | b[p + 15]!) >>> 0;
-    }
+    const dv = inp.view;
+    const le = this.le;
+    let sec = dv.getUint32(p, le);
+    let frac = dv.getUint32(p + 4, le);
+    const caplen = dv.getUint32(p + 8, le);
+    const orig = dv.getUint32(p + 12, le);
     if (caplen > MAX_RECORD_CAPLEN) {
       return this.damage(
         `record ${this.frames + 1} claims ${caplen} captured bytes, more than the ${MAX_RECORD_CAPLEN} any capture holds`,
@@ -108,9 +104,7 @@ export class PcapReader implements RecordSource {
         inp.start,
       );
     }
-    // ensure() may have moved the bytes.
-    p = inp.start;
-    b = inp.buf;
+    p = inp.start; // ensure() may have moved the bytes
     const rec = this.rec;
     const units = this.nsec ? 1e9 : 1e6;
     if (frac >= units) {
@@ -121,7 +115,7 @@ export class PcapReader implements RecordSource {
     rec.tsSec = sec;
     rec.tsFrac = frac;
     rec.tsNsec = this.nsec ? frac : frac * 1000;
-    rec.buf = b;
+    rec.buf = inp.buf;
     rec.offset = p + RECORD_HEADER;
     rec.caplen = caplen;
     rec.origLen = orig;

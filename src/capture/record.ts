@@ -20,7 +20,7 @@ export interface CaptureInterface {
   /** if_name, the file's stem for classic pcap (`eth1.pcap` → eth1), `NAME=PATH`, or `if#N`. */
   name: string;
   description: string | null;
-  /** Link type, low 28 bits of the header field (LINKTYPE_*). */
+  /** LINKTYPE_* value: pcapng IDB link type; classic pcap: low 16 bits of the header field (libpcap's LT_LINKTYPE). */
   linkType: number;
   /** Bytes of FCS at the end of each frame when the file says so (pcap 0x04000000 bit, if_fcslen), else 0. */
   fcsLen: number;
@@ -39,14 +39,16 @@ export interface CaptureInterface {
   frames: number;
   /** Drops the capture itself reported (pcapng ISB isb_ifdrop / epb_dropcount sums), or -1 if unknown. */
   drops: number;
+  /** Drops the OS reported for this capture (pcapng ISB isb_osdrop), or -1 if unknown. */
+  osDrops: number;
 }
 
 /** Interfaces of all inputs of one run, numbered in the order they appear. */
 export class InterfaceRegistry {
   readonly list: CaptureInterface[] = [];
 
-  add(init: Omit<CaptureInterface, 'id' | 'frames' | 'drops'>): CaptureInterface {
-    const iface: CaptureInterface = { ...init, id: this.list.length, frames: 0, drops: -1 };
+  add(init: Omit<CaptureInterface, 'id' | 'frames' | 'drops' | 'osDrops'>): CaptureInterface {
+    const iface: CaptureInterface = { ...init, id: this.list.length, frames: 0, drops: -1, osDrops: -1 };
     this.list.push(iface);
     return iface;
   }

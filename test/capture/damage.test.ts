@@ -114,7 +114,7 @@ describe('damaged pcapng', () => {
     b.writeUInt32LE(8, at + 4);
     expect(read(write('small.pcapng', b)).errors[0]).toContain(`block length 8 is less than 12 at byte ${at} (EPB)`);
     b.writeUInt32LE(24, at + 4);
-    expect(read(write('min.pcapng', b)).errors[0]).toContain(`block length 24 is less than the 32 a EPB needs at byte ${at} (EPB)`);
+    expect(read(write('min.pcapng', b)).errors[0]).toContain(`block length 24 is less than the 32 bytes an EPB needs at byte ${at} (EPB)`);
   });
 
   it('a captured length that runs past its block', () => {
@@ -131,7 +131,7 @@ describe('damaged pcapng', () => {
     const [at] = epbs[0]!;
     const b = Buffer.from(PCAPNG);
     b.writeUInt32LE(7, at + 8);
-    expect(read(write('iface.pcapng', b)).errors[0]).toMatch(/packet for interface 7, but the section defines \d+ at byte \d+ \(EPB\)$/);
+    expect(read(write('iface.pcapng', b)).errors[0]).toMatch(/packet for interface 7, but the section defines \d+ so far at byte \d+ \(EPB\)$/);
   });
 });
 
