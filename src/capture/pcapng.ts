@@ -416,9 +416,12 @@ export class PcapngReader implements RecordSource {
     return utf8.decode(b.subarray(at, end));
   }
 
-  /** Stops the reader with `error` set. Unreadable only when nothing at all could be used. */
+  /**
+   * Stops the reader with `error` set. Unreadable when not even the first section header could
+   * be read (or `unreadable` says the first section is unusable), and no frame was delivered.
+   */
   private damage(what: string, pos: number, where: string, unreadable = false): false {
-    if (!this.error) this.error = new CaptureError(this.input, what, this.inp.offsetOf(pos), where, unreadable && this.frames === 0);
+    if (!this.error) this.error = new CaptureError(this.input, what, this.inp.offsetOf(pos), where, (unreadable || this.section < 0) && this.frames === 0);
     this.done = true;
     return false;
   }
