@@ -108,6 +108,67 @@ describe('pcapng conformance suite', () => {
     expect(new Set(rows.map((r) => r.iface)).size).toBe(2);
   });
 
+  for (const order of ['le', 'be'] as const) {
+    const file = (name: string): string => join(SUITE, `output_${order}`, name);
+    const ifaces = (name: string) => {
+      const set = openCapture([file(name)]);
+      while (set.next());
+      expect(set.errors).toEqual([]);
+      return set.registry.list.map((i) => ({ s: i.section, id: i.localId, name: i.name, link: i.linkType, snap: i.snaplen, frames: i.frames, drops: i.drops, os: i.osDrops }));
+    };
+
+    it(`${order}: test200, three sections of one interface each: each section's IDB registered anew`, () => {
+      expect(ifaces('difficult/test200.pcapng')).toEqual([
+        { s: 0, id: 0, name: 'eth0', link: 1, snap: 96, frames: 0, drops: -1, os: -1 },
+        { s: 1, id: 0, name: 'eth0', link: 1, snap: 0, frames: 0, drops: -1, os: -1 },
+        { s: 2, id: 0, name: 'null1', link: 0, snap: 128, frames: 0, drops: -1, os: -1 },
+      ]);
+    });
+
+    it(`${order}: test201, ISBs in different sections give drops to that section's interface`, () => {
+      expect(ifaces('difficult/test201.pcapng')).toEqual([
+        { s: 0, id: 0, name: 'eth0', link: 1, snap: 96, frames: 1, drops: -1, os: -1 },
+        { s: 0, id: 1, name: 'null1', link: 0, snap: 0, frames: 0, drops: -1, os: -1 },
+        { s: 1, id: 0, name: 'silly ethernet interface 2', link: 1, snap: 128, frames: 2, drops: 10, os: -1 },
+        { s: 2, id: 0, name: 'eth0', link: 1, snap: 96, frames: 0, drops: 1, os: 42 },
+        { s: 2, id: 1, name: 'null1', link: 0, snap: 0, frames: 1, drops: -1, os: -1 },
+      ]);
+    });
+
+    it(`${order}: test202, packets are attributed to their own section's interfaces, inputFrame counts packets only`, () => {
+      const set = openCapture([file('difficult/test202.pcapng')]);
+      const got: [string, number, number][] = [];
+      while (set.next()) got.push([set.rec.iface!.name, set.rec.iface!.section, set.rec.inputFrame]);
+      expect(got).toEqual([
+        ['eth0', 0, 1],
+        ['eth0', 0, 2],
+        ['null1', 0, 3],
+        ['silly ethernet interface 2', 1, 4],
+        ['silly ethernet interface 2', 1, 5],
+        ['silly ethernet interface 2', 1, 6],
+        ['silly ethernet interface 2', 1, 7],
+        ['null1', 2, 8],
+      ]);
+    });
+
+    it(`${order}: test101, the last ISB of an interface holds its totals (isb_ifdrop, isb_osdrop)`, () => {
+      const list = ifaces('advanced/test101.pcapng');
+      expect(list.map((i) => [i.name, i.drops, i.os])).toEqual([
+        ['eth0', 1, 42],
+        ['null1', -1, -1],
+        ['silly ethernet interface 2', 10, -1],
+      ]);
+    });
+
+    it(`${order}: test009, epb_dropcount per packet and summed on the interface`, () => {
+      const set = openCapture([file('basic/test009.pcapng')]);
+      const drops: number[] = [];
+      while (set.next()) drops.push(set.rec.dropCount);
+      expect(drops).toEqual([0, 12345]);
+      expect(set.registry.list[0]!.drops).toBe(12345);
+    });
+  }
+
   it.skipIf(!HAS_TSHARK)('agrees with tshark on lengths, timestamps and first-section interface names [needs tshark]', () => {
     for (const file of le) {
       const ours = readAll(file).rows;
