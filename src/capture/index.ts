@@ -30,7 +30,7 @@
  * delivered, `errors` gets one CaptureError (unreadable: false) naming file, what, byte offset and
  * block type; the CLI prefixes "bondscope: ".
  */
-import { existsSync, openSync } from 'node:fs';
+import { existsSync, fstatSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ChunkedInput, DEFAULT_CHUNK } from './input.js';
 import { parsePcapHeader, PcapReader } from './pcap.js';
@@ -71,6 +71,9 @@ function hex(b: Uint8Array, from: number, n: number): string {
   return Array.from(b.subarray(from, from + n), (x) => x.toString(16).padStart(2, '0')).join(' ');
 }
 
+/** Smallest read buffer, for small files. */
+const SMALL_CHUNK = 64 << 10;
+
 /** Formats people hand us instead of a capture, recognised by their first bytes. */
 function otherFormat(b: Uint8Array, n: number): string | null {
   const at = (s: number[]): boolean => s.every((x, i) => i < n && b[i] === x);
@@ -94,7 +97,16 @@ export function openInput(spec: InputSpec, registry: InterfaceRegistry, inputInd
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message;
     throw new CaptureError(display, `cannot open: ${why}`, 0, 'file', true);
   }
-  const inp = new ChunkedInput(fd, spec.path !== '-', chunkBytes);
+  // A regular file smaller than the chunk gets a buffer its size (many small inputs, tests);
+  // pipes and large files get the whole chunk.
+  let size = -1;
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile()) size = st.size;
+  } catch {
+    // Not statable (odd fds): use the chunk as given.
+  }
+  const inp = new ChunkedInput(fd, spec.path !== '-', size >= 0 ? Math.max(SMALL_CHUNK, Math.min(chunkBytes, size)) : chunkBytes);
   const fail = (what: string, where: string): never => {
     inp.close();
     throw new CaptureError(display, what, 0, where, true);
