@@ -120,7 +120,7 @@ export function openInput(spec: InputSpec, registry: InterfaceRegistry, inputInd
   }
   const b = inp.buf;
   const n = inp.available;
-  if (n === 0) fail('empty file, no capture header', 'file header');
+  if (n === 0) fail(spec.path === '-' ? 'no input on stdin, no capture header' : 'empty file, no capture header', 'file header');
   const first = n >= 4 ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : -1;
   if (first === BT_SHB) return new PcapngReader(display, inp, registry, inputIndex, spec.name);
   if (first === 0xa1b2c3d4 || first === 0xd4c3b2a1 || first === 0xa1b23c4d || first === 0x4d3cb2a1) {
