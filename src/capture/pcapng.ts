@@ -201,7 +201,7 @@ export class PcapngReader implements RecordSource {
     const caplen = dv.getUint32(p + 20, le);
     const si = this.packet(b, p, len, dv.getUint32(p + 8, le), p + 28, caplen, dv.getUint32(p + 24, le), BT_EPB);
     if (si === null) return false;
-    setTimestamp(this.rec, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), si.res);
+    setTimestamp(this.rec, dv, p + 12, le, si.res);
     const optAt = p + 28 + ((caplen + 3) & ~3);
     if (optAt < p + len - 4) this.packetOptions(b, optAt, p + len - 4, si, BT_EPB);
     return true;
@@ -214,7 +214,7 @@ export class PcapngReader implements RecordSource {
     const caplen = dv.getUint32(p + 20, le);
     const si = this.packet(b, p, len, dv.getUint16(p + 8, le), p + 28, caplen, dv.getUint32(p + 24, le), BT_OPB);
     if (si === null) return false;
-    setTimestamp(this.rec, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), si.res);
+    setTimestamp(this.rec, dv, p + 12, le, si.res);
     const drops = dv.getUint16(p + 10, le);
     if (drops !== 0xffff) this.countDrops(si, drops);
     const optAt = p + 28 + ((caplen + 3) & ~3);

@@ -58,8 +58,15 @@ export const NANOSECONDS: TsResolution = decimal(9);
 const LIMB_SAFE = 2 ** 37;
 const TWO32 = 4294967296;
 
-/** Sets rec.tsSec / tsNsec / tsFrac from a count of `res` units held as hi * 2^32 + lo. */
-export function setTimestamp(rec: PacketRecord, hi: number, lo: number, res: TsResolution): void {
+/**
+ * Sets rec.tsSec / tsNsec / tsFrac from a count of `res` units stored at `at` as two 32-bit
+ * words, high then low, each in the section's byte order (the pcapng timestamp layout). The
+ * words are read here rather than passed in: a uint32 above 2^30 passed to a call that is not
+ * inlined is boxed as a heap number, one allocation per packet.
+ */
+export function setTimestamp(rec: PacketRecord, dv: DataView, at: number, le: boolean, res: TsResolution): void {
+  const hi = dv.getUint32(at, le);
+  const lo = dv.getUint32(at + 4, le);
   const d = res.unitsPerSec;
   let sec: number;
   let frac: number;

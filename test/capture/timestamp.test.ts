@@ -19,7 +19,10 @@ function reference(hi: number, lo: number, tsresol: number, offsetSec: number): 
 
 function ours(hi: number, lo: number, res: TsResolution): { sec: number; nsec: number; frac: number } {
   const rec = new PacketRecord();
-  setTimestamp(rec, hi, lo, res);
+  const words = new DataView(new ArrayBuffer(8));
+  words.setUint32(0, hi, false);
+  words.setUint32(4, lo, false);
+  setTimestamp(rec, words, 0, false, res);
   return { sec: rec.tsSec, nsec: rec.tsNsec, frac: rec.tsFrac };
 }
 
