@@ -87,7 +87,7 @@ function otherFormat(b: Uint8Array, n: number): string | null {
 }
 
 /** Opens one input and recognises its format; throws an unreadable CaptureError when it is not a capture. */
-export function openInput(spec: InputSpec, registry: InterfaceRegistry, inputIndex: number, chunkBytes = DEFAULT_CHUNK): RecordSource {
+function openInput(spec: InputSpec, registry: InterfaceRegistry, inputIndex: number, chunkBytes = DEFAULT_CHUNK): RecordSource {
   const display = spec.display;
   let fd: number;
   try {
@@ -111,13 +111,9 @@ export function openInput(spec: InputSpec, registry: InterfaceRegistry, inputInd
     inp.close();
     throw new CaptureError(display, what, 0, where, true);
   };
-  try {
-    // 24 bytes: a whole pcap header, or enough of an SHB to tell; shorter inputs are judged below.
-    inp.ensure(24);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    fail(`cannot read: ${e.code === 'EISDIR' ? 'is a directory' : e.message}`, 'file');
-  }
+  // 24 bytes: a whole pcap header, or enough of an SHB to tell; shorter inputs are judged below.
+  inp.ensure(24);
+  if (inp.failure !== null) fail(`cannot read: ${inp.failure}`, 'file');
   const b = inp.buf;
   const n = inp.available;
   if (n === 0) fail(spec.path === '-' ? 'no input on stdin, no capture header' : 'empty file, no capture header', 'file header');

@@ -24,6 +24,8 @@ export class ChunkedInput {
   /** File offset of buf[0]. */
   private base = 0;
   private eof = false;
+  /** Why reading stopped early (an I/O error, a directory), or null: readers report it as the damage. */
+  failure: string | null = null;
 
   constructor(
     private readonly fd: number,
@@ -88,7 +90,9 @@ export class ChunkedInput {
           continue;
         }
         if (code === 'EOF') return 0;
-        throw err;
+        // Anything else ends the input; the reader turns it into a CaptureError at this offset.
+        this.failure = code === 'EISDIR' ? 'is a directory' : code === 'EIO' ? 'I/O error' : (err as Error).message;
+        return 0;
       }
     }
   }

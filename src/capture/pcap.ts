@@ -76,7 +76,7 @@ export class PcapReader implements RecordSource {
     if (this.done) return false;
     const inp = this.inp;
     if (!inp.ensure(RECORD_HEADER)) {
-      if (inp.available > 0) {
+      if (inp.available > 0 || inp.failure !== null) {
         return this.damage(
           `record header cut short at end of file (${inp.available} of ${RECORD_HEADER} bytes) after ${this.frames} frames`,
           inp.start,
@@ -126,6 +126,8 @@ export class PcapReader implements RecordSource {
   }
 
   private damage(what: string, pos: number): false {
+    // A read that failed looks like an early end of file: say what really happened.
+    if (this.inp.failure !== null) what = `read failed (${this.inp.failure}) after ${this.frames} frames`;
     this.error = new CaptureError(this.input, what, this.inp.offsetOf(pos), 'pcap record', false);
     this.done = true;
     return false;

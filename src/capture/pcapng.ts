@@ -125,7 +125,7 @@ export class PcapngReader implements RecordSource {
     const inp = this.inp;
     while (!this.done) {
       if (inp.end - inp.start < 12 && !inp.ensure(12)) {
-        if (inp.available > 0) {
+        if (inp.available > 0 || inp.failure !== null) {
           return this.damage(`block header cut short at end of file (${inp.available} of 12 bytes) after ${this.frames} frames`, inp.start, 'block header');
         }
         if (this.section < 0) return this.damage('file ends before its first section header', inp.start, 'SHB', true);
@@ -421,6 +421,8 @@ export class PcapngReader implements RecordSource {
    * be read (or `unreadable` says the first section is unusable), and no frame was delivered.
    */
   private damage(what: string, pos: number, where: string, unreadable = false): false {
+    // A read that failed looks like an early end of file: say what really happened.
+    if (this.inp.failure !== null) what = `read failed (${this.inp.failure}) after ${this.frames} frames`;
     if (!this.error) this.error = new CaptureError(this.input, what, this.inp.offsetOf(pos), where, (unreadable || this.section < 0) && this.frames === 0);
     this.done = true;
     return false;

@@ -150,6 +150,30 @@ describe('not a capture at all', () => {
     expect(read(write('x.pcap.gz', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]))).errors[0]).toContain('compressed with gzip, decompress it first');
   });
 
+  it('a directory', () => {
+    const r = read(tmp);
+    expect(r.errors).toEqual([`${tmp}: cannot read: is a directory at byte 0 (file)`]);
+    expect(r.unreadable).toEqual([true]);
+  });
+
+  it('other formats are named: zstd, snoop, "modified" pcap', () => {
+    expect(read(write('x.pcap.zst', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]))).errors[0]).toContain('compressed with zstd, decompress it first (starts 28 b5 2f fd 00 00)');
+    expect(read(write('x.snoop', Buffer.from('snoop\0\0\0\0\0\0\x02'))).errors[0]).toContain('a Solaris snoop file, not pcap');
+    expect(read(write('kuz.pcap', Buffer.from([0x34, 0xcd, 0xb2, 0xa1, 2, 0, 4, 0]))).errors[0]).toContain('"modified" (Kuznetzov) pcap, not supported');
+  });
+
+  it('a pcap of another major version is unreadable; a pcap with only its header is a valid empty capture', () => {
+    const v1 = Buffer.from(PCAP.subarray(0, 24));
+    v1.writeUInt16LE(1, 4);
+    const r = read(write('v1.pcap', v1));
+    expect(r.errors).toEqual([`${join(tmp, 'v1.pcap')}: pcap version 1.4 is not 2.x at byte 0 (pcap file header)`]);
+    expect(read(write('only-header.pcap', PCAP.subarray(0, 24)))).toEqual({ frames: 0, errors: [], unreadable: [], offsets: [] });
+  });
+
+  it('a file of 1 to 3 bytes shows them', () => {
+    expect(read(write('tiny', Buffer.from([0xd4, 0xc3]))).errors[0]).toContain('file too short for a capture header (2 bytes: d4 c3)');
+  });
+
   it('a missing file, among good ones: the good ones are still read', () => {
     const set = openCapture([join(tmp, 'nope.pcap'), join(CORPUS, 'tcpdump-tests/arp-oobr.pcap')]);
     let n = 0;
