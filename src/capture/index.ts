@@ -7,6 +7,7 @@
  *   source.warnings    // non-fatal oddities (malformed pcapng options); the packets were used
  *   source.registry    // every interface seen (pcapng IDBs, one per classic pcap), with frames/drops
  *   source.frames      // frames handed out so far
+ *   source.close()     // only when stopping early; reaching the end closes every input
  *
  * Inputs. A spec is a path, `-` for stdin, or NAME=PATH. A classic pcap's interface is named
  * after the file's stem (`/x/eth1.pcap` → eth1, `capture.pcap.pcapng` → capture.pcap), or NAME
@@ -24,6 +25,9 @@
  * Timeline. Several inputs are merged by (tsSec, tsNsec), ties going to the earlier input on the
  * command line; each input is assumed to be in time order itself (as captures are). With one
  * input there is no merge step. SPB packets carry no timestamp and sort as time 0.
+ *
+ * Buffers. Each input reads into one reusable buffer (4 MiB, less for small files or when many
+ * inputs share a 64 MiB budget), grown only for a single larger block, never past 16 MiB.
  *
  * Damage. An input that cannot be read at all is reported in `errors` (unreadable: true) and the
  * others are still read. An input damaged part way stops at the damage: its earlier frames were

@@ -3,14 +3,15 @@
  * that cannot be, trailers that disagree. Each gives one CaptureError that names the file, what
  * was wrong, the byte offset and the block, and every frame before the damage is still delivered.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/index.js';
 import { CORPUS } from '../helpers/tools.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bondscope-damage-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const PCAP = readFileSync(join(CORPUS, 'tcpdump-tests/arp-oobr.pcap'));
 const PCAPNG = readFileSync(join(CORPUS, 'pcapng-suite/output_le/basic/test006.pcapng'));
 

@@ -4,14 +4,15 @@
  * and a file many times larger than the read buffer, read with a buffer that never grows.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/index.js';
 import { CORPUS, PROJECT_ROOT } from '../helpers/tools.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bondscope-input-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const DIST = join(tmp, 'dist');
 const SOURCE = readFileSync(join(CORPUS, 'tcpdump-tests/arp-oobr.pcap'));
 const PCAPNG = join(CORPUS, 'pcapng-suite/output_be/difficult/test202.pcapng');
@@ -35,7 +36,6 @@ const SUMMARISE = `(set) => {
   }
   return { frames, hash, names: set.registry.list.map((i) => i.name), errors: set.errors.map((e) => e.message) };
 }`;
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const summarise = new Function(`return ${SUMMARISE}`)() as (set: ReturnType<typeof openCapture>) => Seen;
 
 /** Runs the compiled reader in a child with `shell` feeding its stdin; `touchStdin` makes the pipe non-blocking first. */

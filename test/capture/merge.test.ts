@@ -4,16 +4,17 @@
  * own piece; ties go to the earlier input; bad inputs among good ones are reported while the
  * good ones are read; interface names come from file stems or NAME=PATH.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture, parseInputSpec } from '../../src/capture/index.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { DIR_IN } from '../../src/capture/record.js';
 import { CORPUS } from '../helpers/tools.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bondscope-merge-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const SOURCE = readFileSync(join(CORPUS, 'tcpdump-tests/arp-oobr.pcap')); // 2282 records, strictly increasing times
 
 function records(b: Buffer): Buffer[] {

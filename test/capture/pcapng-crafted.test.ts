@@ -6,14 +6,15 @@
  * sections of mixed byte order, and the damage each field can carry. Where tshark is installed
  * the same files are also read by tshark and compared.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DIR_IN, DIR_OUT, DIR_UNKNOWN, formatTimestamp, openCapture } from '../../src/capture/index.js';
 import { HAS_TSHARK, tshark } from '../helpers/tools.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bondscope-pcapng-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Builds pcapng blocks in one byte order. */
 class Section {

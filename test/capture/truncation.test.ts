@@ -5,16 +5,17 @@
  * CaptureError at the start of the cut record or block, and never throws, hangs or hands out a
  * view outside its buffer, whatever the bytes.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureError, MAX_RECORD_CAPLEN, openCapture } from '../../src/capture/index.js';
 import { CORPUS } from '../helpers/tools.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bondscope-cut-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function write(name: string, bytes: Uint8Array): string {
   const p = join(tmp, name);
@@ -66,7 +67,7 @@ describe('classic pcap cut at every offset', () => {
 
     it(`${name} (${whole[0] === 0xd4 ? 'little' : 'big'}-endian, ${records.length} records): frames before the cut delivered, the cut named`, async () => {
       for (let cut = 0; cut <= whole.length; cut++) {
-        const path = write(`${name}.${cut}`, whole.subarray(0, cut));
+        const path = write(`cut-${name}`, whole.subarray(0, cut));
         const r = read(path);
         const wholeBefore = records.filter(([, end]) => end <= cut).length;
         if (cut === 0) {
@@ -113,7 +114,7 @@ describe('pcapng cut at every offset', () => {
     it(`test202 ${order} (3 sections of mixed byte order, ${blocks.length} blocks): packets before the cut delivered, the cut block named`, () => {
       expect(blocks.at(-1)!.end).toBe(whole.length);
       for (let cut = 0; cut <= whole.length; cut++) {
-        const path = write(`test202-${order}.${cut}`, whole.subarray(0, cut));
+        const path = write(`cut-test202-${order}.pcapng`, whole.subarray(0, cut));
         const r = read(path);
         expect(r.frames, `cut ${cut}`).toBe(blocks.filter((k) => k.packet && k.end <= cut).length);
         if (cut === 0) {
