@@ -26,8 +26,9 @@
  * command line; each input is assumed to be in time order itself (as captures are). With one
  * input there is no merge step. SPB packets carry no timestamp and sort as time 0.
  *
- * Buffers. Each input reads into one reusable buffer (4 MiB, less for small files or when many
- * inputs share a 64 MiB budget), grown only for a single larger block, never past 16 MiB.
+ * Buffers. Each input reads into one reusable buffer (512 KiB, less for small files, 256 KiB at
+ * least when hundreds of inputs share a 64 MiB budget), grown only for a single larger block,
+ * never past 16 MiB.
  *
  * Damage. An input that cannot be read at all is reported in `errors` (unreadable: true) and the
  * others are still read. An input damaged part way stops at the damage: its earlier frames were
