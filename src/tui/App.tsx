@@ -58,7 +58,7 @@ export function App({ store, controls, refreshMs = 100, size: fixedSize, onQuit 
   // The one place snapshots are read: a timer, never the pipeline.
   useEffect(() => {
     const timer = setInterval(() => {
-      if (!view.current.paused && store.dirty) {
+      if (!view.current.paused && store.due(refreshMs)) {
         snap.current = store.read();
         redraw();
       }

@@ -27,6 +27,7 @@ export async function runUi(session: UiSession): Promise<void> {
       </ThemeContext.Provider>,
       {
         exitOnCtrlC: false,
+        onRender: ({ renderTime }) => session.store.noteRender(renderTime),
         patchConsole: false,
         // Snapshots come ten times a second; keys may redraw in between, never faster than this.
         maxFps: 20,

@@ -4,6 +4,7 @@
  * snapshot only when something changed since the last read, so an idle UI costs nothing and a
  * busy capture costs one snapshot per redraw, never one per frame.
  */
+import { performance } from 'node:perf_hooks';
 import type { UiSnapshot } from './model.js';
 
 /** What the keys do to the pipeline behind the UI. */
@@ -14,11 +15,21 @@ export interface UiControls {
   exportEvidence: (() => Promise<string>) | null;
 }
 
+/**
+ * Share of one core the redraws may take: when snapshots and rendering get expensive (a huge MAC
+ * table, a big terminal), redraws come less often than ten a second instead of eating the CPU
+ * the capture needs.
+ */
+const REDRAW_BUDGET = 0.1;
+
 export class UiStore {
   /** Bumped by the pipeline whenever the engine saw something new. */
   private version = 0;
   private readVersion = -1;
   private last: UiSnapshot | null = null;
+  private lastReadAt = -Infinity;
+  private snapshotMs = 0;
+  private renderMs = 0;
 
   /** `take` builds a snapshot from the engine's current state (the adapter). */
   constructor(private take: () => UiSnapshot) {}
@@ -42,11 +53,34 @@ export class UiStore {
   /** The current snapshot: a fresh one when the pipeline changed something since the last read. */
   read(): UiSnapshot {
     if (this.last === null || this.version !== this.readVersion) {
+      const t0 = performance.now();
       this.readVersion = this.version;
       this.last = this.take();
+      this.lastReadAt = performance.now();
+      this.snapshotMs = ewma(this.snapshotMs, this.lastReadAt - t0);
     }
     return this.last;
   }
+
+  /** Ink's time to draw the last frame (its onRender metrics). */
+  noteRender(ms: number): void {
+    this.renderMs = ewma(this.renderMs, ms);
+  }
+
+  /** Least time between redraws: `minMs`, or longer when a redraw costs more than the budget allows. */
+  redrawInterval(minMs: number): number {
+    return Math.max(minMs, (this.snapshotMs + this.renderMs) / REDRAW_BUDGET);
+  }
+
+  /** True when something changed and the redraw budget allows a new snapshot now. */
+  due(minMs: number, now = performance.now()): boolean {
+    return this.dirty && now - this.lastReadAt >= this.redrawInterval(minMs) - 1;
+  }
+}
+
+/** Smooths costs over the last few redraws, so one slow frame does not halve the rate. */
+function ewma(prev: number, sample: number): number {
+  return prev === 0 ? sample : prev * 0.75 + sample * 0.25;
 }
 
 /** A store over a fixed snapshot: tests, and `--json`-free rendering of a finished analysis. */

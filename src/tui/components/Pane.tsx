@@ -41,7 +41,6 @@ export function Pane({ title, info, width, height, focused, children }: PaneProp
         borderTop={false}
         borderColor={borderColor}
         paddingX={0}
-        overflow="hidden"
       >
         {children}
       </Box>
