@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { CaptureError } from '../capture/record.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
@@ -8,6 +9,10 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // One entry per subcommand, each in its own module.
+  analyze: {
+    summary: 'find bridge loops, own-address frames and wrong-port learning, with evidence',
+    load: async () => (await import('./analyze.js')).runAnalyze,
+  },
   frames: {
     summary: 'print one line (or one JSON object) per frame',
     load: async () => (await import('./frames.js')).runFrames,
@@ -33,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = COMMANDS[name];
+  // `bondscope FILE...` (and its options): the full-screen view, or the plain report off a terminal.
+  if (!command && (name === '-' || name.startsWith('--') || existsSync(name))) return (await import('./ui.js')).runUiCommand(argv);
   if (!command) throw new UsageError(`unknown command '${name}' (try --help)`);
   return (await command.load())(rest);
 }

@@ -80,13 +80,13 @@ function loss(pingOutput: string): number {
 }
 
 /** A UDP broadcast from port 68 to 67, as a DHCP client sends (payload is not a real DHCP message). */
-function dhcpLikeBroadcast(ns: string, count: number): void {
+function dhcpLikeBroadcast(ns: string, dev: string, count: number): void {
   const py = [
     'import socket',
     's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
     's.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)',
     's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
-    "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'eth0')",
+    `s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'${dev}')`,
     "s.bind(('0.0.0.0', 68))",
     `for i in range(${count}): s.sendto(b'bondscope-lab-dhcp-like-discover-%d' % i, ('255.255.255.255', 67))`,
   ].join('\n');
@@ -167,7 +167,7 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
     taggedBroadcast(ns.guests[i]!, 'eth0', g.mac, 10, 2);
   });
   if (lab.scenario === 'migrate') await migrate(lab);
-  dhcpLikeBroadcast(ns.guests[0]!, 2);
+  dhcpLikeBroadcast(ns.guests[0]!, lab.scenario === 'migrate' ? 'eth1' : 'eth0', 2);
   await sleep(300);
   const fdbAfterGuestBroadcast = fdb(lab);
   const clientToGuestAfterBroadcast = loss(inNs(ns.client, `ping -c 4 -i 0.2 -W 1 ${p.guests[0]!.ip}`));
@@ -215,22 +215,27 @@ async function waitForStp(lab: Lab): Promise<void> {
   throw new LabError(`lab: STP did not converge in 10 s (${JSON.stringify(stpStates(lab))})`);
 }
 
-/** The first guest leaves the host (its vif loses carrier) and comes back up behind the switch. */
+/**
+ * The first guest leaves the host and comes back up behind the switch. Its old interface is only
+ * taken down, not deleted: deleting it would delete its peer vif1.0 too, and dumpcap stops the
+ * whole capture when one of its interfaces disappears.
+ */
 async function migrate(lab: Lab): Promise<void> {
   const p = lab.params;
   const ns = namespaces(p);
   const g = p.guests[0]!;
   const gns = ns.guests[0]!;
-  inNs(gns, 'ip link del eth0', false);
-  sh(`ip link add name sw-mig netns ${ns.sw} type veth peer name eth0 netns ${gns}`);
+  sh(`ip -n ${gns} addr flush dev eth0`);
+  sh(`ip -n ${gns} link set eth0 down`);
+  sh(`ip link add name sw-mig netns ${ns.sw} type veth peer name eth1 netns ${gns}`);
   sh(`ip -n ${ns.sw} link set sw-mig master sw`);
   sh(`ip -n ${ns.sw} link set sw-mig up`);
-  sh(`ip -n ${gns} link set eth0 address ${g.mac}`);
-  sh(`ip -n ${gns} addr add ${g.ip}/${p.prefixLen} dev eth0`);
-  sh(`ip -n ${gns} link set eth0 up`);
+  sh(`ip -n ${gns} link set eth1 address ${g.mac}`);
+  sh(`ip -n ${gns} addr add ${g.ip}/${p.prefixLen} dev eth1`);
+  sh(`ip -n ${gns} link set eth1 up`);
   await sleep(200);
   // The migrated guest announces itself, as Xen and KVM do after a live migration.
-  inNs(gns, `arping -q -U -c 2 -w 200000 -i eth0 -S ${g.ip} ${g.ip}`);
+  inNs(gns, `arping -q -U -c 2 -w 200000 -i eth1 -S ${g.ip} ${g.ip}`);
 }
 
 /** Interfaces recorded on the host: slaves, bond, bridge, vifs. */

@@ -1,0 +1,92 @@
+/** `bondscope analyze FILE...`: the topology as understood, what the captures prove, findings, remedies. */
+import { parseArgs } from 'node:util';
+import { openCapture } from '../capture/index.js';
+import { DecodedFrame, decodeFrame } from '../decode/index.js';
+import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
+import { capabilities } from '../engine/capabilities.js';
+import { atOrAbove, isSeverity, type Severity } from '../engine/severity.js';
+import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
+import { reportInputs } from './inputs.js';
+import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+
+const USAGE = `usage: bondscope analyze [options] FILE...
+
+Tells whether the bonded bridge these captures were taken on loops, what that does to its guests,
+and what to do, with the frames that prove it. FILE as for \`frames\` (pcap, pcapng, NAME=FILE, -).
+
+options:
+  --json               one JSON object: interfaces, macs, findings, capabilities, stats
+  --fail-on LEVEL      exit 3 when a finding of LEVEL or worse exists (error, warning, info)
+  --window MS          match sightings of one frame within MS milliseconds (default 2000)
+${ROLE_USAGE}
+  -h, --help           this text
+`;
+
+export async function runAnalyze(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        'fail-on': { type: 'string' },
+        window: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+        ...ROLE_OPTIONS,
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`analyze: ${(err as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length === 0) throw new UsageError('analyze: no capture file given (try --help)');
+  const failOn = values['fail-on'];
+  if (failOn !== undefined && !isSeverity(failOn)) throw new UsageError(`analyze: --fail-on takes error, warning or info, not '${failOn}'`);
+  const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
+  if (!(windowMs > 0)) throw new UsageError(`analyze: --window takes a positive number of milliseconds, not '${values.window}'`);
+  const topology = topologyFromFlags(values);
+
+  const set = openCapture(positionals);
+  const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 });
+  const frame = new DecodedFrame();
+  const undecoded = new Map<number, number>();
+  const progress = process.stderr.isTTY ? new Progress() : null;
+  while (set.next()) {
+    const rec = set.rec;
+    decodeFrame(rec, frame);
+    if (!frame.supported) undecoded.set(rec.iface!.linkType, (undecoded.get(rec.iface!.linkType) ?? 0) + 1);
+    analyzer.observe(rec, frame);
+    if (progress && (set.frames & 0xffff) === 0) progress.update(set.frames);
+  }
+  progress?.clear();
+  const findings = analyzer.finish();
+  const caps = capabilities(analyzer.ports.ports);
+  const inputs: InputInfo[] = positionals.map((p, index) => ({ index, name: p.includes('=') && !set.sources.some((s) => s.input === p) ? p.slice(p.indexOf('=') + 1) : p }));
+  if (values.json) process.stdout.write(JSON.stringify(analysisJson(analyzer, findings, caps, inputs, analyzer.stats), null, 2) + '\n');
+  else process.stdout.write(analysisText(analyzer, findings, caps, inputs));
+  const inputCode = reportInputs(set, undecoded);
+  if (inputCode !== EXIT_OK) return inputCode;
+  const threshold: Severity | undefined = failOn as Severity | undefined;
+  if (threshold && findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
+  return EXIT_OK;
+}
+
+/** A throttled progress line on stderr, only when stderr is a terminal. */
+class Progress {
+  private last = 0;
+  update(frames: number): void {
+    const now = Date.now();
+    if (now - this.last < 250) return;
+    this.last = now;
+    process.stderr.write(`\rbondscope: ${frames} frames analysed…`);
+  }
+  clear(): void {
+    if (this.last) process.stderr.write('\r\x1b[K');
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Which port each frame was seen on, and that port's role. Roles come from the Topology (flags,
+ * a recorded topology, discovery) and, for ports it doesn't know, from the interface's name as
+ * Xen and KVM name them. For SLL2 `-i any` captures the port is the frame's ifindex, named
+ * through Topology.ifNames (`--links`) or `if#N`.
+ */
+import type { CaptureInterface } from '../capture/record.js';
+import type { DecodedFrame } from '../decode/frame.js';
+import type { Port, PortRole, Topology } from './topology.js';
+
+const NAME_RULES: [RegExp, PortRole, string][] = [
+  [/^p?bond\d+$/, 'bond', 'named like a bond (bondN; Xen renames it pbondN)'],
+  [/^(xenbr|virbr|br)[\w.-]*$/, 'bridge', 'named like a bridge (xenbrN, brN, virbrN)'],
+  [/^(vif\d+\.\d+|tap[\w.-]*|vnet\d+)$/, 'guest', "named like a guest's port (vifN.M, tapN, vnetN)"],
+  [/^(p?eth\d+|en[osp][\w-]*|em\d+|p\d+p\d+)$/, 'slave', 'named like a NIC (ethN, enoN, ensN, enpXsY; Xen renames ethN to pethN)'],
+];
+
+export function roleFromName(name: string): { role: PortRole; reason: string } {
+  for (const [re, role, reason] of NAME_RULES) if (re.test(name)) return { role, reason };
+  return { role: 'unknown', reason: 'no flag, recorded topology or naming convention says what it is' };
+}
+
+export const ROLE_INDEX: Record<PortRole, number> = { slave: 0, bond: 1, bridge: 2, guest: 3, unknown: 4 };
+
+export interface PortState {
+  readonly index: number;
+  readonly port: Port;
+  /** Frames seen on this port, and per direction as known or inferred. */
+  frames: number;
+  framesIn: number;
+  framesOut: number;
+  /** Frames whose direction the capture itself gave (pcapng epb_flags, SLL packet type). */
+  framesWithDirection: number;
+}
+
+export class PortTable {
+  readonly ports: PortState[] = [];
+  private readonly byName = new Map<string, PortState>();
+  /** CaptureInterface id → port index (for non-SLL2 links); -2 = not resolved yet. */
+  private readonly byIface: number[] = [];
+  private readonly bySllIndex = new Map<number, number>();
+
+  constructor(private readonly topology: Topology) {}
+
+  private add(name: string): PortState {
+    let st = this.byName.get(name);
+    if (st) return st;
+    let port = this.topology.ports.get(name);
+    if (!port) {
+      const { role, reason } = roleFromName(name);
+      port = { name, role, bond: null, bridge: null, roleSource: role === 'unknown' ? 'none' : 'name', reason };
+      // A slave named like a NIC belongs to the only bond if there is exactly one.
+      if (role === 'slave' && this.topology.bonds.length === 1) port.bond = this.topology.bonds[0]!.name;
+      this.topology.ports.set(name, port);
+    }
+    st = { index: this.ports.length, port, frames: 0, framesIn: 0, framesOut: 0, framesWithDirection: 0 };
+    this.ports.push(st);
+    this.byName.set(name, st);
+    return st;
+  }
+
+  get(name: string): PortState | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The port a frame was seen on. */
+  resolve(iface: CaptureInterface, frame: DecodedFrame): PortState {
+    if (frame.sllIfIndex >= 0) {
+      let i = this.bySllIndex.get(frame.sllIfIndex);
+      if (i === undefined) {
+        const name = this.topology.ifNames.get(frame.sllIfIndex) ?? `if#${frame.sllIfIndex}`;
+        i = this.add(name).index;
+        this.bySllIndex.set(frame.sllIfIndex, i);
+      }
+      return this.ports[i]!;
+    }
+    const cached = this.byIface[iface.id];
+    if (cached !== undefined) return this.ports[cached]!;
+    const st = this.add(iface.name);
+    this.byIface[iface.id] = st.index;
+    return st;
+  }
+}

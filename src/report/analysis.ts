@@ -1,0 +1,138 @@
+/** analyze's output: the terminal report and the JSON object (a contract: see README). */
+import type { Capabilities } from '../engine/capabilities.js';
+import type { AnalysisStats, Analyzer } from '../engine/analyzer.js';
+import { type Finding, REMEDIES } from '../engine/findings.js';
+import { PC_IN, PC_OUT, PC_UNKNOWN } from '../engine/mac-table.js';
+import { formatMac } from '../decode/mac.js';
+import { safeText } from './escape.js';
+
+export interface InputInfo {
+  index: number;
+  name: string;
+}
+
+const VENDORS: Record<number, string> = { 0x00163e: 'Xen', 0x525400: 'QEMU/KVM', 0x005056: 'VMware', 0x000c29: 'VMware', 0x00155d: 'Hyper-V', 0x080027: 'VirtualBox' };
+
+/** Vendor of a MAC from its OUI, for the handful that matter on hypervisor hosts. */
+export function vendorOf(mac: number): string | null {
+  if (mac === 0xfeffffffffff) return 'Xen vif';
+  const oui = Math.floor(mac / 0x1000000);
+  if (VENDORS[oui]) return VENDORS[oui]!;
+  return oui & 0x020000 ? 'locally administered' : null;
+}
+
+function time(sec: number, nsec: number): string {
+  return `${sec}.${String(nsec).padStart(9, '0')}`;
+}
+
+export function findingJson(f: Finding, inputs: InputInfo[]): object {
+  return {
+    kind: f.kind,
+    severity: f.severity,
+    summary: f.summary,
+    mac: f.mac >= 0 ? formatMac(f.mac) : null,
+    vlan: f.vlan,
+    interfaces: f.interfaces,
+    count: f.count,
+    first: time(f.firstSec, f.firstNsec),
+    last: time(f.lastSec, f.lastNsec),
+    rate: rate(f),
+    evidence: inputs
+      .map((i) => ({ file: i.name, frames: f.evidence.filter((e) => e.input === i.index).map((e) => e.frame) }))
+      .filter((e) => e.frames.length),
+    confidence: f.confidence,
+    explanation: f.explanation,
+    remedies: f.remedies.map((r) => REMEDIES[r]),
+    details: f.details,
+  };
+}
+
+/** Occurrences per second between first and last (null for a single one). */
+function rate(f: Finding): number | null {
+  const span = f.lastSec - f.firstSec + (f.lastNsec - f.firstNsec) / 1e9;
+  return f.count > 1 && span > 0 ? Math.round((f.count / span) * 1000) / 1000 : null;
+}
+
+/** MACs the findings are about, plus up to `limit` more by frame count. */
+function macRows(a: Analyzer, findings: Finding[], limit: number) {
+  const involved = new Set(findings.map((f) => `${f.vlan}|${f.mac}`));
+  const rows = [...a.macs.entries()].map((e) => {
+    let frames = 0;
+    for (const c of e.ports.values()) frames += c[PC_IN]! + c[PC_OUT]! + c[PC_UNKNOWN]!;
+    return { e, frames, involved: involved.has(`${e.vlan}|${e.mac}`) };
+  });
+  rows.sort((x, y) => Number(y.involved) - Number(x.involved) || y.frames - x.frames);
+  return rows.filter((r, i) => r.involved || i < limit);
+}
+
+export function analysisJson(a: Analyzer, findings: Finding[], caps: Capabilities, inputs: InputInfo[], stats: AnalysisStats): object {
+  const ports = a.ports.ports;
+  return {
+    interfaces: ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource, reason: p.port.reason, bond: p.port.bond, bridge: p.port.bridge, frames: p.frames, framesIn: p.framesIn, framesOut: p.framesOut })),
+    macs: [...a.macs.entries()].map((e) => ({
+      mac: formatMac(e.mac),
+      vlan: e.vlan,
+      vendor: vendorOf(e.mac),
+      ports: Object.fromEntries([...e.ports].map(([i, c]) => [ports[i]!.port.name, { in: c[PC_IN], out: c[PC_OUT], unknown: c[PC_UNKNOWN] }])),
+      learnedOn: e.learnedOn >= 0 ? ports[e.learnedOn]!.port.name : null,
+    })),
+    findings: findings.map((f) => findingJson(f, inputs)),
+    capabilities: caps,
+    inputs: inputs.map((i) => i.name),
+    stats,
+  };
+}
+
+const COLOR = !process.env.NO_COLOR;
+const paint = (code: string, s: string): string => (COLOR && process.stdout.isTTY ? `\x1b[${code}m${s}\x1b[0m` : s);
+
+export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilities, inputs: InputInfo[]): string {
+  const out: string[] = [];
+  const ports = a.ports.ports.filter((p) => p.frames > 0);
+  out.push(paint('1', 'Topology as understood'));
+  for (const p of ports) {
+    const extra = p.port.bond ? ` of ${p.port.bond}` : p.port.bridge ? ` of ${p.port.bridge}` : '';
+    out.push(`  ${safeText(p.port.name).padEnd(12)} ${(p.port.role + extra).padEnd(18)} ${String(p.frames).padStart(8)} frames   ${safeText(p.port.reason)}`);
+  }
+  out.push('', paint('1', 'What these captures can prove'));
+  for (const c of caps.canProve) out.push(`  + ${c}`);
+  for (const c of caps.cannotProve) out.push(`  - ${c}`);
+  out.push('');
+  if (findings.length === 0) {
+    out.push(paint('1;32', 'No loop found: no looped broadcasts, own-address frames or wrong-port learning in these frames.'));
+  } else {
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    out.push(paint('1', `Findings: ${errors} error${errors === 1 ? '' : 's'}, ${findings.length - errors} other`));
+    const seenExplanations = new Set<string>();
+    for (const f of findings) {
+      const tag = f.severity === 'error' ? paint('1;31', 'ERROR  ') : f.severity === 'warning' ? paint('1;33', 'WARNING') : paint('36', 'INFO   ');
+      out.push(`  ${tag} ${f.kind}: ${safeText(f.summary)}`);
+      const ev = inputs
+        .map((i) => {
+          const frames = f.evidence.filter((e) => e.input === i.index).map((e) => e.frame);
+          return frames.length ? `${safeText(i.name)} frames ${frames.slice(0, 8).join(', ')}${frames.length > 8 ? ', …' : ''}` : '';
+        })
+        .filter(Boolean);
+      out.push(`          evidence: ${ev.join('; ') || 'counters only'} (confidence ${f.confidence})`);
+      if (!seenExplanations.has(f.kind)) {
+        seenExplanations.add(f.kind);
+        out.push(`          ${f.explanation}`);
+      }
+    }
+    const remedies = [...new Set(findings.flatMap((f) => f.remedies))];
+    out.push('', paint('1', 'What to do'));
+    for (const r of remedies) out.push(`  * ${REMEDIES[r]}`);
+  }
+  const rows = macRows(a, findings, 10);
+  if (rows.length) {
+    out.push('', paint('1', 'MACs'), `  ${'MAC'.padEnd(17)} ${'VLAN'.padStart(4)}  ${'vendor'.padEnd(10)} ${'learned on'.padEnd(10)}  seen on (in/out)`);
+    for (const { e } of rows) {
+      const seen = [...e.ports]
+        .map(([i, c]) => `${safeText(a.ports.ports[i]!.port.name)} ${c[PC_IN]}/${c[PC_OUT]}${c[PC_UNKNOWN] ? `/${c[PC_UNKNOWN]}?` : ''}`)
+        .join(', ');
+      const learned = e.learnedOn >= 0 ? a.ports.ports[e.learnedOn]!.port.name : '-';
+      out.push(`  ${formatMac(e.mac)} ${String(e.vlan).padStart(4)}  ${(vendorOf(e.mac) ?? '').padEnd(10)} ${safeText(learned).padEnd(10)}  ${seen}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
