@@ -127,9 +127,8 @@ export class Analyzer {
       f.isBroadcast ||
       f.isMulticast ||
       (dst < 0 && dir === DIR_OUT) ||
-      this.localMacs.has(src) ||
-      this.guestPorts.has(src) ||
-      (dst >= 0 && (this.guestPorts.has(dst) || this.localMacs.has(dst)));
+      (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
+      (this.guestPorts.size > 0 && (this.guestPorts.has(src) || this.guestPorts.has(dst)));
     if (!interesting) {
       // Unicast between outside hosts: only the table. Without a direction, frames on the uplink came in.
       const role = port.port.role;
@@ -173,18 +172,20 @@ export class Analyzer {
   /** Settles every group whose window has passed (all of them at the end). */
   settle(all: boolean): void {
     this.lastSettle = this.maxT;
-    const horizon = this.maxT - this.options.windowNs;
-    const ready: Group[] = [];
-    const keep: Group[] = [];
-    for (const g of this.queue) (all || g.firstT < horizon ? ready : keep).push(g);
-    if (ready.length === 0) return;
-    this.queue = keep;
+    const horizon = all ? Infinity : this.maxT - this.options.windowNs;
+    // Groups arrive nearly in time order: take them from the front while they are old enough.
+    // (One that arrived late in a dumpcap file waits behind an earlier one: at most a window.)
+    const q = this.queue;
+    let n = 0;
+    while (n < q.length && q[n]!.firstT < horizon) n++;
+    if (n === 0) return;
+    const ready = q.splice(0, n);
     ready.sort((a, b) => a.firstT - b.firstT);
     for (const g of ready) {
       if (this.pending.get(g.key) === g) this.pending.delete(g.key);
       this.settleGroup(g);
     }
-    this.stats.pendingGroups = this.queue.length;
+    this.stats.pendingGroups = q.length;
   }
 
   private role(port: number): string {
