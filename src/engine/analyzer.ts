@@ -86,6 +86,8 @@ export class Analyzer {
   private lastSettle = 0;
   /** MACs the host owns (bridge, bond, slaves): from the topology and from frames the bridge device sent. */
   readonly localMacs: Set<number>;
+  /** Sources of frames seen on guest ports or the bridge device, as they arrive. */
+  private readonly hostSideSeen = new Set<number>();
   /** Guest MAC → its port, from frames that entered the host on a guest port. */
   readonly guestPorts = new Map<number, number>();
   readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0 };
@@ -123,15 +125,18 @@ export class Analyzer {
     const src = f.src;
     const dst = f.dst;
     // SLL captures have no destination: their outgoing frames may be broadcasts.
+    // Sources seen on the host side are noted at once (groups settle only a window later), so
+    // unicast to and from them is grouped from the first frame on.
+    const role = port.port.role;
+    if ((role === 'guest' || role === 'bridge') && !this.hostSideSeen.has(src)) this.hostSideSeen.add(src);
     const interesting =
       f.isBroadcast ||
       f.isMulticast ||
       (dst < 0 && dir === DIR_OUT) ||
       (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
-      (this.guestPorts.size > 0 && (this.guestPorts.has(src) || this.guestPorts.has(dst)));
+      (this.hostSideSeen.size > 0 && (this.hostSideSeen.has(src) || this.hostSideSeen.has(dst)));
     if (!interesting) {
       // Unicast between outside hosts: only the table. Without a direction, frames on the uplink came in.
-      const role = port.port.role;
       const d = dir || (role === 'slave' || role === 'bond' || role === 'bridge' ? DIR_IN : role === 'guest' ? DIR_OUT : DIR_NONE);
       this.macs.count(f.vlan, src, port.index, d, rec.origLen, t);
       this.countDir(port, d);
