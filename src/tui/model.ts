@@ -4,9 +4,10 @@
  * see the engine, a record or a frame. Strings here are raw (as they came from files, packets or
  * the engine): components escape every one of them with safeText when drawing.
  */
+import type { Severity } from '../engine/severity.js';
 import type { PortRole } from '../engine/topology.js';
 
-export type Severity = 'info' | 'warning' | 'error' | 'critical';
+export type { Severity };
 
 /** How the UI gets its frames. */
 export type SourceMode = 'browse' | 'replay' | 'live';
@@ -58,6 +59,8 @@ export interface UiPortCount {
   inFrames: number;
   /** Frames with this MAC as source seen leaving on the port. */
   outFrames: number;
+  /** Frames whose direction neither the capture nor the frame's path told. */
+  unknownFrames: number;
 }
 
 export interface UiMacRow {
@@ -70,8 +73,10 @@ export interface UiMacRow {
   learnedOn: string | null;
   /** The port the MAC belongs on (a guest's vif, the host itself), null when not known. */
   home: string | null;
-  /** Learned on a port it does not belong on: the outage. Drawn red. */
+  /** Learned on a port it does not belong on (now, or earlier in the capture): the outage. Drawn red. */
   wrongPort: boolean;
+  /** Still learned on the wrong port at the newest frame. */
+  wrongNow: boolean;
   /** Broadcasts from this MAC seen coming back in (looped). Drawn yellow when > 0. */
   loopedFrames: number;
   /** Frames with the host's own address as source received on the bond. Drawn yellow when > 0. */
@@ -142,7 +147,7 @@ export function emptySnapshot(title: string, mode: SourceMode): UiSnapshot {
   };
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 export function severityRank(s: Severity): number {
   return SEVERITY_RANK[s] ?? 0;

@@ -21,6 +21,9 @@ export interface UiControls {
  * the capture needs.
  */
 const REDRAW_BUDGET = 0.1;
+/** However costly, the screen is redrawn at least once a second while things change. */
+const MAX_REDRAW_MS = 1000;
+const WARM_UP_RENDERS = 3;
 
 export class UiStore {
   /** Bumped by the pipeline whenever the engine saw something new. */
@@ -30,6 +33,8 @@ export class UiStore {
   private lastReadAt = -Infinity;
   private snapshotMs = 0;
   private renderMs = 0;
+  private renders = 0;
+  private reads = 0;
 
   /** `take` builds a snapshot from the engine's current state (the adapter). */
   constructor(private take: () => UiSnapshot) {}
@@ -57,19 +62,21 @@ export class UiStore {
       this.readVersion = this.version;
       this.last = this.take();
       this.lastReadAt = performance.now();
-      this.snapshotMs = ewma(this.snapshotMs, this.lastReadAt - t0);
+      // The first snapshot pays for compiling the adapter: not a steady cost either.
+      if (++this.reads > 1) this.snapshotMs = ewma(this.snapshotMs, this.lastReadAt - t0);
     }
     return this.last;
   }
 
   /** Ink's time to draw the last frame (its onRender metrics). */
   noteRender(ms: number): void {
-    this.renderMs = ewma(this.renderMs, ms);
+    // The first frames pay for compiling the code (JIT): they say nothing about the steady cost.
+    if (++this.renders > WARM_UP_RENDERS) this.renderMs = ewma(this.renderMs, ms);
   }
 
-  /** Least time between redraws: `minMs`, or longer when a redraw costs more than the budget allows. */
+  /** Least time between redraws: `minMs`, or longer when a redraw costs more than the budget allows (a second at most). */
   redrawInterval(minMs: number): number {
-    return Math.max(minMs, (this.snapshotMs + this.renderMs) / REDRAW_BUDGET);
+    return Math.min(MAX_REDRAW_MS, Math.max(minMs, (this.snapshotMs + this.renderMs) / REDRAW_BUDGET));
   }
 
   /** True when something changed and the redraw budget allows a new snapshot now. */

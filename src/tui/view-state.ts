@@ -60,7 +60,7 @@ export function layout(columns: number, rows: number): Layout {
   const bottom = Math.max(8, Math.round(body * 0.42));
   const wide = columns >= 120;
   const findingsWidth = wide ? Math.floor(columns * 0.3) : Math.ceil(columns * 0.55);
-  const detailWidth = wide ? Math.floor(columns * 0.4) : 0;
+  const detailWidth = wide ? Math.floor(columns * 0.36) : 0;
   return {
     width,
     height,

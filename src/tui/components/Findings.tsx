@@ -9,10 +9,10 @@ import type { Severity, UiFinding } from '../model.js';
 import { type Theme, useTheme } from '../theme.js';
 import { Pane } from './Pane.js';
 
-export const SEVERITY_TEXT: Record<Severity, string> = { critical: 'CRIT', error: 'ERR ', warning: 'WARN', info: 'info' };
+export const SEVERITY_TEXT: Record<Severity, string> = { error: 'ERR ', warning: 'WARN', info: 'info' };
 
 export function severityColor(s: Severity, theme: Theme): string | undefined {
-  return s === 'critical' || s === 'error' ? theme.bad : s === 'warning' ? theme.warn : undefined;
+  return s === 'error' ? theme.bad : s === 'warning' ? theme.warn : undefined;
 }
 
 /**
@@ -42,7 +42,7 @@ function FindingRow({ f, selected, focused, theme }: { f: UiFinding; selected: b
       <Text color={severityColor(f.severity, theme)} bold>
         {SEVERITY_TEXT[f.severity] ?? f.severity}
       </Text>
-      {f.active ? ' ● ' : '   '}
+      {f.active ? ' ● ' : ' '}
       {safeText(f.summary)}
     </Text>
   );

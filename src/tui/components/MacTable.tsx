@@ -33,7 +33,9 @@ export function macColumns(inner: number): Columns {
 }
 
 function portsText(row: UiMacRow): string {
-  return row.ports.map((p) => `${safeText(p.port)} ${shortCount(p.inFrames)}/${shortCount(p.outFrames)}`).join('  ');
+  return row.ports
+    .map((p) => `${safeText(p.port)} ${shortCount(p.inFrames)}/${shortCount(p.outFrames)}${p.unknownFrames ? `/${shortCount(p.unknownFrames)}?` : ''}`)
+    .join('  ');
 }
 
 export function macLine(row: UiMacRow, c: Columns): string {

@@ -1,0 +1,266 @@
+/**
+ * From the engine's state to the UI's snapshot, once per redraw (never per frame). The engine
+ * keeps counters and findings; what the screen shows over time — the timeline of events, looped
+ * frames per second — is made here by comparing each state with the one before. MAC rows are
+ * rebuilt only for entries that changed since the last snapshot.
+ */
+import type { Analyzer } from '../engine/analyzer.js';
+import { type Finding, REMEDIES } from '../engine/findings.js';
+import { type MacEntry, PC_IN, PC_OUT, PC_UNKNOWN } from '../engine/mac-table.js';
+import type { PortState } from '../engine/ports.js';
+import type { PortRole } from '../engine/topology.js';
+import { formatMac } from '../decode/mac.js';
+import { vendorOf } from '../report/analysis.js';
+import type { UiBond, UiBridge, UiEvent, UiFinding, UiMacRow, UiSnapshot, UiTopology } from './model.js';
+import type { PipelineStatus } from './pipeline.js';
+
+/** Events kept in the timeline; older ones fall off the front. */
+export const TIMELINE_LIMIT = 2000;
+/** Seconds of looped-frames-per-second history kept for the sparkline. */
+export const LOOP_HISTORY = 600;
+/** Live and replay: a finding not seen for this long (capture time) has stopped. */
+export const FINDING_QUIET_SEC = 5;
+
+const macKeyOf = (vlan: number, mac: number): string => `${vlan}|${mac}`;
+
+interface RowCache {
+  stamp: string;
+  row: UiMacRow;
+}
+
+interface FindingState {
+  count: number;
+  active: boolean;
+}
+
+export class AnalysisView {
+  private rows = new WeakMap<MacEntry, RowCache>();
+  private moves = new WeakMap<MacEntry, number>();
+  private findingsSeen = new Map<string, FindingState>();
+  private timeline: UiEvent[] = [];
+  /** Looped frames per second of capture time; index 0 is second `loopBase`. */
+  private looped: number[] = [];
+  private loopBase = -1;
+  private readonly loopedCounts = new Map<string, number>();
+  private lastNow = 0;
+
+  /** `inputs`: the capture files as given, for evidence ("loop.pcapng frames 12, 15"). */
+  constructor(private readonly inputs: readonly string[]) {}
+
+  snapshot(a: Analyzer, st: PipelineStatus): UiSnapshot {
+    const { ports, findings } = a.snapshot();
+    const baseSec = a.stats.firstSec;
+    const now = st.now;
+    const byMac = new Map<string, Finding[]>();
+    for (const f of findings) {
+      const k = macKeyOf(f.vlan, f.mac);
+      const list = byMac.get(k);
+      if (list) list.push(f);
+      else byMac.set(k, [f]);
+    }
+
+    const macs: UiMacRow[] = [];
+    for (const e of a.macs.entries()) {
+      macs.push(this.row(a, e, ports, baseSec, byMac.get(macKeyOf(e.vlan, e.mac))));
+      this.noteMove(a, e, ports, baseSec);
+    }
+
+    const uiFindings = findings.map((f) => this.finding(f, st));
+    this.noteFindings(a, findings, uiFindings, st);
+    this.noteLooped(findings, baseSec, now);
+
+    return {
+      title: st.title,
+      mode: st.mode,
+      state: st.state,
+      frames: st.frames,
+      now,
+      topology: topologyOf(a),
+      interfaces: st.interfaces.map((i) => ({ ...i, role: i.role ?? a.ports.get(i.name)?.port.role ?? 'unknown' })),
+      macs,
+      findings: uiFindings,
+      timeline: this.timeline,
+      loopedPerSecond: this.looped.slice(),
+      messages: st.messages,
+    };
+  }
+
+  private row(a: Analyzer, e: MacEntry, ports: PortState[], baseSec: number, findings: Finding[] | undefined): UiMacRow {
+    const looped = findings?.find((f) => f.kind === 'looped-broadcast')?.count ?? 0;
+    const own = findings?.find((f) => f.kind === 'own-address')?.count ?? 0;
+    const wrongFinding = findings?.some((f) => f.kind === 'wrong-port-learning') ?? false;
+    const home = a.guestPorts.get(e.mac);
+    const local = a.localMacs.has(e.mac);
+    const stamp = `${e.last}|${e.learnedOn}|${e.wrongSince}|${looped}|${own}|${wrongFinding}|${home}|${local}|${e.ports.size}`;
+    const cached = this.rows.get(e);
+    if (cached && cached.stamp === stamp) return cached.row;
+    const row: UiMacRow = {
+      vlan: e.vlan,
+      mac: e.mac,
+      vendor: vendorOf(e.mac),
+      ports: [...e.ports].map(([i, c]) => ({ port: ports[i]!.port.name, inFrames: c[PC_IN]!, outFrames: c[PC_OUT]!, unknownFrames: c[PC_UNKNOWN]! })),
+      learnedOn: e.learnedOn >= 0 ? ports[e.learnedOn]!.port.name : null,
+      home: home !== undefined ? ports[home]!.port.name : local ? 'host' : null,
+      wrongPort: wrongFinding || e.wrongSince >= 0,
+      wrongNow: e.wrongSince >= 0,
+      loopedFrames: looped,
+      ownAddressFrames: own,
+      lastSeen: e.last >= 0 ? baseSec + e.last / 1e9 : 0,
+    };
+    this.rows.set(e, { stamp, row });
+    return row;
+  }
+
+  /** A change of learned port since the last snapshot is an FDB move on the timeline. */
+  private noteMove(a: Analyzer, e: MacEntry, ports: PortState[], baseSec: number): void {
+    const before = this.moves.get(e) ?? 0;
+    if (e.moves === before) return;
+    this.moves.set(e, e.moves);
+    const m = e.lastMove;
+    if (!m) return;
+    const more = e.moves - before - 1;
+    const echo = m.byEcho && a.guestPorts.has(e.mac);
+    this.add({
+      time: baseSec + m.t / 1e9,
+      kind: 'fdb-move',
+      severity: echo ? 'warning' : 'info',
+      text: `${formatMac(e.mac)}${e.vlan ? ` vlan ${e.vlan}` : ''} learned on ${ports[m.to]!.port.name} (was ${ports[m.from]!.port.name})${echo ? ' by an echo' : ''}${more > 0 ? `; ${more} more move${more === 1 ? '' : 's'} before` : ''}`,
+    });
+  }
+
+  private finding(f: Finding, st: PipelineStatus): UiFinding {
+    const last = f.lastSec + f.lastNsec / 1e9;
+    const evidence: string[] = [];
+    if (f.interfaces.length) evidence.push(`path: ${f.interfaces.join(' → ')}`);
+    this.inputs.forEach((name, index) => {
+      const frames = f.evidence.filter((e) => e.input === index).map((e) => e.frame);
+      if (frames.length) evidence.push(`${name} frame${frames.length === 1 ? '' : 's'} ${frames.slice(0, 12).join(', ')}${frames.length > 12 ? `, … (${frames.length} listed)` : ''}`);
+    });
+    evidence.push(`${f.count} occurrence${f.count === 1 ? '' : 's'}, confidence ${f.confidence}`);
+    for (const [k, v] of Object.entries(f.details)) evidence.push(`${k}: ${v}`);
+    return {
+      id: `${f.kind}|${f.mac}|${f.vlan}`,
+      kind: f.kind,
+      severity: f.severity,
+      summary: f.summary || provisionalSummary(f),
+      explanation: f.explanation,
+      remedies: f.remedies.map((r) => REMEDIES[r]),
+      evidence,
+      first: f.firstSec + f.firstNsec / 1e9,
+      last,
+      active: st.mode !== 'browse' && st.state !== 'done' && st.now - last < FINDING_QUIET_SEC,
+    };
+  }
+
+  /** Findings starting and stopping, and the kernel's own-address warnings, on the timeline. */
+  private noteFindings(a: Analyzer, findings: Finding[], ui: UiFinding[], st: PipelineStatus): void {
+    // Stopping means something only while frames come in as they happened (live, replay).
+    const timed = st.mode !== 'browse' && st.state !== 'done';
+    findings.forEach((f, i) => {
+      const u = ui[i]!;
+      const prev = this.findingsSeen.get(u.id);
+      const what = `${f.kind}${f.mac >= 0 ? ` ${formatMac(f.mac)}` : ''}${f.vlan ? ` vlan ${f.vlan}` : ''}`;
+      if (!prev) this.add({ time: u.first, kind: 'finding-start', severity: f.severity, text: what });
+      else if (timed && !prev.active && u.active) this.add({ time: u.last, kind: 'finding-start', severity: f.severity, text: `${what} again` });
+      else if (timed && prev.active && !u.active) this.add({ time: u.last, kind: 'finding-stop', severity: 'info', text: `${what}: not seen for ${FINDING_QUIET_SEC} s` });
+      if (f.kind === 'own-address' && f.count > (prev?.count ?? 0)) {
+        // What the kernel logs for each of these frames (one line per batch, with the count).
+        const n = f.count - (prev?.count ?? 0);
+        this.add({
+          time: u.last,
+          kind: 'kernel-warning',
+          severity: 'warning',
+          text: `${bridgeName(a)}: received packet on ${f.interfaces[0] ?? 'the bond'} with own address as source address (addr:${formatMac(f.mac)}, vlan:${f.vlan})${n > 1 ? ` ×${n}` : ''}`,
+        });
+      }
+      this.findingsSeen.set(u.id, { count: f.count, active: timed ? u.active : true });
+    });
+  }
+
+  /**
+   * Looped frames per second: what each looped-broadcast finding's count grew by since the last
+   * snapshot, spread evenly over the capture seconds in which it can have happened — after the
+   * last snapshot and within the finding's first and last time (reading a file, one snapshot can
+   * span many seconds).
+   */
+  private noteLooped(findings: Finding[], firstSec: number, now: number): void {
+    const sec = Math.floor(now);
+    if (sec <= 0) return;
+    if (this.loopBase < 0) this.loopBase = firstSec > 0 ? firstSec : sec;
+    while (this.loopBase + this.looped.length <= sec) this.looped.push(0);
+    const since = Math.floor(this.lastNow);
+    for (const f of findings) {
+      if (f.kind !== 'looped-broadcast') continue;
+      const id = `${f.mac}|${f.vlan}`;
+      const delta = f.count - (this.loopedCounts.get(id) ?? 0);
+      this.loopedCounts.set(id, f.count);
+      if (delta <= 0) continue;
+      const to = Math.min(sec, f.lastSec);
+      const from = Math.min(to, Math.max(this.loopBase, since, f.firstSec));
+      for (let s = from; s <= to; s++) this.looped[s - this.loopBase]! += delta / (to - from + 1);
+    }
+    this.lastNow = now;
+    if (this.looped.length > LOOP_HISTORY) {
+      const cut = this.looped.length - LOOP_HISTORY;
+      this.looped.splice(0, cut);
+      this.loopBase += cut;
+    }
+  }
+
+  /** Inserts in time order (events are found per slice, not always in capture order). */
+  private add(e: UiEvent): void {
+    const t = this.timeline;
+    let i = t.length;
+    while (i > 0 && t[i - 1]!.time > e.time) i--;
+    // A new array, so a snapshot already handed to the view stays as it was.
+    this.timeline = [...t.slice(0, i), e, ...t.slice(i)];
+    if (this.timeline.length > TIMELINE_LIMIT) this.timeline = this.timeline.slice(-TIMELINE_LIMIT);
+  }
+}
+
+/** Until the engine's finish() writes the summary, a short one from the finding's fields. */
+function provisionalSummary(f: Finding): string {
+  const mac = f.mac >= 0 ? ` ${formatMac(f.mac)}` : '';
+  const vlan = f.vlan ? ` on VLAN ${f.vlan}` : '';
+  return `${f.kind.replace(/-/g, ' ')}${mac}${vlan}: ${f.count} time${f.count === 1 ? '' : 's'}${f.interfaces.length ? ` (${f.interfaces.join(' → ')})` : ''}`;
+}
+
+function bridgeName(a: Analyzer): string {
+  return a.topology.bridges[0]?.name ?? a.ports.ports.find((p) => p.port.role === 'bridge')?.port.name ?? 'bridge';
+}
+
+/**
+ * Bonds and bridges as the engine understands them: from flags or a recorded topology when given,
+ * else from the roles of the ports it saw (a port named like a bond, its slaves, the bridge).
+ */
+export function topologyOf(a: Analyzer): UiTopology {
+  const ports = a.ports.ports.map((p) => p.port);
+  const named = (role: PortRole): string[] => ports.filter((p) => p.role === role).map((p) => p.name);
+  const bonds: UiBond[] = a.topology.bonds.length
+    ? a.topology.bonds.map((b) => ({
+        name: b.name,
+        mode: b.mode,
+        slaves: b.slaves.map((s) => ({ name: s.name, active: b.activeSlave === s.name, linkUp: s.linkUp })),
+      }))
+    : named('bond').map((name, _i, all) => ({
+        name,
+        mode: null,
+        slaves: ports
+          .filter((p) => p.role === 'slave' && (p.bond === name || (p.bond === null && all.length === 1)))
+          .map((p) => ({ name: p.name, active: false, linkUp: null })),
+      }));
+  let bridges: UiBridge[];
+  if (a.topology.bridges.length) {
+    bridges = a.topology.bridges.map((br) => ({
+      name: br.name,
+      ports: br.ports.map((p) => ({ name: p.name, role: a.topology.ports.get(p.name)?.role ?? 'unknown', state: p.state })),
+    }));
+  } else {
+    // The bridge's ports are the bonds and the guests' ports that were captured.
+    const members = ports.filter((p) => p.role === 'bond' || p.role === 'guest').map((p) => ({ name: p.name, role: p.role, state: null }));
+    const names = named('bridge');
+    bridges = members.length || names.length ? [{ name: names[0] ?? '(bridge)', ports: members }] : [];
+  }
+  const assumed = ports.filter((p) => p.roleSource === 'name' || p.roleSource === 'none').map((p) => `${p.name}: ${p.role}, ${p.reason}`);
+  return { bonds, bridges, assumed };
+}
