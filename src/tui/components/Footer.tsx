@@ -34,7 +34,11 @@ export function Footer({ width, looped, paused, draft, draftPane, message }: Foo
   const now = looped.length ? looped[looped.length - 1]! : 0;
   let max = 0;
   for (const v of looped) if (v > max) max = v;
-  const sparkWidth = Math.max(8, Math.min(60, Math.floor(width / 4)));
+  // The message is what the user just asked for: the sparkline and the pause note make room for it.
+  const text = message ? ` ${safeText(message)}` : '';
+  const pausedText = paused ? (text ? ' PAUSED ' : ' PAUSED (capture continues) ') : '';
+  const rates = ` ${shortCount(now)}/s max ${shortCount(max)} `;
+  const sparkWidth = Math.max(8, Math.min(60, Math.floor(width / 4), width - 'looped/s '.length - rates.length - pausedText.length - text.length - 1));
   return (
     <Text wrap="truncate">
       <Text dimColor={theme.dim}>looped/s </Text>
@@ -45,10 +49,10 @@ export function Footer({ width, looped, paused, draft, draftPane, message }: Foo
       <Text dimColor={theme.dim}>{` max ${shortCount(max)} `}</Text>
       {paused ? (
         <Text inverse bold>
-          {' PAUSED (capture continues) '}
+          {pausedText}
         </Text>
       ) : null}
-      <Text>{message ? ` ${safeText(message)}` : ''}</Text>
+      <Text>{text}</Text>
     </Text>
   );
 }
