@@ -15,7 +15,7 @@ import { MacTable } from './components/MacTable.js';
 import { Timeline } from './components/Timeline.js';
 import type { UiSnapshot } from './model.js';
 import type { UiControls, UiStore } from './store.js';
-import { derive, detailView, initialViewState, layout, MIN_COLUMNS, MIN_ROWS, PANE_NAMES, reduceKey, type ViewState } from './view-state.js';
+import { derive, detailView, type Effect, initialViewState, layout, MIN_COLUMNS, MIN_ROWS, PANE_NAMES, reduceKey, splitKeys, type ViewState } from './view-state.js';
 
 export interface AppProps {
   store: UiStore;
@@ -70,8 +70,13 @@ export function App({ store, controls, refreshMs = 100, size: fixedSize, onQuit 
   const say = (text: string): void => setMessage({ text, until: Date.now() + 5000 });
 
   useInput((input, key) => {
-    const { state, effects } = reduceKey(view.current, input, key, snap.current!, layoutRef.current);
-    view.current = state;
+    const effects: Effect[] = [];
+    for (const [i, k] of splitKeys(input, key)) {
+      const r = reduceKey(view.current, i, k, snap.current!, layoutRef.current);
+      view.current = r.state;
+      effects.push(...r.effects);
+      if (r.effects.includes('quit')) break;
+    }
     for (const e of effects) {
       if (e === 'quit') {
         exit();
@@ -81,7 +86,7 @@ export function App({ store, controls, refreshMs = 100, size: fixedSize, onQuit 
       if (e === 'resume') snap.current = store.read();
       if (e === 'clear') {
         controls.clear();
-        if (!state.paused) snap.current = store.read();
+        if (!view.current.paused) snap.current = store.read();
         say('cleared: counting afresh from here');
       }
       if (e === 'export') {

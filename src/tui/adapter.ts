@@ -85,6 +85,11 @@ export class AnalysisView {
     };
   }
 
+  /** Between snapshots, once per second of capture time: keeps looped frames per second exact. */
+  sample(a: Analyzer, now: number): void {
+    this.noteLooped(a.currentFindings(), a.stats.firstSec, now);
+  }
+
   private row(a: Analyzer, e: MacEntry, ports: PortState[], baseSec: number, findings: Finding[] | undefined): UiMacRow {
     const looped = findings?.find((f) => f.kind === 'looped-broadcast')?.count ?? 0;
     const own = findings?.find((f) => f.kind === 'own-address')?.count ?? 0;

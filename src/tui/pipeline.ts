@@ -103,6 +103,11 @@ export interface FilePipelineOptions<A extends FrameObserver> {
   sliceFrames?: number;
   /** Called once when the last frame was observed (the engine's finish() belongs here). */
   onEnd?: (analysis: A) => void;
+  /**
+   * Called when capture time enters a new second, before that second's first frame is observed:
+   * per-second series stay exact even when one slice (one snapshot) spans many seconds.
+   */
+  onSecond?: (analysis: A, sec: number) => void;
 }
 
 /** Longest wait of a replay before it looks at the clock again (keeps stop() prompt). */
@@ -111,7 +116,7 @@ const MAX_REPLAY_WAIT_MS = 100;
 export class FilePipeline<A extends FrameObserver> implements UiControls {
   readonly store: UiStore;
   readonly set: CaptureSet;
-  private analysis: A;
+  private engine: A;
   private readonly frame = new DecodedFrame();
   private readonly rates = new InterfaceRates();
   private readonly undecoded = new Map<number, number>();
@@ -129,8 +134,13 @@ export class FilePipeline<A extends FrameObserver> implements UiControls {
 
   constructor(private readonly opts: FilePipelineOptions<A>) {
     this.set = new CaptureSet(opts.specs);
-    this.analysis = opts.makeAnalysis();
+    this.engine = opts.makeAnalysis();
     this.store = new UiStore(() => this.snapshot());
+  }
+
+  /** The engine frames currently go to (a new one after clear). */
+  get analysis(): A {
+    return this.engine;
   }
 
   get finished(): boolean {
@@ -154,7 +164,7 @@ export class FilePipeline<A extends FrameObserver> implements UiControls {
 
   /** A fresh engine from the next frame on; reading goes on where it is. */
   clear(): void {
-    this.analysis = this.opts.makeAnalysis();
+    this.engine = this.opts.makeAnalysis();
     this.rates.reset();
     this.frames = 0;
     this.store.changed();
@@ -177,7 +187,7 @@ export class FilePipeline<A extends FrameObserver> implements UiControls {
       if (!this.pending) {
         if (!set.next()) {
           this.done = true;
-          this.opts.onEnd?.(this.analysis);
+          this.opts.onEnd?.(this.engine);
           break;
         }
         this.pending = true;
@@ -211,12 +221,13 @@ export class FilePipeline<A extends FrameObserver> implements UiControls {
       this.undecoded.set(lt, (this.undecoded.get(lt) ?? 0) + 1);
     }
     this.rates.count(rec.iface!.id, rec.tsSec);
+    if (rec.tsSec > this.nowSec && this.nowSec > 0) this.opts.onSecond?.(this.engine, this.nowSec + this.nowNsec / 1e9);
     if (rec.tsSec > this.nowSec || (rec.tsSec === this.nowSec && rec.tsNsec > this.nowNsec)) {
       this.nowSec = rec.tsSec;
       this.nowNsec = rec.tsNsec;
     }
     this.frames++;
-    this.analysis.observe(rec, frame);
+    this.engine.observe(rec, frame);
   }
 
   status(): PipelineStatus {
@@ -242,6 +253,6 @@ export class FilePipeline<A extends FrameObserver> implements UiControls {
   }
 
   snapshot(): UiSnapshot {
-    return this.opts.toSnapshot(this.analysis, this.status());
+    return this.opts.toSnapshot(this.engine, this.status());
   }
 }

@@ -44,6 +44,7 @@ export function fileSession(o: FileSessionOptions): FilePipeline<EngineAnalysis>
     sliceFrames: o.sliceFrames,
     makeAnalysis: () => new EngineAnalysis(o.topology(), o.options ?? DEFAULT_OPTIONS, inputs),
     toSnapshot: (a, status) => a.view.snapshot(a.analyzer, status),
+    onSecond: (a, now) => a.view.sample(a.analyzer, now),
     onEnd: (a) => {
       // Settles the frames still waiting for their echoes and writes the findings' summaries.
       a.analyzer.finish();

@@ -202,6 +202,46 @@ function select(s: ViewState, d: Derived, pane: PaneId, index: number): ViewStat
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/**
+ * Ink hands over a run of plain characters read at once (keys typed while a slice of frames was
+ * being read, key repeat, a paste) as one input. Split into one key each, so `jjj` moves three
+ * rows and `\tj\r` is tab, down, enter. Escape sequences (arrows) always come on their own.
+ */
+export function splitKeys(input: string, key: Key): Array<[string, Key]> {
+  if (input.length <= 1 || input.includes('\x1b')) return [[input, key]];
+  return [...input].map((c): [string, Key] => {
+    if (c === '\t') return ['', { ...NO_KEY, tab: true }];
+    if (c === '\r' || c === '\n') return ['', { ...NO_KEY, return: true }];
+    if (c === '\x7f' || c === '\b') return ['', { ...NO_KEY, backspace: true }];
+    const code = c.charCodeAt(0);
+    if (code < 0x20) return [String.fromCharCode(code + 0x60), { ...NO_KEY, ctrl: true }];
+    return [c, { ...NO_KEY, shift: c !== c.toLowerCase() }];
+  });
+}
+
 export function reduceKey(s: ViewState, input: string, key: Key, snap: UiSnapshot, L: Layout): { state: ViewState; effects: Effect[] } {
   const none = (state: ViewState): { state: ViewState; effects: Effect[] } => ({ state, effects: [] });
   if (key.ctrl && input === 'c') return { state: s, effects: ['quit'] };

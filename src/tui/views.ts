@@ -86,7 +86,8 @@ function findingText(f: UiFinding): string {
 export function findingRows(list: readonly UiFinding[], sort: FindingSort, filter: string): UiFinding[] {
   const terms = filter.toLowerCase().split(/\s+/).filter(Boolean);
   const out = list.filter((f) => terms.every((t) => findingText(f).includes(t)));
-  if (sort === 'severity') out.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.first - b.first);
+  // Within a severity the engine's own order (most occurrences first) stays: the sort is stable.
+  if (sort === 'severity') out.sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
   else out.sort((a, b) => a.first - b.first);
   return out;
 }

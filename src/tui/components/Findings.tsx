@@ -114,7 +114,8 @@ export interface FindingDetailProps {
 /** Wide layout: the selected finding in a pane of its own. */
 export function FindingDetail({ finding, width, height }: FindingDetailProps) {
   const theme = useTheme();
-  const lines = finding ? findingLines(finding, width - 2) : [];
+  // Summary, then the compact body: the remedies must fit in the pane's height more often than not.
+  const lines = finding ? [...wrapText(safeText(finding.summary), width - 2), ...findingLines(finding, width - 2, true)] : [];
   return (
     <Pane title="Explanation and remedies" width={width} height={height} focused={false}>
       {finding ? (
