@@ -63,7 +63,8 @@ export function App({ store, controls, refreshMs = 100, size: fixedSize, onQuit 
         redraw();
       }
       setMessage((m) => (m && Date.now() > m.until ? null : m));
-    }, refreshMs);
+      // Ticks twice per period: the store decides when a redraw is due.
+    }, refreshMs / 2);
     return () => clearInterval(timer);
   }, [store, refreshMs]);
 

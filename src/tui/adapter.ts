@@ -23,8 +23,17 @@ export const FINDING_QUIET_SEC = 5;
 
 const macKeyOf = (vlan: number, mac: number): string => `${vlan}|${mac}`;
 
+/** A row and what it was made from: rebuilt only when one of these changed. */
 interface RowCache {
-  stamp: string;
+  last: number;
+  learnedOn: number;
+  wrongSince: number;
+  looped: number;
+  own: number;
+  wrongFinding: boolean;
+  home: number;
+  local: boolean;
+  ports: number;
   row: UiMacRow;
 }
 
@@ -61,8 +70,8 @@ export class AnalysisView {
 
     const macs: UiMacRow[] = [];
     for (const e of a.macs.entries()) {
-      macs.push(this.row(a, e, ports, baseSec, byMac.get(macKeyOf(e.vlan, e.mac))));
-      this.noteMove(a, e, ports, baseSec);
+      macs.push(this.row(a, e, ports, baseSec, byMac.size ? byMac.get(macKeyOf(e.vlan, e.mac)) : undefined));
+      if (e.moves) this.noteMove(a, e, ports, baseSec);
     }
 
     const uiFindings = findings.map((f) => this.finding(f, st));
@@ -91,28 +100,47 @@ export class AnalysisView {
   }
 
   private row(a: Analyzer, e: MacEntry, ports: PortState[], baseSec: number, findings: Finding[] | undefined): UiMacRow {
-    const looped = findings?.find((f) => f.kind === 'looped-broadcast')?.count ?? 0;
-    const own = findings?.find((f) => f.kind === 'own-address')?.count ?? 0;
-    const wrongFinding = findings?.some((f) => f.kind === 'wrong-port-learning') ?? false;
-    const home = a.guestPorts.get(e.mac);
+    let looped = 0;
+    let own = 0;
+    let wrongFinding = false;
+    if (findings) {
+      for (const f of findings) {
+        if (f.kind === 'looped-broadcast') looped = f.count;
+        else if (f.kind === 'own-address') own = f.count;
+        else if (f.kind === 'wrong-port-learning') wrongFinding = true;
+      }
+    }
+    const home = a.guestPorts.get(e.mac) ?? -1;
     const local = a.localMacs.has(e.mac);
-    const stamp = `${e.last}|${e.learnedOn}|${e.wrongSince}|${looped}|${own}|${wrongFinding}|${home}|${local}|${e.ports.size}`;
-    const cached = this.rows.get(e);
-    if (cached && cached.stamp === stamp) return cached.row;
+    const c = this.rows.get(e);
+    if (
+      c &&
+      c.last === e.last &&
+      c.learnedOn === e.learnedOn &&
+      c.wrongSince === e.wrongSince &&
+      c.looped === looped &&
+      c.own === own &&
+      c.wrongFinding === wrongFinding &&
+      c.home === home &&
+      c.local === local &&
+      c.ports === e.ports.size
+    ) {
+      return c.row;
+    }
     const row: UiMacRow = {
       vlan: e.vlan,
       mac: e.mac,
       vendor: vendorOf(e.mac),
-      ports: [...e.ports].map(([i, c]) => ({ port: ports[i]!.port.name, inFrames: c[PC_IN]!, outFrames: c[PC_OUT]!, unknownFrames: c[PC_UNKNOWN]! })),
+      ports: [...e.ports].map(([i, n]) => ({ port: ports[i]!.port.name, inFrames: n[PC_IN]!, outFrames: n[PC_OUT]!, unknownFrames: n[PC_UNKNOWN]! })),
       learnedOn: e.learnedOn >= 0 ? ports[e.learnedOn]!.port.name : null,
-      home: home !== undefined ? ports[home]!.port.name : local ? 'host' : null,
+      home: home >= 0 ? ports[home]!.port.name : local ? 'host' : null,
       wrongPort: wrongFinding || e.wrongSince >= 0,
       wrongNow: e.wrongSince >= 0,
       loopedFrames: looped,
       ownAddressFrames: own,
       lastSeen: e.last >= 0 ? baseSec + e.last / 1e9 : 0,
     };
-    this.rows.set(e, { stamp, row });
+    this.rows.set(e, { last: e.last, learnedOn: e.learnedOn, wrongSince: e.wrongSince, looped, own, wrongFinding, home, local, ports: e.ports.size, row });
     return row;
   }
 
