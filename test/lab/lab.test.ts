@@ -13,6 +13,9 @@ const prefix = `bslt${process.pid % 10000}`;
 
 async function run(s: ScenarioName) {
   down(prefix);
+  // `ip netns del` returns before the kernel has destroyed the namespace's devices: let the last
+  // scenario's bridge go quiet, the kernel log is shared by every namespace.
+  await new Promise((r) => setTimeout(r, 1500));
   const lab = up(s, defaultParams(prefix));
   try {
     return await traffic(lab);

@@ -140,6 +140,22 @@ function kernelLogLines(): string[] {
   return sh('dmesg', true).split('\n');
 }
 
+/** Seconds since boot of a dmesg line (`[ 5114.473648] …`), -1 without one. */
+function logTime(line: string): number {
+  const m = /^\[\s*(\d+\.\d+)\]/.exec(line);
+  return m ? Number(m[1]) : -1;
+}
+
+/** The time of the kernel log's newest line: lines after it are this run's (the ring buffer rotates, so counting lines would not do). */
+function kernelLogMark(): number {
+  const lines = kernelLogLines();
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const t = logTime(lines[i]!);
+    if (t >= 0) return t;
+  }
+  return -1;
+}
+
 /**
  * Real hosts' traffic, in an order that exposes the failure: the host's own broadcasts; the guests'
  * ARP, IPv6 neighbour discovery, DHCP-like and 802.1Q-tagged broadcasts; the client pinging the
@@ -150,7 +166,7 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
   const p = lab.params;
   const ns = namespaces(p);
   if (lab.scenario === 'stp') await waitForStp(lab);
-  const logBefore = kernelLogLines().length;
+  const logMark = kernelLogMark();
   // IPv6 addresses without DAD, so neighbour discovery happens when we ask for it.
   inNs(ns.host, `ip -6 addr add 2001:db8::1/64 dev ${p.bridge} nodad`);
   p.guests.forEach((_, i) => inNs(ns.guests[i]!, `ip -6 addr add 2001:db8::${11 + i}/64 dev eth0 nodad`));
@@ -177,9 +193,9 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
   const clientToGuestAfterGuestSpoke = loss(inNs(ns.client, `ping -c 3 -i 0.2 -W 1 ${p.guests[0]!.ip}`));
   await sleep(300);
   const fdbFinal = fdb(lab);
-  const ownAddressWarnings = kernelLogLines()
-    .slice(logBefore)
-    .filter((l) => l.includes('own address as source address') && l.includes(p.bridge));
+  const ownAddressWarnings = kernelLogLines().filter(
+    (l) => logTime(l) > logMark && l.includes('own address as source address') && l.includes(`${p.bridge}:`),
+  );
   const truth: GroundTruth = {
     scenario: lab.scenario,
     fdbAfterGuestBroadcast,
