@@ -3,6 +3,7 @@
  * CI) the same invocation prints analyze's plain report instead, with the same role flags.
  */
 import { parseArgs } from 'node:util';
+import { parseInputSpec } from '../capture/index.js';
 import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
@@ -11,7 +12,8 @@ import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
 const USAGE = `usage: bondscope [options] FILE...    full-screen view of capture files
 
 FILE is a pcap or pcapng file, NAME=FILE to name a pcap's interface, or - for stdin.
-When standard output is not a terminal, prints the report of \`bondscope analyze\` instead.
+When standard output is not a terminal, or the capture comes on stdin, prints the report of
+\`bondscope analyze\` instead.
 
 options:
   --replay [SPEED]           play the files back in capture time, SPEED times as fast (default 1)
@@ -71,8 +73,11 @@ export async function runUiCommand(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (positionals.length === 0) throw new UsageError('no capture file given (try --help)');
-  if (!process.stdout.isTTY || !process.stdin.isTTY) {
-    // Not a terminal to draw on: the plain report of the same files, flags and all.
+  // The view needs the terminal for keys, and reads its files between keys: a capture on stdin
+  // (a pipe, or the terminal itself) would block it. Those, and output that is not a terminal,
+  // get the plain report of the same files, flags and all.
+  const stdinCapture = positionals.some((p) => parseInputSpec(p).path === '-');
+  if (!process.stdout.isTTY || !process.stdin.isTTY || stdinCapture) {
     const { runAnalyze } = await import('./analyze.js');
     return runAnalyze(rest);
   }

@@ -92,7 +92,7 @@ function ewma(prev: number, sample: number): number {
   return prev === 0 ? sample : prev * 0.75 + sample * 0.25;
 }
 
-/** A store over a fixed snapshot: tests, and `--json`-free rendering of a finished analysis. */
+/** A store over one fixed snapshot (component tests). */
 export function staticStore(snapshot: UiSnapshot): UiStore {
   return new UiStore(() => snapshot);
 }

@@ -161,6 +161,18 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
     await until(s, (t) => t.includes('EXIT=0'), 'a clean exit');
   });
 
+  it('a capture on stdin gets the plain report on the terminal, never the full screen', async () => {
+    const s = await start(`node bin/bondscope - < ${LOOP}`);
+    await until(s, (t) => t.includes('EXIT='), 'the report');
+    // The report is longer than the pane: read the scrollback too.
+    const text = tmux('capture-pane', '-p', '-S', '-', '-t', s);
+    expect(text).toContain('Topology as understood');
+    expect(text).toMatch(/00:16:3e:00:00:01/);
+    expect(text).toContain('MARKER-BEFORE-UI');
+    expect(text).toContain('EXIT=0');
+    expect(paneFlags(s)).toEqual({ alternate: false, cursor: true });
+  });
+
   it('lacp (the fix): no row marked or drawn red', async () => {
     const s = await start(`node bin/bondscope ${LACP}`);
     const text = await until(s, (t) => t.includes('end of file') && t.includes('00:16:3e:00:00:01'), 'the lacp analysis');
