@@ -92,6 +92,7 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     // One aggregated switch port: both links enter the switch through `agg`, and what the switch
     // sends to the host leaves by one link. The switch never floods back into the aggregate.
     cmds.push(`${S} link add name agg type veth peer name agg-drv`);
+    cmds.push(`ip netns exec ${ns.sw} sysctl -qw net.ipv6.conf.agg-drv.disable_ipv6=1`);
     cmds.push(`${S} link set agg master sw`, `${S} link set agg up`, `${S} link set agg-drv up`);
     cmds.push(...redirect(ns.sw, 'agg-drv', 'sw-p0'), ...redirect(ns.sw, 'sw-p0', 'agg-drv'), ...redirect(ns.sw, 'sw-p1', 'agg-drv'));
   } else {
@@ -108,6 +109,9 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     cmds.push(`${H} link set ${eth0} up`, `${H} link set ${eth1} up`);
   } else {
     cmds.push(`${H} link add name ${p.bond} type veth peer name ${p.bond}-drv`);
+    // Enslaved NICs have no IP stack of their own: without this, the backup slave's own IPv6
+    // router solicitations (source: the bond's MAC) would come back up the active slave.
+    for (const dev of [...links.map(([h]) => h), `${p.bond}-drv`]) cmds.push(`ip netns exec ${ns.host} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`);
     cmds.push(`${H} link set ${p.bond} address ${p.hostMac}`);
     for (const [h] of links) cmds.push(`${H} link set ${h} address ${p.hostMac}`, `${H} link set ${h} up`);
     cmds.push(`${H} link set ${p.bond}-drv up`, `${H} link set ${p.bond} master ${p.bridge}`, `${H} link set ${p.bond} up`);
