@@ -10,12 +10,11 @@ import { Details } from './components/Details.js';
 import { FindingDetail, Findings } from './components/Findings.js';
 import { Footer } from './components/Footer.js';
 import { Header } from './components/Header.js';
-import { Help } from './components/Help.js';
 import { MacTable } from './components/MacTable.js';
 import { Timeline } from './components/Timeline.js';
 import type { UiSnapshot } from './model.js';
 import type { UiControls, UiStore } from './store.js';
-import { derive, detailView, type Effect, initialViewState, layout, MIN_COLUMNS, MIN_ROWS, PANE_NAMES, reduceKey, splitKeys, type ViewState } from './view-state.js';
+import { derive, detailView, type Effect, helpView, initialViewState, layout, MIN_COLUMNS, MIN_ROWS, PANE_NAMES, reduceKey, splitKeys, type ViewState } from './view-state.js';
 
 export interface AppProps {
   store: UiStore;
@@ -113,10 +112,8 @@ export function App({ store, controls, refreshMs = 100, size: fixedSize, onQuit 
   view.current = { ...s, tops: d.tops };
 
   let body;
-  if (s.overlay?.kind === 'help') {
-    body = <Help width={L.width} height={L.overlay} assumed={S.topology.assumed} />;
-  } else if (s.overlay?.kind === 'details') {
-    const dv = detailView(s, S, L.width - 2);
+  if (s.overlay) {
+    const dv = s.overlay.kind === 'help' ? helpView(S, L.width - 2) : detailView(s, S, L.width - 2);
     body = <Details title={dv.title} lines={dv.lines} scroll={s.detailScroll} width={L.width} height={L.overlay} />;
   } else {
     body = (

@@ -7,6 +7,7 @@
 import type { Key } from 'ink';
 import { formatMac } from '../decode/mac.js';
 import { findingLines, findingListHeight } from './components/Findings.js';
+import { helpLines } from './components/Help.js';
 import { macBodyHeight } from './components/MacTable.js';
 import { eventDetailLines, macDetailLines } from './details.js';
 import type { UiEvent, UiFinding, UiMacRow, UiSnapshot } from './model.js';
@@ -186,6 +187,10 @@ export function detailView(s: ViewState, snap: UiSnapshot, width: number): { tit
   return { title: 'Event', lines: eventDetailLines(o.key as UiEvent, width) };
 }
 
+export function helpView(snap: UiSnapshot, width: number): { title: string; lines: string[] } {
+  return { title: 'Help', lines: helpLines(width, snap.topology.assumed) };
+}
+
 /** What a key asks of the world outside the view. */
 export type Effect = 'quit' | 'clear' | 'export' | 'resume';
 
@@ -258,7 +263,7 @@ export function reduceKey(s: ViewState, input: string, key: Key, snap: UiSnapsho
 
   if (s.overlay) {
     const body = Math.max(1, L.overlay - 2);
-    const n = s.overlay.kind === 'details' ? detailView(s, snap, L.width - 2).lines.length : 0;
+    const n = (s.overlay.kind === 'details' ? detailView(s, snap, L.width - 2) : helpView(snap, L.width - 2)).lines.length;
     const max = Math.max(0, n - body);
     const scroll = (to: number): ViewState => ({ ...s, detailScroll: Math.max(0, Math.min(max, to)) });
     if (input === 'q' || input === '?' || key.escape || key.return || key.backspace) return none({ ...s, overlay: null });
@@ -276,7 +281,7 @@ export function reduceKey(s: ViewState, input: string, key: Key, snap: UiSnapsho
   const page = Math.max(1, d.rows[s.focus] - 1);
   const step = (delta: number): ViewState => select(s, d, s.focus, here + delta);
   if (input === 'q') return { state: s, effects: ['quit'] };
-  if (input === '?') return none({ ...s, overlay: { kind: 'help' } });
+  if (input === '?') return none({ ...s, overlay: { kind: 'help' }, detailScroll: 0 });
   if (key.tab) {
     const by = key.shift ? PANES.length - 1 : 1;
     return none({ ...s, focus: PANES[(PANES.indexOf(s.focus) + by) % PANES.length]! });

@@ -1,7 +1,6 @@
 /** The key list shown on `?`, and the roles the UI assumed. */
-import { Text } from 'ink';
 import { safeText } from '../../report/escape.js';
-import { Pane } from './Pane.js';
+import { wrapText } from '../format.js';
 
 export const KEYS: ReadonlyArray<readonly [string, string]> = [
   ['q', 'quit (closes this and detail views first)'],
@@ -23,19 +22,18 @@ export const LEGEND: ReadonlyArray<readonly [string, string]> = [
   ['~~ yellow', 'looped broadcasts or own-address frames from this MAC'],
   ['eth0*', 'the bond\'s active slave'],
   ['in/out', 'frames with the MAC as source entering / leaving on the port'],
+  ['in/out/n?', 'n more whose direction neither the capture nor the frame\'s path told'],
+  ['●', 'a finding still happening (live, replay)'],
+  ['drop N!', 'the capture reported N dropped frames on this interface'],
 ];
 
-export function Help({ width, height, assumed }: { width: number; height: number; assumed: readonly string[] }) {
-  const lines: string[] = ['Keys', ...KEYS.map(([k, d]) => `  ${k.padEnd(16)} ${d}`), '', 'Marks', ...LEGEND.map(([k, d]) => `  ${k.padEnd(16)} ${d}`)];
-  if (assumed.length) lines.push('', 'Roles assumed', ...assumed.map((a) => `  ${safeText(a)}`));
-  lines.push('', 'Press ? q esc or enter to close.');
-  return (
-    <Pane title="Help" width={width} height={height} focused>
-      {lines.slice(0, Math.max(0, height - 2)).map((l, i) => (
-        <Text key={i} wrap="truncate" bold={l !== '' && !l.startsWith(' ')}>
-          {l || ' '}
-        </Text>
-      ))}
-    </Pane>
-  );
+/** The help as lines of `width`: keys, marks, and the roles assumed from names. */
+export function helpLines(width: number, assumed: readonly string[]): string[] {
+  // Descriptions wrap under themselves, so nothing is cut at 80 columns.
+  const item = ([k, d]: readonly [string, string]): string[] =>
+    wrapText(d, Math.max(20, width - 19)).map((l, i) => (i === 0 ? `  ${k.padEnd(16)} ${l}` : `${' '.repeat(19)}${l}`));
+  const lines: string[] = ['Keys', ...KEYS.flatMap(item), '', 'Marks', ...LEGEND.flatMap(item)];
+  if (assumed.length) lines.push('', 'Roles assumed', ...assumed.flatMap((a) => wrapText(safeText(a), width - 2, '  ').map((l) => `  ${l}`)));
+  lines.push('', 'j/k scroll; ? q esc or enter close.');
+  return lines;
 }
