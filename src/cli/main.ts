@@ -13,6 +13,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'find bridge loops, own-address frames and wrong-port learning, with evidence',
     load: async () => (await import('./analyze.js')).runAnalyze,
   },
+  check: {
+    summary: "from the host's configuration alone: is its bonded bridge set up to loop",
+    load: async () => (await import('./check.js')).runCheck,
+  },
   frames: {
     summary: 'print one line (or one JSON object) per frame',
     load: async () => (await import('./frames.js')).runFrames,

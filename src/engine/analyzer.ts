@@ -525,5 +525,8 @@ function summarize(f: Finding, a: Analyzer): string {
       return `${mac}${vlan} moved once from ${f.details.from} to ${f.details.to} and stayed`;
     case 'mac-flood':
       return `more than ${f.details.tracked} source MACs: ${f.count} not tracked one by one`;
+    default:
+      // Kinds whose summary is written where they are found (configuration, control-plane checks).
+      return f.summary;
   }
 }

@@ -11,7 +11,9 @@ export type FindingKind =
   | 'blackholed-unicast'
   | 'mac-flap'
   | 'mac-move'
-  | 'mac-flood';
+  | 'mac-flood'
+  /** From the host's configuration alone (`bondscope check`, live mode): a bond under a bridge set up so it loops. */
+  | 'loop-prone-bond';
 
 export type Confidence = 'high' | 'medium' | 'low';
 
@@ -67,6 +69,7 @@ export const SEVERITY: Record<FindingKind, Severity> = {
   'mac-flap': 'warning',
   'mac-move': 'info',
   'mac-flood': 'warning',
+  'loop-prone-bond': 'error',
 };
 
 const LOOP_REMEDIES: RemedyId[] = ['lacp', 'active-backup-drop', 'single-nic', 'stp', 'avoid-modes'];
@@ -79,6 +82,7 @@ export const REMEDIES_FOR: Record<FindingKind, RemedyId[]> = {
   'mac-flap': LOOP_REMEDIES,
   'mac-move': ['none-needed'],
   'mac-flood': [],
+  'loop-prone-bond': LOOP_REMEDIES,
 };
 
 export const EXPLANATION: Record<FindingKind, string> = {
@@ -96,4 +100,6 @@ export const EXPLANATION: Record<FindingKind, string> = {
     'This MAC moved once, from one port to another, and stayed: a guest migrated away (or a device was moved). A one-time move is not a fault.',
   'mac-flood':
     'More source MACs than bondscope tracks were seen: a MAC flood (random source addresses, as switch-table attacks or broken devices send). Counting went on, but MACs past the limit were not tracked one by one.',
+  'loop-prone-bond':
+    'This bond sits under a bridge in a setup that passes frames arriving on every slave up to the bridge. When the switches flood a broadcast the host sent out of one slave back into another (two switches, or one switch that does not treat the slaves as one port), the bridge gets its own and its guests’ frames back: the kernel logs "received packet on bond0 with own address", and the bridge learns guests behind the bond.',
 };

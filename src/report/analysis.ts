@@ -101,27 +101,7 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   if (findings.length === 0) {
     out.push(paint('1;32', 'No loop found: no looped broadcasts, own-address frames or wrong-port learning in these frames.'));
   } else {
-    const errors = findings.filter((f) => f.severity === 'error').length;
-    out.push(paint('1', `Findings: ${errors} error${errors === 1 ? '' : 's'}, ${findings.length - errors} other`));
-    const seenExplanations = new Set<string>();
-    for (const f of findings) {
-      const tag = f.severity === 'error' ? paint('1;31', 'ERROR  ') : f.severity === 'warning' ? paint('1;33', 'WARNING') : paint('36', 'INFO   ');
-      out.push(`  ${tag} ${f.kind}: ${safeText(f.summary)}`);
-      const ev = inputs
-        .map((i) => {
-          const frames = f.evidence.filter((e) => e.input === i.index).map((e) => e.frame);
-          return frames.length ? `${safeText(i.name)} frames ${frames.slice(0, 8).join(', ')}${frames.length > 8 ? ', …' : ''}` : '';
-        })
-        .filter(Boolean);
-      out.push(`          evidence: ${ev.join('; ') || 'counters only'} (confidence ${f.confidence})`);
-      if (!seenExplanations.has(f.kind)) {
-        seenExplanations.add(f.kind);
-        out.push(`          ${f.explanation}`);
-      }
-    }
-    const remedies = [...new Set(findings.flatMap((f) => f.remedies))];
-    out.push('', paint('1', 'What to do'));
-    for (const r of remedies) out.push(`  * ${REMEDIES[r]}`);
+    out.push(...findingsText(findings, inputs));
   }
   const rows = macRows(a, findings, 10);
   if (rows.length) {
@@ -135,4 +115,34 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** The findings, each with its evidence and (once per kind) its explanation, then what to do. */
+export function findingsText(findings: Finding[], inputs: InputInfo[]): string[] {
+  const out: string[] = [];
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  out.push(paint('1', `Findings: ${errors} error${errors === 1 ? '' : 's'}, ${findings.length - errors} other`));
+  const seenExplanations = new Set<string>();
+  for (const f of findings) {
+    const tag = f.severity === 'error' ? paint('1;31', 'ERROR  ') : f.severity === 'warning' ? paint('1;33', 'WARNING') : paint('36', 'INFO   ');
+    out.push(`  ${tag} ${f.kind}: ${safeText(f.summary)}`);
+    const ev = inputs
+      .map((i) => {
+        const frames = f.evidence.filter((e) => e.input === i.index).map((e) => e.frame);
+        return frames.length ? `${safeText(i.name)} frames ${frames.slice(0, 8).join(', ')}${frames.length > 8 ? ', …' : ''}` : '';
+      })
+      .filter(Boolean);
+    if (f.details.source === 'configuration') out.push(`          evidence: the host's configuration (${safeText(String(f.details.setting ?? ''))}; confidence ${f.confidence})`);
+    else out.push(`          evidence: ${ev.join('; ') || 'counters only'} (confidence ${f.confidence})`);
+    if (!seenExplanations.has(f.kind)) {
+      seenExplanations.add(f.kind);
+      out.push(`          ${f.explanation}`);
+    }
+  }
+  const remedies = [...new Set(findings.flatMap((f) => f.remedies))];
+  if (remedies.length) {
+    out.push('', paint('1', 'What to do'));
+    for (const r of remedies) out.push(`  * ${REMEDIES[r]}`);
+  }
+  return out;
 }
