@@ -1,0 +1,106 @@
+/**
+ * The long fuzz run: `npm run fuzz -- --duration 600 --seed 7`.
+ *
+ * Mutants of every capture in ../shared/corpus and captures/ go through the whole pipeline
+ * (reader, decoder, engine, text and JSON reports, frame summaries) with the invariants of
+ * test/fuzz/driver.ts. An input that breaks one is written to test/fuzz/crashers/ (or --out DIR)
+ * with a .txt note saying what broke and how the input was made; test/fuzz/crashers.test.ts
+ * replays every file there. Same --seed, same inputs. Exit 1 when anything broke.
+ *
+ * Options: --duration S (default 60), --seed N (default: the time), --out DIR, --max-heap MB
+ * (heap growth allowed over the whole run after a GC, default 256: a leak shows up as growth).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { checkInput, saveCrasher, timeBudgetMs } from './driver.js';
+import { loadSeed, mutate, PROJECT_ROOT, Rng, seedPaths } from './mutate.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+function main(): number {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '60' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      'max-heap': { type: 'string', default: '256' },
+    },
+  });
+  const duration = Number(values.duration);
+  const seed = values.seed === undefined ? Date.now() % 0x7fffffff : Number(values.seed);
+  const maxHeap = Number(values['max-heap']) * (1 << 20);
+  if (!(duration > 0) || !Number.isInteger(seed) || !(maxHeap > 0)) {
+    process.stderr.write('usage: npm run fuzz -- [--duration SECONDS] [--seed N] [--out DIR] [--max-heap MB]\n');
+    return 2;
+  }
+  const out = resolve(values.out ?? join(PROJECT_ROOT, 'test/fuzz/crashers'));
+  const work = mkdtempSync(join(tmpdir(), 'bondscope-fuzz-'));
+  const seeds = seedPaths().map(loadSeed);
+  if (!seeds.length) {
+    process.stderr.write('fuzz: no seed captures found (../shared/corpus, captures/)\n');
+    return 2;
+  }
+  process.stdout.write(`fuzz: ${seeds.length} seeds, seed ${seed}, ${duration} s, crashers to ${out}\n`);
+  const rng = new Rng(seed);
+  const failures = new Map<string, number>();
+  let saved = 0;
+  const record = (bytes: Uint8Array, ext: string, reason: string, how: string): void => {
+    // One signature per kind of failure (numbers stripped), three examples each at most.
+    const signature = reason.split('\n')[0]!.replace(/\d+/g, 'N');
+    const n = failures.get(signature) ?? 0;
+    failures.set(signature, n + 1);
+    if (n < 3) {
+      const path = saveCrasher(out, bytes, ext, `${reason}\n\nmade by: ${how}\n`);
+      saved++;
+      process.stdout.write(`fuzz: FAIL ${reason.split('\n')[0]}\n      ${how}\n      saved ${path}\n`);
+    }
+  };
+
+  // The seeds themselves first: they must pass untouched.
+  for (const s of seeds) {
+    const reason = checkInput(s.bytes, s.ext, work, { timeLimitMs: timeBudgetMs(s.bytes.length) });
+    if (reason) record(s.bytes, s.ext, reason, `seed ${s.name}, unmutated`);
+  }
+  gc();
+  const baseHeap = process.memoryUsage().heapUsed;
+  let peakHeap = baseHeap;
+  const start = Date.now();
+  let lastReport = start;
+  let execs = 0;
+  while (Date.now() - start < duration * 1000) {
+    const s = rng.pick(seeds);
+    const { bytes, ops } = mutate(s, rng, seeds);
+    const reason = checkInput(bytes, s.ext, work, { timeLimitMs: timeBudgetMs(bytes.length) });
+    execs++;
+    if (reason) record(bytes, s.ext, reason, `seed ${s.name}; ${ops.join('; ')}`);
+    if (execs % 500 === 0) {
+      gc();
+      const heap = process.memoryUsage().heapUsed;
+      peakHeap = Math.max(peakHeap, heap);
+      if (heap - baseHeap > maxHeap) {
+        record(bytes, s.ext, `heap grew ${Math.round((heap - baseHeap) / 1048576)} MiB over the run (limit ${maxHeap / 1048576}): a leak`, `after ${execs} inputs; last seed ${s.name}; ${ops.join('; ')}`);
+        break;
+      }
+    }
+    if (Date.now() - lastReport > 10_000) {
+      lastReport = Date.now();
+      const secs = (lastReport - start) / 1000;
+      process.stdout.write(`fuzz: ${execs} inputs in ${secs.toFixed(0)} s (${(execs / secs).toFixed(0)}/s), ${failures.size} kinds of failure\n`);
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+  const secs = (Date.now() - start) / 1000;
+  process.stdout.write(
+    `fuzz: done: ${execs} inputs in ${secs.toFixed(0)} s, heap after GC ${Math.round(baseHeap / 1048576)} -> peak ${Math.round(peakHeap / 1048576)} MiB, ` +
+      `${failures.size} kinds of failure${saved ? `, ${saved} crashers saved in ${out}` : ''}\n`,
+  );
+  for (const [sig, n] of failures) process.stdout.write(`  ${n}x ${sig}\n`);
+  return failures.size ? 1 : 0;
+}
+
+process.exitCode = main();
