@@ -8,6 +8,9 @@
  * is PK_ARP, IP and L4 when payload is PK_IPV4/PK_IPV6; otherwise they hold an earlier frame's values.
  */
 
+import { Bpdu } from './stp.js';
+import { Lacpdu } from './lacp.js';
+
 /** What the frame carries above the link layer, as far as the decoder went. */
 export type PayloadKind = number;
 export const PK_OTHER = 0;
@@ -104,4 +107,8 @@ export class DecodedFrame {
   /** UDP ports, -1 when not UDP. */
   udpSrcPort = -1;
   udpDstPort = -1;
+
+  /** The BPDU when payload is PK_STP, the LACPDU when PK_LACP (preallocated, reused per frame). */
+  readonly bpdu = new Bpdu();
+  readonly lacp = new Lacpdu();
 }

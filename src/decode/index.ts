@@ -24,10 +24,14 @@ import {
   TRUNC_VLAN,
 } from './frame.js';
 import { readMac } from './mac.js';
+import { decodeBpdu } from './stp.js';
+import { decodeLacp } from './lacp.js';
 
 export { DecodedFrame } from './frame.js';
 export * from './frame.js';
 export { formatMac, parseMac, readMac, isGroupMac, BROADCAST_MAC } from './mac.js';
+export * from './stp.js';
+export * from './lacp.js';
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;
@@ -191,8 +195,10 @@ function decodeAboveLink(b: Uint8Array, p: number, end: number, type: number, ou
       decodeIpv6(b, p, end, out);
       break;
     case ETH_SLOW:
-      if (end - p >= 1 && b[p] === 1) out.payload = PK_LACP;
-      else if (end - p < 1) out.truncated = TRUNC_L3;
+      if (end - p >= 1 && b[p] === 1) {
+        out.payload = PK_LACP;
+        if (!decodeLacp(b, p, end, out.lacp)) out.truncated = TRUNC_L3;
+      } else if (end - p < 1) out.truncated = TRUNC_L3;
       break;
     default:
       break;
@@ -205,12 +211,15 @@ function decodeLlc(b: Uint8Array, p: number, end: number, out: DecodedFrame): vo
     out.truncated = TRUNC_L3;
     return;
   }
+  // The 802.3 length bounds the LLC payload: what follows it is Ethernet padding, not BPDU or TLVs.
+  const llcEnd = out.llcLength >= 3 && p + out.llcLength < end ? p + out.llcLength : end;
   out.llcDsap = b[p]!;
   out.llcSsap = b[p + 1]!;
   out.llcControl = b[p + 2]!;
   out.payload = PK_LLC;
   if (out.llcDsap === 0x42 && out.llcSsap === 0x42) {
     out.payload = PK_STP;
+    if (!decodeBpdu(b, p + 3, llcEnd, false, out.bpdu) && llcEnd === end) out.truncated = TRUNC_L3;
     return;
   }
   if (out.llcDsap === 0xaa && out.llcSsap === 0xaa) {
@@ -221,7 +230,10 @@ function decodeLlc(b: Uint8Array, p: number, end: number, out: DecodedFrame): vo
     out.snapOui = (b[p + 3]! << 16) | (b[p + 4]! << 8) | b[p + 5]!;
     out.snapPid = u16(b, p + 6);
     // Cisco PVST+ BPDUs ride SNAP 00:00:0c / 0x010b.
-    if (out.snapOui === 0x00000c && out.snapPid === 0x010b) out.payload = PK_STP;
+    if (out.snapOui === 0x00000c && out.snapPid === 0x010b) {
+      out.payload = PK_STP;
+      if (!decodeBpdu(b, p + 8, llcEnd, true, out.bpdu) && llcEnd === end) out.truncated = TRUNC_L3;
+    }
   }
 }
 

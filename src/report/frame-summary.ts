@@ -14,6 +14,22 @@ import {
   TRUNC_NONE,
 } from '../decode/frame.js';
 import { formatMac, readMac } from '../decode/mac.js';
+import { type Lacpdu, lacpStateFlags } from '../decode/lacp.js';
+import {
+  type Bpdu,
+  BPDU_TYPE_RST,
+  BPDU_TYPE_TCN,
+  STP_FLAG_AGREEMENT,
+  STP_FLAG_FORWARDING,
+  STP_FLAG_LEARNING,
+  STP_FLAG_PROPOSAL,
+  STP_FLAG_TC,
+  STP_FLAG_TCA,
+  STP_VERSION_MSTP,
+  STP_VERSION_RSTP,
+  STP_VERSION_SPB,
+  stpRole,
+} from '../decode/stp.js';
 
 const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 58: 'ICMPv6', 89: 'OSPF', 112: 'VRRP', 132: 'SCTP' };
 
@@ -87,6 +103,56 @@ function arpText(b: Uint8Array, f: DecodedFrame): string {
   return `ARP op ${f.arpOp} ${spa} → ${tpa}`;
 }
 
+/** A bridge id as tshark writes it: priority / system id extension / MAC. */
+export function bridgeIdText(priority: number, ext: number, mac: number): string {
+  return `${priority}/${ext}/${formatMac(mac)}`;
+}
+
+const STP_ROLES = ['', 'alternate/backup', 'root', 'designated'];
+
+/** BPDU flags as tcpdump lists them, for RST/MST BPDUs all of them, for config BPDUs TC and TCA. */
+function stpFlagsText(x: Bpdu): string {
+  const out: string[] = [];
+  const f = x.flags;
+  if (f & STP_FLAG_TC) out.push('TC');
+  if (f & STP_FLAG_TCA) out.push('TCA');
+  if (x.type === BPDU_TYPE_RST) {
+    if (f & STP_FLAG_PROPOSAL) out.push('proposal');
+    const role = STP_ROLES[stpRole(f)];
+    if (role) out.push(role);
+    if (f & STP_FLAG_LEARNING) out.push('learning');
+    if (f & STP_FLAG_FORWARDING) out.push('forwarding');
+    if (f & STP_FLAG_AGREEMENT) out.push('agreement');
+  }
+  return out.length ? ` [${out.join(', ')}]` : '';
+}
+
+/** `RSTP root 32768/1/00:19:06:ea:b8:80 cost 0 port 0x8005 bridge 32768/1/00:19:06:ea:b8:80 [designated]`. */
+export function bpduText(x: Bpdu, pvst: boolean): string {
+  const name =
+    x.version === STP_VERSION_SPB ? 'SPT' : x.version === STP_VERSION_MSTP ? 'MSTP' : x.version === STP_VERSION_RSTP ? 'RSTP' : 'STP';
+  const via = pvst ? ` (PVST+${x.pvstVlan >= 0 ? ` vlan ${x.pvstVlan}` : ''})` : '';
+  if (x.type === BPDU_TYPE_TCN) return `STP TCN${via}`;
+  if (x.flags < 0) return x.type >= 0 ? `${name} BPDU type ${hex(x.type, 2)}${via}` : `STP BPDU${via}`;
+  let s = `${name}${x.type === BPDU_TYPE_RST || x.version !== 0 ? '' : ' config'} root ${bridgeIdText(x.rootPriority, x.rootExt, x.rootMac)} cost ${x.rootCost} port ${hex(x.portId, 4)}`;
+  s += ` bridge ${bridgeIdText(x.bridgePriority, x.bridgeExt, x.bridgeMac)}${stpFlagsText(x)}`;
+  if (x.mstiAnnounced > 0) s += ` ${x.mstiAnnounced} MSTI${x.mstiAnnounced === 1 ? '' : 's'}`;
+  return s + via;
+}
+
+function lacpSideText(priority: number, system: number, key: number, portPriority: number, port: number, state: number): string {
+  return `${priority}/${formatMac(system)} key ${key} port ${portPriority}/${port} ${lacpStateFlags(state)}`;
+}
+
+/** `LACP actor 32768/00:13:c4:12:0f:00 key 13 port 32768/22 E****G*A partner … **DC*GS*` (state letters as tshark). */
+export function lacpText(x: Lacpdu): string {
+  let s = 'LACP';
+  if (x.hasActor) s += ` actor ${lacpSideText(x.actorSystemPriority, x.actorSystem, x.actorKey, x.actorPortPriority, x.actorPort, x.actorState)}`;
+  if (x.hasPartner) s += ` partner ${lacpSideText(x.partnerSystemPriority, x.partnerSystem, x.partnerKey, x.partnerPortPriority, x.partnerPort, x.partnerState)}`;
+  if (x.version >= 0 && x.version !== 1) s += ` (version ${x.version})`;
+  return s;
+}
+
 export function frameSummary(b: Uint8Array, f: DecodedFrame, linkType: number): string {
   if (!f.supported) return `link type ${linkType} (not decoded)`;
   let s: string;
@@ -101,10 +167,10 @@ export function frameSummary(b: Uint8Array, f: DecodedFrame, linkType: number): 
       s = ipv6Text(b, f);
       break;
     case PK_STP:
-      s = f.snapOui === 0x00000c ? 'STP BPDU (PVST+)' : 'STP BPDU';
+      s = bpduText(f.bpdu, f.snapOui === 0x00000c);
       break;
     case PK_LACP:
-      s = 'LACP';
+      s = lacpText(f.lacp);
       break;
     case PK_LLC:
       s =
