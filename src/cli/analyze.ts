@@ -1,9 +1,12 @@
 /** `bondscope analyze FILE...`: the topology as understood, what the captures prove, findings, remedies. */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseKernelLog, type KernelEvent } from '../capture/host/kernel.js';
 import { openCapture } from '../capture/index.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { capabilities } from '../engine/capabilities.js';
+import { mergeTopology, topologyFromComment } from '../engine/topology.js';
 import { atOrAbove, isSeverity, type Severity } from '../engine/severity.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
@@ -19,6 +22,8 @@ options:
   --json               one JSON object: interfaces, macs, findings, capabilities, stats
   --fail-on LEVEL      exit 3 when a finding of LEVEL or worse exists (error, warning, info)
   --window MS          match sightings of one frame within MS milliseconds (default 2000)
+  --kernel-log FILE    the host's kernel log of the same time (dmesg, dmesg -T, syslog, journalctl -k):
+                       own-address warnings and bonding failovers beside the frames
 ${ROLE_USAGE}
   -h, --help           this text
 `;
@@ -33,6 +38,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         'fail-on': { type: 'string' },
         window: { type: 'string' },
+        'kernel-log': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         ...ROLE_OPTIONS,
       },
@@ -50,14 +56,21 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   if (failOn !== undefined && !isSeverity(failOn)) throw new UsageError(`analyze: --fail-on takes error, warning or info, not '${failOn}'`);
   const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
   if (!(windowMs > 0)) throw new UsageError(`analyze: --window takes a positive number of milliseconds, not '${values.window}'`);
-  const topology = topologyFromFlags(values);
+  const flagged = topologyFromFlags(values);
+  const kernelLog = values['kernel-log'] === undefined ? null : readKernelLog(values['kernel-log']);
 
   const set = openCapture(positionals);
+  // The first record is read before the engine starts: section headers (and their comments) come
+  // with it. A file written by `bondscope live --write` carries the host's topology; flags still win.
+  let more = set.next();
+  const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
+  const topology = recorded ? mergeTopology(recorded, flagged) : flagged;
   const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 });
+  for (const e of kernelLog ?? []) analyzer.noteKernel(e);
   const frame = new DecodedFrame();
   const undecoded = new Map<number, number>();
   const progress = process.stderr.isTTY ? new Progress() : null;
-  while (set.next()) {
+  for (; more; more = set.next()) {
     const rec = set.rec;
     decodeFrame(rec, frame);
     if (!frame.supported) undecoded.set(rec.iface!.linkType, (undecoded.get(rec.iface!.linkType) ?? 0) + 1);
@@ -75,6 +88,17 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const threshold: Severity | undefined = failOn as Severity | undefined;
   if (threshold && findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
+}
+
+/** The kernel's log lines that matter, from a saved log; a missing file is a usage error. */
+function readKernelLog(path: string): KernelEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--kernel-log ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  return parseKernelLog(text);
 }
 
 /** A throttled progress line on stderr, only when stderr is a terminal. */

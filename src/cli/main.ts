@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "from the host's configuration alone: is its bonded bridge set up to loop",
     load: async () => (await import('./check.js')).runCheck,
   },
+  live: {
+    summary: 'capture on the host (root): every slave, bond, bridge and guest port at once',
+    load: async () => (await import('./live.js')).runLive,
+  },
   frames: {
     summary: 'print one line (or one JSON object) per frame',
     load: async () => (await import('./frames.js')).runFrames,

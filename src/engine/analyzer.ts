@@ -40,6 +40,20 @@ const ECHO_LIMIT_NS = 200e6;
 const XEN_VIF_MAC = 0xfeffffffffff;
 /** A MAC that changed port this often is flapping, not moving. */
 const FLAP_MOVES = 4;
+/**
+ * Sightings kept in one group. A frame's path through a host takes a handful; a storm repeating
+ * one frame on a port would otherwise grow one group without end and make every sighting scan
+ * all the earlier ones. Past this, the next sighting starts a new group.
+ */
+export const MAX_SIGHTINGS = 64;
+/**
+ * Groups waiting for their window to pass, at most. Past it the oldest settle early: timestamps
+ * that stand still (SPB), jump back (a clock stepped during a capture) or a frame stamped far in
+ * the future would otherwise hold every later group until the end.
+ */
+export const MAX_PENDING_GROUPS = 65536;
+/** Groups queued since the last settle that trigger one even when time has not moved on. */
+export const SETTLE_EVERY_GROUPS = 4096;
 
 const DIR_NONE = 0;
 const DIR_IN = 1;
@@ -74,16 +88,44 @@ export interface AnalysisStats {
   lastSec: number;
 }
 
+/**
+ * A line of the kernel's own log that bears on the findings (live /dev/kmsg, or `--kernel-log`):
+ * own-address warnings, bonding failovers, slave link changes.
+ */
+export interface KernelNote {
+  kind: 'own-address' | 'failover' | 'link-down' | 'link-up';
+  /** Wall seconds since the epoch, null when the log line could not be placed in time. */
+  time: number | null;
+  port: string | null;
+  /** The MAC the line names (newest own-address form), -1 otherwise. */
+  mac: number;
+  slave: string | null;
+  text: string;
+}
+
+/** One entry of the kernel bridge's forwarding database. */
+export interface KernelFdbEntry {
+  mac: number;
+  port: string;
+  isLocal: boolean;
+}
+
 export class Analyzer {
   readonly ports: PortTable;
   readonly macs: MacTable;
   private readonly findings = new Map<string, Finding>();
+  /** Findings kept per kind; past maxMacs of one kind (a flood) new ones are counted, not kept. */
+  private readonly findingsPerKind = new Map<FindingKind, number>();
+  /** Findings not kept because their kind was at its limit. */
+  findingsNotKept = 0;
   private readonly pending = new Map<number, Group>();
   /** Groups in the order their first sighting arrived; settled when the window has passed. */
   private queue: Group[] = [];
   private baseSec = -1;
   private maxT = 0;
   private lastSettle = 0;
+  /** Queue length right after the last settle. */
+  private queuedAtSettle = 0;
   /** MACs the host owns (bridge, bond, slaves): from the topology and from frames the bridge device sent. */
   readonly localMacs: Set<number>;
   /** Sources of frames seen on guest ports or the bridge device, as they arrive. */
@@ -128,7 +170,8 @@ export class Analyzer {
     // Sources seen on the host side are noted at once (groups settle only a window later), so
     // unicast to and from them is grouped from the first frame on.
     const role = port.port.role;
-    if ((role === 'guest' || role === 'bridge') && !this.hostSideSeen.has(src)) this.hostSideSeen.add(src);
+    // Bounded like the MAC table: a flood of random sources on a guest port must not grow it without end.
+    if ((role === 'guest' || role === 'bridge') && this.hostSideSeen.size < this.options.maxMacs && !this.hostSideSeen.has(src)) this.hostSideSeen.add(src);
     const interesting =
       f.isBroadcast ||
       f.isMulticast ||
@@ -144,7 +187,7 @@ export class Analyzer {
     } else {
       this.sight(rec, f, port, t, dir);
     }
-    if (this.maxT - this.lastSettle > 50e6) this.settle(false);
+    if (this.maxT - this.lastSettle > 50e6 || this.queue.length - this.queuedAtSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
   }
 
   private countDir(port: PortState, d: number): void {
@@ -155,7 +198,7 @@ export class Analyzer {
   private sight(rec: PacketRecord, f: DecodedFrame, port: PortState, t: number, dir: number): void {
     const key = frameIdentity(rec.buf, f);
     let g = this.pending.get(key);
-    if (g && (g.src !== f.src || t - g.firstT > this.options.windowNs || this.repeatOnPort(g, port.index, t))) g = undefined;
+    if (g && (g.src !== f.src || t - g.firstT > this.options.windowNs || g.sightings.length >= MAX_SIGHTINGS || this.repeatOnPort(g, port.index, t))) g = undefined;
     if (!g) {
       g = { key, src: f.src, dst: f.dst, vlan: f.vlan, group: f.isBroadcast || f.isMulticast, firstT: t, sightings: [] };
       this.pending.set(key, g);
@@ -182,7 +225,9 @@ export class Analyzer {
     // (One that arrived late in a dumpcap file waits behind an earlier one: at most a window.)
     const q = this.queue;
     let n = 0;
-    while (n < q.length && q[n]!.firstT < horizon) n++;
+    const early = q.length - MAX_PENDING_GROUPS;
+    while (n < q.length && (q[n]!.firstT < horizon || n < early)) n++;
+    this.queuedAtSettle = q.length - n;
     if (n === 0) return;
     const ready = q.splice(0, n);
     ready.sort((a, b) => a.firstT - b.firstT);
@@ -191,19 +236,35 @@ export class Analyzer {
       this.settleGroup(g);
     }
     this.stats.pendingGroups = q.length;
+    this.noteFlood();
   }
 
   private role(port: number): string {
     return this.ports.ports[port]!.port.role;
   }
 
+  /** Roles seen so far, recomputed only when a port was added (a port's role never changes). */
+  private rolesFor = -1;
+  private hasHostSide = false;
+  private hasBond = false;
+
+  private updateRoles(): void {
+    const ports = this.ports.ports;
+    if (this.rolesFor === ports.length) return;
+    this.rolesFor = ports.length;
+    this.hasHostSide = ports.some((p) => p.port.role === 'bridge' || p.port.role === 'guest');
+    this.hasBond = ports.some((p) => p.port.role === 'bond');
+  }
+
   /** Whether the capture set has any port on the host side of the bond (bridge or guest ports). */
   private seesHostSide(): boolean {
-    return this.ports.ports.some((p) => p.port.role === 'bridge' || p.port.role === 'guest');
+    this.updateRoles();
+    return this.hasHostSide;
   }
 
   private seesBond(): boolean {
-    return this.ports.ports.some((p) => p.port.role === 'bond');
+    this.updateRoles();
+    return this.hasBond;
   }
 
   /** Path order of roles: out of the host (guest, bridge, bond, slave) or into it (the reverse). */
@@ -238,11 +299,12 @@ export class Analyzer {
     // Where the frame started: on the host side (a guest or the host itself) or outside.
     let fromHost = originRole === 'guest' || originRole === 'bridge';
     if (!fromHost && !hostSideCaptured && (knownHost || isGuestOui(src))) fromHost = true;
-    if (originRole === 'guest' && src !== XEN_VIF_MAC && origin.dir !== DIR_OUT) {
+    // Guests and the host's own MACs are bounded like the MAC table (a flood from a guest port).
+    if (originRole === 'guest' && src !== XEN_VIF_MAC && origin.dir !== DIR_OUT && (this.guestPorts.size < this.options.maxMacs || this.guestPorts.has(src))) {
       this.guestPorts.set(src, origin.port);
       this.localMacs.delete(src);
     }
-    if (originRole === 'bridge' && origin.dir !== DIR_IN && !this.guestPorts.has(src)) this.localMacs.add(src);
+    if (originRole === 'bridge' && origin.dir !== DIR_IN && !this.guestPorts.has(src) && this.localMacs.size < this.options.maxMacs) this.localMacs.add(src);
 
     // Directions: the capture's own where it has one, else inferred by walking the path in time
     // order. Each original the host sent goes out of the bond and the active slave once; a further
@@ -393,7 +455,14 @@ export class Analyzer {
     let f = this.findings.get(key);
     const sec = this.baseSec + Math.floor(t / 1e9);
     const nsec = t - Math.floor(t / 1e9) * 1e9;
+    let keep = true;
     if (!f) {
+      const n = this.findingsPerKind.get(kind) ?? 0;
+      if (n >= this.options.maxMacs) {
+        // As many findings of one kind as MACs tracked: a flood. The caller fills a finding that is dropped.
+        this.findingsNotKept++;
+        keep = false;
+      } else this.findingsPerKind.set(kind, n + 1);
       f = {
         kind,
         severity: SEVERITY[kind],
@@ -412,7 +481,7 @@ export class Analyzer {
         remedies: REMEDIES_FOR[kind],
         details: {},
       };
-      this.findings.set(key, f);
+      if (keep) this.findings.set(key, f);
     }
     f.count++;
     f.lastSec = sec;
@@ -427,18 +496,34 @@ export class Analyzer {
     return f;
   }
 
+  /** Once MACs go untracked, the mac-flood finding says how many (kept current while frames arrive, for the live view). */
+  private noteFlood(): void {
+    if (this.macs.dropped === 0 && this.findingsNotKept === 0) return;
+    const key = findingKey('mac-flood', -1, 0);
+    let f = this.findings.get(key);
+    if (!f) {
+      f = this.finding('mac-flood', -1, 0, this.maxT, [], [], 'high');
+      f.details.limit = this.options.maxMacs;
+    }
+    const sec = this.baseSec + Math.floor(this.maxT / 1e9);
+    f.lastSec = sec;
+    f.lastNsec = this.maxT - Math.floor(this.maxT / 1e9) * 1e9;
+    f.count = this.macs.dropped;
+    f.details.tracked = this.macs.size;
+    f.details.untrackedAtLeast = this.macs.dropped;
+    f.details.untrackedCountSaturated = this.macs.droppedSaturated ? 'yes' : 'no';
+    f.details.findingsNotKept = this.findingsNotKept;
+  }
+
   /** Settles everything and returns the findings, most severe first. */
   finish(): Finding[] {
     this.settle(true);
     this.closeMoves();
+    this.applyKernel();
     this.stats.macsTracked = this.macs.size;
     this.stats.macsDropped = this.macs.dropped;
     this.stats.lastSec = this.baseSec + Math.floor(this.maxT / 1e9);
-    if (this.macs.dropped > 0) {
-      const f = this.finding('mac-flood', -1, 0, this.maxT, [], [], 'high');
-      f.count = this.macs.dropped;
-      f.details.tracked = this.macs.size;
-    }
+    this.noteFlood();
     for (const f of this.findings.values()) f.summary = summarize(f, this);
     return this.currentFindings();
   }
@@ -478,6 +563,65 @@ export class Analyzer {
     return [...e.ports.keys()].filter((i) => ['bond', 'guest'].includes(this.role(i))).map((i) => this.ports.ports[i]!.port.name);
   }
 
+  /** Kernel log lines (own-address warnings, failovers), kept for the timeline and the findings. */
+  readonly kernelNotes: KernelNote[] = [];
+  /** The latest FDB snapshot per bridge port's MAC: where the kernel really has each MAC. */
+  readonly kernelFdb = new Map<number, string>();
+
+  noteKernel(n: KernelNote): void {
+    this.kernelNotes.push(n);
+  }
+
+  /** A fresh read of the bridge's forwarding database (live mode polls it). */
+  noteFdb(entries: KernelFdbEntry[]): void {
+    for (const e of entries) {
+      if (e.isLocal) continue;
+      const was = this.kernelFdb.get(e.mac);
+      // Keep the evidence of a wrong entry: a later read that has it right again does not erase it.
+      if (was !== undefined && was !== e.port && this.ports.get(was)?.port.role === 'bond') this.kernelFdbWrong.add(e.mac);
+      this.kernelFdb.set(e.mac, e.port);
+      if (this.ports.get(e.port)?.port.role === 'bond') this.kernelFdbWrong.add(e.mac);
+    }
+  }
+  private readonly kernelFdbWrong = new Set<number>();
+
+  /**
+   * Live mode with no frames for a while: time still passes, so groups whose window has passed
+   * settle now rather than when the next frame comes.
+   */
+  advanceTo(tsSec: number, tsNsec: number): void {
+    if (this.baseSec < 0) return;
+    const t = (tsSec - this.baseSec) * 1e9 + tsNsec;
+    if (t > this.maxT) this.maxT = t;
+    this.settle(false);
+  }
+
+  /** What the kernel said, folded into the findings the frames gave. */
+  private applyKernel(): void {
+    const own = this.kernelNotes.filter((n) => n.kind === 'own-address');
+    for (const f of this.findings.values()) {
+      if (f.kind === 'own-address' && own.length) {
+        const same = own.filter((n) => n.mac < 0 || n.mac === f.mac);
+        if (same.length) f.details.kernelWarnings = same.length;
+      }
+      if (f.kind === 'wrong-port-learning' && f.mac >= 0 && this.kernelFdbWrong.has(f.mac)) {
+        const port = [...this.kernelFdb].find(([m]) => m === f.mac)?.[1];
+        const bond = f.interfaces.find((p) => this.ports.get(p)?.port.role === 'bond') ?? port;
+        f.details.kernelConfirmed = `the kernel's FDB had ${formatMac(f.mac)} on ${bond}`;
+        f.confidence = 'high';
+      }
+    }
+    // The kernel saw own-address frames the captured ports did not show (the bond was not captured,
+    // or the frames were dropped before libpcap): the log alone is still evidence of the loop.
+    if (own.length && ![...this.findings.values()].some((f) => f.kind === 'own-address')) {
+      const f = this.finding('own-address', own.find((n) => n.mac >= 0)?.mac ?? -1, 0, this.maxT, [], [...new Set(own.map((n) => n.port ?? '?'))], 'medium');
+      f.count = own.length;
+      f.details.kernelWarnings = own.length;
+      f.details.source = 'kernel log';
+      f.summary = `the kernel logged ${own.length} own-address warning${own.length === 1 ? '' : 's'} (${safeKernelText(own[0]!.text)})`;
+    }
+  }
+
   /** Cheap view for a UI redraw: counters, the MACs involved in findings first, the findings so far. */
   snapshot(): { ports: PortState[]; findings: Finding[]; stats: AnalysisStats } {
     return { ports: this.ports.ports, findings: this.currentFindings(), stats: this.stats };
@@ -508,14 +652,16 @@ function summarize(f: Finding, a: Analyzer): string {
     case 'looped-broadcast':
       return `broadcasts from ${mac}${vlan} came back in on the bond ${n} (path ${f.interfaces.join(' → ')}${f.details.loopDelayUs !== undefined ? `, loop delay ${f.details.loopDelayUs} µs` : ''})`;
     case 'own-address':
-      return `frames from the host's own ${mac}${vlan} arrived on ${f.interfaces.join(', ')} ${n}`;
+      if (f.details.source === 'kernel log') return f.summary;
+      return `frames from the host's own ${mac}${vlan} arrived on ${f.interfaces.join(', ')} ${n}${f.details.kernelWarnings ? `; the kernel logged ${f.details.kernelWarnings} own-address warning${f.details.kernelWarnings === 1 ? '' : 's'}` : ''}`;
     case 'wrong-port-learning': {
       const guest = a.guestPorts.get(f.mac);
       const where = guest !== undefined ? a.ports.ports[guest]!.port.name : 'its port';
       const bond = f.interfaces.find((p) => a.ports.get(p)?.port.role === 'bond') ?? 'the bond';
       const lasted = f.details.longestWrongMs !== undefined ? `; the wrong entry lasted up to ${f.details.longestWrongMs} ms` : '';
       const still = f.details.wrongAtEnd ? '; still wrong when the capture ended' : '';
-      return `the bridge learned guest ${mac}${vlan} on ${bond} instead of ${where} ${n}${lasted}${still}`;
+      const confirmed = f.details.kernelConfirmed ? ` (confirmed: ${f.details.kernelConfirmed})` : '';
+      return `the bridge learned guest ${mac}${vlan} on ${bond} instead of ${where} ${n}${lasted}${still}${confirmed}`;
     }
     case 'blackholed-unicast':
       return `${n} unicast for guest ${mac}${vlan} arrived on ${f.interfaces[0]} and never reached ${f.interfaces[1]}`;
@@ -523,10 +669,18 @@ function summarize(f: Finding, a: Analyzer): string {
       return `${mac}${vlan} moved between ${f.interfaces.join(', ')} ${f.details.moves} times`;
     case 'mac-move':
       return `${mac}${vlan} moved once from ${f.details.from} to ${f.details.to} and stayed`;
-    case 'mac-flood':
-      return `more than ${f.details.tracked} source MACs: ${f.count} not tracked one by one`;
+    case 'mac-flood': {
+      const more = f.details.untrackedCountSaturated === 'yes' ? `at least ${f.count}` : `${f.count}`;
+      const lost = Number(f.details.findingsNotKept) > 0 ? `; ${f.details.findingsNotKept} findings about them not kept` : '';
+      return `MAC flood: source MACs past the limit of ${f.details.limit} tracked one by one; ${more} more seen, counted only in the totals${lost}`;
+    }
     default:
       // Kinds whose summary is written where they are found (configuration, control-plane checks).
       return f.summary;
   }
+}
+
+/** A kernel log line in a summary: one line, printable (the report escapes it again for the terminal). */
+function safeKernelText(text: string): string {
+  return text.length > 120 ? text.slice(0, 117) + '…' : text;
 }

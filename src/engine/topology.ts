@@ -73,3 +73,82 @@ export interface Topology {
 export function emptyTopology(): Topology {
   return { ports: new Map(), bonds: [], bridges: [], localMacs: new Set(), ifNames: new Map() };
 }
+
+/**
+ * Lays `over` (stronger: flags) on `base` (discovered or recorded): its ports replace base's of the
+ * same name, its bonds and bridges replace base's of the same name, MACs and ifindex names add up.
+ */
+export function mergeTopology(base: Topology, over: Topology): Topology {
+  const t = emptyTopology();
+  for (const [n, p] of base.ports) t.ports.set(n, { ...p });
+  for (const [n, p] of over.ports) t.ports.set(n, { ...p });
+  t.bonds = [...base.bonds.filter((b) => !over.bonds.some((o) => o.name === b.name)), ...over.bonds];
+  t.bridges = [...base.bridges.filter((b) => !over.bridges.some((o) => o.name === b.name)), ...over.bridges];
+  t.localMacs = new Set([...base.localMacs, ...over.localMacs]);
+  t.ifNames = new Map([...base.ifNames, ...over.ifNames]);
+  return t;
+}
+
+/** First line of the pcapng section comment in which live mode records the host's topology. */
+export const TOPOLOGY_COMMENT_HEADER = 'bondscope topology v1';
+
+/** The topology as the section comment of a `live --write` file: a header line, then JSON. */
+export function topologyToComment(t: Topology, extra: Record<string, unknown> = {}): string {
+  const ports = [...t.ports.values()].map((p) => ({ name: p.name, role: p.role, bond: p.bond, bridge: p.bridge }));
+  const hex = (m: number): string => m.toString(16).padStart(12, '0');
+  const body = {
+    ...extra,
+    ports,
+    bonds: t.bonds.map((b) => ({ ...b, slaves: b.slaves.map((s) => ({ ...s, permanentMac: s.permanentMac >= 0 ? hex(s.permanentMac) : null, partnerMac: s.partnerMac >= 0 ? hex(s.partnerMac) : null })) })),
+    bridges: t.bridges,
+    localMacs: [...t.localMacs].map(hex),
+    ifNames: Object.fromEntries(t.ifNames),
+  };
+  return `${TOPOLOGY_COMMENT_HEADER}\n${JSON.stringify(body)}`;
+}
+
+/**
+ * A topology recorded by live mode, read back from a section comment; null when the comment is
+ * not one. A damaged or hand-edited record yields what could be read of it: roles are only hints.
+ */
+export function topologyFromComment(comment: string): Topology | null {
+  if (!comment.startsWith(TOPOLOGY_COMMENT_HEADER)) return null;
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(comment.slice(TOPOLOGY_COMMENT_HEADER.length)) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const t = emptyTopology();
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const mac = (v: unknown): number => (typeof v === 'string' && /^[0-9a-f]{12}$/.test(v) ? parseInt(v, 16) : -1);
+  const roles: PortRole[] = ['slave', 'bond', 'bridge', 'guest', 'unknown'];
+  for (const p of Array.isArray(body.ports) ? (body.ports as Record<string, unknown>[]) : []) {
+    const name = str(p?.name);
+    const role = roles.find((r) => r === p?.role);
+    if (!name || !role) continue;
+    t.ports.set(name, { name, role, bond: str(p.bond), bridge: str(p.bridge), roleSource: 'recorded', reason: 'recorded by bondscope live on the host' });
+  }
+  for (const b of Array.isArray(body.bonds) ? (body.bonds as Record<string, unknown>[]) : []) {
+    const name = str(b?.name);
+    if (!name) continue;
+    const slaves = Array.isArray(b.slaves) ? (b.slaves as Record<string, unknown>[]) : [];
+    t.bonds.push({
+      name,
+      mode: str(b.mode),
+      activeSlave: str(b.activeSlave),
+      allSlavesActive: typeof b.allSlavesActive === 'boolean' ? b.allSlavesActive : null,
+      driverVersion: str(b.driverVersion),
+      slaves: slaves.filter((s) => str(s?.name)).map((s) => ({ name: str(s.name)!, permanentMac: mac(s.permanentMac), linkUp: typeof s.linkUp === 'boolean' ? s.linkUp : null, aggregatorId: Number(s.aggregatorId ?? -1), partnerMac: mac(s.partnerMac), partnerKey: Number(s.partnerKey ?? -1) })),
+    });
+  }
+  for (const b of Array.isArray(body.bridges) ? (body.bridges as Record<string, unknown>[]) : []) {
+    const name = str(b?.name);
+    if (!name) continue;
+    const ports = Array.isArray(b.ports) ? (b.ports as Record<string, unknown>[]) : [];
+    t.bridges.push({ name, bridgeId: str(b.bridgeId), rootId: str(b.rootId), stpEnabled: typeof b.stpEnabled === 'boolean' ? b.stpEnabled : null, ports: ports.filter((p) => str(p?.name)).map((p) => ({ name: str(p.name)!, state: str(p.state) })) });
+  }
+  for (const m of Array.isArray(body.localMacs) ? body.localMacs : []) if (mac(m) >= 0) t.localMacs.add(mac(m));
+  if (body.ifNames && typeof body.ifNames === 'object') for (const [k, v] of Object.entries(body.ifNames)) if (typeof v === 'string' && Number.isInteger(Number(k))) t.ifNames.set(Number(k), v);
+  return t;
+}

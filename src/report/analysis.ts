@@ -78,6 +78,10 @@ export function analysisJson(a: Analyzer, findings: Finding[], caps: Capabilitie
     })),
     findings: findings.map((f) => findingJson(f, inputs)),
     capabilities: caps,
+    kernel: {
+      events: a.kernelNotes.map((n) => ({ kind: n.kind, time: n.time, port: n.port, mac: n.mac >= 0 ? formatMac(n.mac) : null, slave: n.slave, text: n.text })),
+      fdb: Object.fromEntries([...a.kernelFdb].map(([m, p]) => [formatMac(m), p])),
+    },
     inputs: inputs.map((i) => i.name),
     stats,
   };
@@ -102,6 +106,13 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
     out.push(paint('1;32', 'No loop found: no looped broadcasts, own-address frames or wrong-port learning in these frames.'));
   } else {
     out.push(...findingsText(findings, inputs));
+  }
+  if (a.kernelNotes.length) {
+    const by = new Map<string, number>();
+    for (const n of a.kernelNotes) by.set(n.kind, (by.get(n.kind) ?? 0) + 1);
+    out.push('', paint('1', 'Kernel log'), `  ${[...by].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    for (const n of a.kernelNotes.slice(0, 6)) out.push(`  ${n.time === null ? '' : `${new Date(n.time * 1000).toISOString()} `}${safeText(n.text)}`);
+    if (a.kernelNotes.length > 6) out.push(`  … ${a.kernelNotes.length - 6} more (--json lists them all)`);
   }
   const rows = macRows(a, findings, 10);
   if (rows.length) {

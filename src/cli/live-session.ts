@@ -1,0 +1,126 @@
+/**
+ * One live session on the host: capture on every chosen interface, the engine at packet rate, the
+ * frames recorded to pcapng if asked, and the kernel's own account (its log and the bridges' FDB)
+ * polled beside them. Used by `bondscope live` and by the live view; both read the same Analyzer.
+ *
+ * Everything that needs root (capture handles, /dev/kmsg, the output file) is opened in `start()`,
+ * so the caller can drop privileges right after it and before the first packet is handled.
+ */
+import { readBridgeFdb, KmsgReader } from '../capture/host/kernel.js';
+import { LiveCapture } from '../capture/live.js';
+import { PcapngWriter } from '../capture/pcapng-writer.js';
+import type { PacketRecord } from '../capture/record.js';
+import { DecodedFrame, decodeFrame } from '../decode/index.js';
+import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
+import type { Finding } from '../engine/findings.js';
+import { topologyToComment, type Topology } from '../engine/topology.js';
+import { VERSION } from './version.js';
+
+export interface LiveSessionOptions {
+  interfaces: string[];
+  filter?: string;
+  /** Record every frame to this pcapng file (created 0600). */
+  write?: string;
+  topology: Topology;
+  windowNs?: number;
+  /** Read /dev/kmsg and the bridges' FDB (default true). */
+  kernel?: boolean;
+  /** Where /sys is (tests on fixture trees); "/" on the host. */
+  sysRoot?: string;
+}
+
+export type FrameObserver = (rec: PacketRecord, frame: DecodedFrame) => void;
+
+export class LiveSession {
+  readonly analyzer: Analyzer;
+  readonly capture: LiveCapture;
+  private writer: PcapngWriter | null = null;
+  private kmsg: KmsgReader | null = null;
+  private readonly frame = new DecodedFrame();
+  private timer: NodeJS.Timeout | null = null;
+  /** Things the user should know about the session itself (an interface gone, no kernel log). */
+  readonly messages: string[] = [];
+  readonly observers: FrameObserver[] = [];
+  private findings: Finding[] | null = null;
+  /** Frames the decoder could not read, by link type (reported like analyze's). */
+  readonly undecoded = new Map<number, number>();
+
+  constructor(readonly options: LiveSessionOptions) {
+    this.analyzer = new Analyzer(options.topology, { ...DEFAULT_OPTIONS, windowNs: options.windowNs ?? DEFAULT_OPTIONS.windowNs });
+    this.capture = new LiveCapture(
+      { interfaces: options.interfaces, filter: options.filter },
+      {
+        onPacket: (rec) => this.onPacket(rec),
+        onInterfaceGone: (name, why) => this.messages.push(`${name}: ${why}; capturing on the rest (${this.capture.active.join(', ') || 'none left'})`),
+      },
+      options.sysRoot ?? '/',
+    );
+  }
+
+  /** Opens the capture handles, the kernel log and the output file: everything that needs root. */
+  start(): void {
+    this.capture.start();
+    if (this.options.write) {
+      this.writer = new PcapngWriter(this.options.write, {
+        comment: topologyToComment(this.options.topology, { capturedBy: `bondscope ${VERSION} live`, interfaces: this.options.interfaces, filter: this.options.filter ?? null }),
+        userappl: `bondscope ${VERSION}`,
+        os: 'Linux',
+      });
+      for (const iface of this.capture.registry.list) this.writer.addInterface({ name: iface.name, linkType: iface.linkType, snaplen: iface.snaplen });
+    }
+    if (this.options.kernel !== false) {
+      try {
+        this.kmsg = new KmsgReader(this.capture.startedAt);
+      } catch (err) {
+        this.messages.push(`kernel log: /dev/kmsg not readable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); own-address warnings come from the frames only`);
+      }
+    }
+    this.timer = setInterval(() => this.tick(), 250);
+  }
+
+  private onPacket(rec: PacketRecord): void {
+    const f = this.frame;
+    decodeFrame(rec, f);
+    if (!f.supported) this.undecoded.set(rec.iface!.linkType, (this.undecoded.get(rec.iface!.linkType) ?? 0) + 1);
+    this.analyzer.observe(rec, f);
+    this.writer?.writePacket(rec.iface!.id, rec.tsSec, rec.tsNsec, rec.buf, rec.offset, rec.caplen, rec.origLen, { direction: rec.direction });
+    for (const o of this.observers) o(rec, f);
+  }
+
+  /** Time passes without frames too: settle, read the kernel's log and FDB. */
+  tick(): void {
+    const now = Date.now();
+    this.analyzer.advanceTo(Math.floor(now / 1000), (now % 1000) * 1e6);
+    if (this.kmsg) for (const e of this.kmsg.poll()) this.analyzer.noteKernel(e);
+    if (this.options.kernel !== false) {
+      for (const b of this.options.topology.bridges) {
+        try {
+          this.analyzer.noteFdb(readBridgeFdb(b.name, this.options.sysRoot ?? '/'));
+        } catch {
+          /* the bridge went away, or this is not its namespace: the frames still tell */
+        }
+      }
+    }
+    this.writer?.flush();
+  }
+
+  /** Stops capturing, completes the file (interface statistics, then close) and returns the findings. */
+  stop(): Finding[] {
+    if (this.findings) return this.findings;
+    {
+      if (this.timer) clearInterval(this.timer);
+      this.capture.stop();
+      this.tick();
+      if (this.writer) {
+        const now = Date.now();
+        const start = { sec: Math.floor(this.capture.startedAt), nsec: Math.round((this.capture.startedAt % 1) * 1e9) };
+        // cap has no drop counters: -1 leaves isb_ifdrop out rather than claiming zero.
+        for (const iface of this.capture.registry.list) this.writer.writeStats(iface.id, Math.floor(now / 1000), (now % 1000) * 1e6, -1, start);
+        this.writer.close();
+      }
+      this.kmsg?.close();
+    }
+    this.findings = this.analyzer.finish();
+    return this.findings;
+  }
+}

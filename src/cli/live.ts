@@ -1,0 +1,151 @@
+/** `bondscope live`: capture on the host's slaves, bond, bridge and guests' ports at once, then report. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { discoverHost, type HostInfo } from '../capture/host/discover.js';
+import { LiveCaptureError } from '../capture/live.js';
+import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
+import { capabilities } from '../engine/capabilities.js';
+import { checkTopology } from '../engine/host-check.js';
+import { roleFromName } from '../engine/ports.js';
+import { atOrAbove, isSeverity, type Severity } from '../engine/severity.js';
+import { mergeTopology, type Topology } from '../engine/topology.js';
+import { analysisJson, analysisText } from '../report/analysis.js';
+import { safeText } from '../report/escape.js';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
+import { LiveSession } from './live-session.js';
+import { dropPrivileges } from './privileges.js';
+import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+
+const USAGE = `usage: bondscope live [-i IF]... [options]
+
+Captures on the host (as root) on every slave, bond, bridge and guest port at once — or on the
+interfaces given with -i — with the direction of every frame, while reading the kernel's own log
+and the bridges' forwarding database. Stops after --duration or on Ctrl-C, then prints the report
+of \`bondscope analyze\`.
+
+options:
+  -i, --interface IF   capture on IF (repeatable; default: every bridge, bond, slave and guest port)
+  --filter BPF         a libpcap filter applied on every interface
+  --duration S         stop after S seconds
+  --write FILE         record every frame to FILE (pcapng: one interface block per interface,
+                       direction flags, the topology in the section comment; created 0600)
+  --json               print analyze's JSON at the end
+  --fail-on LEVEL      exit 3 when a finding of LEVEL or worse exists (error, warning, info)
+  --window MS          match sightings of one frame within MS milliseconds (default 2000)
+  --user USER          drop to USER once capture is open (default nobody), as tcpdump -Z
+  --no-kernel          do not read /dev/kmsg or the bridges' FDB
+${ROLE_USAGE}
+  -h, --help           this text
+`;
+
+export const LIVE_OPTIONS = {
+  interface: { type: 'string', short: 'i', multiple: true },
+  filter: { type: 'string' },
+  duration: { type: 'string' },
+  write: { type: 'string', short: 'w' },
+  json: { type: 'boolean', default: false },
+  'fail-on': { type: 'string' },
+  window: { type: 'string' },
+  user: { type: 'string', default: 'nobody' },
+  'no-kernel': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  ...ROLE_OPTIONS,
+} as const;
+
+/** The interfaces to capture on when none are named: every port discovery or naming gives a role. */
+export function defaultInterfaces(info: HostInfo, topology: Topology): string[] {
+  return info.interfaces
+    .filter((i) => i.name !== 'lo' && (topology.ports.has(i.name) || roleFromName(i.name).role !== 'unknown'))
+    .map((i) => i.name);
+}
+
+export interface LivePlan {
+  interfaces: string[];
+  topology: Topology;
+  info: HostInfo;
+}
+
+/** Discovery, flags and -i into what to capture; errors name the interface and what exists. */
+export function planLive(values: { interface?: string[]; bond?: string[]; bridge?: string[]; 'local-mac'?: string[]; links?: string }, sysRoot = '/'): LivePlan {
+  const info = discoverHost(sysRoot);
+  const topology = mergeTopology(info.topology, topologyFromFlags(values));
+  const interfaces = values.interface?.length ? [...new Set(values.interface)] : defaultInterfaces(info, topology);
+  const known = info.interfaces.map((i) => i.name);
+  for (const name of interfaces) {
+    if (name !== 'any' && !existsSync(join(sysRoot, 'sys/class/net', name))) {
+      throw new UsageError(`live: no interface '${name}' on this host (there are: ${known.join(', ') || 'none'})`);
+    }
+  }
+  if (interfaces.length === 0) throw new UsageError(`live: found no bridge, bond, slave or guest port to capture on (interfaces: ${known.join(', ')}); name them with -i`);
+  return { interfaces, topology, info };
+}
+
+export async function runLive(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: LIVE_OPTIONS });
+  } catch (err) {
+    throw new UsageError(`live: ${(err as Error).message}`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  const failOn = values['fail-on'];
+  if (failOn !== undefined && !isSeverity(failOn)) throw new UsageError(`live: --fail-on takes error, warning or info, not '${failOn}'`);
+  const duration = values.duration === undefined ? null : Number(values.duration);
+  if (duration !== null && !(duration > 0)) throw new UsageError(`live: --duration takes a positive number of seconds, not '${values.duration}'`);
+  const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
+  if (!(windowMs > 0)) throw new UsageError(`live: --window takes a positive number of milliseconds, not '${values.window}'`);
+
+  const plan = planLive(values);
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
+  try {
+    session.start();
+  } catch (err) {
+    if (err instanceof LiveCaptureError) throw new UsageError(`live: ${err.message}`);
+    if ((err as NodeJS.ErrnoException).code && values.write) throw new UsageError(`live: --write ${values.write}: ${(err as Error).message}`);
+    throw err;
+  }
+  const dropped = dropPrivileges(values.user);
+  process.stderr.write(
+    `bondscope: capturing on ${plan.interfaces.map(safeText).join(', ')}${values.write ? ` into ${safeText(values.write)}` : ''}${dropped ? ` as ${safeText(dropped.user)}` : ''}${duration ? ` for ${duration} s` : ''} (Ctrl-C to stop)\n`,
+  );
+
+  // Until --duration has passed or the user stops it; messages (an interface gone) shown as they come.
+  await new Promise<void>((resolve) => {
+    const messages = setInterval(() => flushMessages(session), 1000);
+    const timer = duration ? setTimeout(() => done(), duration * 1000) : undefined;
+    const done = (): void => {
+      clearInterval(messages);
+      clearTimeout(timer);
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+
+  const findings = session.stop();
+  flushMessages(session);
+  const a = session.analyzer;
+  // Configuration findings (the host's bonding setup) go beside what the frames showed.
+  const config = checkTopology(plan.topology).findings;
+  const all = [...findings, ...config];
+  const caps = capabilities(a.ports.ports);
+  const inputs = [{ index: 0, name: values.write ?? 'live' }];
+  if (values.json) process.stdout.write(JSON.stringify(analysisJson(a, all, caps, inputs, a.stats), null, 2) + '\n');
+  else process.stdout.write(analysisText(a, all, caps, inputs));
+  process.stderr.write(`bondscope: ${session.capture.framesCaptured} frames captured${values.write ? `, written to ${safeText(values.write)}` : ''}\n`);
+  const threshold = failOn as Severity | undefined;
+  if (threshold && all.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
+  return EXIT_OK;
+}
+
+let shown = 0;
+function flushMessages(session: LiveSession): void {
+  for (; shown < session.messages.length; shown++) process.stderr.write(`bondscope: ${safeText(session.messages[shown]!)}\n`);
+}
