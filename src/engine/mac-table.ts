@@ -42,7 +42,10 @@ export interface MacEntry {
 export class MacTable {
   private readonly vlans = new Map<number, Map<number, MacEntry>>();
   size = 0;
+  /** Distinct MACs seen past the limit: exact until as many as the limit were counted, a lower bound after. */
   dropped = 0;
+  /** Whether `dropped` stopped counting (its own set of MACs is bounded too). */
+  droppedSaturated = false;
   private readonly droppedSeen = new Set<number>();
 
   constructor(private readonly limit: number) {}
@@ -56,13 +59,14 @@ export class MacTable {
     let e = m.get(mac);
     if (!e) {
       if (this.size >= this.limit) {
-        // Count distinct MACs past the limit, without letting that set grow without bound either.
+        // Count distinct MACs past the limit, without letting that set grow without bound either:
+        // once it is full the count is a lower bound (counting every lookup would count frames, not MACs).
         if (this.droppedSeen.size < this.limit) {
           if (!this.droppedSeen.has(mac)) {
             this.droppedSeen.add(mac);
             this.dropped++;
           }
-        } else this.dropped++;
+        } else this.droppedSaturated = true;
         return undefined;
       }
       e = { vlan, mac, first: -1, last: -1, ports: new Map(), learnedOn: -1, learnedAt: -1, moves: 0, echoMoves: 0, lastMove: null, wrongSince: -1 };

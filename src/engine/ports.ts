@@ -13,12 +13,23 @@ const NAME_RULES: [RegExp, PortRole, string][] = [
   [/^(xenbr|virbr|br)[\w.-]*$/, 'bridge', 'named like a bridge (xenbrN, brN, virbrN)'],
   [/^(vif\d+\.\d+|tap[\w.-]*|vnet\d+)$/, 'guest', "named like a guest's port (vifN.M, tapN, vnetN)"],
   [/^(p?eth\d+|en[osp][\w-]*|em\d+|p\d+p\d+)$/, 'slave', 'named like a NIC (ethN, enoN, ensN, enpXsY; Xen renames ethN to pethN)'],
+  // The role names a sanitized evidence bundle gives its interfaces (`bondscope export --sanitize`).
+  [/^slave\d+$/, 'slave', 'named slaveN, as a sanitized evidence bundle names a bond slave'],
+  [/^guest\d+$/, 'guest', "named guestN, as a sanitized evidence bundle names a guest's port"],
 ];
 
 export function roleFromName(name: string): { role: PortRole; reason: string } {
   for (const [re, role, reason] of NAME_RULES) if (re.test(name)) return { role, reason };
   return { role: 'unknown', reason: 'no flag, recorded topology or naming convention says what it is' };
 }
+
+/**
+ * Ports an SLL2 capture may name by ifindex, at most: the ifindex is a 32-bit field of each frame,
+ * and a damaged or hostile file must not make a port per frame. Frames on further ifindexes are
+ * counted together on one port, OVERFLOW_PORT.
+ */
+export const MAX_SLL_PORTS = 4096;
+export const OVERFLOW_PORT = 'if#other';
 
 export const ROLE_INDEX: Record<PortRole, number> = { slave: 0, bond: 1, bridge: 2, guest: 3, unknown: 4 };
 
@@ -68,6 +79,7 @@ export class PortTable {
     if (frame.sllIfIndex >= 0) {
       let i = this.bySllIndex.get(frame.sllIfIndex);
       if (i === undefined) {
+        if (this.bySllIndex.size >= MAX_SLL_PORTS) return this.add(OVERFLOW_PORT);
         const name = this.topology.ifNames.get(frame.sllIfIndex) ?? `if#${frame.sllIfIndex}`;
         i = this.add(name).index;
         this.bySllIndex.set(frame.sllIfIndex, i);

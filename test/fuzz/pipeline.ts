@@ -16,9 +16,10 @@
  */
 import { formatTimestamp, openCapture, type CaptureError } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
-import { Analyzer, DEFAULT_OPTIONS, type AnalyzerOptions } from '../../src/engine/analyzer.js';
+import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_EVERY_GROUPS, type AnalyzerOptions } from '../../src/engine/analyzer.js';
 import { capabilities } from '../../src/engine/capabilities.js';
 import { EVIDENCE_LIMIT } from '../../src/engine/findings.js';
+import { MAX_SLL_PORTS } from '../../src/engine/ports.js';
 import { emptyTopology } from '../../src/engine/topology.js';
 import { analysisJson, analysisText } from '../../src/report/analysis.js';
 import { frameSummary } from '../../src/report/frame-summary.js';
@@ -75,11 +76,22 @@ function checkOffsets(f: DecodedFrame, start: number, end: number, n: number): v
 }
 
 /** The engine's structures against their bounds (reads private fields on purpose: they are what grows). */
-export function checkEngineBounds(a: Analyzer): void {
-  const inner = a as unknown as { pending: Map<number, unknown>; queue: { sightings: unknown[] }[]; findings: Map<string, unknown>; hostSideSeen: Set<number> };
+export function checkEngineBounds(a: Analyzer, interfaces: number): void {
+  const inner = a as unknown as { pending: Map<number, unknown>; queue: { sightings: unknown[] }[]; findings: Map<string, { kind: string }>; hostSideSeen: Set<number> };
   const max = a.options.maxMacs;
   check(a.macs.size <= max, `MAC table holds ${a.macs.size} MACs, more than maxMacs ${max}`);
+  check(inner.queue.length <= MAX_PENDING_GROUPS + SETTLE_EVERY_GROUPS, `${inner.queue.length} groups wait to settle, more than ${MAX_PENDING_GROUPS + SETTLE_EVERY_GROUPS}`);
   check(inner.pending.size <= inner.queue.length, `${inner.pending.size} pending keys for ${inner.queue.length} queued groups`);
+  let most = 0;
+  for (const g of inner.queue) if (g.sightings.length > most) most = g.sightings.length;
+  check(most <= MAX_SIGHTINGS, `a frame group holds ${most} sightings, more than ${MAX_SIGHTINGS}`);
+  check(inner.hostSideSeen.size <= max, `${inner.hostSideSeen.size} host-side sources noted, more than maxMacs ${max}`);
+  check(a.guestPorts.size <= max, `${a.guestPorts.size} guest MACs, more than maxMacs ${max}`);
+  check(a.localMacs.size <= max + a.topology.localMacs.size, `${a.localMacs.size} host MACs, more than maxMacs ${max}`);
+  const perKind = new Map<string, number>();
+  for (const f of inner.findings.values()) perKind.set(f.kind, (perKind.get(f.kind) ?? 0) + 1);
+  for (const [kind, n] of perKind) check(n <= max, `${n} ${kind} findings, more than maxMacs ${max}`);
+  check(a.ports.ports.length <= MAX_SLL_PORTS + 1 + interfaces, `${a.ports.ports.length} ports for ${interfaces} interfaces`);
 }
 
 export interface PipelineOptions {
@@ -107,14 +119,14 @@ export function runPipeline(specs: string[], opts: PipelineOptions = {}): Pipeli
       check(!TERMINAL_UNSAFE.test(line), `frame ${frames}: summary carries a control character: ${JSON.stringify(line)}`);
     }
     analyzer.observe(rec, frame);
-    if ((frames & 1023) === 0) checkEngineBounds(analyzer);
+    if ((frames & 1023) === 0) checkEngineBounds(analyzer, set.registry.list.length);
   }
   for (const e of [...set.errors, ...set.warnings]) {
     check(/ at byte \d+ \(/.test(e.message), `capture error without a byte offset: ${e.message}`);
   }
   check(set.frames === frames, `set counted ${set.frames} frames, ${frames} delivered`);
   const findings = analyzer.finish();
-  checkEngineBounds(analyzer);
+  checkEngineBounds(analyzer, set.registry.list.length);
   check(analyzer.stats.frames === frames, `engine counted ${analyzer.stats.frames} of ${frames} frames`);
   for (const f of findings) check(f.evidence.length <= EVIDENCE_LIMIT, `${f.kind} keeps ${f.evidence.length} evidence frames, more than ${EVIDENCE_LIMIT}`);
   const caps = capabilities(analyzer.ports.ports);
