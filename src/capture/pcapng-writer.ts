@@ -18,6 +18,7 @@ const SHB_USERAPPL = 4;
 const IF_NAME = 2;
 const IF_DESCRIPTION = 3;
 const IF_TSRESOL = 9;
+const IF_FCSLEN = 13;
 const EPB_FLAGS = 2;
 const EPB_DROPCOUNT = 4;
 const ISB_STARTTIME = 2;
@@ -38,11 +39,16 @@ export interface InterfaceInfo {
   description?: string;
   linkType: number;
   snaplen: number;
+  /** Decimal digits of the timestamps (if_tsresol 10^-digits s, 0..9): 6 keeps a pcap's µs; default 9 (ns). */
+  tsDigits?: number;
+  /** Bytes of FCS at the end of each frame (if_fcslen), written when above 0. */
+  fcsLen?: number;
 }
 
 export interface PacketOptions {
   direction?: Direction;
-  comment?: string | null;
+  /** One opt_comment per string (Wireshark lists each as its own comment). */
+  comment?: string | readonly string[] | null;
   dropCount?: number;
 }
 
@@ -127,6 +133,8 @@ export class PcapngWriter {
   private closed = false;
   /** Packets written per interface (for the ISB). */
   private readonly received: number[] = [];
+  /** Per interface: nanoseconds per timestamp unit (1 for ns, 1000 for µs). */
+  private readonly nsPerUnit: number[] = [];
 
   /** Opens `target` (a path, created with `mode`, default 0600: captures are sensitive) or writes to an fd. */
   constructor(target: string | number, section: SectionInfo = {}, mode = 0o600) {
@@ -155,9 +163,12 @@ export class PcapngWriter {
     v.setUint32(4, info.snaplen >>> 0, true);
     b.bytes(head);
     b.textOption(IF_NAME, info.name).textOption(IF_DESCRIPTION, info.description);
-    b.option(IF_TSRESOL, Uint8Array.of(9));
+    const digits = info.tsDigits !== undefined && Number.isInteger(info.tsDigits) && info.tsDigits >= 0 && info.tsDigits <= 9 ? info.tsDigits : 9;
+    b.option(IF_TSRESOL, Uint8Array.of(digits));
+    if (info.fcsLen !== undefined && info.fcsLen > 0) b.option(IF_FCSLEN, Uint8Array.of(info.fcsLen & 0xff));
     this.push(b.finish(BT_IDB, true));
     this.received.push(0);
+    this.nsPerUnit.push(10 ** (9 - digits));
     return this.interfaces++;
   }
 
@@ -172,7 +183,7 @@ export class PcapngWriter {
     opts: PacketOptions = {},
   ): void {
     if (ifaceId < 0 || ifaceId >= this.interfaces) throw new RangeError(`pcapng writer: no interface ${ifaceId}`);
-    const ts = BigInt(tsSec) * 1_000_000_000n + BigInt(tsNsec);
+    const ts = this.units(ifaceId, tsSec, tsNsec);
     const b = new BlockBuilder().u32(ifaceId, Number(ts >> 32n), Number(ts & 0xffffffffn), caplen, origLen);
     b.bytes(data.subarray(offset, offset + caplen));
     let hasOptions = false;
@@ -181,8 +192,11 @@ export class PcapngWriter {
       hasOptions = true;
     }
     if (opts.comment) {
-      b.textOption(OPT_COMMENT, opts.comment);
-      hasOptions = true;
+      for (const c of typeof opts.comment === 'string' ? [opts.comment] : opts.comment) {
+        if (!c) continue;
+        b.textOption(OPT_COMMENT, c);
+        hasOptions = true;
+      }
     }
     if (opts.dropCount !== undefined && opts.dropCount >= 0) {
       b.u64Option(EPB_DROPCOUNT, BigInt(opts.dropCount));
@@ -194,15 +208,21 @@ export class PcapngWriter {
 
   /** Interface statistics: packets written and, where known, drops, between start and end times. */
   writeStats(ifaceId: number, tsSec: number, tsNsec: number, drops: number, start?: { sec: number; nsec: number }): void {
-    const ts = BigInt(tsSec) * 1_000_000_000n + BigInt(tsNsec);
+    const ts = this.units(ifaceId, tsSec, tsNsec);
     const b = new BlockBuilder().u32(ifaceId, Number(ts >> 32n), Number(ts & 0xffffffffn));
     if (start) {
-      const s = BigInt(start.sec) * 1_000_000_000n + BigInt(start.nsec);
+      const s = this.units(ifaceId, start.sec, start.nsec);
       b.u64Option(ISB_STARTTIME, s);
     }
     b.u64Option(ISB_ENDTIME, ts).u64Option(ISB_IFRECV, BigInt(this.received[ifaceId] ?? 0));
     if (drops >= 0) b.u64Option(ISB_IFDROP, BigInt(drops));
     this.push(b.finish(BT_ISB, true));
+  }
+
+  /** A time in the interface's own units (its if_tsresol), as the 64-bit count pcapng stores. */
+  private units(ifaceId: number, sec: number, nsec: number): bigint {
+    const per = this.nsPerUnit[ifaceId] ?? 1;
+    return BigInt(sec) * BigInt(1_000_000_000 / per) + BigInt(Math.floor(nsec / per));
   }
 
   private push(block: Uint8Array): void {

@@ -21,9 +21,17 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'capture on the host (root): every slave, bond, bridge and guest port at once',
     load: async () => (await import('./live.js')).runLive,
   },
+  probe: {
+    summary: 'send a marked broadcast out of each slave and see whether it loops back (root)',
+    load: async () => (await import('./probe.js')).runProbe,
+  },
   frames: {
     summary: 'print one line (or one JSON object) per frame',
     load: async () => (await import('./frames.js')).runFrames,
+  },
+  export: {
+    summary: 'write an evidence bundle (trimmed pcapng with comments, report.md, findings.json)',
+    load: async () => (await import('./export.js')).runExport,
   },
 };
 

@@ -1,0 +1,506 @@
+/**
+ * Evidence bundles for bug reports: `exportEvidence(options)` writes into a directory
+ *   evidence.pcapng  the evidence frames of every finding (plus where each went and N frames of
+ *                    context), in time order, one IDB per capture interface (name, link type,
+ *                    time resolution kept), directions kept, a comment on each evidence frame
+ *                    naming its finding, a section comment with the topology and tool version;
+ *   report.md        what was captured where and when, topology (with a Mermaid picture of the
+ *                    looped frame's path), findings with their frame numbers in evidence.pcapng,
+ *                    a timeline, remedies and the commands that reproduce the analysis;
+ *   findings.json    analyze's JSON;
+ *   links.json       only for `-i any` captures named with --links: the names, for analyze.
+ * With `sanitize`, addresses are mapped, payload cut and names replaced (sanitize.ts, naming.ts),
+ * and the bundle is checked for every original address and name before it is left on disk.
+ *
+ * The CLI (`bondscope export`), the UI's `e` key and live mode call this one function. It reads
+ * the inputs twice (analysis and index, then the chosen frames), so inputs must be files.
+ */
+import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type CaptureError, openCapture, parseInputSpec, PcapngWriter } from '../capture/index.js';
+import type { PacketRecord } from '../capture/record.js';
+import { PcapngReader } from '../capture/pcapng.js';
+import { VERSION } from '../cli/version.js';
+import { DecodedFrame, decodeFrame } from '../decode/index.js';
+import { formatIpv4 } from '../decode/addr.js';
+import { formatMac } from '../decode/mac.js';
+import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
+import { capabilities } from '../engine/capabilities.js';
+import type { Finding } from '../engine/findings.js';
+import { frameIdentity } from '../engine/identity.js';
+import { PortTable } from '../engine/ports.js';
+import { emptyTopology, type Topology } from '../engine/topology.js';
+import { analysisJson, type InputInfo } from '../report/analysis.js';
+import { Naming } from './naming.js';
+import { buildReport, type ReportFrame, type ReportInput } from './report.js';
+import { AddressMapper, ipv6Text, newSanitizeKey, sanitizeFrame } from './sanitize.js';
+import { FrameIndex, type Note, select } from './select.js';
+import { hostView, topologyLines } from './topology-view.js';
+
+export const DEFAULT_CONTEXT = 2;
+
+export interface ExportOptions {
+  /** Inputs as given on the command line (paths, NAME=PATH); not stdin. */
+  specs: string[];
+  outDir: string;
+  /** Frames of context before and after each evidence frame (default 2). */
+  context?: number;
+  sanitize?: boolean;
+  /** Key of the address mapping (default: 32 random bytes, new each run). */
+  sanitizeKey?: Uint8Array;
+  /** A fresh topology from the role flags (called more than once). */
+  topology?: () => Topology;
+  analyzerOptions?: AnalyzerOptions;
+  /** The role flags as typed, for the report's commands. */
+  roleArgs?: string[];
+  /**
+   * An analyzer that has already seen every frame of `specs` and finished (the UI, live mode):
+   * its findings are exported and the inputs are read only for the frames.
+   */
+  analyzer?: Analyzer;
+  /** Time of the export (tests). */
+  now?: Date;
+}
+
+export interface ExportSummary {
+  dir: string;
+  files: string[];
+  /** Frames in evidence.pcapng, those with a bondscope comment, and context frames. */
+  frames: number;
+  commented: number;
+  context: number;
+  findings: number;
+  inputFrames: number;
+  sanitized: boolean;
+  errors: CaptureError[];
+  warnings: CaptureError[];
+  /** Frames of link types the decoder does not know, by link type. */
+  undecoded: Map<number, number>;
+  /** Evidence refs that were not found when the inputs were read again. */
+  missing: number;
+  /** One line for a status bar or stderr. */
+  message: string;
+}
+
+/** A problem with the export itself (not with an input): one line for the user. */
+export class ExportError extends Error {
+  override name = 'ExportError';
+}
+
+interface Copied {
+  pos: number;
+  iface: number;
+  sec: number;
+  nsec: number;
+  bytes: Uint8Array;
+  origLen: number;
+  direction: 0 | 1 | 2;
+  comment: string | null;
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function isoTime(sec: number, nsec: number): string {
+  const d = new Date(sec * 1000);
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${String(nsec).padStart(9, '0')} UTC`;
+}
+
+/** Opens a bundle file for writing, mode 0600 even when it existed before with wider rights. */
+function openPrivate(path: string): number {
+  const fd = openSync(path, 'w', 0o600);
+  fchmodSync(fd, 0o600);
+  return fd;
+}
+
+function writePrivate(path: string, text: string): void {
+  const fd = openPrivate(path);
+  try {
+    const b = Buffer.from(text, 'utf8');
+    let done = 0;
+    while (done < b.length) done += writeSync(fd, b, done, b.length - done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
+  const context = o.context ?? DEFAULT_CONTEXT;
+  if (!Number.isInteger(context) || context < 0) throw new ExportError(`context must be a whole number of frames, not ${context}`);
+  const specs = o.specs.map(parseInputSpec);
+  if (specs.length === 0) throw new ExportError('no capture file given');
+  if (specs.some((s) => s.path === '-')) throw new ExportError('a capture on stdin cannot be read twice: save it to a file first (export reads its inputs again for the frames)');
+  const dir = resolve(o.outDir);
+  const files = { evidence: join(dir, 'evidence.pcapng'), report: join(dir, 'report.md'), findings: join(dir, 'findings.json'), links: join(dir, 'links.json') };
+  for (const s of specs) {
+    let real: string;
+    try {
+      real = realpathSync(s.path);
+    } catch {
+      continue; // reported as an input error below
+    }
+    for (const f of Object.values(files)) {
+      try {
+        if (realpathSync(f) === real) throw new ExportError(`${s.display} is inside the bundle (${f}): choose another -o directory`);
+      } catch (err) {
+        if (err instanceof ExportError) throw err;
+      }
+    }
+  }
+  const makeTopology = o.topology ?? emptyTopology;
+
+  // Pass 1: the analysis (unless given) and the index of every frame.
+  const set = openCapture(o.specs);
+  if (set.sources.length === 0) throw new ExportError(set.errors.map((e) => e.message).join('; ') || 'no input could be opened');
+  const analyzer = o.analyzer ?? new Analyzer(makeTopology(), o.analyzerOptions ?? DEFAULT_OPTIONS);
+  const ports = new PortTable(makeTopology());
+  const index = new FrameIndex();
+  const frame = new DecodedFrame();
+  const undecoded = new Map<number, number>();
+  const perInput = specs.map(() => ({ frames: 0, first: Infinity, last: -Infinity, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0 }));
+  let n = 0;
+  while (set.next()) {
+    const rec = set.rec;
+    decodeFrame(rec, frame);
+    if (!frame.supported) undecoded.set(rec.iface!.linkType, (undecoded.get(rec.iface!.linkType) ?? 0) + 1);
+    if (!o.analyzer) analyzer.observe(rec, frame);
+    let port = -1;
+    let ident = -1;
+    if (frame.supported && frame.src >= 0) {
+      port = ports.resolve(rec.iface!, frame).index;
+      ident = frameIdentity(rec.buf, frame);
+    }
+    index.add(rec.tsSec, rec.tsNsec, frame.src, frame.vlan, ident, port, rec.inputIndex, rec.inputFrame);
+    const pi = perInput[rec.inputIndex]!;
+    const t = index.t.data[index.length - 1]!;
+    pi.frames++;
+    if (t < pi.first) [pi.first, pi.firstSec, pi.firstNsec] = [t, rec.tsSec, rec.tsNsec];
+    if (t > pi.last) [pi.last, pi.lastSec, pi.lastNsec] = [t, rec.tsSec, rec.tsNsec];
+    if ((++n & 0xffff) === 0) await yieldToLoop();
+  }
+  const findings: Finding[] = o.analyzer ? o.analyzer.currentFindings() : analyzer.finish();
+  for (const f of findings) if (!f.summary) f.summary = f.kind;
+  index.portNames = ports.ports.map((p) => p.port.name);
+  index.portRoles = ports.ports.map((p) => p.port.role);
+  const isPcapng = set.sources.map((s) => s instanceof PcapngReader);
+
+  const hostMac = (mac: number): boolean => analyzer.localMacs.has(mac) || analyzer.guestPorts.has(mac);
+  const sel = select(index, findings, context, hostMac);
+  await yieldToLoop();
+
+  // Names: as they are, or sanitized. Ports from the analysis and the index (the same names).
+  const mapper = o.sanitize ? new AddressMapper(o.sanitizeKey ?? newSanitizeKey()) : null;
+  const allPorts = [...analyzer.ports.ports.map((p) => ({ name: p.port.name, role: p.port.role }))];
+  for (const p of ports.ports) if (!allPorts.some((x) => x.name === p.port.name)) allPorts.push({ name: p.port.name, role: p.port.role });
+  const inputNames = specs.map((s) => s.display);
+
+  // Pass 2: copy the chosen frames (sanitized when asked).
+  const want = new Int32Array(index.length).fill(-1);
+  sel.selected.forEach((p, k) => (want[p] = k));
+  const copied: Copied[] = new Array(sel.selected.length);
+  const set2 = openCapture(o.specs);
+  let pos = 0;
+  while (set2.next()) {
+    const rec: PacketRecord = set2.rec;
+    const k = pos < want.length ? want[pos]! : -1;
+    if (k >= 0) {
+      if (rec.inputIndex !== index.input.data[pos] || rec.inputFrame !== index.inputFrame.data[pos]) {
+        set2.close();
+        throw new ExportError(`${inputNames[rec.inputIndex]} changed while it was being exported (frame ${rec.inputFrame} is not where it was): export a file that is no longer being written`);
+      }
+      let bytes = rec.buf.slice(rec.offset, rec.offset + rec.caplen);
+      if (mapper) {
+        decodeFrame(rec, frame);
+        bytes = bytes.subarray(0, sanitizeFrame(rec, frame, bytes, mapper));
+      }
+      copied[k] = { pos, iface: rec.iface!.id, sec: rec.tsSec, nsec: rec.tsNsec, bytes, origLen: rec.origLen, direction: rec.direction, comment: rec.comment };
+    }
+    pos++;
+    if ((pos & 0xffff) === 0) await yieldToLoop();
+  }
+  if (copied.some((c) => c === undefined)) throw new ExportError('the inputs ended early when read again: export files that are no longer being written');
+
+  const naming = new Naming(mapper, allPorts, set2.registry.list, inputNames);
+  const outNo = new Map<number, number>();
+  copied.forEach((c, i) => outNo.set(c.pos, i + 1));
+  const view = hostView(analyzer);
+  const caps = capabilities(analyzer.ports.ports);
+
+  // Comments: what each noted frame shows, with frame numbers as they are in evidence.pcapng.
+  const portOf = (p: number): string => {
+    const i = index.port.data[p]!;
+    return i >= 0 ? index.portNames[i]! : '?';
+  };
+  const roleOf = (p: number): string => {
+    const i = index.port.data[p]!;
+    return i >= 0 ? index.portRoles[i]! : 'unknown';
+  };
+  const macLabel = (m: number): string => (naming.sanitized ? naming.macWithVendor(m) : naming.mac(m));
+  const beforeOf = sel.before;
+  const sameFrame = (a: number, b: number): boolean =>
+    index.ident.data[a]! >= 0 && index.ident.data[a] === index.ident.data[b] && index.src.data[a] === index.src.data[b] && Math.abs(index.t.data[a]! - index.t.data[b]!) <= 200e6;
+  const notedByIdent = new Map<number, number[]>();
+  for (const q of sel.notes.keys()) {
+    const id = index.ident.data[q]!;
+    if (id < 0) continue;
+    const list = notedByIdent.get(id);
+    if (list) list.push(q);
+    else notedByIdent.set(id, [q]);
+  }
+  /** The noted frames of one finding that are sightings of the same frame as p (p included), by time. */
+  const group = (fi: number, p: number): number[] => {
+    const out = [p];
+    for (const q of notedByIdent.get(index.ident.data[p]!) ?? []) {
+      if (q !== p && sameFrame(q, p) && sel.notes.get(q)!.some((x) => x.finding === fi)) out.push(q);
+    }
+    return out.sort((a, b) => sel.rank[a]! - sel.rank[b]!);
+  };
+  /**
+   * Where the frame started: the engine puts its origin first among a finding's evidence, and it
+   * is the only evidence frame on the host side (a guest's port or the bridge). Sightings on the
+   * bridge device and the guest's port share one timestamp, so the evidence decides, not time.
+   */
+  const originIn = (fi: number, g: number[]): number => {
+    const hostSide = (q: number): boolean => roleOf(q) === 'guest' || roleOf(q) === 'bridge';
+    const isEvidence = (q: number): boolean => sel.notes.get(q)!.some((x) => x.finding === fi && x.kind === 'evidence');
+    const f = findings[fi]!;
+    if (f.kind === 'blackholed-unicast' || f.kind === 'mac-move') {
+      // A unicast or a move: the frame is the evidence frame itself, wherever else it was seen.
+      const ev = g.find(isEvidence);
+      if (ev !== undefined) return ev;
+    }
+    const mac = f.mac;
+    const first = analyzer.guestPorts.has(mac) ? 'guest' : analyzer.localMacs.has(mac) ? 'bridge' : null;
+    return g.find((q) => hostSide(q) && isEvidence(q)) ?? g.find((q) => roleOf(q) === first) ?? g.find(hostSide) ?? g[0]!;
+  };
+  const describe = (p: number, note: Note): string => {
+    const f = findings[note.finding]!;
+    const port = naming.port(portOf(p));
+    const head = `bondscope: ${f.kind}${f.mac >= 0 ? ` ${macLabel(f.mac)}` : ''}${f.vlan ? ` VLAN ${f.vlan}` : ''} — `;
+    if (note.kind === 'path') {
+      const origin = originIn(note.finding, group(note.finding, p));
+      if (origin !== p) return `${head}the same frame as ${outNo.get(origin)}, seen on ${port}`;
+      const role = roleOf(p);
+      return `${head}${role === 'guest' ? 'sent by the guest' : role === 'bridge' ? 'sent by the host' : 'first seen'} on ${port}`;
+    }
+    if (note.kind === 'before') {
+      if (f.kind === 'blackholed-unicast') return `${head}this echo taught the bridge the guest on ${port}, before the unicast in frame ${outNo.get(note.of)}`;
+      return `${head}its last frame on ${port} before it moved (frame ${outNo.get(note.of)})`;
+    }
+    const g = group(note.finding, p);
+    const origin = originIn(note.finding, g);
+    const o = outNo.get(origin);
+    const originPort = naming.port(portOf(origin));
+    const role = roleOf(p);
+    switch (f.kind) {
+      case 'looped-broadcast':
+      case 'wrong-port-learning': {
+        if (p === origin) return `${head}${role === 'guest' ? `sent by the guest on ${port}` : role === 'bridge' ? `sent by the host on ${port}` : `first seen on ${port}`}`;
+        if (role === 'slave') {
+          const firstSlave = g.find((q) => roleOf(q) === 'slave');
+          return firstSlave === p ? `${head}frame ${o} leaving by ${port}` : `${head}frame ${o} flooded back in on ${port} (echo)`;
+        }
+        if (role === 'bond') return `${head}echo of frame ${o} sent by ${originPort}, passed up by ${port}${f.kind === 'wrong-port-learning' ? `: the bridge learns ${macLabel(f.mac)} on ${port}` : ''}`;
+        return `${head}frame ${o}, on ${port}`;
+      }
+      case 'own-address':
+        return `${head}the host's own frame came back in on ${port}${origin !== p ? ` (echo of frame ${o} sent by ${originPort})` : ''}`;
+      case 'blackholed-unicast': {
+        const b = beforeOf.get(`${note.finding}|${p}`);
+        const guestPort = f.interfaces[1] ? naming.port(f.interfaces[1]) : "the guest's port";
+        return `${head}unicast for the guest arrived on ${port} and never reached ${guestPort}${b !== undefined ? `; the bridge had the guest on ${naming.port(portOf(b))} since frame ${outNo.get(b)}` : ''}`;
+      }
+      case 'mac-flap':
+        return `${head}the bridge learns it on ${port} here, the last of ${f.details.moves ?? f.count} moves`;
+      case 'mac-move': {
+        const b = beforeOf.get(`${note.finding}|${p}`);
+        const from = typeof f.details.from === 'string' ? naming.port(f.details.from) : 'its old port';
+        return `${head}arrives on ${port}: moved from ${from}${b !== undefined ? ` (last seen there in frame ${outNo.get(b)})` : ''} and stayed`;
+      }
+      default:
+        return `${head}on ${port}`;
+    }
+  };
+  // Findings that share a frame and say the same of it (a looped broadcast that is also the
+  // wrong-port learning of its guest) get one comment naming both kinds.
+  const comments = new Map<number, string[]>();
+  for (const [p, list] of sel.notes) {
+    const merged: { kinds: string[]; rest: string }[] = [];
+    for (const note of list) {
+      const text = describe(p, note);
+      const kind = findings[note.finding]!.kind;
+      const rest = text.slice(`bondscope: ${kind}`.length);
+      const same = merged.find((m) => m.rest === rest);
+      if (same) {
+        if (!same.kinds.includes(kind)) same.kinds.push(kind);
+      } else merged.push({ kinds: [kind], rest });
+    }
+    comments.set(p, merged.map((m) => `bondscope: ${m.kinds.join(' + ')}${m.rest}`));
+  }
+
+  // Write the bundle.
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new ExportError(`cannot create ${o.outDir}: ${(err as Error).message}`);
+  }
+  if (!statSync(dir).isDirectory()) throw new ExportError(`${o.outDir} is not a directory`);
+  const inputsInfo: InputInfo[] = specs.map((_, i) => ({ index: i, name: naming.input(i) }));
+  const kinds = new Map<string, number>();
+  for (const f of findings) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
+  const now = o.now ?? new Date();
+  const firstAll = perInput.filter((p) => p.frames).sort((a, b) => a.first - b.first)[0];
+  const lastAll = perInput.filter((p) => p.frames).sort((a, b) => b.last - a.last)[0];
+  const sectionComment = [
+    `bondscope ${VERSION} evidence bundle, exported ${now.toISOString()}${mapper ? ' (sanitized: addresses mapped, payload cut, names replaced)' : ''}`,
+    `inputs: ${specs.map((_, i) => `${naming.input(i)} (${perInput[i]!.frames} frames)`).join(', ')}`,
+    firstAll && lastAll ? `captured: ${isoTime(firstAll.firstSec, firstAll.firstNsec)} to ${isoTime(lastAll.lastSec, lastAll.lastNsec)}` : 'captured: no frames',
+    'topology:',
+    ...topologyLines(view, naming).map((l) => `  ${l}`),
+    `findings: ${findings.length ? [...kinds].map(([k, c]) => `${k} x${c}`).join(', ') : 'none'}`,
+    `frames with a "bondscope:" comment are evidence; the others are context (${context} frames around each)`,
+  ].join('\n');
+
+  const written: string[] = [];
+  const fd = openPrivate(files.evidence);
+  written.push(files.evidence);
+  try {
+    const w = new PcapngWriter(fd, { comment: sectionComment, userappl: `bondscope ${VERSION}` });
+    const ids = set2.registry.list.map((i) =>
+      w.addInterface({
+        name: naming.port(i.name),
+        description: mapper ? undefined : (i.description ?? undefined),
+        linkType: i.linkType,
+        snaplen: i.snaplen,
+        tsDigits: i.tsDigits,
+        fcsLen: mapper ? 0 : i.fcsLen,
+      }),
+    );
+    for (const c of copied) {
+      const ours = comments.get(c.pos) ?? [];
+      const theirs = !mapper && c.comment ? [c.comment] : [];
+      w.writePacket(ids[c.iface]!, c.sec, c.nsec, c.bytes, 0, c.bytes.length, c.origLen, { direction: c.direction, comment: [...theirs, ...ours] });
+    }
+    w.close();
+  } finally {
+    closeSync(fd);
+  }
+
+  const json = naming.json(analysisJson(analyzer, findings, caps, inputsInfo, analyzer.stats));
+  writePrivate(files.findings, JSON.stringify(json, null, 2) + '\n');
+  written.push(files.findings);
+
+  const topo = analyzer.topology;
+  let linksFile: string | null = null;
+  if (topo.ifNames.size > 0) {
+    const links = [...topo.ifNames].map(([ifindex, name]) => ({ ifindex, ifname: naming.port(name) }));
+    writePrivate(files.links, JSON.stringify(links, null, 2) + '\n');
+    written.push(files.links);
+    linksFile = 'links.json';
+  }
+
+  const reportFrames: ReportFrame[] = copied.map((c, i) => ({
+    no: i + 1,
+    sec: c.sec,
+    nsec: c.nsec,
+    port: naming.port(index.port.data[c.pos]! >= 0 ? portOf(c.pos) : set2.registry.list[c.iface]!.name),
+    notes: sel.notes.get(c.pos) ?? [],
+    comments: comments.get(c.pos) ?? [],
+  }));
+  const reportInputs: ReportInput[] = specs.map((_, i) => ({
+    name: naming.input(i),
+    format: isPcapng[i] ? 'pcapng' : 'pcap',
+    frames: perInput[i]!.frames,
+    first: perInput[i]!.frames ? isoTime(perInput[i]!.firstSec, perInput[i]!.firstNsec) : '-',
+    last: perInput[i]!.frames ? isoTime(perInput[i]!.lastSec, perInput[i]!.lastNsec) : '-',
+  }));
+  const report = buildReport({
+    version: VERSION,
+    now,
+    naming,
+    analyzer,
+    findings,
+    caps,
+    view,
+    inputs: reportInputs,
+    interfaces: set2.registry.list,
+    frames: reportFrames,
+    context,
+    sanitized: mapper !== null,
+    originalSpecs: o.specs,
+    roleArgs: o.roleArgs ?? [],
+    topology: makeTopology(),
+    linksFile,
+    firstSec: firstAll?.firstSec ?? 0,
+    firstNsec: firstAll?.firstNsec ?? 0,
+  });
+  writePrivate(files.report, report);
+  written.push(files.report);
+
+  if (mapper) {
+    const leaks = findLeaks(written, mapper, naming, inputNames);
+    if (leaks.length) {
+      for (const f of written) unlinkSync(f);
+      throw new ExportError(`sanitizing left ${leaks.slice(0, 3).join('; ')} in the bundle: nothing was left on disk (this is a bug, please report it)`);
+    }
+  }
+
+  const commented = copied.filter((c) => sel.notes.has(c.pos)).length;
+  const summary: ExportSummary = {
+    dir,
+    files: written,
+    frames: copied.length,
+    commented,
+    context: copied.length - commented,
+    findings: findings.length,
+    inputFrames: index.length,
+    sanitized: mapper !== null,
+    errors: [...set.errors],
+    warnings: [...set.warnings],
+    undecoded,
+    missing: sel.missing.length,
+    message: '',
+  };
+  summary.message = `exported ${findings.length} finding${findings.length === 1 ? '' : 's'}: ${copied.length} frames (${commented} evidence, ${copied.length - commented} context) to ${o.outDir}${mapper ? ', sanitized' : ''}`;
+  return summary;
+}
+
+/**
+ * Every form an original address or name could take in a bundle file: raw bytes (MAC, IPv4,
+ * IPv6) and text (MAC with colons, dashes, dots or none; dotted IPv4; IPv6 as printed), each
+ * name, each input path. Returns what was found where.
+ */
+export function findLeaks(paths: string[], mapper: AddressMapper, naming: Naming, inputNames: string[]): string[] {
+  const orig = mapper.originals();
+  const needles: [string, Buffer][] = [];
+  for (const m of orig.macs) {
+    const hex = m.toString(16).padStart(12, '0');
+    const text = formatMac(m);
+    needles.push([`MAC ${text}`, Buffer.from(hex, 'hex')]);
+    for (const t of [text, text.replace(/:/g, '-'), hex, `${hex.slice(0, 4)}.${hex.slice(4, 8)}.${hex.slice(8)}`]) {
+      needles.push([`MAC ${text}`, Buffer.from(t)], [`MAC ${text}`, Buffer.from(t.toUpperCase())]);
+    }
+  }
+  for (const a of orig.ipv4) {
+    const b = Buffer.from([a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff]);
+    needles.push([`IPv4 ${formatIpv4(b, 0)}`, b], [`IPv4 ${formatIpv4(b, 0)}`, Buffer.from(formatIpv4(b, 0))]);
+  }
+  for (const a of orig.ipv6) needles.push([`IPv6 ${ipv6Text(a)}`, Buffer.from(a)], [`IPv6 ${ipv6Text(a)}`, Buffer.from(ipv6Text(a))]);
+  const names = [...naming.originalNames(), ...inputNames].filter((s) => s.length >= 2);
+  const found: string[] = [];
+  for (const p of paths) {
+    const data = readFileSync(p);
+    const text = data.toString('latin1');
+    for (const [what, needle] of needles) {
+      if (what.startsWith('IPv4') && needle.length === 4) {
+        // 4 raw bytes can occur by chance in a binary file: only count them where an address can be.
+        if (!p.endsWith('.pcapng')) continue;
+      }
+      if (data.includes(needle)) found.push(`${what} in ${p}`);
+    }
+    for (const name of names) {
+      const esc = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      if (new RegExp(`(?<![\\w.:@#/-])${esc}(?![\\w:@#/-]|\\.\\w)`).test(text)) found.push(`the name ${name} in ${p}`);
+    }
+  }
+  return [...new Set(found)];
+}

@@ -1,0 +1,104 @@
+/**
+ * How a bundle names things: as they are, or sanitized (MACs and IPs mapped, interfaces called by
+ * their role: slave0, bond0, bridge0, guest0, port0 for one of unknown role, input files input1…).
+ * Every string the bundle writes about the capture goes through one Naming.
+ */
+import { extname } from 'node:path';
+import type { CaptureInterface } from '../capture/record.js';
+import { formatMac } from '../decode/mac.js';
+import type { PortRole } from '../engine/topology.js';
+import { vendorOf } from '../report/analysis.js';
+import { AddressMapper } from './sanitize.js';
+
+const ROLE_PREFIX: Record<PortRole, string> = { slave: 'slave', bond: 'bond', bridge: 'bridge', guest: 'guest', unknown: 'port' };
+
+export interface PortLike {
+  name: string;
+  role: PortRole;
+}
+
+export class Naming {
+  private readonly ports = new Map<string, string>();
+  private readonly inputs: string[];
+  /** Original → new names, longest first (so `vif1.0` is replaced before a shorter name inside it). */
+  private readonly replacements: [RegExp, string][] = [];
+
+  constructor(
+    readonly mapper: AddressMapper | null,
+    ports: PortLike[],
+    interfaces: CaptureInterface[],
+    inputNames: string[],
+  ) {
+    if (mapper) {
+      const byRole = new Map<PortRole, string[]>();
+      for (const p of ports) {
+        const list = byRole.get(p.role) ?? [];
+        if (!list.includes(p.name)) list.push(p.name);
+        byRole.set(p.role, list);
+      }
+      for (const [role, names] of byRole) {
+        names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+        names.forEach((n, i) => this.ports.set(n, `${ROLE_PREFIX[role]}${i}`));
+      }
+      // Capture interfaces that are no port (an SLL2 `any` capture): `any` says nothing; others by number.
+      let k = 0;
+      for (const i of interfaces) {
+        if (this.ports.has(i.name)) continue;
+        this.ports.set(i.name, i.linkType === 276 && i.name === 'any' ? 'any' : `capture${k++}`);
+      }
+      this.inputs = inputNames.map((n, i) => `input${i + 1}${/^\.(pcapng|pcap|cap)$/i.test(extname(n)) ? extname(n).toLowerCase() : ''}`);
+      const pairs: [string, string][] = [...this.ports].filter(([a, b]) => a !== b);
+      inputNames.forEach((n, i) => pairs.push([n, this.inputs[i]!]));
+      pairs.sort((a, b) => b[0].length - a[0].length);
+      for (const [from, to] of pairs) {
+        const esc = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        // Whole names only: not inside a longer name, a trailing sentence dot is fine.
+        this.replacements.push([new RegExp(`(?<![\\w.:@#/-])${esc}(?![\\w:@#/-]|\\.\\w)`, 'g'), to]);
+      }
+    } else this.inputs = inputNames.slice();
+  }
+
+  get sanitized(): boolean {
+    return this.mapper !== null;
+  }
+
+  port(name: string): string {
+    return this.ports.get(name) ?? name;
+  }
+
+  mac(mac: number): string {
+    return formatMac(this.mapper ? this.mapper.mapMac(mac) : mac);
+  }
+
+  /** The MAC with its vendor in words where one is known ("02:…:11 (Xen)"), so sanitizing keeps that. */
+  macWithVendor(mac: number): string {
+    const v = vendorOf(mac);
+    return v && v !== 'locally administered' ? `${this.mac(mac)} (${v})` : this.mac(mac);
+  }
+
+  input(i: number): string {
+    return this.inputs[i] ?? `input${i + 1}`;
+  }
+
+  /** Free text from the engine (summaries, reasons): MACs, IPv4 addresses, names replaced. */
+  text(s: string): string {
+    if (!this.mapper) return s;
+    let out = this.mapper.mapText(s);
+    for (const [re, to] of this.replacements) out = out.replace(re, to);
+    return out;
+  }
+
+  /** A JSON value with every string and key passed through text(). */
+  json(v: unknown): unknown {
+    if (!this.mapper) return v;
+    if (typeof v === 'string') return this.text(v);
+    if (Array.isArray(v)) return v.map((x) => this.json(x));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.text(k), this.json(x)]));
+    return v;
+  }
+
+  /** Names that must not appear in a sanitized bundle: every original name that was replaced. */
+  originalNames(): string[] {
+    return [...this.ports].filter(([a, b]) => a !== b).map(([a]) => a);
+  }
+}
