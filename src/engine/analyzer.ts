@@ -123,6 +123,11 @@ export class Analyzer {
   private queue: Group[] = [];
   private baseSec = -1;
   private maxT = 0;
+  /**
+   * Time of the latest frame: windows are measured from it, not from the latest time ever seen,
+   * so one frame stamped far in the future (or a clock stepped back) does not stop the settling.
+   */
+  private nowT = 0;
   private lastSettle = 0;
   /** Queue length right after the last settle. */
   private queuedAtSettle = 0;
@@ -161,6 +166,7 @@ export class Analyzer {
     const port = this.ports.resolve(rec.iface!, f);
     const t = this.time(rec);
     if (t > this.maxT) this.maxT = t;
+    this.nowT = t;
     port.frames++;
     const dir = rec.direction || f.linkDirection;
     if (dir) port.framesWithDirection++;
@@ -187,7 +193,7 @@ export class Analyzer {
     } else {
       this.sight(rec, f, port, t, dir);
     }
-    if (this.maxT - this.lastSettle > 50e6 || this.queue.length - this.queuedAtSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
+    if (Math.abs(t - this.lastSettle) > 50e6 || this.queue.length - this.queuedAtSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
   }
 
   private countDir(port: PortState, d: number): void {
@@ -219,14 +225,17 @@ export class Analyzer {
 
   /** Settles every group whose window has passed (all of them at the end). */
   settle(all: boolean): void {
-    this.lastSettle = this.maxT;
-    const horizon = all ? Infinity : this.maxT - this.options.windowNs;
+    this.lastSettle = this.nowT;
+    const horizon = all ? Infinity : this.nowT - this.options.windowNs;
+    // A group more than a window ahead of the latest frame came from a clock that jumped: no
+    // later sighting can join it in time order, so it settles now instead of blocking the queue.
+    const future = this.nowT + this.options.windowNs;
     // Groups arrive nearly in time order: take them from the front while they are old enough.
     // (One that arrived late in a dumpcap file waits behind an earlier one: at most a window.)
     const q = this.queue;
     let n = 0;
     const early = q.length - MAX_PENDING_GROUPS;
-    while (n < q.length && (q[n]!.firstT < horizon || n < early)) n++;
+    while (n < q.length && (q[n]!.firstT < horizon || q[n]!.firstT > future || n < early)) n++;
     this.queuedAtSettle = q.length - n;
     if (n === 0) return;
     const ready = q.splice(0, n);
@@ -593,6 +602,7 @@ export class Analyzer {
     if (this.baseSec < 0) return;
     const t = (tsSec - this.baseSec) * 1e9 + tsNsec;
     if (t > this.maxT) this.maxT = t;
+    if (t > this.nowT) this.nowT = t;
     this.settle(false);
   }
 
