@@ -21,6 +21,8 @@ import {
   SEVERITY,
 } from './findings.js';
 import { frameIdentity } from './identity.js';
+import { ControlPlane } from './control-plane.js';
+import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { MacTable, type MacEntry } from './mac-table.js';
 import { PortTable, type PortState } from './ports.js';
 import type { Topology } from './topology.js';
@@ -113,6 +115,8 @@ export interface KernelFdbEntry {
 export class Analyzer {
   readonly ports: PortTable;
   readonly macs: MacTable;
+  /** BPDUs and LACPDUs: spanning tree and LACP health (control-plane.ts). */
+  readonly controlPlane = new ControlPlane();
   private readonly findings = new Map<string, Finding>();
   /** Findings kept per kind; past maxMacs of one kind (a flood) new ones are counted, not kept. */
   private readonly findingsPerKind = new Map<FindingKind, number>();
@@ -170,6 +174,7 @@ export class Analyzer {
     port.frames++;
     const dir = rec.direction || f.linkDirection;
     if (dir) port.framesWithDirection++;
+    if (f.payload === PK_STP || f.payload === PK_LACP) this.controlPlane.observe(rec, f, port, dir);
     const src = f.src;
     const dst = f.dst;
     // SLL captures have no destination: their outgoing frames may be broadcasts.
@@ -533,6 +538,7 @@ export class Analyzer {
     this.stats.macsDropped = this.macs.dropped;
     this.stats.lastSec = this.baseSec + Math.floor(this.maxT / 1e9);
     this.noteFlood();
+    for (const c of this.controlPlane.findings({ localMacs: this.localMacs, topology: this.topology, ports: this.ports.ports })) this.findings.set(`${c.kind}|${c.details.subject}`, c);
     for (const f of this.findings.values()) f.summary = summarize(f, this);
     return this.currentFindings();
   }

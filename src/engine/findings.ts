@@ -13,7 +13,15 @@ export type FindingKind =
   | 'mac-move'
   | 'mac-flood'
   /** From the host's configuration alone (`bondscope check`, live mode): a bond under a bridge set up so it loops. */
-  | 'loop-prone-bond';
+  | 'loop-prone-bond'
+  /** Spanning tree and LACP, the fixes users switch to (control-plane.ts): from BPDUs, LACPDUs and the host's view. */
+  | 'stp-host-is-root'
+  | 'stp-topology-change'
+  | 'stp-port-blocked'
+  | 'lacp-partner-mismatch'
+  | 'lacp-not-distributing'
+  | 'lacp-no-partner'
+  | 'lacp-slow-timeout';
 
 export type Confidence = 'high' | 'medium' | 'low';
 
@@ -49,7 +57,18 @@ export interface Finding {
 
 export const EVIDENCE_LIMIT = 64;
 
-export type RemedyId = 'lacp' | 'active-backup-drop' | 'single-nic' | 'stp' | 'avoid-modes' | 'none-needed';
+export type RemedyId =
+  | 'lacp'
+  | 'active-backup-drop'
+  | 'single-nic'
+  | 'stp'
+  | 'avoid-modes'
+  | 'none-needed'
+  | 'stp-bridge-priority'
+  | 'stp-edge-ports'
+  | 'lacp-one-partner'
+  | 'lacp-switch-config'
+  | 'lacp-fast-rate';
 
 export const REMEDIES: Record<RemedyId, string> = {
   lacp: 'Use 802.3ad (LACP) with both NICs to one switch or to a stacked/MLAG pair: the switch then treats the links as one port and never floods a frame back into the bond.',
@@ -59,6 +78,15 @@ export const REMEDIES: Record<RemedyId, string> = {
   stp: 'Put both NICs in the bridge and run STP so one of them blocks (slow convergence on failover, and the Linux bridge tends to become root: raise its bridge priority).',
   'avoid-modes': 'Avoid balance-rr, balance-xor and broadcast bonds, and balance-tlb/alb, under a bridge: they either flood back or confuse the switches’ learning.',
   'none-needed': 'Nothing to fix: this is not a fault.',
+  'stp-bridge-priority':
+    'Make a switch the spanning-tree root, never the host: raise the Linux bridge’s priority (`ip link set BRIDGE type bridge priority 61440`, or `brctl setbridgeprio BRIDGE 61440`) and give the core switch a low one (4096).',
+  'stp-edge-ports':
+    'Find where the topology changes start (the bridge sending TCNs or first setting TC): a flapping link, or switch ports facing hosts and guests that are not edge ports. Configure those as edge ports (portfast, with BPDU guard) so a link going up or down there changes no topology.',
+  'lacp-one-partner':
+    'Connect every slave of the bond to one switch, or to switches that act as one LACP system (a stack, MLAG, vPC); with two independent switches each slave finds its own partner and only the aggregator the bond selects (ad_select) carries traffic.',
+  'lacp-switch-config':
+    'Configure the switch ports as one LACP port-channel (mode active or passive) with the same speed, duplex and VLANs on every member; compare the aggregator id and partner per slave in /proc/net/bonding/BOND with the switch’s `show lacp neighbor`.',
+  'lacp-fast-rate': 'Set lacp_rate=fast on the bond (and `lacp rate fast` on the switch ports): LACPDUs every second, a dead link noticed in 3 s instead of 90 s.',
 };
 
 export const SEVERITY: Record<FindingKind, Severity> = {
@@ -70,6 +98,13 @@ export const SEVERITY: Record<FindingKind, Severity> = {
   'mac-move': 'info',
   'mac-flood': 'warning',
   'loop-prone-bond': 'error',
+  'stp-host-is-root': 'warning',
+  'stp-topology-change': 'warning',
+  'stp-port-blocked': 'info',
+  'lacp-partner-mismatch': 'error',
+  'lacp-not-distributing': 'warning',
+  'lacp-no-partner': 'error',
+  'lacp-slow-timeout': 'info',
 };
 
 const LOOP_REMEDIES: RemedyId[] = ['lacp', 'active-backup-drop', 'single-nic', 'stp', 'avoid-modes'];
@@ -83,6 +118,13 @@ export const REMEDIES_FOR: Record<FindingKind, RemedyId[]> = {
   'mac-move': ['none-needed'],
   'mac-flood': [],
   'loop-prone-bond': LOOP_REMEDIES,
+  'stp-host-is-root': ['stp-bridge-priority'],
+  'stp-topology-change': ['stp-edge-ports'],
+  'stp-port-blocked': ['none-needed'],
+  'lacp-partner-mismatch': ['lacp-one-partner'],
+  'lacp-not-distributing': ['lacp-switch-config'],
+  'lacp-no-partner': ['lacp-switch-config'],
+  'lacp-slow-timeout': ['lacp-fast-rate'],
 };
 
 export const EXPLANATION: Record<FindingKind, string> = {
@@ -102,4 +144,18 @@ export const EXPLANATION: Record<FindingKind, string> = {
     'More source MACs than bondscope tracks were seen: a MAC flood (random source addresses, as switch-table attacks or broken devices send). Counting went on, but MACs past the limit were not tracked one by one.',
   'loop-prone-bond':
     'This bond sits under a bridge in a setup that passes frames arriving on every slave up to the bridge. When the switches flood a broadcast the host sent out of one slave back into another (two switches, or one switch that does not treat the slaves as one port), the bridge gets its own and its guests’ frames back: the kernel logs "received packet on bond0 with own address", and the bridge learns guests behind the bond.',
+  'stp-host-is-root':
+    'The host’s Linux bridge is the spanning-tree root. A Linux bridge starts with priority 32768, the same as most switches, so the lowest MAC wins and that is often the host’s: traffic between switches may then cross the host’s NICs, and every change at the host reshapes the whole tree.',
+  'stp-topology-change':
+    'Spanning tree signalled topology changes again and again (TC flags in BPDUs, TCNs). After each, every bridge ages its MAC table out in forward-delay seconds (15 by default) instead of minutes, and floods unicast for the MACs it forgot: guests see floods and short outages each time.',
+  'stp-port-blocked':
+    'Spanning tree blocks this NIC: it hears the root through a better path on another port (it is an alternate or backup port). With both NICs in the bridge this is STP working as meant: one NIC carries the traffic, the other waits, and takes over after the failover delay.',
+  'lacp-partner-mismatch':
+    'Slaves of one 802.3ad bond reach different LACP partners (system MAC or key): the links end on two switches that do not form one LACP system. The bond puts such slaves in different aggregators and uses only one of them, so the other links carry nothing, and failover waits for LACP.',
+  'lacp-not-distributing':
+    'One side of an LACP link is not in sync, collecting and distributing: the link is up but carries none of the aggregate’s traffic (the switch or the bond holds it out, e.g. a port not in the port-channel, a key or speed mismatch, or defaulted/expired partner information).',
+  'lacp-no-partner':
+    'LACP has no partner on this link: the host sends LACPDUs but the switch never answers, or the LACPDUs name a partner of zeros. The switch port is not in an LACP port-channel; the bond falls back to a single link, and a switch with a static or no port-channel may flood frames back into the other slaves.',
+  'lacp-slow-timeout':
+    'LACP runs with the long timeout: LACPDUs every 30 s, and a partner that stops answering is noticed only after 90 s, while frames sent down that link are lost.',
 };

@@ -1,0 +1,143 @@
+/**
+ * Spanning-tree and LACP findings on real data: the lab's recordings (captures/, with the kernel's
+ * own port states in truth.json), tcpdump's STP and LACP captures (tshark as the oracle of what
+ * their LACPDUs say), and the host's own view through /proc/net/bonding fixtures.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openCapture } from '../../src/capture/index.js';
+import { parseLinksJson } from '../../src/capture/host/links.js';
+import { parseProcBonding } from '../../src/capture/host/discover.js';
+import { DecodedFrame, decodeFrame, formatMac } from '../../src/decode/index.js';
+import { Analyzer } from '../../src/engine/analyzer.js';
+import { evaluateLacp, lacpViewsFromBonds, parseSysfsBridgeId, stpFindingsFromBridges } from '../../src/engine/control-plane.js';
+import type { Finding } from '../../src/engine/findings.js';
+import { emptyTopology, type Bond } from '../../src/engine/topology.js';
+import { CORPUS, HAS_TSHARK, PROJECT_ROOT } from '../helpers/tools.js';
+
+const CAPTURES = join(PROJECT_ROOT, 'captures');
+const TCPDUMP = join(CORPUS, 'tcpdump-tests');
+export const CONTROL_KINDS = ['stp-host-is-root', 'stp-topology-change', 'stp-port-blocked', 'lacp-partner-mismatch', 'lacp-not-distributing', 'lacp-no-partner', 'lacp-slow-timeout'];
+
+function analyze(files: string[], linksFile?: string): Finding[] {
+  const topology = emptyTopology();
+  if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
+  const set = openCapture(files);
+  const a = new Analyzer(topology);
+  const f = new DecodedFrame();
+  while (set.next()) {
+    decodeFrame(set.rec, f);
+    a.observe(set.rec, f);
+  }
+  expect(set.errors).toEqual([]);
+  return a.finish();
+}
+
+/** The control-plane findings as `kind interfaces`, sorted. */
+function control(fs: Finding[]): string[] {
+  return fs
+    .filter((f) => CONTROL_KINDS.includes(f.kind))
+    .map((f) => `${f.kind} ${f.interfaces.join(',')}`)
+    .sort();
+}
+
+interface Truth {
+  interfaces: string[];
+  stpPortStates?: Record<string, string>;
+}
+
+function variants(s: string): [string, () => Finding[]][] {
+  const dir = join(CAPTURES, s);
+  const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
+  return [
+    ['dumpcap pcapng', () => analyze([join(dir, `${s}.pcapng`)])],
+    ['per-interface pcaps', () => analyze(truth.interfaces.map((i) => join(dir, `${i}.pcap`)))],
+    ['SLL2 -i any with --links', () => analyze([join(dir, 'any.pcap')], join(dir, 'links.json'))],
+  ];
+}
+
+describe('stp recording: the NIC the kernel blocks, and nothing else', () => {
+  const truth = JSON.parse(readFileSync(join(CAPTURES, 'stp', 'truth.json'), 'utf8')) as Truth;
+  const blocking = Object.entries(truth.stpPortStates ?? {})
+    .filter(([, s]) => s === 'blocking')
+    .map(([p]) => p);
+  it('ground truth: the kernel had one NIC blocking', () => {
+    expect(blocking).toEqual(['eth1']);
+  });
+  for (const [name, run] of variants('stp')) {
+    it(`${name}: stp-port-blocked for exactly the kernel's blocking NICs`, () => {
+      const fs = run();
+      expect(control(fs), name).toEqual(blocking.map((p) => `stp-port-blocked ${p}`));
+      const f = fs.find((x) => x.kind === 'stp-port-blocked')!;
+      expect(f.severity).toBe('info');
+      expect(f.evidence.length).toBeGreaterThan(0);
+      expect(f.summary).toMatch(/alternate to root port eth0/);
+    });
+  }
+});
+
+describe('recordings without spanning tree or LACP: no control-plane finding', () => {
+  for (const s of ['loop', 'lacp', 'single', 'migrate']) {
+    for (const [name, run] of variants(s)) {
+      it(`${s}, ${name}`, () => {
+        expect(control(run())).toEqual([]);
+      });
+    }
+  }
+});
+
+describe('tcpdump’s STP and LACP captures', () => {
+  it('STP captures of switches alone: no host bridge, no topology change, nothing found', () => {
+    for (const name of ['802.1D_spanning_tree.pcap', 'MSTP_Intra-Region_BPDUs.pcap', 'rpvstp-trunk-native-vid5.pcap', 'spb_bpduv4.pcap']) {
+      expect(control(analyze([join(TCPDUMP, name)])), name).toEqual([]);
+    }
+  });
+
+  it.skipIf(!HAS_TSHARK)('LACP.pcap: slow timeout for exactly the systems whose last LACPDU has the long timeout (per tshark); the link ends distributing [needs tshark]', () => {
+    const file = join(TCPDUMP, 'LACP.pcap');
+    const rows = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'lacp.actor.sysid', '-e', 'lacp.actor.state.timeout', '-e', 'lacp.actor.state.distributing', '-e', 'lacp.partner.sysid'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'));
+    const lastBySystem = new Map<string, string[]>();
+    for (const r of rows) lastBySystem.set(r[0]!, r);
+    const slow = [...lastBySystem].filter(([, r]) => r[1] === 'False' || r[1] === '0').map(([s]) => s).sort();
+    const notDistributing = [...lastBySystem].filter(([, r]) => r[2] === 'False' || r[2] === '0').map(([s]) => s);
+    const zeroPartner = [...lastBySystem].filter(([, r]) => r[3] === '00:00:00:00:00:00').map(([s]) => s);
+    const fs = analyze([file]);
+    expect(slow.length).toBeGreaterThan(0);
+    expect(fs.filter((f) => f.kind === 'lacp-slow-timeout').map((f) => formatMac(f.mac)).sort()).toEqual(slow);
+    expect(fs.filter((f) => f.kind === 'lacp-not-distributing').length).toBe(notDistributing.length);
+    expect(fs.filter((f) => f.kind === 'lacp-no-partner').length).toBe(zeroPartner.length);
+    expect(fs.filter((f) => f.kind === 'lacp-partner-mismatch')).toEqual([]);
+  });
+});
+
+describe('the host’s own view, fed to the same evaluators', () => {
+  const texts = join(PROJECT_ROOT, 'test/fixtures/host/bonding-texts');
+  function bond(name: string): Bond {
+    const p = parseProcBonding(readFileSync(join(texts, name), 'utf8'));
+    return { name: 'bond0', mode: p.mode, slaves: p.slaves, activeSlave: p.activeSlave, allSlavesActive: null, driverVersion: p.driverVersion };
+  }
+  it.skipIf(!existsSync(texts))('/proc/net/bonding with two partners: lacp-partner-mismatch naming both switches', () => {
+    const fs = evaluateLacp(lacpViewsFromBonds([bond('modern-802.3ad-two-partners.txt')]));
+    expect(fs.map((f) => f.kind)).toEqual(['lacp-partner-mismatch']);
+    expect(fs[0]!.summary).toContain('ens1f0 → 00:19:06:ea:b8:80 key 1001');
+    expect(fs[0]!.summary).toContain('ens1f1 → 00:1b:54:10:20:30 key 2002');
+    expect(fs[0]!.interfaces).toEqual(['ens1f0', 'ens1f1']);
+  });
+  it.skipIf(!existsSync(texts))('bonds not in 802.3ad are no LACP business', () => {
+    expect(lacpViewsFromBonds([bond('modern-active-backup.txt'), bond('modern-balance-rr.txt')])).toEqual([]);
+  });
+  it('bridge sysfs: root when bridge_id is root_id, blocked NIC ports by state', () => {
+    expect(parseSysfsBridgeId('8000.002590000001')).toEqual({ priority: 0x8000, mac: 0x002590000001 });
+    expect(parseSysfsBridgeId('bogus')).toBeNull();
+    const root = { name: 'xenbr0', ports: [{ name: 'eth0', state: 'forwarding' }, { name: 'eth1', state: 'blocking' }, { name: 'vif1.0', state: 'blocking' }], bridgeId: '1000.002590000001', rootId: '1000.002590000001', stpEnabled: true };
+    const fs = stpFindingsFromBridges([root], (p) => p.startsWith('eth'));
+    expect(fs.map((f) => `${f.kind} ${f.interfaces.join(',')}`)).toEqual(['stp-host-is-root xenbr0', 'stp-port-blocked eth1']);
+    expect(stpFindingsFromBridges([{ ...root, rootId: '1000.0665aa000001', ports: [] }], () => true)).toEqual([]);
+    expect(stpFindingsFromBridges([{ ...root, stpEnabled: false }], () => true)).toEqual([]);
+  });
+});
