@@ -220,6 +220,12 @@ export class AnalysisView {
     const sec = Math.floor(now);
     if (sec <= 0) return;
     if (this.loopBase < 0) this.loopBase = firstSec > 0 ? firstSec : sec;
+    // Only the last LOOP_HISTORY seconds are kept: a clock that jumps (one frame stamped in 2106)
+    // starts the history afresh instead of filling the gap one second at a time.
+    if (sec - this.loopBase - this.looped.length >= LOOP_HISTORY) {
+      this.loopBase = sec - LOOP_HISTORY + 1;
+      this.looped.length = 0;
+    }
     while (this.loopBase + this.looped.length <= sec) this.looped.push(0);
     const since = Math.floor(this.lastNow);
     for (const f of findings) {
@@ -230,6 +236,7 @@ export class AnalysisView {
       if (delta <= 0) continue;
       const to = Math.min(sec, f.lastSec);
       const from = Math.min(to, Math.max(this.loopBase, since, f.firstSec));
+      if (to < this.loopBase) continue; // before the history kept (the clock went back)
       for (let s = from; s <= to; s++) this.looped[s - this.loopBase]! += delta / (to - from + 1);
     }
     this.lastNow = now;

@@ -20,9 +20,11 @@ import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_EV
 import { capabilities } from '../../src/engine/capabilities.js';
 import { EVIDENCE_LIMIT } from '../../src/engine/findings.js';
 import { MAX_SLL_PORTS } from '../../src/engine/ports.js';
-import { emptyTopology } from '../../src/engine/topology.js';
+import { emptyTopology, mergeTopology, topologyFromComment } from '../../src/engine/topology.js';
 import { analysisJson, analysisText } from '../../src/report/analysis.js';
 import { frameSummary } from '../../src/report/frame-summary.js';
+import { AnalysisView, LOOP_HISTORY } from '../../src/tui/adapter.js';
+import type { PipelineStatus } from '../../src/tui/pipeline.js';
 
 /** A broken invariant: the fuzzers keep the input that caused it as a crasher. */
 export class InvariantError extends Error {
@@ -104,11 +106,19 @@ export interface PipelineOptions {
 export function runPipeline(specs: string[], opts: PipelineOptions = {}): PipelineResult {
   const started = performance.now();
   const set = openCapture(specs);
-  const analyzer = new Analyzer(emptyTopology(), opts.analyzer ?? DEFAULT_OPTIONS);
+  // As analyze does: the first record brings the section headers, whose comment may carry a
+  // topology recorded by live mode (names, roles, bonds: input like any other).
+  let more = set.next();
+  const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
+  const topology = recorded ? mergeTopology(recorded, emptyTopology()) : emptyTopology();
+  const analyzer = new Analyzer(topology, opts.analyzer ?? DEFAULT_OPTIONS);
   const frame = new DecodedFrame();
   const summaries = opts.summaries ?? true;
+  // The terminal UI's view of the engine, as the file session builds it every slice.
+  const view = new AnalysisView(specs);
+  const status = (now: number): PipelineStatus => ({ title: 'fuzz', mode: 'browse', state: 'reading', frames, now, interfaces: [], messages: [] });
   let frames = 0;
-  while (set.next()) {
+  for (; more; more = set.next()) {
     const rec = set.rec;
     frames++;
     check(rec.caplen >= 0 && rec.offset >= 0 && rec.offset + rec.caplen <= rec.buf.length, `frame ${frames}: record ${rec.offset}+${rec.caplen} outside its buffer of ${rec.buf.length}`);
@@ -120,12 +130,16 @@ export function runPipeline(specs: string[], opts: PipelineOptions = {}): Pipeli
     }
     analyzer.observe(rec, frame);
     if ((frames & 1023) === 0) checkEngineBounds(analyzer, set.registry.list.length);
+    if ((frames & 4095) === 0) view.snapshot(analyzer, status(rec.tsSec + rec.tsNsec / 1e9));
   }
   for (const e of [...set.errors, ...set.warnings]) {
     check(/ at byte \d+ \(/.test(e.message), `capture error without a byte offset: ${e.message}`);
   }
   check(set.frames === frames, `set counted ${set.frames} frames, ${frames} delivered`);
   const findings = analyzer.finish();
+  const last = analyzer.stats.lastSec;
+  const ui = view.snapshot(analyzer, status(last));
+  check(ui.loopedPerSecond.length <= LOOP_HISTORY, `the UI keeps ${ui.loopedPerSecond.length} seconds of loop history, more than ${LOOP_HISTORY}`);
   checkEngineBounds(analyzer, set.registry.list.length);
   check(analyzer.stats.frames === frames, `engine counted ${analyzer.stats.frames} of ${frames} frames`);
   for (const f of findings) check(f.evidence.length <= EVIDENCE_LIMIT, `${f.kind} keeps ${f.evidence.length} evidence frames, more than ${EVIDENCE_LIMIT}`);
