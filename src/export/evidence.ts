@@ -392,7 +392,8 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const topo = analyzer.topology;
   let linksFile: string | null = null;
   if (topo.ifNames.size > 0) {
-    const links = [...topo.ifNames].map(([ifindex, name]) => ({ ifindex, ifname: naming.port(name) }));
+    // Sanitized: only the interfaces the frames were seen on, by their role names; the host's others are not the vendor's business.
+    const links = [...topo.ifNames].filter(([, name]) => naming.knows(name)).map(([ifindex, name]) => ({ ifindex, ifname: naming.port(name) }));
     writePrivate(files.links, JSON.stringify(links, null, 2) + '\n');
     written.push(files.links);
     linksFile = 'links.json';

@@ -62,6 +62,11 @@ export class Naming {
     return this.mapper !== null;
   }
 
+  /** Whether `name` is a port or capture interface of the bundle (sanitized bundles name only those). */
+  knows(name: string): boolean {
+    return !this.mapper || this.ports.has(name);
+  }
+
   port(name: string): string {
     return this.ports.get(name) ?? name;
   }

@@ -203,12 +203,19 @@ export class AddressMapper {
     return out;
   }
 
-  /** Every identifying original this mapper has seen: MACs (numbers), IPv4 (uint32), IPv6 (16 bytes). */
+  /**
+   * Every original this mapper changed: MACs (numbers), IPv4 (uint32), IPv6 (16 bytes). An
+   * address that maps to itself identifies nothing (Xen's vif MAC and the link-local address
+   * built from it, the same on every Xen host).
+   */
   originals(): { macs: number[]; ipv4: number[]; ipv6: Uint8Array[] } {
     return {
-      macs: [...this.macs.keys()],
-      ipv4: [...this.v4.keys()],
-      ipv6: [...this.v6.keys()].map((h) => Uint8Array.from(Buffer.from(h, 'hex'))).filter((a) => !isSolicitedNode(a, 0)),
+      macs: [...this.macs].filter(([a, b]) => a !== b).map(([a]) => a),
+      ipv4: [...this.v4].filter(([a, b]) => a !== b).map(([a]) => a),
+      ipv6: [...this.v6]
+        .filter(([h, m]) => Buffer.from(m).toString('hex') !== h)
+        .map(([h]) => Uint8Array.from(Buffer.from(h, 'hex')))
+        .filter((a) => !isSolicitedNode(a, 0)),
     };
   }
 
