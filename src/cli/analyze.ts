@@ -9,6 +9,7 @@ import { capabilities } from '../engine/capabilities.js';
 import { mergeTopology, topologyFromComment } from '../engine/topology.js';
 import { atOrAbove, isSeverity, type Severity } from '../engine/severity.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
+import { safeJson } from '../report/escape.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
@@ -81,7 +82,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const findings = analyzer.finish();
   const caps = capabilities(analyzer.ports.ports);
   const inputs: InputInfo[] = positionals.map((p, index) => ({ index, name: p.includes('=') && !set.sources.some((s) => s.input === p) ? p.slice(p.indexOf('=') + 1) : p }));
-  if (values.json) process.stdout.write(JSON.stringify(analysisJson(analyzer, findings, caps, inputs, analyzer.stats), null, 2) + '\n');
+  if (values.json) process.stdout.write(safeJson(analysisJson(analyzer, findings, caps, inputs, analyzer.stats), 2) + '\n');
   else process.stdout.write(analysisText(analyzer, findings, caps, inputs));
   const inputCode = reportInputs(set, undecoded);
   if (inputCode !== EXIT_OK) return inputCode;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { formatTimestamp, openCapture } from '../capture/index.js';
 import { DIR_IN, DIR_OUT } from '../capture/record.js';
 import { DecodedFrame, decodeFrame, formatMac } from '../decode/index.js';
-import { safeText } from '../report/escape.js';
+import { safeJson, safeText } from '../report/escape.js';
 import { etherTypeText, frameSummary } from '../report/frame-summary.js';
 import { EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
@@ -90,7 +90,7 @@ export async function runFrames(argv: string[]): Promise<number> {
     const summary = frameSummary(rec.buf, frame, iface.linkType);
     if (values.json) {
       out.line(
-        JSON.stringify({
+        safeJson({
           n,
           ts: formatTimestamp(rec.tsSec, rec.tsFrac, iface.tsDigits),
           iface: iface.name,

@@ -11,7 +11,7 @@ import { roleFromName } from '../engine/ports.js';
 import { atOrAbove, isSeverity, type Severity } from '../engine/severity.js';
 import { mergeTopology, type Topology } from '../engine/topology.js';
 import { analysisJson, analysisText } from '../report/analysis.js';
-import { safeText } from '../report/escape.js';
+import { safeJson, safeText } from '../report/escape.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { LiveSession } from './live-session.js';
 import { dropPrivileges } from './privileges.js';
@@ -137,7 +137,7 @@ export async function runLive(argv: string[]): Promise<number> {
   const all = [...findings, ...config];
   const caps = capabilities(a.ports.ports);
   const inputs = [{ index: 0, name: values.write ?? 'live' }];
-  if (values.json) process.stdout.write(JSON.stringify(analysisJson(a, all, caps, inputs, a.stats), null, 2) + '\n');
+  if (values.json) process.stdout.write(safeJson(analysisJson(a, all, caps, inputs, a.stats), 2) + '\n');
   else process.stdout.write(analysisText(a, all, caps, inputs));
   process.stderr.write(`bondscope: ${session.capture.framesCaptured} frames captured${values.write ? `, written to ${safeText(values.write)}` : ''}\n`);
   const threshold = failOn as Severity | undefined;

@@ -95,12 +95,14 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   const ports = a.ports.ports.filter((p) => p.frames > 0);
   out.push(paint('1', 'Topology as understood'));
   for (const p of ports) {
-    const extra = p.port.bond ? ` of ${p.port.bond}` : p.port.bridge ? ` of ${p.port.bridge}` : '';
+    // Bond and bridge names may come from a recorded topology (a pcapng section comment): input too.
+    const extra = p.port.bond ? ` of ${safeText(p.port.bond)}` : p.port.bridge ? ` of ${safeText(p.port.bridge)}` : '';
     out.push(`  ${safeText(p.port.name).padEnd(12)} ${(p.port.role + extra).padEnd(18)} ${String(p.frames).padStart(8)} frames   ${safeText(p.port.reason)}`);
   }
   out.push('', paint('1', 'What these captures can prove'));
-  for (const c of caps.canProve) out.push(`  + ${c}`);
-  for (const c of caps.cannotProve) out.push(`  - ${c}`);
+  // These name ports (interface names from the files).
+  for (const c of caps.canProve) out.push(`  + ${safeText(c)}`);
+  for (const c of caps.cannotProve) out.push(`  - ${safeText(c)}`);
   out.push('');
   if (findings.length === 0) {
     out.push(paint('1;32', 'No loop found: no looped broadcasts, own-address frames or wrong-port learning in these frames.'));

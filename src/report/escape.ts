@@ -19,3 +19,20 @@ function escapeChar(c: string): string {
 export function safeText(text: string): string {
   return text.replace(UNSAFE, escapeChar);
 }
+
+/**
+ * Characters JSON.stringify leaves raw that a terminal acts on or that reorder what it shows (DEL,
+ * C1 controls, bidi and zero-width format characters), and the line separators some JSON readers
+ * choke on. JSON.stringify already escapes C0.
+ */
+// eslint-disable-next-line no-control-regex
+const JSON_UNSAFE = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * JSON.stringify for output that may reach a terminal: the same JSON value (every string parses
+ * back to exactly what it was), with the characters above written as \uXXXX escapes. They can only
+ * occur inside strings, where such an escape means the same character.
+ */
+export function safeJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
