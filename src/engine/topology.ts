@@ -115,7 +115,10 @@ export function topologyFromComment(comment: string): Topology | null {
   if (!comment.startsWith(TOPOLOGY_COMMENT_HEADER)) return null;
   let body: Record<string, unknown>;
   try {
-    body = JSON.parse(comment.slice(TOPOLOGY_COMMENT_HEADER.length)) as Record<string, unknown>;
+    // The record is the one JSON line after the header; text may follow it (an evidence bundle's
+    // section comment goes on in words for whoever opens the file in Wireshark).
+    const rest = comment.slice(TOPOLOGY_COMMENT_HEADER.length).replace(/^\s+/, '');
+    body = JSON.parse(rest.split('\n', 1)[0]!) as Record<string, unknown>;
   } catch {
     return null;
   }

@@ -29,7 +29,7 @@ import { capabilities } from '../engine/capabilities.js';
 import type { Finding } from '../engine/findings.js';
 import { frameIdentity } from '../engine/identity.js';
 import { PortTable } from '../engine/ports.js';
-import { emptyTopology, type Topology } from '../engine/topology.js';
+import { emptyTopology, mergeTopology, type Topology, topologyFromComment, topologyToComment } from '../engine/topology.js';
 import { analysisJson, type InputInfo } from '../report/analysis.js';
 import { Naming } from './naming.js';
 import { buildReport, type ReportFrame, type ReportInput } from './report.js';
@@ -151,14 +151,19 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   // Pass 1: the analysis (unless given) and the index of every frame.
   const set = openCapture(o.specs);
   if (set.sources.length === 0) throw new ExportError(set.errors.map((e) => e.message).join('; ') || 'no input could be opened');
-  const analyzer = o.analyzer ?? new Analyzer(makeTopology(), o.analyzerOptions ?? DEFAULT_OPTIONS);
-  const ports = new PortTable(makeTopology());
+  // As analyze does: the first record brings the section headers, and a topology recorded by
+  // `bondscope live --write` in them is the base the role flags are laid on.
+  let more = set.next();
+  const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
+  const inputTopology = (): Topology => (recorded ? mergeTopology(recorded, makeTopology()) : makeTopology());
+  const analyzer = o.analyzer ?? new Analyzer(inputTopology(), o.analyzerOptions ?? DEFAULT_OPTIONS);
+  const ports = new PortTable(inputTopology());
   const index = new FrameIndex();
   const frame = new DecodedFrame();
   const undecoded = new Map<number, number>();
   const perInput = specs.map(() => ({ frames: 0, first: Infinity, last: -Infinity, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0 }));
   let n = 0;
-  while (set.next()) {
+  for (; more; more = set.next()) {
     const rec = set.rec;
     decodeFrame(rec, frame);
     if (!frame.supported) undecoded.set(rec.iface!.linkType, (undecoded.get(rec.iface!.linkType) ?? 0) + 1);
@@ -190,7 +195,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   // Names: as they are, or sanitized. Ports from the analysis and the index (the same names).
   const mapper = o.sanitize ? new AddressMapper(o.sanitizeKey ?? newSanitizeKey()) : null;
   const allPorts = [...analyzer.ports.ports.map((p) => ({ name: p.port.name, role: p.port.role }))];
-  for (const p of ports.ports) if (!allPorts.some((x) => x.name === p.port.name)) allPorts.push({ name: p.port.name, role: p.port.role });
+  for (const p of [...ports.ports.map((x) => x.port), ...analyzer.topology.ports.values()]) if (!allPorts.some((x) => x.name === p.name)) allPorts.push({ name: p.name, role: p.role });
   const inputNames = specs.map((s) => s.display);
 
   // Pass 2: copy the chosen frames (sanitized when asked).
@@ -350,7 +355,12 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const now = o.now ?? new Date();
   const firstAll = perInput.filter((p) => p.frames).sort((a, b) => a.first - b.first)[0];
   const lastAll = perInput.filter((p) => p.frames).sort((a, b) => b.last - a.last)[0];
+  // The section comment: the topology as live mode records it (so analyze of the bundle takes the
+  // same roles, with the bundle's names), then the same in words for whoever opens the file.
+  const record = topologyToComment(recordedTopology(analyzer.topology, naming), { tool: `bondscope ${VERSION}`, exported: now.toISOString(), sanitized: mapper !== null });
   const sectionComment = [
+    record,
+    '',
     `bondscope ${VERSION} evidence bundle, exported ${now.toISOString()}${mapper ? ' (sanitized: addresses mapped, payload cut, names replaced)' : ''}`,
     `inputs: ${specs.map((_, i) => `${naming.input(i)} (${perInput[i]!.frames} frames)`).join(', ')}`,
     firstAll && lastAll ? `captured: ${isoTime(firstAll.firstSec, firstAll.firstNsec)} to ${isoTime(lastAll.lastSec, lastAll.lastNsec)}` : 'captured: no frames',
@@ -463,6 +473,25 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   };
   summary.message = `exported ${findings.length} finding${findings.length === 1 ? '' : 's'}: ${copied.length} frames (${commented} evidence, ${copied.length - commented} context) to ${o.outDir}${mapper ? ', sanitized' : ''}`;
   return summary;
+}
+
+/** The topology to record in the bundle, with the bundle's names and addresses. */
+function recordedTopology(t: Topology, n: Naming): Topology {
+  if (!n.sanitized) return t;
+  const out = emptyTopology();
+  const name = (x: string | null): string | null => (x === null ? null : n.port(x));
+  const mac = (m: number): number => (m >= 0 && n.mapper ? n.mapper.mapMac(m) : m);
+  // "8000.001122334455": priority, then the bridge's MAC.
+  const bridgeId = (id: string | null): string | null => {
+    const m = id ? /^([0-9a-f]{4})\.([0-9a-f]{12})$/i.exec(id) : null;
+    return m ? `${m[1]}.${mac(parseInt(m[2]!, 16)).toString(16).padStart(12, '0')}` : null;
+  };
+  for (const p of t.ports.values()) if (n.knows(p.name)) out.ports.set(n.port(p.name), { ...p, name: n.port(p.name), bond: name(p.bond), bridge: name(p.bridge), reason: n.text(p.reason) });
+  out.bonds = t.bonds.map((b) => ({ ...b, name: n.port(b.name), slaves: b.slaves.map((s) => ({ ...s, name: n.port(s.name), permanentMac: mac(s.permanentMac), partnerMac: mac(s.partnerMac) })) }));
+  out.bridges = t.bridges.map((b) => ({ ...b, name: n.port(b.name), bridgeId: bridgeId(b.bridgeId), rootId: bridgeId(b.rootId), ports: b.ports.map((p) => ({ ...p, name: n.port(p.name) })) }));
+  for (const m of t.localMacs) out.localMacs.add(mac(m));
+  for (const [i, x] of t.ifNames) if (n.knows(x)) out.ifNames.set(i, n.port(x));
+  return out;
 }
 
 /**
