@@ -91,7 +91,7 @@ export class LiveSession {
   tick(): void {
     const now = Date.now();
     this.analyzer.advanceTo(Math.floor(now / 1000), (now % 1000) * 1e6);
-    if (this.kmsg) for (const e of this.kmsg.poll()) this.analyzer.noteKernel(e);
+    if (this.kmsg) for (const e of this.kmsg.poll()) if (this.concerns(e.bridge, e.port)) this.analyzer.noteKernel(e);
     if (this.options.kernel !== false) {
       for (const b of this.options.topology.bridges) {
         try {
@@ -102,6 +102,16 @@ export class LiveSession {
       }
     }
     this.writer?.flush();
+  }
+
+  /**
+   * Whether a kernel log line is about this host's bridges or ports: the log is shared by every
+   * network namespace, and another bridge's warnings are not evidence about this one.
+   */
+  private concerns(bridge: string | null, port: string | null): boolean {
+    const t = this.options.topology;
+    if (bridge !== null && t.bridges.length) return t.bridges.some((b) => b.name === bridge);
+    return port === null || t.ports.has(port) || this.options.interfaces.includes(port);
   }
 
   /** Stops capturing, completes the file (interface statistics, then close) and returns the findings. */

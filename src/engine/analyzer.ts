@@ -307,6 +307,16 @@ export class Analyzer {
       if (ra === 'bridge' && rb === 'guest') return local ? -1 : 1;
       return (knownHost ? 1 : -1) * (order[ra]! - order[rb]!);
     });
+    // Where the capture gave every sighting's direction (live handles, pcapng flags, cooked
+    // headers), where the frame started is known without trusting the clock: live frames are
+    // stamped on arrival in user space, and copies on several interfaces arrive in batches, not in
+    // the order they crossed the host. A guest's inbound or the bridge's outbound copy is a start on
+    // the host side; otherwise the frame came from outside, in on the uplink.
+    if (s.length > 1 && s.every((x) => x.dir !== DIR_NONE)) {
+      let start = s.findIndex((x) => (x.dir === DIR_IN && this.role(x.port) === 'guest') || (x.dir === DIR_OUT && this.role(x.port) === 'bridge'));
+      if (start < 0) start = s.findIndex((x) => x.dir === DIR_IN && (this.role(x.port) === 'slave' || this.role(x.port) === 'bond'));
+      if (start > 0) s.unshift(s.splice(start, 1)[0]!);
+    }
     const origin = s[0]!;
     const originRole = this.role(origin.port);
     const hostSideCaptured = this.seesHostSide();

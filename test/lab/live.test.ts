@@ -1,0 +1,167 @@
+/**
+ * Live mode and the probe against the real kernel bridge in the lab: `bondscope live` captures in
+ * the host's namespace while the lab's traffic runs, is stopped with SIGINT as a user would, and
+ * must find the loop the kernel itself shows (its FDB, its log); `--write` then `analyze` must agree;
+ * the probe must say yes on `loop` and no on `lacp`. Needs root, namespaces and the `cap` module.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HAS_CAPINFOS, HAS_TSHARK, PROJECT_ROOT, tshark } from '../helpers/tools.js';
+import { down, labUnavailable, traffic, up, type GroundTruth } from './lab.js';
+import { defaultParams, namespaces, type ScenarioName } from './topology.js';
+
+function capUnavailable(): string | null {
+  try {
+    createRequire(import.meta.url)('cap');
+    return null;
+  } catch {
+    return 'the cap module is not built (needs libpcap-dev)';
+  }
+}
+
+const why = labUnavailable() ?? capUnavailable();
+const prefix = `bslv${process.pid % 10000}`;
+const BIN = join(PROJECT_ROOT, 'bin/bondscope');
+/**
+ * A bridge name and host MAC of their own: the kernel log is shared by every namespace, and the
+ * scenario tests in lab.test.ts may run at the same time and count their own bridge's warnings.
+ */
+const params = { ...defaultParams(prefix), bridge: 'xenbr7', hostMac: '00:25:90:00:07:01' };
+const work = mkdtempSync(join(tmpdir(), 'bondscope-live-'));
+
+interface LiveRun {
+  code: number | null;
+  out: string;
+  err: string;
+  truth: GroundTruth;
+  file: string;
+}
+
+/** Brings `scenario` up, runs live in the host namespace during the lab's traffic, stops it with SIGINT. */
+async function liveDuring(scenario: ScenarioName, extra: string[] = []): Promise<LiveRun> {
+  down(prefix);
+  await new Promise((r) => setTimeout(r, 1500));
+  const lab = up(scenario, params);
+  const file = join(work, `${scenario}.pcapng`);
+  try {
+    const args = ['netns', 'exec', namespaces(params).host, process.execPath, BIN, 'live', '--json', '--write', file, '--bond', `${params.bond}=${params.slaves.join(',')}`, ...extra];
+    const p = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    // Wait for "capturing on …": the handles are open.
+    await new Promise<void>((resolve, reject) => {
+      const t = setInterval(() => {
+        if (err.includes('capturing on')) {
+          clearInterval(t);
+          resolve();
+        } else if (p.exitCode !== null) {
+          clearInterval(t);
+          reject(new Error(`live exited early (${p.exitCode}): ${err}`));
+        }
+      }, 50);
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const truth = await traffic(lab);
+    await new Promise((r) => setTimeout(r, 2500));
+    p.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))));
+    return { code, out, err, truth, file };
+  } finally {
+    down(prefix);
+  }
+}
+
+function probe(scenario: ScenarioName): { code: number | null; json: { loop: boolean; slaves: { slave: string; returnedOn: { iface: string }[] }[] } } {
+  down(prefix);
+  up(scenario, params);
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', namespaces(params).host, process.execPath, BIN, 'probe', '--json', '--bond', `${params.bond}=${params.slaves.join(',')}`], { encoding: 'utf8' });
+    return { code: r.status, json: JSON.parse(r.stdout) };
+  } finally {
+    down(prefix);
+  }
+}
+
+type JsonFinding = { kind: string; mac: string | null; vlan: number; count: number; details: Record<string, unknown> };
+const kinds = (findings: JsonFinding[]): string[] => [...new Set(findings.map((f) => f.kind))].sort();
+
+describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipped: ${why}]` : ''}`, () => {
+  afterAll(() => {
+    down(prefix);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('loop: finds the looped broadcasts, own-address frames and the guests learned on bond0, as the kernel does; --write then analyze agrees', { timeout: 120_000 }, async () => {
+    const r = await liveDuring('loop');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/capturing on .*bond0.*eth0.*eth1.*vif1\.0.*xenbr7.* as nobody/);
+    const j = JSON.parse(r.out) as { findings: JsonFinding[]; interfaces: { name: string; framesIn: number; framesOut: number }[]; kernel: { events: { kind: string }[]; fdb: Record<string, string> } };
+    expect(kinds(j.findings)).toEqual(expect.arrayContaining(['looped-broadcast', 'own-address', 'wrong-port-learning']));
+    // Every frame's direction came from the capture itself (inbound/outbound handles).
+    for (const i of j.interfaces) expect(i.framesIn + i.framesOut).toBeGreaterThan(0);
+    // The kernel's own account agrees: it learned the guests on bond0 and logged its own address.
+    expect(r.truth.guestPortsAfterBroadcast['00:16:3e:00:00:01']).toBe('bond0');
+    const wrong = j.findings.find((f) => f.kind === 'wrong-port-learning' && f.mac === '00:16:3e:00:00:01' && f.vlan === 0)!;
+    expect(wrong.details.kernelConfirmed).toBe("the kernel's FDB had 00:16:3e:00:00:01 on bond0");
+    expect(j.kernel.events.filter((e) => e.kind === 'own-address').length).toBeGreaterThan(0);
+    const own = j.findings.find((f) => f.kind === 'own-address')!;
+    expect(own.mac).toBe(params.hostMac);
+    expect(Number(own.details.kernelWarnings)).toBeGreaterThan(0);
+
+    // The recording: private, complete after SIGINT, read cleanly by the real tools.
+    expect(statSync(r.file).mode & 0o777).toBe(0o600);
+    if (HAS_CAPINFOS) {
+      const ci = spawnSync('capinfos', ['-c', '-M', r.file], { encoding: 'utf8' });
+      expect(ci.status).toBe(0);
+      expect(ci.stderr).toBe('');
+    }
+    if (HAS_TSHARK) {
+      const t = tshark(['-r', r.file, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction']);
+      expect(t.status).toBe(0);
+      const rows = t.stdout.trim().split('\n').map((l) => l.split('\t'));
+      expect(new Set(rows.map((x) => x[0]))).toEqual(new Set(['bond0', 'eth0', 'eth1', 'vif1.0', 'vif2.0', 'xenbr7']));
+      // epb_flags direction: 1 inbound, 2 outbound (tshark prints it as 0x00000001).
+      expect(rows.every((x) => Number(x[1]) === 1 || Number(x[1]) === 2)).toBe(true);
+    }
+    // analyze of the file reads the recorded topology and finds the same.
+    const a = spawnSync(process.execPath, [BIN, 'analyze', '--json', r.file], { encoding: 'utf8' });
+    expect(a.status).toBe(0);
+    const aj = JSON.parse(a.stdout) as { findings: JsonFinding[]; interfaces: { roleSource: string }[] };
+    expect(aj.interfaces.every((i) => i.roleSource === 'recorded')).toBe(true);
+    const key = (f: JsonFinding): string => `${f.kind} ${f.mac} ${f.vlan} ${f.count}`;
+    const framesOnly = (fs: JsonFinding[]): string[] => fs.filter((f) => f.kind !== 'own-address' || !f.details.kernelWarnings || f.count > 0).map(key).sort();
+    expect(framesOnly(aj.findings)).toEqual(framesOnly(j.findings));
+  });
+
+  it('lacp: no loop, no wrong-port learning, guests stay on their vifs', { timeout: 120_000 }, async () => {
+    const r = await liveDuring('lacp');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { findings: JsonFinding[] };
+    expect(j.findings.filter((f) => ['looped-broadcast', 'wrong-port-learning', 'blackholed-unicast'].includes(f.kind))).toEqual([]);
+    expect(r.truth.guestPortsAfterBroadcast).toEqual({ '00:16:3e:00:00:01': 'vif1.0', '00:16:3e:00:00:02': 'vif2.0' });
+  });
+
+  it('probe: yes on loop (exit 3, up the bond), no on lacp (exit 0)', () => {
+    const loop = probe('loop');
+    expect(loop.code).toBe(3);
+    expect(loop.json.loop).toBe(true);
+    expect(loop.json.slaves.every((s) => s.returnedOn.some((x) => x.iface === 'bond0'))).toBe(true);
+    const lacp = probe('lacp');
+    expect(lacp.code).toBe(0);
+    expect(lacp.json.loop).toBe(false);
+    expect(lacp.json.slaves.every((s) => s.returnedOn.length === 0)).toBe(true);
+  });
+
+  it('says which interface does not exist, in one line', () => {
+    const r = spawnSync(process.execPath, [BIN, 'live', '-i', 'nosuch0', '--duration', '1'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^bondscope: live: no interface 'nosuch0' on this host \(there are: .*lo/);
+  });
+});
