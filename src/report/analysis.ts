@@ -87,6 +87,13 @@ export function analysisJson(a: Analyzer, findings: Finding[], caps: Capabilitie
   };
 }
 
+/** A log line's time as ISO 8601 and a space; nothing when it has none or one past what a Date holds (a dmesg stamp of 10^17 s). */
+function isoTime(sec: number | null): string {
+  if (sec === null) return '';
+  const d = new Date(sec * 1000);
+  return Number.isNaN(d.getTime()) ? '' : `${d.toISOString()} `;
+}
+
 const COLOR = !process.env.NO_COLOR;
 const paint = (code: string, s: string): string => (COLOR && process.stdout.isTTY ? `\x1b[${code}m${s}\x1b[0m` : s);
 
@@ -113,7 +120,7 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
     const by = new Map<string, number>();
     for (const n of a.kernelNotes) by.set(n.kind, (by.get(n.kind) ?? 0) + 1);
     out.push('', paint('1', 'Kernel log'), `  ${[...by].map(([k, n]) => `${n} ${k}`).join(', ')}`);
-    for (const n of a.kernelNotes.slice(0, 6)) out.push(`  ${n.time === null ? '' : `${new Date(n.time * 1000).toISOString()} `}${safeText(n.text)}`);
+    for (const n of a.kernelNotes.slice(0, 6)) out.push(`  ${isoTime(n.time)}${safeText(n.text)}`);
     if (a.kernelNotes.length > 6) out.push(`  … ${a.kernelNotes.length - 6} more (--json lists them all)`);
   }
   const rows = macRows(a, findings, 10);

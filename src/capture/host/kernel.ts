@@ -66,7 +66,9 @@ export function splitLogLine(line: string, year: number, bootTime: number | null
   let time: number | null = null;
   let m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+\S+\s+kernel:\s?(.*)$/.exec(rest);
   if (m) {
-    time = Date.parse(m[1]!.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')) / 1000;
+    // An impossible date (month 13) parses to NaN: no time rather than a time no one can print.
+    const t = Date.parse(m[1]!.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+    if (!Number.isNaN(t)) time = t / 1000;
     rest = m[2]!;
   } else if ((m = /^([A-Z][a-z]{2})\s+(\d{1,2}) (\d\d):(\d\d):(\d\d)\s+\S+\s+kernel:\s?(.*)$/.exec(rest))) {
     const mon = MONTHS.indexOf(m[1]!);
