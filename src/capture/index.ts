@@ -42,7 +42,7 @@ import { parsePcapHeader, PcapReader } from './pcap.js';
 import { BT_SHB, PcapngReader } from './pcapng.js';
 import { CaptureError, InterfaceRegistry, PacketRecord, type RecordSource } from './record.js';
 
-export { CaptureError, InterfaceRegistry, MAX_RECORD_CAPLEN, PacketRecord } from './record.js';
+export { CaptureError, InterfaceRegistry, MAX_INTERFACES, MAX_RECORD_CAPLEN, PacketRecord } from './record.js';
 export type { CaptureInterface, Direction, RecordSource } from './record.js';
 export { DIR_IN, DIR_OUT, DIR_UNKNOWN } from './record.js';
 export { formatTimestamp } from './timestamp.js';

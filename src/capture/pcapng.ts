@@ -18,6 +18,7 @@ import {
   DIR_OUT,
   DIR_UNKNOWN,
   type InterfaceRegistry,
+  MAX_INTERFACES,
   MAX_RECORD_CAPLEN,
   PacketRecord,
   type RecordSource,
@@ -323,6 +324,10 @@ export class PcapngReader implements RecordSource {
   }
 
   private idb(b: Uint8Array, p: number, len: number): void {
+    if (this.registry.list.length >= MAX_INTERFACES) {
+      this.damage(`more than ${MAX_INTERFACES} interfaces (IDBs) in the inputs`, p, 'IDB');
+      return;
+    }
     const dv = this.inp.view;
     const le = this.le;
     const linkType = dv.getUint16(p + 8, le);

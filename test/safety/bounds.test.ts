@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCapture } from '../../src/capture/index.js';
+import { MAX_INTERFACES, openCapture, PcapngWriter } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_EVERY_GROUPS } from '../../src/engine/analyzer.js';
 import { EVIDENCE_LIMIT, type Finding } from '../../src/engine/findings.js';
@@ -241,6 +241,34 @@ describe('the sighting window is bounded', () => {
     expect(most).toBeGreaterThan(MAX_PENDING_GROUPS - SETTLE_EVERY_GROUPS);
     expect(most).toBeLessThanOrEqual(MAX_PENDING_GROUPS + SETTLE_EVERY_GROUPS);
     expect(analyzer.stats.groups).toBe(n);
+  });
+});
+
+describe('a pcapng file repeating interface blocks', () => {
+  it(`stops with damage past ${MAX_INTERFACES} interfaces; what they hold stays small`, () => {
+    const path = join(mkdtempSync(join(tmp, 'idb-')), 'idbs.pcapng');
+    const w = new PcapngWriter(path);
+    const data = ethernet(BROADCAST, 0x00163e000001, 0x88b5);
+    w.addInterface({ name: 'eth0', linkType: 1, snaplen: 65535 });
+    w.writePacket(0, T0, 0, data, 0, data.length, data.length);
+    for (let i = 1; i < MAX_INTERFACES + 5000; i++) w.addInterface({ name: `if${i}`, linkType: 1, snaplen: 65535 });
+    w.writePacket(0, T0 + 1, 0, data, 0, data.length, data.length);
+    w.close();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const t = performance.now();
+    const set = openCapture([path]);
+    let frames = 0;
+    while (set.next()) frames++;
+    const ms = performance.now() - t;
+    gc();
+    const held = process.memoryUsage().heapUsed - before;
+    expect(frames).toBe(1);
+    expect(set.errors.map((e) => e.message)).toEqual([expect.stringMatching(new RegExp(`: more than ${MAX_INTERFACES} interfaces \\(IDBs\\) in the inputs at byte \\d+ \\(IDB\\)$`))]);
+    expect(set.registry.list.length).toBe(MAX_INTERFACES);
+    // 65 536 interfaces: about 250 bytes each (they were 1.2 KB, and every IDB of the file was kept).
+    expect(held).toBeLessThan(MAX_INTERFACES * 512);
+    expect(ms).toBeLessThan(2000);
   });
 });
 
