@@ -50,6 +50,8 @@ describe.skipIf(why !== null)(`lab scenarios on the kernel bridge${why ? ` [skip
   it('stp: one NIC blocks, guests stay on their vifs, no loss', async () => {
     const t = await run('stp');
     expect(t.stpPortStates).toMatchObject({ eth0: 'forwarding', eth1: 'blocking' });
+    // The switch (priority 4096) is root, not the host.
+    expect(t.stpBridge!.bridgeId).not.toBe(t.stpBridge!.rootId);
     expect(t.guestPortsAfterBroadcast).toEqual({ '00:16:3e:00:00:01': 'vif1.0', '00:16:3e:00:00:02': 'vif2.0' });
     expect(t.pingLoss.clientToGuestAfterBroadcast).toBe(0);
   });
@@ -60,6 +62,26 @@ describe.skipIf(why !== null)(`lab scenarios on the kernel bridge${why ? ` [skip
     expect(t.ownAddressWarnings).toEqual([]);
     expect(t.pingLoss.clientToGuestAfterBroadcast).toBe(0);
   });
+
+  it('stp-root: the host bridge (priority 4096) is root, both NICs forward, each guest reboot is a topology change', { timeout: 120_000 }, async () => {
+    const t = await run('stp-root');
+    expect(t.stpBridge!.bridgeId).toBe(t.stpBridge!.rootId);
+    expect(t.stpBridge!.bridgeId).toBe('1000.002590000001');
+    expect(t.stpPortStates).toMatchObject({ eth0: 'forwarding', eth1: 'forwarding' });
+    expect(t.topologyChanges).toBe(2);
+    expect(t.pingLoss.clientToGuestAfterBroadcast).toBe(0);
+  });
+
+  for (const s of ['lacp-pdu', 'lacp-split'] as const) {
+    it(`${s}: LACPDUs written on both links, guests stay on their vifs`, async () => {
+      const t = await run(s);
+      expect(Object.keys(t.lacpdus!)).toEqual(['eth0', 'eth1']);
+      const partners = new Set(Object.values(t.lacpdus!).map((l) => l.switch.system));
+      expect(partners.size).toBe(s === 'lacp-split' ? 2 : 1);
+      expect(t.guestPortsAfterBroadcast).toEqual({ '00:16:3e:00:00:01': 'vif1.0', '00:16:3e:00:00:02': 'vif2.0' });
+      expect(t.pingLoss.clientToGuestAfterBroadcast).toBe(0);
+    });
+  }
 
   it('leaves no namespace behind', () => {
     expect(labNamespaces(prefix)).toEqual([]);

@@ -5,7 +5,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCommands, defaultParams, type LabParams, namespaces, type ScenarioName } from './topology.js';
+import { buildCommands, defaultParams, isLacpPduScenario, isStpScenario, type LabParams, namespaces, type ScenarioName } from './topology.js';
 
 export class LabError extends Error {
   override name = 'LabError';
@@ -108,6 +108,72 @@ function taggedBroadcast(ns: string, dev: string, srcMac: string, vlan: number, 
   inNs(ns, `python3 -c "${py}"`, false);
 }
 
+/** One side of an LACP link as a LACPDU states it. */
+export interface LacpSide {
+  system: string;
+  key: number;
+  port: number;
+  /** Actor state byte (802.1AX bits: 0x01 activity, 0x02 short timeout, 0x04 aggregation, 0x08 sync, 0x10 collecting, 0x20 distributing, 0x40 defaulted). */
+  state: number;
+}
+
+/**
+ * LACPDUs written raw (the kernel here has no bonding module), `count` of them `gapMs` apart:
+ * 802.1AX version 1, actor/partner/collector TLVs, terminator and padding to 110 bytes.
+ */
+function sendLacpdus(ns: string, dev: string, srcMac: string, actor: LacpSide, partner: LacpSide | null, count: number, gapMs: number): void {
+  const m = (mac: string): string => mac.split(':').map((x) => `\\x${x}`).join('');
+  const info = (type: number, x: LacpSide | null): string =>
+    x
+      ? `struct.pack('!BBH6sHHHB3x', ${type}, 20, 32768, b'${m(x.system)}', ${x.key}, 32768, ${x.port}, ${x.state})`
+      : `struct.pack('!BBH6sHHHB3x', ${type}, 20, 0, bytes(6), 0, 0, 0, 0)`;
+  const py = [
+    'import socket, struct, time',
+    's = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)',
+    `s.bind(('${dev}', 0))`,
+    `pdu = b'\\x01\\x01' + ${info(1, actor)} + ${info(2, partner)} + struct.pack('!BBH12x', 3, 16, 0) + b'\\x00\\x00' + bytes(50)`,
+    `frame = b'\\x01\\x80\\xc2\\x00\\x00\\x02' + b'${m(srcMac)}' + b'\\x88\\x09' + pdu`,
+    `for i in range(${count}):`,
+    '    s.send(frame)',
+    `    time.sleep(${gapMs / 1000})`,
+  ].join('\n');
+  inNs(ns, `python3 -c "${py}"`, false);
+}
+
+const LACP_ACTIVITY = 0x01;
+const LACP_SHORT_TIMEOUT = 0x02;
+const LACP_AGGREGATION = 0x04;
+const LACP_IN_SYNC = 0x08 | 0x10 | 0x20;
+const LACP_DEFAULTED = 0x40;
+
+/**
+ * The LACP conversation on each link as a bond and its switch have it: the host first speaks with
+ * a defaulted partner of zeros, each switch answers with its system, then both sides settle. The
+ * host stays on the long timeout (Linux's default lacp_rate=slow), the switches ask for the short
+ * one. In lacp-split the switch side of eth1 is another switch; the bond keeps eth0's aggregator
+ * and holds eth1 out of sync. Returns what was sent per link, for the ground truth.
+ */
+function lacpExchange(lab: Lab): Record<string, { host: LacpSide; switch: LacpSide }> {
+  const p = lab.params;
+  const ns = namespaces(p);
+  const split = lab.scenario === 'lacp-split';
+  const out: Record<string, { host: LacpSide; switch: LacpSide }> = {};
+  p.slaves.forEach((slave, i) => {
+    const swPort = `sw-p${i}`;
+    const sw: LacpSide = { system: split && i === 1 ? '02:00:5e:00:0b:01' : '02:00:5e:00:0a:01', key: split && i === 1 ? 2002 : 1001, port: 0x100 + i, state: LACP_ACTIVITY | LACP_SHORT_TIMEOUT | LACP_AGGREGATION | LACP_IN_SYNC };
+    const selected = !split || i === 0;
+    const host: LacpSide = { system: p.hostMac, key: 9, port: i + 1, state: LACP_ACTIVITY | LACP_AGGREGATION | (selected ? LACP_IN_SYNC : 0) };
+    // Opening: the bond has heard nobody yet.
+    sendLacpdus(ns.host, slave, p.hostMac, { ...host, state: LACP_ACTIVITY | LACP_AGGREGATION | LACP_DEFAULTED }, null, 1, 50);
+    sendLacpdus(ns.sw, swPort, `02:00:5e:00:0${split && i === 1 ? 'b' : 'a'}:1${i}`, { ...sw, state: sw.state & ~LACP_IN_SYNC }, host, 1, 50);
+    // Settled: three rounds each way.
+    sendLacpdus(ns.host, slave, p.hostMac, host, sw, 3, 200);
+    sendLacpdus(ns.sw, swPort, `02:00:5e:00:0${split && i === 1 ? 'b' : 'a'}:1${i}`, sw, host, 3, 200);
+    out[slave] = { host, switch: sw };
+  });
+  return out;
+}
+
 export interface GroundTruth {
   scenario: ScenarioName;
   /** `bridge -j fdb show br <bridge>` right after the guests' broadcasts, before they speak again. */
@@ -120,6 +186,12 @@ export interface GroundTruth {
   pingLoss: { clientToGuestAfterBroadcast: number; clientToHost: number; clientToGuestAfterGuestSpoke: number; guestToHost: number };
   links: unknown[];
   stpPortStates?: Record<string, string>;
+  /** stp scenarios: the host bridge's bridge_id and root_id as sysfs has them. */
+  stpBridge?: { bridgeId: string; rootId: string };
+  /** stp-root: topology changes the kernel detected while the traffic ran (sysfs topology_change 0 → 1). */
+  topologyChanges?: number;
+  /** lacp-pdu, lacp-split: the settled LACPDUs written on each link (host side and switch side). */
+  lacpdus?: Record<string, { host: LacpSide; switch: LacpSide }>;
 }
 
 function fdb(lab: Lab): unknown[] {
@@ -165,8 +237,11 @@ function kernelLogMark(): number {
 export async function traffic(lab: Lab): Promise<GroundTruth> {
   const p = lab.params;
   const ns = namespaces(p);
-  if (lab.scenario === 'stp') await waitForStp(lab);
+  if (isStpScenario(lab.scenario)) await waitForStp(lab);
+  // The convergence's own topology change must be over, so the ones this run causes stand alone.
+  if (lab.scenario === 'stp-root') await waitForTopologyChange(lab, 0, 20000);
   const logMark = kernelLogMark();
+  const lacpdus = isLacpPduScenario(lab.scenario) ? lacpExchange(lab) : undefined;
   // IPv6 addresses without DAD, so neighbour discovery happens when we ask for it.
   inNs(ns.host, `ip -6 addr add 2001:db8::1/64 dev ${p.bridge} nodad`);
   p.guests.forEach((_, i) => inNs(ns.guests[i]!, `ip -6 addr add 2001:db8::${11 + i}/64 dev eth0 nodad`));
@@ -193,6 +268,7 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
   const clientToGuestAfterGuestSpoke = loss(inNs(ns.client, `ping -c 3 -i 0.2 -W 1 ${p.guests[0]!.ip}`));
   await sleep(300);
   const fdbFinal = fdb(lab);
+  const topologyChanges = lab.scenario === 'stp-root' ? await guestReboots(lab, 2) : undefined;
   const ownAddressWarnings = kernelLogLines().filter(
     (l) => logTime(l) > logMark && l.includes('own address as source address') && l.includes(`${p.bridge}:`),
   );
@@ -206,7 +282,12 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
     pingLoss: { clientToGuestAfterBroadcast, clientToHost, clientToGuestAfterGuestSpoke, guestToHost },
     links: JSON.parse(sh(`ip -n ${ns.host} -j link`)) as unknown[],
   };
-  if (lab.scenario === 'stp') truth.stpPortStates = stpStates(lab);
+  if (isStpScenario(lab.scenario)) {
+    truth.stpPortStates = stpStates(lab);
+    truth.stpBridge = { bridgeId: bridgeSysfs(lab, 'bridge_id'), rootId: bridgeSysfs(lab, 'root_id') };
+  }
+  if (topologyChanges !== undefined) truth.topologyChanges = topologyChanges;
+  if (lacpdus) truth.lacpdus = lacpdus;
   return truth;
 }
 
@@ -219,13 +300,48 @@ function stpStates(lab: Lab): Record<string, string> {
   return out;
 }
 
-/** Waits until one of the host's two NICs is forwarding and the other blocking. */
+function bridgeSysfs(lab: Lab, file: string): string {
+  return sh(`ip netns exec ${namespaces(lab.params).host} cat /sys/class/net/${lab.params.bridge}/bridge/${file}`).trim();
+}
+
+/** Waits until the host bridge's topology_change flag is `value`; false on timeout. */
+async function waitForTopologyChange(lab: Lab, value: number, timeoutMs: number): Promise<boolean> {
+  for (let waited = 0; waited < timeoutMs; waited += 100) {
+    if (Number(bridgeSysfs(lab, 'topology_change')) === value) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+/**
+ * The second guest's vif goes down and up `times` times, as when a guest reboots; each time the
+ * port comes back to forwarding the root (the host) detects a topology change. Waits for each TC
+ * period to end before the next. Returns how many changes the kernel flagged.
+ */
+async function guestReboots(lab: Lab, times: number): Promise<number> {
+  const ns = namespaces(lab.params);
+  const vif = lab.params.guests[1]!.vif;
+  let seen = 0;
+  for (let i = 0; i < times; i++) {
+    sh(`ip -n ${ns.host} link set ${vif} down`);
+    await sleep(500);
+    sh(`ip -n ${ns.host} link set ${vif} up`);
+    if (await waitForTopologyChange(lab, 1, 10000)) seen++;
+    if (!(await waitForTopologyChange(lab, 0, 20000))) throw new LabError('lab: the topology change did not end in 20 s');
+    // A quiet spell of a few hellos between changes.
+    await sleep(4000);
+  }
+  return seen;
+}
+
+/** Waits until STP has converged: in stp one of the host's NICs blocks, in stp-root (the host is root) both forward. */
 async function waitForStp(lab: Lab): Promise<void> {
   const [a, b] = lab.params.slaves;
+  const want = lab.scenario === 'stp-root' ? 'forwarding,forwarding' : 'blocking,forwarding';
   for (let i = 0; i < 40; i++) {
     const s = stpStates(lab);
     const states = [s[a], s[b]].sort().join(',');
-    if (states === 'blocking,forwarding') return;
+    if (states === want) return;
     await sleep(250);
   }
   throw new LabError(`lab: STP did not converge in 10 s (${JSON.stringify(stpStates(lab))})`);
@@ -258,7 +374,7 @@ async function migrate(lab: Lab): Promise<void> {
 export function hostInterfaces(lab: Lab): string[] {
   const p = lab.params;
   const slaves = lab.scenario === 'single' ? [p.slaves[0]] : [...p.slaves];
-  const bond = lab.scenario === 'stp' ? [] : [p.bond];
+  const bond = isStpScenario(lab.scenario) ? [] : [p.bond];
   return [...slaves, ...bond, p.bridge, ...p.guests.map((g) => g.vif)];
 }
 
@@ -269,6 +385,11 @@ export function hostInterfaces(lab: Lab): string[] {
  */
 export async function capture(lab: Lab, dir: string): Promise<GroundTruth> {
   mkdirSync(dir, { recursive: true });
+  // stp-root's recording holds the topology changes the traffic causes, not the convergence's own.
+  if (lab.scenario === 'stp-root') {
+    await waitForStp(lab);
+    await waitForTopologyChange(lab, 0, 20000);
+  }
   const ns = namespaces(lab.params);
   const ifaces = hostInterfaces(lab);
   const procs: ChildProcess[] = [];

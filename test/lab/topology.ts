@@ -11,8 +11,28 @@
  * bridge then logs the own-address warning and learns guests behind bond0.
  */
 
-export type ScenarioName = 'loop' | 'lacp' | 'single' | 'stp' | 'migrate';
-export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migrate'];
+export type ScenarioName = 'loop' | 'lacp' | 'single' | 'stp' | 'migrate' | 'stp-root' | 'lacp-pdu' | 'lacp-split';
+export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migrate', 'stp-root', 'lacp-pdu', 'lacp-split'];
+
+/**
+ * The control-plane scenarios:
+ *  - stp-root: as stp, but the host's bridge has the better priority (4096 against the switch's
+ *    default 32768), so the host is root and the switch blocks; a guest's vif goes down and up
+ *    twice during the traffic (a guest rebooting), each a topology change;
+ *  - lacp-pdu: as lacp (one switch aggregating both links), with LACPDUs written raw on both
+ *    sides of each link (the kernel here has no bonding module): one partner, all distributing,
+ *    the host on the long timeout as Linux bonds are by default (lacp_rate=slow);
+ *  - lacp-split: two switches that are not one LACP system: each link's switch side answers with
+ *    its own system MAC, the bond selects eth0's aggregator and holds eth1 out (not in sync or
+ *    distributing; what arrives on it is dropped, as on an unselected aggregator).
+ */
+export function isStpScenario(s: ScenarioName): boolean {
+  return s === 'stp' || s === 'stp-root';
+}
+
+export function isLacpPduScenario(s: ScenarioName): boolean {
+  return s === 'lacp-pdu' || s === 'lacp-split';
+}
 
 export interface LabParams {
   /** Namespace prefix: every namespace the lab makes starts with it, so `down` finds them all. */
@@ -76,10 +96,13 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
   for (const n of [ns.host, ns.sw, ns.client, ...ns.guests]) cmds.push(`ip netns add ${n}`);
   for (const n of [ns.host, ns.sw, ns.client, ...ns.guests]) cmds.push(`ip -n ${n} link set lo up`);
 
-  // The switch: a plain learning bridge, STP only in the stp scenario.
-  const stp = s === 'stp' ? 1 : 0;
-  cmds.push(`${S} link add name sw type bridge stp_state ${stp} forward_delay 200 hello_time 100 ageing_time 30000`);
-  if (stp) cmds.push(`${S} link set sw type bridge priority 4096`);
+  // The switch: a plain learning bridge, STP only in the stp scenarios. In stp-root the max age
+  // is the shortest allowed (6 s) so a topology change's TC period (max age + forward delay) ends
+  // before the next one and each is seen on its own.
+  const stp = isStpScenario(s) ? 1 : 0;
+  const timers = `forward_delay 200 hello_time 100${s === 'stp-root' ? ' max_age 600' : ''} ageing_time 30000`;
+  cmds.push(`${S} link add name sw type bridge stp_state ${stp} ${timers}`);
+  if (s === 'stp') cmds.push(`${S} link set sw type bridge priority 4096`);
   cmds.push(`${S} link set sw up`);
 
   // Uplinks: host slave <-> switch port.
@@ -88,7 +111,7 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     cmds.push(`ip link add name ${h} netns ${ns.host} type veth peer name ${sw} netns ${ns.sw}`);
     cmds.push(`${S} link set ${sw} up`);
   }
-  if (s === 'lacp') {
+  if (s === 'lacp' || s === 'lacp-pdu') {
     // One aggregated switch port: both links enter the switch through `agg`, and what the switch
     // sends to the host leaves by one link. The switch never floods back into the aggregate.
     cmds.push(`${S} link add name agg type veth peer name agg-drv`);
@@ -100,9 +123,10 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
   }
 
   // The host bridge with the host's MAC.
-  cmds.push(`${H} link add name ${p.bridge} type bridge stp_state ${stp} forward_delay 200 hello_time 100 ageing_time 30000`);
+  cmds.push(`${H} link add name ${p.bridge} type bridge stp_state ${stp} ${timers}`);
   cmds.push(`${H} link set ${p.bridge} address ${p.hostMac}`);
-  if (s === 'stp') {
+  if (s === 'stp-root') cmds.push(`${H} link set ${p.bridge} type bridge priority 4096`);
+  if (isStpScenario(s)) {
     // No bond: both NICs are bridge ports (each keeps its own MAC, as real NICs do).
     cmds.push(`${H} link set ${eth0} address 00:25:90:00:00:10`, `${H} link set ${eth1} address 00:25:90:00:00:11`);
     cmds.push(`${H} link set ${eth0} master ${p.bridge}`, `${H} link set ${eth1} master ${p.bridge}`);
@@ -118,8 +142,8 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     // Bond transmit: out of the active slave. Receive: up from the active slave, and in `loop`
     // and `lacp` from the other slave too (all_slaves_active=1 / 802.3ad collecting on both).
     cmds.push(...redirect(ns.host, `${p.bond}-drv`, eth0), ...redirect(ns.host, eth0, `${p.bond}-drv`));
-    if (s === 'loop' || s === 'lacp') cmds.push(...redirect(ns.host, eth1, `${p.bond}-drv`));
-    // In `migrate` the backup slave's frames go nowhere (all_slaves_active=0, as it should be):
+    if (s === 'loop' || s === 'lacp' || s === 'lacp-pdu') cmds.push(...redirect(ns.host, eth1, `${p.bond}-drv`));
+    // In `migrate` and `lacp-split` the backup slave's frames go nowhere (all_slaves_active=0, as it should be):
     // eth1 is in no bridge and has no address, so its stack drops them.
   }
   cmds.push(`${H} addr add ${p.hostIp}/${p.prefixLen} dev ${p.bridge}`);
