@@ -365,8 +365,10 @@ export class ControlPlane {
   private topologyChanges(host: HostContext): Finding | null {
     if (this.tcEvents.length === 0) return null;
     const events = [...this.tcEvents].sort((a, b) => a.t - b.t);
-    let hello = 2;
+    // Hello time as the BPDUs announce it (the root's), 2 s (the default) when none said.
+    let hello = 0;
     for (const r of this.bpdus.values()) if (r.helloSec > 0) hello = Math.max(hello, r.helloSec);
+    if (hello === 0) hello = 2;
     const quiet = 3 * hello;
     let episodes = 0;
     let lastT = -Infinity;
@@ -444,17 +446,13 @@ export class ControlPlane {
   /** The host's LACP actor systems: the bond's MAC is the host's own, or the LACPDU was seen going out. */
   private lacpViews(host: HostContext): LacpSlaveView[] {
     const byPort = new Map<number, LacpRecord[]>();
-    for (const r of this.lacps.values()) {
-      // Only the slaves hear LACP: bonding consumes LACPDUs before the bond device, so one seen on
-      // a bond, bridge or guest port is not a slave's conversation (the lab's emulated bond passes them up).
-      const role = host.ports[r.port]!.port.role;
-      if (role !== 'slave' && role !== 'unknown') continue;
+    for (const r of this.lacpRecords(host)) {
       const list = byPort.get(r.port) ?? [];
       list.push(r);
       byPort.set(r.port, list);
     }
     const hostSystems = new Set<number>();
-    for (const r of this.lacps.values()) if (r.sentOut || host.localMacs.has(r.actorSystem) || host.localMacs.has(r.srcMac)) hostSystems.add(r.actorSystem);
+    for (const r of this.lacpRecords(host)) if (r.sentOut || host.localMacs.has(r.actorSystem) || host.localMacs.has(r.srcMac)) hostSystems.add(r.actorSystem);
     if (hostSystems.size === 0 && byPort.size >= 2) {
       // A bond speaks with one system id on all its slaves; the switches answer each with theirs.
       const ports = [...byPort.values()];
@@ -489,13 +487,24 @@ export class ControlPlane {
     return views;
   }
 
+  /**
+   * The LACP conversations on the host's slaves. Bonding consumes LACPDUs before the bond device,
+   * so one seen on a bond, bridge or guest port (or a device of unknown role beside the slaves, as
+   * the lab's emulated bond has) is not a slave's conversation. Ports of unknown role count only
+   * when no slave carries LACP: a capture of one link taken anywhere.
+   */
+  private lacpRecords(host: HostContext): LacpRecord[] {
+    const all = [...this.lacps.values()];
+    const onSlaves = all.filter((r) => host.ports[r.port]!.port.role === 'slave');
+    return onSlaves.length ? onSlaves : all.filter((r) => host.ports[r.port]!.port.role === 'unknown');
+  }
+
   private lacpFindings(host: HostContext): Finding[] {
-    if (this.lacps.size === 0) return [];
+    const records = this.lacpRecords(host);
+    if (records.length === 0) return [];
     const out = evaluateLacp(this.lacpViews(host));
     // Each speaker's own state, sides known or not: one that never saw its partner, or waits.
-    for (const r of this.lacps.values()) {
-      const role = host.ports[r.port]!.port.role;
-      if (role !== 'slave' && role !== 'unknown') continue;
+    for (const r of records) {
       const port = host.ports[r.port]!.port.name;
       const who = formatMac(r.actorSystem);
       if (r.partnerSystem === 0 && !out.some((f) => f.kind === 'lacp-no-partner' && f.interfaces[0] === port)) {
@@ -505,7 +514,7 @@ export class ControlPlane {
       }
     }
     const slow = new Map<number, LacpRecord[]>();
-    for (const r of this.lacps.values()) {
+    for (const r of records) {
       if ((r.actorState & LACP_STATE_TIMEOUT) !== 0) continue;
       const list = slow.get(r.actorSystem) ?? [];
       list.push(r);

@@ -43,9 +43,30 @@ function control(fs: Finding[]): string[] {
     .sort();
 }
 
+interface LacpSide {
+  system: string;
+  key: number;
+  state: number;
+}
+
 interface Truth {
   interfaces: string[];
   stpPortStates?: Record<string, string>;
+  stpBridge?: { bridgeId: string; rootId: string };
+  topologyChanges?: number;
+  lacpdus?: Record<string, { host: LacpSide; switch: LacpSide }>;
+}
+
+const LOOP_KINDS = ['looped-broadcast', 'own-address', 'wrong-port-learning', 'blackholed-unicast', 'mac-flap'];
+
+function truthOf(s: string): Truth {
+  return JSON.parse(readFileSync(join(CAPTURES, s, 'truth.json'), 'utf8')) as Truth;
+}
+
+/** sysfs "1000.002590000001" as the findings write a bridge id: 4096/0/00:25:90:00:00:01. */
+function bridgeIdText(sysfs: string): string {
+  const id = parseSysfsBridgeId(sysfs)!;
+  return `${id.priority & 0xf000}/${id.priority & 0xfff}/${formatMac(id.mac)}`;
 }
 
 function variants(s: string): [string, () => Finding[]][] {
@@ -77,6 +98,63 @@ describe('stp recording: the NIC the kernel blocks, and nothing else', () => {
     });
   }
 });
+
+describe('stp-root recording: the host is root, and a guest rebooting twice changes the topology twice', () => {
+  const t = truthOf('stp-root');
+  it('ground truth: sysfs bridge_id is root_id, the kernel flagged two topology changes, no port blocks', () => {
+    expect(t.stpBridge!.bridgeId).toBe(t.stpBridge!.rootId);
+    expect(t.topologyChanges).toBe(2);
+    expect(Object.values(t.stpPortStates!)).not.toContain('blocking');
+  });
+  for (const [name, run] of variants('stp-root')) {
+    it(`${name}: stp-host-is-root naming sysfs's root, stp-topology-change with the kernel's count, nothing else`, () => {
+      const fs = run();
+      expect(fs.filter((f) => CONTROL_KINDS.includes(f.kind)).map((f) => f.kind).sort()).toEqual(['stp-host-is-root', 'stp-topology-change']);
+      const root = fs.find((f) => f.kind === 'stp-host-is-root')!;
+      expect(root.details.root).toBe(bridgeIdText(t.stpBridge!.rootId));
+      expect(root.interfaces.sort()).toEqual(['eth0', 'eth1', 'vif1.0', 'vif2.0']);
+      const tc = fs.find((f) => f.kind === 'stp-topology-change')!;
+      expect(tc.details.episodes).toBe(t.topologyChanges);
+      expect(tc.evidence.length).toBe(t.topologyChanges);
+      expect(fs.filter((f) => LOOP_KINDS.includes(f.kind)).map((f) => f.summary)).toEqual([]);
+    });
+  }
+});
+
+/** What the LACPDUs the lab wrote must lead to: partners that differ, sides not distributing, long timeouts. */
+function expectedLacp(t: Truth): string[] {
+  const links = Object.entries(t.lacpdus!);
+  const out: string[] = [];
+  const partners = new Set(links.map(([, l]) => `${l.switch.system}/${l.switch.key}`));
+  if (partners.size > 1) out.push(`lacp-partner-mismatch ${links.map(([p]) => p).join(',')}`);
+  const inSync = (state: number): boolean => (state & 0x38) === 0x38;
+  for (const [port, l] of links) if (!inSync(l.host.state) || !inSync(l.switch.state)) out.push(`lacp-not-distributing ${port}`);
+  const slow = new Map<string, string[]>();
+  for (const [port, l] of links) for (const side of [l.host, l.switch]) if (!(side.state & 0x02)) slow.set(side.system, [...(slow.get(side.system) ?? []), port]);
+  for (const ports of slow.values()) out.push(`lacp-slow-timeout ${ports.join(',')}`);
+  return out.sort();
+}
+
+for (const s of ['lacp-pdu', 'lacp-split']) {
+  describe(`${s} recording: LACPDUs written on both sides of each link`, () => {
+    const t = truthOf(s);
+    it('ground truth: the lab wrote LACPDUs on both links', () => {
+      expect(Object.keys(t.lacpdus!)).toEqual(['eth0', 'eth1']);
+    });
+    for (const [name, run] of variants(s)) {
+      it(`${name}: exactly the LACP findings the written LACPDUs call for`, () => {
+        const fs = run();
+        const want = expectedLacp(t);
+        expect(want.length).toBeGreaterThan(0);
+        expect(control(fs)).toEqual(want);
+        // Slow timeout is the host's, whose actor system is the bridge's MAC; the switches ask for the short one.
+        for (const f of fs.filter((x) => x.kind === 'lacp-slow-timeout')) expect(formatMac(f.mac)).toBe(t.lacpdus!.eth0!.host.system);
+        const mismatch = fs.find((f) => f.kind === 'lacp-partner-mismatch');
+        if (mismatch) for (const l of Object.values(t.lacpdus!)) expect(mismatch.summary).toContain(`${l.switch.system} key ${l.switch.key}`);
+      });
+    }
+  });
+}
 
 describe('recordings without spanning tree or LACP: no control-plane finding', () => {
   for (const s of ['loop', 'lacp', 'single', 'migrate']) {
