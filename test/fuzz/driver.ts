@@ -3,10 +3,11 @@
  * a second run: when an input stops at damage, the frames before the damage are analysed exactly
  * as the undamaged prefix (the file cut at the damage's byte offset) is analysed on its own.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { CaptureError } from '../../src/capture/index.js';
+import { ExportError, exportEvidence } from '../../src/export/evidence.js';
 import { InvariantError, type PipelineOptions, runPipeline } from './pipeline.js';
 
 export interface CheckOptions extends PipelineOptions {
@@ -55,6 +56,46 @@ export function checkInput(bytes: Uint8Array, ext: string, dir: string, opts: Ch
   const ms = performance.now() - started;
   if (ms > opts.timeLimitMs) return `took ${Math.round(ms)} ms, more than the ${Math.round(opts.timeLimitMs)} ms budget`;
   return null;
+}
+
+/**
+ * The evidence export on `bytes`: it either refuses with an ExportError (one line) or writes a
+ * bundle whose evidence.pcapng reads cleanly through the whole pipeline, holding the frames the
+ * export says it wrote, and whose findings.json parses. Returns what broke, or null.
+ */
+/** How the exports of a run went: bundles written and read back, refusals (ExportError). */
+export const exportStats = { bundles: 0, refused: 0, evidenceFrames: 0 };
+
+export async function checkExport(bytes: Uint8Array, ext: string, dir: string, sanitize: boolean): Promise<string | null> {
+  const whole = join(dir, 'input');
+  const out = join(dir, 'bundle');
+  mkdirSync(whole, { recursive: true });
+  rmSync(out, { recursive: true, force: true });
+  const path = join(whole, `capture${ext}`);
+  writeFileSync(path, bytes);
+  try {
+    let summary;
+    try {
+      summary = await exportEvidence({ specs: [path], outDir: out, sanitize, sanitizeKey: new Uint8Array(32), now: new Date(0) });
+    } catch (err) {
+      if (err instanceof ExportError) {
+        exportStats.refused++;
+        return err.message.includes('\n') ? `export error of several lines: ${err.message}` : null;
+      }
+      throw err;
+    }
+    const r = runPipeline([join(out, 'evidence.pcapng')]);
+    if (r.errors.length) return `export${sanitize ? ' --sanitize' : ''}: its evidence.pcapng does not read cleanly: ${r.errors[0]!.message}`;
+    if (r.frames !== summary.frames) return `export${sanitize ? ' --sanitize' : ''}: says ${summary.frames} frames, evidence.pcapng holds ${r.frames}`;
+    JSON.parse(readFileSync(join(out, 'findings.json'), 'utf8'));
+    exportStats.bundles++;
+    exportStats.evidenceFrames += r.frames;
+    return null;
+  } catch (err) {
+    if (err instanceof InvariantError) return `export${sanitize ? ' --sanitize' : ''}: bundle: ${err.message}`;
+    const e = err as Error;
+    return `export${sanitize ? ' --sanitize' : ''}: uncaught ${e?.name ?? typeof err}: ${e?.message ?? String(err)}\n${(e?.stack ?? '').split('\n').slice(1, 6).join('\n')}`;
+  }
 }
 
 /** A short stable name for a crasher: FNV-1a of its bytes. */

@@ -218,7 +218,7 @@ const MUTATIONS: MutationName[] = ['bitflip', 'byteset', 'insert', 'delete', 'tr
  * One mutant of `seed`: 1-4 mutations, applied in order. Field positions are the seed's; after an
  * insert or delete they may point elsewhere, which is one more way to break a file.
  */
-export function mutate(seed: Seed, rng: Rng, others: readonly Seed[]): { bytes: Uint8Array; ops: string[] } {
+export function mutate(seed: Seed, rng: Rng, others: readonly Seed[], maxBytes = MAX_MUTANT): { bytes: Uint8Array; ops: string[] } {
   let b: Uint8Array = seed.bytes.slice();
   const ops: string[] = [];
   const count = 1 + rng.int(4);
@@ -283,7 +283,7 @@ export function mutate(seed: Seed, rng: Rng, others: readonly Seed[]): { bytes: 
         const u = rng.pick(seed.units);
         if (u.at + u.len > b.length) break;
         // Up to 100 000 copies (a real broadcast storm repeats one frame that often), at most 8 MiB.
-        const copies = Math.max(1, Math.min(rng.pick([1, 2, 16, 1000, 100_000]), Math.floor(MAX_MUTANT / u.len)));
+        const copies = Math.max(1, Math.min(rng.pick([1, 2, 16, 1000, 100_000]), Math.floor(maxBytes / u.len)));
         const unit = b.slice(u.at, u.at + u.len);
         const nb = new Uint8Array(b.length + unit.length * copies);
         const end = u.at + u.len;

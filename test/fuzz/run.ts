@@ -7,6 +7,9 @@
  * with a .txt note saying what broke and how the input was made; test/fuzz/crashers.test.ts
  * replays every file there. Same --seed, same inputs. Exit 1 when anything broke.
  *
+ * Every fourth input also goes through the evidence export (plain and --sanitize in turn), whose
+ * bundle must read back cleanly.
+ *
  * Options: --duration S (default 60), --seed N (default: the time), --out DIR, --max-heap MB
  * (heap growth allowed over the whole run after a GC, default 256: a leak shows up as growth).
  */
@@ -16,13 +19,16 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { checkInput, saveCrasher, timeBudgetMs } from './driver.js';
+import { checkExport, checkInput, exportStats, saveCrasher, timeBudgetMs } from './driver.js';
 import { loadSeed, mutate, PROJECT_ROOT, Rng, seedPaths } from './mutate.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-function main(): number {
+/** Every how many inputs the evidence export runs too (it reads the input twice and writes a bundle). */
+const EXPORT_EVERY = 4;
+
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string', default: '60' },
@@ -62,8 +68,8 @@ function main(): number {
   };
 
   // The seeds themselves first: they must pass untouched.
-  for (const s of seeds) {
-    const reason = checkInput(s.bytes, s.ext, work, { timeLimitMs: timeBudgetMs(s.bytes.length) });
+  for (const [i, s] of seeds.entries()) {
+    const reason = checkInput(s.bytes, s.ext, work, { timeLimitMs: timeBudgetMs(s.bytes.length) }) ?? (await checkExport(s.bytes, s.ext, work, i % 2 === 1));
     if (reason) record(s.bytes, s.ext, reason, `seed ${s.name}, unmutated`);
   }
   gc();
@@ -75,7 +81,8 @@ function main(): number {
   while (Date.now() - start < duration * 1000) {
     const s = rng.pick(seeds);
     const { bytes, ops } = mutate(s, rng, seeds);
-    const reason = checkInput(bytes, s.ext, work, { timeLimitMs: timeBudgetMs(bytes.length) });
+    let reason = checkInput(bytes, s.ext, work, { timeLimitMs: timeBudgetMs(bytes.length) });
+    if (!reason && execs % EXPORT_EVERY === 0) reason = await checkExport(bytes, s.ext, work, execs % (2 * EXPORT_EVERY) === 0);
     execs++;
     if (reason) record(bytes, s.ext, reason, `seed ${s.name}; ${ops.join('; ')}`);
     if (execs % 500 === 0) {
@@ -97,10 +104,11 @@ function main(): number {
   const secs = (Date.now() - start) / 1000;
   process.stdout.write(
     `fuzz: done: ${execs} inputs in ${secs.toFixed(0)} s, heap after GC ${Math.round(baseHeap / 1048576)} -> peak ${Math.round(peakHeap / 1048576)} MiB, ` +
+      `${exportStats.bundles} evidence bundles written and read back (${exportStats.evidenceFrames} frames), ${exportStats.refused} exports refused, ` +
       `${failures.size} kinds of failure${saved ? `, ${saved} crashers saved in ${out}` : ''}\n`,
   );
   for (const [sig, n] of failures) process.stdout.write(`  ${n}x ${sig}\n`);
   return failures.size ? 1 : 0;
 }
 
-process.exitCode = main();
+process.exitCode = await main();
