@@ -32,6 +32,8 @@ function dirText(dir: number): 'in' | 'out' | null {
 
 function utcTime(sec: number, frac: number, digits: number): string {
   const d = new Date(sec * 1000);
+  // A 64-bit pcapng timestamp can lie past what a Date holds (year 275760): epoch seconds then, not NaN.
+  if (Number.isNaN(d.getTime())) return formatTimestamp(sec, frac, digits);
   const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
   const base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
   return digits ? `${base}.${String(frac).padStart(digits, '0')}` : base;
