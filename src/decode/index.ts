@@ -212,14 +212,16 @@ function decodeLlc(b: Uint8Array, p: number, end: number, out: DecodedFrame): vo
     return;
   }
   // The 802.3 length bounds the LLC payload: what follows it is Ethernet padding, not BPDU or TLVs.
+  // A length past the captured end means the capture cut the payload, whatever its decoder makes of the rest.
   const llcEnd = out.llcLength >= 3 && p + out.llcLength < end ? p + out.llcLength : end;
+  const llcCut = out.llcLength >= 0 && p + out.llcLength > end;
   out.llcDsap = b[p]!;
   out.llcSsap = b[p + 1]!;
   out.llcControl = b[p + 2]!;
   out.payload = PK_LLC;
   if (out.llcDsap === 0x42 && out.llcSsap === 0x42) {
     out.payload = PK_STP;
-    if (!decodeBpdu(b, p + 3, llcEnd, false, out.bpdu) && llcEnd === end) out.truncated = TRUNC_L3;
+    if ((!decodeBpdu(b, p + 3, llcEnd, false, out.bpdu) && llcEnd === end) || llcCut) out.truncated = TRUNC_L3;
     return;
   }
   if (out.llcDsap === 0xaa && out.llcSsap === 0xaa) {
@@ -232,7 +234,7 @@ function decodeLlc(b: Uint8Array, p: number, end: number, out: DecodedFrame): vo
     // Cisco PVST+ BPDUs ride SNAP 00:00:0c / 0x010b.
     if (out.snapOui === 0x00000c && out.snapPid === 0x010b) {
       out.payload = PK_STP;
-      if (!decodeBpdu(b, p + 8, llcEnd, true, out.bpdu) && llcEnd === end) out.truncated = TRUNC_L3;
+      if ((!decodeBpdu(b, p + 8, llcEnd, true, out.bpdu) && llcEnd === end) || llcCut) out.truncated = TRUNC_L3;
     }
   }
 }
