@@ -98,11 +98,17 @@ interface SectionInterface {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** Section comments kept per input (each up to a block's 16 MiB); later sections' are not read. */
+export const MAX_SECTION_COMMENTS = 64;
+
 export class PcapngReader implements RecordSource {
   readonly rec = new PacketRecord();
   error: CaptureError | null = null;
   frames = 0;
-  /** Section comments (opt_comment of each SHB), in file order: live mode records the topology here. */
+  /**
+   * Section comments (opt_comment of each SHB), in file order: live mode records the topology here.
+   * The first MAX_SECTION_COMMENTS only: a file can repeat commented SHBs without end.
+   */
   readonly sectionComments: string[] = [];
   /** Non-fatal oddities (malformed options): the packets were still used. At most 16 are kept. */
   readonly warnings: CaptureError[] = [];
@@ -316,9 +322,10 @@ export class PcapngReader implements RecordSource {
       this.damage(`section header version ${major}.${dv.getUint16(p + 14, this.le)} is not 1.x`, p, 'SHB', this.section === 0);
       return;
     }
+    const keep = this.sectionComments.length < MAX_SECTION_COMMENTS;
     const comments: string[] = [];
     this.options(p + 24, p + len - 4, 'SHB', (code, at, olen) => {
-      if (code === OPT_COMMENT) comments.push(this.text(b, at, olen));
+      if (code === OPT_COMMENT && keep) comments.push(this.text(b, at, olen));
     });
     if (comments.length) this.sectionComments.push(comments.join('\n'));
   }

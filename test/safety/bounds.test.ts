@@ -6,13 +6,14 @@
  * and the same flood ten times larger must not need more; evidence stays capped while counters go
  * on; the mac-flood finding says what happened.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_INTERFACES, openCapture, PcapngWriter } from '../../src/capture/index.js';
+import { MAX_SECTION_COMMENTS } from '../../src/capture/pcapng.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_EVERY_GROUPS } from '../../src/engine/analyzer.js';
 import { EVIDENCE_LIMIT, type Finding } from '../../src/engine/findings.js';
@@ -269,6 +270,33 @@ describe('a pcapng file repeating interface blocks', () => {
     // 65 536 interfaces: about 250 bytes each (they were 1.2 KB, and every IDB of the file was kept).
     expect(held).toBeLessThan(MAX_INTERFACES * 512);
     expect(ms).toBeLessThan(2000);
+  });
+});
+
+describe('a pcapng file repeating commented section headers', () => {
+  it(`keeps the first ${MAX_SECTION_COMMENTS} section comments, reads every section's frames`, () => {
+    const dir = mkdtempSync(join(tmp, 'shb-'));
+    const one = join(dir, 'one.pcapng');
+    const w = new PcapngWriter(one, { comment: 'x'.repeat(60_000) });
+    w.addInterface({ name: 'eth0', linkType: 1, snaplen: 65535 });
+    const data = ethernet(BROADCAST, 0x00163e000001, 0x88b5);
+    w.writePacket(0, T0, 0, data, 0, data.length, data.length);
+    w.close();
+    const section = readFileSync(one);
+    const path = join(dir, 'many.pcapng');
+    writeFileSync(path, Buffer.concat(Array.from({ length: 500 }, () => section)));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const set = openCapture([path]);
+    let frames = 0;
+    while (set.next()) frames++;
+    gc();
+    const held = process.memoryUsage().heapUsed - before;
+    expect(set.errors).toEqual([]);
+    expect(frames).toBe(500);
+    expect(set.sectionComments.length).toBe(MAX_SECTION_COMMENTS);
+    // 500 comments of 60 000 characters would hold 30 MB (60 MB as UTF-16).
+    expect(held).toBeLessThan(MAX_SECTION_COMMENTS * 60_000 * 2 + (4 << 20));
   });
 });
 
