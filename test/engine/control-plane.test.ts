@@ -54,7 +54,7 @@ interface Truth {
   stpPortStates?: Record<string, string>;
   stpBridge?: { bridgeId: string; rootId: string };
   topologyChanges?: number;
-  lacpdus?: Record<string, { host: LacpSide; switch: LacpSide }>;
+  lacpdus?: Record<string, { host: LacpSide; switch: LacpSide | null }>;
 }
 
 const LOOP_KINDS = ['looped-broadcast', 'own-address', 'wrong-port-learning', 'blackholed-unicast', 'mac-flap'];
@@ -121,21 +121,23 @@ describe('stp-root recording: the host is root, and a guest rebooting twice chan
   }
 });
 
-/** What the LACPDUs the lab wrote must lead to: partners that differ, sides not distributing, long timeouts. */
+/** What the LACPDUs the lab wrote must lead to: no partner, partners that differ, sides not distributing, long timeouts. */
 function expectedLacp(t: Truth): string[] {
   const links = Object.entries(t.lacpdus!);
   const out: string[] = [];
-  const partners = new Set(links.map(([, l]) => `${l.switch.system}/${l.switch.key}`));
-  if (partners.size > 1) out.push(`lacp-partner-mismatch ${links.map(([p]) => p).join(',')}`);
+  const answered = links.filter(([, l]) => l.switch !== null);
+  for (const [port, l] of links) if (l.switch === null) out.push(`lacp-no-partner ${port}`);
+  const partners = new Set(answered.map(([, l]) => `${l.switch!.system}/${l.switch!.key}`));
+  if (partners.size > 1) out.push(`lacp-partner-mismatch ${answered.map(([p]) => p).join(',')}`);
   const inSync = (state: number): boolean => (state & 0x38) === 0x38;
-  for (const [port, l] of links) if (!inSync(l.host.state) || !inSync(l.switch.state)) out.push(`lacp-not-distributing ${port}`);
+  for (const [port, l] of answered) if (!inSync(l.host.state) || !inSync(l.switch!.state)) out.push(`lacp-not-distributing ${port}`);
   const slow = new Map<string, string[]>();
-  for (const [port, l] of links) for (const side of [l.host, l.switch]) if (!(side.state & 0x02)) slow.set(side.system, [...(slow.get(side.system) ?? []), port]);
+  for (const [port, l] of links) for (const side of [l.host, l.switch]) if (side && !(side.state & 0x02)) slow.set(side.system, [...(slow.get(side.system) ?? []), port]);
   for (const ports of slow.values()) out.push(`lacp-slow-timeout ${ports.join(',')}`);
   return out.sort();
 }
 
-for (const s of ['lacp-pdu', 'lacp-split']) {
+for (const s of ['lacp-pdu', 'lacp-split', 'lacp-nopartner']) {
   describe(`${s} recording: LACPDUs written on both sides of each link`, () => {
     const t = truthOf(s);
     it('ground truth: the lab wrote LACPDUs on both links', () => {
@@ -150,7 +152,7 @@ for (const s of ['lacp-pdu', 'lacp-split']) {
         // Slow timeout is the host's, whose actor system is the bridge's MAC; the switches ask for the short one.
         for (const f of fs.filter((x) => x.kind === 'lacp-slow-timeout')) expect(formatMac(f.mac)).toBe(t.lacpdus!.eth0!.host.system);
         const mismatch = fs.find((f) => f.kind === 'lacp-partner-mismatch');
-        if (mismatch) for (const l of Object.values(t.lacpdus!)) expect(mismatch.summary).toContain(`${l.switch.system} key ${l.switch.key}`);
+        if (mismatch) for (const l of Object.values(t.lacpdus!)) expect(mismatch.summary).toContain(`${l.switch!.system} key ${l.switch!.key}`);
       });
     }
   });

@@ -151,13 +151,23 @@ const LACP_DEFAULTED = 0x40;
  * a defaulted partner of zeros, each switch answers with its system, then both sides settle. The
  * host stays on the long timeout (Linux's default lacp_rate=slow), the switches ask for the short
  * one. In lacp-split the switch side of eth1 is another switch; the bond keeps eth0's aggregator
- * and holds eth1 out of sync. Returns what was sent per link, for the ground truth.
+ * and holds eth1 out of sync. In lacp-nopartner only the host speaks. Returns what was sent per
+ * link, for the ground truth.
  */
-function lacpExchange(lab: Lab): Record<string, { host: LacpSide; switch: LacpSide }> {
+function lacpExchange(lab: Lab): Record<string, { host: LacpSide; switch: LacpSide | null }> {
   const p = lab.params;
   const ns = namespaces(p);
   const split = lab.scenario === 'lacp-split';
-  const out: Record<string, { host: LacpSide; switch: LacpSide }> = {};
+  const out: Record<string, { host: LacpSide; switch: LacpSide | null }> = {};
+  if (lab.scenario === 'lacp-nopartner') {
+    // Nobody answers: the bond keeps its defaulted partner of zeros on both slaves and uses eth0 alone.
+    p.slaves.forEach((slave, i) => {
+      const host: LacpSide = { system: p.hostMac, key: 9, port: i + 1, state: LACP_ACTIVITY | LACP_AGGREGATION | LACP_DEFAULTED | (i === 0 ? LACP_IN_SYNC : 0) };
+      sendLacpdus(ns.host, slave, p.hostMac, host, null, 4, 200);
+      out[slave] = { host, switch: null };
+    });
+    return out;
+  }
   p.slaves.forEach((slave, i) => {
     const swPort = `sw-p${i}`;
     const sw: LacpSide = { system: split && i === 1 ? '02:00:5e:00:0b:01' : '02:00:5e:00:0a:01', key: split && i === 1 ? 2002 : 1001, port: 0x100 + i, state: LACP_ACTIVITY | LACP_SHORT_TIMEOUT | LACP_AGGREGATION | LACP_IN_SYNC };
@@ -191,7 +201,7 @@ export interface GroundTruth {
   /** stp-root: topology changes the kernel detected while the traffic ran (sysfs topology_change 0 → 1). */
   topologyChanges?: number;
   /** lacp-pdu, lacp-split: the settled LACPDUs written on each link (host side and switch side). */
-  lacpdus?: Record<string, { host: LacpSide; switch: LacpSide }>;
+  lacpdus?: Record<string, { host: LacpSide; switch: LacpSide | null }>;
 }
 
 function fdb(lab: Lab): unknown[] {

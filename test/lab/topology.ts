@@ -11,8 +11,8 @@
  * bridge then logs the own-address warning and learns guests behind bond0.
  */
 
-export type ScenarioName = 'loop' | 'lacp' | 'single' | 'stp' | 'migrate' | 'stp-root' | 'lacp-pdu' | 'lacp-split';
-export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migrate', 'stp-root', 'lacp-pdu', 'lacp-split'];
+export type ScenarioName = 'loop' | 'lacp' | 'single' | 'stp' | 'migrate' | 'stp-root' | 'lacp-pdu' | 'lacp-split' | 'lacp-nopartner';
+export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migrate', 'stp-root', 'lacp-pdu', 'lacp-split', 'lacp-nopartner'];
 
 /**
  * The control-plane scenarios:
@@ -24,14 +24,17 @@ export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migr
  *    the host on the long timeout as Linux bonds are by default (lacp_rate=slow);
  *  - lacp-split: two switches that are not one LACP system: each link's switch side answers with
  *    its own system MAC, the bond selects eth0's aggregator and holds eth1 out (not in sync or
- *    distributing; what arrives on it is dropped, as on an unselected aggregator).
+ *    distributing; what arrives on it is dropped, as on an unselected aggregator);
+ *  - lacp-nopartner: an 802.3ad bond facing switch ports with no LACP: the host's LACPDUs name a
+ *    defaulted partner of zeros and nothing answers; the bond uses one slave (eth0) and drops what
+ *    arrives on the other, as with one aggregator per slave.
  */
 export function isStpScenario(s: ScenarioName): boolean {
   return s === 'stp' || s === 'stp-root';
 }
 
 export function isLacpPduScenario(s: ScenarioName): boolean {
-  return s === 'lacp-pdu' || s === 'lacp-split';
+  return s === 'lacp-pdu' || s === 'lacp-split' || s === 'lacp-nopartner';
 }
 
 export interface LabParams {
@@ -143,7 +146,7 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     // and `lacp` from the other slave too (all_slaves_active=1 / 802.3ad collecting on both).
     cmds.push(...redirect(ns.host, `${p.bond}-drv`, eth0), ...redirect(ns.host, eth0, `${p.bond}-drv`));
     if (s === 'loop' || s === 'lacp' || s === 'lacp-pdu') cmds.push(...redirect(ns.host, eth1, `${p.bond}-drv`));
-    // In `migrate` and `lacp-split` the backup slave's frames go nowhere (all_slaves_active=0, as it should be):
+    // In `migrate`, `lacp-split` and `lacp-nopartner` the backup slave's frames go nowhere (all_slaves_active=0, as it should be):
     // eth1 is in no bridge and has no address, so its stack drops them.
   }
   cmds.push(`${H} addr add ${p.hostIp}/${p.prefixLen} dev ${p.bridge}`);
