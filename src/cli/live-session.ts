@@ -32,7 +32,8 @@ export interface LiveSessionOptions {
 export type FrameObserver = (rec: PacketRecord, frame: DecodedFrame) => void;
 
 export class LiveSession {
-  readonly analyzer: Analyzer;
+  /** The engine frames go to; replaced by `reset()` (the UI's clear). */
+  analyzer: Analyzer;
   readonly capture: LiveCapture;
   private writer: PcapngWriter | null = null;
   private kmsg: KmsgReader | null = null;
@@ -55,6 +56,11 @@ export class LiveSession {
       },
       options.sysRoot ?? '/',
     );
+  }
+
+  /** A fresh engine from the next frame on (capture and recording go on). */
+  reset(): void {
+    this.analyzer = new Analyzer(this.options.topology, { ...DEFAULT_OPTIONS, windowNs: this.options.windowNs ?? DEFAULT_OPTIONS.windowNs });
   }
 
   /** Opens the capture handles, the kernel log and the output file: everything that needs root. */
@@ -112,6 +118,11 @@ export class LiveSession {
     const t = this.options.topology;
     if (bridge !== null && t.bridges.length) return t.bridges.some((b) => b.name === bridge);
     return port === null || t.ports.has(port) || this.options.interfaces.includes(port);
+  }
+
+  /** Writes what is buffered of the recording, so a second reader (export) sees every frame so far. */
+  flush(): void {
+    this.writer?.flush();
   }
 
   /** Stops capturing, completes the file (interface statistics, then close) and returns the findings. */

@@ -109,7 +109,7 @@ export async function runLive(argv: string[]): Promise<number> {
     if ((err as NodeJS.ErrnoException).code && values.write) throw new UsageError(`live: --write ${values.write}: ${(err as Error).message}`);
     throw err;
   }
-  const dropped = dropPrivileges(values.user);
+  const dropped = dropPrivileges(values.user, values.write ? [values.write] : []);
   process.stderr.write(
     `bondscope: capturing on ${plan.interfaces.map(safeText).join(', ')}${values.write ? ` into ${safeText(values.write)}` : ''}${dropped ? ` as ${safeText(dropped.user)}` : ''}${duration ? ` for ${duration} s` : ''} (Ctrl-C to stop)\n`,
   );

@@ -38,12 +38,16 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 function usage(): string {
   const lines = ['usage: bondscope <command> [options] FILE...', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', '  bondscope [options] FILE...   full-screen view of capture files (--replay to play them back)');
+  lines.push('  bondscope [-i IF]... [options]  on a terminal with no file: the live view of this host (root)');
   lines.push('', 'Run `bondscope <command> --help` for the options of one command.');
   return lines.join('\n') + '\n';
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // `bondscope` alone on a terminal: the live view of this host.
+  if (name === undefined && process.stdout.isTTY && process.stdin.isTTY) return (await import('./ui.js')).runUiCommand([]);
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     process.stdout.write(usage());
     return name === undefined ? EXIT_USAGE : 0;
@@ -55,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   // `bondscope FILE...` (and its options): the full-screen view, or the plain report off a terminal.
-  if (!command && (name === '-' || name.startsWith('--') || existsSync(name))) return (await import('./ui.js')).runUiCommand(argv);
+  if (!command && (name.startsWith('-') || existsSync(name))) return (await import('./ui.js')).runUiCommand(argv);
   if (!command) throw new UsageError(`unknown command '${name}' (try --help)`);
   return (await command.load())(rest);
 }

@@ -3,7 +3,7 @@
  * opened as root; then the process becomes an unprivileged user before it handles a packet, so a
  * bug in parsing hostile frames runs with no more rights than `nobody`.
  */
-import { readFileSync } from 'node:fs';
+import { chownSync, readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
 
 export interface DroppedTo {
@@ -28,11 +28,17 @@ export function lookupUser(user: string, passwd = '/etc/passwd'): { uid: number;
   return null;
 }
 
-/** Becomes `user` when running as root; does nothing otherwise (there is nothing to drop). */
-export function dropPrivileges(user: string): DroppedTo | null {
+/**
+ * Becomes `user` when running as root; does nothing otherwise (there is nothing to drop). `own`
+ * lists files and directories made as root that the user must still write or read afterwards (the
+ * --write file, the export directory): they are given to the user first, as tcpdump -Z does with
+ * its savefile; their modes (0600/0700) keep them private to that user.
+ */
+export function dropPrivileges(user: string, own: string[] = []): DroppedTo | null {
   if (process.getuid?.() !== 0) return null;
   const who = lookupUser(user);
   if (!who) throw new UsageError(`--user ${user}: no such user in /etc/passwd`);
+  for (const path of own) chownSync(path, who.uid, who.gid);
   // Supplementary groups first (root's would survive setuid), then the group, then the user.
   process.setgroups?.([who.gid]);
   process.setgid!(who.gid);

@@ -2,22 +2,32 @@
  * `bondscope [options] FILE...`: the full-screen UI on a terminal. Off a terminal (a pipe, a file,
  * CI) the same invocation prints analyze's plain report instead, with the same role flags.
  */
+import { accessSync, constants as fsConstants, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseInputSpec } from '../capture/index.js';
 import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { LIVE_OPTIONS } from './live.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
 
 const USAGE = `usage: bondscope [options] FILE...    full-screen view of capture files
+       bondscope [live options]           full-screen view of this host, live (root)
 
 FILE is a pcap or pcapng file, NAME=FILE to name a pcap's interface, or - for stdin.
 When standard output is not a terminal, or the capture comes on stdin, prints the report of
-\`bondscope analyze\` instead.
+\`bondscope analyze\` instead. With no FILE, captures live as \`bondscope live\` does.
 
 options:
   --replay [SPEED]           play the files back in capture time, SPEED times as fast (default 1)
   --window MS                match sightings of one frame within MS milliseconds (default 2000)
+live options:
+  -i, --interface IF         capture on IF (repeatable; default: every bridge, bond, slave, guest port)
+  --filter BPF               a libpcap filter applied on every interface
+  --write FILE               record every frame (pcapng, 0600); \`e\` exports evidence from it
+  --user USER                drop to USER once capture is open (default nobody)
+  --no-kernel                do not read /dev/kmsg or the bridges' FDB
 ${ROLE_USAGE}
   -h, --help                 this text
 Keys: press ? in the view.
@@ -62,7 +72,16 @@ export async function runUiCommand(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { window: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false }, ...ROLE_OPTIONS },
+      options: {
+        window: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+        ...ROLE_OPTIONS,
+        interface: LIVE_OPTIONS.interface,
+        filter: LIVE_OPTIONS.filter,
+        write: LIVE_OPTIONS.write,
+        user: LIVE_OPTIONS.user,
+        'no-kernel': LIVE_OPTIONS['no-kernel'],
+      },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -72,7 +91,12 @@ export async function runUiCommand(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return EXIT_OK;
   }
-  if (positionals.length === 0) throw new UsageError('no capture file given (try --help)');
+  if (positionals.length === 0) {
+    if (!process.stdout.isTTY || !process.stdin.isTTY) throw new UsageError('no capture file given; on a terminal, bondscope with no file opens the live view (try --help)');
+    return runLiveUi(values, replaySpeed);
+  }
+  const liveOnly = (['interface', 'filter', 'write'] as const).find((k) => values[k] !== undefined);
+  if (liveOnly) throw new UsageError(`--${liveOnly} is for the live view; capture files are given without it`);
   // The view needs the terminal for keys, and reads its files between keys: a capture on stdin
   // (a pipe, or the terminal itself) would block it. Those, and output that is not a terminal,
   // get the plain report of the same files, flags and all.
@@ -102,8 +126,94 @@ export async function runUiCommand(argv: string[]): Promise<number> {
     for (const e of pipeline.set.errors) process.stderr.write(`bondscope: ${safeText(e.message)}\n`);
     return EXIT_USAGE;
   }
+  // `e`: an evidence bundle of the files, in the current directory. The files are read again for
+  // the frames; once they have all been read, the view's own engine gives the findings.
+  pipeline.exportEvidence = async () => {
+    const { exportEvidence } = await import('../export/evidence.js');
+    const dir = `bondscope-evidence-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const r = await exportEvidence({
+      specs: positionals,
+      outDir: dir,
+      topology: () => topologyFromFlags(values),
+      analyzerOptions: { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 },
+      analyzer: pipeline.finished ? pipeline.analysis.analyzer : undefined,
+    });
+    return `evidence written to ${dir}/ (${r.frames} frames, ${r.commented} with comments)`;
+  };
   await runUi({ store: pipeline.store, controls: pipeline, start: () => pipeline.start(), stop: () => pipeline.stop() });
   // Back on the user's screen: what went wrong with the inputs stays visible there.
   for (const e of pipeline.set.errors) process.stderr.write(`bondscope: ${safeText(e.message)}\n`);
   return pipeline.set.errors.some((e) => e.unreadable) ? EXIT_USAGE : pipeline.set.errors.length ? EXIT_DAMAGED : EXIT_OK;
+}
+
+/** The live view: capture opened as root, privileges dropped, then the screen. */
+async function runLiveUi(
+  values: { interface?: string[]; filter?: string; write?: string; user: string; 'no-kernel': boolean; window?: string; bond?: string[]; bridge?: string[]; 'local-mac'?: string[]; links?: string },
+  replaySpeed: number | null,
+): Promise<number> {
+  if (replaySpeed !== null) throw new UsageError('--replay plays capture files back; give the files');
+  const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
+  if (!(windowMs > 0)) throw new UsageError(`--window takes a positive number of milliseconds, not '${values.window}'`);
+  const { planLive } = await import('./live.js');
+  const { LiveSession } = await import('./live-session.js');
+  const { LiveCaptureError } = await import('../capture/live.js');
+  const { dropPrivileges } = await import('./privileges.js');
+  const plan = planLive(values);
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
+  // Exports go beside the recording, into a directory made now (as root) and given to the user.
+  const exportRoot = values.write ? `${values.write.replace(/\.pcapng$/, '')}-evidence` : null;
+  // After the drop the recording and that directory may sit under a directory the user cannot
+  // enter (/root): descriptors opened now reach them through /proc/self/fd without the path.
+  let recordingFd = -1;
+  let exportFd = -1;
+  try {
+    session.start();
+    if (values.write && exportRoot) {
+      mkdirSync(exportRoot, { recursive: true, mode: 0o700 });
+      recordingFd = openSync(values.write, 'r');
+      exportFd = openSync(exportRoot, 'r');
+    }
+  } catch (err) {
+    session.stop();
+    if (err instanceof LiveCaptureError) throw new UsageError(`live: ${err.message}`);
+    if ((err as NodeJS.ErrnoException).code) throw new UsageError(`live: ${(err as Error).message}`);
+    throw err;
+  }
+  dropPrivileges(values.user, [values.write, exportRoot].filter((p): p is string => Boolean(p)));
+  const reachable = (path: string, fd: number): string => {
+    try {
+      accessSync(path, fsConstants.R_OK | fsConstants.X_OK * Number(fd === exportFd));
+      return path;
+    } catch {
+      return `/proc/self/fd/${fd}`;
+    }
+  };
+
+  process.env.NODE_ENV ??= 'production';
+  const { LivePipeline } = await import('../tui/live-pipeline.js');
+  const { runUi } = await import('../tui/run.js');
+  const title = plan.interfaces.join(", ");
+  const pipeline = new LivePipeline(session, {
+    title,
+    exportEvidence:
+      values.write && exportRoot
+        ? async () => {
+            const { exportEvidence } = await import('../export/evidence.js');
+            session.flush();
+            const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+            const dir = join(exportRoot, stamp);
+            const r = await exportEvidence({
+              specs: [reachable(values.write!, recordingFd)],
+              outDir: join(reachable(exportRoot, exportFd), stamp),
+              topology: () => plan.topology,
+              analyzerOptions: { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 },
+            });
+            return `evidence written to ${dir} (${r.frames} frames)`;
+          }
+        : async () => 'export needs a recording: start the live view with --write FILE (live frames are kept nowhere else)',
+  });
+  await runUi({ store: pipeline.store, controls: pipeline, start: () => pipeline.start(), stop: () => pipeline.stop() });
+  for (const m of session.messages) process.stderr.write(`bondscope: ${safeText(m)}\n`);
+  if (values.write) process.stderr.write(`bondscope: ${session.capture.framesCaptured} frames written to ${safeText(values.write)}\n`);
+  return EXIT_OK;
 }

@@ -76,6 +76,7 @@ export class AnalysisView {
 
     const uiFindings = findings.map((f) => this.finding(f, st));
     this.noteFindings(a, findings, uiFindings, st);
+    this.noteKernel(a, st);
     this.noteLooped(findings, baseSec, now);
 
     return {
@@ -196,7 +197,8 @@ export class AnalysisView {
       if (!prev) this.add({ time: u.first, kind: 'finding-start', severity: f.severity, text: what });
       else if (timed && !prev.active && u.active) this.add({ time: u.last, kind: 'finding-start', severity: f.severity, text: `${what} again` });
       else if (timed && prev.active && !u.active) this.add({ time: u.last, kind: 'finding-stop', severity: 'info', text: `${what}: not seen for ${FINDING_QUIET_SEC} s` });
-      if (f.kind === 'own-address' && f.count > (prev?.count ?? 0)) {
+      // Live mode reads the kernel's real log lines (noteKernel); files get the lines it would log.
+      if (f.kind === 'own-address' && a.kernelNotes.length === 0 && f.count > (prev?.count ?? 0)) {
         // What the kernel logs for each of these frames (one line per batch, with the count).
         const n = f.count - (prev?.count ?? 0);
         this.add({
@@ -208,6 +210,18 @@ export class AnalysisView {
       }
       this.findingsSeen.set(u.id, { count: f.count, active: timed ? u.active : true });
     });
+  }
+
+  private kernelSeen = 0;
+
+  /** The kernel's own log lines (live /dev/kmsg): own-address warnings, failovers, slave links. */
+  private noteKernel(a: Analyzer, st: PipelineStatus): void {
+    const notes = a.kernelNotes;
+    for (; this.kernelSeen < notes.length; this.kernelSeen++) {
+      const n = notes[this.kernelSeen]!;
+      const kind = n.kind === 'own-address' ? 'kernel-warning' : n.kind === 'failover' ? 'failover' : 'kernel-link';
+      this.add({ time: n.time ?? st.now, kind, severity: n.kind === 'link-up' ? 'info' : 'warning', text: n.text });
+    }
   }
 
   /**

@@ -130,7 +130,8 @@ export class FilePipeline<A extends FrameObserver> implements UiControls {
   private replayBase = -1;
   private wallBase = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
-  readonly exportEvidence = null;
+  /** Set by the caller that knows how to export (the CLI); null leaves `e` saying it cannot. */
+  exportEvidence: (() => Promise<string>) | null = null;
 
   constructor(private readonly opts: FilePipelineOptions<A>) {
     this.set = new CaptureSet(opts.specs);

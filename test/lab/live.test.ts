@@ -5,7 +5,7 @@
  * the probe must say yes on `loop` and no on `lacp`. Needs root, namespaces and the `cap` module.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,53 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
     expect(lacp.json.loop).toBe(false);
     expect(lacp.json.slaves.every((s) => s.returnedOn.length === 0)).toBe(true);
   });
+
+  it.skipIf(spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status !== 0)(
+    'the live view in a real terminal: the guests red while the loop runs, e exports evidence from the recording, q leaves a complete file',
+    { timeout: 120_000 },
+    async () => {
+      down(prefix);
+      const lab = up('loop', params);
+      const file = join(work, 'view.pcapng');
+      const sock = `bslv-${process.pid}`;
+      const tmux = (...a: string[]): string => spawnSync('tmux', ['-L', sock, ...a], { encoding: 'utf8' }).stdout;
+      const screen = (): string => tmux('capture-pane', '-p', '-t', 'v');
+      const until = async (ok: (s: string) => boolean, ms = 20_000): Promise<string> => {
+        const end = Date.now() + ms;
+        for (;;) {
+          const s = screen();
+          if (ok(s) || Date.now() > end) return s;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      try {
+        const cmd = ['ip', 'netns', 'exec', namespaces(params).host, process.execPath, BIN, '--write', file, '--bond', `${params.bond}=${params.slaves.join(',')}`].join(' ');
+        tmux('new-session', '-d', '-s', 'v', '-x', '100', '-y', '30', 'env', `PATH=${process.env.PATH}`, 'TERM=xterm-256color', 'bash', '--norc', '--noprofile');
+        tmux('send-keys', '-t', 'v', `${cmd} 2>/dev/null; echo EXIT=$?`, 'Enter');
+        expect(await until((s) => s.includes('capturing'))).toMatch(/bondscope live .*capturing/);
+        await traffic(lab);
+        const loop = await until((s) => /!!\s+0 00:16:3e:00:00:0[12]/.test(s));
+        expect(loop).toMatch(/!!\s+0 00:16:3e:00:00:0[12] Xen\s+bond0\s/);
+        // The host's own MAC coming back up the bond: marked as an own-address row.
+        expect(await until((s) => /~~\s+0 00:25:90:00:07:01/.test(s))).toMatch(/~~\s+0 00:25:90:00:07:01/);
+        tmux('send-keys', '-t', 'v', 'e');
+        expect(await until((s) => s.includes('evidence written to'))).toContain(`evidence written to ${join(work, 'view-evidence')}/`);
+        // The recording's directory is root's 0700 one here: the export went through descriptors.
+        const stamps = readdirSync(join(work, 'view-evidence'));
+        expect(stamps).toHaveLength(1);
+        const dir = join(work, 'view-evidence', stamps[0]!);
+        tmux('send-keys', '-t', 'v', 'q');
+        expect(await until((s) => /EXIT=\d/.test(s))).toMatch(/EXIT=0/);
+        expect(statSync(join(dir, 'evidence.pcapng')).size).toBeGreaterThan(0);
+        const a = spawnSync(process.execPath, [BIN, 'analyze', '--json', file], { encoding: 'utf8' });
+        expect(a.status).toBe(0);
+        expect(kinds(JSON.parse(a.stdout).findings)).toEqual(expect.arrayContaining(['looped-broadcast', 'wrong-port-learning']));
+      } finally {
+        spawnSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
+        down(prefix);
+      }
+    },
+  );
 
   it('says which interface does not exist, in one line', () => {
     const r = spawnSync(process.execPath, [BIN, 'live', '-i', 'nosuch0', '--duration', '1'], { encoding: 'utf8' });

@@ -113,7 +113,7 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
     await until(s, (t) => /export evidence: not available yet|evidence/.test(t), 'the export answer');
 
     tmux('send-keys', '-t', s, 'q');
-    const after = await until(s, (t) => t.includes('EXIT='), 'the shell after quitting');
+    const after = await until(s, (t) => /EXIT=\d/.test(t), 'the shell after quitting');
     expect(after).toContain('EXIT=0');
     expect(after).toContain('MARKER-BEFORE-UI');
     expect(after).not.toContain('MAC table');
@@ -124,7 +124,7 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
     const a = await start(`node bin/bondscope ${LOOP}`);
     await until(a, (t) => t.includes('end of file'), 'the UI');
     tmux('send-keys', '-t', a, 'C-c');
-    const afterA = await until(a, (t) => t.includes('EXIT='), 'the shell after Ctrl-C');
+    const afterA = await until(a, (t) => /EXIT=\d/.test(t), 'the shell after Ctrl-C');
     expect(afterA).toContain('MARKER-BEFORE-UI');
     expect(paneFlags(a)).toEqual({ alternate: false, cursor: true });
 
@@ -134,7 +134,7 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
     await until(b, (t) => t.includes('end of file'), 'the UI');
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
     rmSync(dirname(pidFile), { recursive: true, force: true });
-    const afterB = await until(b, (t) => t.includes('EXIT='), 'the shell after SIGTERM');
+    const afterB = await until(b, (t) => /EXIT=\d/.test(t), 'the shell after SIGTERM');
     expect(afterB).toContain('EXIT=143');
     expect(afterB).toContain('MARKER-BEFORE-UI');
     expect(paneFlags(b)).toEqual({ alternate: false, cursor: true });
@@ -143,7 +143,7 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
   it('a crash inside the UI restores the screen and prints the error', async () => {
     const script = `import('./dist/src/tui/terminal.js').then((m) => { new m.TerminalGuard().enter(); process.stdout.write('INSIDE'); setTimeout(() => { throw new Error('boom in the view'); }, 300); })`;
     const s = await start(`node -e "${script}"`);
-    const after = await until(s, (t) => t.includes('EXIT='), 'the shell after the crash');
+    const after = await until(s, (t) => /EXIT=\d/.test(t), 'the shell after the crash');
     expect(after).toContain('MARKER-BEFORE-UI');
     expect(after).toContain('boom in the view');
     expect(after).toContain('EXIT=70');
@@ -163,7 +163,7 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
 
   it('a capture on stdin gets the plain report on the terminal, never the full screen', async () => {
     const s = await start(`node bin/bondscope - < ${LOOP}`);
-    await until(s, (t) => t.includes('EXIT='), 'the report');
+    await until(s, (t) => /EXIT=\d/.test(t), 'the report');
     // The report is longer than the pane: read the scrollback too.
     const text = tmux('capture-pane', '-p', '-S', '-', '-t', s);
     expect(text).toContain('Topology as understood');
