@@ -16,7 +16,7 @@
  * the inputs twice (analysis and index, then the chosen frames), so inputs must be files.
  */
 import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type CaptureError, openCapture, parseInputSpec, PcapngWriter } from '../capture/index.js';
 import type { PacketRecord } from '../capture/record.js';
 import { PcapngReader } from '../capture/pcapng.js';
@@ -103,6 +103,39 @@ const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 function isoTime(sec: number, nsec: number): string {
   const d = new Date(sec * 1000);
   return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${String(nsec).padStart(9, '0')} UTC`;
+}
+
+/**
+ * Creates the bundle's directory (0700) and any missing parents, one level at a time: Node's
+ * recursive mkdir spins for ever where a file system answers ENOENT to every mkdir (/proc).
+ */
+function makeDirectory(dir: string, shown: string): void {
+  const missing: string[] = [];
+  let at = dir;
+  for (;;) {
+    let st;
+    try {
+      st = statSync(at);
+    } catch {
+      missing.unshift(at);
+      const up = dirname(at);
+      if (up === at) break;
+      at = up;
+      continue;
+    }
+    if (!st.isDirectory()) throw new ExportError(`cannot create ${shown}: ${at} is not a directory`);
+    break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : e.code === 'ENOENT' ? 'its parent cannot hold directories' : e.message;
+      throw new ExportError(`cannot create ${shown}: ${why}`);
+    }
+  }
 }
 
 /** Opens a bundle file for writing, mode 0600 even when it existed before with wider rights. */
@@ -343,12 +376,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   }
 
   // Write the bundle.
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new ExportError(`cannot create ${o.outDir}: ${(err as Error).message}`);
-  }
-  if (!statSync(dir).isDirectory()) throw new ExportError(`${o.outDir} is not a directory`);
+  makeDirectory(dir, o.outDir);
   const inputsInfo: InputInfo[] = specs.map((_, i) => ({ index: i, name: naming.input(i) }));
   const kinds = new Map<string, number>();
   for (const f of findings) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
