@@ -235,9 +235,11 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const want = new Int32Array(index.length).fill(-1);
   sel.selected.forEach((p, k) => (want[p] = k));
   const copied: Copied[] = new Array(sel.selected.length);
+  // The second reading stops after the last chosen frame (at once when there is none).
   const set2 = openCapture(o.specs);
   let pos = 0;
-  while (set2.next()) {
+  let left = sel.selected.length;
+  while (left > 0 && set2.next()) {
     const rec: PacketRecord = set2.rec;
     const k = pos < want.length ? want[pos]! : -1;
     if (k >= 0) {
@@ -251,13 +253,15 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
         bytes = bytes.subarray(0, sanitizeFrame(rec, frame, bytes, mapper));
       }
       copied[k] = { pos, iface: rec.iface!.id, sec: rec.tsSec, nsec: rec.tsNsec, bytes, origLen: rec.origLen, direction: rec.direction, comment: rec.comment };
+      left--;
     }
     pos++;
     if ((pos & 0xffff) === 0) await yieldToLoop();
   }
+  set2.close();
   if (copied.some((c) => c === undefined)) throw new ExportError('the inputs ended early when read again: export files that are no longer being written');
 
-  const naming = new Naming(mapper, allPorts, set2.registry.list, inputNames);
+  const naming = new Naming(mapper, allPorts, set.registry.list, inputNames);
   const outNo = new Map<number, number>();
   copied.forEach((c, i) => outNo.set(c.pos, i + 1));
   const view = hostView(analyzer);
@@ -403,7 +407,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   written.push(files.evidence);
   try {
     const w = new PcapngWriter(fd, { comment: sectionComment, userappl: `bondscope ${VERSION}` });
-    const ids = set2.registry.list.map((i) =>
+    const ids = set.registry.list.map((i) =>
       w.addInterface({
         name: naming.port(i.name),
         description: mapper ? undefined : (i.description ?? undefined),
@@ -441,7 +445,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     no: i + 1,
     sec: c.sec,
     nsec: c.nsec,
-    port: naming.port(index.port.data[c.pos]! >= 0 ? portOf(c.pos) : set2.registry.list[c.iface]!.name),
+    port: naming.port(index.port.data[c.pos]! >= 0 ? portOf(c.pos) : set.registry.list[c.iface]!.name),
     notes: sel.notes.get(c.pos) ?? [],
     comments: comments.get(c.pos) ?? [],
   }));
@@ -461,7 +465,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     caps,
     view,
     inputs: reportInputs,
-    interfaces: set2.registry.list,
+    interfaces: set.registry.list,
     frames: reportFrames,
     context,
     sanitized: mapper !== null,

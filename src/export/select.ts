@@ -124,7 +124,7 @@ export function select(index: FrameIndex, findings: Finding[], context: number, 
     const port = index.port.data[p]!;
     return port < 0 ? 5 : (PATH_ORDER[index.portRoles[port]!] ?? 4);
   };
-  order.sort((a, b) => {
+  const byTime = (a: number, b: number): number => {
     const dt = t[a]! - t[b]!;
     if (dt !== 0) return dt;
     const src = index.src.data[a]!;
@@ -133,7 +133,20 @@ export function select(index: FrameIndex, findings: Finding[], context: number, 
       if (d !== 0) return hostMac(src) ? d : -d;
     }
     return a - b;
-  });
+  };
+  let inOrder = true;
+  for (let i = 1; i < n && inOrder; i++) if (t[i]! < t[i - 1]!) inOrder = false;
+  if (!inOrder) order.sort(byTime);
+  else {
+    // Most captures are in time order already (one interface, or merged inputs): only runs of
+    // frames with one timestamp need ordering, which saves sorting millions of frames.
+    for (let i = 0; i < n; ) {
+      let j = i + 1;
+      while (j < n && t[j] === t[i]) j++;
+      if (j - i > 1) order.subarray(i, j).sort(byTime);
+      i = j;
+    }
+  }
   const rank = new Uint32Array(n);
   for (let r = 0; r < n; r++) rank[order[r]!] = r;
 
