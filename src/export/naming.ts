@@ -93,6 +93,21 @@ export class Naming {
     return out;
   }
 
+  /**
+   * Engine text for people (the report): as text(), and a mapped MAC keeps its vendor in words
+   * ("guest 02:…:c2 (Xen)"), which sanitizing would otherwise take away with the OUI.
+   */
+  prose(s: string): string {
+    if (!this.mapper) return s;
+    const m = this.mapper;
+    const marked = s.replace(/\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/gi, (t) => {
+      const mac = parseInt(t.replace(/:/g, ''), 16);
+      const v = vendorOf(mac);
+      return v && v !== 'locally administered' && m.mapMac(mac) !== mac ? `${t} (${v})` : t;
+    });
+    return this.text(marked);
+  }
+
   /** A JSON value with every string and key passed through text(). */
   json(v: unknown): unknown {
     if (!this.mapper) return v;

@@ -120,7 +120,7 @@ export function buildReport(c: ReportContext): string {
   if (c.findings.length === 0) out.push('No looped broadcasts, own-address frames, wrong-port learning or MAC moves in these frames.');
   else {
     out.push(`${errors.length} error${errors.length === 1 ? '' : 's'}, ${c.findings.length - errors.length} other finding${c.findings.length - errors.length === 1 ? '' : 's'}:`, '');
-    for (const f of c.findings) out.push(`- **${SEVERITY_WORD[f.severity]}** ${code(f.kind)}: ${md(n.text(f.summary))}`);
+    for (const f of c.findings) out.push(`- **${SEVERITY_WORD[f.severity]}** ${code(f.kind)}: ${md(n.prose(f.summary))}`);
   }
   out.push('');
 
@@ -150,7 +150,7 @@ export function buildReport(c: ReportContext): string {
   const pf = pathFinding(c.findings);
   out.push(
     pf
-      ? `The picture shows the path of the looped frame (numbered, thick arrows: ${md(n.text(pf.summary))})${pf.kind === 'wrong-port-learning' ? ' and, in red, the port where the bridge learned the guest instead of its own' : ''}.`
+      ? `The picture shows the path of the looped frame (numbered, thick arrows: ${md(n.prose(pf.summary))})${pf.kind === 'wrong-port-learning' ? ' and, in red, the port where the bridge learned the guest instead of its own' : ''}.`
       : 'The picture shows the host as captured.',
     '',
   );
@@ -162,7 +162,7 @@ export function buildReport(c: ReportContext): string {
   c.findings.forEach((f, fi) => {
     const of = (kind: Note['kind']): number[] => c.frames.filter((fr) => fr.notes.some((x) => x.finding === fi && x.kind === kind)).map((fr) => fr.no);
     out.push(`### ${fi + 1}. ${SEVERITY_WORD[f.severity]} ${f.kind}${f.mac >= 0 ? ` ${n.mac(f.mac)}` : ''}${f.vlan ? ` (VLAN ${f.vlan})` : ''}`, '');
-    out.push(md(n.text(f.summary)), '');
+    out.push(md(n.prose(f.summary)), '');
     out.push(`- Severity: ${f.severity}; confidence: ${f.confidence}`);
     out.push(`- Occurrences: ${f.count}, first ${utc(f.firstSec, f.firstNsec)} UTC, last ${utc(f.lastSec, f.lastNsec)} UTC`);
     if (f.mac >= 0) out.push(`- MAC: ${code(n.macWithVendor(f.mac))}`);
