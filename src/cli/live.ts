@@ -27,6 +27,8 @@ of \`bondscope analyze\`.
 options:
   -i, --interface IF   capture on IF (repeatable; default: every bridge, bond, slave and guest port)
   --filter BPF         a libpcap filter applied on every interface
+  -B, --buffer-size MIB  kernel ring per interface and direction (default 32): raise it if frames
+                       are lost in bursts (cap gives each frame a 64 KiB slot)
   --duration S         stop after S seconds
   --write FILE         record every frame to FILE (pcapng: one interface block per interface,
                        direction flags, the topology in the section comment; created 0600)
@@ -42,6 +44,7 @@ ${ROLE_USAGE}
 export const LIVE_OPTIONS = {
   interface: { type: 'string', short: 'i', multiple: true },
   filter: { type: 'string' },
+  'buffer-size': { type: 'string', short: 'B' },
   duration: { type: 'string' },
   write: { type: 'string', short: 'w' },
   json: { type: 'boolean', default: false },
@@ -101,7 +104,8 @@ export async function runLive(argv: string[]): Promise<number> {
   if (!(windowMs > 0)) throw new UsageError(`live: --window takes a positive number of milliseconds, not '${values.window}'`);
 
   const plan = planLive(values);
-  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
+  const bufferSize = bufferBytes(values['buffer-size']);
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
   try {
     session.start();
   } catch (err) {
@@ -143,6 +147,14 @@ export async function runLive(argv: string[]): Promise<number> {
   const threshold = failOn as Severity | undefined;
   if (threshold && all.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
+}
+
+/** --buffer-size in MiB → bytes (undefined: the default). */
+export function bufferBytes(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const mib = Number(v);
+  if (!(mib >= 1 && mib <= 2048)) throw new UsageError(`--buffer-size takes MiB between 1 and 2048, not '${v}'`);
+  return Math.round(mib * 2 ** 20);
 }
 
 let shown = 0;

@@ -25,6 +25,7 @@ options:
 live options:
   -i, --interface IF         capture on IF (repeatable; default: every bridge, bond, slave, guest port)
   --filter BPF               a libpcap filter applied on every interface
+  -B, --buffer-size MIB      kernel ring per interface and direction (default 32)
   --write FILE               record every frame (pcapng, 0600); \`e\` exports evidence from it
   --user USER                drop to USER once capture is open (default nobody)
   --no-kernel                do not read /dev/kmsg or the bridges' FDB
@@ -78,6 +79,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
         ...ROLE_OPTIONS,
         interface: LIVE_OPTIONS.interface,
         filter: LIVE_OPTIONS.filter,
+        'buffer-size': LIVE_OPTIONS['buffer-size'],
         write: LIVE_OPTIONS.write,
         user: LIVE_OPTIONS.user,
         'no-kernel': LIVE_OPTIONS['no-kernel'],
@@ -95,7 +97,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
     if (!process.stdout.isTTY || !process.stdin.isTTY) throw new UsageError('no capture file given; on a terminal, bondscope with no file opens the live view (try --help)');
     return runLiveUi(values, replaySpeed);
   }
-  const liveOnly = (['interface', 'filter', 'write'] as const).find((k) => values[k] !== undefined);
+  const liveOnly = (['interface', 'filter', 'write', 'buffer-size'] as const).find((k) => values[k] !== undefined);
   if (liveOnly) throw new UsageError(`--${liveOnly} is for the live view; capture files are given without it`);
   // The view needs the terminal for keys, and reads its files between keys: a capture on stdin
   // (a pipe, or the terminal itself) would block it. Those, and output that is not a terminal,
@@ -148,7 +150,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
 
 /** The live view: capture opened as root, privileges dropped, then the screen. */
 async function runLiveUi(
-  values: { interface?: string[]; filter?: string; write?: string; user: string; 'no-kernel': boolean; window?: string; bond?: string[]; bridge?: string[]; 'local-mac'?: string[]; links?: string },
+  values: { interface?: string[]; filter?: string; 'buffer-size'?: string; write?: string; user: string; 'no-kernel': boolean; window?: string; bond?: string[]; bridge?: string[]; 'local-mac'?: string[]; links?: string },
   replaySpeed: number | null,
 ): Promise<number> {
   if (replaySpeed !== null) throw new UsageError('--replay plays capture files back; give the files');
@@ -159,7 +161,8 @@ async function runLiveUi(
   const { LiveCaptureError } = await import('../capture/live.js');
   const { dropPrivileges } = await import('./privileges.js');
   const plan = planLive(values);
-  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
+  const { bufferBytes } = await import('./live.js');
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize: bufferBytes(values['buffer-size']), write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
   // Exports go beside the recording, into a directory made now (as root) and given to the user.
   const exportRoot = values.write ? `${values.write.replace(/\.pcapng$/, '')}-evidence` : null;
   // After the drop the recording and that directory may sit under a directory the user cannot
