@@ -361,7 +361,7 @@ export class ControlPlane {
     return out;
   }
 
-  /** Episodes of topology change: a TCN or TC flag after a quiet spell of three hellos. */
+  /** Episodes of topology change: a TC flag or TCN after a quiet spell of three hellos, or a bridge's new burst of TCNs. */
   private topologyChanges(host: HostContext): Finding | null {
     if (this.tcEvents.length === 0) return null;
     const events = [...this.tcEvents].sort((a, b) => a.t - b.t);
@@ -374,8 +374,17 @@ export class ControlPlane {
     let lastT = -Infinity;
     const starts: TcEvent[] = [];
     const origins = new Set<string>();
+    // A bridge repeats its TCN every hello until acknowledged: a new burst from it is a new change
+    // even while the root still holds TC set for the last one (max age + forward delay, 35 s by default).
+    const lastTcnBy = new Map<string, number>();
     for (const e of events) {
-      if (e.t - lastT > quiet) {
+      let fresh = e.t - lastT > quiet;
+      if (e.tcn) {
+        const prev = lastTcnBy.get(e.who);
+        if (prev !== undefined && e.t - prev > quiet) fresh = true;
+        lastTcnBy.set(e.who, e.t);
+      }
+      if (fresh) {
         episodes++;
         starts.push(e);
         // The first to signal an episode is nearest its cause (the TCN's sender, or the bridge that set TC).

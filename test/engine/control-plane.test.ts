@@ -121,6 +121,29 @@ describe('stp-root recording: the host is root, and a guest rebooting twice chan
   }
 });
 
+describe('stp-tcn recording: the switch is root, the host sends a TCN for each guest reboot while the root’s TC period spans both', () => {
+  const t = truthOf('stp-tcn');
+  const blocking = Object.entries(t.stpPortStates!).filter(([, st]) => st === 'blocking').map(([p]) => p);
+  it('ground truth: the host is not root, one NIC blocks, the kernel flagged two changes', () => {
+    expect(t.stpBridge!.bridgeId).not.toBe(t.stpBridge!.rootId);
+    expect(blocking).toEqual(['eth1']);
+    expect(t.topologyChanges).toBe(2);
+  });
+  for (const [name, run] of variants('stp-tcn')) {
+    it(`${name}: stp-topology-change with the kernel's count (TCN bursts), the blocked NIC, nothing else`, () => {
+      const fs = run();
+      expect(control(fs).map((x) => x.split(' ')[0])).toEqual(['stp-port-blocked', 'stp-topology-change']);
+      expect(control(fs)).toContain(`stp-port-blocked ${blocking[0]}`);
+      const tc = fs.find((f) => f.kind === 'stp-topology-change')!;
+      expect(tc.details.episodes).toBe(t.topologyChanges);
+      expect(tc.details.tcns).toBeGreaterThanOrEqual(t.topologyChanges!);
+      // The host's root, per sysfs, is the root the blocked port hears.
+      const blocked = fs.find((f) => f.kind === 'stp-port-blocked')!;
+      expect(blocked.summary).toContain(`root ${bridgeIdText(t.stpBridge!.rootId)}`);
+    });
+  }
+});
+
 /** What the LACPDUs the lab wrote must lead to: no partner, partners that differ, sides not distributing, long timeouts. */
 function expectedLacp(t: Truth): string[] {
   const links = Object.entries(t.lacpdus!);

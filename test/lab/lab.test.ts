@@ -72,6 +72,13 @@ describe.skipIf(why !== null)(`lab scenarios on the kernel bridge${why ? ` [skip
     expect(t.pingLoss.clientToGuestAfterBroadcast).toBe(0);
   });
 
+  it('stp-tcn: the switch stays root, eth1 blocks, each guest reboot is a topology change the host signals', { timeout: 150_000 }, async () => {
+    const t = await run('stp-tcn');
+    expect(t.stpBridge!.bridgeId).not.toBe(t.stpBridge!.rootId);
+    expect(t.stpPortStates).toMatchObject({ eth0: 'forwarding', eth1: 'blocking' });
+    expect(t.topologyChanges).toBe(2);
+  });
+
   for (const s of ['lacp-pdu', 'lacp-split', 'lacp-nopartner'] as const) {
     it(`${s}: LACPDUs written on both links, guests stay on their vifs`, async () => {
       const t = await run(s);

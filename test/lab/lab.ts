@@ -198,7 +198,7 @@ export interface GroundTruth {
   stpPortStates?: Record<string, string>;
   /** stp scenarios: the host bridge's bridge_id and root_id as sysfs has them. */
   stpBridge?: { bridgeId: string; rootId: string };
-  /** stp-root: topology changes the kernel detected while the traffic ran (sysfs topology_change 0 → 1). */
+  /** stp-root, stp-tcn: topology changes the host's bridge detected while the traffic ran (sysfs topology_change, or topology_change_detected when not root, 0 → 1). */
   topologyChanges?: number;
   /** lacp-pdu, lacp-split: the settled LACPDUs written on each link (host side and switch side). */
   lacpdus?: Record<string, { host: LacpSide; switch: LacpSide | null }>;
@@ -249,7 +249,7 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
   const ns = namespaces(p);
   if (isStpScenario(lab.scenario)) await waitForStp(lab);
   // The convergence's own topology change must be over, so the ones this run causes stand alone.
-  if (lab.scenario === 'stp-root') await waitForTopologyChange(lab, 0, 20000);
+  if (lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn') await convergenceOver(lab);
   const logMark = kernelLogMark();
   const lacpdus = isLacpPduScenario(lab.scenario) ? lacpExchange(lab) : undefined;
   // IPv6 addresses without DAD, so neighbour discovery happens when we ask for it.
@@ -278,7 +278,7 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
   const clientToGuestAfterGuestSpoke = loss(inNs(ns.client, `ping -c 3 -i 0.2 -W 1 ${p.guests[0]!.ip}`));
   await sleep(300);
   const fdbFinal = fdb(lab);
-  const topologyChanges = lab.scenario === 'stp-root' ? await guestReboots(lab, 2) : undefined;
+  const topologyChanges = lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn' ? await guestReboots(lab, 2) : undefined;
   const ownAddressWarnings = kernelLogLines().filter(
     (l) => logTime(l) > logMark && l.includes('own address as source address') && l.includes(`${p.bridge}:`),
   );
@@ -314,30 +314,48 @@ function bridgeSysfs(lab: Lab, file: string): string {
   return sh(`ip netns exec ${namespaces(lab.params).host} cat /sys/class/net/${lab.params.bridge}/bridge/${file}`).trim();
 }
 
-/** Waits until the host bridge's topology_change flag is `value`; false on timeout. */
-async function waitForTopologyChange(lab: Lab, value: number, timeoutMs: number): Promise<boolean> {
-  for (let waited = 0; waited < timeoutMs; waited += 100) {
-    if (Number(bridgeSysfs(lab, 'topology_change')) === value) return true;
-    await sleep(100);
-  }
-  return false;
+/**
+ * Waits until the host bridge's topology_change flag (or `flag`) is `value`; false on timeout.
+ * Polled every 10 ms inside the namespace: a TCN is acknowledged within a hello, so
+ * topology_change_detected may be set for well under a second.
+ */
+async function waitForTopologyChange(lab: Lab, value: number, timeoutMs: number, flag = 'topology_change'): Promise<boolean> {
+  const file = `/sys/class/net/${lab.params.bridge}/bridge/${flag}`;
+  const loops = Math.ceil(timeoutMs / 10);
+  const script = `i=0; while [ "$(cat ${file})" != ${value} ] && [ $i -lt ${loops} ]; do sleep 0.01; i=$((i+1)); done; cat ${file}`;
+  const r = spawnSync('ip', ['netns', 'exec', namespaces(lab.params).host, 'sh', '-c', script], { encoding: 'utf8' });
+  return Number(r.stdout.trim()) === value;
+}
+
+/**
+ * Waits until STP has converged and the topology change that convergence causes is over: the
+ * change is flagged a hello or two after the ports start forwarding, so the flag must be seen
+ * clear after that (the root holds TC for max age + forward delay: 22 s in stp-tcn).
+ */
+async function convergenceOver(lab: Lab): Promise<void> {
+  await waitForStp(lab);
+  await sleep(2500);
+  if (!(await waitForTopologyChange(lab, 0, 40000))) throw new LabError('lab: the convergence topology change did not end in 40 s');
 }
 
 /**
  * The second guest's vif goes down and up `times` times, as when a guest reboots; each time the
- * port comes back to forwarding the root (the host) detects a topology change. Waits for each TC
- * period to end before the next. Returns how many changes the kernel flagged.
+ * port comes back to forwarding the host's bridge detects a topology change. As root (stp-root) it
+ * sets TC itself: waits for each TC period to end (sysfs topology_change). Not root (stp-tcn), it
+ * sends TCNs to the root until acknowledged (sysfs topology_change_detected), while the root's TC
+ * period (22 s here) spans both changes. Returns how many changes the kernel flagged.
  */
 async function guestReboots(lab: Lab, times: number): Promise<number> {
   const ns = namespaces(lab.params);
   const vif = lab.params.guests[1]!.vif;
+  const flag = lab.scenario === 'stp-root' ? 'topology_change' : 'topology_change_detected';
   let seen = 0;
   for (let i = 0; i < times; i++) {
     sh(`ip -n ${ns.host} link set ${vif} down`);
     await sleep(500);
     sh(`ip -n ${ns.host} link set ${vif} up`);
-    if (await waitForTopologyChange(lab, 1, 10000)) seen++;
-    if (!(await waitForTopologyChange(lab, 0, 20000))) throw new LabError('lab: the topology change did not end in 20 s');
+    if (await waitForTopologyChange(lab, 1, 10000, flag)) seen++;
+    if (!(await waitForTopologyChange(lab, 0, 20000, flag))) throw new LabError(`lab: ${flag} did not clear in 20 s`);
     // A quiet spell of a few hellos between changes.
     await sleep(4000);
   }
@@ -395,11 +413,8 @@ export function hostInterfaces(lab: Lab): string[] {
  */
 export async function capture(lab: Lab, dir: string): Promise<GroundTruth> {
   mkdirSync(dir, { recursive: true });
-  // stp-root's recording holds the topology changes the traffic causes, not the convergence's own.
-  if (lab.scenario === 'stp-root') {
-    await waitForStp(lab);
-    await waitForTopologyChange(lab, 0, 20000);
-  }
+  // stp-root's and stp-tcn's recordings hold the topology changes the traffic causes, not the convergence's own.
+  if (lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn') await convergenceOver(lab);
   const ns = namespaces(lab.params);
   const ifaces = hostInterfaces(lab);
   const procs: ChildProcess[] = [];

@@ -11,14 +11,16 @@
  * bridge then logs the own-address warning and learns guests behind bond0.
  */
 
-export type ScenarioName = 'loop' | 'lacp' | 'single' | 'stp' | 'migrate' | 'stp-root' | 'lacp-pdu' | 'lacp-split' | 'lacp-nopartner';
-export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migrate', 'stp-root', 'lacp-pdu', 'lacp-split', 'lacp-nopartner'];
+export type ScenarioName = 'loop' | 'lacp' | 'single' | 'stp' | 'migrate' | 'stp-root' | 'lacp-pdu' | 'lacp-split' | 'lacp-nopartner' | 'stp-tcn';
+export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migrate', 'stp-root', 'lacp-pdu', 'lacp-split', 'lacp-nopartner', 'stp-tcn'];
 
 /**
  * The control-plane scenarios:
  *  - stp-root: as stp, but the host's bridge has the better priority (4096 against the switch's
  *    default 32768), so the host is root and the switch blocks; a guest's vif goes down and up
  *    twice during the traffic (a guest rebooting), each a topology change;
+ *  - stp-tcn: as stp (the switch is root, eth1 blocks), with the same two guest reboots: the host
+ *    sends TCNs to the root each time, and the root's TC period spans both;
  *  - lacp-pdu: as lacp (one switch aggregating both links), with LACPDUs written raw on both
  *    sides of each link (the kernel here has no bonding module): one partner, all distributing,
  *    the host on the long timeout as Linux bonds are by default (lacp_rate=slow);
@@ -30,7 +32,7 @@ export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migr
  *    arrives on the other, as with one aggregator per slave.
  */
 export function isStpScenario(s: ScenarioName): boolean {
-  return s === 'stp' || s === 'stp-root';
+  return s === 'stp' || s === 'stp-root' || s === 'stp-tcn';
 }
 
 export function isLacpPduScenario(s: ScenarioName): boolean {
@@ -105,7 +107,7 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
   const stp = isStpScenario(s) ? 1 : 0;
   const timers = `forward_delay 200 hello_time 100${s === 'stp-root' ? ' max_age 600' : ''} ageing_time 30000`;
   cmds.push(`${S} link add name sw type bridge stp_state ${stp} ${timers}`);
-  if (s === 'stp') cmds.push(`${S} link set sw type bridge priority 4096`);
+  if (s === 'stp' || s === 'stp-tcn') cmds.push(`${S} link set sw type bridge priority 4096`);
   cmds.push(`${S} link set sw up`);
 
   // Uplinks: host slave <-> switch port.
