@@ -81,7 +81,7 @@ function explainOpenError(device: string, message: string): string {
 }
 
 const SNAPLEN = 65535;
-export const DEFAULT_BUFFER_BYTES = 32 << 20;
+export const DEFAULT_BUFFER_BYTES = 16 << 20;
 
 class Handle {
   readonly cap: CapHandle;
@@ -104,7 +104,7 @@ export interface LiveOptions {
   /** A BPF filter applied on every interface (combined with the direction filter). */
   filter?: string;
   /**
-   * Kernel ring per handle, bytes (default 32 MiB). cap fixes the snaplen at 65535, and in
+   * Kernel ring per handle, bytes (default 16 MiB). cap fixes the snaplen at 65535, and in
    * immediate mode libpcap gives each frame a slot of that size: 8 MiB holds only ~120 frames, and
    * a burst longer than that between two polls is dropped (measured: 5% lost at 10k frames/s with
    * 8 MiB, none with 64 MiB).

@@ -27,7 +27,7 @@ of \`bondscope analyze\`.
 options:
   -i, --interface IF   capture on IF (repeatable; default: every bridge, bond, slave and guest port)
   --filter BPF         a libpcap filter applied on every interface
-  -B, --buffer-size MIB  kernel ring per interface and direction (default 32): raise it if frames
+  -B, --buffer-size MIB  kernel ring per interface and direction (default 16): raise it if frames
                        are lost in bursts (cap gives each frame a 64 KiB slot)
   --duration S         stop after S seconds
   --write FILE         record every frame to FILE (pcapng: one interface block per interface,

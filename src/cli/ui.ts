@@ -25,7 +25,7 @@ options:
 live options:
   -i, --interface IF         capture on IF (repeatable; default: every bridge, bond, slave, guest port)
   --filter BPF               a libpcap filter applied on every interface
-  -B, --buffer-size MIB      kernel ring per interface and direction (default 32)
+  -B, --buffer-size MIB      kernel ring per interface and direction (default 16)
   --write FILE               record every frame (pcapng, 0600); \`e\` exports evidence from it
   --user USER                drop to USER once capture is open (default nobody)
   --no-kernel                do not read /dev/kmsg or the bridges' FDB
