@@ -588,6 +588,17 @@ export function evaluateLacp(views: LacpSlaveView[]): Finding[] {
       else if (v.partnerState >= 0 && !lacpDistributing(v.partnerState)) out.push(notDistributing(v.port, `the switch ${formatMac(v.partnerSystem)}`, v.partnerState, v.evidence, v.first, v.last, 1, v.partnerSystem));
     }
   }
+  // The host's own timeout, from its configuration (frames report each speaker's on their own, see ControlPlane).
+  const slowBonds = new Map<string, LacpSlaveView[]>();
+  for (const v of views) {
+    if (v.hostSends || v.hostState < 0 || v.hostState & LACP_STATE_TIMEOUT) continue;
+    const key = v.bond ?? '(the host’s uplinks)';
+    slowBonds.set(key, [...(slowBonds.get(key) ?? []), v]);
+  }
+  for (const [bond, list] of slowBonds) {
+    const ports = list.map((v) => v.port);
+    out.push(controlFinding('lacp-slow-timeout', bond, `${bond} uses the long LACP timeout on ${ports.join(', ')}: LACPDUs every 30 s, a dead link noticed after 90 s`, ports, [], null, null, 1, 'high', { source: 'configuration', setting: `${bond} lacp_rate slow` }));
+  }
   // Slaves of one bond (by the topology, or by the host's actor system in its LACPDUs) whose partners differ.
   const groups = new Map<string, LacpSlaveView[]>();
   for (const v of views) {
@@ -625,8 +636,11 @@ export function evaluateLacp(views: LacpSlaveView[]): Finding[] {
   return out;
 }
 
-/** The host's own view: /proc/net/bonding's partner per slave of each 802.3ad bond. */
-export function lacpViewsFromBonds(bonds: Bond[]): LacpSlaveView[] {
+/**
+ * The host's own view: /proc/net/bonding's partner per slave of each 802.3ad bond, and, when given
+ * (its "details actor/partner lacp pdu: port state" lines), each slave's actor and partner state bytes.
+ */
+export function lacpViewsFromBonds(bonds: Bond[], states?: Map<string, { actor: number; partner: number }>): LacpSlaveView[] {
   const views: LacpSlaveView[] = [];
   for (const b of bonds) {
     if (b.mode !== '802.3ad') continue;
@@ -636,8 +650,8 @@ export function lacpViewsFromBonds(bonds: Bond[]): LacpSlaveView[] {
         bond: b.name,
         partnerSystem: s.partnerMac,
         partnerKey: s.partnerKey,
-        partnerState: -1,
-        hostState: -1,
+        partnerState: states?.get(s.name)?.partner ?? -1,
+        hostState: states?.get(s.name)?.actor ?? -1,
         hostSends: false,
         hostSeesPartnerSystem: -1,
         aggregatorId: s.aggregatorId,

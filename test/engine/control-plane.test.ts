@@ -233,7 +233,24 @@ describe('the host’s own view, fed to the same evaluators', () => {
     expect(fs[0]!.summary).toContain('ens1f1 → 00:1b:54:10:20:30 key 2002');
     expect(fs[0]!.interfaces).toEqual(['ens1f0', 'ens1f1']);
   });
-  it.skipIf(!existsSync(texts))('bonds not in 802.3ad are no LACP business', () => {
+  it.skipIf(!existsSync(texts))('with the port states /proc/net/bonding prints: the unselected slave not distributing, the bond’s slow rate', () => {
+    const text = readFileSync(join(texts, 'modern-802.3ad-two-partners.txt'), 'utf8');
+    // Each slave block: "details actor lacp pdu: … port state: N", then the partner's.
+    const states = new Map<string, { actor: number; partner: number }>();
+    for (const block of text.split('Slave Interface: ').slice(1)) {
+      const name = block.split('\n')[0]!.trim();
+      const [actor, partner] = [...block.matchAll(/port state: (\d+)/g)].map((m) => Number(m[1]));
+      states.set(name, { actor: actor!, partner: partner! });
+    }
+    const rate = /LACP rate: (\w+)/.exec(text)![1];
+    const fs = evaluateLacp(lacpViewsFromBonds([bond('modern-802.3ad-two-partners.txt')], states));
+    const notDistributing = [...states].filter(([, st]) => (st.actor & 0x38) !== 0x38).map(([n]) => n);
+    expect(notDistributing).toEqual(['ens1f1']);
+    expect(fs.map((f) => `${f.kind} ${f.interfaces.join(',')}`).sort()).toEqual(
+      ['lacp-partner-mismatch ens1f0,ens1f1', ...notDistributing.map((n) => `lacp-not-distributing ${n}`), ...(rate === 'slow' ? ['lacp-slow-timeout ens1f0,ens1f1'] : [])].sort(),
+    );
+  });
+    it.skipIf(!existsSync(texts))('bonds not in 802.3ad are no LACP business', () => {
     expect(lacpViewsFromBonds([bond('modern-active-backup.txt'), bond('modern-balance-rr.txt')])).toEqual([]);
   });
   it('bridge sysfs: root when bridge_id is root_id, blocked NIC ports by state', () => {
