@@ -3,7 +3,7 @@
  * with send-keys, and capture-pane shows what a user sees — before, during and after.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,11 +106,22 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r).toContain('00:16:3e:');
 
-    // p pauses the view, e says export is not there yet.
+    // p pauses the view; e writes an evidence bundle of the file into the current directory.
     tmux('send-keys', '-t', s, 'p');
     await until(s, (t) => t.includes('PAUSED'), 'the pause mark');
+    const before = new Set(readdirSync(PROJECT_ROOT));
     tmux('send-keys', '-t', s, 'e');
-    await until(s, (t) => /export evidence: not available yet|evidence/.test(t), 'the export answer');
+    // The answer may not fit an 80-column status line beside the pause mark: watch the directory.
+    const bundle = (): string[] => readdirSync(PROJECT_ROOT).filter((n) => !before.has(n) && n.startsWith('bondscope-evidence-'));
+    const complete = (): boolean => bundle().length === 1 && ['evidence.pcapng', 'findings.json', 'report.md'].every((f) => existsSync(join(PROJECT_ROOT, bundle()[0]!, f)));
+    for (let i = 0; i < 200 && !complete(); i++) await new Promise((r) => setTimeout(r, 50));
+    const made = bundle();
+    try {
+      expect(made).toHaveLength(1);
+      expect(readdirSync(join(PROJECT_ROOT, made[0]!)).sort()).toEqual(['evidence.pcapng', 'findings.json', 'report.md']);
+    } finally {
+      for (const d of made) rmSync(join(PROJECT_ROOT, d), { recursive: true, force: true });
+    }
 
     tmux('send-keys', '-t', s, 'q');
     const after = await until(s, (t) => /EXIT=\d/.test(t), 'the shell after quitting');
