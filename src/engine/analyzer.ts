@@ -548,14 +548,15 @@ export class Analyzer {
     this.stats.macsDropped = this.macs.dropped;
     this.stats.lastSec = this.baseSec + Math.floor(this.maxT / 1e9);
     this.noteFlood();
-    for (const c of this.controlPlane.findings({ localMacs: this.localMacs, topology: this.topology, ports: this.ports.ports })) this.findings.set(`${c.kind}|${c.details.subject}`, c);
     for (const f of this.findings.values()) f.summary = summarize(f, this);
     return this.currentFindings();
   }
 
   currentFindings(): Finding[] {
     const rank = { error: 0, warning: 1, info: 2 };
-    return [...this.findings.values()].sort((a, b) => rank[a.severity] - rank[b.severity] || b.count - a.count);
+    // Spanning tree and LACP are judged on their latest state, so they are computed afresh (cached until a BPDU/LACPDU or host MAC arrives).
+    const control = this.controlPlane.findings({ localMacs: this.localMacs, topology: this.topology, ports: this.ports.ports });
+    return [...this.findings.values(), ...control].sort((a, b) => rank[a.severity] - rank[b.severity] || b.count - a.count);
   }
 
   /** Moves that were not echoes: once and stayed is a move; back and forth is a flap. */

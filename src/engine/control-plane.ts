@@ -30,6 +30,8 @@ import type { Bond, Bridge, Topology } from './topology.js';
 const DIR_OUT = 2;
 /** TC indications (TC flags, TCNs) kept for the episode count; a storm past it is counted, not kept. */
 const MAX_TC_EVENTS = 65536;
+/** Sender records kept (per port and bridge, per port and LACP system); a flood of made-up senders past it is counted, not kept. */
+const MAX_RECORDS = 4096;
 /** Evidence frames kept per sender record (the first ones and the latest). */
 const RECORD_EVIDENCE = 8;
 
@@ -219,6 +221,10 @@ export class ControlPlane {
   private readonly lacps = new Map<string, LacpRecord>();
   bpduFrames = 0;
   lacpFrames = 0;
+  /** BPDUs/LACPDUs of senders past MAX_RECORDS. */
+  recordsNotKept = 0;
+  private cacheKey = '';
+  private cached: Finding[] = [];
 
   /** A decoded BPDU or LACPDU seen on `port`; `dir` as the capture gives it (2 = out). */
   observe(rec: PacketRecord, f: DecodedFrame, port: PortState, dir: number): void {
@@ -240,6 +246,10 @@ export class ControlPlane {
     const key = `${port.index}|${sender.priority}|${sender.mac}`;
     let r = this.bpdus.get(key);
     if (!r) {
+      if (this.bpdus.size >= MAX_RECORDS) {
+        this.recordsNotKept++;
+        return;
+      }
       r = { port: port.index, sender, srcMac: f.src, root: { priority: 0, mac: 0 }, cost: 0, portId: 0, flags: 0, version: 0, helloSec: 0, sentOut: false, count: 0, first: at, last: at, evidence: [] };
       this.bpdus.set(key, r);
     }
@@ -277,6 +287,10 @@ export class ControlPlane {
     const key = `${port.index}|${x.actorSystem}`;
     let r = this.lacps.get(key);
     if (!r) {
+      if (this.lacps.size >= MAX_RECORDS) {
+        this.recordsNotKept++;
+        return;
+      }
       r = { port: port.index, actorSystem: x.actorSystem, actorKey: 0, actorPort: 0, actorState: 0, partnerSystem: 0, partnerKey: 0, partnerState: 0, srcMac: f.src, sentOut: false, count: 0, first: at, last: at, evidence: [] };
       this.lacps.set(key, r);
     }
@@ -295,9 +309,18 @@ export class ControlPlane {
     }
   }
 
-  /** The findings from everything observed, with the host's MACs as known at the end. */
+  /**
+   * The findings from everything observed, with the host's MACs as known now. A UI asks ten
+   * times a second: the answer is kept until another BPDU or LACPDU, port or host MAC arrives.
+   */
   findings(host: HostContext): Finding[] {
-    return [...this.stpFindings(host), ...this.lacpFindings(host)];
+    if (this.bpduFrames === 0 && this.lacpFrames === 0) return [];
+    const key = `${this.bpduFrames}|${this.lacpFrames}|${host.localMacs.size}|${host.ports.length}`;
+    if (key !== this.cacheKey) {
+      this.cached = [...this.stpFindings(host), ...this.lacpFindings(host)];
+      this.cacheKey = key;
+    }
+    return this.cached;
   }
 
   // ---- spanning tree ----------------------------------------------------------------------
