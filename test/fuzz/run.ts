@@ -10,48 +10,124 @@
  * Every fourth input also goes through the evidence export (plain and --sanitize in turn), whose
  * bundle must read back cleanly.
  *
+ * An input that hangs (no progress for --hang S, default 60) is saved by a watchdog thread, which then ends
+ * the run: the pipeline is synchronous, so nothing else could stop it.
+ *
  * Options: --duration S (default 60), --seed N (default: the time), --out DIR, --max-heap MB
- * (heap growth allowed over the whole run after a GC, default 256: a leak shows up as growth).
+ * (heap growth allowed over the whole run after a GC, default 256: a leak shows up as growth),
+ * --hang S (default 60); --replay FILE... (or just FILE...) checks saved inputs instead of fuzzing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import { checkExport, checkInput, exportStats, saveCrasher, timeBudgetMs } from './driver.js';
 import { loadSeed, mutate, PROJECT_ROOT, Rng, seedPaths } from './mutate.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
+/**
+ * A hang cannot be interrupted from inside (the pipeline is synchronous), so a watchdog thread
+ * watches a heartbeat the main thread bumps for each input. When it stops moving, the watchdog
+ * saves the input being run (its bytes are on disk under work/input/, how it was made in
+ * work/current.txt) as a crasher and kills the process.
+ */
+function startWatchdog(work: string, out: string, limitMs: number): Int32Array {
+  const beat = new Int32Array(new SharedArrayBuffer(4));
+  const code = String.raw`
+    const { workerData } = require('node:worker_threads');
+    const fs = require('node:fs');
+    const path = require('node:path');
+    const { beat, work, out, limit } = workerData;
+    let last = Atomics.load(beat, 0);
+    let since = Date.now();
+    setInterval(() => {
+      const now = Atomics.load(beat, 0);
+      if (now !== last) { last = now; since = Date.now(); return; }
+      if (Date.now() - since < limit) return;
+      let how = '';
+      try { how = fs.readFileSync(path.join(work, 'current.txt'), 'utf8'); } catch {}
+      fs.mkdirSync(out, { recursive: true });
+      for (const name of fs.readdirSync(path.join(work, 'input'))) {
+        const file = path.join(work, 'input', name);
+        if (fs.statSync(file).mtimeMs < since - 1000) continue; // the input of an earlier check
+        const target = path.join(out, 'hang-' + Date.now() + path.extname(name));
+        fs.copyFileSync(file, target);
+        fs.writeFileSync(target.replace(/\.\w+$/, '.txt'), 'hang: no progress for ' + limit / 1000 + ' s\n\nmade by: ' + how + '\n');
+        process.stdout.write('fuzz: FAIL hang: no progress for ' + limit / 1000 + ' s\n      ' + how + '\n      saved ' + target + '\n');
+      }
+      process.kill(process.pid, 'SIGKILL');
+    }, 1000);
+  `;
+  new Worker(code, { eval: true, workerData: { beat, work, out, limit: limitMs } }).unref();
+  return beat;
+}
+
 /** Every how many inputs the evidence export runs too (it reads the input twice and writes a bundle). */
 const EXPORT_EVERY = 4;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: 'string', default: '60' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      'max-heap': { type: 'string', default: '256' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        duration: { type: 'string', default: '60' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        'max-heap': { type: 'string', default: '256' },
+        hang: { type: 'string', default: '60' },
+        replay: { type: 'string', multiple: true },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`fuzz: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  // Files after the options are replayed like --replay FILE.
+  if (positionals.length) values.replay = [...(values.replay ?? []), ...positionals];
   const duration = Number(values.duration);
   const seed = values.seed === undefined ? Date.now() % 0x7fffffff : Number(values.seed);
   const maxHeap = Number(values['max-heap']) * (1 << 20);
-  if (!(duration > 0) || !Number.isInteger(seed) || !(maxHeap > 0)) {
-    process.stderr.write('usage: npm run fuzz -- [--duration SECONDS] [--seed N] [--out DIR] [--max-heap MB]\n');
+  const hangMs = Number(values.hang) * 1000;
+  if (!(duration > 0) || !Number.isInteger(seed) || !(maxHeap > 0) || !(hangMs > 0)) {
+    process.stderr.write('usage: npm run fuzz -- [--duration SECONDS] [--seed N] [--out DIR] [--max-heap MB] [--hang SECONDS] [FILE...]\n');
     return 2;
   }
   const out = resolve(values.out ?? join(PROJECT_ROOT, 'test/fuzz/crashers'));
   const work = mkdtempSync(join(tmpdir(), 'bondscope-fuzz-'));
+  if (values.replay) {
+    // One or more saved inputs, each through the pipeline and both exports, under the watchdog.
+    const beat = startWatchdog(work, out, hangMs);
+    let bad = 0;
+    for (const file of values.replay) {
+      writeFileSync(join(work, 'current.txt'), `--replay ${file}`);
+      Atomics.add(beat, 0, 1);
+      const bytes = new Uint8Array(readFileSync(file));
+      const ext = /\.pcapng$/.test(file) ? '.pcapng' : '.pcap';
+      const reason = checkInput(bytes, ext, work, { timeLimitMs: timeBudgetMs(bytes.length) }) ?? (await checkExport(bytes, ext, work, false)) ?? (await checkExport(bytes, ext, work, true));
+      process.stdout.write(`${file}: ${reason ?? 'ok'}\n`);
+      if (reason) bad++;
+    }
+    rmSync(work, { recursive: true, force: true });
+    return bad ? 1 : 0;
+  }
   const seeds = seedPaths().map(loadSeed);
   if (!seeds.length) {
     process.stderr.write('fuzz: no seed captures found (../shared/corpus, captures/)\n');
     return 2;
   }
   process.stdout.write(`fuzz: ${seeds.length} seeds, seed ${seed}, ${duration} s, crashers to ${out}\n`);
+  const beat = startWatchdog(work, out, hangMs);
+  const running = (how: string): void => {
+    writeFileSync(join(work, 'current.txt'), how);
+    Atomics.add(beat, 0, 1);
+  };
   const rng = new Rng(seed);
   const failures = new Map<string, number>();
   let saved = 0;
@@ -69,6 +145,7 @@ async function main(): Promise<number> {
 
   // The seeds themselves first: they must pass untouched.
   for (const [i, s] of seeds.entries()) {
+    running(`seed ${s.name}, unmutated`);
     const reason = checkInput(s.bytes, s.ext, work, { timeLimitMs: timeBudgetMs(s.bytes.length) }) ?? (await checkExport(s.bytes, s.ext, work, i % 2 === 1));
     if (reason) record(s.bytes, s.ext, reason, `seed ${s.name}, unmutated`);
   }
@@ -81,6 +158,7 @@ async function main(): Promise<number> {
   while (Date.now() - start < duration * 1000) {
     const s = rng.pick(seeds);
     const { bytes, ops } = mutate(s, rng, seeds);
+    running(`seed ${s.name}; ${ops.join('; ')}`);
     let reason = checkInput(bytes, s.ext, work, { timeLimitMs: timeBudgetMs(bytes.length) });
     if (!reason && execs % EXPORT_EVERY === 0) reason = await checkExport(bytes, s.ext, work, execs % (2 * EXPORT_EVERY) === 0);
     execs++;
