@@ -205,6 +205,13 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
     },
   );
 
+  it('says in one line that capturing needs root, as a user without it', () => {
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'live', '-i', 'lo', '--duration', '1'], { encoding: 'utf8', cwd: '/' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^bondscope: live: lo: capturing needs root \(or CAP_NET_RAW and CAP_NET_ADMIN\): .*Operation not permitted/);
+  });
+
   it('says which interface does not exist, in one line', () => {
     const r = spawnSync(process.execPath, [BIN, 'live', '-i', 'nosuch0', '--duration', '1'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
