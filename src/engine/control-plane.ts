@@ -378,7 +378,12 @@ export class ControlPlane {
     const tc = this.topologyChanges(host);
     if (tc) out.push(tc);
 
-    for (const v of this.blockedPorts(host, records, isHost, root)) {
+    // Which NIC blocks is only known when the host's own BPDUs can be told from a switch's: by its
+    // bridge id seen, or by the host's MACs (its bridge's as the id, its NICs' as the source).
+    // Without either (uplinks captured alone, no directions, no --local-mac) the host's BPDUs on
+    // its two NICs look like a switch's, and one of its designated ports would pass for blocked.
+    const hostKnown = mine.length > 0 || host.localMacs.size > 0;
+    for (const v of hostKnown ? this.blockedPorts(host, records, isHost, root) : []) {
       out.push(controlFinding('stp-port-blocked', v.port, `${v.port} is blocked by spanning tree (${v.reason})`, [v.port], v.evidence, v.first, v.last, 1, 'high', { reason: v.reason }));
     }
     return out;
@@ -447,7 +452,7 @@ export class ControlPlane {
     const nic = (i: number): boolean => host.ports[i]!.port.role === 'slave';
     const received = new Map<number, BpduRecord>();
     for (const r of records) {
-      if (!nic(r.port) || isHost(r.sender) || compareBridgeIds(r.root, root) !== 0) continue;
+      if (!nic(r.port) || isHost(r.sender) || host.localMacs.has(r.sender.mac) || host.localMacs.has(r.srcMac) || compareBridgeIds(r.root, root) !== 0) continue;
       const best = received.get(r.port);
       if (!best || vectorCompare(r, best) < 0) received.set(r.port, r);
     }

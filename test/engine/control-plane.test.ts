@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/index.js';
 import { parseLinksJson } from '../../src/capture/host/links.js';
 import { parseProcBonding } from '../../src/capture/host/discover.js';
-import { DecodedFrame, decodeFrame, formatMac } from '../../src/decode/index.js';
+import { DecodedFrame, decodeFrame, formatMac, parseMac } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
 import { evaluateLacp, lacpViewsFromBonds, parseSysfsBridgeId, stpFindingsFromBridges } from '../../src/engine/control-plane.js';
 import type { Finding } from '../../src/engine/findings.js';
@@ -140,6 +140,43 @@ describe('stp-tcn recording: the switch is root, the host sends a TCN for each g
       // The host's root, per sysfs, is the root the blocked port hears.
       const blocked = fs.find((f) => f.kind === 'stp-port-blocked')!;
       expect(blocked.summary).toContain(`root ${bridgeIdText(t.stpBridge!.rootId)}`);
+    });
+  }
+});
+
+describe('uplinks captured alone (eth0 and eth1, no directions): the host’s BPDUs must not pass for a switch’s', () => {
+  function uplinks(s: string, localMac?: string): Finding[] {
+    const topology = emptyTopology();
+    if (localMac) topology.localMacs.add(parseMac(localMac));
+    const set = openCapture(['eth0', 'eth1'].map((i) => join(CAPTURES, s, `${i}.pcap`)));
+    const a = new Analyzer(topology);
+    const f = new DecodedFrame();
+    while (set.next()) {
+      decodeFrame(set.rec, f);
+      a.observe(set.rec, f);
+    }
+    return a.finish();
+  }
+  /** From the kernel's truth: root per sysfs, blocking NICs, two or more changes flagged. */
+  function expected(t: Truth): string[] {
+    const out: string[] = [];
+    if (t.stpBridge && t.stpBridge.bridgeId === t.stpBridge.rootId) out.push('stp-host-is-root');
+    for (const [p, st] of Object.entries(t.stpPortStates ?? {})) if (st === 'blocking' && p.startsWith('eth')) out.push(`stp-port-blocked ${p}`);
+    if ((t.topologyChanges ?? 0) >= 2) out.push('stp-topology-change');
+    return out.sort();
+  }
+  const kinds = (fs: Finding[]): string[] =>
+    fs
+      .filter((f) => CONTROL_KINDS.includes(f.kind))
+      .map((f) => (f.kind === 'stp-port-blocked' ? `${f.kind} ${f.interfaces[0]}` : f.kind))
+      .sort();
+  for (const s of ['stp', 'stp-root', 'stp-tcn']) {
+    const t = truthOf(s);
+    it(`${s}: without the host's MAC, only what needs no host (topology changes); no NIC passes for blocked`, () => {
+      expect(kinds(uplinks(s))).toEqual(expected(t).filter((k) => k === 'stp-topology-change'));
+    });
+    it(`${s}: with --local-mac (the host's bridge MAC), exactly what the kernel's truth says`, () => {
+      expect(kinds(uplinks(s, (t as unknown as { params: { hostMac: string } }).params.hostMac))).toEqual(expected(t));
     });
   }
 });
