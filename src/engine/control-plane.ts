@@ -128,6 +128,8 @@ export interface LacpSlaveView {
   aggregatorId: number;
   /** Whether the switch sent any LACPDU on this slave. */
   partnerSends: boolean;
+  /** False when the capture could not tell the host's LACPDUs from the switch's: the "partner" is then just the latest speaker. */
+  sidesKnown?: boolean;
   evidence: FrameRef[];
   first: Seen | null;
   last: Seen | null;
@@ -516,6 +518,7 @@ export class ControlPlane {
         hostSeesPartnerSystem: hostRec ? hostRec.partnerSystem : -1,
         aggregatorId: -1,
         partnerSends: !!partnerRec,
+        sidesKnown: hostSystems.size > 0,
         evidence: list.flatMap((r) => r.evidence),
         first: earliest(list.map((r) => r.first)),
         last: latest(list.map((r) => r.last)),
@@ -550,6 +553,9 @@ export class ControlPlane {
         out.push(notDistributing(port, who, r.actorState, r.evidence, r.first, r.last, r.count, r.actorSystem));
       }
     }
+    // A side that never heard its partner is not distributing either: the no-partner finding says it all.
+    const noPartner = new Set(out.filter((f) => f.kind === 'lacp-no-partner').map((f) => f.interfaces[0]));
+    for (let i = out.length - 1; i >= 0; i--) if (out[i]!.kind === 'lacp-not-distributing' && noPartner.has(out[i]!.interfaces[0])) out.splice(i, 1);
     const slow = new Map<number, LacpRecord[]>();
     for (const r of records) {
       if ((r.actorState & LACP_STATE_TIMEOUT) !== 0) continue;
@@ -613,7 +619,7 @@ export function evaluateLacp(views: LacpSlaveView[]): Finding[] {
       out.push(controlFinding('lacp-no-partner', v.port, `${v.port}: no LACP partner (partner system 00:00:00:00:00:00)`, [v.port], v.evidence, v.first, v.last, 1, 'high', { partner: formatMac(Math.max(0, v.partnerSystem)) }));
     } else {
       if (v.hostState >= 0 && !lacpDistributing(v.hostState)) out.push(notDistributing(v.port, 'the host', v.hostState, v.evidence, v.first, v.last, 1, -1));
-      else if (v.partnerState >= 0 && !lacpDistributing(v.partnerState)) out.push(notDistributing(v.port, `the switch ${formatMac(v.partnerSystem)}`, v.partnerState, v.evidence, v.first, v.last, 1, v.partnerSystem));
+      else if (v.partnerState >= 0 && !lacpDistributing(v.partnerState)) out.push(notDistributing(v.port, `${v.sidesKnown === false ? '' : 'the switch '}${formatMac(v.partnerSystem)}`, v.partnerState, v.evidence, v.first, v.last, 1, v.partnerSystem));
     }
   }
   // The host's own timeout, from its configuration (frames report each speaker's on their own, see ControlPlane).
