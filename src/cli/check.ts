@@ -46,7 +46,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   if (failOn !== undefined && !isSeverity(failOn)) throw new UsageError(`check: --fail-on takes error, warning or info, not '${failOn}'`);
   const info = discoverHost(values.root);
   if (info.interfaces.length === 0) throw new UsageError(`check: ${info.warnings[0] ?? `no interfaces under ${values.root}`}`);
-  const check = checkTopology(info.topology);
+  const check = checkTopology(info.topology, info.lacpStates);
   if (values.json) {
     process.stdout.write(JSON.stringify(hostJson(info, check), null, 2) + '\n');
   } else {

@@ -90,6 +90,7 @@ export async function runExport(argv: string[]): Promise<number> {
   for (const w of summary.warnings) lines.push(`bondscope: warning: ${safeText(w.message)}`);
   for (const e of summary.errors) lines.push(`bondscope: ${safeText(e.message)}`);
   if (summary.missing) lines.push(`bondscope: warning: ${summary.missing} evidence frame${summary.missing === 1 ? '' : 's'} not found when the inputs were read again`);
+  if (summary.unsanitizable) lines.push(`bondscope: ${summary.unsanitizable} context frame${summary.unsanitizable === 1 ? '' : 's'} of link types bondscope cannot decode left out of the sanitized bundle`);
   lines.push(`bondscope: ${safeText(summary.message)}`);
   for (const f of summary.files) lines.push(`  ${safeText(f)}`);
   process.stderr.write(lines.join('\n') + '\n');

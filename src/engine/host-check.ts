@@ -12,7 +12,9 @@
  *  - 802.3ad is the fix, but only when every slave reaches the same partner (one switch or a stack).
  */
 import { formatMac } from '../decode/mac.js';
+import { evaluateLacp, lacpViewsFromBonds, stpFindingsFromBridges } from './control-plane.js';
 import { EXPLANATION, REMEDIES_FOR, SEVERITY, type Confidence, type Finding, type FindingKind } from './findings.js';
+import { bySeverity } from './severity.js';
 import type { Bond, Topology } from './topology.js';
 
 /** A finding from configuration: no frames, no times; `details` says which setting. */
@@ -59,7 +61,11 @@ export interface HostCheck {
   fine: string[];
 }
 
-export function checkTopology(t: Topology): HostCheck {
+/**
+ * `lacpStates`: 802.3ad slaves' actor/partner state bytes from /proc/net/bonding, for the LACP
+ * checks (partners that differ, slaves not distributing, no partner, slow timeout).
+ */
+export function checkTopology(t: Topology, lacpStates?: Map<string, { actor: number; partner: number }>): HostCheck {
   const findings: Finding[] = [];
   const fine: string[] = [];
   for (const bond of t.bonds) {
@@ -95,9 +101,9 @@ export function checkTopology(t: Topology): HostCheck {
         }
         break;
       case '802.3ad': {
-        const partners = new Set(bond.slaves.filter((s) => s.partnerMac > 0).map((s) => `${formatMac(s.partnerMac)}/${s.partnerKey}`));
-        if (partners.size <= 1) fine.push(`${where}: 802.3ad${partners.size === 1 ? ` with one partner (${[...partners][0]})` : ''}: the switch treats the slaves as one port and floods nothing back into it`);
-        // Partners that differ (two switches without a stack) are an LACP health finding, reported by the LACP checks.
+        const partners = new Set(bond.slaves.filter((s) => s.partnerMac > 0).map((s) => `${formatMac(s.partnerMac)} key ${s.partnerKey}`));
+        // Partners that differ (two switches without a stack) are an LACP finding, below.
+        if (partners.size === 1) fine.push(`${where}: 802.3ad with one partner (${[...partners][0]}): the switch treats the slaves as one port and floods nothing back into it`);
         break;
       }
       default:
@@ -105,5 +111,12 @@ export function checkTopology(t: Topology): HostCheck {
     }
   }
   if (t.bonds.length === 0) fine.push('no bond found on this host');
+  // The workarounds' own health, from the host's side: LACP partners per slave, spanning tree.
+  const lacp = evaluateLacp(lacpViewsFromBonds(t.bonds, lacpStates));
+  const stp = stpFindingsFromBridges(t.bridges, (port) => t.ports.get(port)?.role === 'slave');
+  for (const f of [...lacp, ...stp]) f.details.source = 'configuration';
+  findings.push(...lacp, ...stp);
+  findings.sort((a, b) => bySeverity(a.severity, b.severity));
+  for (const b of t.bridges) if (b.stpEnabled && !stp.some((f) => f.interfaces.includes(b.name))) fine.push(`${b.name}: spanning tree on, another bridge is root`);
   return { findings, fine };
 }

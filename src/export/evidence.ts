@@ -78,6 +78,8 @@ export interface ExportSummary {
   undecoded: Map<number, number>;
   /** Evidence refs that were not found when the inputs were read again. */
   missing: number;
+  /** Sanitized: context frames of link types bondscope cannot decode, left out. */
+  unsanitizable: number;
   /** One line for a status bar or stderr. */
   message: string;
 }
@@ -234,7 +236,9 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   // Pass 2: copy the chosen frames (sanitized when asked).
   const want = new Int32Array(index.length).fill(-1);
   sel.selected.forEach((p, k) => (want[p] = k));
-  const copied: Copied[] = new Array(sel.selected.length);
+  const slots: (Copied | null)[] = new Array(sel.selected.length);
+  /** Sanitized bundles leave out frames of link types bondscope cannot decode: it could not sanitize them. */
+  let unsanitizable = 0;
   // The second reading stops after the last chosen frame (at once when there is none).
   const set2 = openCapture(o.specs);
   let pos = 0;
@@ -247,19 +251,23 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
         set2.close();
         throw new ExportError(`${inputNames[rec.inputIndex]} changed while it was being exported (frame ${rec.inputFrame} is not where it was): export a file that is no longer being written`);
       }
-      let bytes = rec.buf.slice(rec.offset, rec.offset + rec.caplen);
+      let bytes: Uint8Array | null = rec.buf.slice(rec.offset, rec.offset + rec.caplen);
       if (mapper) {
         decodeFrame(rec, frame);
-        bytes = bytes.subarray(0, sanitizeFrame(rec, frame, bytes, mapper));
+        if (!frame.supported) {
+          bytes = null;
+          unsanitizable++;
+        } else bytes = bytes.subarray(0, sanitizeFrame(rec, frame, bytes, mapper));
       }
-      copied[k] = { pos, iface: rec.iface!.id, sec: rec.tsSec, nsec: rec.tsNsec, bytes, origLen: rec.origLen, direction: rec.direction, comment: rec.comment };
+      slots[k] = bytes ? { pos, iface: rec.iface!.id, sec: rec.tsSec, nsec: rec.tsNsec, bytes, origLen: rec.origLen, direction: rec.direction, comment: rec.comment } : null;
       left--;
     }
     pos++;
     if ((pos & 0xffff) === 0) await yieldToLoop();
   }
   set2.close();
-  if (copied.some((c) => c === undefined)) throw new ExportError('the inputs ended early when read again: export files that are no longer being written');
+  if (slots.some((c) => c === undefined)) throw new ExportError('the inputs ended early when read again: export files that are no longer being written');
+  const copied = slots.filter((c): c is Copied => c !== null);
 
   const naming = new Naming(mapper, allPorts, set.registry.list, inputNames);
   const outNo = new Map<number, number>();
@@ -475,6 +483,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     linksFile,
     firstSec: firstAll?.firstSec ?? 0,
     firstNsec: firstAll?.firstNsec ?? 0,
+    leftOut: unsanitizable,
   });
   writePrivate(files.report, report);
   written.push(files.report);
@@ -501,6 +510,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     warnings: [...set.warnings],
     undecoded,
     missing: sel.missing.length,
+    unsanitizable,
     message: '',
   };
   summary.message = `exported ${findings.length} finding${findings.length === 1 ? '' : 's'}: ${copied.length} frames (${commented} evidence, ${copied.length - commented} context) to ${o.outDir}${mapper ? ', sanitized' : ''}`;

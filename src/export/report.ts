@@ -52,6 +52,8 @@ export interface ReportContext {
   linksFile: string | null;
   firstSec: number;
   firstNsec: number;
+  /** Sanitized: frames of link types bondscope cannot decode (so cannot sanitize), left out. */
+  leftOut: number;
 }
 
 /** Inline code: never ends early on a backtick from the input. */
@@ -111,7 +113,8 @@ export function buildReport(c: ReportContext): string {
       '**Sanitized.** MAC addresses are mapped one-to-one to locally administered ones and IP addresses prefix-preservingly ' +
         '(the same host has the same address throughout, networks stay networks), with a key that was not kept; vendors are ' +
         'named in words where they matter (e.g. "(Xen)"). Payload past the L3/L4 headers is cut (the original length is kept). ' +
-        'Interfaces are named by their role (slave0, bond0, bridge0, guest0); names, file names and comments from the capture are gone.',
+        'Interfaces are named by their role (slave0, bond0, bridge0, guest0); names, file names and comments from the capture are gone.' +
+        (c.leftOut ? ` ${c.leftOut} context frame${c.leftOut === 1 ? '' : 's'} of link types bondscope cannot decode (and so cannot sanitize) ${c.leftOut === 1 ? 'was' : 'were'} left out.` : ''),
     );
   }
   out.push('');

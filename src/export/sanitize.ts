@@ -17,7 +17,8 @@
  * mapped MAC so they match it, other IIDs and prefixes are mapped prefix-preservingly.
  *
  * Frames: link header and VLAN tags, then the L3 header (ARP, IPv4 without options' content,
- * IPv6 with hop-by-hop options), then the L4 header (UDP, TCP, ICMP, ICMPv6, IGMP); STP BPDUs and
+ * IPv6 with hop-by-hop options), then the L4 header (UDP, TCP with its options as NOPs, ICMP,
+ * ICMPv6, IGMP); STP BPDUs and
  * LACPDUs keep their fixed part with the bridge and system MACs mapped. Everything after is cut:
  * the caplen shrinks, the original length stays.
  */
@@ -246,6 +247,14 @@ const PROTO_UDP = 17;
 const PROTO_ICMPV6 = 58;
 const IPV6_HOPOPTS = 0;
 
+/**
+ * TCP options (MSS, window scale, SACK, timestamps) become NOPs: timestamps tell a host's uptime,
+ * and a malformed header's "options" can hold anything, even a copy of the frame's own addresses.
+ */
+function blankTcpOptions(b: Uint8Array, p: number, n: number): void {
+  if (n > 20) b.fill(1, p + 20, p + n);
+}
+
 /** Bytes of the L4 header of `proto` at `p`, or -1 when it is not captured whole (or not one we keep). */
 function l4HeaderLength(b: Uint8Array, p: number, end: number, proto: number, v6: boolean): number {
   let n: number;
@@ -326,6 +335,7 @@ export function sanitizeFrame(rec: PacketRecord, f: DecodedFrame, out: Uint8Arra
         const p = f.l4Off - base;
         const n = l4HeaderLength(out, p, end, f.ipProto, false);
         if (n > 0) keep = p + n;
+        if (n > 0 && f.ipProto === PROTO_TCP) blankTcpOptions(out, p, n);
       }
       break;
     }
@@ -345,6 +355,7 @@ export function sanitizeFrame(rec: PacketRecord, f: DecodedFrame, out: Uint8Arra
       if (f.l4Off >= 0 && f.l4Off - base === q && next === f.ipProto) {
         const n = l4HeaderLength(out, q, end, next, true);
         if (n > 0) keep = q + n;
+        if (n > 0 && next === PROTO_TCP) blankTcpOptions(out, q, n);
       }
       break;
     }

@@ -48,6 +48,8 @@ describe('/proc/net/bonding', () => {
       ['ens1f0', 1, '00:19:06:ea:b8:80', 1001],
       ['ens1f1', 2, '00:1b:54:10:20:30', 2002],
     ]);
+    // "port state" of the actor and partner details blocks, per slave.
+    expect(Object.fromEntries(b.lacpStates)).toEqual({ ens1f0: { actor: 61, partner: 61 }, ens1f1: { actor: 5, partner: 61 } });
   });
 
   it('reads balance-rr and has no active slave', () => {
@@ -103,13 +105,34 @@ describe('check', () => {
     ['xen-2.6-old-driver', ['driver 3.0.1'], 3],
     ['kvm-balance-rr', ['mode'], 3],
     ['kvm-all-slaves-active', ['all_slaves_active=1'], 3],
-    ['kvm-lacp-two-switches', [], 0],
   ] as const)('%s: loop-prone settings %j', (host, settings, code) => {
     const c = checkTopology(discoverHost(join(FIX, host)).topology);
     expect(c.findings.filter((f) => f.kind === 'loop-prone-bond').map((f) => f.details.setting)).toEqual(settings);
     const r = check(['--root', join(FIX, host), '--fail-on', 'error']);
     expect(r.err).toBe('');
     expect(r.code).toBe(code);
+  });
+
+  it('802.3ad to two switches: the partners differ, the second slave does not distribute, the slow timeout', () => {
+    const info = discoverHost(join(FIX, 'kvm-lacp-two-switches'));
+    const c = checkTopology(info.topology, info.lacpStates);
+    expect(c.findings.map((f) => `${f.severity} ${f.kind} ${f.interfaces.join(',')}`)).toEqual([
+      'error lacp-partner-mismatch ens1f0,ens1f1',
+      'warning lacp-not-distributing ens1f1',
+      'info lacp-slow-timeout ens1f0,ens1f1',
+    ]);
+    expect(c.findings[0]!.summary).toContain('ens1f0 → 00:19:06:ea:b8:80 key 1001; ens1f1 → 00:1b:54:10:20:30 key 2002');
+    const r = check(['--root', join(FIX, 'kvm-lacp-two-switches'), '--fail-on', 'error']);
+    expect(r.code).toBe(3);
+  });
+
+  it('both NICs in the bridge with STP: the host is root, eth1 blocks', () => {
+    const info = discoverHost(join(FIX, 'xen-stp-root'));
+    expect(info.topology.ports.get('eth1')).toMatchObject({ role: 'slave', bridge: 'xenbr0' });
+    const c = checkTopology(info.topology, info.lacpStates);
+    expect(c.findings.map((f) => `${f.severity} ${f.kind} ${f.interfaces.join(',')}`)).toEqual(['warning stp-host-is-root xenbr0', 'info stp-port-blocked eth1']);
+    expect(check(['--root', join(FIX, 'xen-stp-root'), '--fail-on', 'warning']).code).toBe(3);
+    expect(check(['--root', join(FIX, 'xen-stp-root'), '--fail-on', 'error']).code).toBe(0);
   });
 
   it('--json gives the bond, its slaves and the findings', () => {

@@ -36,6 +36,8 @@ export interface HostInfo {
   warnings: string[];
   /** Where it was read from ("/" on the host). */
   root: string;
+  /** 802.3ad slaves' actor and partner LACP state bytes from /proc/net/bonding. */
+  lacpStates: Map<string, { actor: number; partner: number }>;
 }
 
 /** The kernel's names for bonding modes, keyed by the words /proc/net/bonding prints. */
@@ -56,6 +58,8 @@ export interface ProcBonding {
   slaves: BondSlave[];
   /** 802.3ad: the active aggregator's id and partner, -1 when not 802.3ad or not shown. */
   activeAggregatorId: number;
+  /** 802.3ad: each slave's actor and partner "port state" bytes (the details blocks), where shown. */
+  lacpStates: Map<string, { actor: number; partner: number }>;
 }
 
 /**
@@ -63,7 +67,8 @@ export interface ProcBonding {
  * master's "Key: value" lines, then one block per "Slave Interface:". Unknown lines are skipped.
  */
 export function parseProcBonding(text: string): ProcBonding {
-  const out: ProcBonding = { driverVersion: null, mode: null, activeSlave: null, slaves: [], activeAggregatorId: -1 };
+  const out: ProcBonding = { driverVersion: null, mode: null, activeSlave: null, slaves: [], activeAggregatorId: -1, lacpStates: new Map() };
+  let actorDetails = false;
   let slave: BondSlave | null = null;
   // Inside a slave block, "details partner lacp pdu:" switches the system mac lines to the partner's.
   let partnerDetails = false;
@@ -83,6 +88,7 @@ export function parseProcBonding(text: string): ProcBonding {
       slave = { name: value, permanentMac: -1, linkUp: null, aggregatorId: -1, partnerMac: -1, partnerKey: -1 };
       out.slaves.push(slave);
       partnerDetails = false;
+      actorDetails = false;
       inActiveAggregator = false;
       continue;
     }
@@ -96,8 +102,14 @@ export function parseProcBonding(text: string): ProcBonding {
     if (key === 'mii status') slave.linkUp = value === 'up';
     else if (key === 'permanent hw addr') slave.permanentMac = parseMac(value);
     else if (key === 'aggregator id') slave.aggregatorId = Number.isInteger(Number(value)) ? Number(value) : -1;
-    else if (key === 'details partner lacp pdu') partnerDetails = true;
-    else if (key === 'details actor lacp pdu') partnerDetails = false;
+    else if (key === 'details partner lacp pdu') [partnerDetails, actorDetails] = [true, false];
+    else if (key === 'details actor lacp pdu') [partnerDetails, actorDetails] = [false, true];
+    else if ((partnerDetails || actorDetails) && key === 'port state' && Number.isInteger(Number(value))) {
+      const st = out.lacpStates.get(slave.name) ?? { actor: -1, partner: -1 };
+      if (partnerDetails) st.partner = Number(value);
+      else st.actor = Number(value);
+      out.lacpStates.set(slave.name, st);
+    }
     else if (partnerDetails && key === 'system mac address') slave.partnerMac = parseMac(value);
     else if (partnerDetails && key === 'oper key') slave.partnerKey = Number(value);
     // Drivers before the "details … lacp pdu" blocks print the partner per slave this way.
@@ -149,9 +161,10 @@ export function discoverHost(root = '/'): HostInfo {
   const warnings: string[] = [];
   const topology = emptyTopology();
   const interfaces: HostInterface[] = [];
+  const lacpStates = new Map<string, { actor: number; partner: number }>();
   if (!existsSync(net)) {
     warnings.push(`${net}: not found, so nothing could be discovered (is /sys mounted?)`);
-    return { topology, interfaces, warnings, root };
+    return { topology, interfaces, warnings, root, lacpStates };
   }
   for (const name of listDir(net)) {
     const dir = join(net, name);
@@ -173,7 +186,7 @@ export function discoverHost(root = '/'): HostInfo {
   const byName = new Map(interfaces.map((i) => [i.name, i]));
 
   for (const iface of interfaces.filter((i) => i.kind === 'bond')) {
-    const bond = readBond(root, iface.name, warnings);
+    const bond = readBond(root, iface.name, warnings, lacpStates);
     topology.bonds.push(bond);
     // The bond and the bridge carry the host's MAC; slaves' permanent MACs are the host's too.
     if (iface.mac >= 0) topology.localMacs.add(iface.mac);
@@ -224,10 +237,10 @@ export function discoverHost(root = '/'): HostInfo {
       }
     }
   }
-  return { topology, interfaces, warnings, root };
+  return { topology, interfaces, warnings, root, lacpStates };
 }
 
-function readBond(root: string, name: string, warnings: string[]): Bond {
+function readBond(root: string, name: string, warnings: string[], lacpStates: Map<string, { actor: number; partner: number }>): Bond {
   const sys = join(root, 'sys/class/net', name, 'bonding');
   const procPath = join(root, 'proc/net/bonding', name);
   const procText = readText(procPath);
@@ -239,6 +252,7 @@ function readBond(root: string, name: string, warnings: string[]): Bond {
   const allSlavesActive = readTrim(join(sys, 'all_slaves_active'));
   const active = readTrim(join(sys, 'active_slave'));
   const slaves = proc?.slaves ?? [];
+  for (const [slave, st] of proc?.lacpStates ?? []) lacpStates.set(slave, st);
   for (const s of sysSlaves ?? []) {
     if (!slaves.some((x) => x.name === s)) slaves.push({ name: s, permanentMac: -1, linkUp: null, aggregatorId: -1, partnerMac: -1, partnerKey: -1 });
   }
