@@ -59,8 +59,8 @@ export function checkInput(bytes: Uint8Array, ext: string, dir: string, opts: Ch
 }
 
 /**
- * The evidence export on `bytes`: it either refuses with an ExportError (one line) or writes a
- * bundle whose evidence.pcapng reads cleanly through the whole pipeline, holding the frames the
+ * The evidence export on `bytes`: it either refuses with an ExportError (one line) or writes,
+ * within the same time budget as the pipeline, a bundle whose evidence.pcapng reads cleanly through the whole pipeline, holding the frames the
  * export says it wrote, and whose findings.json parses. Returns what broke, or null.
  */
 /** How the exports of a run went: bundles written and read back, refusals (ExportError). */
@@ -75,6 +75,7 @@ export async function checkExport(bytes: Uint8Array, ext: string, dir: string, s
   writeFileSync(path, bytes);
   try {
     let summary;
+    const started = performance.now();
     try {
       summary = await exportEvidence({ specs: [path], outDir: out, sanitize, sanitizeKey: new Uint8Array(32), now: new Date(0) });
     } catch (err) {
@@ -84,6 +85,8 @@ export async function checkExport(bytes: Uint8Array, ext: string, dir: string, s
       }
       throw err;
     }
+    const ms = performance.now() - started;
+    if (ms > timeBudgetMs(bytes.length)) return `export${sanitize ? ' --sanitize' : ''}: took ${Math.round(ms)} ms, more than the ${Math.round(timeBudgetMs(bytes.length))} ms budget`;
     const r = runPipeline([join(out, 'evidence.pcapng')]);
     if (r.errors.length) return `export${sanitize ? ' --sanitize' : ''}: its evidence.pcapng does not read cleanly: ${r.errors[0]!.message}`;
     if (r.frames !== summary.frames) return `export${sanitize ? ' --sanitize' : ''}: says ${summary.frames} frames, evidence.pcapng holds ${r.frames}`;
