@@ -242,6 +242,7 @@ export class Analyzer {
     const early = q.length - MAX_PENDING_GROUPS;
     while (n < q.length && (q[n]!.firstT < horizon || q[n]!.firstT > future || n < early)) n++;
     this.queuedAtSettle = q.length - n;
+    this.noteFlood();
     if (n === 0) return;
     const ready = q.splice(0, n);
     ready.sort((a, b) => a.firstT - b.firstT);
@@ -250,7 +251,6 @@ export class Analyzer {
       this.settleGroup(g);
     }
     this.stats.pendingGroups = q.length;
-    this.noteFlood();
   }
 
   private role(port: number): string {
@@ -537,6 +537,8 @@ export class Analyzer {
     f.details.untrackedAtLeast = this.macs.dropped;
     f.details.untrackedCountSaturated = this.macs.droppedSaturated ? 'yes' : 'no';
     f.details.findingsNotKept = this.findingsNotKept;
+    // Worded now, not only at finish(): a live view shows it while the flood goes on.
+    f.summary = summarize(f, this);
   }
 
   /** Settles everything and returns the findings, most severe first. */

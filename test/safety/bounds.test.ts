@@ -148,6 +148,21 @@ describe('a flood of random source MACs on the uplink', () => {
     expect(flood.summary).toBe(`MAC flood: source MACs past the limit of ${MAX_MACS} tracked one by one; at least ${MAX_MACS} more seen, counted only in the totals`);
   });
 
+  it('the live view has the worded finding while the flood goes on, before finish()', () => {
+    const dir = mkdtempSync(join(tmp, 'uplink-live-'));
+    const set = openCapture(uplinkFlood(dir, randomMacs(2 * MAX_MACS, 7)));
+    const analyzer = new Analyzer(emptyTopology(), { ...DEFAULT_OPTIONS, maxMacs: MAX_MACS });
+    const frame = new DecodedFrame();
+    while (set.next()) {
+      decodeFrame(set.rec, frame);
+      analyzer.observe(set.rec, frame);
+    }
+    analyzer.advanceTo(T0 + 10, 0);
+    const flood = analyzer.snapshot().findings.find((f) => f.kind === 'mac-flood');
+    // Twice the limit: exactly as many again past it, not yet a lower bound.
+    expect(flood?.summary).toBe(`MAC flood: source MACs past the limit of ${MAX_MACS} tracked one by one; ${MAX_MACS} more seen, counted only in the totals`);
+  });
+
   it('a flood just past the limit is counted exactly', () => {
     const dir = mkdtempSync(join(tmp, 'uplink-small-'));
     const { analyzer, findings } = analyse(uplinkFlood(dir, randomMacs(MAX_MACS + 10, 2)));
