@@ -32,7 +32,7 @@ import { PortTable } from '../engine/ports.js';
 import { emptyTopology, mergeTopology, type Topology, topologyFromComment, topologyToComment } from '../engine/topology.js';
 import { analysisJson, type InputInfo } from '../report/analysis.js';
 import { Naming } from './naming.js';
-import { buildReport, type ReportFrame, type ReportInput } from './report.js';
+import { buildReport, type ReportFrame, type ReportInput, utcSeconds } from './report.js';
 import { AddressMapper, ipv6Text, newSanitizeKey, sanitizeFrame } from './sanitize.js';
 import { FrameIndex, type Note, select } from './select.js';
 import { hostView, topologyLines } from './topology-view.js';
@@ -103,8 +103,7 @@ interface Copied {
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function isoTime(sec: number, nsec: number): string {
-  const d = new Date(sec * 1000);
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${String(nsec).padStart(9, '0')} UTC`;
+  return `${utcSeconds(sec, nsec)} UTC`;
 }
 
 /**

@@ -70,9 +70,17 @@ function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function utc(sec: number, nsec: number): string {
-  return `${new Date(sec * 1000).toISOString().slice(0, 19).replace('T', ' ')}.${String(nsec).padStart(9, '0')}`;
+/**
+ * "2026-11-24 23:37:19.414804719"; a time no Date can hold (a capture stamped past the year
+ * 275760, as a damaged timestamp can be) is given as seconds since the epoch instead.
+ */
+export function utcSeconds(sec: number, nsec: number): string {
+  const d = new Date(sec * 1000);
+  const frac = String(nsec).padStart(9, '0');
+  return Number.isFinite(d.getTime()) ? `${d.toISOString().slice(0, 19).replace('T', ' ')}.${frac}` : `${sec}.${frac} s since 1970`;
 }
+
+const utc = utcSeconds;
 
 function numbers(list: number[], limit = 40): string {
   if (list.length === 0) return '–';

@@ -19,6 +19,13 @@ import type { Finding } from '../engine/findings.js';
 
 /** Sightings of one frame farther apart than this are two frames (the engine's echo limit). */
 export const SIGHTING_WINDOW_NS = 200e6;
+/**
+ * Sightings of one frame taken per evidence frame, on each side in time, and how far to look: the
+ * engine keeps at most 64 sightings of a frame too. A storm of one frame (8000 copies of a BPDU at
+ * one instant) would otherwise put every copy in the bundle, and label each against all others.
+ */
+const MAX_SIGHTINGS = 64;
+const SIGHTING_SCAN = 100_000;
 /** How far back a state frame is looked for, in frames. */
 const STATE_LOOKBACK = 2_000_000;
 
@@ -173,10 +180,14 @@ export function select(index: FrameIndex, findings: Finding[], context: number, 
     const src = index.src.data[p]!;
     const tp = t[p]!;
     for (const dir of [-1, 1]) {
-      for (let r = rank[p]! + dir; r >= 0 && r < n; r += dir) {
+      let found = 0;
+      for (let r = rank[p]! + dir, steps = 0; r >= 0 && r < n && found < MAX_SIGHTINGS && steps < SIGHTING_SCAN; r += dir, steps++) {
         const q = order[r]!;
         if (Math.abs(t[q]! - tp) > SIGHTING_WINDOW_NS) break;
-        if (index.ident.data[q] === id && index.src.data[q] === src) out.push(q);
+        if (index.ident.data[q] === id && index.src.data[q] === src) {
+          out.push(q);
+          found++;
+        }
       }
     }
     return out;
