@@ -211,6 +211,29 @@ describe('inputs and options', () => {
     expect(findingKeys([join(none.dir, 'evidence.pcapng')])).toEqual(findingKeys([loop]));
   });
 
+  it('an analysis already run (the UI, live mode) gives the same bundle without a first analysis pass', async () => {
+    const loop = join(CAPTURES, 'loop', 'loop.pcapng');
+    const { openCapture } = await import('../../src/capture/index.js');
+    const { DecodedFrame, decodeFrame } = await import('../../src/decode/index.js');
+    const { Analyzer } = await import('../../src/engine/analyzer.js');
+    const { emptyTopology } = await import('../../src/engine/topology.js');
+    const analyzer = new Analyzer(emptyTopology());
+    const set = openCapture([loop]);
+    const f = new DecodedFrame();
+    while (set.next()) {
+      decodeFrame(set.rec, f);
+      analyzer.observe(set.rec, f);
+    }
+    analyzer.finish();
+    const dir = freshDir('given');
+    const given = await exportEvidence({ specs: [loop], outDir: dir, analyzer, now: new Date('2026-11-25T00:00:00Z') });
+    const plain = bundles.get('loop')!;
+    expect(given.frames).toBe(plain.summary.frames);
+    expect(given.commented).toBe(plain.summary.commented);
+    expect(readFileSync(join(dir, 'evidence.pcapng'))).toEqual(readFileSync(join(plain.dir, 'evidence.pcapng')));
+    expect(readFileSync(join(dir, 'findings.json'), 'utf8')).toBe(readFileSync(join(plain.dir, 'findings.json'), 'utf8'));
+  });
+
   it('an existing bundle file with wider rights is rewritten 0600', async () => {
     const dir = freshDir('perm');
     mkdirSync(dir);
