@@ -234,6 +234,35 @@ describe('inputs and options', () => {
     expect(readFileSync(join(dir, 'findings.json'), 'utf8')).toBe(readFileSync(join(plain.dir, 'findings.json'), 'utf8'));
   });
 
+  it.skipIf(!HAS_TSHARK)('direction flags (epb_flags) of the input are kept [needs tshark]', async () => {
+    // The loop recording rewritten with directions, as live mode records them: eth1 is the backup
+    // slave and only ever receives; bond0's copies are marked by the engine's own reading of them.
+    const { openCapture, PcapngWriter } = await import('../../src/capture/index.js');
+    const src = join(freshDir('dir') + '.pcapng');
+    const w = new PcapngWriter(src);
+    const set = openCapture([join(CAPTURES, 'loop', 'loop.pcapng')]);
+    const ids = new Map<number, number>();
+    while (set.next()) {
+      const r = set.rec;
+      let id = ids.get(r.iface!.id);
+      if (id === undefined) {
+        id = w.addInterface({ name: r.iface!.name, linkType: r.iface!.linkType, snaplen: r.iface!.snaplen });
+        ids.set(r.iface!.id, id);
+      }
+      w.writePacket(id, r.tsSec, r.tsNsec, r.buf, r.offset, r.caplen, r.origLen, { direction: r.iface!.name === 'eth1' ? 1 : 0 });
+    }
+    w.close();
+    const b = await bundle([src]);
+    expect(b.summary.findings).toBeGreaterThan(0);
+    const r = tshark(['-r', join(b.dir, 'evidence.pcapng'), '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction']);
+    expect(r.stderr).toBe('');
+    const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const eth1 = rows.filter(([i]) => i === 'eth1');
+    expect(eth1.length).toBeGreaterThan(0);
+    for (const [, d] of eth1) expect(Number(d)).toBe(1); // inbound (tshark prints 0x00000001)
+    for (const [i, d] of rows) if (i !== 'eth1') expect(d ?? '').toBe('');
+  });
+
   it('an existing bundle file with wider rights is rewritten 0600', async () => {
     const dir = freshDir('perm');
     mkdirSync(dir);
