@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseKernelLog, type KernelEvent } from '../capture/host/kernel.js';
-import { openCapture } from '../capture/index.js';
+import { ClockOffsetEstimator, NEGLIGIBLE_OFFSET_NS, type ClockOffset } from '../engine/clock.js';
+import { openCapture, parseInputSpec } from '../capture/index.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { capabilities } from '../engine/capabilities.js';
@@ -60,13 +61,17 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const flagged = topologyFromFlags(values);
   const kernelLog = values['kernel-log'] === undefined ? null : readKernelLog(values['kernel-log']);
 
+  // Separate files may carry clocks apart: lined up from the frames they share (a first pass over
+  // their start), so an echo never reads as coming before its original.
+  const clocks = positionals.length > 1 && !positionals.some((p) => parseInputSpec(p).path === '-') ? estimateClocks(positionals) : [];
+  const inputOffsetsNs = clocks.some((c) => Math.abs(c.offsetNs) >= NEGLIGIBLE_OFFSET_NS) ? offsetsByInput(clocks, positionals.length) : undefined;
   const set = openCapture(positionals);
   // The first record is read before the engine starts: section headers (and their comments) come
   // with it. A file written by `bondscope live --write` carries the host's topology; flags still win.
   let more = set.next();
   const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
   const topology = recorded ? mergeTopology(recorded, flagged) : flagged;
-  const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 });
+  const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6, inputOffsetsNs });
   for (const e of kernelLog ?? []) analyzer.noteKernel(e);
   const frame = new DecodedFrame();
   const undecoded = new Map<number, number>();
@@ -89,6 +94,30 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const threshold: Severity | undefined = failOn as Severity | undefined;
   if (threshold && findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
+}
+
+/** Frames read from the start of the files to line up their clocks. */
+const CLOCK_PASS_FRAMES = 200_000;
+
+function estimateClocks(specs: string[]): ClockOffset[] {
+  const set = openCapture(specs);
+  const est = new ClockOffsetEstimator(specs.length);
+  const frame = new DecodedFrame();
+  try {
+    while (est.frames < CLOCK_PASS_FRAMES && set.next()) {
+      decodeFrame(set.rec, frame);
+      est.observe(set.rec, frame);
+    }
+  } finally {
+    set.close();
+  }
+  return est.offsets();
+}
+
+function offsetsByInput(clocks: ClockOffset[], n: number): number[] {
+  const out = new Array<number>(n).fill(0);
+  for (const c of clocks) if (Math.abs(c.offsetNs) >= NEGLIGIBLE_OFFSET_NS) out[c.input] = c.offsetNs;
+  return out;
 }
 
 /** The kernel's log lines that matter, from a saved log; a missing file is a usage error. */

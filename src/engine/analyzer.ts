@@ -32,6 +32,11 @@ export interface AnalyzerOptions {
   windowNs: number;
   /** MACs tracked one by one; past it a mac-flood finding, counting goes on. */
   maxMacs: number;
+  /**
+   * Per input (by index): ns to subtract from its stamps to put it on the first input's clock
+   * (ClockOffsetEstimator). Absent: the inputs share a clock.
+   */
+  inputOffsetsNs?: number[];
 }
 
 export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536 };
@@ -158,7 +163,8 @@ export class Analyzer {
       this.baseSec = rec.tsSec;
       this.stats.firstSec = rec.tsSec;
     }
-    return (rec.tsSec - this.baseSec) * 1e9 + rec.tsNsec;
+    const offsets = this.options.inputOffsetsNs;
+    return (rec.tsSec - this.baseSec) * 1e9 + rec.tsNsec - (offsets ? (offsets[rec.inputIndex] ?? 0) : 0);
   }
 
   observe(rec: PacketRecord, f: DecodedFrame): void {

@@ -78,6 +78,7 @@ export function analysisJson(a: Analyzer, findings: Finding[], caps: Capabilitie
     })),
     findings: findings.map((f) => findingJson(f, inputs)),
     capabilities: caps,
+    clockOffsetsMs: Object.fromEntries((a.options.inputOffsetsNs ?? []).map((ns, i) => [inputs[i]?.name ?? String(i), ns / 1e6]).filter(([, ms]) => ms !== 0)),
     kernel: {
       events: a.kernelNotes.map((n) => ({ kind: n.kind, time: n.time, port: n.port, mac: n.mac >= 0 ? formatMac(n.mac) : null, slave: n.slave, text: n.text })),
       fdb: Object.fromEntries([...a.kernelFdb].map(([m, p]) => [formatMac(m), p])),
@@ -110,6 +111,11 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   // These name ports (interface names from the files).
   for (const c of caps.canProve) out.push(`  + ${safeText(c)}`);
   for (const c of caps.cannotProve) out.push(`  - ${safeText(c)}`);
+  (a.options.inputOffsetsNs ?? []).forEach((ns, i) => {
+    if (ns === 0 || !inputs[i]) return;
+    const ms = Math.abs(ns / 1e6).toFixed(3);
+    out.push(`  ~ ${safeText(inputs[i]!.name)}'s clock ran ${ms} ms ${ns > 0 ? 'ahead of' : 'behind'} ${safeText(inputs[0]!.name)}'s: lined up from the frames they share`);
+  });
   out.push('');
   if (findings.length === 0) {
     out.push(paint('1;32', 'No loop found: no looped broadcasts, own-address frames or wrong-port learning in these frames.'));
