@@ -21,7 +21,7 @@ import { type CaptureError, openCapture, parseInputSpec, PcapngWriter } from '..
 import type { PacketRecord } from '../capture/record.js';
 import { PcapngReader } from '../capture/pcapng.js';
 import { VERSION } from '../cli/version.js';
-import { DecodedFrame, decodeFrame } from '../decode/index.js';
+import { DecodedFrame, decodeFrame, PK_LACP, PK_STP } from '../decode/index.js';
 import { formatIpv4 } from '../decode/addr.js';
 import { formatMac } from '../decode/mac.js';
 import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
@@ -34,7 +34,7 @@ import { analysisJson, type InputInfo } from '../report/analysis.js';
 import { Naming } from './naming.js';
 import { buildReport, type ReportFrame, type ReportInput, utcSeconds } from './report.js';
 import { AddressMapper, ipv6Text, newSanitizeKey, sanitizeFrame } from './sanitize.js';
-import { FrameIndex, type Note, select } from './select.js';
+import { CTL_LACP, CTL_STP, FrameIndex, type Note, select } from './select.js';
 import { hostView, topologyLines } from './topology-view.js';
 
 export const DEFAULT_CONTEXT = 2;
@@ -208,7 +208,8 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
       port = ports.resolve(rec.iface!, frame).index;
       ident = frameIdentity(rec.buf, frame);
     }
-    index.add(rec.tsSec, rec.tsNsec, frame.src, frame.vlan, ident, port, rec.inputIndex, rec.inputFrame);
+    const control = !frame.supported ? 0 : frame.payload === PK_STP ? CTL_STP : frame.payload === PK_LACP ? CTL_LACP : 0;
+    index.add(rec.tsSec, rec.tsNsec, frame.src, frame.vlan, ident, port, rec.inputIndex, rec.inputFrame, control);
     const pi = perInput[rec.inputIndex]!;
     const t = index.t.data[index.length - 1]!;
     pi.frames++;
@@ -223,7 +224,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const isPcapng = set.sources.map((s) => s instanceof PcapngReader);
 
   const hostMac = (mac: number): boolean => analyzer.localMacs.has(mac) || analyzer.guestPorts.has(mac);
-  const sel = select(index, findings, context, hostMac);
+  const sel = select(index, findings, context, hostMac, [...analyzer.localMacs]);
   await yieldToLoop();
 
   // Names: as they are, or sanitized. Ports from the analysis and the index (the same names).

@@ -67,6 +67,8 @@ export class FrameIndex {
   readonly port = new GrowI32();
   readonly input = new GrowI32();
   readonly inputFrame = new GrowI32();
+  /** Control-plane frames: CTL_STP for BPDUs, CTL_LACP for LACPDUs, 0 for the rest. */
+  readonly control = new GrowI32();
   baseSec = -1;
   portNames: string[] = [];
   portRoles: string[] = [];
@@ -75,7 +77,8 @@ export class FrameIndex {
     return this.t.n;
   }
 
-  add(tsSec: number, tsNsec: number, src: number, vlan: number, ident: number, port: number, input: number, inputFrame: number): void {
+  add(tsSec: number, tsNsec: number, src: number, vlan: number, ident: number, port: number, input: number, inputFrame: number, control = 0): void {
+    this.control.push(control);
     if (this.baseSec < 0) this.baseSec = tsSec;
     this.t.push((tsSec - this.baseSec) * 1e9 + tsNsec);
     this.src.push(src);
@@ -86,6 +89,15 @@ export class FrameIndex {
     this.inputFrame.push(inputFrame);
   }
 }
+
+export const CTL_STP = 1;
+export const CTL_LACP = 2;
+/**
+ * Spanning-tree and LACP findings hang on the protocol's state over time (the last BPDU, whether a
+ * partner ever answered): their bundle carries every BPDU or LACPDU of the capture, as context, up
+ * to this many, so analysing it finds the same and no more.
+ */
+const MAX_CONTROL_FRAMES = 20_000;
 
 export type NoteKind = 'evidence' | 'path' | 'before';
 
@@ -122,7 +134,7 @@ const PATH_ORDER: Record<string, number> = { guest: 0, bridge: 1, bond: 2, slave
  * the host is stamped once) are put in the order the frame went, out of the host for those
  * (guest, bridge, bond, slave), into it for the others (the reverse).
  */
-export function select(index: FrameIndex, findings: Finding[], context: number, hostMac: (mac: number) => boolean = () => false): Selection {
+export function select(index: FrameIndex, findings: Finding[], context: number, hostMac: (mac: number) => boolean = () => false, localMacs: number[] = []): Selection {
   const n = index.length;
   const t = index.t.data;
   const order = new Uint32Array(n);
@@ -234,6 +246,31 @@ export function select(index: FrameIndex, findings: Finding[], context: number, 
 
   const chosen = new Uint8Array(n);
   for (const p of notes.keys()) chosen[p] = 1;
+  const wantControl = (findings.some((f) => f.kind.startsWith('stp-')) ? CTL_STP : 0) | (findings.some((f) => f.kind.startsWith('lacp-')) ? CTL_LACP : 0);
+  if (wantControl) {
+    let taken = 0;
+    for (let i = 0; i < n && taken < MAX_CONTROL_FRAMES; i++) {
+      if (index.control.data[i]! & wantControl) {
+        chosen[i] = 1;
+        taken++;
+      }
+    }
+  }
+  if (wantControl & CTL_STP) {
+    // Whether a BPDU is the host's own the engine tells by the host's MACs, learned from frames the
+    // bridge device sent: the first such frame of each, with where it went, comes along.
+    for (const mac of localMacs.slice(0, 16)) {
+      for (let r = 0; r < n; r++) {
+        const q = order[r]!;
+        const port = index.port.data[q]!;
+        if (index.src.data[q] === mac && port >= 0 && index.portRoles[port] === 'bridge') {
+          chosen[q] = 1;
+          for (const x of sightings(q)) chosen[x] = 1;
+          break;
+        }
+      }
+    }
+  }
   for (const p of anchors) {
     const r = rank[p]!;
     for (let k = Math.max(0, r - context); k <= Math.min(n - 1, r + context); k++) chosen[order[k]!] = 1;

@@ -294,3 +294,24 @@ describe('inputs and options', () => {
     expect(tshark(['-r', join(b.dir, 'evidence.pcapng'), '-c', '1']).stderr).toBe('');
   });
 });
+
+describe.each(['stp', 'stp-root', 'stp-tcn', 'lacp-nopartner', 'lacp-split', 'lacp-pdu'])('spanning-tree and LACP findings: captures/%s', (scenario) => {
+  it('the bundle carries the BPDUs/LACPDUs and the host’s own MACs its findings hang on: analysing it finds the same, plain and sanitized', async () => {
+    const input = join(CAPTURES, scenario, `${scenario}.pcapng`);
+    const expected = findingKeys([input]);
+    expect(expected.some((k) => /^(stp|lacp)-/.test(k))).toBe(true);
+    const plain = await bundle([input]);
+    expect(findingKeys([join(plain.dir, 'evidence.pcapng')])).toEqual(expected);
+    const dir = freshDir('ctl-san');
+    await exportEvidence({ specs: [input], outDir: dir, sanitize: true, sanitizeKey: new Uint8Array(32).fill(9) });
+    const json = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
+    expect(findingKeys([join(dir, 'evidence.pcapng')])).toEqual(jsonFindingKeys(json));
+    if (HAS_TSHARK) {
+      for (const d of [plain.dir, dir]) {
+        const r = tsharkFrames(join(d, 'evidence.pcapng'));
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+      }
+    }
+  });
+});
