@@ -367,7 +367,8 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
         return `${head}arrives on ${port}: moved from ${from}${b !== undefined ? ` (last seen there in frame ${outNo.get(b)})` : ''} and stayed`;
       }
       default:
-        return `${head}on ${port}`;
+        // Spanning-tree and LACP findings: the frame and the finding's own sentence.
+        return `${head}on ${port}: ${naming.text(f.summary)}`;
     }
   };
   // Findings that share a frame and say the same of it (a looped broadcast that is also the
