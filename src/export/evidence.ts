@@ -514,7 +514,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     unsanitizable,
     message: '',
   };
-  summary.message = `exported ${findings.length} finding${findings.length === 1 ? '' : 's'}: ${copied.length} frames (${commented} evidence, ${copied.length - commented} context) to ${o.outDir}${mapper ? ', sanitized' : ''}`;
+  summary.message = `exported ${findings.length} finding${findings.length === 1 ? '' : 's'}: ${copied.length} frames (${commented} with a comment: evidence and its path; ${copied.length - commented} context) to ${o.outDir}${mapper ? ', sanitized' : ''}`;
   return summary;
 }
 
