@@ -253,3 +253,33 @@ describe('the recorded topology', () => {
     expect(findingKeys([join(dir, 'evidence.pcapng')], () => t)).toEqual(jsonFindingKeys(json));
   });
 });
+
+describe('the exporter’s own leak check', () => {
+  it('finds an original MAC as bytes or text, an IPv4 address as text, a replaced name; not an address inside a longer number', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { findLeaks } = await import('../../src/export/evidence.js');
+    const { Naming } = await import('../../src/export/naming.js');
+    const m = new AddressMapper(KEY);
+    m.mapMac(0x00163e000001);
+    m.mapIpv4(0xc633640b); // 198.51.100.11
+    const naming = new Naming(m, [{ name: 'vif1.0', role: 'guest' }], [], ['/home/me/site-a.pcapng']);
+    const dir = freshDir('leaks');
+    (await import('node:fs')).mkdirSync(dir);
+    const file = (name: string, data: string | Buffer): string => {
+      writeFileSync(join(dir, name), data);
+      return join(dir, name);
+    };
+    const clean = file('clean.md', 'guest0 at 198.51.100.110 and 10.198.51.100.11x, 00:16:3e:00:00:02');
+    expect(findLeaks([clean], m, naming, ['/home/me/site-a.pcapng'])).toEqual([]);
+    const bytes = file('bytes.pcapng', Buffer.from([0, 1, 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01, 9]));
+    const text = file('text.md', 'seen from 198.51.100.11 on vif1.0 (00-16-3E-00-00-01) in /home/me/site-a.pcapng');
+    const found = findLeaks([bytes, text], m, naming, ['/home/me/site-a.pcapng']);
+    expect(found).toEqual(expect.arrayContaining([
+      `MAC 00:16:3e:00:00:01 in ${bytes}`,
+      `MAC 00:16:3e:00:00:01 in ${text}`,
+      `IPv4 198.51.100.11 in ${text}`,
+      `the name vif1.0 in ${text}`,
+      `the name /home/me/site-a.pcapng in ${text}`,
+    ]));
+  });
+});
