@@ -3,18 +3,23 @@
  * hand on. What cap 0.2.1 does and does not do shapes this module:
  *
  *  - it copies each packet into the one Buffer given to open() and keeps no reference to it: the
- *    Buffer must stay referenced for the handle's life or the heap is corrupted, so each Handle
- *    holds its own;
- *  - no timestamps: frames are stamped on arrival with a monotonic clock anchored to wall time;
- *  - no direction: each interface gets two handles, one with the BPF filter `inbound` and one with
+ *    Buffer must stay referenced for the handle's life or the heap is corrupted;
+ *  - it aborts the process (an assertion in its poll callback) when a captured interface goes down
+ *    or away: so each interface is captured in a worker process of its own (live-worker.ts), and
+ *    a vif removed with its guest ends one worker, not bondscope;
+ *  - no timestamps: workers stamp frames on arrival with the system's monotonic clock, anchored
+ *    here to wall time;
+ *  - no direction: each worker opens two handles, one with the BPF filter `inbound` and one with
  *    `outbound` (Linux packet sockets know the direction), so every frame's direction is exact;
- *  - no drop counters, snaplen fixed at 65535, promiscuous;
- *  - the packet event fires synchronously inside pcap_dispatch: the record is valid only during
- *    the callback, exactly like a file record until the next `next()`.
+ *  - no drop counters, snaplen fixed at 65535, promiscuous.
+ *
+ * The record handed on is valid only during the onPacket call, like a file record until `next()`.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { DIR_IN, DIR_OUT, InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from './record.js';
+import { fileURLToPath } from 'node:url';
+import { FRAME_HEADER, WORKER_PREFIX } from './live-protocol.js';
+import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from './record.js';
 
 /** The part of cap's Cap class bondscope uses. */
 interface CapHandle {
@@ -72,32 +77,17 @@ function linkTypeOf(capName: string): number {
 }
 
 /** libpcap's error for a handle that could not open, in plain words. */
-function explainOpenError(device: string, message: string): string {
+export function explainOpenError(device: string, message: string): string {
   if (/permission|Operation not permitted/i.test(message)) return `${device}: capturing needs root (or CAP_NET_RAW and CAP_NET_ADMIN): ${message}`;
   if (/No such device|doesn't exist/i.test(message)) return `${device}: no such interface (${message})`;
   if (/syntax error|parse error|illegal|unknown/i.test(message)) return `--filter: libpcap cannot compile it: ${message}`;
   if (/not up/i.test(message)) return `${device}: the interface is down (${message})`;
+  if (/`cap` module/.test(message)) return message;
   return `${device}: ${message}`;
 }
 
-const SNAPLEN = 65535;
+export const SNAPLEN = 65535;
 export const DEFAULT_BUFFER_BYTES = 16 << 20;
-
-class Handle {
-  readonly cap: CapHandle;
-  /** Referenced for the handle's whole life: cap writes into it from C. */
-  readonly buffer = Buffer.alloc(SNAPLEN);
-  readonly bytes: Uint8Array;
-  open = true;
-  constructor(
-    mod: CapModule,
-    readonly iface: CaptureInterface,
-    readonly direction: Direction,
-  ) {
-    this.cap = new mod.Cap();
-    this.bytes = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
-  }
-}
 
 export interface LiveOptions {
   interfaces: string[];
@@ -110,103 +100,135 @@ export interface LiveOptions {
    * 8 MiB, none with 64 MiB).
    */
   bufferSize?: number;
+  /** The workers become this user once their handles are open (null: stay as they are). */
+  user?: string | null;
 }
 
 export interface LiveEvents {
-  /** Called synchronously for each frame; the record is valid only during the call. */
+  /** Called for each frame; the record is valid only during the call. */
   onPacket(rec: PacketRecord): void;
-  /** An interface stopped (removed or down); capture goes on on the rest. */
+  /** An interface's capture ended (removed or down); capture goes on on the rest. */
   onInterfaceGone?(name: string, why: string): void;
+  /** A worker had to drop frames because this process fell behind. */
+  onDropped?(name: string): void;
+}
+
+interface Worker {
+  iface: CaptureInterface;
+  child: ChildProcess;
+  open: boolean;
+  /** Bytes of a frame split across two pipe reads. */
+  carry: Buffer | null;
 }
 
 /**
- * One live capture on several interfaces. Frames are numbered in arrival order across all of
- * them (as the one pcapng file `--write` records), so evidence frame numbers match that file.
+ * One live capture on several interfaces, each in its own worker process (live-worker.ts). Frames
+ * are numbered in the order they are handed on (as the one pcapng file `--write` records them), so
+ * evidence frame numbers match that file. Frames are stamped by the workers on arrival with the
+ * system's monotonic clock, anchored here to wall time.
  */
 export class LiveCapture {
   readonly registry = new InterfaceRegistry();
   readonly rec = new PacketRecord();
-  private readonly handles: Handle[] = [];
+  private readonly workers: Worker[] = [];
   private frames = 0;
-  /** Wall time (ns since the epoch) at hrtime zero: frames are stamped anchor + hrtime. */
+  /** Wall time (ns since the epoch) at monotonic zero. */
   private readonly anchorNs: bigint;
-  private watch: NodeJS.Timeout | null = null;
+  private stopping = false;
   readonly startedAt: number;
 
   constructor(
     private readonly options: LiveOptions,
     private readonly events: LiveEvents,
-    private readonly sysRoot = '/',
   ) {
     this.anchorNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
     this.startedAt = Date.now() / 1000;
   }
 
-  /** Opens every handle (as root); throws LiveCaptureError naming the interface on failure. */
-  start(): void {
-    const mod = loadCap();
-    const user = this.options.filter?.trim();
-    for (const name of this.options.interfaces) {
+  /** Starts a worker per interface (as root) and waits until every one has its handles open. */
+  async start(): Promise<void> {
+    loadCap(); // a missing cap is said once, here, not by every worker
+    const script = fileURLToPath(new URL('./live-worker.js', import.meta.url));
+    const opened = this.options.interfaces.map((name) => {
       const iface = this.registry.add({ name, description: null, linkType: 1, fcsLen: 0, snaplen: SNAPLEN, tsDigits: 9, input: `live:${name}`, inputIndex: 0, section: 0, localId: this.registry.list.length });
-      for (const direction of [DIR_IN, DIR_OUT] as Direction[]) {
-        const h = new Handle(mod, iface, direction);
-        const dirFilter = direction === DIR_IN ? 'inbound' : 'outbound';
-        const filter = user ? `(${user}) and ${dirFilter}` : dirFilter;
-        let capName: string;
-        try {
-          capName = h.cap.open(name, filter, this.options.bufferSize ?? DEFAULT_BUFFER_BYTES, h.buffer);
-        } catch (err) {
-          this.stop();
-          throw new LiveCaptureError(explainOpenError(name, (err as Error).message));
-        }
-        iface.linkType = linkTypeOf(capName);
-        h.cap.setMinBytes?.(0);
-        h.cap.on('packet', (nbytes) => this.deliver(h, nbytes));
-        this.handles.push(h);
-      }
-    }
-    // An interface removed while capturing: libpcap's fd just errors; notice it and carry on.
-    this.watch = setInterval(() => this.checkInterfaces(), 1000);
-    this.watch.unref();
-  }
-
-  private deliver(h: Handle, nbytes: number): void {
-    const rec = this.rec;
-    const now = this.anchorNs + process.hrtime.bigint();
-    rec.buf = h.bytes;
-    rec.offset = 0;
-    rec.caplen = nbytes;
-    rec.origLen = nbytes;
-    rec.iface = h.iface;
-    rec.tsSec = Number(now / 1_000_000_000n);
-    rec.tsNsec = Number(now % 1_000_000_000n);
-    rec.tsFrac = rec.tsNsec;
-    rec.direction = h.direction;
-    rec.epbFlags = h.direction;
-    rec.inputFrame = ++this.frames;
-    rec.inputIndex = 0;
-    h.iface.frames++;
-    this.events.onPacket(rec);
-  }
-
-  private checkInterfaces(): void {
-    for (const h of this.handles) {
-      if (!h.open || h.direction !== DIR_IN) continue;
-      const name = h.iface.name;
-      if (name === 'any' || existsSync(`${this.sysRoot}sys/class/net/${name}`)) continue;
-      for (const other of this.handles) if (other.iface === h.iface) this.closeHandle(other);
-      this.events.onInterfaceGone?.(name, 'the interface was removed');
-    }
-  }
-
-  private closeHandle(h: Handle): void {
-    if (!h.open) return;
-    h.open = false;
+      const args = JSON.stringify({ device: name, filter: this.options.filter, bufferSize: this.options.bufferSize ?? DEFAULT_BUFFER_BYTES, user: this.options.user ?? null });
+      const child = spawn(process.execPath, [script, args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const w: Worker = { iface, child, open: false, carry: null };
+      this.workers.push(w);
+      return new Promise<void>((resolve, reject) => {
+        let err = '';
+        let ready = false;
+        child.stderr!.setEncoding('utf8');
+        child.stderr!.on('data', (text: string) => {
+          err += text;
+          let nl: number;
+          while ((nl = err.indexOf('\n')) >= 0) {
+            const line = err.slice(0, nl);
+            err = err.slice(nl + 1);
+            // Anything without the prefix is libpcap's own chatter ("no IPv4 address assigned").
+            if (!line.startsWith(WORKER_PREFIX)) continue;
+            const [word, ...rest] = line.slice(WORKER_PREFIX.length).trim().split(' ');
+            const msg = rest.join(' ');
+            if (word === 'ready') {
+              ready = true;
+              w.open = true;
+              iface.linkType = linkTypeOf(msg);
+              resolve();
+            } else if (word === 'error') reject(new LiveCaptureError(explainOpenError(name, msg)));
+            else if (word === 'dropped') this.events.onDropped?.(name);
+          }
+        });
+        child.stdout!.on('data', (chunk: Buffer) => this.receive(w, chunk));
+        child.once('exit', (code, signal) => {
+          const wasOpen = w.open;
+          w.open = false;
+          if (!ready) reject(new LiveCaptureError(`${name}: the capture worker ended before capturing (${signal ?? `exit ${code}`})`));
+          else if (wasOpen && !this.stopping) this.events.onInterfaceGone?.(name, 'capture on it ended: the interface went down or was removed');
+        });
+      });
+    });
     try {
-      h.cap.close();
-    } catch {
-      /* already gone */
+      await Promise.all(opened);
+    } catch (err) {
+      this.stop();
+      throw err;
     }
+  }
+
+  /** Frames from one worker's pipe: headers and bytes, a frame possibly split across reads. */
+  private receive(w: Worker, chunk: Buffer): void {
+    if (this.stopping) return;
+    let buf = chunk;
+    if (w.carry) {
+      buf = Buffer.concat([w.carry, chunk]);
+      w.carry = null;
+    }
+    let at = 0;
+    const rec = this.rec;
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+    while (at + FRAME_HEADER <= buf.length) {
+      const caplen = buf.readUInt32LE(at);
+      if (at + FRAME_HEADER + caplen > buf.length) break;
+      const mono = (BigInt(buf.readUInt32LE(at + 4)) << 32n) | BigInt(buf.readUInt32LE(at + 8));
+      const wall = this.anchorNs + mono;
+      const direction = buf[at + 12] as Direction;
+      rec.buf = bytes;
+      rec.offset = at + FRAME_HEADER;
+      rec.caplen = caplen;
+      rec.origLen = caplen;
+      rec.iface = w.iface;
+      rec.tsSec = Number(wall / 1_000_000_000n);
+      rec.tsNsec = Number(wall % 1_000_000_000n);
+      rec.tsFrac = rec.tsNsec;
+      rec.direction = direction;
+      rec.epbFlags = direction;
+      rec.inputFrame = ++this.frames;
+      rec.inputIndex = 0;
+      w.iface.frames++;
+      this.events.onPacket(rec);
+      at += FRAME_HEADER + caplen;
+    }
+    if (at < buf.length) w.carry = Buffer.from(buf.subarray(at));
   }
 
   get framesCaptured(): number {
@@ -215,13 +237,16 @@ export class LiveCapture {
 
   /** Interfaces still capturing. */
   get active(): string[] {
-    return [...new Set(this.handles.filter((h) => h.open).map((h) => h.iface.name))];
+    return this.workers.filter((w) => w.open).map((w) => w.iface.name);
   }
 
+  /** Ends every worker; frames still in flight are not handed on. */
   stop(): void {
-    if (this.watch) clearInterval(this.watch);
-    this.watch = null;
-    for (const h of this.handles) this.closeHandle(h);
+    this.stopping = true;
+    for (const w of this.workers) {
+      w.open = false;
+      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
+    }
   }
 }
 

@@ -21,6 +21,8 @@ export interface LiveSessionOptions {
   filter?: string;
   /** Kernel ring per capture handle, bytes (two handles per interface). */
   bufferSize?: number;
+  /** The capture workers drop to this user once their handles are open. */
+  user?: string | null;
   /** Record every frame to this pcapng file (created 0600). */
   write?: string;
   topology: Topology;
@@ -51,12 +53,14 @@ export class LiveSession {
   constructor(readonly options: LiveSessionOptions) {
     this.analyzer = new Analyzer(options.topology, { ...DEFAULT_OPTIONS, windowNs: options.windowNs ?? DEFAULT_OPTIONS.windowNs });
     this.capture = new LiveCapture(
-      { interfaces: options.interfaces, filter: options.filter, bufferSize: options.bufferSize },
+      { interfaces: options.interfaces, filter: options.filter, bufferSize: options.bufferSize, user: options.user },
       {
         onPacket: (rec) => this.onPacket(rec),
         onInterfaceGone: (name, why) => this.messages.push(`${name}: ${why}; capturing on the rest (${this.capture.active.join(', ') || 'none left'})`),
+        onDropped: (name) => {
+          this.dropped.add(name);
+        },
       },
-      options.sysRoot ?? '/',
     );
   }
 
@@ -65,9 +69,12 @@ export class LiveSession {
     this.analyzer = new Analyzer(this.options.topology, { ...DEFAULT_OPTIONS, windowNs: this.options.windowNs ?? DEFAULT_OPTIONS.windowNs });
   }
 
+  /** Interfaces whose worker dropped frames because this process fell behind. */
+  readonly dropped = new Set<string>();
+
   /** Opens the capture handles, the kernel log and the output file: everything that needs root. */
-  start(): void {
-    this.capture.start();
+  async start(): Promise<void> {
+    await this.capture.start();
     if (this.options.write) {
       this.writer = new PcapngWriter(this.options.write, {
         comment: topologyToComment(this.options.topology, { capturedBy: `bondscope ${VERSION} live`, interfaces: this.options.interfaces, filter: this.options.filter ?? null }),

@@ -14,7 +14,7 @@ import { analysisJson, analysisText } from '../report/analysis.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { LiveSession } from './live-session.js';
-import { dropPrivileges } from './privileges.js';
+import { dropPrivileges } from '../capture/host/privileges.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
 
 const USAGE = `usage: bondscope live [-i IF]... [options]
@@ -105,10 +105,11 @@ export async function runLive(argv: string[]): Promise<number> {
 
   const plan = planLive(values);
   const bufferSize = bufferBytes(values['buffer-size']);
-  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize, user: values.user, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
   try {
-    session.start();
+    await session.start();
   } catch (err) {
+    session.stop();
     if (err instanceof LiveCaptureError) throw new UsageError(`live: ${err.message}`);
     if ((err as NodeJS.ErrnoException).code && values.write) throw new UsageError(`live: --write ${values.write}: ${(err as Error).message}`);
     throw err;
@@ -135,6 +136,7 @@ export async function runLive(argv: string[]): Promise<number> {
 
   const findings = session.stop();
   flushMessages(session);
+  if (session.dropped.size) process.stderr.write(`bondscope: frames were dropped on ${[...session.dropped].map(safeText).join(', ')}: this process fell behind the capture\n`);
   const a = session.analyzer;
   // Configuration findings (the host's bonding setup) go beside what the frames showed.
   const config = checkTopology(plan.topology, plan.info.lacpStates).findings;

@@ -74,7 +74,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = EXIT_OK;
       return;
     }
-    if (err instanceof UsageError || err instanceof CaptureError) {
+    if (err instanceof UsageError || err instanceof CaptureError || (err instanceof Error && err.name === 'PrivilegeError')) {
       process.stderr.write(`bondscope: ${safeText(err.message)}\n`);
       process.exitCode = EXIT_USAGE;
       return;

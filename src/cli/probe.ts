@@ -18,7 +18,7 @@ import { formatMac } from '../decode/mac.js';
 import { mergeTopology } from '../engine/topology.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
-import { dropPrivileges } from './privileges.js';
+import { dropPrivileges } from '../capture/host/privileges.js';
 import { topologyFromFlags } from './roles.js';
 
 const USAGE = `usage: bondscope probe [--bond BOND[=SLAVE,SLAVE]] [--timeout MS] [--json]
@@ -125,7 +125,7 @@ export async function runProbe(argv: string[]): Promise<number> {
   const results: ProbeResult[] = slaves.map((slave) => ({ slave, returnedOn: [], loops: false }));
   const watch = [...slaves, bond.name];
   const capture = new LiveCapture(
-    { interfaces: watch, filter: `ether proto ${PROBE_ETHERTYPE}` },
+    { interfaces: watch, filter: `ether proto ${PROBE_ETHERTYPE}`, user: values.user },
     {
       onPacket: (rec: PacketRecord) => {
         if (rec.direction !== DIR_IN) return;
@@ -145,7 +145,7 @@ export async function runProbe(argv: string[]): Promise<number> {
   );
   const senders: RawSender[] = [];
   try {
-    capture.start();
+    await capture.start();
     for (const s of slaves) senders.push(new RawSender(s));
   } catch (err) {
     capture.stop();

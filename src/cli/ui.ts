@@ -159,10 +159,10 @@ async function runLiveUi(
   const { planLive } = await import('./live.js');
   const { LiveSession } = await import('./live-session.js');
   const { LiveCaptureError } = await import('../capture/live.js');
-  const { dropPrivileges } = await import('./privileges.js');
+  const { dropPrivileges } = await import('../capture/host/privileges.js');
   const plan = planLive(values);
   const { bufferBytes } = await import('./live.js');
-  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize: bufferBytes(values['buffer-size']), write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize: bufferBytes(values['buffer-size']), user: values.user, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
   // Exports go beside the recording, into a directory made now (as root) and given to the user.
   const exportRoot = values.write ? `${values.write.replace(/\.pcapng$/, '')}-evidence` : null;
   // After the drop the recording and that directory may sit under a directory the user cannot
@@ -170,7 +170,7 @@ async function runLiveUi(
   let recordingFd = -1;
   let exportFd = -1;
   try {
-    session.start();
+    await session.start();
     if (values.write && exportRoot) {
       mkdirSync(exportRoot, { recursive: true, mode: 0o700 });
       recordingFd = openSync(values.write, 'r');

@@ -134,9 +134,14 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
     expect(a.status).toBe(0);
     const aj = JSON.parse(a.stdout) as { findings: JsonFinding[]; interfaces: { roleSource: string }[] };
     expect(aj.interfaces.every((i) => i.roleSource === 'recorded')).toBe(true);
-    const key = (f: JsonFinding): string => `${f.kind} ${f.mac} ${f.vlan} ${f.count}`;
-    const framesOnly = (fs: JsonFinding[]): string[] => fs.filter((f) => f.kind !== 'own-address' || !f.details.kernelWarnings || f.count > 0).map(key).sort();
-    expect(framesOnly(aj.findings)).toEqual(framesOnly(j.findings));
+    // The same findings; counts may differ a little: live settles a frame's sightings by the wall
+    // clock, and a copy that reaches this process late (another worker's pipe) can start a new group.
+    const key = (f: JsonFinding): string => `${f.kind} ${f.mac} ${f.vlan}`;
+    expect(aj.findings.map(key).sort()).toEqual(j.findings.map(key).sort());
+    for (const f of j.findings) {
+      const g = aj.findings.find((x) => key(x) === key(f))!;
+      expect(Math.abs(g.count - f.count)).toBeLessThanOrEqual(Math.max(1, Math.ceil(f.count * 0.15)));
+    }
   });
 
   it('lacp: no loop, no wrong-port learning, guests stay on their vifs', { timeout: 120_000 }, async () => {
@@ -204,6 +209,36 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
       }
     },
   );
+
+  it('a guest port removed while capturing ends its capture only: the rest goes on and the report says so', { timeout: 60_000 }, async () => {
+    down(prefix);
+    const lab = up('loop', params);
+    try {
+      const ns = namespaces(params).host;
+      const p = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'live', '--json', '-i', 'eth0', '-i', 'vif1.0', '-i', 'vif2.0', '--bond', `${params.bond}=${params.slaves.join(',')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (err += d));
+      while (!err.includes('capturing on')) {
+        if (p.exitCode !== null) throw new Error(err);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      spawnSync('ip', ['-n', ns, 'link', 'del', 'vif2.0']);
+      // The first guest still talks (the second one's link went with its vif).
+      spawnSync('ip', ['netns', 'exec', namespaces(params).guests[0]!, 'ping', '-c', '10', '-i', '0.2', params.hostIp]);
+      p.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))));
+      expect(code).toBe(0);
+      expect(err).toContain('bondscope: vif2.0: capture on it ended: the interface went down or was removed; capturing on the rest (eth0, vif1.0)');
+      // libpcap's "no IPv4 address assigned" chatter stays in the workers.
+      expect(err).not.toContain('Warning:');
+      const j = JSON.parse(out) as { interfaces: { name: string; frames: number }[] };
+      expect(j.interfaces.find((i) => i.name === 'vif1.0')!.frames).toBeGreaterThan(20);
+    } finally {
+      down(prefix);
+    }
+  });
 
   it('says in one line that capturing needs root, as a user without it', () => {
     const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'live', '-i', 'lo', '--duration', '1'], { encoding: 'utf8', cwd: '/' });

@@ -1,10 +1,15 @@
 /**
  * Least privilege for live mode, as tcpdump -Z: capture handles, /dev/kmsg and the output file are
- * opened as root; then the process becomes an unprivileged user before it handles a packet, so a
- * bug in parsing hostile frames runs with no more rights than `nobody`.
+ * opened as root; then each process (the capture workers and the main one) becomes an unprivileged
+ * user before it handles a packet, so a bug in parsing hostile frames runs with no more rights
+ * than `nobody`.
  */
 import { chownSync, readFileSync } from 'node:fs';
-import { UsageError } from './errors.js';
+
+/** The user to drop to does not exist. */
+export class PrivilegeError extends Error {
+  override name = 'PrivilegeError';
+}
 
 export interface DroppedTo {
   user: string;
@@ -37,7 +42,7 @@ export function lookupUser(user: string, passwd = '/etc/passwd'): { uid: number;
 export function dropPrivileges(user: string, own: string[] = []): DroppedTo | null {
   if (process.getuid?.() !== 0) return null;
   const who = lookupUser(user);
-  if (!who) throw new UsageError(`--user ${user}: no such user in /etc/passwd`);
+  if (!who) throw new PrivilegeError(`--user ${user}: no such user in /etc/passwd`);
   for (const path of own) chownSync(path, who.uid, who.gid);
   // Supplementary groups first (root's would survive setuid), then the group, then the user.
   process.setgroups?.([who.gid]);
