@@ -75,6 +75,7 @@ interface BpduRecord {
   flags: number;
   version: number;
   helloSec: number;
+  maxAgeSec: number;
   sentOut: boolean;
   count: number;
   first: Seen;
@@ -252,7 +253,7 @@ export class ControlPlane {
         this.recordsNotKept++;
         return;
       }
-      r = { port: port.index, sender, srcMac: f.src, root: { priority: 0, mac: 0 }, cost: 0, portId: 0, flags: 0, version: 0, helloSec: 0, sentOut: false, count: 0, first: at, last: at, evidence: [] };
+      r = { port: port.index, sender, srcMac: f.src, root: { priority: 0, mac: 0 }, cost: 0, portId: 0, flags: 0, version: 0, helloSec: 0, maxAgeSec: 0, sentOut: false, count: 0, first: at, last: at, evidence: [] };
       this.bpdus.set(key, r);
     }
     r.count++;
@@ -267,6 +268,7 @@ export class ControlPlane {
       r.flags = x.flags;
       r.version = x.version;
       r.helloSec = x.helloTime / 256;
+      r.maxAgeSec = x.maxAge / 256;
     }
     const tc = (x.flags & STP_FLAG_TC) !== 0;
     const prev = this.lastTc.get(key);
@@ -351,7 +353,12 @@ export class ControlPlane {
     const name = (i: number): string => host.ports[i]!.port.name;
     const mine = this.hostBridges(host);
     const isHost = (id: BridgeId): boolean => mine.some((m) => compareBridgeIds(m, id) === 0);
-    const records = [...this.bpdus.values()];
+    // What a bridge last said more than a max age before the last BPDU has expired for STP too
+    // (a root that died, a port that stopped sending once it became a root port).
+    const all = [...this.bpdus.values()];
+    let endT = -Infinity;
+    for (const r of all) if (r.last.t > endT) endT = r.last.t;
+    const records = all.filter((r) => r.last.t >= endT - (r.maxAgeSec > 0 ? r.maxAgeSec : 20));
 
     // The root the tree settled on: the best root any bridge names in its latest BPDU.
     let root: BridgeId | null = null;
