@@ -34,7 +34,7 @@ const gc = runInNewContext('gc') as () => void;
  * A hang cannot be interrupted from inside (the pipeline is synchronous), so a watchdog thread
  * watches a heartbeat the main thread bumps for each input. When it stops moving, the watchdog
  * saves the input being run (its bytes are on disk under work/input/, how it was made in
- * work/current.txt) as a crasher and kills the process.
+ * work/current.json) as a crasher and kills the process.
  */
 function startWatchdog(work: string, out: string, limitMs: number): Int32Array {
   const beat = new Int32Array(new SharedArrayBuffer(4));
@@ -49,17 +49,14 @@ function startWatchdog(work: string, out: string, limitMs: number): Int32Array {
       const now = Atomics.load(beat, 0);
       if (now !== last) { last = now; since = Date.now(); return; }
       if (Date.now() - since < limit) return;
-      let how = '';
-      try { how = fs.readFileSync(path.join(work, 'current.txt'), 'utf8'); } catch {}
+      let current = { how: '', ext: '.pcap' };
+      try { current = JSON.parse(fs.readFileSync(path.join(work, 'current.json'), 'utf8')); } catch {}
+      const target = path.join(out, 'hang-' + Date.now() + current.ext);
       fs.mkdirSync(out, { recursive: true });
-      for (const name of fs.readdirSync(path.join(work, 'input'))) {
-        const file = path.join(work, 'input', name);
-        if (fs.statSync(file).mtimeMs < since - 1000) continue; // the input of an earlier check
-        const target = path.join(out, 'hang-' + Date.now() + path.extname(name));
-        fs.copyFileSync(file, target);
-        fs.writeFileSync(target.replace(/\.\w+$/, '.txt'), 'hang: no progress for ' + limit / 1000 + ' s\n\nmade by: ' + how + '\n');
-        process.stdout.write('fuzz: FAIL hang: no progress for ' + limit / 1000 + ' s\n      ' + how + '\n      saved ' + target + '\n');
-      }
+      fs.copyFileSync(path.join(work, 'input', 'capture' + current.ext), target);
+      fs.writeFileSync(target.replace(/\.\w+$/, '.txt'), 'hang: no progress for ' + limit / 1000 + ' s\n\nmade by: ' + current.how + '\n');
+      // Straight to fd 1: a worker's process.stdout goes through the main thread, which is stuck.
+      fs.writeSync(1, 'fuzz: FAIL hang: no progress for ' + limit / 1000 + ' s\n      ' + current.how + '\n      saved ' + target + '\n');
       process.kill(process.pid, 'SIGKILL');
     }, 1000);
   `;
@@ -106,10 +103,10 @@ async function main(): Promise<number> {
     const beat = startWatchdog(work, out, hangMs);
     let bad = 0;
     for (const file of values.replay) {
-      writeFileSync(join(work, 'current.txt'), `--replay ${file}`);
+      const ext = /\.pcapng$/.test(file) ? '.pcapng' : '.pcap';
+      writeFileSync(join(work, 'current.json'), JSON.stringify({ how: `--replay ${file}`, ext }));
       Atomics.add(beat, 0, 1);
       const bytes = new Uint8Array(readFileSync(file));
-      const ext = /\.pcapng$/.test(file) ? '.pcapng' : '.pcap';
       const reason = checkInput(bytes, ext, work, { timeLimitMs: timeBudgetMs(bytes.length) }) ?? (await checkExport(bytes, ext, work, false)) ?? (await checkExport(bytes, ext, work, true));
       process.stdout.write(`${file}: ${reason ?? 'ok'}\n`);
       if (reason) bad++;
@@ -124,8 +121,8 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`fuzz: ${seeds.length} seeds, seed ${seed}, ${duration} s, crashers to ${out}\n`);
   const beat = startWatchdog(work, out, hangMs);
-  const running = (how: string): void => {
-    writeFileSync(join(work, 'current.txt'), how);
+  const running = (how: string, ext: string): void => {
+    writeFileSync(join(work, 'current.json'), JSON.stringify({ how, ext }));
     Atomics.add(beat, 0, 1);
   };
   const rng = new Rng(seed);
@@ -145,7 +142,7 @@ async function main(): Promise<number> {
 
   // The seeds themselves first: they must pass untouched.
   for (const [i, s] of seeds.entries()) {
-    running(`seed ${s.name}, unmutated`);
+    running(`seed ${s.name}, unmutated`, s.ext);
     const reason = checkInput(s.bytes, s.ext, work, { timeLimitMs: timeBudgetMs(s.bytes.length) }) ?? (await checkExport(s.bytes, s.ext, work, i % 2 === 1));
     if (reason) record(s.bytes, s.ext, reason, `seed ${s.name}, unmutated`);
   }
@@ -158,7 +155,7 @@ async function main(): Promise<number> {
   while (Date.now() - start < duration * 1000) {
     const s = rng.pick(seeds);
     const { bytes, ops } = mutate(s, rng, seeds);
-    running(`seed ${s.name}; ${ops.join('; ')}`);
+    running(`seed ${s.name}; ${ops.join('; ')}`, s.ext);
     let reason = checkInput(bytes, s.ext, work, { timeLimitMs: timeBudgetMs(bytes.length) });
     if (!reason && execs % EXPORT_EVERY === 0) reason = await checkExport(bytes, s.ext, work, execs % (2 * EXPORT_EVERY) === 0);
     execs++;
