@@ -1,6 +1,5 @@
 /** `bondscope analyze FILE...`: the topology as understood, what the captures prove, findings, remedies. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parseKernelLog, type KernelEvent } from '../capture/host/kernel.js';
 import { ClockOffsetEstimator, NEGLIGIBLE_OFFSET_NS, type ClockOffset } from '../engine/clock.js';
 import { openCapture, parseInputSpec } from '../capture/index.js';
@@ -8,9 +7,10 @@ import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { capabilities } from '../engine/capabilities.js';
 import { mergeTopology, topologyFromComment } from '../engine/topology.js';
-import { atOrAbove, isSeverity, type Severity } from '../engine/severity.js';
+import { atOrAbove } from '../engine/severity.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
 import { safeJson } from '../report/escape.js';
+import { failOnOption, parseCommandArgs, windowOption } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
@@ -31,9 +31,7 @@ ${ROLE_USAGE}
 `;
 
 export async function runAnalyze(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const { values, positionals } = parseCommandArgs('analyze', {
       args: argv,
       allowPositionals: true,
       options: {
@@ -44,20 +42,14 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h', default: false },
         ...ROLE_OPTIONS,
       },
-    });
-  } catch (err) {
-    throw new UsageError(`analyze: ${(err as Error).message}`);
-  }
-  const { values, positionals } = parsed;
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return EXIT_OK;
   }
   if (positionals.length === 0) throw new UsageError('analyze: no capture file given (try --help)');
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && !isSeverity(failOn)) throw new UsageError(`analyze: --fail-on takes error, warning or info, not '${failOn}'`);
-  const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
-  if (!(windowMs > 0)) throw new UsageError(`analyze: --window takes a positive number of milliseconds, not '${values.window}'`);
+  const threshold = failOnOption('analyze', values['fail-on']);
+  const windowNs = windowOption('analyze', values.window);
   const flagged = topologyFromFlags(values);
   const kernelLog = values['kernel-log'] === undefined ? null : readKernelLog(values['kernel-log']);
 
@@ -71,7 +63,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   let more = set.next();
   const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
   const topology = recorded ? mergeTopology(recorded, flagged) : flagged;
-  const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6, inputOffsetsNs });
+  const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs, inputOffsetsNs });
   for (const e of kernelLog ?? []) analyzer.noteKernel(e);
   const frame = new DecodedFrame();
   const undecoded = new Map<number, number>();
@@ -91,7 +83,6 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   else process.stdout.write(analysisText(analyzer, findings, caps, inputs));
   const inputCode = reportInputs(set, undecoded);
   if (inputCode !== EXIT_OK) return inputCode;
-  const threshold: Severity | undefined = failOn as Severity | undefined;
   if (threshold && findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
 }

@@ -1,11 +1,11 @@
 /** `bondscope check`: from the host's configuration alone, is this bonded bridge loop-prone, and why. */
-import { parseArgs } from 'node:util';
 import { discoverHost } from '../capture/host/discover.js';
 import { checkTopology } from '../engine/host-check.js';
-import { atOrAbove, isSeverity, type Severity } from '../engine/severity.js';
+import { atOrAbove } from '../engine/severity.js';
 import { findingsText } from '../report/analysis.js';
 import { safeText } from '../report/escape.js';
 import { hostJson, hostTopologyLines } from '../report/host.js';
+import { failOnOption, parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 
 const USAGE = `usage: bondscope check [--root DIR] [--json] [--fail-on LEVEL]
@@ -23,27 +23,20 @@ options:
 `;
 
 export async function runCheck(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        root: { type: 'string', default: '/' },
-        json: { type: 'boolean', default: false },
-        'fail-on': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`check: ${(err as Error).message}`);
-  }
-  const { values } = parsed;
+  const { values } = parseCommandArgs('check', {
+    args: argv,
+    options: {
+      root: { type: 'string', default: '/' },
+      json: { type: 'boolean', default: false },
+      'fail-on': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return EXIT_OK;
   }
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && !isSeverity(failOn)) throw new UsageError(`check: --fail-on takes error, warning or info, not '${failOn}'`);
+  const threshold = failOnOption('check', values['fail-on']);
   const info = discoverHost(values.root);
   if (info.interfaces.length === 0) throw new UsageError(`check: ${info.warnings[0] ?? `no interfaces under ${values.root}`}`);
   const check = checkTopology(info.topology, info.lacpStates);
@@ -57,7 +50,6 @@ export async function runCheck(argv: string[]): Promise<number> {
     for (const w of info.warnings) out.push(`note: ${safeText(w)}`);
     process.stdout.write(out.join('\n') + '\n');
   }
-  const threshold = failOn as Severity | undefined;
   if (threshold && check.findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
 }

@@ -1,8 +1,8 @@
 /** `bondscope export FILE... -o DIR`: an evidence bundle for a bug report (src/export/evidence.ts). */
-import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { DEFAULT_CONTEXT, ExportError, exportEvidence } from '../export/evidence.js';
 import { safeText } from '../report/escape.js';
+import { parseCommandArgs, windowOption } from './args.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { linkTypeName } from './inputs.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
@@ -38,24 +38,18 @@ function roleArgs(values: { bond?: string[]; bridge?: string[]; 'local-mac'?: st
 }
 
 export async function runExport(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        context: { type: 'string' },
-        sanitize: { type: 'boolean', default: false },
-        window: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        ...ROLE_OPTIONS,
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`export: ${(err as Error).message}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs('export', {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      context: { type: 'string' },
+      sanitize: { type: 'boolean', default: false },
+      window: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...ROLE_OPTIONS,
+    },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return EXIT_OK;
@@ -66,8 +60,7 @@ export async function runExport(argv: string[]): Promise<number> {
   if (!Number.isInteger(context) || context < 0 || !/^\d+$/.test(values.context ?? '0')) {
     throw new UsageError(`export: --context takes a whole number of frames, not '${values.context}'`);
   }
-  const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
-  if (!(windowMs > 0)) throw new UsageError(`export: --window takes a positive number of milliseconds, not '${values.window}'`);
+  const windowNs = windowOption('export', values.window);
   topologyFromFlags(values); // a bad flag is a usage error before anything is read
 
   let summary;
@@ -78,7 +71,7 @@ export async function runExport(argv: string[]): Promise<number> {
       context,
       sanitize: values.sanitize,
       topology: () => topologyFromFlags(values),
-      analyzerOptions: { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 },
+      analyzerOptions: { ...DEFAULT_OPTIONS, windowNs: windowNs },
       roleArgs: roleArgs(values),
     });
   } catch (err) {

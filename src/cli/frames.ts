@@ -1,10 +1,10 @@
 /** `bondscope frames FILE... [--json]`: one line (or one JSON object) per frame, like tshark's summary. */
-import { parseArgs } from 'node:util';
 import { formatTimestamp, openCapture } from '../capture/index.js';
 import { DIR_IN, DIR_OUT } from '../capture/record.js';
 import { DecodedFrame, decodeFrame, formatMac } from '../decode/index.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { etherTypeText, frameSummary } from '../report/frame-summary.js';
+import { parseCommandArgs } from './args.js';
 import { EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
 import { LineWriter } from './output.js';
@@ -40,23 +40,17 @@ function utcTime(sec: number, frac: number, digits: number): string {
 }
 
 export async function runFrames(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        count: { type: 'string', short: 'c' },
-        iface: { type: 'string', short: 'i', multiple: true },
-        time: { type: 'string', short: 't', default: 'ad' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`frames: ${(err as Error).message}`);
-  }
-  const { values, positionals } = args;
+  const { values, positionals } = parseCommandArgs('frames', {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      count: { type: 'string', short: 'c' },
+      iface: { type: 'string', short: 'i', multiple: true },
+      time: { type: 'string', short: 't', default: 'ad' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return EXIT_OK;

@@ -1,17 +1,16 @@
 /** `bondscope live`: capture on the host's slaves, bond, bridge and guests' ports at once, then report. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { discoverHost, type HostInfo } from '../capture/host/discover.js';
 import { LiveCaptureError } from '../capture/live.js';
-import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { capabilities } from '../engine/capabilities.js';
 import { checkTopology } from '../engine/host-check.js';
 import { roleFromName } from '../engine/ports.js';
-import { atOrAbove, isSeverity, type Severity } from '../engine/severity.js';
+import { atOrAbove } from '../engine/severity.js';
 import { mergeTopology, type Topology } from '../engine/topology.js';
 import { analysisJson, analysisText } from '../report/analysis.js';
 import { safeJson, safeText } from '../report/escape.js';
+import { failOnOption, parseCommandArgs, windowOption } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { LiveSession } from './live-session.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
@@ -85,27 +84,19 @@ export function planLive(values: { interface?: string[]; bond?: string[]; bridge
 }
 
 export async function runLive(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: LIVE_OPTIONS });
-  } catch (err) {
-    throw new UsageError(`live: ${(err as Error).message}`);
-  }
-  const { values } = parsed;
+  const { values } = parseCommandArgs('live', { args: argv, options: LIVE_OPTIONS });
   if (values.help) {
     process.stdout.write(USAGE);
     return EXIT_OK;
   }
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && !isSeverity(failOn)) throw new UsageError(`live: --fail-on takes error, warning or info, not '${failOn}'`);
+  const threshold = failOnOption('live', values['fail-on']);
   const duration = values.duration === undefined ? null : Number(values.duration);
   if (duration !== null && !(duration > 0)) throw new UsageError(`live: --duration takes a positive number of seconds, not '${values.duration}'`);
-  const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
-  if (!(windowMs > 0)) throw new UsageError(`live: --window takes a positive number of milliseconds, not '${values.window}'`);
+  const windowNs = windowOption('live', values.window);
 
   const plan = planLive(values);
   const bufferSize = bufferBytes(values['buffer-size']);
-  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize, user: values.user, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize, user: values.user, write: values.write, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
   try {
     await session.start();
   } catch (err) {
@@ -146,7 +137,6 @@ export async function runLive(argv: string[]): Promise<number> {
   if (values.json) process.stdout.write(safeJson(analysisJson(a, all, caps, inputs, a.stats), 2) + '\n');
   else process.stdout.write(analysisText(a, all, caps, inputs));
   process.stderr.write(`bondscope: ${session.capture.framesCaptured} frames captured${values.write ? `, written to ${safeText(values.write)}` : ''}\n`);
-  const threshold = failOn as Severity | undefined;
   if (threshold && all.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
 }

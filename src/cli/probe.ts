@@ -10,13 +10,13 @@
  * IEEE 802's "local experimental" type, which no production protocol uses.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { discoverHost } from '../capture/host/discover.js';
 import { LiveCapture, LiveCaptureError, RawSender } from '../capture/live.js';
 import { DIR_IN, type PacketRecord } from '../capture/record.js';
 import { formatMac } from '../decode/mac.js';
 import { mergeTopology } from '../engine/topology.js';
 import { safeText } from '../report/escape.js';
+import { parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
 import { topologyFromFlags } from './roles.js';
@@ -79,22 +79,16 @@ export interface ProbeResult {
 }
 
 export async function runProbe(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        bond: { type: 'string' },
-        timeout: { type: 'string', default: '1000' },
-        json: { type: 'boolean', default: false },
-        user: { type: 'string', default: 'nobody' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`probe: ${(err as Error).message}`);
-  }
-  const { values } = parsed;
+  const { values } = parseCommandArgs('probe', {
+    args: argv,
+    options: {
+      bond: { type: 'string' },
+      timeout: { type: 'string', default: '1000' },
+      json: { type: 'boolean', default: false },
+      user: { type: 'string', default: 'nobody' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return EXIT_OK;

@@ -1,5 +1,6 @@
 /** External tools the tests use as oracles, and the one-line reasons tests skip without them. */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
@@ -22,4 +23,14 @@ export function tshark(args: string[]): SpawnSyncReturns<string> {
     .join('\n')
     .trim();
   return run;
+}
+
+/** Why live capture cannot be tested here (the `cap` module is optional and needs libpcap-dev), or null. */
+export function capUnavailable(): string | null {
+  try {
+    createRequire(import.meta.url)('cap');
+    return null;
+  } catch {
+    return 'the cap module is not built (needs libpcap-dev)';
+  }
 }

@@ -6,22 +6,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HAS_CAPINFOS, HAS_TSHARK, PROJECT_ROOT, tshark } from '../helpers/tools.js';
+import { capUnavailable, HAS_CAPINFOS, HAS_TSHARK, PROJECT_ROOT, tshark } from '../helpers/tools.js';
 import { down, labUnavailable, traffic, up, type GroundTruth } from './lab.js';
 import { defaultParams, namespaces, type ScenarioName } from './topology.js';
-
-function capUnavailable(): string | null {
-  try {
-    createRequire(import.meta.url)('cap');
-    return null;
-  } catch {
-    return 'the cap module is not built (needs libpcap-dev)';
-  }
-}
 
 const why = labUnavailable() ?? capUnavailable();
 const prefix = `bslv${process.pid % 10000}`;

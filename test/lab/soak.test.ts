@@ -8,21 +8,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../helpers/tools.js';
+import { capUnavailable, PROJECT_ROOT } from '../helpers/tools.js';
 import { down, labUnavailable, up } from './lab.js';
 import { defaultParams, namespaces } from './topology.js';
-
-function capUnavailable(): string | null {
-  try {
-    createRequire(import.meta.url)('cap');
-    return null;
-  } catch {
-    return 'the cap module is not built (needs libpcap-dev)';
-  }
-}
 
 const why = labUnavailable() ?? capUnavailable();
 const SECONDS = Number(process.env.BONDSCOPE_SOAK_SECONDS ?? 40);
