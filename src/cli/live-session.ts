@@ -58,6 +58,7 @@ export class LiveSession {
         onPacket: (rec) => this.onPacket(rec),
         onInterfaceGone: (name, why) => this.messages.push(`${name}: ${why}; capturing on the rest (${this.capture.active.join(', ') || 'none left'})`),
         onDropped: (name) => {
+          if (!this.dropped.has(name)) this.messages.push(`${name}: frames dropped: this process fell behind the capture (a BPF --filter or a faster machine helps)`);
           this.dropped.add(name);
         },
       },

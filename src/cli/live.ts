@@ -127,7 +127,6 @@ export async function runLive(argv: string[]): Promise<number> {
 
   const findings = session.stop();
   flushMessages(session);
-  if (session.dropped.size) process.stderr.write(`bondscope: frames were dropped on ${[...session.dropped].map(safeText).join(', ')}: this process fell behind the capture\n`);
   const a = session.analyzer;
   // Configuration findings (the host's bonding setup) go beside what the frames showed.
   const config = checkTopology(plan.topology, plan.info.lacpStates).findings;
