@@ -7,8 +7,8 @@
  * with a .txt note saying what broke and how the input was made; test/fuzz/crashers.test.ts
  * replays every file there. Same --seed, same inputs. Exit 1 when anything broke.
  *
- * Every fourth input also goes through the evidence export (plain and --sanitize in turn), whose
- * bundle must read back cleanly.
+ * Every fourth input (--export-every N; 0 for none) also goes through the evidence export (plain
+ * and --sanitize in turn), whose bundle must read back cleanly.
  *
  * An input that hangs (no progress for --hang S, default 60) is saved by a watchdog thread, which then ends
  * the run: the pipeline is synchronous, so nothing else could stop it.
@@ -64,8 +64,6 @@ function startWatchdog(work: string, out: string, limitMs: number): Int32Array {
   return beat;
 }
 
-/** Every how many inputs the evidence export runs too (it reads the input twice and writes a bundle). */
-const EXPORT_EVERY = 4;
 
 async function main(): Promise<number> {
   let parsed;
@@ -78,6 +76,8 @@ async function main(): Promise<number> {
         out: { type: 'string' },
         'max-heap': { type: 'string', default: '256' },
         hang: { type: 'string', default: '60' },
+        // Every how many inputs the evidence export runs too (it reads the input twice and writes a bundle); 0: never.
+        'export-every': { type: 'string', default: '4' },
         replay: { type: 'string', multiple: true },
       },
     });
@@ -92,8 +92,9 @@ async function main(): Promise<number> {
   const seed = values.seed === undefined ? Date.now() % 0x7fffffff : Number(values.seed);
   const maxHeap = Number(values['max-heap']) * (1 << 20);
   const hangMs = Number(values.hang) * 1000;
-  if (!(duration > 0) || !Number.isInteger(seed) || !(maxHeap > 0) || !(hangMs > 0)) {
-    process.stderr.write('usage: npm run fuzz -- [--duration SECONDS] [--seed N] [--out DIR] [--max-heap MB] [--hang SECONDS] [FILE...]\n');
+  const exportEvery = Number(values['export-every']);
+  if (!(duration > 0) || !Number.isInteger(seed) || !(maxHeap > 0) || !(hangMs > 0) || !(Number.isInteger(exportEvery) && exportEvery >= 0)) {
+    process.stderr.write('usage: npm run fuzz -- [--duration SECONDS] [--seed N] [--out DIR] [--max-heap MB] [--hang SECONDS] [--export-every N] [FILE...]\n');
     return 2;
   }
   const out = resolve(values.out ?? join(PROJECT_ROOT, 'test/fuzz/crashers'));
@@ -143,7 +144,7 @@ async function main(): Promise<number> {
   // The seeds themselves first: they must pass untouched.
   for (const [i, s] of seeds.entries()) {
     running(`seed ${s.name}, unmutated`, s.ext);
-    const reason = checkInput(s.bytes, s.ext, work, { timeLimitMs: timeBudgetMs(s.bytes.length) }) ?? (await checkExport(s.bytes, s.ext, work, i % 2 === 1));
+    const reason = checkInput(s.bytes, s.ext, work, { timeLimitMs: timeBudgetMs(s.bytes.length) }) ?? (exportEvery > 0 ? await checkExport(s.bytes, s.ext, work, i % 2 === 1) : null);
     if (reason) record(s.bytes, s.ext, reason, `seed ${s.name}, unmutated`);
   }
   gc();
@@ -157,7 +158,7 @@ async function main(): Promise<number> {
     const { bytes, ops } = mutate(s, rng, seeds);
     running(`seed ${s.name}; ${ops.join('; ')}`, s.ext);
     let reason = checkInput(bytes, s.ext, work, { timeLimitMs: timeBudgetMs(bytes.length) });
-    if (!reason && execs % EXPORT_EVERY === 0) reason = await checkExport(bytes, s.ext, work, execs % (2 * EXPORT_EVERY) === 0);
+    if (!reason && exportEvery > 0 && execs % exportEvery === 0) reason = await checkExport(bytes, s.ext, work, execs % (2 * exportEvery) === 0);
     execs++;
     if (reason) record(bytes, s.ext, reason, `seed ${s.name}; ${ops.join('; ')}`);
     if (execs % 500 === 0) {
