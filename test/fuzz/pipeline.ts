@@ -8,12 +8,14 @@
  *     caplen would read the next packet's bytes from the shared chunk);
  *   - the engine's structures stay within their bounds (MACs, pending groups, sightings per group,
  *     ports, findings, evidence per finding);
- *   - the JSON report parses back, and the text report and frame summaries carry no character a
- *     terminal would act on (safeText's set, besides the text report's own newlines);
+ *   - the JSON report (as `analyze --json` writes it) parses back to the same value, and it, the
+ *     text report and the frame summaries carry no character a terminal would act on (safeText's
+ *     set, besides their own newlines);
  *   - the run takes bounded time (checked by the callers, which know the input's size).
  *
  * Shared by the vitest suite (test/fuzz/fuzz.test.ts) and the long run (test/fuzz/run.ts).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { formatTimestamp, openCapture, type CaptureError } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_EVERY_GROUPS, type AnalyzerOptions } from '../../src/engine/analyzer.js';
@@ -22,6 +24,7 @@ import { EVIDENCE_LIMIT } from '../../src/engine/findings.js';
 import { MAX_SLL_PORTS } from '../../src/engine/ports.js';
 import { emptyTopology, mergeTopology, topologyFromComment } from '../../src/engine/topology.js';
 import { analysisJson, analysisText } from '../../src/report/analysis.js';
+import { safeJson } from '../../src/report/escape.js';
 import { frameSummary } from '../../src/report/frame-summary.js';
 import { AnalysisView, LOOP_HISTORY } from '../../src/tui/adapter.js';
 import type { PipelineStatus } from '../../src/tui/pipeline.js';
@@ -145,8 +148,12 @@ export function runPipeline(specs: string[], opts: PipelineOptions = {}): Pipeli
   for (const f of findings) check(f.evidence.length <= EVIDENCE_LIMIT, `${f.kind} keeps ${f.evidence.length} evidence frames, more than ${EVIDENCE_LIMIT}`);
   const caps = capabilities(analyzer.ports.ports);
   const inputs = specs.map((name, index) => ({ index, name }));
-  const jsonText = JSON.stringify(analysisJson(analyzer, findings, caps, inputs, analyzer.stats), null, 2);
+  // As `analyze --json` writes it: terminal-safe, and the same value as plain JSON.stringify gives.
+  const value = analysisJson(analyzer, findings, caps, inputs, analyzer.stats);
+  const jsonText = safeJson(value, 2);
+  check(!TERMINAL_UNSAFE.test(jsonText), `analysis JSON carries a control character near ${JSON.stringify(jsonText.slice(Math.max(0, jsonText.search(TERMINAL_UNSAFE) - 40), jsonText.search(TERMINAL_UNSAFE) + 10))}`);
   const parsed = JSON.parse(jsonText) as PipelineResult['json'] & { inputs?: unknown; findings: { evidence: unknown }[] };
+  check(isDeepStrictEqual(parsed, JSON.parse(JSON.stringify(value))), 'safeJson changed the JSON value');
   const text = analysisText(analyzer, findings, caps, inputs);
   check(!TERMINAL_UNSAFE.test(text), `analysis text carries a control character near ${JSON.stringify(text.slice(Math.max(0, text.search(TERMINAL_UNSAFE) - 40), text.search(TERMINAL_UNSAFE) + 10))}`);
   // Evidence names the input files: leave names out so runs of one capture under two paths compare.
