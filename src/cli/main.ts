@@ -38,8 +38,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 function usage(): string {
   const lines = ['usage: bondscope <command> [options] FILE...', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', '  bondscope [options] FILE...   full-screen view of capture files (--replay to play them back)');
-  lines.push('  bondscope [-i IF]... [options]  on a terminal with no file: the live view of this host (root)');
+  lines.push('', 'the full-screen view (on a terminal):');
+  lines.push('  bondscope [options] FILE...      capture files (--replay [SPEED] plays them back in time)');
+  lines.push('  bondscope [-i IF]... [options]   no file: this host, live (root)');
   lines.push('', 'Run `bondscope <command> --help` for the options of one command.');
   return lines.join('\n') + '\n';
 }
