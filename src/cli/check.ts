@@ -3,7 +3,7 @@ import { discoverHost } from '../capture/host/discover.js';
 import { checkTopology } from '../engine/host-check.js';
 import { atOrAbove } from '../engine/severity.js';
 import { findingsText } from '../report/analysis.js';
-import { safeText } from '../report/escape.js';
+import { safeJson, safeText } from '../report/escape.js';
 import { hostJson, hostTopologyLines } from '../report/host.js';
 import { failOnOption, parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
@@ -41,7 +41,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   if (info.interfaces.length === 0) throw new UsageError(`check: ${info.warnings[0] ?? `no interfaces under ${values.root}`}`);
   const check = checkTopology(info.topology, info.lacpStates);
   if (values.json) {
-    process.stdout.write(JSON.stringify(hostJson(info, check), null, 2) + '\n');
+    process.stdout.write(safeJson(hostJson(info, check), 2) + '\n');
   } else {
     const out = ['Host as discovered' + (values.root !== '/' ? ` (under ${safeText(values.root)})` : ''), ...hostTopologyLines(info), ''];
     if (check.findings.length) out.push(...findingsText(check.findings, []), '');

@@ -15,7 +15,7 @@ import { LiveCapture, LiveCaptureError, RawSender } from '../capture/live.js';
 import { DIR_IN, type PacketRecord } from '../capture/record.js';
 import { formatMac } from '../decode/mac.js';
 import { mergeTopology } from '../engine/topology.js';
-import { safeText } from '../report/escape.js';
+import { safeJson, safeText } from '../report/escape.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
@@ -164,7 +164,7 @@ export async function runProbe(argv: string[]): Promise<number> {
 
   const looped = results.some((r) => r.loops);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ bond: bond.name, source: formatMac(macNumber(srcMac)), ethertype: `0x${PROBE_ETHERTYPE.toString(16)}`, loop: looped, slaves: results }, null, 2) + '\n');
+    process.stdout.write(safeJson({ bond: bond.name, source: formatMac(macNumber(srcMac)), ethertype: `0x${PROBE_ETHERTYPE.toString(16)}`, loop: looped, slaves: results }, 2) + '\n');
   } else {
     const out = [`Probing ${safeText(bond.name)} (slaves ${slaves.map(safeText).join(', ')}) with broadcasts from ${formatMac(macNumber(srcMac))}, EtherType 0x${PROBE_ETHERTYPE.toString(16)}:`];
     for (const r of results) {
