@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/index.js';
-import { parseLinksJson } from '../../src/capture/host/links.js';
 import { parseProcBonding } from '../../src/capture/host/discover.js';
 import { DecodedFrame, decodeFrame, formatMac, parseMac } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
@@ -16,24 +15,13 @@ import { evaluateLacp, lacpViewsFromBonds, parseSysfsBridgeId, stpFindingsFromBr
 import type { Finding } from '../../src/engine/findings.js';
 import { emptyTopology, type Bond } from '../../src/engine/topology.js';
 import { CORPUS, HAS_TSHARK, PROJECT_ROOT } from '../helpers/tools.js';
+import { analyzeFiles } from '../helpers/analyze.js';
 
 const CAPTURES = join(PROJECT_ROOT, 'captures');
 const TCPDUMP = join(CORPUS, 'tcpdump-tests');
 export const CONTROL_KINDS = ['stp-host-is-root', 'stp-topology-change', 'stp-port-blocked', 'lacp-partner-mismatch', 'lacp-not-distributing', 'lacp-no-partner', 'lacp-slow-timeout'];
 
-function analyze(files: string[], linksFile?: string): Finding[] {
-  const topology = emptyTopology();
-  if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
-  const set = openCapture(files);
-  const a = new Analyzer(topology);
-  const f = new DecodedFrame();
-  while (set.next()) {
-    decodeFrame(set.rec, f);
-    a.observe(set.rec, f);
-  }
-  expect(set.errors).toEqual([]);
-  return a.finish();
-}
+const analyze = analyzeFiles;
 
 /** The control-plane findings as `kind interfaces`, sorted. */
 function control(fs: Finding[]): string[] {

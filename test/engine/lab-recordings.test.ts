@@ -6,12 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openCapture } from '../../src/capture/index.js';
-import { parseLinksJson } from '../../src/capture/host/links.js';
-import { DecodedFrame, decodeFrame, formatMac } from '../../src/decode/index.js';
-import { Analyzer } from '../../src/engine/analyzer.js';
+import { formatMac } from '../../src/decode/index.js';
 import type { Finding } from '../../src/engine/findings.js';
-import { emptyTopology } from '../../src/engine/topology.js';
+import { analyzeFiles } from '../helpers/analyze.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 
 const CAPTURES = join(PROJECT_ROOT, 'captures');
@@ -28,19 +25,7 @@ function truth(s: string): Truth {
   return JSON.parse(readFileSync(join(CAPTURES, s, 'truth.json'), 'utf8')) as Truth;
 }
 
-function analyze(files: string[], linksFile?: string): Finding[] {
-  const topology = emptyTopology();
-  if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
-  const set = openCapture(files);
-  const a = new Analyzer(topology);
-  const f = new DecodedFrame();
-  while (set.next()) {
-    decodeFrame(set.rec, f);
-    a.observe(set.rec, f);
-  }
-  expect(set.errors).toEqual([]);
-  return a.finish();
-}
+const analyze = analyzeFiles;
 
 function variants(s: string): [string, () => Finding[]][] {
   const dir = join(CAPTURES, s);
