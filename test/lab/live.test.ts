@@ -155,7 +155,7 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
 
   it.skipIf(spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status !== 0)(
     'the live view in a real terminal: the guests red while the loop runs, e exports evidence from the recording, q leaves a complete file',
-    { timeout: 120_000 },
+    { timeout: 240_000 },
     async () => {
       down(prefix);
       const lab = up('loop', params);
@@ -163,7 +163,7 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
       const sock = `bslv-${process.pid}`;
       const tmux = (...a: string[]): string => spawnSync('tmux', ['-L', sock, ...a], { encoding: 'utf8' }).stdout;
       const screen = (): string => tmux('capture-pane', '-p', '-t', 'v');
-      const until = async (ok: (s: string) => boolean, ms = 20_000): Promise<string> => {
+      const until = async (ok: (s: string) => boolean, ms = 40_000): Promise<string> => {
         const end = Date.now() + ms;
         for (;;) {
           const s = screen();
@@ -175,7 +175,8 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
         const cmd = ['ip', 'netns', 'exec', namespaces(params).host, process.execPath, BIN, '--write', file, '--bond', `${params.bond}=${params.slaves.join(',')}`].join(' ');
         tmux('new-session', '-d', '-s', 'v', '-x', '100', '-y', '30', 'env', `PATH=${process.env.PATH}`, 'TERM=xterm-256color', 'bash', '--norc', '--noprofile');
         tmux('send-keys', '-t', 'v', `${cmd} 2>/dev/null; echo EXIT=$?`, 'Enter');
-        expect(await until((s) => s.includes('capturing'))).toMatch(/bondscope live .*capturing/);
+        // Six capture workers start before the screen does: slow when the whole suite loads the machine.
+        expect(await until((s) => s.includes('capturing'), 90_000)).toMatch(/bondscope live .*capturing/);
         await traffic(lab);
         const loop = await until((s) => /!!\s+0 00:16:3e:00:00:0[12]/.test(s));
         expect(loop).toMatch(/!!\s+0 00:16:3e:00:00:0[12] Xen\s+bond0\s/);
