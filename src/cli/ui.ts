@@ -112,9 +112,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
   // Checked once here, so a bad flag is a usage error before the screen changes.
   topologyFromFlags(values);
 
-  // React's development build records a performance trace of every render: several times the
-  // CPU of the production build. Set before React is first imported.
-  process.env.NODE_ENV ??= 'production';
+  prepareViewEnv();
   const { fileSession } = await import('../tui/session.js');
   const { runUi } = await import('../tui/run.js');
   const pipeline = fileSession({
@@ -146,6 +144,18 @@ export async function runUiCommand(argv: string[]): Promise<number> {
   // Back on the user's screen: what went wrong with the inputs stays visible there.
   for (const e of pipeline.set.errors) process.stderr.write(`bondscope: ${safeText(e.message)}\n`);
   return pipeline.set.errors.some((e) => e.unreadable) ? EXIT_USAGE : pipeline.set.errors.length ? EXIT_DAMAGED : EXIT_OK;
+}
+
+/**
+ * Set before Ink and React are first imported. React's development build records a performance
+ * trace of every render (several times the production build's CPU). Ink draws only the last frame
+ * when it believes it runs under CI (CI or CONTINUOUS_INTEGRATION set and not 0/false): on the
+ * terminal the view runs on, that is a blank screen until quit.
+ */
+function prepareViewEnv(): void {
+  process.env.NODE_ENV ??= 'production';
+  if (process.env.CI !== undefined) process.env.CI = '0';
+  if (process.env.CONTINUOUS_INTEGRATION !== undefined) process.env.CONTINUOUS_INTEGRATION = '0';
 }
 
 /** The live view: capture opened as root, privileges dropped, then the screen. */
@@ -192,7 +202,7 @@ async function runLiveUi(
     }
   };
 
-  process.env.NODE_ENV ??= 'production';
+  prepareViewEnv();
   const { LivePipeline } = await import('../tui/live-pipeline.js');
   const { runUi } = await import('../tui/run.js');
   const title = plan.interfaces.join(", ");

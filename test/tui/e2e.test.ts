@@ -172,6 +172,13 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
     await until(s, (t) => t.includes('EXIT=0'), 'a clean exit');
   });
 
+  it('CI=true in the environment (Ink then draws only the last frame): the view is drawn all the same', async () => {
+    const s = await start(`node bin/bondscope ${LOOP}`, { CI: 'true', CONTINUOUS_INTEGRATION: '1' });
+    await until(s, (t) => t.includes('end of file') && t.includes('00:16:3e:00:00:01'), 'the loop analysis');
+    tmux('send-keys', '-t', s, 'q');
+    await until(s, (t) => t.includes('EXIT=0'), 'a clean exit');
+  });
+
   it('a capture on stdin gets the plain report on the terminal, never the full screen', async () => {
     const s = await start(`node bin/bondscope - < ${LOOP}`);
     await until(s, (t) => /EXIT=\d/.test(t), 'the report');
