@@ -16,10 +16,13 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
   }
 }
 
+/** "analyze: " before a message; nothing for the view, which is `bondscope` itself. */
+const prefix = (command: string): string => (command ? `${command}: ` : '');
+
 /** --fail-on LEVEL: undefined when not given. */
 export function failOnOption(command: string, value: string | undefined): Severity | undefined {
   if (value === undefined) return undefined;
-  if (!isSeverity(value)) throw new UsageError(`${command}: --fail-on takes error, warning or info, not '${value}'`);
+  if (!isSeverity(value)) throw new UsageError(`${prefix(command)}--fail-on takes error, warning or info, not '${value}'`);
   return value;
 }
 
@@ -27,6 +30,6 @@ export function failOnOption(command: string, value: string | undefined): Severi
 export function windowOption(command: string, value: string | undefined): number {
   if (value === undefined) return DEFAULT_OPTIONS.windowNs;
   const ms = Number(value);
-  if (!(ms > 0) || !Number.isFinite(ms)) throw new UsageError(`${command}: --window takes a positive number of milliseconds, not '${value}'`);
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new UsageError(`${prefix(command)}--window takes a positive number of milliseconds, not '${value}'`);
   return ms * 1e6;
 }

@@ -29,8 +29,6 @@ export interface LiveSessionOptions {
   windowNs?: number;
   /** Read /dev/kmsg and the bridges' FDB (default true). */
   kernel?: boolean;
-  /** Where /sys is (tests on fixture trees); "/" on the host. */
-  sysRoot?: string;
 }
 
 export type FrameObserver = (rec: PacketRecord, frame: DecodedFrame) => void;
@@ -47,11 +45,11 @@ export class LiveSession {
   readonly messages: string[] = [];
   readonly observers: FrameObserver[] = [];
   private findings: Finding[] | null = null;
-  /** Frames the decoder could not read, by link type (reported like analyze's). */
-  readonly undecoded = new Map<number, number>();
+  /** Interfaces whose worker dropped frames because this process fell behind. */
+  readonly dropped = new Set<string>();
 
   constructor(readonly options: LiveSessionOptions) {
-    this.analyzer = new Analyzer(options.topology, { ...DEFAULT_OPTIONS, windowNs: options.windowNs ?? DEFAULT_OPTIONS.windowNs });
+    this.analyzer = this.newAnalyzer();
     this.capture = new LiveCapture(
       { interfaces: options.interfaces, filter: options.filter, bufferSize: options.bufferSize, user: options.user },
       {
@@ -65,13 +63,14 @@ export class LiveSession {
     );
   }
 
-  /** A fresh engine from the next frame on (capture and recording go on). */
-  reset(): void {
-    this.analyzer = new Analyzer(this.options.topology, { ...DEFAULT_OPTIONS, windowNs: this.options.windowNs ?? DEFAULT_OPTIONS.windowNs });
+  private newAnalyzer(): Analyzer {
+    return new Analyzer(this.options.topology, { ...DEFAULT_OPTIONS, windowNs: this.options.windowNs ?? DEFAULT_OPTIONS.windowNs });
   }
 
-  /** Interfaces whose worker dropped frames because this process fell behind. */
-  readonly dropped = new Set<string>();
+  /** A fresh engine from the next frame on (capture and recording go on). */
+  reset(): void {
+    this.analyzer = this.newAnalyzer();
+  }
 
   /** Opens the capture handles, the kernel log and the output file: everything that needs root. */
   async start(): Promise<void> {
@@ -97,7 +96,6 @@ export class LiveSession {
   private onPacket(rec: PacketRecord): void {
     const f = this.frame;
     decodeFrame(rec, f);
-    if (!f.supported) this.undecoded.set(rec.iface!.linkType, (this.undecoded.get(rec.iface!.linkType) ?? 0) + 1);
     this.analyzer.observe(rec, f);
     this.writer?.writePacket(rec.iface!.id, rec.tsSec, rec.tsNsec, rec.buf, rec.offset, rec.caplen, rec.origLen, { direction: rec.direction });
     for (const o of this.observers) o(rec, f);
@@ -111,7 +109,7 @@ export class LiveSession {
     if (this.options.kernel !== false) {
       for (const b of this.options.topology.bridges) {
         try {
-          this.analyzer.noteFdb(readBridgeFdb(b.name, this.options.sysRoot ?? '/'));
+          this.analyzer.noteFdb(readBridgeFdb(b.name));
         } catch {
           /* the bridge went away, or this is not its namespace: the frames still tell */
         }
@@ -138,19 +136,17 @@ export class LiveSession {
   /** Stops capturing, completes the file (interface statistics, then close) and returns the findings. */
   stop(): Finding[] {
     if (this.findings) return this.findings;
-    {
-      if (this.timer) clearInterval(this.timer);
-      this.capture.stop();
-      this.tick();
-      if (this.writer) {
-        const now = Date.now();
-        const start = { sec: Math.floor(this.capture.startedAt), nsec: Math.round((this.capture.startedAt % 1) * 1e9) };
-        // cap has no drop counters: -1 leaves isb_ifdrop out rather than claiming zero.
-        for (const iface of this.capture.registry.list) this.writer.writeStats(iface.id, Math.floor(now / 1000), (now % 1000) * 1e6, -1, start);
-        this.writer.close();
-      }
-      this.kmsg?.close();
+    if (this.timer) clearInterval(this.timer);
+    this.capture.stop();
+    this.tick();
+    if (this.writer) {
+      const now = Date.now();
+      const start = { sec: Math.floor(this.capture.startedAt), nsec: Math.round((this.capture.startedAt % 1) * 1e9) };
+      // cap has no drop counters: -1 leaves isb_ifdrop out rather than claiming zero.
+      for (const iface of this.capture.registry.list) this.writer.writeStats(iface.id, Math.floor(now / 1000), (now % 1000) * 1e6, -1, start);
+      this.writer.close();
     }
+    this.kmsg?.close();
     this.findings = this.analyzer.finish();
     return this.findings;
   }

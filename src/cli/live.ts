@@ -1,6 +1,4 @@
 /** `bondscope live`: capture on the host's slaves, bond, bridge and guests' ports at once, then report. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { discoverHost, type HostInfo } from '../capture/host/discover.js';
 import { LiveCaptureError } from '../capture/live.js';
 import { capabilities } from '../engine/capabilities.js';
@@ -69,13 +67,13 @@ export interface LivePlan {
 }
 
 /** Discovery, flags and -i into what to capture; errors name the interface and what exists. */
-export function planLive(values: { interface?: string[]; bond?: string[]; bridge?: string[]; 'local-mac'?: string[]; links?: string }, sysRoot = '/'): LivePlan {
-  const info = discoverHost(sysRoot);
+export function planLive(values: { interface?: string[]; bond?: string[]; bridge?: string[]; 'local-mac'?: string[]; links?: string }): LivePlan {
+  const info = discoverHost('/');
   const topology = mergeTopology(info.topology, topologyFromFlags(values));
   const interfaces = values.interface?.length ? [...new Set(values.interface)] : defaultInterfaces(info, topology);
   const known = info.interfaces.map((i) => i.name);
   for (const name of interfaces) {
-    if (name !== 'any' && !existsSync(join(sysRoot, 'sys/class/net', name))) {
+    if (name !== 'any' && !known.includes(name)) {
       throw new UsageError(`live: no interface '${name}' on this host (there are: ${known.join(', ') || 'none'})`);
     }
   }
@@ -94,17 +92,7 @@ export async function runLive(argv: string[]): Promise<number> {
   if (duration !== null && !(duration > 0)) throw new UsageError(`live: --duration takes a positive number of seconds, not '${values.duration}'`);
   const windowNs = windowOption('live', values.window);
 
-  const plan = planLive(values);
-  const bufferSize = bufferBytes(values['buffer-size']);
-  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize, user: values.user, write: values.write, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
-  try {
-    await session.start();
-  } catch (err) {
-    session.stop();
-    if (err instanceof LiveCaptureError) throw new UsageError(`live: ${err.message}`);
-    if ((err as NodeJS.ErrnoException).code && values.write) throw new UsageError(`live: --write ${values.write}: ${(err as Error).message}`);
-    throw err;
-  }
+  const { plan, session } = await openLiveSession(values, windowNs);
   const dropped = dropPrivileges(values.user, values.write ? [values.write] : []);
   process.stderr.write(
     `bondscope: capturing on ${plan.interfaces.map(safeText).join(', ')}${values.write ? ` into ${safeText(values.write)}` : ''}${dropped ? ` as ${safeText(dropped.user)}` : ''}${duration ? ` for ${duration} s` : ''} (Ctrl-C to stop)\n`,
@@ -138,6 +126,26 @@ export async function runLive(argv: string[]): Promise<number> {
   process.stderr.write(`bondscope: ${session.capture.framesCaptured} frames captured${values.write ? `, written to ${safeText(values.write)}` : ''}\n`);
   if (threshold && all.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
+}
+
+export type LiveValues = Parameters<typeof planLive>[0] & { filter?: string; 'buffer-size'?: string; write?: string; user: string; 'no-kernel': boolean };
+
+/**
+ * What live mode and the live view share: the plan, the session, and everything opened as root
+ * (capture workers, /dev/kmsg, the recording). Errors come back as one-line usage errors.
+ */
+export async function openLiveSession(values: LiveValues, windowNs: number): Promise<{ plan: LivePlan; session: LiveSession }> {
+  const plan = planLive(values);
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize: bufferBytes(values['buffer-size']), user: values.user, write: values.write, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
+  try {
+    await session.start();
+  } catch (err) {
+    session.stop();
+    if (err instanceof LiveCaptureError) throw new UsageError(`live: ${err.message}`);
+    if ((err as NodeJS.ErrnoException).code && values.write) throw new UsageError(`live: --write ${values.write}: ${(err as Error).message}`);
+    throw err;
+  }
+  return { plan, session };
 }
 
 /** --buffer-size in MiB → bytes (undefined: the default). */

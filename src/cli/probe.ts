@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { discoverHost } from '../capture/host/discover.js';
 import { LiveCapture, LiveCaptureError, RawSender } from '../capture/live.js';
 import { DIR_IN, type PacketRecord } from '../capture/record.js';
-import { formatMac } from '../decode/mac.js';
+import { formatMac, readMac } from '../decode/mac.js';
 import { mergeTopology } from '../engine/topology.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { parseCommandArgs } from './args.js';
@@ -164,9 +164,9 @@ export async function runProbe(argv: string[]): Promise<number> {
 
   const looped = results.some((r) => r.loops);
   if (values.json) {
-    process.stdout.write(safeJson({ bond: bond.name, source: formatMac(macNumber(srcMac)), ethertype: `0x${PROBE_ETHERTYPE.toString(16)}`, loop: looped, slaves: results }, 2) + '\n');
+    process.stdout.write(safeJson({ bond: bond.name, source: formatMac(readMac(srcMac, 0)), ethertype: `0x${PROBE_ETHERTYPE.toString(16)}`, loop: looped, slaves: results }, 2) + '\n');
   } else {
-    const out = [`Probing ${safeText(bond.name)} (slaves ${slaves.map(safeText).join(', ')}) with broadcasts from ${formatMac(macNumber(srcMac))}, EtherType 0x${PROBE_ETHERTYPE.toString(16)}:`];
+    const out = [`Probing ${safeText(bond.name)} (slaves ${slaves.map(safeText).join(', ')}) with broadcasts from ${formatMac(readMac(srcMac, 0))}, EtherType 0x${PROBE_ETHERTYPE.toString(16)}:`];
     for (const r of results) {
       if (r.returnedOn.length === 0) out.push(`  out of ${safeText(r.slave)}: not seen again within ${timeoutMs} ms`);
       else out.push(`  out of ${safeText(r.slave)}: came back in on ${r.returnedOn.map((x) => `${safeText(x.iface)} after ≤${x.delayUs} µs`).join(', ')}${r.loops ? ` — the bond passed it up` : ''}`);
@@ -182,12 +182,6 @@ export async function runProbe(argv: string[]): Promise<number> {
     process.stdout.write(out.join('\n') + '\n');
   }
   return looped ? EXIT_FINDINGS : EXIT_OK;
-}
-
-function macNumber(b: Uint8Array): number {
-  let m = 0;
-  for (const x of b) m = m * 256 + x;
-  return m;
 }
 
 function sleep(ms: number): Promise<void> {

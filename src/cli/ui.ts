@@ -9,7 +9,8 @@ import { parseInputSpec } from '../capture/index.js';
 import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
-import { LIVE_OPTIONS } from './live.js';
+import { windowOption } from './args.js';
+import { LIVE_OPTIONS, type LiveValues } from './live.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
 
 const USAGE = `usage: bondscope [options] FILE...    full-screen view of capture files
@@ -107,8 +108,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
     const { runAnalyze } = await import('./analyze.js');
     return runAnalyze(rest);
   }
-  const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
-  if (!(windowMs > 0)) throw new UsageError(`--window takes a positive number of milliseconds, not '${values.window}'`);
+  const windowNs = windowOption('', values.window);
   // Checked once here, so a bad flag is a usage error before the screen changes.
   topologyFromFlags(values);
 
@@ -119,7 +119,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
     specs: positionals,
     replaySpeed,
     topology: () => topologyFromFlags(values),
-    options: { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 },
+    options: { ...DEFAULT_OPTIONS, windowNs },
   });
   if (pipeline.set.sources.length === 0) {
     // Nothing could be opened: say why without ever showing the screen.
@@ -135,7 +135,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
       specs: positionals,
       outDir: dir,
       topology: () => topologyFromFlags(values),
-      analyzerOptions: { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 },
+      analyzerOptions: { ...DEFAULT_OPTIONS, windowNs },
       analyzer: pipeline.finished ? pipeline.analysis.analyzer : undefined,
     });
     return `evidence written to ${dir}/ (${r.frames} frames, ${r.commented} with comments)`;
@@ -160,37 +160,29 @@ function prepareViewEnv(): void {
 
 /** The live view: capture opened as root, privileges dropped, then the screen. */
 async function runLiveUi(
-  values: { interface?: string[]; filter?: string; 'buffer-size'?: string; write?: string; user: string; 'no-kernel': boolean; window?: string; bond?: string[]; bridge?: string[]; 'local-mac'?: string[]; links?: string },
+  values: LiveValues & { window?: string },
   replaySpeed: number | null,
 ): Promise<number> {
   if (replaySpeed !== null) throw new UsageError('--replay plays capture files back; give the files');
-  const windowMs = values.window === undefined ? DEFAULT_OPTIONS.windowNs / 1e6 : Number(values.window);
-  if (!(windowMs > 0)) throw new UsageError(`--window takes a positive number of milliseconds, not '${values.window}'`);
-  const { planLive } = await import('./live.js');
-  const { LiveSession } = await import('./live-session.js');
-  const { LiveCaptureError } = await import('../capture/live.js');
+  const windowNs = windowOption('', values.window);
+  const { openLiveSession } = await import('./live.js');
   const { dropPrivileges } = await import('../capture/host/privileges.js');
-  const plan = planLive(values);
-  const { bufferBytes } = await import('./live.js');
-  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize: bufferBytes(values['buffer-size']), user: values.user, write: values.write, topology: plan.topology, windowNs: windowMs * 1e6, kernel: !values['no-kernel'] });
+  const { plan, session } = await openLiveSession(values, windowNs);
   // Exports go beside the recording, into a directory made now (as root) and given to the user.
   const exportRoot = values.write ? `${values.write.replace(/\.pcapng$/, '')}-evidence` : null;
   // After the drop the recording and that directory may sit under a directory the user cannot
   // enter (/root): descriptors opened now reach them through /proc/self/fd without the path.
   let recordingFd = -1;
   let exportFd = -1;
-  try {
-    await session.start();
-    if (values.write && exportRoot) {
+  if (values.write && exportRoot) {
+    try {
       mkdirSync(exportRoot, { recursive: true, mode: 0o700 });
       recordingFd = openSync(values.write, 'r');
       exportFd = openSync(exportRoot, 'r');
+    } catch (err) {
+      session.stop();
+      throw new UsageError(`live: ${(err as Error).message}`);
     }
-  } catch (err) {
-    session.stop();
-    if (err instanceof LiveCaptureError) throw new UsageError(`live: ${err.message}`);
-    if ((err as NodeJS.ErrnoException).code) throw new UsageError(`live: ${(err as Error).message}`);
-    throw err;
   }
   dropPrivileges(values.user, [values.write, exportRoot].filter((p): p is string => Boolean(p)));
   const reachable = (path: string, fd: number): string => {
@@ -205,9 +197,8 @@ async function runLiveUi(
   prepareViewEnv();
   const { LivePipeline } = await import('../tui/live-pipeline.js');
   const { runUi } = await import('../tui/run.js');
-  const title = plan.interfaces.join(", ");
   const pipeline = new LivePipeline(session, {
-    title,
+    title: plan.interfaces.join(', '),
     exportEvidence:
       values.write && exportRoot
         ? async () => {
@@ -219,7 +210,7 @@ async function runLiveUi(
               specs: [reachable(values.write!, recordingFd)],
               outDir: join(reachable(exportRoot, exportFd), stamp),
               topology: () => plan.topology,
-              analyzerOptions: { ...DEFAULT_OPTIONS, windowNs: windowMs * 1e6 },
+              analyzerOptions: { ...DEFAULT_OPTIONS, windowNs },
             });
             return `evidence written to ${dir} (${r.frames} frames)`;
           }

@@ -610,14 +610,13 @@ export class Analyzer {
   noteFdb(entries: KernelFdbEntry[]): void {
     for (const e of entries) {
       if (e.isLocal) continue;
-      const was = this.kernelFdb.get(e.mac);
-      // Keep the evidence of a wrong entry: a later read that has it right again does not erase it.
-      if (was !== undefined && was !== e.port && this.ports.get(was)?.port.role === 'bond') this.kernelFdbWrong.add(e.mac);
       this.kernelFdb.set(e.mac, e.port);
-      if (this.ports.get(e.port)?.port.role === 'bond') this.kernelFdbWrong.add(e.mac);
+      // Kept once seen: a later read that has the MAC right again does not erase the evidence.
+      if (this.ports.get(e.port)?.port.role === 'bond') this.kernelFdbOnBond.set(e.mac, e.port);
     }
   }
-  private readonly kernelFdbWrong = new Set<number>();
+  /** MACs the kernel's FDB has had on a bond, and that bond. */
+  private readonly kernelFdbOnBond = new Map<number, string>();
 
   /**
    * Live mode with no frames for a while: time still passes, so groups whose window has passed
@@ -639,9 +638,8 @@ export class Analyzer {
         const same = own.filter((n) => n.mac < 0 || n.mac === f.mac);
         if (same.length) f.details.kernelWarnings = same.length;
       }
-      if (f.kind === 'wrong-port-learning' && f.mac >= 0 && this.kernelFdbWrong.has(f.mac)) {
-        const port = [...this.kernelFdb].find(([m]) => m === f.mac)?.[1];
-        const bond = f.interfaces.find((p) => this.ports.get(p)?.port.role === 'bond') ?? port;
+      const bond = f.kind === 'wrong-port-learning' ? this.kernelFdbOnBond.get(f.mac) : undefined;
+      if (bond !== undefined) {
         f.details.kernelConfirmed = `the kernel's FDB had ${formatMac(f.mac)} on ${bond}`;
         f.confidence = 'high';
       }

@@ -5,7 +5,7 @@
  */
 import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMac } from '../../decode/mac.js';
+import { parseMac, readMac } from '../../decode/mac.js';
 
 export type KernelEventKind = 'own-address' | 'failover' | 'link-down' | 'link-up';
 
@@ -195,8 +195,7 @@ export function parseBrforward(raw: Uint8Array, portNames: Map<number, string>):
   const out: FdbEntry[] = [];
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   for (let o = 0; o + 16 <= raw.length; o += 16) {
-    let mac = 0;
-    for (let i = 0; i < 6; i++) mac = mac * 256 + raw[o + i]!;
+    const mac = readMac(raw, o);
     const portNo = raw[o + 6]! | (raw[o + 12]! << 8);
     out.push({ mac, port: portNames.get(portNo) ?? `port ${portNo}`, isLocal: raw[o + 7] !== 0, ageSec: v.getUint32(o + 8, true) / 100 });
   }
