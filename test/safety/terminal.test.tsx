@@ -13,19 +13,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { DIR_IN, DIR_OUT } from '../../src/capture/record.js';
 import { emptyTopology, TOPOLOGY_COMMENT_HEADER } from '../../src/engine/topology.js';
 import { safeJson, safeText } from '../../src/report/escape.js';
-import { App } from '../../src/tui/App.js';
 import type { UiSnapshot } from '../../src/tui/model.js';
-import { staticStore, type UiControls } from '../../src/tui/store.js';
-import { makeTheme, ThemeContext } from '../../src/tui/theme.js';
 import { arpRequest, ethernet, pcapFile } from '../fuzz/pcap-file.js';
 import { TERMINAL_UNSAFE } from '../fuzz/pipeline.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
+import { show, unmountShown } from '../tui/show.js';
 import { readToEnd } from '../tui/snapshots.js';
 
 const BIN = join(PROJECT_ROOT, 'bin/bondscope');
@@ -218,10 +215,7 @@ describe('the CLI on hostile captures', () => {
 
 describe('the terminal UI on hostile captures', () => {
   let snapshot: UiSnapshot;
-  const instances: Array<{ unmount: () => void }> = [];
-  afterEach(() => {
-    while (instances.length) instances.pop()!.unmount();
-  });
+  afterEach(unmountShown);
 
   beforeAll(async () => {
     snapshot = (await readToEnd([PCAPNG, PCAP])).snapshot;
@@ -234,25 +228,8 @@ describe('the terminal UI on hostile captures', () => {
   }
 
   it('header, MAC table, findings, timeline, footer messages, help and details', async () => {
-    const controls: UiControls = { clear: () => {}, exportEvidence: null };
-    const tree = (
-      <ThemeContext.Provider value={makeTheme(true)}>
-        <App store={staticStore(snapshot)} controls={controls} size={{ columns: 160, rows: 50 }} />
-      </ThemeContext.Provider>
-    );
-    const r = render(tree);
-    instances.push(r);
-    Object.defineProperty(r.stdout, 'columns', { get: () => 160 });
-    r.rerender(tree);
-    const press = async (...keys: string[]): Promise<string> => {
-      for (const k of keys) {
-        const before = r.frames.length;
-        r.stdin.write(k);
-        for (let i = 0; i < 200 && r.frames.length === before; i++) await new Promise((res) => setImmediate(res));
-      }
-      return r.lastFrame()!;
-    };
-    const main = r.lastFrame()!;
+    const { frame, press, frames } = show(snapshot, { columns: 160, rows: 50 });
+    const main = frame();
     screenClean(main, 'main screen');
     // The names are there, escaped (cut to the column, so look for the start of the escape).
     expect(main).toContain('\\x1b[2J');
@@ -261,7 +238,7 @@ describe('the terminal UI on hostile captures', () => {
     screenClean(await press('\x1b', '\t', '\r'), 'finding details');
     screenClean(await press('\x1b', '?'), 'help');
     // Every frame Ink drew, not only the last.
-    for (const [i, f] of r.frames.entries()) screenClean(f, `frame ${i}`);
+    for (const [i, f] of frames().entries()) screenClean(f, `frame ${i}`);
   });
 
   it('the snapshot keeps the exact strings: escaping happens when drawing', () => {

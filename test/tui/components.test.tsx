@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
@@ -14,10 +13,8 @@ vi.hoisted(() => {
 });
 
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
-import { App } from '../../src/tui/App.js';
 import type { UiSnapshot } from '../../src/tui/model.js';
-import { staticStore, type UiControls } from '../../src/tui/store.js';
-import { makeTheme, ThemeContext } from '../../src/tui/theme.js';
+import { show, unmountShown } from './show.js';
 import { HAVE_RECORDINGS, readToEnd, RECORDING } from './snapshots.js';
 
 // eslint-disable-next-line no-control-regex
@@ -36,37 +33,7 @@ beforeAll(async () => {
   lacp = (await readToEnd([RECORDING('lacp')])).snapshot;
 });
 
-const instances: Array<{ unmount: () => void }> = [];
-afterEach(() => {
-  while (instances.length) instances.pop()!.unmount();
-});
-
-function show(snapshot: UiSnapshot, opts: { color?: boolean; columns?: number; rows?: number; controls?: Partial<UiControls> } = {}) {
-  const controls: UiControls = { clear: () => {}, exportEvidence: null, ...opts.controls };
-  const columns = opts.columns ?? 100;
-  const tree = (
-    <ThemeContext.Provider value={makeTheme(opts.color ?? true)}>
-      <App store={staticStore(snapshot)} controls={controls} size={{ columns, rows: opts.rows ?? 30 }} />
-    </ThemeContext.Provider>
-  );
-  const r = render(tree);
-  instances.push(r);
-  // ink-testing-library's stdout is 100 columns wide; Ink lays out at stdout's width.
-  if (columns !== 100) {
-    Object.defineProperty(r.stdout, 'columns', { get: () => columns });
-    r.rerender(tree);
-  }
-  /** Types keys and waits (event loop turns, no clock) until the screen has drawn them. */
-  const press = async (...keys: string[]): Promise<string> => {
-    for (const k of keys) {
-      const before = r.frames.length;
-      r.stdin.write(k);
-      for (let i = 0; i < 200 && r.frames.length === before; i++) await new Promise((res) => setImmediate(res));
-    }
-    return r.lastFrame()!;
-  };
-  return { frame: () => r.lastFrame()!, press };
-}
+afterEach(unmountShown);
 
 function rowOf(frame: string, mac: string, vlan = 0): string {
   const line = frame.split('\n').find((l) => plain(l).includes(` ${vlan} ${mac} `));
