@@ -24,6 +24,7 @@ import { frameIdentity } from './identity.js';
 import { ControlPlane } from './control-plane.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { MacTable, type MacEntry } from './mac-table.js';
+import { PendingGroups } from './pending-groups.js';
 import { PortTable, type PortState } from './ports.js';
 import type { Topology } from './topology.js';
 
@@ -127,9 +128,11 @@ export class Analyzer {
   private readonly findingsPerKind = new Map<FindingKind, number>();
   /** Findings not kept because their kind was at its limit. */
   findingsNotKept = 0;
-  private readonly pending = new Map<number, Group>();
-  /** Groups in the order their first sighting arrived; settled when the window has passed. */
-  private queue: Group[] = [];
+  /** Groups waiting for their window to pass, in arrival order (pending-groups.ts). */
+  private readonly pending = new PendingGroups();
+  /** The group being settled and its sightings: one set of objects, reused for every group. */
+  private readonly settling: Group = { key: 0, src: 0, dst: 0, vlan: 0, group: false, firstT: 0, sightings: [] };
+  private readonly sightingRows: Sighting[] = Array.from({ length: MAX_SIGHTINGS }, () => ({ port: 0, t: 0, dir: 0, input: 0, frame: 0 }));
   private baseSec = -1;
   private maxT = 0;
   /**
@@ -138,8 +141,8 @@ export class Analyzer {
    */
   private nowT = 0;
   private lastSettle = 0;
-  /** Queue length right after the last settle. */
-  private queuedAtSettle = 0;
+  /** Groups queued since the last settle. */
+  private queuedSinceSettle = 0;
   /** MACs the host owns (bridge, bond, slaves): from the topology and from frames the bridge device sent. */
   readonly localMacs: Set<number>;
   /** Sources of frames seen on guest ports or the bridge device, as they arrive. */
@@ -204,7 +207,7 @@ export class Analyzer {
     } else {
       this.sight(rec, f, port, t, dir);
     }
-    if (Math.abs(t - this.lastSettle) > 50e6 || this.queue.length - this.queuedAtSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
+    if (Math.abs(t - this.lastSettle) > 50e6 || this.queuedSinceSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
   }
 
   private countDir(port: PortState, d: number): void {
@@ -214,49 +217,88 @@ export class Analyzer {
 
   private sight(rec: PacketRecord, f: DecodedFrame, port: PortState, t: number, dir: number): void {
     const key = frameIdentity(rec.buf, f);
-    let g = this.pending.get(key);
-    if (g && (g.src !== f.src || t - g.firstT > this.options.windowNs || g.sightings.length >= MAX_SIGHTINGS || this.repeatOnPort(g, port.index, t))) g = undefined;
-    if (!g) {
-      g = { key, src: f.src, dst: f.dst, vlan: f.vlan, group: f.isBroadcast || f.isMulticast, firstT: t, sightings: [] };
-      this.pending.set(key, g);
-      this.queue.push(g);
+    const pg = this.pending;
+    const isGroup = f.isBroadcast || f.isMulticast;
+    let slot = pg.find(key);
+    if (slot >= 0 && (pg.src[slot] !== f.src || t - pg.firstT[slot]! > this.options.windowNs || pg.count[slot]! >= MAX_SIGHTINGS || pg.repeatOnPort(slot, port.index, t, ECHO_LIMIT_NS))) slot = -1;
+    if (slot < 0) {
+      pg.open(key, f.src, f.dst, f.vlan, isGroup, port.index, t, dir, rec.inputIndex, rec.inputFrame);
+      this.queuedSinceSettle++;
       this.stats.groups++;
+      return;
     }
-    if (f.dst >= 0) g.dst = f.dst;
-    if (f.isBroadcast || f.isMulticast) g.group = true;
-    if (t < g.firstT) g.firstT = t;
-    g.sightings.push({ port: port.index, t, dir, input: rec.inputIndex, frame: rec.inputFrame });
-  }
-
-  /** A second sighting on a port is an echo only when it follows closely; later, it is a new frame. */
-  private repeatOnPort(g: Group, port: number, t: number): boolean {
-    for (const s of g.sightings) if (s.port === port && Math.abs(t - s.t) > ECHO_LIMIT_NS) return true;
-    return false;
+    if (f.dst >= 0) pg.dst[slot] = f.dst;
+    if (isGroup) pg.isGroup[slot] = 1;
+    pg.add(slot, port.index, t, dir, rec.inputIndex, rec.inputFrame);
   }
 
   /** Settles every group whose window has passed (all of them at the end). */
   settle(all: boolean): void {
     this.lastSettle = this.nowT;
+    this.queuedSinceSettle = 0;
     const horizon = all ? Infinity : this.nowT - this.options.windowNs;
     // A group more than a window ahead of the latest frame came from a clock that jumped: no
     // later sighting can join it in time order, so it settles now instead of blocking the queue.
     const future = this.nowT + this.options.windowNs;
     // Groups arrive nearly in time order: take them from the front while they are old enough.
     // (One that arrived late in a dumpcap file waits behind an earlier one: at most a window.)
-    const q = this.queue;
+    const pg = this.pending;
+    const early = pg.length - MAX_PENDING_GROUPS;
     let n = 0;
-    const early = q.length - MAX_PENDING_GROUPS;
-    while (n < q.length && (q[n]!.firstT < horizon || q[n]!.firstT > future || n < early)) n++;
-    this.queuedAtSettle = q.length - n;
+    let sorted = true;
+    let prev = -Infinity;
+    for (; n < pg.length; n++) {
+      const ft = pg.firstT[pg.slotAt(n)]!;
+      if (!(ft < horizon || ft > future || n < early)) break;
+      if (ft < prev) sorted = false;
+      prev = ft;
+    }
     this.noteFlood();
     if (n === 0) return;
-    const ready = q.splice(0, n);
-    ready.sort((a, b) => a.firstT - b.firstT);
-    for (const g of ready) {
-      if (this.pending.get(g.key) === g) this.pending.delete(g.key);
-      this.settleGroup(g);
+    // Settled in time order; the queue's own order is nearly that, so a sort is rarely needed.
+    if (sorted) for (let i = 0; i < n; i++) this.settleGroup(this.materialize(pg.slotAt(i)));
+    else {
+      const slots = Array.from({ length: n }, (_, i) => pg.slotAt(i)).sort((a, b) => pg.firstT[a]! - pg.firstT[b]!);
+      for (const slot of slots) this.settleGroup(this.materialize(slot));
     }
-    this.stats.pendingGroups = q.length;
+    pg.dropFront(n);
+    this.stats.pendingGroups = pg.length;
+  }
+
+  /**
+   * The group in `slot` as the one reused Group (and its reused Sightings) that settling reads.
+   * Nothing keeps them past settleGroup: findings and moves copy what they need.
+   */
+  private materialize(slot: number): Group {
+    const pg = this.pending;
+    const g = this.settling;
+    g.key = pg.key[slot]!;
+    g.src = pg.src[slot]!;
+    g.dst = pg.dst[slot]!;
+    g.vlan = pg.vlan[slot]!;
+    g.group = pg.isGroup[slot] === 1;
+    g.firstT = pg.firstT[slot]!;
+    const s = g.sightings;
+    const pool = this.sightingRows;
+    s.length = pg.count[slot]!;
+    let x = pool[0]!;
+    x.port = pg.port[slot]!;
+    x.t = pg.t[slot]!;
+    x.dir = pg.dir[slot]!;
+    x.input = pg.input[slot]!;
+    x.frame = pg.frame[slot]!;
+    s[0] = x;
+    let i = 1;
+    for (let r = pg.more(slot); r >= 0; r = pg.sNext[r]!, i++) {
+      x = pool[i]!;
+      x.port = pg.sPort[r]!;
+      x.t = pg.sT[r]!;
+      x.dir = pg.sDir[r]!;
+      x.input = pg.sInput[r]!;
+      x.frame = pg.sFrame[r]!;
+      s[i] = x;
+    }
+    return g;
   }
 
   private role(port: number): string {
@@ -299,29 +341,29 @@ export class Analyzer {
     // on the bridge device, so the guest's port goes first unless the MAC is the host's own.
     const knownHost = this.localMacs.has(src) || this.guestPorts.has(src);
     const order = Analyzer.HOST_ORDER;
-    // A frame the host sends is flooded to every vif at the same instant; a guest's own frame ties
-    // only with its one vif. So several guest ports tied at the first instant mean the host sent it.
-    let minT = Infinity;
-    for (const x of s) if (x.t < minT) minT = x.t;
-    const tiedGuests = new Set(s.filter((x) => x.t === minT && this.role(x.port) === 'guest').map((x) => x.port)).size;
-    const local = this.localMacs.has(src) || (tiedGuests >= 2 && !this.guestPorts.has(src));
-    s.sort((a, b) => {
-      if (a.t !== b.t) return a.t - b.t;
-      const ra = this.role(a.port);
-      const rb = this.role(b.port);
-      if (ra === 'guest' && rb === 'bridge') return local ? 1 : -1;
-      if (ra === 'bridge' && rb === 'guest') return local ? -1 : 1;
-      return (knownHost ? 1 : -1) * (order[ra]! - order[rb]!);
-    });
-    // Where the capture gave every sighting's direction (live handles, pcapng flags, cooked
-    // headers), where the frame started is known without trusting the clock: live frames are
-    // stamped on arrival in user space, and copies on several interfaces arrive in batches, not in
-    // the order they crossed the host. A guest's inbound or the bridge's outbound copy is a start on
-    // the host side; otherwise the frame came from outside, in on the uplink.
-    if (s.length > 1 && s.every((x) => x.dir !== DIR_NONE)) {
-      let start = s.findIndex((x) => (x.dir === DIR_IN && this.role(x.port) === 'guest') || (x.dir === DIR_OUT && this.role(x.port) === 'bridge'));
-      if (start < 0) start = s.findIndex((x) => x.dir === DIR_IN && (this.role(x.port) === 'slave' || this.role(x.port) === 'bond'));
-      if (start > 0) s.unshift(s.splice(start, 1)[0]!);
+    // Most groups are one sighting (a broadcast seen at one point): they need no ordering.
+    if (s.length > 1) {
+      // A frame the host sends is flooded to every vif at the same instant; a guest's own frame
+      // ties only with its one vif. So several guest ports tied at the first instant mean the host sent it.
+      const local = this.localMacs.has(src) || (!this.guestPorts.has(src) && this.guestPortsAtFirstInstant(s) >= 2);
+      s.sort((a, b) => {
+        if (a.t !== b.t) return a.t - b.t;
+        const ra = this.role(a.port);
+        const rb = this.role(b.port);
+        if (ra === 'guest' && rb === 'bridge') return local ? 1 : -1;
+        if (ra === 'bridge' && rb === 'guest') return local ? -1 : 1;
+        return (knownHost ? 1 : -1) * (order[ra]! - order[rb]!);
+      });
+      // Where the capture gave every sighting's direction (live handles, pcapng flags, cooked
+      // headers), where the frame started is known without trusting the clock: live frames are
+      // stamped on arrival in user space, and copies on several interfaces arrive in batches, not in
+      // the order they crossed the host. A guest's inbound or the bridge's outbound copy is a start on
+      // the host side; otherwise the frame came from outside, in on the uplink.
+      if (s.every((x) => x.dir !== DIR_NONE)) {
+        let start = s.findIndex((x) => (x.dir === DIR_IN && this.role(x.port) === 'guest') || (x.dir === DIR_OUT && this.role(x.port) === 'bridge'));
+        if (start < 0) start = s.findIndex((x) => x.dir === DIR_IN && (this.role(x.port) === 'slave' || this.role(x.port) === 'bond'));
+        if (start > 0) s.unshift(s.splice(start, 1)[0]!);
+      }
     }
     const origin = s[0]!;
     const originRole = this.role(origin.port);
@@ -347,7 +389,7 @@ export class Analyzer {
     let echoesUp = 0;
     const bondCaptured = this.seesBond();
     let firstUplinkOut: Sighting | null = null;
-    const echoes: Sighting[] = [];
+    let echoes: Sighting[] | null = null;
     for (const x of s) {
       const role = this.role(x.port);
       let d = x.dir;
@@ -374,7 +416,7 @@ export class Analyzer {
       this.macs.count(g.vlan, src, x.port, d, 0, x.t);
       if ((role === 'slave' || role === 'bond') && d === DIR_OUT && !firstUplinkOut) firstUplinkOut = x;
       if (fromHost && (role === 'slave' || role === 'bond') && d === DIR_IN) {
-        echoes.push(x);
+        (echoes ??= []).push(x);
         if (role === 'bond' || !bondCaptured) echoesUp++;
       }
     }
@@ -391,8 +433,23 @@ export class Analyzer {
       }
     }
 
-    if (fromHost && echoes.length) this.onEcho(g, origin, firstUplinkOut, echoes);
+    if (fromHost && echoes) this.onEcho(g, origin, firstUplinkOut, echoes);
     if (!fromHost && !g.group && g.dst >= 0) this.onInboundUnicast(g, origin);
+  }
+
+  /** Distinct guest ports among the sightings stamped at the group's first instant. */
+  private guestPortsAtFirstInstant(s: Sighting[]): number {
+    let minT = Infinity;
+    for (const x of s) if (x.t < minT) minT = x.t;
+    let n = 0;
+    for (let i = 0; i < s.length; i++) {
+      const x = s[i]!;
+      if (x.t !== minT || this.role(x.port) !== 'guest') continue;
+      let seen = false;
+      for (let j = 0; j < i && !seen; j++) seen = s[j]!.port === x.port && s[j]!.t === minT;
+      if (!seen) n++;
+    }
+    return n;
   }
 
   /** The bond a slave belongs to, as a port index (created on demand), or -1. */

@@ -19,6 +19,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { formatTimestamp, openCapture, type CaptureError } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_EVERY_GROUPS, type AnalyzerOptions } from '../../src/engine/analyzer.js';
+import type { PendingGroups } from '../../src/engine/pending-groups.js';
 import { capabilities } from '../../src/engine/capabilities.js';
 import { EVIDENCE_LIMIT } from '../../src/engine/findings.js';
 import { MAX_SLL_PORTS } from '../../src/engine/ports.js';
@@ -82,13 +83,14 @@ function checkOffsets(f: DecodedFrame, start: number, end: number, n: number): v
 
 /** The engine's structures against their bounds (reads private fields on purpose: they are what grows). */
 export function checkEngineBounds(a: Analyzer, interfaces: number): void {
-  const inner = a as unknown as { pending: Map<number, unknown>; queue: { sightings: unknown[] }[]; findings: Map<string, { kind: string }>; hostSideSeen: Set<number> };
+  const inner = a as unknown as { pending: PendingGroups; findings: Map<string, { kind: string }>; hostSideSeen: Set<number> };
+  const pending = inner.pending;
   const max = a.options.maxMacs;
   check(a.macs.size <= max, `MAC table holds ${a.macs.size} MACs, more than maxMacs ${max}`);
-  check(inner.queue.length <= MAX_PENDING_GROUPS + SETTLE_EVERY_GROUPS, `${inner.queue.length} groups wait to settle, more than ${MAX_PENDING_GROUPS + SETTLE_EVERY_GROUPS}`);
-  check(inner.pending.size <= inner.queue.length, `${inner.pending.size} pending keys for ${inner.queue.length} queued groups`);
+  check(pending.length <= MAX_PENDING_GROUPS + SETTLE_EVERY_GROUPS, `${pending.length} groups wait to settle, more than ${MAX_PENDING_GROUPS + SETTLE_EVERY_GROUPS}`);
+  check(pending.indexed <= pending.length, `${pending.indexed} pending keys for ${pending.length} queued groups`);
   let most = 0;
-  for (const g of inner.queue) if (g.sightings.length > most) most = g.sightings.length;
+  for (let i = 0; i < pending.length; i++) most = Math.max(most, pending.count[pending.slotAt(i)]!);
   check(most <= MAX_SIGHTINGS, `a frame group holds ${most} sightings, more than ${MAX_SIGHTINGS}`);
   check(inner.hostSideSeen.size <= max, `${inner.hostSideSeen.size} host-side sources noted, more than maxMacs ${max}`);
   check(a.guestPorts.size <= max, `${a.guestPorts.size} guest MACs, more than maxMacs ${max}`);

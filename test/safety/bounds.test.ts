@@ -16,6 +16,7 @@ import { MAX_INTERFACES, openCapture, PcapngWriter } from '../../src/capture/ind
 import { MAX_SECTION_COMMENTS } from '../../src/capture/pcapng.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_EVERY_GROUPS } from '../../src/engine/analyzer.js';
+import type { PendingGroups } from '../../src/engine/pending-groups.js';
 import { EVIDENCE_LIMIT, type Finding } from '../../src/engine/findings.js';
 import { MAX_SLL_PORTS, OVERFLOW_PORT } from '../../src/engine/ports.js';
 import { emptyTopology } from '../../src/engine/topology.js';
@@ -221,7 +222,8 @@ describe('the sighting window is bounded', () => {
     const time = (path: string): number => {
       const t = performance.now();
       analyse([path], MAX_MACS, (a) => {
-        for (const g of (a as unknown as { queue: { sightings: unknown[] }[] }).queue) most = Math.max(most, g.sightings.length);
+        const pending = (a as unknown as { pending: PendingGroups }).pending;
+        for (let i = 0; i < pending.length; i++) most = Math.max(most, pending.count[pending.slotAt(i)]!);
       });
       return performance.now() - t;
     };
@@ -239,7 +241,7 @@ describe('the sighting window is bounded', () => {
     for (let i = 0; i < 50_000; i++) recs.push({ sec: T0 + Math.floor(i / 1000), frac: (i % 1000) * 1000, data: ethernet(BROADCAST, 0x00163e000001, 0x0806, arpRequest(0x00163e000001, i, i + 1)) });
     let most = 0;
     analyse([write(dir, 'eth1.pcap', recs)], MAX_MACS, (a) => {
-      most = Math.max(most, (a as unknown as { queue: unknown[] }).queue.length);
+      most = Math.max(most, (a as unknown as { pending: PendingGroups }).pending.length);
     });
     // Before the fix nothing settled after the jump: all 50 000 groups waited for the end.
     expect(most).toBeLessThanOrEqual(SETTLE_EVERY_GROUPS);
@@ -252,7 +254,7 @@ describe('the sighting window is bounded', () => {
     for (let i = 0; i < n; i++) recs.push({ sec: T0, frac: 0, data: ethernet(BROADCAST, 0x00163e000001, 0x0806, arpRequest(0x00163e000001, i, i + 1)) });
     let most = 0;
     const { analyzer } = analyse([write(dir, 'eth1.pcap', recs)], MAX_MACS, (a) => {
-      most = Math.max(most, (a as unknown as { queue: unknown[] }).queue.length);
+      most = Math.max(most, (a as unknown as { pending: PendingGroups }).pending.length);
     });
     expect(most).toBeGreaterThan(MAX_PENDING_GROUPS - SETTLE_EVERY_GROUPS);
     expect(most).toBeLessThanOrEqual(MAX_PENDING_GROUPS + SETTLE_EVERY_GROUPS);
