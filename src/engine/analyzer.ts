@@ -20,7 +20,7 @@ import {
   REMEDIES_FOR,
   SEVERITY,
 } from './findings.js';
-import { frameIdentity } from './identity.js';
+import { FrameIdentity } from './identity.js';
 import { ControlPlane } from './control-plane.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { MacTable, type MacEntry } from './mac-table.js';
@@ -128,6 +128,7 @@ export class Analyzer {
   private readonly findingsPerKind = new Map<FindingKind, number>();
   /** Findings not kept because their kind was at its limit. */
   findingsNotKept = 0;
+  private readonly identity = new FrameIdentity();
   /** Groups waiting for their window to pass, in arrival order (pending-groups.ts). */
   private readonly pending = new PendingGroups();
   /** The group being settled and its sightings: one set of objects, reused for every group. */
@@ -216,13 +217,21 @@ export class Analyzer {
   }
 
   private sight(rec: PacketRecord, f: DecodedFrame, port: PortState, t: number, dir: number): void {
-    const key = frameIdentity(rec.buf, f);
+    const id = this.identity.of(rec.buf, f);
     const pg = this.pending;
     const isGroup = f.isBroadcast || f.isMulticast;
-    let slot = pg.find(key);
-    if (slot >= 0 && (pg.src[slot] !== f.src || t - pg.firstT[slot]! > this.options.windowNs || pg.count[slot]! >= MAX_SIGHTINGS || pg.repeatOnPort(slot, port.index, t, ECHO_LIMIT_NS))) slot = -1;
+    let slot = pg.find(id.key);
+    if (
+      slot >= 0 &&
+      (pg.check[slot] !== id.check ||
+        pg.src[slot] !== f.src ||
+        t - pg.firstT[slot]! > this.options.windowNs ||
+        pg.count[slot]! >= MAX_SIGHTINGS ||
+        pg.repeatOnPort(slot, port.index, t, ECHO_LIMIT_NS))
+    )
+      slot = -1;
     if (slot < 0) {
-      pg.open(key, f.src, f.dst, f.vlan, isGroup, port.index, t, dir, rec.inputIndex, rec.inputFrame);
+      pg.open(id.key, id.check, f.src, f.dst, f.vlan, isGroup, port.index, t, dir, rec.inputIndex, rec.inputFrame);
       this.queuedSinceSettle++;
       this.stats.groups++;
       return;

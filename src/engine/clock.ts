@@ -16,7 +16,7 @@
  */
 import type { PacketRecord } from '../capture/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
-import { frameIdentity } from './identity.js';
+import { FrameIdentity } from './identity.js';
 
 /** Sightings further apart than this are not the same frame crossing the host. */
 const PAIR_WINDOW_NS = 100e6;
@@ -36,6 +36,7 @@ export interface ClockOffset {
 export class ClockOffsetEstimator {
   /** Identity → last sighting per input: time (ns since the first frame) by input index. */
   private readonly last = new Map<number, Float64Array>();
+  private readonly identity = new FrameIdentity();
   /** Differences t[j] - t[i] per input pair "i,j" (i < j). */
   private readonly diffs = new Map<string, number[]>();
   private base = -1;
@@ -48,7 +49,7 @@ export class ClockOffsetEstimator {
     if (!f.supported || f.src < 0 || !(f.isBroadcast || f.isMulticast)) return;
     if (this.base < 0) this.base = rec.tsSec;
     const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
-    const key = frameIdentity(rec.buf, f);
+    const key = this.identity.of(rec.buf, f).key;
     let seen = this.last.get(key);
     if (!seen) {
       seen = new Float64Array(this.inputs).fill(NaN);

@@ -22,39 +22,70 @@ export interface Move {
   frame: number;
 }
 
-export interface MacEntry {
-  vlan: number;
-  mac: number;
-  /** ns since the analysis' base second. */
-  first: number;
-  last: number;
-  ports: Map<number, Float64Array>;
+/** Per-MAC hot record (Float64Array, HOT_STRIDE numbers per MAC: one cache line). */
+const H_FIRST = 0;
+const H_LAST = 1;
+/** The port the counters below are for (-1: none yet); they move to `ports` when it changes. */
+const H_PORT = 2;
+const H_COUNTS = 3;
+const HOT_STRIDE = 8;
+
+/**
+ * One (VLAN, MAC). Its per-frame numbers (first and last seen, the current port's counters) live
+ * in the table's hot record, where counting a frame touches one cache line and writes no object;
+ * the getters read them.
+ */
+export class MacEntry {
   /** Port index the bridge has it learned on (-1: never inbound on a bridge port). */
-  learnedOn: number;
-  learnedAt: number;
-  moves: number;
-  echoMoves: number;
-  lastMove: Move | null;
+  learnedOn = -1;
+  learnedAt = -1;
+  moves = 0;
+  echoMoves = 0;
+  lastMove: Move | null = null;
   /** Since when the bridge has this guest behind the bond (ns), -1 while right. */
-  wrongSince: number;
-  /** The port counted last and its counters: most frames of a MAC come through the port before. */
-  lastPort: number;
-  lastCounts: Float64Array | null;
+  wrongSince = -1;
+  /** @internal Counters per port, except what the hot record holds for its port. */
+  readonly counted = new Map<number, Float64Array>();
+
+  constructor(
+    private readonly table: MacTable,
+    /** @internal Row in the table's hot record. */
+    readonly id: number,
+    readonly vlan: number,
+    readonly mac: number,
+  ) {}
+
+  /** ns since the analysis' base second (-1: not counted yet). */
+  get first(): number {
+    return this.table.hot[this.id * HOT_STRIDE + H_FIRST]!;
+  }
+
+  get last(): number {
+    return this.table.hot[this.id * HOT_STRIDE + H_LAST]!;
+  }
+
+  /** Port index → counters (PC_IN … PC_BYTES_OUT). */
+  get ports(): Map<number, Float64Array> {
+    this.table.settleCounts(this);
+    return this.counted;
+  }
 }
 
 const TWO_32 = 4294967296;
 const INITIAL_SLOTS = 1024;
+/** Per slot: the MAC's low 32 bits, (VLAN << 16 | the MAC's high 16 bits), entry id + 1 (0: empty). */
+const SLOT_STRIDE = 4;
 
 export class MacTable {
   /**
-   * Open addressing with linear probing over typed arrays: a MAC is 48 bits, more than V8 keeps
-   * as a small integer, so a Map keyed by it hashes a heap number per lookup. Here the key is two
-   * int32s (the MAC's low 32 bits; the VLAN and the MAC's high 16 bits) and nothing is allocated.
+   * Open addressing with linear probing over one Int32Array: a MAC is 48 bits, more than V8 keeps
+   * as a small integer, so a Map keyed by it hashes a heap number per lookup. Here a slot is three
+   * int32s side by side (one cache line holds four slots) and nothing is allocated.
    */
-  private keyLo = new Int32Array(INITIAL_SLOTS);
-  private keyHi = new Int32Array(INITIAL_SLOTS);
-  /** Entry index + 1 per slot; 0 is an empty slot. Entries are never removed. */
-  private slot = new Int32Array(INITIAL_SLOTS);
+  private slots = new Int32Array(INITIAL_SLOTS * SLOT_STRIDE);
+  private mask = INITIAL_SLOTS - 1;
+  /** @internal Hot records, HOT_STRIDE numbers per entry (see H_*). */
+  hot = new Float64Array(64 * HOT_STRIDE);
   private readonly all: MacEntry[] = [];
   /** Entries per VLAN in the order first seen, VLANs in the order first seen: the report's order. */
   private readonly byVlan = new Map<number, MacEntry[]>();
@@ -67,18 +98,37 @@ export class MacTable {
 
   constructor(private readonly limit: number) {}
 
-  entry(vlan: number, mac: number): MacEntry | undefined {
-    const lo = mac | 0; // ToInt32 keeps the low 32 bits of the 48-bit MAC
-    const hi = (vlan << 16) | ((mac / TWO_32) & 0xffff);
-    const mask = this.slot.length - 1;
+  /** The entry's id, or -1 when it is not in the table. */
+  private find(lo: number, hi: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
     let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
     h = (h ^ (h >>> 15)) & mask;
     for (;;) {
-      const at = this.slot[h]!;
-      if (at === 0) break;
-      if (this.keyLo[h] === lo && this.keyHi[h] === hi) return this.all[at - 1];
+      const at = h * SLOT_STRIDE;
+      const id = slots[at + 2]!;
+      if (id === 0) return -1 - h;
+      if (slots[at] === lo && slots[at + 1] === hi) return id - 1;
       h = (h + 1) & mask;
     }
+  }
+
+  entry(vlan: number, mac: number): MacEntry | undefined {
+    const id = this.idOf(vlan, mac);
+    return id >= 0 ? this.all[id] : undefined;
+  }
+
+  /** The entry's id, created when new; -1 past the limit. */
+  private idOf(vlan: number, mac: number): number {
+    // Small enough to inline into the per-frame callers, so the 48-bit MAC never needs a heap
+    // number; creating an entry is the rare, separate path.
+    const lo = mac | 0; // ToInt32 keeps the low 32 bits of the 48-bit MAC
+    const hi = (vlan << 16) | ((mac / TWO_32) & 0xffff);
+    const found = this.find(lo, hi);
+    return found >= 0 ? found : this.insert(vlan, mac, lo, hi, -1 - found);
+  }
+
+  private insert(vlan: number, mac: number, lo: number, hi: number, free: number): number {
     if (this.size >= this.limit) {
       // Count distinct MACs past the limit, without letting that set grow without bound either:
       // once it is full the count is a lower bound (counting every lookup would count frames, not MACs).
@@ -88,61 +138,84 @@ export class MacTable {
           this.dropped++;
         }
       } else this.droppedSaturated = true;
-      return undefined;
+      return -1;
     }
-    const e: MacEntry = { vlan, mac, first: -1, last: -1, ports: new Map(), learnedOn: -1, learnedAt: -1, moves: 0, echoMoves: 0, lastMove: null, wrongSince: -1, lastPort: -1, lastCounts: null };
+    const id = this.all.length;
+    const e = new MacEntry(this, id, vlan, mac);
     this.all.push(e);
     this.size++;
-    this.keyLo[h] = lo;
-    this.keyHi[h] = hi;
-    this.slot[h] = this.all.length;
+    const at = free * SLOT_STRIDE;
+    this.slots[at] = lo;
+    this.slots[at + 1] = hi;
+    this.slots[at + 2] = id + 1;
+    if ((id + 1) * HOT_STRIDE > this.hot.length) {
+      const hot = new Float64Array(this.hot.length * 2);
+      hot.set(this.hot);
+      this.hot = hot;
+    }
+    const r = id * HOT_STRIDE;
+    this.hot[r + H_FIRST] = -1;
+    this.hot[r + H_LAST] = -1;
+    this.hot[r + H_PORT] = -1;
     let list = this.byVlan.get(vlan);
     if (!list) this.byVlan.set(vlan, (list = []));
     list.push(e);
-    if (this.size * 2 > this.slot.length) this.grow();
-    return e;
+    if (this.size * 2 > this.mask + 1) this.grow();
+    return id;
   }
 
   /** Doubles the slots (load stays at most one half) and re-places every entry. */
   private grow(): void {
-    const { keyLo, keyHi, slot } = this;
-    const n = slot.length * 2;
-    const mask = n - 1;
-    this.keyLo = new Int32Array(n);
-    this.keyHi = new Int32Array(n);
-    this.slot = new Int32Array(n);
-    for (let i = 0; i < slot.length; i++) {
-      if (slot[i] === 0) continue;
-      const lo = keyLo[i]!;
-      const hi = keyHi[i]!;
-      let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-      h = (h ^ (h >>> 15)) & mask;
-      while (this.slot[h] !== 0) h = (h + 1) & mask;
-      this.keyLo[h] = lo;
-      this.keyHi[h] = hi;
-      this.slot[h] = slot[i]!;
+    const old = this.slots;
+    const n = (this.mask + 1) * 2;
+    this.slots = new Int32Array(n * SLOT_STRIDE);
+    this.mask = n - 1;
+    for (let at = 0; at < old.length; at += SLOT_STRIDE) {
+      if (old[at + 2] === 0) continue;
+      const free = -1 - this.find(old[at]!, old[at + 1]!);
+      this.slots.set(old.subarray(at, at + SLOT_STRIDE), free * SLOT_STRIDE);
     }
   }
 
   count(vlan: number, mac: number, port: number, dir: number, bytes: number, t: number): void {
-    const e = this.entry(vlan, mac);
-    if (!e) return;
-    if (e.first < 0 || t < e.first) e.first = t;
-    if (t > e.last) e.last = t;
-    let c = e.lastPort === port ? e.lastCounts : e.ports.get(port);
+    const id = this.idOf(vlan, mac);
+    if (id < 0) return;
+    const hot = this.hot;
+    const r = id * HOT_STRIDE;
+    const first = hot[r + H_FIRST]!;
+    if (first < 0 || t < first) hot[r + H_FIRST] = t;
+    if (t > hot[r + H_LAST]!) hot[r + H_LAST] = t;
+    // Most frames of a MAC come through the port before: count there; on a change of port, the
+    // hot counters go to that port's entry in `counted` first.
+    if (hot[r + H_PORT] !== port) {
+      this.settleCounts(this.all[id]!);
+      hot[r + H_PORT] = port;
+    }
+    const c = r + H_COUNTS;
+    if (dir === 1) {
+      hot[c + PC_IN]!++;
+      hot[c + PC_BYTES_IN]! += bytes;
+    } else if (dir === 2) {
+      hot[c + PC_OUT]!++;
+      hot[c + PC_BYTES_OUT]! += bytes;
+    } else hot[c + PC_UNKNOWN]!++;
+  }
+
+  /** @internal Moves the hot counters of `e` into its per-port map. */
+  settleCounts(e: MacEntry): void {
+    const hot = this.hot;
+    const r = e.id * HOT_STRIDE;
+    const port = hot[r + H_PORT]!;
+    if (port < 0) return;
+    let c = e.counted.get(port);
     if (!c) {
       c = new Float64Array(5);
-      e.ports.set(port, c);
+      e.counted.set(port, c);
     }
-    e.lastPort = port;
-    e.lastCounts = c;
-    if (dir === 1) {
-      c[PC_IN]!++;
-      c[PC_BYTES_IN]! += bytes;
-    } else if (dir === 2) {
-      c[PC_OUT]!++;
-      c[PC_BYTES_OUT]! += bytes;
-    } else c[PC_UNKNOWN]!++;
+    for (let i = 0; i < 5; i++) {
+      c[i]! += hot[r + H_COUNTS + i]!;
+      hot[r + H_COUNTS + i] = 0;
+    }
   }
 
   *entries(): IterableIterator<MacEntry> {

@@ -23,6 +23,8 @@ export class PendingGroups {
   length = 0;
 
   key = new Int32Array(INITIAL_GROUPS);
+  /** The identity's second hash (FrameIdentity.check): a group is joined only when both match. */
+  check = new Int32Array(INITIAL_GROUPS);
   src = new Float64Array(INITIAL_GROUPS);
   dst = new Float64Array(INITIAL_GROUPS);
   vlan = new Int32Array(INITIAL_GROUPS);
@@ -50,9 +52,12 @@ export class PendingGroups {
   sFrame = new Float64Array(INITIAL_SIGHTINGS);
   sNext = new Int32Array(INITIAL_SIGHTINGS);
 
-  /** Index: frame identity → ring slot + 1 (0: empty), linear probing, at most half full. */
-  private idxKey = new Int32Array(INITIAL_GROUPS * 2);
-  private idxSlot = new Int32Array(INITIAL_GROUPS * 2);
+  /**
+   * Index: per entry the frame identity and its ring slot + 1 (0: empty), side by side so a probe
+   * reads one cache line; linear probing, at most half full.
+   */
+  private idx = new Int32Array(INITIAL_GROUPS * 2 * 2);
+  private idxMask = INITIAL_GROUPS * 2 - 1;
   /** Identities in the index: at most `length` (a repeated identity indexes only its newest group). */
   indexed = 0;
 
@@ -67,20 +72,22 @@ export class PendingGroups {
 
   /** The newest group with this identity still pending, or -1. */
   find(key: number): number {
-    const mask = this.idxKey.length - 1;
+    const idx = this.idx;
+    const mask = this.idxMask;
     for (let h = hashOf(key) & mask; ; h = (h + 1) & mask) {
-      const s = this.idxSlot[h]!;
+      const s = idx[2 * h + 1]!;
       if (s === 0) return -1;
-      if (this.idxKey[h] === key) return s - 1;
+      if (idx[2 * h] === key) return s - 1;
     }
   }
 
   /** Opens a group with its first sighting; it becomes the one `find(key)` returns. */
-  open(key: number, src: number, dst: number, vlan: number, isGroup: boolean, port: number, t: number, dir: number, input: number, frame: number): number {
+  open(key: number, check: number, src: number, dst: number, vlan: number, isGroup: boolean, port: number, t: number, dir: number, input: number, frame: number): number {
     if (this.length === this.cap) this.grow();
     const slot = (this.head + this.length) & this.mask;
     this.length++;
     this.key[slot] = key;
+    this.check[slot] = check;
     this.src[slot] = src;
     this.dst[slot] = dst;
     this.vlan[slot] = vlan;
@@ -145,40 +152,42 @@ export class PendingGroups {
   }
 
   private index(key: number, slot: number): void {
-    const mask = this.idxKey.length - 1;
+    const idx = this.idx;
+    const mask = this.idxMask;
     let h = hashOf(key) & mask;
     // A newer group with the same identity replaces the older one in the index (the older one
     // still settles from the ring).
-    while (this.idxSlot[h] !== 0 && this.idxKey[h] !== key) h = (h + 1) & mask;
-    if (this.idxSlot[h] === 0) this.indexed++;
-    this.idxKey[h] = key;
-    this.idxSlot[h] = slot + 1;
+    while (idx[2 * h + 1] !== 0 && idx[2 * h] !== key) h = (h + 1) & mask;
+    if (idx[2 * h + 1] === 0) this.indexed++;
+    idx[2 * h] = key;
+    idx[2 * h + 1] = slot + 1;
   }
 
   /** Removes `key` from the index if it still points at `slot` (backward-shift deletion). */
   private unindex(key: number, slot: number): void {
-    const mask = this.idxKey.length - 1;
+    const idx = this.idx;
+    const mask = this.idxMask;
     let h = hashOf(key) & mask;
     for (; ; h = (h + 1) & mask) {
-      const s = this.idxSlot[h]!;
+      const s = idx[2 * h + 1]!;
       if (s === 0) return;
-      if (this.idxKey[h] === key) {
+      if (idx[2 * h] === key) {
         if (s !== slot + 1) return;
         break;
       }
     }
     // Shift later entries of the probe run back so no lookup stops early at the hole.
     let hole = h;
-    for (let j = (h + 1) & mask; this.idxSlot[j] !== 0; j = (j + 1) & mask) {
-      const home = hashOf(this.idxKey[j]!) & mask;
+    for (let j = (h + 1) & mask; idx[2 * j + 1] !== 0; j = (j + 1) & mask) {
+      const home = hashOf(idx[2 * j]!) & mask;
       // Entry j may move into the hole when its home is not between the hole and j (cyclically).
       if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
-        this.idxKey[hole] = this.idxKey[j]!;
-        this.idxSlot[hole] = this.idxSlot[j]!;
+        idx[2 * hole] = idx[2 * j]!;
+        idx[2 * hole + 1] = idx[2 * j + 1]!;
         hole = j;
       }
     }
-    this.idxSlot[hole] = 0;
+    idx[2 * hole + 1] = 0;
     this.indexed--;
   }
 
@@ -191,6 +200,7 @@ export class PendingGroups {
       return out;
     };
     this.key = r(this.key);
+    this.check = r(this.check);
     this.src = r(this.src);
     this.dst = r(this.dst);
     this.vlan = r(this.vlan);
@@ -207,8 +217,8 @@ export class PendingGroups {
     this.cap = n;
     this.mask = n - 1;
     this.head = 0;
-    this.idxKey = new Int32Array(n * 2);
-    this.idxSlot = new Int32Array(n * 2);
+    this.idx = new Int32Array(n * 2 * 2);
+    this.idxMask = n * 2 - 1;
     this.indexed = 0;
     // Oldest first, so for a repeated identity the newest group ends up indexed.
     for (let i = 0; i < this.length; i++) this.index(this.key[i]!, i);

@@ -27,7 +27,7 @@ import { formatMac } from '../decode/mac.js';
 import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { capabilities } from '../engine/capabilities.js';
 import type { Finding } from '../engine/findings.js';
-import { frameIdentity } from '../engine/identity.js';
+import { FrameIdentity } from '../engine/identity.js';
 import { PortTable } from '../engine/ports.js';
 import { emptyTopology, mergeTopology, type Topology, topologyFromComment, topologyToComment } from '../engine/topology.js';
 import { analysisJson, type InputInfo } from '../report/analysis.js';
@@ -192,6 +192,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const inputTopology = (): Topology => (recorded ? mergeTopology(recorded, makeTopology()) : makeTopology());
   const analyzer = o.analyzer ?? new Analyzer(inputTopology(), o.analyzerOptions ?? DEFAULT_OPTIONS);
   const ports = new PortTable(inputTopology());
+  const identity = new FrameIdentity();
   const index = new FrameIndex();
   const frame = new DecodedFrame();
   const undecoded = new Map<number, number>();
@@ -206,7 +207,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     let ident = -1;
     if (frame.supported && frame.src >= 0) {
       port = ports.resolve(rec.iface!, frame).index;
-      ident = frameIdentity(rec.buf, frame);
+      ident = identity.of(rec.buf, frame).key;
     }
     const control = !frame.supported ? 0 : frame.payload === PK_STP ? CTL_STP : frame.payload === PK_LACP ? CTL_LACP : 0;
     index.add(rec.tsSec, rec.tsNsec, frame.src, frame.vlan, ident, port, rec.inputIndex, rec.inputFrame, control);

@@ -48,7 +48,7 @@ describe('PendingGroups', () => {
             const g = { key: o.key, sightings: [{ port: o.port, t: clock, frame: clock }] };
             model.push(g);
             newest.set(o.key, g);
-            pg.open(o.key, 0x00163e000000 + o.key, -1, 0, true, o.port, clock, 0, 0, clock);
+            pg.open(o.key, 0, 0x00163e000000 + o.key, -1, 0, true, o.port, clock, 0, 0, clock);
           } else if (o.op === 'add') {
             const g = newest.get(o.key);
             const slot = pg.find(o.key);
@@ -87,10 +87,10 @@ describe('PendingGroups', () => {
     const pg = new PendingGroups();
     const n = 40_000;
     // Start part-way round the ring, so growth has to unwrap it.
-    for (let i = 0; i < 1000; i++) pg.open(i, 1, -1, 0, true, 0, i, 0, 0, i);
+    for (let i = 0; i < 1000; i++) pg.open(i, 0, 1, -1, 0, true, 0, i, 0, 0, i);
     pg.dropFront(1000);
     for (let i = 0; i < n; i++) {
-      const slot = pg.open(i % 5000, 1, -1, 0, true, i % 8, i, 0, 0, i);
+      const slot = pg.open(i % 5000, 0, 1, -1, 0, true, i % 8, i, 0, 0, i);
       if (i % 3 === 0) pg.add(slot, 9, i + 0.5, 0, 0, -i);
     }
     expect(pg.length).toBe(n);
@@ -120,7 +120,7 @@ describe('PendingGroups', () => {
     // Drop each prefix of the opening order, in turn: every position of the hole in the run.
     for (let drop = 1; drop < near.length; drop++) {
       const pg = new PendingGroups();
-      near.forEach((k, i) => pg.open(k, 1, -1, 0, true, 0, i, 0, 0, i));
+      near.forEach((k, i) => pg.open(k, 0, 1, -1, 0, true, 0, i, 0, 0, i));
       pg.dropFront(drop);
       near.forEach((k, i) => expect(pg.find(k)).toBe(i < drop ? -1 : pg.slotAt(i - drop)));
     }
@@ -128,7 +128,7 @@ describe('PendingGroups', () => {
 
   it('a repeat on a port counts only past the echo limit, from any of the group\'s sightings', () => {
     const pg = new PendingGroups();
-    const slot = pg.open(7, 1, -1, 0, true, 2, 1000, 0, 0, 1);
+    const slot = pg.open(7, 0, 1, -1, 0, true, 2, 1000, 0, 0, 1);
     pg.add(slot, 3, 1500, 0, 0, 2);
     expect(pg.repeatOnPort(slot, 2, 1100, 200)).toBe(false);
     expect(pg.repeatOnPort(slot, 2, 1300, 200)).toBe(true);
@@ -139,7 +139,7 @@ describe('PendingGroups', () => {
 
   it('a sighting earlier than the group\'s first moves the group\'s first time back', () => {
     const pg = new PendingGroups();
-    const slot = pg.open(1, 1, -1, 0, true, 0, 5000, 0, 0, 1);
+    const slot = pg.open(1, 0, 1, -1, 0, true, 0, 5000, 0, 0, 1);
     pg.add(slot, 1, 4000, 0, 0, 2);
     expect(pg.firstT[slot]).toBe(4000);
   });
