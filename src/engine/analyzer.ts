@@ -289,7 +289,8 @@ export class Analyzer {
     g.firstT = pg.firstT[slot]!;
     const s = g.sightings;
     const pool = this.sightingRows;
-    s.length = pg.count[slot]!;
+    const n = pg.count[slot]!;
+    if (s.length !== n) s.length = n;
     let x = pool[0]!;
     x.port = pg.port[slot]!;
     x.t = pg.t[slot]!;

@@ -11,7 +11,8 @@
  * pool of rows linked per group.
  */
 
-export const INITIAL_GROUPS = 4096;
+/** A second of broadcasts on a busy uplink: the ring rarely has to grow (each growth re-indexes it). */
+export const INITIAL_GROUPS = 16384;
 const INITIAL_SIGHTINGS = 1024;
 
 export class PendingGroups {
