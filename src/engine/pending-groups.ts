@@ -195,9 +195,13 @@ export class PendingGroups {
   /** Doubles the ring, laying the groups out from slot 0, and rebuilds the index for the new slots. */
   private grow(): void {
     const n = this.cap * 2;
+    // Bulk copies (two when the ring wraps): grow() runs too rarely to be optimised, and an
+    // element-by-element loop in the interpreter cost more than all the settling around it.
+    const firstPart = Math.min(this.length, this.cap - this.head);
     const r = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
       const out = new (a.constructor as new (n: number) => T)(n);
-      for (let i = 0; i < this.length; i++) out[i] = a[(this.head + i) & this.mask]!;
+      out.set(a.subarray(this.head, this.head + firstPart));
+      out.set(a.subarray(0, this.length - firstPart), firstPart);
       return out;
     };
     this.key = r(this.key);
