@@ -54,10 +54,11 @@ export class PendingGroups {
   sNext = new Int32Array(INITIAL_SIGHTINGS);
 
   /**
-   * Index: per entry the frame identity and its ring slot + 1 (0: empty), side by side so a probe
-   * reads one cache line; linear probing, at most half full.
+   * Index: ring slot + 1 per entry (0: empty), the identity read from the ring's key column;
+   * linear probing, at most half full. Four bytes an entry keep it small enough to stay in cache:
+   * most lookups are for a frame not seen yet and end at an empty entry without touching the ring.
    */
-  private idx = new Int32Array(INITIAL_GROUPS * 2 * 2);
+  private idx = new Int32Array(INITIAL_GROUPS * 2);
   private idxMask = INITIAL_GROUPS * 2 - 1;
   /** Identities in the index: at most `length` (a repeated identity indexes only its newest group). */
   indexed = 0;
@@ -76,9 +77,9 @@ export class PendingGroups {
     const idx = this.idx;
     const mask = this.idxMask;
     for (let h = hashOf(key) & mask; ; h = (h + 1) & mask) {
-      const s = idx[2 * h + 1]!;
+      const s = idx[h]!;
       if (s === 0) return -1;
-      if (idx[2 * h] === key) return s - 1;
+      if (this.key[s - 1] === key) return s - 1;
     }
   }
 
@@ -158,10 +159,9 @@ export class PendingGroups {
     let h = hashOf(key) & mask;
     // A newer group with the same identity replaces the older one in the index (the older one
     // still settles from the ring).
-    while (idx[2 * h + 1] !== 0 && idx[2 * h] !== key) h = (h + 1) & mask;
-    if (idx[2 * h + 1] === 0) this.indexed++;
-    idx[2 * h] = key;
-    idx[2 * h + 1] = slot + 1;
+    while (idx[h] !== 0 && this.key[idx[h]! - 1] !== key) h = (h + 1) & mask;
+    if (idx[h] === 0) this.indexed++;
+    idx[h] = slot + 1;
   }
 
   /** Removes `key` from the index if it still points at `slot` (backward-shift deletion). */
@@ -170,25 +170,24 @@ export class PendingGroups {
     const mask = this.idxMask;
     let h = hashOf(key) & mask;
     for (; ; h = (h + 1) & mask) {
-      const s = idx[2 * h + 1]!;
+      const s = idx[h]!;
       if (s === 0) return;
-      if (idx[2 * h] === key) {
+      if (this.key[s - 1] === key) {
         if (s !== slot + 1) return;
         break;
       }
     }
     // Shift later entries of the probe run back so no lookup stops early at the hole.
     let hole = h;
-    for (let j = (h + 1) & mask; idx[2 * j + 1] !== 0; j = (j + 1) & mask) {
-      const home = hashOf(idx[2 * j]!) & mask;
+    for (let j = (h + 1) & mask; idx[j] !== 0; j = (j + 1) & mask) {
+      const home = hashOf(this.key[idx[j]! - 1]!) & mask;
       // Entry j may move into the hole when its home is not between the hole and j (cyclically).
       if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
-        idx[2 * hole] = idx[2 * j]!;
-        idx[2 * hole + 1] = idx[2 * j + 1]!;
+        idx[hole] = idx[j]!;
         hole = j;
       }
     }
-    idx[2 * hole + 1] = 0;
+    idx[hole] = 0;
     this.indexed--;
   }
 
@@ -222,7 +221,7 @@ export class PendingGroups {
     this.cap = n;
     this.mask = n - 1;
     this.head = 0;
-    this.idx = new Int32Array(n * 2 * 2);
+    this.idx = new Int32Array(n * 2);
     this.idxMask = n * 2 - 1;
     this.indexed = 0;
     // Oldest first, so for a repeated identity the newest group ends up indexed.

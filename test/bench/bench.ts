@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: generates the benchmark capture and measures, in one run and on one core,
- * frames/s and peak RSS for bondscope's read+decode (to MAC/VLAN level), bondscope analyze (whole
- * process), pcap-parser's bare iteration, and tshark's field dump of the same file.
+ * frames/s and peak RSS for bondscope's read+decode (to MAC/VLAN level), bondscope analyze (its
+ * loop timed in a fresh process, and the whole process on the file and on one five times its
+ * size), pcap-parser's bare iteration, and tshark's field dump of the same file.
  *
  *   npm run bench [-- --frames N] [-- --keep]
  *
@@ -42,45 +43,71 @@ function measure(cmd: string[], env: NodeJS.ProcessEnv = process.env): { seconds
   return { seconds: dt ?? NaN, maxRssMiB: (rss ?? 0) / 1024, stderr: run.stderr, ok: run.status === 0 && rc === 0 };
 }
 
-/** In-child modes: each prints `{"frames":N,"seconds":S}` (the timed loop only) on stderr's last line. */
+/**
+ * In-child modes: each prints `{"frames":N,"seconds":S}` on stderr's last line, S being the loop
+ * alone (modules are loaded before the clock starts; JIT warm-up is inside it).
+ */
 async function child(mode: string, file: string): Promise<void> {
-  const t0 = process.hrtime.bigint();
-  let frames = 0;
+  let run: () => number | Promise<number>;
   if (mode === 'pcap-parser') {
     const require = createRequire(import.meta.url);
     const pcapp = require('pcap-parser') as { parse(f: string): NodeJS.EventEmitter };
-    await new Promise<void>((done, fail) => {
-      const p = pcapp.parse(file);
-      p.on('packet', () => frames++);
-      p.on('end', done);
-      p.on('error', fail);
-    });
-  } else if (mode === 'decode') {
-    frames = await decodeLoop(file);
-  } else {
-    throw new Error(`unknown bench mode ${mode}`);
-  }
+    run = () =>
+      new Promise<number>((done, fail) => {
+        let frames = 0;
+        const p = pcapp.parse(file);
+        p.on('packet', () => frames++);
+        p.on('end', () => done(frames));
+        p.on('error', fail);
+      });
+  } else if (mode === 'decode') run = await decodeLoop(file);
+  else if (mode === 'analyze') run = await analyzeLoop(file);
+  else throw new Error(`unknown bench mode ${mode}`);
+  const t0 = process.hrtime.bigint();
+  const frames = await run();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   process.stderr.write(`${JSON.stringify({ frames, seconds })}\n`);
 }
 
 /** bondscope's read+decode to MAC/VLAN level: the loop every command runs. */
-async function decodeLoop(file: string): Promise<number> {
+async function decodeLoop(file: string): Promise<() => number> {
   const { openCapture } = await import('../../src/capture/index.js');
   const { decodeFrame } = await import('../../src/decode/index.js');
   const { DecodedFrame } = await import('../../src/decode/frame.js');
-  const source = openCapture([file]);
-  const out = new DecodedFrame();
-  let frames = 0;
-  let check = 0;
-  while (source.next()) {
-    decodeFrame(source.rec, out);
-    // Use what was decoded so the work cannot be optimised away.
-    check += out.src + out.dst + out.vlan;
-    frames++;
-  }
-  if (check === -1) process.stderr.write('');
-  return frames;
+  return () => {
+    const source = openCapture([file]);
+    const out = new DecodedFrame();
+    let frames = 0;
+    let check = 0;
+    while (source.next()) {
+      decodeFrame(source.rec, out);
+      // Use what was decoded so the work cannot be optimised away.
+      check += out.src + out.dst + out.vlan;
+      frames++;
+    }
+    if (check === -1) process.stderr.write('');
+    return frames;
+  };
+}
+
+/** analyze's loop as the command runs it (read, decode, engine, findings), without Node's start or the output. */
+async function analyzeLoop(file: string): Promise<() => number> {
+  const { openCapture } = await import('../../src/capture/index.js');
+  const { decodeFrame } = await import('../../src/decode/index.js');
+  const { DecodedFrame } = await import('../../src/decode/frame.js');
+  const { Analyzer, DEFAULT_OPTIONS } = await import('../../src/engine/analyzer.js');
+  const { emptyTopology } = await import('../../src/engine/topology.js');
+  return () => {
+    const source = openCapture([file]);
+    const out = new DecodedFrame();
+    const analyzer = new Analyzer(emptyTopology(), DEFAULT_OPTIONS);
+    while (source.next()) {
+      decodeFrame(source.rec, out);
+      analyzer.observe(source.rec, out);
+    }
+    if (analyzer.finish().length === -1) process.stderr.write('');
+    return analyzer.stats.frames;
+  };
 }
 
 function lastJson(stderr: string): { frames: number; seconds: number } | null {
@@ -107,8 +134,9 @@ async function main(): Promise<void> {
   const dir = resolve(ROOT, 'bench-data');
   mkdirSync(dir, { recursive: true });
   const big = resolve(dir, `bench-${n}.pcap`);
-  const half = resolve(dir, `bench-${Math.floor(n / 4)}.pcap`);
-  for (const [path, count] of [[big, n], [half, Math.floor(n / 4)]] as const) {
+  const quarter = resolve(dir, `bench-${Math.floor(n / 4)}.pcap`);
+  const large = resolve(dir, `bench-${5 * n}.pcap`);
+  for (const [path, count] of [[big, n], [quarter, Math.floor(n / 4)], [large, 5 * n]] as const) {
     if (!existsSync(path)) {
       process.stderr.write(`bench: generating ${count} frames into ${path}\n`);
       generateBenchPcap(path, count);
@@ -119,23 +147,31 @@ async function main(): Promise<void> {
   const results: Measured[] = [];
   const node = process.execPath;
   const bin = resolve(ROOT, 'bin/bondscope');
+  /** Median of five fresh processes: each includes its own JIT warm-up, none reuses another's (this machine's speed wanders). */
+  const median = (cmd: string[], inner: boolean): { seconds: number; rss: number } => {
+    const runs = [0, 1, 2, 3, 4].map(() => {
+      const m = measure(cmd);
+      if (!m.ok) throw new Error(`${cmd.slice(1).join(' ')} failed: ${m.stderr.trim().split('\n').pop()}`);
+      return { seconds: inner ? (lastJson(m.stderr)?.seconds ?? m.seconds) : m.seconds, rss: m.maxRssMiB };
+    });
+    runs.sort((a, b) => a.seconds - b.seconds);
+    return runs[2]!;
+  };
 
   for (const [name, file, frames] of [
     ['bondscope read+decode', big, n],
-    [`bondscope read+decode (${Math.floor(n / 4)} frames: memory vs size)`, half, Math.floor(n / 4)],
+    [`bondscope read+decode (${Math.floor(n / 4)} frames: memory vs size)`, quarter, Math.floor(n / 4)],
   ] as const) {
-    // Median of three fresh processes: each includes its own JIT warm-up, none reuses another's.
-    const runs = [0, 1, 2].map(() => {
-      const m = measure([node, SELF, 'child', 'decode', file]);
-      return { seconds: lastJson(m.stderr)?.seconds ?? m.seconds, rss: m.maxRssMiB };
-    });
-    runs.sort((a, b) => a.seconds - b.seconds);
-    const mid = runs[1]!;
-    results.push({ name, frames, seconds: mid.seconds, maxRssMiB: mid.rss, note: 'timed loop in a fresh process, median of 3' });
+    const mid = median([node, SELF, 'child', 'decode', file], true);
+    results.push({ name, frames, seconds: mid.seconds, maxRssMiB: mid.rss, note: 'timed loop in a fresh process, median of 5' });
   }
   if (existsSync(resolve(ROOT, 'dist/src/cli/analyze.js'))) {
-    const m = measure([node, bin, 'analyze', '--json', big]);
-    results.push({ name: 'bondscope analyze --json', frames: n, seconds: m.seconds, maxRssMiB: m.maxRssMiB, note: 'whole process' });
+    const loop = median([node, SELF, 'child', 'analyze', big], true);
+    results.push({ name: 'bondscope analyze (read, decode, engine, findings)', frames: n, seconds: loop.seconds, maxRssMiB: loop.rss, note: 'timed loop in a fresh process, median of 5' });
+    const whole = median([node, bin, 'analyze', '--json', big], false);
+    results.push({ name: 'bondscope analyze --json', frames: n, seconds: whole.seconds, maxRssMiB: whole.rss, note: 'whole process, median of 5' });
+    const five = median([node, bin, 'analyze', '--json', large], false);
+    results.push({ name: `bondscope analyze --json (${5 * n} frames: fixed costs, memory vs size)`, frames: 5 * n, seconds: five.seconds, maxRssMiB: five.rss, note: 'whole process, median of 5' });
   }
   {
     const m = measure([node, SELF, 'child', 'pcap-parser', big]);
@@ -152,7 +188,8 @@ async function main(): Promise<void> {
   const tshark = results.find((r) => r.name.startsWith('tshark'));
   const lines = ['| what | frames | seconds | frames/s | peak RSS | vs tshark | how timed |', '|---|---:|---:|---:|---:|---:|---|'];
   for (const r of results) {
-    const vs = tshark ? `${(tshark.seconds / r.seconds).toFixed(1)}×` : '–';
+    // Per frame, so rows on the larger file compare too.
+    const vs = tshark ? `${(tshark.seconds / tshark.frames / (r.seconds / r.frames)).toFixed(1)}×` : '–';
     lines.push(`| ${r.name} | ${r.frames} | ${r.seconds.toFixed(3)} | ${fmtRate(r.frames, r.seconds)} | ${r.maxRssMiB.toFixed(0)} MiB | ${vs} | ${r.note ?? ''} |`);
   }
   process.stdout.write(lines.join('\n') + '\n');
