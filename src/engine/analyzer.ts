@@ -190,9 +190,8 @@ export class Analyzer {
     // SLL captures have no destination: their outgoing frames may be broadcasts.
     // Sources seen on the host side are noted at once (groups settle only a window later), so
     // unicast to and from them is grouped from the first frame on.
-    const role = port.port.role;
     // Bounded like the MAC table: a flood of random sources on a guest port must not grow it without end.
-    if ((role === 'guest' || role === 'bridge') && this.hostSideSeen.size < this.options.maxMacs && !this.hostSideSeen.has(src)) this.hostSideSeen.add(src);
+    if (port.hostSide && this.hostSideSeen.size < this.options.maxMacs && !this.hostSideSeen.has(src)) this.hostSideSeen.add(src);
     const interesting =
       f.isBroadcast ||
       f.isMulticast ||
@@ -201,10 +200,10 @@ export class Analyzer {
       (this.hostSideSeen.size > 0 && (this.hostSideSeen.has(src) || this.hostSideSeen.has(dst)));
     if (!interesting) {
       // Unicast between outside hosts: only the table. Without a direction, frames on the uplink came in.
-      const d = dir || (role === 'slave' || role === 'bond' || role === 'bridge' ? DIR_IN : role === 'guest' ? DIR_OUT : DIR_NONE);
+      const d = dir || port.usualDir;
       this.macs.count(f.vlan, src, port.index, d, rec.origLen, t);
       this.countDir(port, d);
-      if (d === DIR_IN && (role === 'bond' || role === 'guest')) this.learn(f.vlan, src, port.index, t, false, rec);
+      if (d === DIR_IN && port.learns) this.learn(f.vlan, src, port.index, t, false, rec);
     } else {
       this.sight(rec, f, port, t, dir);
     }

@@ -36,6 +36,16 @@ export const ROLE_INDEX: Record<PortRole, number> = { slave: 0, bond: 1, bridge:
 export interface PortState {
   readonly index: number;
   readonly port: Port;
+  /** A guest's port or the bridge device: what arrives here comes from the host side. */
+  readonly hostSide: boolean;
+  /**
+   * The direction a frame without one most likely had here (1 in, 2 out, 0 unknown): frames on
+   * the uplink came in, frames on a guest's port went out to the guest. Read per frame, so a
+   * number, not the role's string.
+   */
+  readonly usualDir: number;
+  /** A port of the bridge (the bond, a guest's port): what comes in here, the bridge learns. */
+  readonly learns: boolean;
   /** Frames seen on this port, and per direction as known or inferred. */
   frames: number;
   framesIn: number;
@@ -64,7 +74,18 @@ export class PortTable {
       if (role === 'slave' && this.topology.bonds.length === 1) port.bond = this.topology.bonds[0]!.name;
       this.topology.ports.set(name, port);
     }
-    st = { index: this.ports.length, port, frames: 0, framesIn: 0, framesOut: 0, framesWithDirection: 0 };
+    const role = port.role;
+    st = {
+      index: this.ports.length,
+      port,
+      hostSide: role === 'guest' || role === 'bridge',
+      usualDir: role === 'slave' || role === 'bond' || role === 'bridge' ? 1 : role === 'guest' ? 2 : 0,
+      learns: role === 'bond' || role === 'guest',
+      frames: 0,
+      framesIn: 0,
+      framesOut: 0,
+      framesWithDirection: 0,
+    };
     this.ports.push(st);
     this.byName.set(name, st);
     return st;
