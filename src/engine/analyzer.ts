@@ -42,6 +42,8 @@ export interface AnalyzerOptions {
 
 export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536 };
 
+/** How far before the first frame the engine's time base lies (see time()). */
+const TIME_LEAD_SEC = 4;
 /** Two sightings on the same port further apart than this are two frames, not a frame and its echo. */
 const ECHO_LIMIT_NS = 200e6;
 /** Xen gives every vif this MAC: never one host. */
@@ -161,10 +163,15 @@ export class Analyzer {
     this.localMacs = new Set(topology.localMacs);
   }
 
-  /** Nanoseconds since the first frame's second. */
+  /**
+   * Nanoseconds since the time base: TIME_LEAD_SEC before the first frame's second. The lead keeps
+   * every engine time past what V8 holds as a small integer, so the per-frame arithmetic is
+   * compiled for doubles from the first frame on; starting at zero, it was compiled for integers
+   * and thrown away (with everything inlined into observe) once the capture passed two seconds.
+   */
   private time(rec: PacketRecord): number {
     if (this.baseSec < 0) {
-      this.baseSec = rec.tsSec;
+      this.baseSec = rec.tsSec - TIME_LEAD_SEC;
       this.stats.firstSec = rec.tsSec;
     }
     const offsets = this.options.inputOffsetsNs;
@@ -724,6 +731,11 @@ export class Analyzer {
   /** Cheap view for a UI redraw: counters, the MACs involved in findings first, the findings so far. */
   snapshot(): { ports: PortState[]; findings: Finding[]; stats: AnalysisStats } {
     return { ports: this.ports.ports, findings: this.currentFindings(), stats: this.stats };
+  }
+
+  /** An engine time (MacEntry first/last, a move's t) as seconds since the epoch. */
+  wallTime(t: number): number {
+    return this.baseSec + t / 1e9;
   }
 
   /** Time of a ns offset as decimal seconds. */

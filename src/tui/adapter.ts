@@ -70,8 +70,8 @@ export class AnalysisView {
 
     const macs: UiMacRow[] = [];
     for (const e of a.macs.entries()) {
-      macs.push(this.row(a, e, ports, baseSec, byMac.size ? byMac.get(macKeyOf(e.vlan, e.mac)) : undefined));
-      if (e.moves) this.noteMove(a, e, ports, baseSec);
+      macs.push(this.row(a, e, ports, byMac.size ? byMac.get(macKeyOf(e.vlan, e.mac)) : undefined));
+      if (e.moves) this.noteMove(a, e, ports);
     }
 
     const uiFindings = findings.map((f) => this.finding(f, st));
@@ -100,7 +100,7 @@ export class AnalysisView {
     this.noteLooped(a.currentFindings(), a.stats.firstSec, now);
   }
 
-  private row(a: Analyzer, e: MacEntry, ports: PortState[], baseSec: number, findings: Finding[] | undefined): UiMacRow {
+  private row(a: Analyzer, e: MacEntry, ports: PortState[], findings: Finding[] | undefined): UiMacRow {
     let looped = 0;
     let own = 0;
     let wrongFinding = false;
@@ -139,14 +139,14 @@ export class AnalysisView {
       wrongNow: e.wrongSince >= 0,
       loopedFrames: looped,
       ownAddressFrames: own,
-      lastSeen: e.last >= 0 ? baseSec + e.last / 1e9 : 0,
+      lastSeen: e.last >= 0 ? a.wallTime(e.last) : 0,
     };
     this.rows.set(e, { last: e.last, learnedOn: e.learnedOn, wrongSince: e.wrongSince, looped, own, wrongFinding, home, local, ports: e.ports.size, row });
     return row;
   }
 
   /** A change of learned port since the last snapshot is an FDB move on the timeline. */
-  private noteMove(a: Analyzer, e: MacEntry, ports: PortState[], baseSec: number): void {
+  private noteMove(a: Analyzer, e: MacEntry, ports: PortState[]): void {
     const before = this.moves.get(e) ?? 0;
     if (e.moves === before) return;
     this.moves.set(e, e.moves);
@@ -155,7 +155,7 @@ export class AnalysisView {
     const more = e.moves - before - 1;
     const echo = m.byEcho && a.guestPorts.has(e.mac);
     this.add({
-      time: baseSec + m.t / 1e9,
+      time: a.wallTime(m.t),
       kind: 'fdb-move',
       severity: echo ? 'warning' : 'info',
       text: `${formatMac(e.mac)}${e.vlan ? ` vlan ${e.vlan}` : ''} learned on ${ports[m.to]!.port.name} (was ${ports[m.from]!.port.name})${echo ? ' by an echo' : ''}${more > 0 ? `; ${more} more move${more === 1 ? '' : 's'} before` : ''}`,
