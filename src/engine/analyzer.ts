@@ -325,6 +325,7 @@ export class Analyzer {
   private rolesFor = -1;
   private hasHostSide = false;
   private hasBond = false;
+  private hasSlave = false;
 
   private updateRoles(): void {
     const ports = this.ports.ports;
@@ -332,6 +333,7 @@ export class Analyzer {
     this.rolesFor = ports.length;
     this.hasHostSide = ports.some((p) => p.port.role === 'bridge' || p.port.role === 'guest');
     this.hasBond = ports.some((p) => p.port.role === 'bond');
+    this.hasSlave = ports.some((p) => p.port.role === 'slave');
   }
 
   /** Whether the capture set has any port on the host side of the bond (bridge or guest ports). */
@@ -343,6 +345,11 @@ export class Analyzer {
   private seesBond(): boolean {
     this.updateRoles();
     return this.hasBond;
+  }
+
+  private seesSlave(): boolean {
+    this.updateRoles();
+    return this.hasSlave;
   }
 
   /** Path order of roles: out of the host (guest, bridge, bond, slave) or into it (the reverse). */
@@ -362,13 +369,19 @@ export class Analyzer {
       // A frame the host sends is flooded to every vif at the same instant; a guest's own frame
       // ties only with its one vif. So several guest ports tied at the first instant mean the host sent it.
       const local = this.localMacs.has(src) || (!this.guestPorts.has(src) && this.guestPortsAtFirstInstant(s) >= 2);
+      // A frame from the host reaches a slave only after the bridge and the bond: once a slave
+      // has seen it, a later tie between the bond and the bridge is the echo coming back up
+      // (bond first), not the original going out (bridge first).
+      let firstSlaveT = Infinity;
+      for (const x of s) if (x.t < firstSlaveT && this.role(x.port) === 'slave') firstSlaveT = x.t;
       s.sort((a, b) => {
         if (a.t !== b.t) return a.t - b.t;
         const ra = this.role(a.port);
         const rb = this.role(b.port);
         if (ra === 'guest' && rb === 'bridge') return local ? 1 : -1;
         if (ra === 'bridge' && rb === 'guest') return local ? -1 : 1;
-        return (knownHost ? 1 : -1) * (order[ra]! - order[rb]!);
+        const outward = knownHost && a.t <= firstSlaveT;
+        return (outward ? 1 : -1) * (order[ra]! - order[rb]!);
       });
       // Where the capture gave every sighting's direction (live handles, pcapng flags, cooked
       // headers), where the frame started is known without trusting the clock: live frames are
@@ -387,6 +400,13 @@ export class Analyzer {
     // Where the frame started: on the host side (a guest or the host itself) or outside.
     let fromHost = originRole === 'guest' || originRole === 'bridge';
     if (!fromHost && !hostSideCaptured && (knownHost || isGuestOui(src))) fromHost = true;
+    // The bond and its slaves send frames of their own, not through the bridge (IPv6 DAD and MLD
+    // from bond0's own link-local address, with the host's MAC). Such a frame reaches the bridge
+    // only by coming back up the bond: one of the host's MACs first seen on the uplink and later on
+    // the bridge or a guest's port is the host's own frame and its echo. (Without that, a second
+    // copy on the bond is as likely a retransmission: MLD reports go out twice, 30 ms apart.)
+    const uplinkOrigin = originRole === 'bond' || originRole === 'slave';
+    if (!fromHost && uplinkOrigin && this.localMacs.has(src) && s.some((x) => this.ports.ports[x.port]!.hostSide)) fromHost = true;
     // Guests and the host's own MACs are bounded like the MAC table (a flood from a guest port).
     if (originRole === 'guest' && src !== XEN_VIF_MAC && origin.dir !== DIR_OUT && (this.guestPorts.size < this.options.maxMacs || this.guestPorts.has(src))) {
       this.guestPorts.set(src, origin.port);
@@ -404,6 +424,9 @@ export class Analyzer {
     /** Echoes that reached the host side: up the bond (or, with no bond captured, in on a slave). */
     let echoesUp = 0;
     const bondCaptured = this.seesBond();
+    const slavesCaptured = this.seesSlave();
+    /** Copies seen so far on the port where the frame started. */
+    let originCopies = 0;
     let firstUplinkOut: Sighting | null = null;
     let echoes: Sighting[] | null = null;
     for (const x of s) {
@@ -412,8 +435,14 @@ export class Analyzer {
       if (d === DIR_NONE) {
         if (!fromHost) d = role === 'guest' ? DIR_OUT : DIR_IN;
         else if (x.port === origin.port) {
-          const original = echoesUp === 0;
-          d = role === 'bridge' ? (original ? DIR_OUT : DIR_IN) : original ? DIR_IN : DIR_OUT;
+          // Where it started, a copy is the original going out (into the host from a guest), until
+          // the echo is back: up the bond for the bridge; for the bond or a slave, in on a slave,
+          // or, when no slave was captured, the next copy on that same port.
+          if (uplinkOrigin) d = originCopies === 0 || (slavesCaptured && echoes === null) ? DIR_OUT : DIR_IN;
+          else {
+            const original = echoesUp === 0;
+            d = role === 'bridge' ? (original ? DIR_OUT : DIR_IN) : original ? DIR_IN : DIR_OUT;
+          }
         } else if (role === 'bond') d = bondOuts < Math.max(originals, 1) ? DIR_OUT : DIR_IN;
         else if (role === 'slave') {
           if (outSlave < 0) outSlave = x.port;
@@ -422,6 +451,7 @@ export class Analyzer {
         else if (role === 'bridge') d = DIR_IN;
       }
       if (fromHost && x.port === origin.port && (role === 'guest' ? d === DIR_IN : d === DIR_OUT)) originals++;
+      if (x.port === origin.port) originCopies++;
       if (role === 'bond' && d === DIR_OUT) bondOuts++;
       if (role === 'slave' && d === DIR_OUT) {
         slaveOuts++;
@@ -482,7 +512,10 @@ export class Analyzer {
     // the host side but no bond (NICs straight in the bridge, as with STP), a NIC's port state
     // decides, which frames don't show: no claim.
     let confidence: Confidence;
-    if (onBond.length) confidence = 'high';
+    // Seen only on the bond, a second copy may as well be the frame sent twice (ARP and MLD
+    // resend within milliseconds): high when it was also seen coming in on a slave or going on
+    // up to the bridge, medium when the bond is all the capture has.
+    if (onBond.length) confidence = this.seesSlave() || this.seesHostSide() ? 'high' : 'medium';
     else if (!this.seesBond() && !this.seesHostSide()) confidence = 'medium';
     else return;
     const echo = onBond[0] ?? echoes[0]!;

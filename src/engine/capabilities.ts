@@ -20,6 +20,7 @@ export function capabilities(ports: PortState[]): Capabilities {
   else cannotProve.push('which MACs are guests’ or the host’s: no guest port or bridge was captured (guessed from Xen/KVM OUIs and --local-mac)');
   if (has('guest')) canProve.push('unicast for a guest that never reached its port (blackholed)');
   else cannotProve.push('blackholed unicast: no guest port was captured');
+  if (has('bond') && slaves === 0 && !has('guest') && !has('bridge')) cannotProve.push('an echo from a frame sent twice: with only the bond captured, a second copy moments later may be either (findings have medium confidence)');
   if (!has('bond') && slaves > 0) cannotProve.push('whether the bond passed echoes up to the bridge: no bond capture (findings have medium confidence)');
   if (!withDirection) cannotProve.push('direction from the capture itself: no pcapng direction flags or cooked headers, so directions are inferred from each frame’s path');
   if (seen.some((p) => p.port.role === 'unknown')) cannotProve.push(`the role of ${seen.filter((p) => p.port.role === 'unknown').map((p) => p.port.name).join(', ')}: name them with --bond/--bridge (or --links for an -i any capture)`);

@@ -399,7 +399,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const lastAll = perInput.filter((p) => p.frames).sort((a, b) => b.last - a.last)[0];
   // The section comment: the topology as live mode records it (so analyze of the bundle takes the
   // same roles, with the bundle's names), then the same in words for whoever opens the file.
-  const record = topologyToComment(recordedTopology(analyzer.topology, naming), { tool: `bondscope ${VERSION}`, exported: now.toISOString(), sanitized: mapper !== null });
+  const record = topologyToComment(recordedTopology(analysedTopology(analyzer), naming), { tool: `bondscope ${VERSION}`, exported: now.toISOString(), sanitized: mapper !== null });
   const sectionComment = [
     record,
     '',
@@ -517,6 +517,21 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   };
   summary.message = `exported ${findings.length} finding${findings.length === 1 ? '' : 's'}: ${copied.length} frames (${commented} with a comment: evidence and its path; ${copied.length - commented} context) to ${o.outDir}${mapper ? ', sanitized' : ''}`;
   return summary;
+}
+
+/** Host MACs learned from frames, recorded in a bundle at most (the topology is one comment). */
+const MAX_RECORDED_HOST_MACS = 256;
+
+/**
+ * The analysis' topology plus the host's own MACs it learned from frames the bridge device sent.
+ * A bundle holds only some of those frames (the context around evidence may show a host frame on
+ * a guest's vif without the bridge's copy), and a reader that had to learn them again could take
+ * the host for a guest.
+ */
+function analysedTopology(a: Analyzer): Topology {
+  const localMacs = new Set(a.topology.localMacs);
+  for (const m of a.localMacs) if (localMacs.size < MAX_RECORDED_HOST_MACS) localMacs.add(m);
+  return { ...a.topology, localMacs };
 }
 
 /** The topology to record in the bundle, with the bundle's names and addresses. */

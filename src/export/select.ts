@@ -11,7 +11,8 @@
  *    not on the guest's vif);
  *  - the frame that set the state a finding depends on: for a blackholed unicast, the echo that
  *    taught the bridge the guest on the bond; for a move, the guest's last frame on its old port;
- *  - N frames of context before and after each evidence frame, in time order across interfaces.
+ *  - N frames of context before and after each evidence frame, in time order across interfaces,
+ *    each with its own path.
  * The bundle is written in time order, so a loop reads top to bottom: vif, slave out, slave back,
  * bond.
  */
@@ -271,9 +272,17 @@ export function select(index: FrameIndex, findings: Finding[], context: number, 
       }
     }
   }
+  // A context frame comes with the rest of its path: one copy of a frame alone (a host's broadcast
+  // on a guest's vif without the bridge's copy it was flooded from) would tell a reader of the
+  // bundle a different story, and analysing the bundle would find things the capture does not show.
   for (const p of anchors) {
     const r = rank[p]!;
-    for (let k = Math.max(0, r - context); k <= Math.min(n - 1, r + context); k++) chosen[order[k]!] = 1;
+    for (let k = Math.max(0, r - context); k <= Math.min(n - 1, r + context); k++) {
+      const q = order[k]!;
+      if (chosen[q]) continue;
+      chosen[q] = 1;
+      for (const x of sightings(q)) chosen[x] = 1;
+    }
   }
   const selected: number[] = [];
   for (let r = 0; r < n; r++) if (chosen[order[r]!]) selected.push(order[r]!);

@@ -97,3 +97,55 @@ describe('migrate: a guest moved once', () => {
     });
   }
 });
+
+describe('one interface alone claims no more than it shows', () => {
+  const fixed = ['lacp', 'single', 'stp', 'stp-root', 'stp-tcn', 'migrate', 'lacp-split', 'lacp-nopartner', 'lacp-pdu'];
+  // A slave's capture alone shows a frame leave by it and nothing come back by the other: no loop.
+  // (A frame's first copy on a slave used to count as its own echo: every guest broadcast "looped".)
+  for (const s of [...fixed, 'loop']) {
+    for (const slave of ['eth0', 'eth1']) {
+      const file = join(CAPTURES, s, `${slave}.pcap`);
+      if (!truth(s).interfaces.includes(slave)) continue;
+      it(`${s}/${slave}.pcap: none of the loop's findings`, () => {
+        expect(analyze([file]).filter((f) => LOOP_KINDS.includes(f.kind)).map((f) => f.summary)).toEqual([]);
+      });
+    }
+  }
+  it('loop/bond0.pcap alone: the guests’ looped broadcasts, each a copy out and its echo back, at medium confidence', () => {
+    const fs = analyze([join(CAPTURES, 'loop', 'bond0.pcap')]);
+    for (const mac of ['00:16:3e:00:00:01', '00:16:3e:00:00:02']) expect(of(fs, 'looped-broadcast')).toContain(`${mac}/0`);
+    for (const f of fs.filter((x) => x.kind === 'looped-broadcast')) {
+      expect(f.confidence).toBe('medium');
+      expect(Number(f.details.loopDelayUs)).toBeGreaterThanOrEqual(0);
+    }
+  });
+  // On the bond alone, a frame sent twice in a row looks like a frame and its echo: never claimed with high confidence.
+  for (const s of fixed.filter((x) => truth(x).interfaces.includes('bond0'))) {
+    it(`${s}/bond0.pcap: nothing claimed with high confidence`, () => {
+      expect(analyze([join(CAPTURES, s, 'bond0.pcap')]).filter((f) => LOOP_KINDS.includes(f.kind) && f.confidence === 'high').map((f) => f.summary)).toEqual([]);
+    });
+  }
+});
+
+describe("loop: the host's own frames", () => {
+  const file = join(CAPTURES, 'loop', 'loop.pcapng');
+  const host = 0x002590000001;
+  const ownEvidence = (fs: Finding[]): number[] => fs.find((f) => f.kind === 'own-address' && f.mac === host)?.evidence.map((e) => e.frame) ?? [];
+  // Frame 261 is an MLD report's echo coming up bond0, stamped the same instant as its copy on
+  // xenbr0 (269): the tie is the echo going up (bond first), not the original going out.
+  it('an echo stamped the same instant on bond0 and xenbr0 is the echo coming up, with or without --local-mac', () => {
+    const learned = analyze([file]);
+    const given = analyzeFiles([file], undefined, [host]);
+    for (const fs of [learned, given]) {
+      expect(ownEvidence(fs)).toContain(261);
+      expect(of(fs, 'looped-broadcast')).toContain('00:25:90:00:00:01/0');
+    }
+    // Given up front, the host's MAC also counts for the frames before the bridge showed it.
+    expect(ownEvidence(given).length).toBeGreaterThanOrEqual(ownEvidence(learned).length);
+  });
+  // Frames 18 and 19: bond0 sends its own IPv6 DAD (not through the bridge), it goes out eth0,
+  // comes back on eth1 and up bond0 into xenbr0 and to the guests.
+  it('a frame the bond sent itself that came back up to the bridge is the host’s own (with --local-mac)', () => {
+    expect(ownEvidence(analyzeFiles([file], undefined, [host]))).toContain(19);
+  });
+});

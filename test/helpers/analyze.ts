@@ -8,9 +8,13 @@ import { Analyzer } from '../../src/engine/analyzer.js';
 import type { Finding } from '../../src/engine/findings.js';
 import { emptyTopology } from '../../src/engine/topology.js';
 
-/** Findings of the files (undamaged: any reader error fails the test); `linksFile` names an -i any capture's ifindexes. */
-export function analyzeFiles(files: string[], linksFile?: string): Finding[] {
+/**
+ * Findings of the files (undamaged: any reader error fails the test); `linksFile` names an -i any
+ * capture's ifindexes; `localMacs` are the host's own, as `--local-mac` gives them.
+ */
+export function analyzeFiles(files: string[], linksFile?: string, localMacs: number[] = []): Finding[] {
   const topology = emptyTopology();
+  for (const m of localMacs) topology.localMacs.add(m);
   if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
   const set = openCapture(files);
   const a = new Analyzer(topology);
