@@ -8,16 +8,17 @@ import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { isSeverity, type Severity } from '../engine/severity.js';
 import { UsageError } from './errors.js';
 
+/** "analyze: " before a message; nothing for the view, which is `bondscope` itself. */
+const prefix = (command: string): string => (command ? `${command}: ` : '');
+
+/** `command` is '' for the view (`bondscope` with no subcommand). */
 export function parseCommandArgs<T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs<T>(config);
   } catch (err) {
-    throw new UsageError(`${command}: ${(err as Error).message}`);
+    throw new UsageError(`${prefix(command)}${(err as Error).message}`);
   }
 }
-
-/** "analyze: " before a message; nothing for the view, which is `bondscope` itself. */
-const prefix = (command: string): string => (command ? `${command}: ` : '');
 
 /** --fail-on LEVEL: undefined when not given. */
 export function failOnOption(command: string, value: string | undefined): Severity | undefined {

@@ -4,12 +4,11 @@
  */
 import { accessSync, constants as fsConstants, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseInputSpec } from '../capture/index.js';
 import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
-import { windowOption } from './args.js';
+import { parseCommandArgs, windowOption } from './args.js';
 import { LIVE_OPTIONS, type LiveValues } from './live.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
 
@@ -69,27 +68,21 @@ export function takeReplay(argv: string[]): UiArgs {
 
 export async function runUiCommand(argv: string[]): Promise<number> {
   const { rest, replaySpeed } = takeReplay(argv);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        window: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        ...ROLE_OPTIONS,
-        interface: LIVE_OPTIONS.interface,
-        filter: LIVE_OPTIONS.filter,
-        'buffer-size': LIVE_OPTIONS['buffer-size'],
-        write: LIVE_OPTIONS.write,
-        user: LIVE_OPTIONS.user,
-        'no-kernel': LIVE_OPTIONS['no-kernel'],
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs('', {
+    args: rest,
+    allowPositionals: true,
+    options: {
+      window: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...ROLE_OPTIONS,
+      interface: LIVE_OPTIONS.interface,
+      filter: LIVE_OPTIONS.filter,
+      'buffer-size': LIVE_OPTIONS['buffer-size'],
+      write: LIVE_OPTIONS.write,
+      user: LIVE_OPTIONS.user,
+      'no-kernel': LIVE_OPTIONS['no-kernel'],
+    },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return EXIT_OK;
