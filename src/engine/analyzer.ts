@@ -78,7 +78,6 @@ interface Sighting {
 }
 
 interface Group {
-  key: number;
   src: number;
   dst: number;
   vlan: number;
@@ -134,7 +133,7 @@ export class Analyzer {
   /** Groups waiting for their window to pass, in arrival order (pending-groups.ts). */
   private readonly pending = new PendingGroups();
   /** The group being settled and its sightings: one set of objects, reused for every group. */
-  private readonly settling: Group = { key: 0, src: 0, dst: 0, vlan: 0, group: false, firstT: 0, sightings: [] };
+  private readonly settling: Group = { src: 0, dst: 0, vlan: 0, group: false, firstT: 0, sightings: [] };
   private readonly sightingRows: Sighting[] = Array.from({ length: MAX_SIGHTINGS }, () => ({ port: 0, t: 0, dir: 0, input: 0, frame: 0 }));
   private baseSec = -1;
   private maxT = 0;
@@ -287,7 +286,6 @@ export class Analyzer {
   private materialize(slot: number): Group {
     const pg = this.pending;
     const g = this.settling;
-    g.key = pg.key[slot]!;
     g.src = pg.src[slot]!;
     g.dst = pg.dst[slot]!;
     g.vlan = pg.vlan[slot]!;
@@ -331,7 +329,7 @@ export class Analyzer {
     const ports = this.ports.ports;
     if (this.rolesFor === ports.length) return;
     this.rolesFor = ports.length;
-    this.hasHostSide = ports.some((p) => p.port.role === 'bridge' || p.port.role === 'guest');
+    this.hasHostSide = ports.some((p) => p.hostSide);
     this.hasBond = ports.some((p) => p.port.role === 'bond');
     this.hasSlave = ports.some((p) => p.port.role === 'slave');
   }
@@ -373,7 +371,7 @@ export class Analyzer {
       // has seen it, a later tie between the bond and the bridge is the echo coming back up
       // (bond first), not the original going out (bridge first).
       let firstSlaveT = Infinity;
-      for (const x of s) if (x.t < firstSlaveT && this.role(x.port) === 'slave') firstSlaveT = x.t;
+      if (knownHost) for (const x of s) if (x.t < firstSlaveT && this.role(x.port) === 'slave') firstSlaveT = x.t;
       s.sort((a, b) => {
         if (a.t !== b.t) return a.t - b.t;
         const ra = this.role(a.port);

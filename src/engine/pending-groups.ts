@@ -194,30 +194,22 @@ export class PendingGroups {
   /** Doubles the ring, laying the groups out from slot 0, and rebuilds the index for the new slots. */
   private grow(): void {
     const n = this.cap * 2;
-    // Bulk copies (two when the ring wraps): grow() runs too rarely to be optimised, and an
-    // element-by-element loop in the interpreter cost more than all the settling around it.
-    const firstPart = Math.min(this.length, this.cap - this.head);
-    const r = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
-      const out = new (a.constructor as new (n: number) => T)(n);
-      out.set(a.subarray(this.head, this.head + firstPart));
-      out.set(a.subarray(0, this.length - firstPart), firstPart);
-      return out;
-    };
-    this.key = r(this.key);
-    this.check = r(this.check);
-    this.src = r(this.src);
-    this.dst = r(this.dst);
-    this.vlan = r(this.vlan);
-    this.isGroup = r(this.isGroup);
-    this.firstT = r(this.firstT);
-    this.count = r(this.count);
-    this.port = r(this.port);
-    this.t = r(this.t);
-    this.dir = r(this.dir);
-    this.input = r(this.input);
-    this.frame = r(this.frame);
-    this.moreHead = r(this.moreHead);
-    this.moreTail = r(this.moreTail);
+    const { head, length } = this;
+    this.key = resized(this.key, n, head, length);
+    this.check = resized(this.check, n, head, length);
+    this.src = resized(this.src, n, head, length);
+    this.dst = resized(this.dst, n, head, length);
+    this.vlan = resized(this.vlan, n, head, length);
+    this.isGroup = resized(this.isGroup, n, head, length);
+    this.firstT = resized(this.firstT, n, head, length);
+    this.count = resized(this.count, n, head, length);
+    this.port = resized(this.port, n, head, length);
+    this.t = resized(this.t, n, head, length);
+    this.dir = resized(this.dir, n, head, length);
+    this.input = resized(this.input, n, head, length);
+    this.frame = resized(this.frame, n, head, length);
+    this.moreHead = resized(this.moreHead, n, head, length);
+    this.moreTail = resized(this.moreTail, n, head, length);
     this.cap = n;
     this.mask = n - 1;
     this.head = 0;
@@ -230,17 +222,12 @@ export class PendingGroups {
 
   private growSightings(): void {
     const n = this.sCap * 2;
-    const widen = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
-      const out = new (a.constructor as new (n: number) => T)(n);
-      out.set(a);
-      return out;
-    };
-    this.sPort = widen(this.sPort);
-    this.sT = widen(this.sT);
-    this.sDir = widen(this.sDir);
-    this.sInput = widen(this.sInput);
-    this.sFrame = widen(this.sFrame);
-    this.sNext = widen(this.sNext);
+    this.sPort = resized(this.sPort, n, 0, this.sCap);
+    this.sT = resized(this.sT, n, 0, this.sCap);
+    this.sDir = resized(this.sDir, n, 0, this.sCap);
+    this.sInput = resized(this.sInput, n, 0, this.sCap);
+    this.sFrame = resized(this.sFrame, n, 0, this.sCap);
+    this.sNext = resized(this.sNext, n, 0, this.sCap);
     const from = this.sCap;
     this.sCap = n;
     this.linkFree(from);
@@ -254,7 +241,20 @@ export class PendingGroups {
   }
 }
 
-/** Identities are already FNV hashes; this spreads their low bits over the table. Exported for tests. */
+/**
+ * A column `n` long holding `length` entries of `a` from `head` on (wrapping at a's end) from
+ * index 0. Bulk copies, at most two: growth runs too rarely to be optimised, and an element loop
+ * in the interpreter cost more than all the settling around it.
+ */
+function resized<T extends Int32Array | Float64Array | Uint8Array>(a: T, n: number, head: number, length: number): T {
+  const out = new (a.constructor as new (n: number) => T)(n);
+  const first = Math.min(length, a.length - head);
+  out.set(a.subarray(head, head + first));
+  out.set(a.subarray(0, length - first), first);
+  return out;
+}
+
+/** Identities are hashes already; this spreads their low bits over the index. Exported for tests. */
 export function hashOf(key: number): number {
   const h = Math.imul(key, 0x9e3779b1);
   return h ^ (h >>> 16);
