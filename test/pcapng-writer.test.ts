@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PcapngWriter } from '../src/capture/pcapng-writer.js';
-import { DIR_IN, DIR_OUT } from '../src/capture/record.js';
+import { DIR_IN, DIR_OUT } from '../src/model/record.js';
 import { HAS_TSHARK, tshark } from './helpers/tools.js';
 
 function arpFrame(srcLastByte: number): Uint8Array {

@@ -40,11 +40,11 @@ import { basename } from 'node:path';
 import { ChunkedInput, DEFAULT_CHUNK } from './input.js';
 import { parsePcapHeader, PcapReader } from './pcap.js';
 import { BT_SHB, PcapngReader } from './pcapng.js';
-import { CaptureError, InterfaceRegistry, PacketRecord, type RecordSource } from './record.js';
+import { CaptureError, InterfaceRegistry, PacketRecord, type RecordSource } from '../model/record.js';
 
-export { CaptureError, InterfaceRegistry, MAX_INTERFACES, MAX_RECORD_CAPLEN, PacketRecord } from './record.js';
-export type { CaptureInterface, Direction, RecordSource } from './record.js';
-export { DIR_IN, DIR_OUT, DIR_UNKNOWN } from './record.js';
+export { CaptureError, InterfaceRegistry, MAX_INTERFACES, MAX_RECORD_CAPLEN, PacketRecord } from '../model/record.js';
+export type { CaptureInterface, Direction, RecordSource } from '../model/record.js';
+export { DIR_IN, DIR_OUT, DIR_UNKNOWN } from '../model/record.js';
 export { formatTimestamp } from './timestamp.js';
 export { PcapngWriter } from './pcapng-writer.js';
 

@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FRAME_HEADER, WORKER_PREFIX } from './live-protocol.js';
-import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from './record.js';
+import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../model/record.js';
 
 /** The part of cap's Cap class bondscope uses. */
 interface CapHandle {

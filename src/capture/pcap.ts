@@ -9,7 +9,7 @@
  * damage, not data. caplen above the original length is tolerated too (some writers do it).
  */
 import type { ChunkedInput } from './input.js';
-import { CaptureError, type CaptureInterface, MAX_RECORD_CAPLEN, PacketRecord, type RecordSource } from './record.js';
+import { CaptureError, type CaptureInterface, MAX_RECORD_CAPLEN, PacketRecord, type RecordSource } from '../model/record.js';
 import { MICROSECONDS, NANOSECONDS, type TsResolution } from './timestamp.js';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;

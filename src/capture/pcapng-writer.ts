@@ -4,7 +4,7 @@
  * file cut off by a signal after `flush()` ends on a block boundary and stays readable.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { DIR_IN, DIR_OUT, type Direction } from './record.js';
+import { DIR_IN, DIR_OUT, type Direction } from '../model/record.js';
 
 const BT_SHB = 0x0a0d0d0a;
 const BT_IDB = 0x00000001;

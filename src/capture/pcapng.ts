@@ -22,7 +22,7 @@ import {
   MAX_RECORD_CAPLEN,
   PacketRecord,
   type RecordSource,
-} from './record.js';
+} from '../model/record.js';
 import { MICROSECONDS, resolutionFromTsresol, setTimestamp, type TsResolution } from './timestamp.js';
 
 export const BT_SHB = 0x0a0d0d0a;

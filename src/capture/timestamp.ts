@@ -8,7 +8,7 @@
  * where the double division rounded across an integer, so seconds and fraction are exact. Only
  * absurd resolutions take the BigInt path.
  */
-import type { PacketRecord } from './record.js';
+import type { PacketRecord } from '../model/record.js';
 
 export interface TsResolution {
   /** Units per second: 10^k or 2^k. */

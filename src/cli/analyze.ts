@@ -6,7 +6,7 @@ import { openCapture, parseInputSpec } from '../capture/index.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { capabilities } from '../engine/capabilities.js';
-import { mergeTopology, topologyFromComment } from '../engine/topology.js';
+import { mergeTopology, topologyFromComment } from '../model/topology.js';
 import { atOrAbove } from '../engine/severity.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
 import { safeJson } from '../report/escape.js';

@@ -4,7 +4,7 @@ import { DEFAULT_CONTEXT, ExportError, exportEvidence } from '../export/evidence
 import { safeText } from '../report/escape.js';
 import { parseCommandArgs, windowOption } from './args.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
-import { linkTypeName } from './inputs.js';
+import { linkTypeName } from '../model/link-types.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
 
 const USAGE = `usage: bondscope export [options] -o DIR FILE...

@@ -1,6 +1,6 @@
 /** `bondscope frames FILE... [--json]`: one line (or one JSON object) per frame, like tshark's summary. */
 import { formatTimestamp, openCapture } from '../capture/index.js';
-import { DIR_IN, DIR_OUT } from '../capture/record.js';
+import { DIR_IN, DIR_OUT } from '../model/record.js';
 import { DecodedFrame, decodeFrame, formatMac } from '../decode/index.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { etherTypeText, frameSummary } from '../report/frame-summary.js';

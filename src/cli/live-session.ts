@@ -9,12 +9,12 @@
 import { readBridgeFdb, KmsgReader } from '../capture/host/kernel.js';
 import { LiveCapture } from '../capture/live.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import type { PacketRecord } from '../capture/record.js';
+import type { PacketRecord } from '../model/record.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import type { Finding } from '../engine/findings.js';
-import { topologyToComment, type Topology } from '../engine/topology.js';
-import { VERSION } from './version.js';
+import { topologyToComment, type Topology } from '../model/topology.js';
+import { VERSION } from '../model/version.js';
 
 export interface LiveSessionOptions {
   interfaces: string[];

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { CaptureError } from '../capture/record.js';
+import { CaptureError } from '../model/record.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { OutputClosed } from './output.js';
@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === '--version' || name === '-V') {
-    const { VERSION } = await import('./version.js');
+    const { VERSION } = await import('../model/version.js');
     process.stdout.write(`bondscope ${VERSION}\n`);
     return 0;
   }

@@ -12,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { discoverHost } from '../capture/host/discover.js';
 import { LiveCapture, LiveCaptureError, RawSender } from '../capture/live.js';
-import { DIR_IN, type PacketRecord } from '../capture/record.js';
-import { formatMac, readMac } from '../decode/mac.js';
-import { mergeTopology } from '../engine/topology.js';
+import { DIR_IN, type PacketRecord } from '../model/record.js';
+import { formatMac, readMac } from '../model/mac.js';
+import { mergeTopology } from '../model/topology.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';

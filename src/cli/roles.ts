@@ -1,8 +1,8 @@
 /** The role flags shared by analyze, live and the UI: --bond, --bridge, --local-mac, --links. */
 import { readFileSync } from 'node:fs';
 import { parseLinksJson } from '../capture/host/links.js';
-import { parseMac } from '../decode/mac.js';
-import { emptyTopology, type Topology } from '../engine/topology.js';
+import { parseMac } from '../model/mac.js';
+import { emptyTopology, type Topology } from '../model/topology.js';
 import { UsageError } from './errors.js';
 
 export const ROLE_OPTIONS = {

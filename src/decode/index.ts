@@ -3,7 +3,7 @@
  * from a record view, one small decoder per protocol (gopacket's layering), each checking the
  * captured length before it reads and recording where truncation stopped it. Nothing is allocated.
  */
-import type { PacketRecord } from '../capture/record.js';
+import type { PacketRecord } from '../model/record.js';
 import {
   type DecodedFrame,
   MAX_VLAN_DEPTH,
@@ -23,13 +23,13 @@ import {
   TRUNC_NONE,
   TRUNC_VLAN,
 } from './frame.js';
-import { readMac } from './mac.js';
+import { readMac } from '../model/mac.js';
 import { decodeBpdu } from './stp.js';
 import { decodeLacp } from './lacp.js';
 
 export { DecodedFrame } from './frame.js';
 export * from './frame.js';
-export { formatMac, parseMac, readMac, isGroupMac, BROADCAST_MAC } from './mac.js';
+export { formatMac, parseMac, readMac, isGroupMac, BROADCAST_MAC } from '../model/mac.js';
 export * from './stp.js';
 export * from './lacp.js';
 

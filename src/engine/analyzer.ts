@@ -8,9 +8,9 @@
  * Frames that can show the loop — broadcasts and multicasts, frames from or to the host and its
  * guests — are grouped and settled in time order.
  */
-import type { PacketRecord } from '../capture/record.js';
+import { DIR_IN, DIR_OUT, DIR_UNKNOWN as DIR_NONE, type PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
-import { formatMac } from '../decode/mac.js';
+import { formatMac } from '../model/mac.js';
 import {
   type Confidence,
   EVIDENCE_LIMIT,
@@ -26,7 +26,7 @@ import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { MacTable, type MacEntry } from './mac-table.js';
 import { PendingGroups } from './pending-groups.js';
 import { PortTable, type PortState } from './ports.js';
-import type { Topology } from './topology.js';
+import type { Topology } from '../model/topology.js';
 
 export interface AnalyzerOptions {
   /** Sightings of one frame are matched within this window (ns). */
@@ -64,10 +64,6 @@ export const MAX_SIGHTINGS = 64;
 export const MAX_PENDING_GROUPS = 65536;
 /** Groups queued since the last settle that trigger one even when time has not moved on. */
 export const SETTLE_EVERY_GROUPS = 4096;
-
-const DIR_NONE = 0;
-const DIR_IN = 1;
-const DIR_OUT = 2;
 
 interface Sighting {
   port: number;
@@ -784,7 +780,6 @@ function isGuestOui(mac: number): boolean {
   const oui = Math.floor(mac / 0x1000000);
   return oui === 0x00163e || oui === 0x525400;
 }
-
 
 function summarize(f: Finding, a: Analyzer): string {
   const mac = f.mac >= 0 ? formatMac(f.mac) : '';

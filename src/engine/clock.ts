@@ -14,7 +14,7 @@
  * transit between points on one host biases the estimate by about 0.1 ms, and clocks that close
  * do not turn a path around (loop delays are longer).
  */
-import type { PacketRecord } from '../capture/record.js';
+import type { PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { FrameIdentity } from './identity.js';
 

@@ -17,17 +17,16 @@
  * Control frames are rare (one per hello per port), so this keeps small records per sender and
  * decides at the end, when the host's own MACs are known.
  */
-import type { PacketRecord } from '../capture/record.js';
+import { DIR_OUT, type PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { LACP_STATE_DEFAULTED, LACP_STATE_EXPIRED, LACP_STATE_TIMEOUT, lacpDistributing, lacpStateFlags } from '../decode/lacp.js';
-import { formatMac, parseMac } from '../decode/mac.js';
+import { formatMac, parseMac } from '../model/mac.js';
 import { BPDU_TYPE_TCN, STP_FLAG_TC, STP_ROLE_ALTERNATE_BACKUP, stpRole } from '../decode/stp.js';
 import { EVIDENCE_LIMIT, EXPLANATION, type Confidence, type Finding, type FindingKind, type FrameRef, REMEDIES_FOR, SEVERITY } from './findings.js';
 import type { PortState } from './ports.js';
-import type { Bond, Bridge, Topology } from './topology.js';
+import type { Bond, Bridge, Topology } from '../model/topology.js';
 
-const DIR_OUT = 2;
 /** TC indications (TC flags, TCNs) kept for the episode count; a storm past it is counted, not kept. */
 const MAX_TC_EVENTS = 65536;
 /** Sender records kept (per port and bridge, per port and LACP system); a flood of made-up senders past it is counted, not kept. */

@@ -11,11 +11,11 @@
  *    which confuses guests' neighbours behind a bridge;
  *  - 802.3ad is the fix, but only when every slave reaches the same partner (one switch or a stack).
  */
-import { formatMac } from '../decode/mac.js';
+import { formatMac } from '../model/mac.js';
 import { evaluateLacp, lacpViewsFromBonds, stpFindingsFromBridges } from './control-plane.js';
 import { EXPLANATION, REMEDIES_FOR, SEVERITY, type Confidence, type Finding, type FindingKind } from './findings.js';
 import { bySeverity } from './severity.js';
-import type { Bond, Topology } from './topology.js';
+import type { Bond, Topology } from '../model/topology.js';
 
 /** A finding from configuration: no frames, no times; `details` says which setting. */
 export function configFinding(kind: FindingKind, summary: string, interfaces: string[], confidence: Confidence, details: Record<string, string | number>, severity = SEVERITY[kind]): Finding {

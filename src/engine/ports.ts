@@ -4,24 +4,10 @@
  * Xen and KVM name them. For SLL2 `-i any` captures the port is the frame's ifindex, named
  * through Topology.ifNames (`--links`) or `if#N`.
  */
-import type { CaptureInterface } from '../capture/record.js';
+import type { CaptureInterface } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
-import type { Port, PortRole, Topology } from './topology.js';
-
-const NAME_RULES: [RegExp, PortRole, string][] = [
-  [/^p?bond\d+$/, 'bond', 'named like a bond (bondN; Xen renames it pbondN)'],
-  [/^(xenbr|virbr|br)[\w.-]*$/, 'bridge', 'named like a bridge (xenbrN, brN, virbrN)'],
-  [/^(vif\d+\.\d+|tap[\w.-]*|vnet\d+)$/, 'guest', "named like a guest's port (vifN.M, tapN, vnetN)"],
-  [/^(p?eth\d+|en[osp][\w-]*|em\d+|p\d+p\d+)$/, 'slave', 'named like a NIC (ethN, enoN, ensN, enpXsY; Xen renames ethN to pethN)'],
-  // The role names a sanitized evidence bundle gives its interfaces (`bondscope export --sanitize`).
-  [/^slave\d+$/, 'slave', 'named slaveN, as a sanitized evidence bundle names a bond slave'],
-  [/^guest\d+$/, 'guest', "named guestN, as a sanitized evidence bundle names a guest's port"],
-];
-
-export function roleFromName(name: string): { role: PortRole; reason: string } {
-  for (const [re, role, reason] of NAME_RULES) if (re.test(name)) return { role, reason };
-  return { role: 'unknown', reason: 'no flag, recorded topology or naming convention says what it is' };
-}
+import { roleFromName } from '../model/roles.js';
+import type { Port, PortRole, Topology } from '../model/topology.js';
 
 /**
  * Ports an SLL2 capture may name by ifindex, at most: the ifindex is a 32-bit field of each frame,

@@ -4,9 +4,9 @@
  * Every string the bundle writes about the capture goes through one Naming.
  */
 import { extname } from 'node:path';
-import type { CaptureInterface } from '../capture/record.js';
-import { formatMac } from '../decode/mac.js';
-import type { PortRole } from '../engine/topology.js';
+import type { CaptureInterface } from '../model/record.js';
+import { formatMac } from '../model/mac.js';
+import type { PortRole } from '../model/topology.js';
 import { vendorOf } from '../report/analysis.js';
 import { AddressMapper } from './sanitize.js';
 

@@ -5,12 +5,12 @@
  * through Naming (sanitizing) and safeText (no control characters), and is set as code or escaped,
  * so a capture cannot inject Markdown or HTML.
  */
-import type { CaptureInterface } from '../capture/record.js';
+import type { CaptureInterface } from '../model/record.js';
 import type { Capabilities } from '../engine/capabilities.js';
 import type { Analyzer } from '../engine/analyzer.js';
 import { type Finding, REMEDIES } from '../engine/findings.js';
-import type { Topology } from '../engine/topology.js';
-import { linkTypeName } from '../cli/inputs.js';
+import type { Topology } from '../model/topology.js';
+import { linkTypeName } from '../model/link-types.js';
 import { safeText } from '../report/escape.js';
 import type { Naming } from './naming.js';
 import type { Note } from './select.js';

@@ -23,9 +23,9 @@
  * the caplen shrinks, the original length stays.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { PacketRecord } from '../capture/record.js';
+import type { PacketRecord } from '../model/record.js';
 import { type DecodedFrame, PK_ARP, PK_IPV4, PK_IPV6, PK_LACP, PK_LLC, PK_STP } from '../decode/frame.js';
-import { formatMac, readMac } from '../decode/mac.js';
+import { formatMac, readMac } from '../model/mac.js';
 import { formatIpv4, formatIpv6 } from '../decode/addr.js';
 
 const XEN_VIF_MAC = 0xfeffffffffff;

@@ -3,7 +3,7 @@ import type { Capabilities } from '../engine/capabilities.js';
 import type { AnalysisStats, Analyzer } from '../engine/analyzer.js';
 import { type Finding, REMEDIES } from '../engine/findings.js';
 import { PC_IN, PC_OUT, PC_UNKNOWN } from '../engine/mac-table.js';
-import { formatMac } from '../decode/mac.js';
+import { formatMac } from '../model/mac.js';
 import { safeText } from './escape.js';
 
 export interface InputInfo {

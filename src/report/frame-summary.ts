@@ -13,7 +13,7 @@ import {
   PK_STP,
   TRUNC_NONE,
 } from '../decode/frame.js';
-import { formatMac, readMac } from '../decode/mac.js';
+import { formatMac, readMac } from '../model/mac.js';
 import { type Lacpdu, lacpStateFlags } from '../decode/lacp.js';
 import {
   type Bpdu,

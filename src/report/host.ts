@@ -1,6 +1,6 @@
 /** The host as discovered (`bondscope check`, live mode's header): bonds, bridges, own MACs, counters. */
 import type { HostInfo } from '../capture/host/discover.js';
-import { formatMac } from '../decode/mac.js';
+import { formatMac } from '../model/mac.js';
 import type { HostCheck } from '../engine/host-check.js';
 import { findingJson } from './analysis.js';
 import { safeText } from './escape.js';

@@ -1,5 +1,5 @@
 /** The lines of the full-screen details (enter) of a MAC row and of a timeline event. */
-import { formatMac } from '../decode/mac.js';
+import { formatMac } from '../model/mac.js';
 import { safeText } from '../report/escape.js';
 import { dateTime, fit, groupedCount, wrapText } from './format.js';
 import { rowMark, type UiEvent, type UiMacRow } from './model.js';

@@ -3,7 +3,7 @@
  * observes each frame there); this side only counts per-interface rates, tells the store that
  * something changed, and samples the per-second series. The screen reads snapshots on its own timer.
  */
-import type { CaptureInterface, PacketRecord } from '../capture/record.js';
+import type { CaptureInterface, PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import type { Analyzer } from '../engine/analyzer.js';
 import type { Finding } from '../engine/findings.js';

@@ -5,7 +5,7 @@
  * the engine): components escape every one of them with safeText when drawing.
  */
 import type { Severity } from '../engine/severity.js';
-import type { PortRole } from '../engine/topology.js';
+import type { PortRole } from '../model/topology.js';
 
 export type { Severity };
 

@@ -9,11 +9,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CaptureSet } from '../capture/index.js';
-import type { PacketRecord } from '../capture/record.js';
+import type { PacketRecord } from '../model/record.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import type { SourceMode, UiInterface, UiSnapshot } from './model.js';
 import { UiStore, type UiControls } from './store.js';
-import type { PortRole } from '../engine/topology.js';
+import type { PortRole } from '../model/topology.js';
 
 /** What the pipeline needs of the engine: it sees every frame. */
 export interface FrameObserver {

@@ -3,10 +3,10 @@
  * pipeline, with the view adapter that turns its state into snapshots. `clear` replaces both.
  */
 import { parseInputSpec } from '../capture/index.js';
-import type { PacketRecord } from '../capture/record.js';
+import type { PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
-import type { Topology } from '../engine/topology.js';
+import type { Topology } from '../model/topology.js';
 import { AnalysisView } from './adapter.js';
 import { FilePipeline } from './pipeline.js';
 

@@ -5,7 +5,7 @@
  * state the previous one left. The App keeps the state in a ref and re-renders after each key.
  */
 import type { Key } from 'ink';
-import { formatMac } from '../decode/mac.js';
+import { formatMac } from '../model/mac.js';
 import { findingLines, findingListHeight } from './components/Findings.js';
 import { helpLines } from './components/Help.js';
 import { macBodyHeight } from './components/MacTable.js';

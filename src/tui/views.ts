@@ -2,7 +2,7 @@
  * What each pane lists, given the snapshot and the user's sort and filter: pure functions, so the
  * components stay small and the ordering is tested without a terminal.
  */
-import { formatMac } from '../decode/mac.js';
+import { formatMac } from '../model/mac.js';
 import { rowMark, severityRank, type UiEvent, type UiFinding, type UiMacRow } from './model.js';
 
 export const MAC_SORTS = ['problem', 'mac', 'vlan', 'frames', 'recent'] as const;

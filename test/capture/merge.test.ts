@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture, parseInputSpec } from '../../src/capture/index.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
-import { DIR_IN } from '../../src/capture/record.js';
+import { DIR_IN } from '../../src/model/record.js';
 import { CORPUS } from '../helpers/tools.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bondscope-merge-'));

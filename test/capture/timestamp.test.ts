@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PacketRecord } from '../../src/capture/record.js';
+import { PacketRecord } from '../../src/model/record.js';
 import { formatTimestamp, resolutionFromTsresol, setTimestamp, type TsResolution } from '../../src/capture/timestamp.js';
 
 function reference(hi: number, lo: number, tsresol: number, offsetSec: number): { sec: number; nsec: number; frac: number } {

@@ -13,7 +13,7 @@ import { DecodedFrame, decodeFrame, formatMac, parseMac } from '../../src/decode
 import { Analyzer } from '../../src/engine/analyzer.js';
 import { evaluateLacp, lacpViewsFromBonds, parseSysfsBridgeId, stpFindingsFromBridges } from '../../src/engine/control-plane.js';
 import type { Finding } from '../../src/engine/findings.js';
-import { emptyTopology, type Bond } from '../../src/engine/topology.js';
+import { emptyTopology, type Bond } from '../../src/model/topology.js';
 import { CORPUS, HAS_TSHARK, PROJECT_ROOT } from '../helpers/tools.js';
 import { analyzeFiles } from '../helpers/analyze.js';
 

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCapture, PcapngWriter } from '../../src/capture/index.js';
-import { DIR_IN, DIR_OUT } from '../../src/capture/record.js';
+import { DIR_IN, DIR_OUT } from '../../src/model/record.js';
 import { DecodedFrame, decodeFrame, formatMac, parseMac } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
 import type { Finding } from '../../src/engine/findings.js';
-import { emptyTopology } from '../../src/engine/topology.js';
+import { emptyTopology } from '../../src/model/topology.js';
 
 const GUEST = '00:16:3e:00:00:01';
 const HOST = '00:25:90:00:00:01';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openCapture } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame, formatMac } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
-import { emptyTopology, type Topology } from '../../src/engine/topology.js';
+import { emptyTopology, type Topology } from '../../src/model/topology.js';
 import { tshark } from '../helpers/tools.js';
 
 export const TMP = mkdtempSync(join(tmpdir(), 'bondscope-export-'));

@@ -231,7 +231,7 @@ describe('the recorded topology', () => {
   it('role flags are recorded in the bundle with the bundle’s names, and analyze of the bundle reads them back', async () => {
     const { topologyFromFlags } = await import('../../src/cli/roles.js');
     const { openCapture } = await import('../../src/capture/index.js');
-    const { topologyFromComment } = await import('../../src/engine/topology.js');
+    const { topologyFromComment } = await import('../../src/model/topology.js');
     // (No --local-mac: given up front, the engine misses the host's own looped broadcast in the
     // full capture yet finds it in the bundle — an engine matter, reported, not the export's.)
     const flags = { bond: ['bond0=eth0,eth1'], bridge: ['xenbr0=bond0,vif1.0,vif2.0'] };

@@ -23,7 +23,7 @@ import type { PendingGroups } from '../../src/engine/pending-groups.js';
 import { capabilities } from '../../src/engine/capabilities.js';
 import { EVIDENCE_LIMIT } from '../../src/engine/findings.js';
 import { MAX_SLL_PORTS } from '../../src/engine/ports.js';
-import { emptyTopology, mergeTopology, topologyFromComment } from '../../src/engine/topology.js';
+import { emptyTopology, mergeTopology, topologyFromComment } from '../../src/model/topology.js';
 import { analysisJson, analysisText } from '../../src/report/analysis.js';
 import { safeJson } from '../../src/report/escape.js';
 import { frameSummary } from '../../src/report/frame-summary.js';

@@ -6,7 +6,7 @@ import { openCapture } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
 import type { Finding } from '../../src/engine/findings.js';
-import { emptyTopology } from '../../src/engine/topology.js';
+import { emptyTopology } from '../../src/model/topology.js';
 
 /**
  * Findings of the files (undamaged: any reader error fails the test); `linksFile` names an -i any

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverHost, parseProcBonding } from '../../src/capture/host/discover.js';
-import { formatMac } from '../../src/decode/mac.js';
+import { formatMac } from '../../src/model/mac.js';
 import { checkTopology, versionBelow } from '../../src/engine/host-check.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 

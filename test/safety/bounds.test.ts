@@ -19,7 +19,7 @@ import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_EV
 import type { PendingGroups } from '../../src/engine/pending-groups.js';
 import { EVIDENCE_LIMIT, type Finding } from '../../src/engine/findings.js';
 import { MAX_SLL_PORTS, OVERFLOW_PORT } from '../../src/engine/ports.js';
-import { emptyTopology } from '../../src/engine/topology.js';
+import { emptyTopology } from '../../src/model/topology.js';
 import { Rng } from '../fuzz/mutate.js';
 import { arpRequest, ethernet, pcapFile, type PcapRecord } from '../fuzz/pcap-file.js';
 import { checkEngineBounds, runPipeline } from '../fuzz/pipeline.js';

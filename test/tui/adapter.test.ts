@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatMac } from '../../src/decode/mac.js';
+import { formatMac } from '../../src/model/mac.js';
 import { capabilities } from '../../src/engine/capabilities.js';
 import { analysisJson } from '../../src/report/analysis.js';
 import type { UiSnapshot } from '../../src/tui/model.js';
@@ -101,7 +101,7 @@ describe.skipIf(!HAVE_RECORDINGS)('adapter on the lab recordings [needs captures
     let ended: () => void = () => {};
     const done = new Promise<void>((res) => (ended = res));
     const { fileSession } = await import('../../src/tui/session.js');
-    const { emptyTopology } = await import('../../src/engine/topology.js');
+    const { emptyTopology } = await import('../../src/model/topology.js');
     const p = fileSession({ specs: [RECORDING('loop')], replaySpeed: null, topology: emptyTopology, sliceFrames: 50, onEnd: () => ended() });
     let reads = 0;
     const ui = (): void => {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PacketRecord } from '../../src/capture/record.js';
+import type { PacketRecord } from '../../src/model/record.js';
 import { emptySnapshot } from '../../src/tui/model.js';
 import { FilePipeline, type PipelineStatus } from '../../src/tui/pipeline.js';
 import { HAS_TSHARK, PROJECT_ROOT, tshark } from '../helpers/tools.js';

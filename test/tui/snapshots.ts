@@ -1,7 +1,7 @@
 /** Engine snapshots of recordings, made the way the UI makes them: the file session read to its end. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { emptyTopology } from '../../src/engine/topology.js';
+import { emptyTopology } from '../../src/model/topology.js';
 import type { UiSnapshot } from '../../src/tui/model.js';
 import type { FilePipeline } from '../../src/tui/pipeline.js';
 import { type EngineAnalysis, fileSession } from '../../src/tui/session.js';

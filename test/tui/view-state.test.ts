@@ -1,7 +1,7 @@
 /** What keys do to the view, on the loop recording's snapshot: selection, filters, sorting, scrolling. */
 import type { Key } from 'ink';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatMac } from '../../src/decode/mac.js';
+import { formatMac } from '../../src/model/mac.js';
 import type { UiSnapshot } from '../../src/tui/model.js';
 import { derive, initialViewState, layout, reduceKey, splitKeys, type ViewState } from '../../src/tui/view-state.js';
 import { HAVE_RECORDINGS, readToEnd, RECORDING } from './snapshots.js';

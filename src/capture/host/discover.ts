@@ -11,9 +11,9 @@
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseMac } from '../../decode/mac.js';
-import { roleFromName } from '../../engine/ports.js';
-import { emptyTopology, type Bond, type BondSlave, type Bridge, type Topology } from '../../engine/topology.js';
+import { parseMac } from '../../model/mac.js';
+import { roleFromName } from '../../model/roles.js';
+import { emptyTopology, type Bond, type BondSlave, type Bridge, type Topology } from '../../model/topology.js';
 
 export interface HostInterface {
   name: string;

@@ -5,7 +5,7 @@
  */
 import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMac, readMac } from '../../decode/mac.js';
+import { parseMac, readMac } from '../../model/mac.js';
 
 export type KernelEventKind = 'own-address' | 'failover' | 'link-down' | 'link-up';
 

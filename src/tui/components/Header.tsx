@@ -4,7 +4,7 @@
  * rate, frames and drops. Lines are packed to the width; what does not fit ends in "+N more".
  */
 import { Box, Text } from 'ink';
-import type { PortRole } from '../../engine/topology.js';
+import type { PortRole } from '../../model/topology.js';
 import { safeText } from '../../report/escape.js';
 import { clockTime, groupedCount, shortCount } from '../format.js';
 import type { UiSnapshot } from '../model.js';

@@ -5,7 +5,7 @@
  * drawn, however large the table.
  */
 import { Text } from 'ink';
-import { formatMac } from '../../decode/mac.js';
+import { formatMac } from '../../model/mac.js';
 import { safeText } from '../../report/escape.js';
 import { clockTime, fit, shortCount } from '../format.js';
 import { rowMark, type UiMacRow } from '../model.js';
