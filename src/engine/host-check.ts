@@ -227,9 +227,40 @@ function judgeOvsBond(bond: Bond, where: string, ports: string[], findings: Find
  * `lacpStates`: 802.3ad slaves' actor/partner state bytes from /proc/net/bonding, for the LACP
  * checks (partners that differ, slaves not distributing, no partner, slow timeout).
  */
-export function checkTopology(t: Topology, lacpStates?: Map<string, { actor: number; partner: number }>, kernelRelease?: string | null): HostCheck {
+/**
+ * A bridge's learning table as its owner reports it (Open vSwitch's fdb/show, named by Port), with
+ * the guests' MACs and ports the host knows (XCP-ng's external_ids:attached-mac): a guest learned
+ * on a bond is the wrong-port learning itself, seen in the switch's own table.
+ */
+export interface LearnedTables {
+  /** Bridge → entries on its Ports (a bond's name for its members). */
+  fdb: Map<string, { mac: number; port: string; isLocal: boolean }[]>;
+  /** Guest MAC → its port. */
+  guests: Map<number, string>;
+  /** Where the tables came from, for details.source. */
+  source: string;
+}
+
+function learnedOnBonds(t: Topology, learned: LearnedTables, findings: Finding[], fine: string[]): void {
+  for (const [bridge, entries] of learned.fdb) {
+    let checked = 0;
+    for (const e of entries) {
+      const home = learned.guests.get(e.mac);
+      if (e.isLocal || home === undefined) continue;
+      checked++;
+      if (t.ports.get(e.port)?.role !== 'bond') continue;
+      const f = ruleFinding('wrong-port-learning', `${bridge}'s learning table has guest ${formatMac(e.mac)} on ${e.port} instead of ${home}`, [bridge, e.port, home], 'high', learned.source, { setting: `fdb: ${formatMac(e.mac)} on ${e.port}`, learnedOn: e.port, home });
+      f.mac = e.mac;
+      findings.push(f);
+    }
+    if (checked) fine.push(`${bridge}: ${checked} guest MAC${checked === 1 ? '' : 's'} checked in its learning table (${learned.source})`);
+  }
+}
+
+export function checkTopology(t: Topology, lacpStates?: Map<string, { actor: number; partner: number }>, kernelRelease?: string | null, learned?: LearnedTables): HostCheck {
   const findings: Finding[] = [];
   const fine: string[] = [];
+  if (learned) learnedOnBonds(t, learned, findings, fine);
   for (const bond of t.bonds) {
     const bridge = bridgeOf(t, bond);
     const slaves = bond.slaves.map((s) => s.name);
@@ -251,7 +282,11 @@ export function checkTopology(t: Topology, lacpStates?: Map<string, { actor: num
   if (t.bonds.length === 0) fine.push('no bond found on this host');
   // The workarounds' own health, from the host's side: LACP partners per slave, spanning tree.
   const lacp = evaluateLacp(lacpViewsFromBonds(t.bonds, lacpStates));
-  const stp = stpFindingsFromBridges(t.bridges, (port) => t.ports.get(port)?.role === 'slave');
+  // A bridge without an uplink (libvirt's NAT network virbr0, a Proxmox firewall bridge) is root
+  // of nothing outside the host: its spanning tree is not judged.
+  const uplinked = t.bridges.filter((b) => b.ports.some((p) => ['bond', 'slave'].includes(t.ports.get(p.name)?.role ?? '')));
+  for (const b of t.bridges) if (!uplinked.includes(b) && t.ports.get(b.name)?.role !== 'guest') fine.push(`${b.name}: no uplink (no bond or NIC among its ports): it reaches no switch, so it cannot loop through one${b.stpEnabled ? ' and its spanning tree stays inside the host' : ''}`);
+  const stp = stpFindingsFromBridges(uplinked, (port) => t.ports.get(port)?.role === 'slave');
   for (const f of [...lacp, ...stp]) f.details.source = 'configuration';
   findings.push(...lacp, ...stp);
   findings.sort((a, b) => bySeverity(a.severity, b.severity));

@@ -57,7 +57,8 @@ const NAME_RULES: Rule[] = [
   [/^guest\d+$/, 'guest', "named guestN, as a sanitized evidence bundle names a guest's port"],
 ];
 
-const NO_RULE = 'no flag, recorded topology or naming convention says what it is';
+/** The reason of a name no rule knows (roleFromName's 'unknown' when no rule matched). */
+export const NO_RULE = 'no flag, recorded topology or naming convention says what it is';
 
 export function roleFromName(name: string): NameRole {
   for (const [re, role, reason, via] of NAME_RULES) {

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseMac } from '../../model/mac.js';
-import { roleFromName } from '../../model/roles.js';
+import { NO_RULE, roleFromName } from '../../model/roles.js';
 import { emptyTopology, type Bond, type BondSlave, type Bridge, type PortVlan, type Topology } from '../../model/topology.js';
 import { ovsLayout, readOvsDir, readOvsLive, type OvsRecord } from './ovs.js';
 
@@ -253,6 +253,12 @@ export function discoverHost(root = '/', options: DiscoverOptions = {}): HostInf
         topology.ports.set(p, { name: p, role: 'bond', bond: lowerBond, bridge: iface.name, roleSource: 'discovered', reason: `a VLAN device of bond ${lowerBond} (sysfs lower_${lowerBond}) in bridge ${iface.name}` });
         continue;
       }
+      const named = roleFromName(p);
+      if (named.role === 'unknown' && named.reason !== NO_RULE) {
+        // A port the hypervisor puts there that carries nothing (libvirt's virbr0-nic).
+        topology.ports.set(p, { name: p, role: 'unknown', bond: null, bridge: iface.name, roleSource: 'name', reason: named.reason });
+        continue;
+      }
       if (byNameRole === 'bond') {
         // Named like a bond but without bonding state: an emulated or renamed uplink; trust the name.
         topology.ports.set(p, { name: p, role: 'bond', bond: null, bridge: iface.name, roleSource: 'name', reason: `port of ${iface.name} named like a bond, but not a kernel bond (no bonding state)` });
@@ -304,6 +310,8 @@ function linkGuestSideBridges(t: Topology, interfaces: HostInterface[]): void {
         const role = hop === b.name ? `a bridge on the guest's side of ${uplink}` : `a port of ${b.name}`;
         t.ports.set(hop, { name: hop, role: 'guest', bond: null, bridge: uplink, roleSource: 'discovered', reason: `${role}; ${why}`, via: peer.name });
       }
+      const guestPorts = b.ports.map((x) => x.name).filter((n) => n !== p.name);
+      t.ports.set(peer.name, { name: peer.name, role: 'guest', bond: null, bridge: uplink, roleSource: 'discovered', reason: `the port on ${uplink} of ${guestPorts.join(', ') || b.name} (through ${b.name} and ${p.name})` });
       break;
     }
   }

@@ -344,18 +344,20 @@ export interface OvsLayout {
   bridges: { name: string; ports: string[] }[];
   ports: Map<string, { name: string; bridge: string | null; interfaces: string[]; bondMode: string | null; lacp: string | null; otherConfig: { [k: string]: OvsValue } }>;
   /** Interface name → its type ("" system, internal, patch, …) and MAC in use. */
-  interfaces: Map<string, { type: string; mac: number; ofport: number }>;
+  interfaces: Map<string, { type: string; mac: number; ofport: number; attachedMac: number }>;
 }
 
 export function ovsLayout(rec: OvsRecord): OvsLayout {
   const ifaceByUuid = new Map<string, string>();
-  const interfaces = new Map<string, { type: string; mac: number; ofport: number }>();
+  const interfaces = new Map<string, { type: string; mac: number; ofport: number; attachedMac: number }>();
   for (const i of rec.interfaces) {
     if (typeof i.name !== 'string') continue;
     if (typeof i._uuid === 'string') ifaceByUuid.set(i._uuid, i.name);
     const mac = asList(i.mac_in_use)[0];
     const ofport = asList(i.ofport)[0];
-    interfaces.set(i.name, { type: typeof i.type === 'string' ? i.type : '', mac: typeof mac === 'string' ? parseMac(mac) : -1, ofport: typeof ofport === 'number' ? ofport : -1 });
+    // XCP-ng and XenServer record the guest's MAC behind a vif in external_ids:attached-mac.
+    const attached = asMap(i.external_ids)['attached-mac'];
+    interfaces.set(i.name, { type: typeof i.type === 'string' ? i.type : '', mac: typeof mac === 'string' ? parseMac(mac) : -1, ofport: typeof ofport === 'number' ? ofport : -1, attachedMac: typeof attached === 'string' ? parseMac(attached) : -1 });
   }
   const portByUuid = new Map<string, string>();
   const ports: OvsLayout['ports'] = new Map();
@@ -381,4 +383,25 @@ export function ovsLayout(rec: OvsRecord): OvsLayout {
     bridges.push({ name: b.name, ports: names.sort() });
   }
   return { bridges, ports, interfaces };
+}
+
+/**
+ * Live mode's view of Open vSwitch's learning tables, the kernel FDB's equivalent for OVS bridges:
+ * reads the database once (to name OpenFlow ports), then `ovs-appctl fdb/show BRIDGE` at most
+ * every `everyMs` (it is a process per call).
+ */
+export class OvsFdbPoller {
+  private rec: OvsRecord | null | undefined;
+  private readonly last = new Map<string, number>();
+
+  constructor(private readonly everyMs = 2000) {}
+
+  poll(bridge: string, now = Date.now()): OvsFdbEntry[] {
+    if ((this.last.get(bridge) ?? -Infinity) + this.everyMs > now) return [];
+    this.last.set(bridge, now);
+    if (this.rec === undefined) this.rec = readOvsLive([]);
+    if (!this.rec) return [];
+    this.rec.fdb.set(bridge, parseFdbShow(run('ovs-appctl', ['fdb/show', bridge]) ?? ''));
+    return ovsFdbEntries(this.rec, bridge);
+  }
 }
