@@ -194,7 +194,7 @@ export interface OvsFdbRow {
   port: string;
   vlan: number;
   mac: number;
-  /** Seconds, -1 for "static". */
+  /** Seconds, -1 for "static" (or an age that is not a number: OVS's tests print "?"). */
   age: number;
 }
 
@@ -202,11 +202,11 @@ export interface OvsFdbRow {
 export function parseFdbShow(text: string): OvsFdbRow[] {
   const out: OvsFdbRow[] = [];
   for (const raw of text.split('\n')) {
-    const m = /(\S+)\s+(\d+)\s+([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})\s+(\d+|static)\s*$/.exec(raw);
+    const m = /(\S+)\s+(\d+)\s+([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})\s+(\S+)\s*$/.exec(raw);
     if (!m) continue;
     const mac = parseMac(m[3]!);
     if (mac < 0) continue;
-    out.push({ port: m[1]!, vlan: Number(m[2]), mac, age: m[4] === 'static' ? -1 : Number(m[4]) });
+    out.push({ port: m[1]!, vlan: Number(m[2]), mac, age: /^\d+$/.test(m[4]!) ? Number(m[4]) : -1 });
   }
   return out;
 }
