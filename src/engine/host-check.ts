@@ -30,7 +30,7 @@ import type { Bond, Topology } from '../model/topology.js';
  */
 export const RULE_SOURCES = {
   duplicateSuppression:
-    'Linux bonding 3.0.2 (DRV_RELDATE "February 21, 2006", Linux 2.6.17): "bonding: suppress duplicate packets" (Jay Vosburgh); frames on an inactive slave are dropped (bond_should_deliver_exact_match() in bond_main.c today)',
+    'Linux bonding 3.0.2 (DRV_RELDATE "February 21, 2006"): "bonding: suppress duplicate packets" (Jay Vosburgh), queued for 2.6.17 in the netdev pull of 2006-03-04 (commit id not confirmed here); frames on an inactive slave are dropped (bond_should_deliver_exact_match() in bond_main.c today)',
   allSlavesActive:
     'Linux Documentation/networking/bonding.rst, all_slaves_active: duplicate frames received on inactive ports are dropped (0, the default) or delivered (1)',
   driverVersionFrozen:

@@ -160,7 +160,7 @@ export function findingsText(findings: Finding[], inputs: InputInfo[]): string[]
       })
       .filter(Boolean);
     const fromConfig = f.details.source === 'configuration' || f.details.basis === 'configuration';
-    if (fromConfig) out.push(`          evidence: the host's configuration (${safeText(String(f.details.setting ?? ''))}; confidence ${f.confidence})`);
+    if (fromConfig) out.push(`          evidence: the host's ${String(f.details.setting ?? '').startsWith('fdb:') ? 'learning table' : 'configuration'} (${safeText(String(f.details.setting ?? ''))}; confidence ${f.confidence})`);
     else out.push(`          evidence: ${ev.join('; ') || 'counters only'} (confidence ${f.confidence})`);
     if (f.details.basis === 'configuration' && typeof f.details.source === 'string') out.push(`          source: ${safeText(f.details.source)}`);
     if (typeof f.details.kernelNote === 'string') out.push(`          ${safeText(f.details.kernelNote)}`);
