@@ -30,7 +30,7 @@ export function hostTopologyLines(info: HostInfo): string[] {
     for (const s of b.slaves) {
       const marks = [
         s.name === b.activeSlave ? 'active' : '',
-        s.linkUp === false ? 'link down' : '',
+        s.linkUp === false ? (b.kind === 'ovs' ? 'disabled' : 'link down') : '',
         s.permanentMac >= 0 ? `perm ${formatMac(s.permanentMac)}` : '',
         s.aggregatorId >= 0 ? `aggregator ${s.aggregatorId}` : '',
         s.partnerMac >= 0 ? `partner ${formatMac(s.partnerMac)} key ${s.partnerKey}` : '',
