@@ -13,6 +13,7 @@
  * engine gets them right: then take them off the list. The engine can use Port.via (the hop's
  * port on the uplink bridge; roleFromName gives it for fwbr/fwln, linkProxmoxChains for a tap).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -141,3 +142,22 @@ for (const s of ['pve-noloop', 'libvirt-noloop']) {
     }
   });
 }
+
+describe('roles from the names alone, as analyze reports them', () => {
+  it('pve-loop: vmbr0 a bridge, eno1/eno2 slaves, bond0 the bond, every hop of the firewall chain a guest (fwbr/fwln via fwpr100p0)', () => {
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin/bondscope'), 'analyze', '--json', join(CAPTURES, 'pve-loop', 'pve-loop.pcapng')], { encoding: 'utf8' });
+    const j = JSON.parse(r.stdout) as { interfaces: { name: string; role: string; roleSource: string; via: string | null }[]; macs: { mac: string; vendor: string | null }[] };
+    expect(Object.fromEntries(j.interfaces.map((i) => [i.name, `${i.role}/${i.roleSource}${i.via ? ` via ${i.via}` : ''}`]))).toEqual({
+      eno1: 'slave/name',
+      eno2: 'slave/name',
+      bond0: 'bond/name',
+      vmbr0: 'bridge/name',
+      fwpr100p0: 'guest/name',
+      fwln100i0: 'guest/name via fwpr100p0',
+      fwbr100i0: 'guest/name via fwpr100p0',
+      tap100i0: 'guest/name',
+      tap101i0: 'guest/name',
+    });
+    expect(j.macs.find((m) => m.mac === 'bc:24:11:00:01:00')!.vendor).toBe('Proxmox Server Solutions');
+  });
+});
