@@ -6,16 +6,17 @@
  * One list, first match wins, each rule with the reason the report prints. Where the names come from:
  *  - Proxmox VE: pve-docs pve-network.adoc, "Naming Conventions" (bridges vmbr[N] with N up to
  *    4094, bonds bond[N], VLANs as the device name, a dot and the VLAN number: eno1.50, bond1.30;
- *    NICs en* since 5.0, eth[N] before). Guests' ports and the firewall's devices are made by
- *    pve-common's PVE::Network (tap_plug / create_firewall_bridge_linux): a VM's NIC M is tap<vmid>i<M>,
- *    a container's veth<vmid>i<M>; with the firewall on, the port is put into its own bridge
- *    fwbr<vmid>i<M>, joined to the uplink bridge by a veth pair fwln<vmid>i<M> (in fwbr) ⇄
- *    fwpr<vmid>p<M> (in vmbr). A frame from the guest crosses tap → fwbr → fwln ⇄ fwpr → vmbr.
- *    Without VLAN awareness, a tagged guest NIC gets a bridge vmbr<N>v<VLAN> over bond0.<VLAN>.
- *  - libvirt: formatdomain "Overriding the target element" (tap devices it creates are named
- *    vnet<N>, macvtap devices macvtap<N>; both prefixes are reserved for generated names) and the
- *    default NAT network's bridge virbr0 (formatnetwork); old libvirt added a dummy virbr<N>-nic to
- *    pin the bridge's MAC.
+ *    NICs en* since 5.0, eth[N] before). Guests' ports and the firewall's devices come from
+ *    pve-common's src/PVE/Network.pm: $parse_tap_device_name (a VM's NIC M is tap<vmid>i<M>, a
+ *    container's veth<vmid>i<M>), $compute_fwbr_names (fwbr<vmid>i<M>, fwln<vmid>i<M>,
+ *    fwpr<vmid>p<M>, and fwln<vmid>o<M> for an Open vSwitch bridge) and
+ *    $create_firewall_bridge_linux (the tap goes into fwbr…, which a veth pair fwln… (in fwbr) ⇄
+ *    fwpr… (in the uplink bridge) joins to vmbr…): a guest's frame crosses tap → fwbr → fwln ⇄
+ *    fwpr → vmbr. On a bridge that is not VLAN-aware, activate_bridge_vlan() gives a tagged NIC a
+ *    bridge vmbr<N>v<VLAN> over <nic-or-bond>.<VLAN>.
+ *  - libvirt: src/util/virnetdev.h, VIR_NET_GENERATED_VNET_PREFIX "vnet" (the tap devices it
+ *    names) and VIR_NET_GENERATED_MACVTAP_PREFIX "macvtap"; its default NAT network's bridge is
+ *    virbr0 (formatnetwork); old libvirt added a dummy virbr<N>-nic to pin the bridge's MAC.
  *  - Xen / XCP-ng / XenServer: netback's vif<domid>.<devid>, qemu's emulated NIC of an HVM guest
  *    tap<domid>.<devid>, bridges xenbr<N>, and xapi's internal bridges xapi<N> (VLANs, bonds,
  *    private networks); Open vSwitch's datapath device ovs-system carries no frames of its own.
@@ -43,6 +44,7 @@ const NAME_RULES: Rule[] = [
   [/^fwbr(\d+)i(\d+)$/, 'guest', "Proxmox's firewall bridge of one guest NIC (fwbrVMIDiN, between tapVMIDiN and fwprVMIDpN)", (m) => `fwpr${m[1]}p${m[2]}`],
   [/^fwln(\d+)i(\d+)$/, 'guest', "Proxmox's firewall veth on the guest's side (fwlnVMIDiN in fwbrVMIDiN, peer of fwprVMIDpN)", (m) => `fwpr${m[1]}p${m[2]}`],
   [/^fwpr\d+p\d+$/, 'guest', "Proxmox's firewall veth in the uplink bridge (fwprVMIDpN): the guest's port there"],
+  [/^fwln\d+o\d+$/, 'guest', "Proxmox's firewall port on an Open vSwitch bridge (fwlnVMIDoN, an internal port): the guest's port there"],
   [/^(tap\d+i\d+|veth\d+i\d+)$/, 'guest', "named like a Proxmox guest's port (tapVMIDiN for a VM, vethVMIDiN for a container)"],
   [/^virbr\d+-nic$/, 'unknown', "libvirt's placeholder NIC in virbrN (keeps the bridge's MAC; carries no traffic)"],
   [/^ovs-system$/, 'unknown', "Open vSwitch's datapath device (carries no frames of its own)"],

@@ -40,6 +40,7 @@ describe('roles from the names hypervisors give', () => {
     ['fwbr100i0', 'guest', 'fwpr100p0'],
     ['fwln100i0', 'guest', 'fwpr100p0'],
     ['fwpr100p0', 'guest', undefined],
+    ['fwln100o0', 'guest', undefined],
     ['virbr0', 'bridge', undefined],
     ['virbr0-nic', 'unknown', undefined],
     ['vnet12', 'guest', undefined],

@@ -226,7 +226,8 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     let master = p.bridge;
     if (g.firewall) {
       // Proxmox's firewall: the tap in a bridge of its own, a veth pair from there into the uplink
-      // bridge. IPv6 off on these devices, as Proxmox creates them: they send nothing of their own.
+      // bridge (pve-common's PVE::Network create_firewall_bridge_linux). IPv6 off on these devices,
+      // as its disable_ipv6() does for each: they send nothing of their own.
       const fw = g.firewall;
       cmds.push(`${H} link add name ${fw.bridge} type bridge stp_state 0 ${timers}`);
       cmds.push(`${H} link add name ${fw.outer} type veth peer name ${fw.inner}`);
