@@ -310,3 +310,27 @@ describe('what the kernel never says', () => {
     expect(r.stdout).toContain(kernelSilenceNote('own-address', { bond: 'bond0' }));
   });
 });
+
+describe('analyze --ovs', () => {
+  const analyze = (args: string[]) => spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin/bondscope'), 'analyze', ...args], { encoding: 'utf8' });
+
+  it('roles come from Open vSwitch’s database and its learning table is fed to the engine’s FDB confirmation', () => {
+    // The lab's loop recording (Xen names) read with an OVS host's recorded state of the same names:
+    // the plumbing, not a claim about that host.
+    const r = analyze(['--json', '--ovs', join(FIX, 'ovs-all-members-active/ovs'), join(PROJECT_ROOT, 'captures/loop/loop.pcapng')]);
+    expect(r.err).toBe('');
+    const j = JSON.parse(r.out);
+    const port = (n: string) => j.interfaces.find((i: { name: string }) => i.name === n);
+    expect(port('eth1')).toMatchObject({ role: 'slave', roleSource: 'discovered', bond: 'bond0' });
+    expect(port('eth1').reason).toMatch(/member of Open vSwitch bond bond0/);
+    expect(j.kernel.fdb['00:16:3e:00:00:01']).toBe('bond0');
+    expect(j.findings.find((f: { kind: string; mac: string; vlan: number }) => f.kind === 'wrong-port-learning' && f.mac === '00:16:3e:00:00:01' && f.vlan === 0).details.kernelConfirmed).toMatch(/00:16:3e:00:00:01 on bond0/);
+  });
+
+  it('a missing directory is a one-line usage error', () => {
+    const r = analyze(['--ovs', join(FIX, 'no-such-dir'), join(PROJECT_ROOT, 'captures/loop/loop.pcapng')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--ovs .*no-such-dir: not found/);
+  });
+});

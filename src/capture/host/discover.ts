@@ -279,6 +279,16 @@ export function discoverHost(root = '/', options: DiscoverOptions = {}): HostInf
   return { topology, interfaces, warnings, root, lacpStates, kernelRelease, ovs };
 }
 
+/**
+ * The topology Open vSwitch's recorded state alone gives (`analyze --ovs DIR`): its bridges, bonds
+ * with their members, and ports; roles `discovered`. NICs are told from guests by name only here.
+ */
+export function topologyFromOvs(rec: OvsRecord, warnings: string[]): Topology {
+  const t = emptyTopology();
+  applyOvs(t, rec, new Map(), warnings, join(rec.source, 'no-sysfs'));
+  return t;
+}
+
 function runText(cmd: string, args: string[]): string | null {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
   return r.status === 0 ? r.stdout : null;
