@@ -318,8 +318,8 @@ describe('analyze --ovs', () => {
     // The lab's loop recording (Xen names) read with an OVS host's recorded state of the same names:
     // the plumbing, not a claim about that host.
     const r = analyze(['--json', '--ovs', join(FIX, 'ovs-all-members-active/ovs'), join(PROJECT_ROOT, 'captures/loop/loop.pcapng')]);
-    expect(r.err).toBe('');
-    const j = JSON.parse(r.out);
+    expect(r.stderr).toBe('');
+    const j = JSON.parse(r.stdout);
     const port = (n: string) => j.interfaces.find((i: { name: string }) => i.name === n);
     expect(port('eth1')).toMatchObject({ role: 'slave', roleSource: 'discovered', bond: 'bond0' });
     expect(port('eth1').reason).toMatch(/member of Open vSwitch bond bond0/);
