@@ -5,7 +5,8 @@
  * Open vSwitch's own test-suite output.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverHost, parseBridgeVlans } from '../../src/capture/host/discover.js';
@@ -302,6 +303,17 @@ describe('what the kernel never says', () => {
   it('check says it, with the bond’s name, where a loop would be awaited in the log', () => {
     const r = check(['--root', join(FIX, 'pve-firewall')]);
     expect(r.out).toContain('Do not wait for a kernel log line to confirm a loop: "received packet on bond0 with own address" is printed only for the host\'s own MACs, and a guest\'s MAC learned on bond0 is logged nowhere.');
+  });
+
+  it('the evidence bundle’s report.md says it too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bondscope-silence-'));
+    try {
+      const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin/bondscope'), 'export', '-o', join(dir, 'b'), join(PROJECT_ROOT, 'captures/loop/loop.pcapng')], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'b', 'report.md'), 'utf8')).toContain('a guest\'s MAC on bond0 is silent');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('analyze says it beside wrong-port-learning and own-address', () => {
