@@ -312,8 +312,10 @@ function linkGuestSideBridges(t: Topology, interfaces: HostInterface[]): void {
     for (const p of b.ports) {
       const me = interfaces.find((i) => i.name === p.name);
       if (!me || me.iflink < 0 || me.iflink === me.ifindex) continue;
+      // A veth's iflink may name an ifindex in another namespace (a container's end), which can be
+      // a different device here: only a pair that names each other is one veth.
       const peer = byIndex.get(me.iflink);
-      const uplink = peer ? bridgeOfPort.get(peer.name) : undefined;
+      const uplink = peer && peer.iflink === me.ifindex ? bridgeOfPort.get(peer.name) : undefined;
       if (!peer || !uplink || uplink === b.name) continue;
       const why = `reaches ${uplink} through ${peer.name} (veth peer of ${p.name}, sysfs iflink)`;
       for (const hop of [b.name, ...b.ports.map((x) => x.name)]) {
