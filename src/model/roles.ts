@@ -48,7 +48,7 @@ const NAME_RULES: Rule[] = [
   [/^(tap\d+i\d+|veth\d+i\d+)$/, 'guest', "named like a Proxmox guest's port (tapVMIDiN for a VM, vethVMIDiN for a container)"],
   [/^virbr\d+-nic$/, 'unknown', "libvirt's placeholder NIC in virbrN (keeps the bridge's MAC; carries no traffic)"],
   [/^ovs-system$/, 'unknown', "Open vSwitch's datapath device (carries no frames of its own)"],
-  [/^(vmbr\d+(v\d+)?|xenbr\d+|xapi\d+|virbr\d+|br[\w.-]*)$/, 'bridge', 'named like a bridge (Proxmox vmbrN, vmbrNvVLAN; Xen xenbrN, XCP-ng xapiN; libvirt virbrN; brN)'],
+  [/^((vmbr|xenbr|xapi)[\w.-]*|virbr\d+|br[\w.-]*)$/, 'bridge', 'named like a bridge (Proxmox vmbrN, vmbrNvVLAN; Xen xenbrN, XCP-ng xapiN; libvirt virbrN; brN)'],
   [/^(vif\d+\.\d+|tap\d+\.\d+)$/, 'guest', "named like a Xen guest's port (vifDOMID.N; tapDOMID.N for an HVM guest's emulated NIC)"],
   [/^(vnet\d+|macvtap\d+)$/, 'guest', "named like a libvirt guest's port (vnetN tap, macvtapN)"],
   [/^tap[\w.-]*$/, 'guest', "named like a guest's tap device (tapN)"],
