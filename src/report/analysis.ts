@@ -168,7 +168,7 @@ export function findingsText(findings: Finding[], inputs: InputInfo[]): string[]
       seenExplanations.add(f.kind);
       out.push(`          ${f.explanation}`);
       // Where a user would wait for a kernel log line that never comes.
-      if (f.kind === 'wrong-port-learning' || f.kind === 'own-address') out.push(`          ${kernelSilenceNote(f.kind, { bond: f.interfaces.find((p) => /bond/.test(p)) })}`);
+      if (f.kind === 'wrong-port-learning' || f.kind === 'own-address') out.push(`          ${safeText(kernelSilenceNote(f.kind, { bond: f.interfaces.find((p) => /bond/.test(p)) }))}`);
     }
   }
   const remedies = [...new Set(findings.flatMap((f) => f.remedies))];

@@ -26,7 +26,8 @@ export function hostTopologyLines(info: HostInfo): string[] {
   }
   for (const b of t.bonds) {
     const extra = [b.kind === 'ovs' ? 'Open vSwitch' : '', b.driverVersion ? `bonding ${b.driverVersion}` : '', b.allSlavesActive === null ? '' : b.kind === 'ovs' ? `all-members-active=${b.allSlavesActive}` : `all_slaves_active=${b.allSlavesActive ? 1 : 0}`, b.ovs ? `lacp ${b.ovs.lacp ?? '?'}${b.ovs.lacpStatus && b.ovs.lacpStatus !== b.ovs.lacp ? ` (${b.ovs.lacpStatus})` : ''}` : ''].filter(Boolean).join(', ');
-    out.push(`  bond ${safeText(b.name)} ${b.mode ?? 'mode unknown'}${extra ? ` (${extra})` : ''}`);
+    // Mode and OVS settings come from files too (a --root or --ovs copy): escaped like the names.
+    out.push(`  bond ${safeText(b.name)} ${safeText(b.mode ?? 'mode unknown')}${extra ? ` (${safeText(extra)})` : ''}`);
     for (const s of b.slaves) {
       const marks = [
         s.name === b.activeSlave ? 'active' : '',
