@@ -5,10 +5,10 @@
  * Open vSwitch's own test-suite output.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { discoverHost, parseBridgeVlans } from '../../src/capture/host/discover.js';
 import { ovsFdbEntries, ovsLayout, parseBondShow, parseFdbShow, parseLacpShow, parseOvsTable, readOvsDir } from '../../src/capture/host/ovs.js';
 import { bondingVersionKind, checkTopology, RULE_SOURCES } from '../../src/engine/host-check.js';
@@ -345,4 +345,34 @@ describe('analyze --ovs', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--ovs .*no-such-dir: not found/);
   });
+});
+
+describe('Open vSwitch on the host itself (ovs-vsctl and ovs-appctl on PATH)', () => {
+  // Stand-ins that print the recorded output of an OVS host, so the live path (asking the tools)
+  // runs here, where there is no Open vSwitch.
+  const bin = mkdtempSync(join(tmpdir(), 'bondscope-ovs-bin-'));
+  const rec = join(FIX, 'ovs-all-members-active/ovs');
+  writeFileSync(join(bin, 'ovs-vsctl'), `#!/bin/sh\n[ "$1" = --format=json ] && [ "$2" = list ] && exec cat "${rec}/$3.json"\nexit 1\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'ovs-appctl'), `#!/bin/sh\ncase "$1" in bond/show) exec cat "${rec}/bond-show.txt";; lacp/show) exec cat "${rec}/lacp-show.txt";; fdb/show) exec cat "${rec}/fdb-show-$2.txt";; esac\nexit 1\n`, { mode: 0o755 });
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+
+  it('check on "/" asks them and judges the bond; the FDB poller names the bond and waits between polls', async () => {
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin/bondscope'), 'check', '--json'], { encoding: 'utf8', env });
+    const j = JSON.parse(r.stdout);
+    expect(j.bonds.find((b: { name: string }) => b.name === 'bond0')).toMatchObject({ implementation: 'openvswitch', mode: 'balance-slb', bridge: 'xenbr0' });
+    expect(j.findings.map((f: { kind: string }) => f.kind).sort()).toEqual(['loop-prone-bond', 'wrong-port-learning']);
+    const old = process.env.PATH;
+    process.env.PATH = env.PATH;
+    try {
+      const { OvsFdbPoller } = await import('../../src/capture/host/ovs.js');
+      const poller = new OvsFdbPoller(2000);
+      expect(poller.poll('xenbr0', 10_000).map((e) => `${formatMac(e.mac)} ${e.port}`)).toContain('00:16:3e:00:00:01 bond0');
+      expect(poller.poll('xenbr0', 11_000)).toEqual([]);
+      expect(poller.poll('xenbr0', 12_001).length).toBe(4);
+    } finally {
+      process.env.PATH = old;
+    }
+  });
+
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
 });
