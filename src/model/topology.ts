@@ -201,3 +201,12 @@ export function topologyFromComment(comment: string): Topology | null {
   if (body.ifNames && typeof body.ifNames === 'object') for (const [k, v] of Object.entries(body.ifNames)) if (typeof v === 'string' && Number.isInteger(Number(k))) t.ifNames.set(Number(k), v);
   return t;
 }
+
+/**
+ * The uplink bridge's port a frame seen on `p` went through: `via` for a guest-side hop (Proxmox's
+ * tap100i0, fwbr100i0, fwln100i0 → fwpr100p0), the port itself otherwise. One frame seen on a hop
+ * and on its `via` port is one frame on its way, and the uplink bridge learns its source on `via`.
+ */
+export function uplinkPortOf(p: Pick<Port, 'name' | 'via'>): string {
+  return p.via ?? p.name;
+}

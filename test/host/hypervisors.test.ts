@@ -14,7 +14,7 @@ import { ovsFdbEntries, ovsLayout, parseBondShow, parseFdbShow, parseLacpShow, p
 import { bondingVersionKind, checkTopology, RULE_SOURCES } from '../../src/engine/host-check.js';
 import { formatMac } from '../../src/model/mac.js';
 import { linkProxmoxChains, roleFromName } from '../../src/model/roles.js';
-import { emptyTopology, topologyFromComment, topologyToComment, type Bond } from '../../src/model/topology.js';
+import { emptyTopology, topologyFromComment, topologyToComment, uplinkPortOf, type Bond } from '../../src/model/topology.js';
 import { kernelSilenceNote } from '../../src/report/kernel-silence.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 
@@ -77,6 +77,7 @@ describe('roles from the names hypervisors give', () => {
     const back = topologyFromComment(topologyToComment(t))!;
     expect(back.ports.get('tap100i0')).toMatchObject({ role: 'guest', bridge: 'vmbr0', via: 'fwpr100p0', roleSource: 'recorded' });
     expect(back.ports.get('fwpr100p0')!.via).toBeUndefined();
+    expect([...back.ports.values()].map(uplinkPortOf)).toEqual(['fwpr100p0', 'fwpr100p0']);
   });
 });
 
