@@ -168,8 +168,12 @@ export const KNOWN_WRONG_ON_ENGINE_OF_23c64ee: string[] = [
   'loop-latency any: missing blackholed-unicast 00:16:3e:00:00:01 (client→guest loss 100%, and capabilities claim it)',
   'loop-latency pcaps: missing wrong-port-learning 00:16:3e:00:00:02',
   'loop-s96 any: missing blackholed-unicast 00:16:3e:00:00:01 (client→guest loss 100%, and capabilities claim it)',
+  'windows pcapng: looped-broadcast 00:25:90:00:00:01/0 on a host that does not loop',
+  'windows pcapng: own-address 00:25:90:00:00:01 on a host that does not loop (the kernel did not warn about it)',
+  'windows pcaps: looped-broadcast 00:25:90:00:00:01/0 on a host that does not loop',
+  'windows pcaps: own-address 00:25:90:00:00:01 on a host that does not loop (the kernel did not warn about it)',
   'windows-loop any: missing blackholed-unicast 00:16:3e:00:00:01 (client→guest loss 100%, and capabilities claim it)',
-  'windows-loop pcapng: missing wrong-port-learning 00:16:3e:00:00:02',
+  'windows-loop pcapng: missing own-address 00:25:90:00:00:01 (the kernel warned 2 times)',
   'windows-loop pcaps: missing wrong-port-learning 00:16:3e:00:00:02',
 ];
 

@@ -675,8 +675,9 @@ export function hostInterfaces(lab: Lab): string[] {
 /**
  * Records the scenario's traffic on the host with real tools: one multi-interface pcapng by
  * dumpcap, one pcap per interface by tcpdump, and a `tcpdump -i any -y LINUX_SLL2` capture with
- * the matching `ip -j link`. Writes truth.json beside them. With captureWindows, bond0's tcpdump
- * is stopped before the guest's late conversation and vif2.0's starts after the host's broadcasts.
+ * the matching `ip -j link`. Writes truth.json beside them. With captureWindows, the tcpdumps of
+ * bond0 and the slaves are stopped before the guest's late conversation with the client, and
+ * vif2.0's starts after the host's broadcasts.
  */
 export async function capture(lab: Lab, dir: string): Promise<GroundTruth> {
   mkdirSync(dir, { recursive: true });
@@ -700,7 +701,8 @@ export async function capture(lab: Lab, dir: string): Promise<GroundTruth> {
     perIface.set(i, start(['tcpdump', '-q', '-U', ...snap, '-i', i, '-w', join(dir, `${i}.pcap`)]));
   };
   const lateIface = v.captureWindows ? lab.params.guests[1]!.vif : null;
-  const earlyIface = v.captureWindows ? lab.params.bond : null;
+  // The uplink side's captures (bond and slaves) stop early: the late conversation is then seen on the guest's vif alone.
+  const earlyIfaces = v.captureWindows ? [lab.params.bond, ...lab.params.slaves] : [];
   start(['dumpcap', '-q', ...snap, ...ifaces.flatMap((i) => ['-i', i]), '-w', join(dir, `${lab.scenario}.pcapng`)]);
   for (const i of ifaces) if (i !== lateIface) startIface(i);
   start(['tcpdump', '-q', '-U', ...snap, '-i', 'any', '-y', 'LINUX_SLL2', '-w', join(dir, 'any.pcap')]);
@@ -713,12 +715,14 @@ export async function capture(lab: Lab, dir: string): Promise<GroundTruth> {
       await sleep(800);
     };
   }
-  if (earlyIface) {
+  if (earlyIfaces.length) {
     hooks.beforeLateConversation = async () => {
-      const p = perIface.get(earlyIface)!;
-      p.kill('SIGINT');
-      await exited(p);
-      windows[earlyIface]![1] = now();
+      for (const i of earlyIfaces) {
+        const p = perIface.get(i)!;
+        p.kill('SIGINT');
+        await exited(p);
+        windows[i]![1] = now();
+      }
       await sleep(300);
     };
   }

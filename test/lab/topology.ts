@@ -84,8 +84,9 @@ export type BondMode = 'all-active' | 'lacp' | 'active-backup' | 'single' | 'stp
  *    the same ARP request every second;
  *  - failover: the active slave changes from eth0 to eth1 mid-capture, gratuitous ARPs follow;
  *  - loopStartsLate: the backup slave starts passing frames up mid-capture;
- *  - captureWindows: the per-interface tcpdumps start and stop at different moments (bond0's
- *    stops early, vif2.0's starts late), and a guest talks to the client after bond0's stopped;
+ *  - captureWindows: the per-interface tcpdumps start and stop at different moments (bond0's and
+ *    the slaves' stop early, vif2.0's starts late), and a guest talks to the client after they
+ *    stopped: in those pcaps the conversation is seen on the guest's vif alone;
  *  - snaplen: every capture form is recorded with `-s` this;
  *  - extraPort: a bridge port with a name no role rule knows, its peer silent.
  */
