@@ -272,8 +272,6 @@ export function scenarioParams(s: ScenarioName, prefix = 'bsl'): LabParams {
         { vif: 'vnet0', mac: '52:54:00:6b:00:01', ip: '198.51.100.11', portMac: 'fe:54:00:6b:00:01' },
         { vif: 'vnet1', mac: '52:54:00:6b:00:02', ip: '198.51.100.12', portMac: 'fe:54:00:6b:00:02' },
       ],
-      // The outside client is another host's NIC, not a QEMU guest.
-      client: { mac: '00:1b:21:00:00:c1', ip: '198.51.100.100' },
     };
   }
   return p;
