@@ -6,7 +6,10 @@ import { openCapture, parseInputSpec } from '../capture/index.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { capabilities } from '../engine/capabilities.js';
-import { mergeTopology, topologyFromComment } from '../model/topology.js';
+import { mergeTopology, topologyFromComment, type Topology } from '../model/topology.js';
+import { topologyFromOvs } from '../capture/host/discover.js';
+import { safeText } from '../report/escape.js';
+import { ovsFdbEntries, readOvsDir, type OvsRecord } from '../capture/host/ovs.js';
 import { atOrAbove } from '../engine/severity.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
 import { safeJson } from '../report/escape.js';
@@ -26,9 +29,21 @@ options:
   --window MS          match sightings of one frame within MS milliseconds (default 2000)
   --kernel-log FILE    the host's kernel log of the same time (dmesg, dmesg -T, syslog, journalctl -k):
                        own-address warnings and bonding failovers beside the frames
+  --ovs DIR            the host's recorded Open vSwitch state (as for \`check --ovs\`): roles of its
+                       bridges, bonds and members, and its learning tables (fdb/show) beside the frames
 ${ROLE_USAGE}
   -h, --help           this text
 `;
+
+/** `--ovs DIR`: the recorded Open vSwitch state and the topology it gives; a missing or unreadable DIR is a usage error. */
+function readOvs(dir: string): { rec: OvsRecord; topology: Topology } {
+  const warnings: string[] = [];
+  const rec = readOvsDir(dir, warnings);
+  if (!rec) throw new UsageError(`analyze: --ovs ${warnings[0] ?? dir}`);
+  const topology = topologyFromOvs(rec, warnings);
+  for (const w of warnings) process.stderr.write(`bondscope: analyze: --ovs: ${safeText(w)}\n`);
+  return { rec, topology };
+}
 
 export async function runAnalyze(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('analyze', {
@@ -39,6 +54,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         'fail-on': { type: 'string' },
         window: { type: 'string' },
         'kernel-log': { type: 'string' },
+        ovs: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         ...ROLE_OPTIONS,
       },
@@ -52,6 +68,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const windowNs = windowOption('analyze', values.window);
   const flagged = topologyFromFlags(values);
   const kernelLog = values['kernel-log'] === undefined ? null : readKernelLog(values['kernel-log']);
+  const ovs = values.ovs === undefined ? null : readOvs(values.ovs);
 
   // Separate files may carry clocks apart: lined up from the frames they share (a first pass over
   // their start), so an echo never reads as coming before its original.
@@ -62,7 +79,10 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   // with it. A file written by `bondscope live --write` carries the host's topology; flags still win.
   let more = set.next();
   const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
-  const topology = recorded ? mergeTopology(recorded, flagged) : flagged;
+  // Strongest last: Open vSwitch's database, then a recorded topology, then the flags.
+  const discovered = ovs ? ovs.topology : null;
+  const base = discovered && recorded ? mergeTopology(discovered, recorded) : (recorded ?? discovered);
+  const topology = base ? mergeTopology(base, flagged) : flagged;
   const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs, inputOffsetsNs });
   for (const e of kernelLog ?? []) analyzer.noteKernel(e);
   const frame = new DecodedFrame();
@@ -76,6 +96,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     if (progress && (set.frames & 0xffff) === 0) progress.update(set.frames);
   }
   progress?.clear();
+  // Open vSwitch's learning tables, as live mode polls the kernel bridges' FDB: where it had each MAC.
+  if (ovs) for (const b of ovs.topology.bridges) analyzer.noteFdb(ovsFdbEntries(ovs.rec, b.name));
   const findings = analyzer.finish();
   const caps = capabilities(analyzer.ports.ports);
   const inputs: InputInfo[] = positionals.map((p, index) => ({ index, name: p.includes('=') && !set.sources.some((s) => s.input === p) ? p.slice(p.indexOf('=') + 1) : p }));

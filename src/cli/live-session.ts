@@ -7,6 +7,7 @@
  * so the caller can drop privileges right after it and before the first packet is handled.
  */
 import { readBridgeFdb, KmsgReader } from '../capture/host/kernel.js';
+import { OvsFdbPoller } from '../capture/host/ovs.js';
 import { LiveCapture } from '../capture/live.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import type { PacketRecord } from '../model/record.js';
@@ -47,6 +48,9 @@ export class LiveSession {
   private findings: Finding[] | null = null;
   /** Interfaces whose worker dropped frames because this process fell behind. */
   readonly dropped = new Set<string>();
+
+  /** Open vSwitch bridges' learning tables (fdb/show), polled every 2 s. */
+  private readonly ovsFdb = new OvsFdbPoller();
 
   constructor(readonly options: LiveSessionOptions) {
     this.analyzer = this.newAnalyzer();
@@ -109,7 +113,7 @@ export class LiveSession {
     if (this.options.kernel !== false) {
       for (const b of this.options.topology.bridges) {
         try {
-          this.analyzer.noteFdb(readBridgeFdb(b.name));
+          this.analyzer.noteFdb(b.kind === 'ovs' ? this.ovsFdb.poll(b.name) : readBridgeFdb(b.name));
         } catch {
           /* the bridge went away, or this is not its namespace: the frames still tell */
         }

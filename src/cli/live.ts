@@ -117,7 +117,7 @@ export async function runLive(argv: string[]): Promise<number> {
   flushMessages(session);
   const a = session.analyzer;
   // Configuration findings (the host's bonding setup) go beside what the frames showed.
-  const config = checkTopology(plan.topology, plan.info.lacpStates).findings;
+  const config = checkTopology(plan.topology, plan.info.lacpStates, plan.info.kernelRelease).findings;
   const all = [...findings, ...config];
   const caps = capabilities(a.ports.ports);
   const inputs = [{ index: 0, name: values.write ?? 'live' }];

@@ -73,10 +73,11 @@ export type RemedyId =
 export const REMEDIES: Record<RemedyId, string> = {
   lacp: 'Use 802.3ad (LACP) with both NICs to one switch or to a stacked/MLAG pair: the switch then treats the links as one port and never floods a frame back into the bond.',
   'active-backup-drop':
-    'Use active-backup with a bonding driver that drops what arrives on the backup slave: all_slaves_active=0 (the default) and bonding >= 3.0.2 (older drivers pass the backup slave’s frames up).',
+    'Use active-backup with a bonding driver that drops what arrives on the backup slave: all_slaves_active=0 (the default) and bonding 3.0.2 or later (Linux 2.6.17, 2006; older drivers pass the backup slave’s frames up). Judge by the kernel release: /proc/net/bonding said 3.7.1 from 2011 to 2020 and prints the kernel release since. On Open vSwitch (XCP-ng, XenServer): active-backup, or balance-slb without other_config:all-members-active=true and with switch ports that are NOT an EtherChannel.',
   'single-nic': 'Use a single NIC under the bridge until the switches are fixed.',
   stp: 'Put both NICs in the bridge and run STP so one of them blocks (slow convergence on failover, and the Linux bridge tends to become root: raise its bridge priority).',
-  'avoid-modes': 'Avoid balance-rr, balance-xor and broadcast bonds, and balance-tlb/alb, under a bridge: they either flood back or confuse the switches’ learning.',
+  'avoid-modes':
+    'Avoid balance-rr, balance-xor and broadcast bonds, and balance-tlb/alb, under a bridge: they either flood back or confuse the switches’ learning. Red Hat supports only active-backup, balance-xor (with a static EtherChannel) and 802.3ad under a bridge for guests (RHEL 7 Virtualization Deployment and Administration Guide, 17.2).',
   'none-needed': 'Nothing to fix: this is not a fault.',
   'stp-bridge-priority':
     'Make a switch the spanning-tree root, never the host: raise the Linux bridge’s priority (`ip link set BRIDGE type bridge priority 61440`, or `brctl setbridgeprio BRIDGE 61440`) and give the core switch a low one (4096).',

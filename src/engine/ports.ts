@@ -54,8 +54,8 @@ export class PortTable {
     if (st) return st;
     let port = this.topology.ports.get(name);
     if (!port) {
-      const { role, reason } = roleFromName(name);
-      port = { name, role, bond: null, bridge: null, roleSource: role === 'unknown' ? 'none' : 'name', reason };
+      const { role, reason, via } = roleFromName(name);
+      port = { name, role, bond: null, bridge: null, roleSource: role === 'unknown' ? 'none' : 'name', reason, ...(via ? { via } : {}) };
       // A slave named like a NIC belongs to the only bond if there is exactly one.
       if (role === 'slave' && this.topology.bonds.length === 1) port.bond = this.topology.bonds[0]!.name;
       this.topology.ports.set(name, port);

@@ -7,7 +7,7 @@ import { extname } from 'node:path';
 import type { CaptureInterface } from '../model/record.js';
 import { formatMac } from '../model/mac.js';
 import type { PortRole } from '../model/topology.js';
-import { vendorOf } from '../report/analysis.js';
+import { LOCALLY_ADMINISTERED, vendorOf } from '../report/vendor.js';
 import { AddressMapper } from './sanitize.js';
 
 const ROLE_PREFIX: Record<PortRole, string> = { slave: 'slave', bond: 'bond', bridge: 'bridge', guest: 'guest', unknown: 'port' };
@@ -75,10 +75,10 @@ export class Naming {
     return formatMac(this.mapper ? this.mapper.mapMac(mac) : mac);
   }
 
-  /** The MAC with its vendor in words where one is known ("02:…:11 (Xen)"), so sanitizing keeps that. */
+  /** The MAC with its vendor in words where one is known ("02:…:11 (Xensource)"), so sanitizing keeps that. */
   macWithVendor(mac: number): string {
     const v = vendorOf(mac);
-    return v && v !== 'locally administered' ? `${this.mac(mac)} (${v})` : this.mac(mac);
+    return v && v !== LOCALLY_ADMINISTERED ? `${this.mac(mac)} (${v})` : this.mac(mac);
   }
 
   input(i: number): string {
@@ -95,7 +95,7 @@ export class Naming {
 
   /**
    * Engine text for people (the report): as text(), and a mapped MAC keeps its vendor in words
-   * ("guest 02:…:c2 (Xen)"), which sanitizing would otherwise take away with the OUI.
+   * ("guest 02:…:c2 (Xensource)"), which sanitizing would otherwise take away with the OUI.
    */
   prose(s: string): string {
     if (!this.mapper) return s;
@@ -103,7 +103,7 @@ export class Naming {
     const marked = s.replace(/\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/gi, (t) => {
       const mac = parseInt(t.replace(/:/g, ''), 16);
       const v = vendorOf(mac);
-      return v && v !== 'locally administered' && m.mapMac(mac) !== mac ? `${t} (${v})` : t;
+      return v && v !== LOCALLY_ADMINISTERED && m.mapMac(mac) !== mac ? `${t} (${v})` : t;
     });
     return this.text(marked);
   }

@@ -5,6 +5,7 @@
  * through Naming (sanitizing) and safeText (no control characters), and is set as code or escaped,
  * so a capture cannot inject Markdown or HTML.
  */
+import { kernelSilenceNote } from '../report/kernel-silence.js';
 import type { CaptureInterface } from '../model/record.js';
 import type { Capabilities } from '../engine/capabilities.js';
 import type { Analyzer } from '../engine/analyzer.js';
@@ -193,6 +194,8 @@ export function buildReport(c: ReportContext): string {
     if (!explained.has(f.kind)) {
       explained.add(f.kind);
       out.push('', `What this means: ${md(f.explanation)}`);
+      // A vendor reading the kernel log beside the bundle would look for a line that never comes.
+      if (f.kind === 'wrong-port-learning' || f.kind === 'own-address') out.push('', md(n.text(kernelSilenceNote(f.kind, { bond: f.interfaces.find((p) => /bond/.test(p)) }))));
     }
     out.push('');
   });

@@ -20,6 +20,14 @@ export interface Port {
   roleSource: RoleSource;
   /** One line for the report: "named like a Xen guest port (vifN.M)", "--bond bond0=eth0,eth1". */
   reason: string;
+  /**
+   * For a guest-side hop that is not itself a port of the uplink bridge (Proxmox's firewall chain:
+   * tap100i0 → fwbr100i0 → fwln100i0 ⇄ fwpr100p0 → vmbr0): the uplink bridge's port the hop
+   * reaches it through (fwpr100p0). Such hops keep the role 'guest'; a frame seen on the hop and
+   * on `via` is one frame on its way, not a second sighting. Absent or null: the port is itself
+   * on the uplink bridge (or nothing says otherwise).
+   */
+  via?: string | null;
 }
 
 export interface BondSlave {
@@ -41,14 +49,46 @@ export interface Bond {
   activeSlave: string | null;
   /** /sys/class/net/<bond>/bonding/all_slaves_active; null when unknown. */
   allSlavesActive: boolean | null;
-  /** Driver version from /proc/net/bonding ("3.7.1"), null when unknown. */
+  /**
+   * The version line of /proc/net/bonding ("3.7.1", or since Linux 5.7 the kernel release
+   * "6.1.0-18-amd64"), null when unknown. Not a version of the driver's behaviour: 3.7.1 stood from
+   * 2011 to 2020. Judge by the kernel release (HostInfo.kernelRelease) instead.
+   */
   driverVersion: string | null;
+  /** Which implementation: the kernel's bonding driver or an Open vSwitch bond (a Port with several Interfaces). Absent: the kernel's. */
+  kind?: 'linux' | 'ovs';
+  /** Open vSwitch only: what changes how the bond receives (ovs-vsctl Port, ovs-appctl bond/show). */
+  ovs?: OvsBondInfo;
+}
+
+export interface OvsBondInfo {
+  /** Port lacp column: active, passive, off. */
+  lacp: string | null;
+  /** bond/show lacp_status: negotiated, configured, off. */
+  lacpStatus: string | null;
+  /** other_config:all-members-active (OVS 3.0+), null when not set. */
+  allMembersActive: boolean | null;
+  /** other_config:lacp-fallback-ab. */
+  lacpFallbackAb: boolean | null;
+  /** The OVS bridge the bond is a port of. */
+  bridge: string | null;
+}
+
+/** One VLAN of a bridge port as `bridge -j vlan show` has it. */
+export interface PortVlan {
+  vid: number;
+  /** Untagged frames arriving on the port go to this VLAN. */
+  pvid: boolean;
+  /** Frames of this VLAN leave the port untagged. */
+  untagged: boolean;
 }
 
 export interface BridgePortState {
   name: string;
   /** brport/state: disabled, listening, learning, forwarding, blocking; null when unknown. */
   state: string | null;
+  /** VLAN-aware bridges: the port's VLANs (`bridge -j vlan show`), absent when not known. */
+  vlans?: PortVlan[];
 }
 
 export interface Bridge {
@@ -58,6 +98,10 @@ export interface Bridge {
   bridgeId: string | null;
   rootId: string | null;
   stpEnabled: boolean | null;
+  /** /sys/class/net/<br>/bridge/vlan_filtering: a VLAN-aware bridge (Proxmox "VLAN aware"); null when unknown. */
+  vlanFiltering?: boolean | null;
+  /** A Linux bridge or an Open vSwitch bridge. Absent: Linux. */
+  kind?: 'linux' | 'ovs';
 }
 
 export interface Topology {
@@ -94,7 +138,7 @@ export const TOPOLOGY_COMMENT_HEADER = 'bondscope topology v1';
 
 /** The topology as the section comment of a `live --write` file: a header line, then JSON. */
 export function topologyToComment(t: Topology, extra: Record<string, unknown> = {}): string {
-  const ports = [...t.ports.values()].map((p) => ({ name: p.name, role: p.role, bond: p.bond, bridge: p.bridge }));
+  const ports = [...t.ports.values()].map((p) => ({ name: p.name, role: p.role, bond: p.bond, bridge: p.bridge, ...(p.via ? { via: p.via } : {}) }));
   const hex = (m: number): string => m.toString(16).padStart(12, '0');
   const body = {
     ...extra,
@@ -130,7 +174,8 @@ export function topologyFromComment(comment: string): Topology | null {
     const name = str(p?.name);
     const role = roles.find((r) => r === p?.role);
     if (!name || !role) continue;
-    t.ports.set(name, { name, role, bond: str(p.bond), bridge: str(p.bridge), roleSource: 'recorded', reason: 'recorded by bondscope live on the host' });
+    const via = str(p.via);
+    t.ports.set(name, { name, role, bond: str(p.bond), bridge: str(p.bridge), roleSource: 'recorded', reason: 'recorded by bondscope live on the host', ...(via ? { via } : {}) });
   }
   for (const b of Array.isArray(body.bonds) ? (body.bonds as Record<string, unknown>[]) : []) {
     const name = str(b?.name);
@@ -142,6 +187,7 @@ export function topologyFromComment(comment: string): Topology | null {
       activeSlave: str(b.activeSlave),
       allSlavesActive: typeof b.allSlavesActive === 'boolean' ? b.allSlavesActive : null,
       driverVersion: str(b.driverVersion),
+      ...(b.kind === 'ovs' ? { kind: 'ovs' as const } : {}),
       slaves: slaves.filter((s) => str(s?.name)).map((s) => ({ name: str(s.name)!, permanentMac: mac(s.permanentMac), linkUp: typeof s.linkUp === 'boolean' ? s.linkUp : null, aggregatorId: Number(s.aggregatorId ?? -1), partnerMac: mac(s.partnerMac), partnerKey: Number(s.partnerKey ?? -1) })),
     });
   }
@@ -149,9 +195,18 @@ export function topologyFromComment(comment: string): Topology | null {
     const name = str(b?.name);
     if (!name) continue;
     const ports = Array.isArray(b.ports) ? (b.ports as Record<string, unknown>[]) : [];
-    t.bridges.push({ name, bridgeId: str(b.bridgeId), rootId: str(b.rootId), stpEnabled: typeof b.stpEnabled === 'boolean' ? b.stpEnabled : null, ports: ports.filter((p) => str(p?.name)).map((p) => ({ name: str(p.name)!, state: str(p.state) })) });
+    t.bridges.push({ name, bridgeId: str(b.bridgeId), rootId: str(b.rootId), stpEnabled: typeof b.stpEnabled === 'boolean' ? b.stpEnabled : null, ...(typeof b.vlanFiltering === 'boolean' ? { vlanFiltering: b.vlanFiltering } : {}), ...(b.kind === 'ovs' ? { kind: 'ovs' as const } : {}), ports: ports.filter((p) => str(p?.name)).map((p) => ({ name: str(p.name)!, state: str(p.state) })) });
   }
   for (const m of Array.isArray(body.localMacs) ? body.localMacs : []) if (mac(m) >= 0) t.localMacs.add(mac(m));
   if (body.ifNames && typeof body.ifNames === 'object') for (const [k, v] of Object.entries(body.ifNames)) if (typeof v === 'string' && Number.isInteger(Number(k))) t.ifNames.set(Number(k), v);
   return t;
+}
+
+/**
+ * The uplink bridge's port a frame seen on `p` went through: `via` for a guest-side hop (Proxmox's
+ * tap100i0, fwbr100i0, fwln100i0 → fwpr100p0), the port itself otherwise. One frame seen on a hop
+ * and on its `via` port is one frame on its way, and the uplink bridge learns its source on `via`.
+ */
+export function uplinkPortOf(p: Pick<Port, 'name' | 'via'>): string {
+  return p.via ?? p.name;
 }

@@ -5,20 +5,14 @@ import { type Finding, REMEDIES } from '../engine/findings.js';
 import { PC_IN, PC_OUT, PC_UNKNOWN } from '../engine/mac-table.js';
 import { formatMac } from '../model/mac.js';
 import { safeText } from './escape.js';
+import { kernelSilenceNote } from './kernel-silence.js';
+import { vendorOf } from './vendor.js';
+
+export { vendorOf };
 
 export interface InputInfo {
   index: number;
   name: string;
-}
-
-const VENDORS: Record<number, string> = { 0x00163e: 'Xen', 0x525400: 'QEMU/KVM', 0x005056: 'VMware', 0x000c29: 'VMware', 0x00155d: 'Hyper-V', 0x080027: 'VirtualBox' };
-
-/** Vendor of a MAC from its OUI, for the handful that matter on hypervisor hosts. */
-export function vendorOf(mac: number): string | null {
-  if (mac === 0xfeffffffffff) return 'Xen vif';
-  const oui = Math.floor(mac / 0x1000000);
-  if (VENDORS[oui]) return VENDORS[oui]!;
-  return oui & 0x020000 ? 'locally administered' : null;
 }
 
 function time(sec: number, nsec: number): string {
@@ -53,6 +47,13 @@ function rate(f: Finding): number | null {
   return f.count > 1 && span > 0 ? Math.round((f.count / span) * 1000) / 1000 : null;
 }
 
+/** The vendor column of the text report: IEEE names are long ("Super Micro Computer"); --json has them whole. */
+const VENDOR_WIDTH = 16;
+function vendorCell(v: string | null): string {
+  const s = safeText(v ?? '');
+  return (s.length > VENDOR_WIDTH ? s.slice(0, VENDOR_WIDTH - 1) + '…' : s).padEnd(VENDOR_WIDTH);
+}
+
 /** MACs the findings are about, plus up to `limit` more by frame count. */
 function macRows(a: Analyzer, findings: Finding[], limit: number) {
   const involved = new Set(findings.map((f) => `${f.vlan}|${f.mac}`));
@@ -68,7 +69,7 @@ function macRows(a: Analyzer, findings: Finding[], limit: number) {
 export function analysisJson(a: Analyzer, findings: Finding[], caps: Capabilities, inputs: InputInfo[], stats: AnalysisStats): object {
   const ports = a.ports.ports;
   return {
-    interfaces: ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource, reason: p.port.reason, bond: p.port.bond, bridge: p.port.bridge, frames: p.frames, framesIn: p.framesIn, framesOut: p.framesOut })),
+    interfaces: ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource, reason: p.port.reason, bond: p.port.bond, bridge: p.port.bridge, via: p.port.via ?? null, frames: p.frames, framesIn: p.framesIn, framesOut: p.framesOut })),
     macs: [...a.macs.entries()].map((e) => ({
       mac: formatMac(e.mac),
       vlan: e.vlan,
@@ -104,7 +105,7 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   out.push(paint('1', 'Topology as understood'));
   for (const p of ports) {
     // Bond and bridge names may come from a recorded topology (a pcapng section comment): input too.
-    const extra = p.port.bond ? ` of ${safeText(p.port.bond)}` : p.port.bridge ? ` of ${safeText(p.port.bridge)}` : '';
+    const extra = (p.port.bond ? ` of ${safeText(p.port.bond)}` : p.port.bridge ? ` of ${safeText(p.port.bridge)}` : '') + (p.port.via ? ` via ${safeText(p.port.via)}` : '');
     out.push(`  ${safeText(p.port.name).padEnd(12)} ${(p.port.role + extra).padEnd(18)} ${String(p.frames).padStart(8)} frames   ${safeText(p.port.reason)}`);
   }
   out.push('', paint('1', 'What these captures can prove'));
@@ -131,13 +132,13 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   }
   const rows = macRows(a, findings, 10);
   if (rows.length) {
-    out.push('', paint('1', 'MACs'), `  ${'MAC'.padEnd(17)} ${'VLAN'.padStart(4)}  ${'vendor'.padEnd(10)} ${'learned on'.padEnd(10)}  seen on (in/out)`);
+    out.push('', paint('1', 'MACs'), `  ${'MAC'.padEnd(17)} ${'VLAN'.padStart(4)}  ${'vendor'.padEnd(VENDOR_WIDTH)} ${'learned on'.padEnd(10)}  seen on (in/out)`);
     for (const { e } of rows) {
       const seen = [...e.ports]
         .map(([i, c]) => `${safeText(a.ports.ports[i]!.port.name)} ${c[PC_IN]}/${c[PC_OUT]}${c[PC_UNKNOWN] ? `/${c[PC_UNKNOWN]}?` : ''}`)
         .join(', ');
       const learned = e.learnedOn >= 0 ? a.ports.ports[e.learnedOn]!.port.name : '-';
-      out.push(`  ${formatMac(e.mac)} ${String(e.vlan).padStart(4)}  ${(vendorOf(e.mac) ?? '').padEnd(10)} ${safeText(learned).padEnd(10)}  ${seen}`);
+      out.push(`  ${formatMac(e.mac)} ${String(e.vlan).padStart(4)}  ${vendorCell(vendorOf(e.mac))} ${safeText(learned).padEnd(10)}  ${seen}`);
     }
   }
   return out.join('\n') + '\n';
@@ -158,11 +159,16 @@ export function findingsText(findings: Finding[], inputs: InputInfo[]): string[]
         return frames.length ? `${safeText(i.name)} frames ${frames.slice(0, 8).join(', ')}${frames.length > 8 ? ', …' : ''}` : '';
       })
       .filter(Boolean);
-    if (f.details.source === 'configuration') out.push(`          evidence: the host's configuration (${safeText(String(f.details.setting ?? ''))}; confidence ${f.confidence})`);
+    const fromConfig = f.details.source === 'configuration' || f.details.basis === 'configuration';
+    if (fromConfig) out.push(`          evidence: the host's ${String(f.details.setting ?? '').startsWith('fdb:') ? 'learning table' : 'configuration'} (${safeText(String(f.details.setting ?? ''))}; confidence ${f.confidence})`);
     else out.push(`          evidence: ${ev.join('; ') || 'counters only'} (confidence ${f.confidence})`);
+    if (f.details.basis === 'configuration' && typeof f.details.source === 'string') out.push(`          source: ${safeText(f.details.source)}`);
+    if (typeof f.details.kernelNote === 'string') out.push(`          ${safeText(f.details.kernelNote)}`);
     if (!seenExplanations.has(f.kind)) {
       seenExplanations.add(f.kind);
       out.push(`          ${f.explanation}`);
+      // Where a user would wait for a kernel log line that never comes.
+      if (f.kind === 'wrong-port-learning' || f.kind === 'own-address') out.push(`          ${safeText(kernelSilenceNote(f.kind, { bond: f.interfaces.find((p) => /bond/.test(p)) }))}`);
     }
   }
   const remedies = [...new Set(findings.flatMap((f) => f.remedies))];

@@ -154,8 +154,8 @@ describe.each(['loop', 'migrate', 'lacp', 'loop-pcaps'])('sanitized bundle of %s
     for (const f of json.findings as { mac: string | null }[]) if (f.mac) expect(parseInt(f.mac.slice(0, 2), 16) & 3).toBe(2);
     // The vendor stays, in words, where the OUI went.
     if (name === 'loop') {
-      expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/wrong-port-learning`: the bridge learned guest [0-9a-f:]{17} \(Xen\) on bond0 instead of guest0/);
-      expect(readFileSync(join(dir, 'evidence.pcapng'), 'utf8')).toMatch(/bondscope: [a-z+ -]+ [0-9a-f:]{17} \(Xen\) — /);
+      expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/wrong-port-learning`: the bridge learned guest [0-9a-f:]{17} \(Xensource\) on bond0 instead of guest0/);
+      expect(readFileSync(join(dir, 'evidence.pcapng'), 'utf8')).toMatch(/bondscope: [a-z+ -]+ [0-9a-f:]{17} \(Xensource\) — /);
     }
     // Interfaces by role.
     expect(json.interfaces.map((i: { name: string }) => i.name).sort()).toEqual(['bond0', 'bridge0', 'guest0', 'guest1', 'slave0', 'slave1']);

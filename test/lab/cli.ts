@@ -5,7 +5,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { capture, down, LabError, labUnavailable, traffic, up, type Lab } from './lab.js';
-import { defaultParams, SCENARIOS, type ScenarioName } from './topology.js';
+import { SCENARIOS, scenarioParams, type ScenarioName } from './topology.js';
 
 const USAGE = `usage: npm run lab -- <command>
   up SCENARIO      build a scenario (${SCENARIOS.join(', ')})
@@ -46,9 +46,9 @@ async function main(): Promise<number> {
   if (cmd === 'up') {
     if (!SCENARIOS.includes(arg as ScenarioName)) throw new LabError(`lab: unknown scenario '${arg ?? ''}' (one of ${SCENARIOS.join(', ')})`);
     const t0 = Date.now();
-    const lab = up(arg as ScenarioName, defaultParams(prefix));
+    const lab = up(arg as ScenarioName, scenarioParams(arg as ScenarioName, prefix));
     writeFileSync(stateFile(prefix), JSON.stringify(lab));
-    process.stdout.write(`lab: ${arg} is up in ${Date.now() - t0} ms (namespaces ${prefix}-host, ${prefix}-sw, ${prefix}-client, ${prefix}-g1, ${prefix}-g2)\n`);
+    process.stdout.write(`lab: ${arg} is up in ${Date.now() - t0} ms (namespaces ${prefix}-host, ${prefix}-sw, ${prefix}-client, ${prefix}-g1, ${prefix}-g2; bridge ${lab.params.bridge})\n`);
     return 0;
   }
   if (cmd === 'traffic') {

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { down, labNamespaces, labUnavailable, traffic, up } from './lab.js';
-import { defaultParams, type ScenarioName } from './topology.js';
+import { scenarioParams, type ScenarioName } from './topology.js';
 
 const why = labUnavailable();
 // A prefix of its own: never collides with a lab a person has up, or another test file's.
@@ -16,7 +16,7 @@ async function run(s: ScenarioName) {
   // `ip netns del` returns before the kernel has destroyed the namespace's devices: let the last
   // scenario's bridge go quiet, the kernel log is shared by every namespace.
   await new Promise((r) => setTimeout(r, 1500));
-  const lab = up(s, defaultParams(prefix));
+  const lab = up(s, scenarioParams(s, prefix));
   try {
     return await traffic(lab);
   } finally {

@@ -279,6 +279,11 @@ export interface GroundTruth {
   stpBridge?: { bridgeId: string; rootId: string };
   /** stp-root, stp-tcn: topology changes the host's bridge detected while the traffic ran (sysfs topology_change, or topology_change_detected when not root, 0 → 1). */
   topologyChanges?: number;
+  /**
+   * Proxmox's firewall bridges (pve-*): where each of them had the guests right after their
+   * broadcasts and at the end (fwbr100i0 learns its guest on fwln100i0 when the echo comes back down).
+   */
+  firewallBridges?: Record<string, { guestPortsAfterBroadcast: Record<string, string | null>; guestPortsFinal: Record<string, string | null> }>;
   /** lacp-pdu, lacp-split: the settled LACPDUs written on each link (host side and switch side). */
   lacpdus?: Record<string, { host: LacpSide; switch: LacpSide | null }>;
   /** Switch latency: what the relay was set to and applied, per hop. */
@@ -310,9 +315,16 @@ export interface TrafficHooks {
 
 const now = (): number => Date.now() / 1000;
 
-function fdb(lab: Lab): unknown[] {
+function fdb(lab: Lab, bridge = lab.params.bridge): unknown[] {
   const ns = namespaces(lab.params);
-  return JSON.parse(sh(`bridge -n ${ns.host} -j fdb show br ${lab.params.bridge}`) || '[]') as unknown[];
+  return JSON.parse(sh(`bridge -n ${ns.host} -j fdb show br ${bridge}`) || '[]') as unknown[];
+}
+
+/** The firewall bridges' FDBs (Proxmox scenarios), read at the same moments as the uplink bridge's. */
+function firewallFdbs(lab: Lab): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const g of lab.params.guests) if (g.firewall) out[g.firewall.bridge] = fdb(lab, g.firewall.bridge);
+  return out;
 }
 
 function guestPorts(lab: Lab, entries: unknown[]): Record<string, string | null> {
@@ -413,6 +425,7 @@ export async function traffic(lab: Lab, hooks: TrafficHooks = {}): Promise<Groun
   dhcpLikeBroadcast(ns.guests[0]!, lab.scenario === 'migrate' ? 'eth1' : 'eth0', 2);
   await sleep(300);
   const fdbAfterGuestBroadcast = fdb(lab);
+  const fwAfterBroadcast = firewallFdbs(lab);
   const clientToGuestAfterBroadcast = loss(inNs(ns.client, `ping -c 4 -i 0.2 -W 1 ${p.guests[0]!.ip}`));
   const clientToHost = loss(inNs(ns.client, `ping -c 3 -i 0.2 -W 1 ${p.hostIp}`));
   // The guest speaks again: the bridge relearns it where it really is.
@@ -432,6 +445,7 @@ export async function traffic(lab: Lab, hooks: TrafficHooks = {}): Promise<Groun
   const background = bg ? await bg.stop() : undefined;
   await sleep(300);
   const fdbFinal = fdb(lab);
+  const fwFinal = firewallFdbs(lab);
   const topologyChanges = lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn' ? await guestReboots(lab, 2) : undefined;
   const endedAt = now();
   const endMark = kernelLogMark();
@@ -469,6 +483,9 @@ export async function traffic(lab: Lab, hooks: TrafficHooks = {}): Promise<Groun
   }
   if (topologyChanges !== undefined) truth.topologyChanges = topologyChanges;
   if (lacpdus) truth.lacpdus = lacpdus;
+  if (Object.keys(fwAfterBroadcast).length) {
+    truth.firewallBridges = Object.fromEntries(Object.keys(fwAfterBroadcast).map((br) => [br, { guestPortsAfterBroadcast: guestPorts(lab, fwAfterBroadcast[br]!), guestPortsFinal: guestPorts(lab, fwFinal[br]!) }]));
+  }
   if (v.switchDelayMs) truth.switchDelay = await relayStats(lab);
   if (bondLinkLocal) truth.bondLinkLocal = bondLinkLocal;
   if (background) truth.background = background;
@@ -669,7 +686,9 @@ export function hostInterfaces(lab: Lab): string[] {
   const v = variant(lab.scenario);
   const slaves = v.mode === 'single' ? [p.slaves[0]] : [...p.slaves];
   const bond = v.mode === 'stp' ? [] : [p.bond];
-  return [...slaves, ...bond, p.bridge, ...p.guests.map((g) => g.vif), ...(v.extraPort ? [v.extraPort] : [])];
+  // Proxmox's firewall chain: the uplink bridge's port, the veth into the firewall bridge, the firewall bridge, the tap.
+  const guestSide = p.guests.flatMap((g) => (g.firewall ? [g.firewall.outer, g.firewall.inner, g.firewall.bridge, g.vif] : [g.vif]));
+  return [...slaves, ...bond, p.bridge, ...guestSide, ...(v.extraPort ? [v.extraPort] : [])];
 }
 
 /**

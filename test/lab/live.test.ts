@@ -180,7 +180,7 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
         expect(await until((s) => s.includes('capturing'), 60_000)).toMatch(/bondscope live .*capturing/);
         await traffic(lab);
         const loop = await until((s) => /!!\s+0 00:16:3e:00:00:0[12]/.test(s));
-        expect(loop).toMatch(/!!\s+0 00:16:3e:00:00:0[12] Xen\s+bond0\s/);
+        expect(loop).toMatch(/!!\s+0 00:16:3e:00:00:0[12] Xensource\s+bond0\s/);
         // The host's own MAC coming back up the bond: marked as an own-address row.
         expect(await until((s) => /~~\s+0 00:25:90:00:07:01/.test(s))).toMatch(/~~\s+0 00:25:90:00:07:01/);
         tmux('send-keys', '-t', 'v', 'e');

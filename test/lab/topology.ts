@@ -34,7 +34,11 @@ export type ScenarioName =
   | 'windows-loop'
   | 'loop-s96'
   | 'lacp-s96'
-  | 'loop-foo0';
+  | 'loop-foo0'
+  | 'pve-loop'
+  | 'pve-noloop'
+  | 'libvirt-loop'
+  | 'libvirt-noloop';
 export const SCENARIOS: ScenarioName[] = [
   'loop',
   'lacp',
@@ -59,7 +63,32 @@ export const SCENARIOS: ScenarioName[] = [
   'loop-s96',
   'lacp-s96',
   'loop-foo0',
+  'pve-loop',
+  'pve-noloop',
+  'libvirt-loop',
+  'libvirt-noloop',
 ];
+
+/**
+ * The same host with the names and layouts other hypervisors give it:
+ *  - pve-loop, pve-noloop: Proxmox VE. Bridge vmbr0 over bond0 (slaves eno1, eno2); VM 100's NIC
+ *    with the firewall on: its tap100i0 is a port of its own bridge fwbr100i0, joined to vmbr0 by
+ *    the veth pair fwln100i0 (in fwbr100i0) ⇄ fwpr100p0 (in vmbr0), as pve-common's
+ *    PVE::Network builds it; VM 101's tap101i0 is a port of vmbr0. Guests carry Proxmox's
+ *    bc:24:11 MACs. In pve-loop the bond passes up the backup slave's frames (as `loop`); in
+ *    pve-noloop it drops them (all_slaves_active=0).
+ *  - libvirt-loop, libvirt-noloop: libvirt/KVM. Bridge virbr0 over bond0 with the guests' taps
+ *    vnet0 and vnet1 (libvirt gives a tap the guest's MAC with the first byte fe), guests with
+ *    QEMU's 52:54:00 MACs; loop and no loop as above.
+ * The taps are veths here (no tun device is needed for the frames to take the same path).
+ */
+export function isPveScenario(s: ScenarioName): boolean {
+  return s === 'pve-loop' || s === 'pve-noloop';
+}
+
+export function isLibvirtScenario(s: ScenarioName): boolean {
+  return s === 'libvirt-loop' || s === 'libvirt-noloop';
+}
 
 /**
  * How the host's NICs meet its bridge:
@@ -147,6 +176,12 @@ export function variant(s: ScenarioName): Variant {
       return { mode: 'all-active', snaplen: 96 };
     case 'lacp-s96':
       return { mode: 'lacp', snaplen: 96 };
+    case 'pve-loop':
+    case 'libvirt-loop':
+      return { mode: 'all-active' };
+    case 'pve-noloop':
+    case 'libvirt-noloop':
+      return { mode: 'active-backup' };
   }
 }
 
@@ -184,7 +219,12 @@ export interface LabParams {
   /** The host's MAC: the bridge's and the bond's (and the slaves', as bonding sets them). */
   hostMac: string;
   hostIp: string;
-  guests: { vif: string; mac: string; ip: string }[];
+  /**
+   * Guests: `vif` is the guest's port on the host (its tap); `portMac` that port's own MAC (Xen's
+   * vifMac when absent); `firewall` puts the tap in a bridge of its own joined to the uplink
+   * bridge by a veth pair (Proxmox's firewall: fwbrNiM, fwlnNiM in it, fwprNpM in the uplink).
+   */
+  guests: { vif: string; mac: string; ip: string; portMac?: string; firewall?: { bridge: string; inner: string; outer: string } }[];
   /** Xen gives every vif this MAC. */
   vifMac: string;
   client: { mac: string; ip: string };
@@ -207,6 +247,34 @@ export function defaultParams(prefix = 'bsl'): LabParams {
     client: { mac: '52:54:00:00:00:c1', ip: '198.51.100.100' },
     prefixLen: 24,
   };
+}
+
+/** The parameters of a scenario: Xen's names, or Proxmox's or libvirt's for theirs. */
+export function scenarioParams(s: ScenarioName, prefix = 'bsl'): LabParams {
+  const p = defaultParams(prefix);
+  if (isPveScenario(s)) {
+    return {
+      ...p,
+      slaves: ['eno1', 'eno2'],
+      bridge: 'vmbr0',
+      guests: [
+        { vif: 'tap100i0', mac: 'bc:24:11:00:01:00', ip: '198.51.100.11', portMac: '6a:a1:64:00:00:00', firewall: { bridge: 'fwbr100i0', inner: 'fwln100i0', outer: 'fwpr100p0' } },
+        { vif: 'tap101i0', mac: 'bc:24:11:00:01:01', ip: '198.51.100.12', portMac: '6a:a1:65:00:00:00' },
+      ],
+    };
+  }
+  if (isLibvirtScenario(s)) {
+    return {
+      ...p,
+      slaves: ['eno1', 'eno2'],
+      bridge: 'virbr0',
+      guests: [
+        { vif: 'vnet0', mac: '52:54:00:6b:00:01', ip: '198.51.100.11', portMac: 'fe:54:00:6b:00:01' },
+        { vif: 'vnet1', mac: '52:54:00:6b:00:02', ip: '198.51.100.12', portMac: 'fe:54:00:6b:00:02' },
+      ],
+    };
+  }
+  return p;
 }
 
 export interface Namespaces {
@@ -302,6 +370,11 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     // Enslaved NICs have no IP stack of their own: without this, the backup slave's own IPv6
     // router solicitations (source: the bond's MAC) would come back up the active slave.
     for (const dev of [...links.map(([h]) => h), `${p.bond}-drv`]) cmds.push(`ip netns exec ${ns.host} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`);
+    // Nor do they answer ARP: Linux answers for any of the host's addresses on any interface
+    // (arp_ignore=0), so the backup slave, which holds the host's MAC here, replied on its own to
+    // ARP requests the switch flooded into it; the switch then sent guests' replies back up the
+    // active slave, and the kernel logged an own-address warning on hosts that do not loop.
+    for (const [h] of links) cmds.push(`ip netns exec ${ns.host} sysctl -qw net.ipv4.conf.${h}.arp_ignore=8`);
     // bondLinkLocal: the bridge and the bond start without IPv6; traffic() enables the bridge's,
     // then the bond's tens of ms later, inside the capture.
     if (v.bondLinkLocal) for (const dev of [p.bridge, p.bond]) cmds.push(`ip netns exec ${ns.host} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`);
@@ -320,10 +393,23 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
   cmds.push(`${H} addr add ${p.hostIp}/${p.prefixLen} dev ${p.bridge}`);
   cmds.push(`${H} link set ${p.bridge} up`);
 
-  // Guests behind vifs (all vifs carry Xen's fe:ff:ff:ff:ff:ff).
+  // Guests behind vifs (Xen's carry fe:ff:ff:ff:ff:ff; Proxmox's and libvirt's taps their own).
   p.guests.forEach((g, i) => {
     cmds.push(`ip link add name ${g.vif} netns ${ns.host} type veth peer name eth0 netns ${ns.guests[i]}`);
-    cmds.push(`${H} link set ${g.vif} address ${p.vifMac}`, `${H} link set ${g.vif} master ${p.bridge}`, `${H} link set ${g.vif} up`);
+    let master = p.bridge;
+    if (g.firewall) {
+      // Proxmox's firewall: the tap in a bridge of its own, a veth pair from there into the uplink
+      // bridge (pve-common's PVE::Network create_firewall_bridge_linux). IPv6 off on these devices,
+      // as its disable_ipv6() does for each: they send nothing of their own.
+      const fw = g.firewall;
+      cmds.push(`${H} link add name ${fw.bridge} type bridge stp_state 0 ${timers}`);
+      cmds.push(`${H} link add name ${fw.outer} type veth peer name ${fw.inner}`);
+      for (const dev of [fw.bridge, fw.outer, fw.inner, g.vif]) cmds.push(`ip netns exec ${ns.host} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`);
+      cmds.push(`${H} link set ${fw.outer} master ${p.bridge}`, `${H} link set ${fw.inner} master ${fw.bridge}`);
+      cmds.push(`${H} link set ${fw.outer} up`, `${H} link set ${fw.inner} up`, `${H} link set ${fw.bridge} up`);
+      master = fw.bridge;
+    }
+    cmds.push(`${H} link set ${g.vif} address ${g.portMac ?? p.vifMac}`, `${H} link set ${g.vif} master ${master}`, `${H} link set ${g.vif} up`);
     cmds.push(`ip -n ${ns.guests[i]} link set eth0 address ${g.mac}`, `ip -n ${ns.guests[i]} addr add ${g.ip}/${p.prefixLen} dev eth0`, `ip -n ${ns.guests[i]} link set eth0 up`);
   });
 

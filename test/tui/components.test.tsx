@@ -46,7 +46,7 @@ describe.skipIf(!HAVE_RECORDINGS)('the screen on the lab recordings [needs captu
     const f = show(loop).frame();
     const guest = rowOf(f, '00:16:3e:00:00:01');
     expect(guest).toMatch(RED);
-    expect(plain(guest)).toMatch(/!!\s+0 00:16:3e:00:00:01 Xen\s+bond0/);
+    expect(plain(guest)).toMatch(/!!\s+0 00:16:3e:00:00:01 Xensource\s+bond0/);
     const host = rowOf(f, '00:25:90:00:00:01');
     expect(host).toMatch(/\x1b\[(?:[0-9;]*;)?33m/);
     expect(host).not.toMatch(RED);
