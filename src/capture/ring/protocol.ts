@@ -1,0 +1,25 @@
+/** What the capture ring's worker (ring-worker.ts) and the main thread (ring-capture.ts) agree on. */
+
+/** Int32 slots of the shared counters. */
+export const SH_BACKLOG = 0; // bytes posted by the worker, not yet handled by the main thread
+export const SH_INTERNAL_DROPS = 1; // frames the worker dropped because the main thread fell behind
+export const SH_BLOCK_ERRORS = 2; // blocks the parser found damaged
+export const SH_STOP = 3; // set by the main thread: stop reading
+export const SH_SLOTS = 4;
+
+export interface RingWorkerData {
+  handle: number;
+  /** Interfaces that count from the start. */
+  ifindexes: number[];
+  /** Captured bridges: a new port of one counts from its first frame. */
+  bridges: string[];
+  sysNet: string;
+  shared: SharedArrayBuffer;
+  maxBacklog: number;
+}
+
+export type WorkerMessage =
+  | { type: 'batch'; block: ArrayBuffer; index: ArrayBuffer; frames: number }
+  | { type: 'iface'; ifindex: number; name: string; master: string | null; time: number }
+  | { type: 'warning'; text: string }
+  | { type: 'stopped' };
