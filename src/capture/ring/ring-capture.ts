@@ -112,7 +112,7 @@ export class RingCapture implements LiveBackend {
     } catch (err) {
       const e = err as Error & { code?: string; step?: string };
       if (e.code === 'EFILTER') throw new LiveCaptureError(`--filter: libpcap cannot compile it: ${e.message.replace(/^--filter: /, '')}`);
-      if (e.code === 'EPERM' || e.code === 'EACCES') throw new LiveCaptureError(`capturing needs root (or CAP_NET_RAW): ${e.message} (Operation not permitted)`);
+      if (e.code === 'EPERM' || e.code === 'EACCES') throw new LiveCaptureError(`capturing needs root (or CAP_NET_RAW and CAP_NET_ADMIN): ${e.message}`);
       throw new RingSetupError(e.message, e.code ?? null);
     }
     for (const [i, ifindex] of chosen.entries()) this.promisc(ifindex, this.options.interfaces[i]!);
@@ -194,7 +194,7 @@ export class RingCapture implements LiveBackend {
       if (this.gone.has(iface) || this.ifindexByName(iface.name) === ifindex) continue;
       this.gone.add(iface);
       this.byIfindex.delete(ifindex);
-      this.events.onInterfaceGone?.(iface.name, 'the interface was removed; capture goes on on the rest', Date.now() / 1000);
+      this.events.onInterfaceGone?.(iface.name, 'the interface was removed', Date.now() / 1000);
     }
   }
 
