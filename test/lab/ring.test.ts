@@ -138,10 +138,11 @@ describe.skipIf(why !== null)(`the capture ring on the real kernel${why ? ` [ski
       const j = JSON.parse(live.out()) as Json;
       const tagged = j.macs.find((m) => m.mac === '00:16:3e:00:00:01' && m.vlan === 10)!;
       expect(tagged.ports['vif1.0']!.in).toBe(4);
-      const t = tshark(['-r', file, '-Y', 'eth.src == 00:16:3e:00:00:01 && (vlan.etype == 0x88b5 || eth.type == 0x88b5)', '-T', 'fields', '-e', 'frame.interface_name', '-e', 'vlan.id', '-e', 'vlan.priority', '-e', 'frame.len']);
+      const t = tshark(['-r', file, '-Y', 'eth.src == 00:16:3e:00:00:01 && (vlan.etype == 0x88b5 || eth.type == 0x88b5)', '-T', 'fields', '-e', 'frame.interface_name', '-e', 'vlan.id', '-e', 'vlan.priority', '-e', 'frame.len', '-e', 'frame.packet_flags_direction']);
       const rows = t.stdout.trim().split('\n').map((l) => l.split('\t'));
-      // Into the bridge from the guest, and every hop the bridge flooded it to (the loop brings it back).
-      expect(rows.filter((r) => r[0] === 'vif1.0')).toEqual(Array(4).fill(['vif1.0', '10', '3', '68']));
+      // Into the bridge from the guest, and every hop the bridge flooded it to (the loop brings it
+      // back, and out to vif1.0 again).
+      expect(rows.filter((r) => r[0] === 'vif1.0' && r[4] === '0x00000001')).toEqual(Array(4).fill(['vif1.0', '10', '3', '68', '0x00000001']));
       expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(['vif1.0', params.bridge, 'bond0', 'eth0', 'eth1', 'vif2.0']));
       expect(rows.every((r) => r[1] === '10' && r[2] === '3' && r[3] === '68')).toBe(true);
     } finally {
