@@ -126,6 +126,16 @@ export async function runLive(argv: string[]): Promise<number> {
   const config = checkTopology(plan.topology, plan.info.lacpStates).findings;
   const all = [...findings, ...config];
   const caps = capabilities(a.ports.ports);
+  if (session.capture.kind === 'ring') {
+    // One ring sees every hop a frame takes through this host, in the kernel's order and clock:
+    // a frame a slave received that never reached its bond was dropped by bonding, not missed.
+    for (const b of plan.topology.bonds) {
+      const slaves = b.slaves.map((s) => s.name).filter((s) => plan.interfaces.includes(s));
+      if (slaves.length && plan.interfaces.includes(b.name)) {
+        caps.canProve.push(`a frame ${slaves.join(' or ')} received that never reached ${b.name} was dropped by bonding (one kernel ring sees every hop)`);
+      }
+    }
+  }
   const inputs = [{ index: 0, name: values.write ?? 'live' }];
   if (values.json) process.stdout.write(safeJson(analysisJson(a, all, caps, inputs, { ...a.stats, capture: session.captureStats() }), 2) + '\n');
   else process.stdout.write(captureHeader(session) + analysisText(a, all, caps, inputs));
