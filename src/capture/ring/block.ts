@@ -13,6 +13,9 @@
  *             u8 pkttype @58, … }                                                    (20 bytes)
  *           the frame's bytes at tp_mac, tp_snaplen of them (tp_len on the wire)
  *
+ * The kernel writes these headers in the host's byte order (read here as native u32 words; every
+ * machine bondscope runs on is little-endian, as the layout above is written).
+ *
  * Every length and offset is checked, in a fixed order, against the block before it is used; a
  * bad one ends the block with an error naming the frame and byte, and the frames before it are
  * kept. A VLAN tag the NIC stripped (TP_STATUS_VLAN_VALID) is put back into the bytes in place,
@@ -60,40 +63,46 @@ export interface BlockResult {
  */
 export function parseBlock(block: Uint8Array, index: Uint32Array): BlockResult {
   const res: BlockResult = { frames: 0, vlanRestored: 0, error: null };
-  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
   if (block.length < BLOCK_HEADER) return fail(res, `block of ${block.length} bytes is shorter than its ${BLOCK_HEADER}-byte header`);
-  const status = dv.getUint32(8, true);
+  if (block.byteOffset % 4 !== 0) return fail(res, `block at byte ${block.byteOffset} of its buffer is not 4-byte aligned`);
+  // Headers are host-endian u32s at 4-byte-aligned offsets (frames are 16-byte aligned): read
+  // them as words. Every offset below is a multiple of 4 once checked.
+  const w = new Uint32Array(block.buffer, block.byteOffset, block.length >> 2);
+  const status = w[2]!;
   if (!(status & TP_STATUS_USER)) return fail(res, `block status 0x${status.toString(16)} does not say the kernel handed it over (TP_STATUS_USER)`);
-  const count = dv.getUint32(12, true);
-  const first = dv.getUint32(16, true);
-  const blkLen = dv.getUint32(20, true);
+  const count = w[3]!;
+  const first = w[4]!;
+  const blkLen = w[5]!;
   if (blkLen > block.length) return fail(res, `blk_len ${blkLen} runs past the block's ${block.length} bytes`);
   if (blkLen < BLOCK_HEADER) return fail(res, `blk_len ${blkLen} is shorter than the block header`);
   if (count === 0) return res;
   if (first < BLOCK_HEADER) return fail(res, `offset_to_first_pkt ${first} is inside the block header`);
+  if (first % 4 !== 0) return fail(res, `offset_to_first_pkt ${first} is not 4-byte aligned`);
   const end = blkLen;
   if (index.length < count * INDEX_STRIDE) return fail(res, `${count} frames do not fit the index (${index.length / INDEX_STRIDE})`);
   let at = first;
   for (let i = 0; i < count; i++) {
-    const where = `frame ${i + 1} of ${count} at byte ${at}`;
-    if (at + FRAME_HEADER > end) return fail(res, `${where}: its header runs past blk_len ${end}`);
-    const snaplen = dv.getUint32(at + 12, true);
-    const len = dv.getUint32(at + 16, true);
-    const fstatus = dv.getUint32(at + 20, true);
-    const mac = dv.getUint16(at + 24, true);
-    if (mac < FRAME_HEADER) return fail(res, `${where}: tp_mac ${mac} points inside the frame's ${FRAME_HEADER}-byte header`);
-    if (at + mac + snaplen > end) return fail(res, `${where}: ${snaplen} bytes at tp_mac ${mac} run past blk_len ${end}`);
-    if (snaplen > len) return fail(res, `${where}: tp_snaplen ${snaplen} is more than tp_len ${len}`);
+    if (at + FRAME_HEADER > end) return fail(res, `${where(i, count, at)}: its header runs past blk_len ${end}`);
+    const h = at >> 2;
+    const snaplen = w[h + 3]!;
+    const len = w[h + 4]!;
+    const fstatus = w[h + 5]!;
+    const mac = w[h + 6]! & 0xffff;
+    if (mac < FRAME_HEADER) return fail(res, `${where(i, count, at)}: tp_mac ${mac} points inside the frame's ${FRAME_HEADER}-byte header`);
+    if (at + mac + snaplen > end) return fail(res, `${where(i, count, at)}: ${snaplen} bytes at tp_mac ${mac} run past blk_len ${end}`);
+    if (snaplen > len) return fail(res, `${where(i, count, at)}: tp_snaplen ${snaplen} is more than tp_len ${len}`);
     let offset = at + mac;
     let caplen = snaplen;
     let wire = len;
     if (fstatus & TP_STATUS_VLAN_VALID && snaplen >= MACS && mac >= FRAME_HEADER + VLAN_TAG) {
-      const tpid = fstatus & TP_STATUS_VLAN_TPID_VALID ? dv.getUint16(at + 36, true) || ETH_P_8021Q : ETH_P_8021Q;
-      const tci = dv.getUint32(at + 32, true) & 0xffff;
+      const tpid = fstatus & TP_STATUS_VLAN_TPID_VALID ? w[h + 9]! & 0xffff || ETH_P_8021Q : ETH_P_8021Q;
+      const tci = w[h + 8]! & 0xffff;
       block.copyWithin(offset - VLAN_TAG, offset, offset + MACS);
       offset -= VLAN_TAG;
-      dv.setUint16(offset + MACS, tpid, false);
-      dv.setUint16(offset + MACS + 2, tci, false);
+      block[offset + MACS] = tpid >> 8;
+      block[offset + MACS + 1] = tpid & 0xff;
+      block[offset + MACS + 2] = tci >> 8;
+      block[offset + MACS + 3] = tci & 0xff;
       caplen += VLAN_TAG;
       wire += VLAN_TAG;
       res.vlanRestored++;
@@ -102,19 +111,24 @@ export function parseBlock(block: Uint8Array, index: Uint32Array): BlockResult {
     index[o + IX_OFFSET] = offset;
     index[o + IX_CAPLEN] = caplen;
     index[o + IX_LEN] = wire;
-    index[o + IX_IFINDEX] = dv.getInt32(at + 52, true);
+    index[o + IX_IFINDEX] = w[h + 13]!; // sll_ifindex (@52): positive, as u32
     index[o + IX_DIR] = block[at + 58] === PACKET_OUTGOING ? DIR_OUT : DIR_IN;
-    index[o + IX_SEC] = dv.getUint32(at + 4, true);
-    index[o + IX_NSEC] = dv.getUint32(at + 8, true);
-    index[o + IX_HATYPE] = dv.getUint16(at + 56, true);
+    index[o + IX_SEC] = w[h + 1]!;
+    index[o + IX_NSEC] = w[h + 2]!;
+    index[o + IX_HATYPE] = w[h + 14]! & 0xffff; // sll_hatype (@56)
     res.frames++;
     if (i + 1 < count) {
-      const next = dv.getUint32(at, true);
-      if (next < FRAME_HEADER) return fail(res, `${where}: tp_next_offset ${next} does not move past the frame header`);
+      const next = w[h]!;
+      if (next < FRAME_HEADER) return fail(res, `${where(i, count, at)}: tp_next_offset ${next} does not move past the frame header`);
+      if (next % 4 !== 0) return fail(res, `${where(i, count, at)}: tp_next_offset ${next} is not 4-byte aligned`);
       at += next;
     }
   }
   return res;
+}
+
+function where(i: number, count: number, at: number): string {
+  return `frame ${i + 1} of ${count} at byte ${at}`;
 }
 
 function fail(res: BlockResult, what: string): BlockResult {

@@ -159,29 +159,7 @@ export class RingCapture implements LiveBackend {
   private batch(block: ArrayBuffer, indexBuf: ArrayBuffer, count: number): void {
     Atomics.sub(this.shared, SH_BACKLOG, block.byteLength);
     if (this.stopped) return;
-    const bytes = new Uint8Array(block);
-    const index = new Uint32Array(indexBuf);
-    const rec = this.rec;
-    for (let i = 0; i < count; i++) {
-      const o = i * INDEX_STRIDE;
-      const iface = this.byIfindex.get(index[o + IX_IFINDEX]!);
-      if (iface === undefined) continue; // cannot happen: the worker names every ifindex first
-      rec.buf = bytes;
-      rec.offset = index[o + IX_OFFSET]!;
-      rec.caplen = index[o + IX_CAPLEN]!;
-      rec.origLen = index[o + IX_LEN]!;
-      rec.iface = iface;
-      rec.tsSec = index[o + IX_SEC]!;
-      rec.tsNsec = index[o + IX_NSEC]!;
-      rec.tsFrac = rec.tsNsec;
-      rec.direction = index[o + IX_DIR]! as Direction;
-      rec.epbFlags = rec.direction;
-      rec.dropCount = -1;
-      rec.inputFrame = ++this.frames;
-      rec.inputIndex = 0;
-      iface.frames++;
-      this.events.onPacket(rec);
-    }
+    this.frames = handOn(new Uint8Array(block), new Uint32Array(indexBuf), count, this.byIfindex, this.rec, this.frames, this.events.onPacket);
   }
 
   /** Once a second: the kernel's drop count (reading resets it), ours, and interfaces gone. */
@@ -280,4 +258,41 @@ export class RingSetupError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Hands the indexed frames of one block on as `rec`, a view on the block (nothing allocated per
+ * frame), numbered on from `numbered`; returns the last number. Frames of an ifindex not in
+ * `ifaces` are skipped (the worker names every ifindex before its frames, so none are).
+ */
+export function handOn(
+  bytes: Uint8Array,
+  index: Uint32Array,
+  count: number,
+  ifaces: ReadonlyMap<number, CaptureInterface>,
+  rec: PacketRecord,
+  numbered: number,
+  onPacket: (rec: PacketRecord) => void,
+): number {
+  for (let i = 0; i < count; i++) {
+    const o = i * INDEX_STRIDE;
+    const iface = ifaces.get(index[o + IX_IFINDEX]!);
+    if (iface === undefined) continue;
+    rec.buf = bytes;
+    rec.offset = index[o + IX_OFFSET]!;
+    rec.caplen = index[o + IX_CAPLEN]!;
+    rec.origLen = index[o + IX_LEN]!;
+    rec.iface = iface;
+    rec.tsSec = index[o + IX_SEC]!;
+    rec.tsNsec = index[o + IX_NSEC]!;
+    rec.tsFrac = rec.tsNsec;
+    rec.direction = index[o + IX_DIR]! as Direction;
+    rec.epbFlags = rec.direction;
+    rec.dropCount = -1;
+    rec.inputFrame = ++numbered;
+    rec.inputIndex = 0;
+    iface.frames++;
+    onPacket(rec);
+  }
+  return numbered;
 }
