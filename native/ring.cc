@@ -194,8 +194,10 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   return a;
 }
 
-// next(handle, timeoutMs) → ArrayBuffer holding the next retired block (its used bytes), or null
-// when none retired within the timeout. The block is handed back to the kernel before returning.
+// next(handle, timeoutMs[, into]) → the next retired block's used bytes, or null when none retired
+// within the timeout. Without `into`: a new ArrayBuffer holding them. With `into` (an ArrayBuffer
+// at least a block long, handed back by JavaScript for reuse): copied there, and the byte count
+// returned. The block is handed back to the kernel before returning.
 Napi::Value Next(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto ring = ringArg(info);
@@ -216,12 +218,19 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
   uint32_t used = desc->hdr.bh1.blk_len;
   // The kernel's own count of what it wrote; never past the block (a bad value is the parser's to name).
   if (used > ring->blockSize || used < sizeof(struct tpacket_block_desc)) used = ring->blockSize;
-  Napi::ArrayBuffer out = Napi::ArrayBuffer::New(env, used);
-  memcpy(out.Data(), desc, used);
+  Napi::Value result;
+  if (info.Length() > 2 && info[2].IsArrayBuffer() && info[2].As<Napi::ArrayBuffer>().ByteLength() >= used) {
+    memcpy(info[2].As<Napi::ArrayBuffer>().Data(), desc, used);
+    result = Napi::Number::New(env, used);
+  } else {
+    Napi::ArrayBuffer out = Napi::ArrayBuffer::New(env, used);
+    memcpy(out.Data(), desc, used);
+    result = out;
+  }
   std::atomic_thread_fence(std::memory_order_release);
   *status = TP_STATUS_KERNEL;
   ring->next = (ring->next + 1) % ring->blockCount;
-  return out;
+  return result;
 }
 
 // close(handle): the socket and its ring go when the last reader lets go.

@@ -63,17 +63,33 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** Resident memory of a process tree, MiB. */
-function rssMiB(pid: number): number {
-  let kb = 0;
+/**
+ * Memory of a process tree, MiB: RSS summed, and PSS (shared pages divided among the processes
+ * that map them: the fair sum for cap's worker processes). A packet ring is mapped into its
+ * process, so it counts in both.
+ */
+function memMiB(pid: number): { rss: number; pss: number } {
+  let rss = 0;
+  let pss = 0;
   for (const p of tree(pid)) {
     try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      rss += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      pss += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     } catch {
       /* gone */
     }
   }
-  return kb / 1024;
+  return { rss: rss / 1024, pss: pss / 1024 };
+}
+
+/** The median of five samples of used memory, 200 ms apart. */
+async function usedMedian(): Promise<number> {
+  const v: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    v.push(usedMiB());
+    await sleep(200);
+  }
+  return v.sort((a, b) => a - b)[2]!;
 }
 
 /** The machine's used memory, MiB: MemTotal - MemAvailable. */
@@ -169,6 +185,7 @@ interface MemRow {
   load: string;
   usedDelta: number;
   rss: number;
+  pss: number;
   frames: string;
 }
 
@@ -196,32 +213,33 @@ async function memory(file: string, portCounts: number[], withCap: boolean, pref
       for (const [tool, cmd, args, ready] of tools) {
         for (const load of ['idle', '100000/s']) {
           await sleep(1000);
-          const before: number[] = [];
-          for (let i = 0; i < 5; i++) {
-            before.push(usedMiB());
-            await sleep(200);
-          }
-          before.sort((a, b) => a - b);
-          const base = before[2]!;
+          const before = await usedMedian();
           const s = await startUntil(cmd, args, ready);
           let replay: ChildProcess | null = null;
           let replayOut = '';
           if (load !== 'idle') {
             // For the host (its MAC): seen on the NIC, the bond and the bridge, not flooded to guests.
-            replay = spawn('ip', ['netns', 'exec', ns.sw, 'tcpreplay-edit', '-i', 'sw-p1', '--pps', '100000', `--enet-dmac=${params.hostMac}`, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+            replay = spawn('ip', ['netns', 'exec', ns.sw, 'tcpreplay-edit', '-i', 'sw-p1', '--pps', '100000', '--loop', '4', `--enet-dmac=${params.hostMac}`, file], { stdio: ['ignore', 'pipe', 'pipe'] });
             replay.stdout!.on('data', (d) => (replayOut += d));
           }
-          await sleep(2000);
-          let used = 0;
+          await sleep(1500);
+          const during: number[] = [];
           let rss = 0;
+          let pss = 0;
           for (let i = 0; i < 10; i++) {
-            used = Math.max(used, usedMiB() - base);
-            rss = Math.max(rss, rssMiB(s.p.pid!));
+            during.push(usedMiB());
+            const m = memMiB(s.p.pid!);
+            rss = Math.max(rss, m.rss);
+            pss = Math.max(pss, m.pss);
             await sleep(300);
           }
-          if (replay) await exited(replay);
           s.p.kill('SIGINT');
+          if (replay) await exited(replay);
           await exited(s.p);
+          await sleep(500);
+          // The machine is shared: used memory before and after, against the median while running.
+          const after = await usedMedian();
+          const used = during.sort((a, b) => a - b)[5]! - (before + after) / 2;
           let frames = '';
           if (tool.startsWith('bondscope')) {
             try {
@@ -231,9 +249,9 @@ async function memory(file: string, portCounts: number[], withCap: boolean, pref
               frames = 'no report';
             }
           } else frames = `${/(\d+) packets captured/.exec(s.err())?.[1]} captured, drops ${/(\d+) packets dropped by kernel/.exec(s.err())?.[1]}`;
-          const sent = /Actual: (\d+) packets .*?\(([\d.]+) pps\)/.exec(replayOut);
-          rows.push({ tool, ports: n, load: load === 'idle' ? 'idle' : `${sent ? Math.round(Number(sent[2])) : '?'}/s offered 100000/s`, usedDelta: used, rss, frames });
-          process.stderr.write(`bench:live:   ${tool}, ${load}: +${used.toFixed(0)} MiB used, ${rss.toFixed(0)} MiB RSS\n`);
+          const rated = /Rated: .*?([\d.]+) pps/.exec(replayOut);
+          rows.push({ tool, ports: n, load: load === 'idle' ? 'idle' : `${rated ? Math.round(Number(rated[1])) : '?'} frames/s`, usedDelta: used, rss, pss, frames });
+          process.stderr.write(`bench:live:   ${tool}, ${load}: +${used.toFixed(0)} MiB used, ${rss.toFixed(0)} MiB RSS, ${pss.toFixed(0)} MiB PSS\n`);
         }
       }
     } finally {
@@ -254,15 +272,15 @@ async function cpu(file: string): Promise<{ frames: number; seconds: number; blo
   const { Analyzer, DEFAULT_OPTIONS } = await import('../../src/engine/analyzer.js');
   const { emptyTopology } = await import('../../src/model/topology.js');
   const { InterfaceRegistry, PacketRecord } = await import('../../src/model/record.js');
-  // Blocks of at most 1 MiB, as the ring's, from the replay file; three interfaces take turns.
+  // Blocks of at most 1 MiB, as the ring's, from the replay file, received on one interface: the
+  // same frames the rate runs capture on rx0.
   const blocks: Uint8Array[] = [];
   const set = openCapture([file]);
   let batch: Parameters<typeof buildBlock>[0] = [];
   let bytes = 48;
   while (set.next()) {
     const r = set.rec;
-    const n = batch.length;
-    batch.push({ bytes: r.buf.slice(r.offset, r.offset + r.caplen), len: r.origLen, ifindex: 2 + (n % 3), pkttype: n % 5 === 0 ? 4 : 0, sec: r.tsSec, nsec: r.tsNsec });
+    batch.push({ bytes: r.buf.slice(r.offset, r.offset + r.caplen), len: r.origLen, ifindex: 2, pkttype: 0, sec: r.tsSec, nsec: r.tsNsec });
     bytes += (86 + r.caplen + 15) & ~15;
     if (bytes > (1 << 20) - 2048) {
       blocks.push(buildBlock(batch));
@@ -272,7 +290,7 @@ async function cpu(file: string): Promise<{ frames: number; seconds: number; blo
   }
   if (batch.length) blocks.push(buildBlock(batch));
   const reg = new InterfaceRegistry();
-  const ifaces = new Map([2, 3, 4].map((ifindex) => [ifindex, reg.add({ name: `eth${ifindex}`, description: null, linkType: 1, fcsLen: 0, snaplen: 65535, tsDigits: 9, input: 'live', inputIndex: 0, section: 0, localId: ifindex })]));
+  const ifaces = new Map([[2, reg.add({ name: 'rx0', description: null, linkType: 1, fcsLen: 0, snaplen: 65535, tsDigits: 9, input: 'live', inputIndex: 0, section: 0, localId: 0 })]]);
   const analyzer = new Analyzer(emptyTopology(), DEFAULT_OPTIONS);
   const frame = new DecodedFrame();
   const rec = new PacketRecord();
@@ -329,8 +347,8 @@ async function main(): Promise<void> {
     }
     if (parts.has('memory')) {
       const rows = await memory(file, values.ports.split(',').map(Number), values.cap, values.prefix);
-      out.push('| capture | guest ports | load | used memory while running − before | RSS of its processes | frames |', '|---|---:|---|---:|---:|---|');
-      for (const r of rows) out.push(`| ${r.tool} | ${r.ports} | ${r.load} | ${r.usedDelta.toFixed(0)} MiB | ${r.rss.toFixed(0)} MiB | ${r.frames} |`);
+      out.push('| capture | guest ports | load | used memory while running − before/after | PSS of its processes | RSS of its processes | frames |', '|---|---:|---|---:|---:|---:|---|');
+      for (const r of rows) out.push(`| ${r.tool} | ${r.ports} | ${r.load} | ${r.usedDelta.toFixed(0)} MiB | ${r.pss.toFixed(0)} MiB | ${r.rss.toFixed(0)} MiB | ${r.frames} |`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -25,8 +25,11 @@ export interface RingNative {
   promisc(handle: number, ifindex: number, on: boolean): void;
   /** [tp_packets, tp_drops, tp_freeze_q_cnt] since the last call (reading PACKET_STATISTICS resets it). */
   stats(handle: number): [number, number, number];
-  /** The next retired block's used bytes, or null after `timeoutMs` without one. */
-  next(handle: number, timeoutMs: number): ArrayBuffer | null;
+  /**
+   * The next retired block's used bytes, or null after `timeoutMs` without one: a new ArrayBuffer,
+   * or with `into` (at least a block long) copied there and their count returned.
+   */
+  next(handle: number, timeoutMs: number, into?: ArrayBuffer): ArrayBuffer | number | null;
   close(handle: number): void;
   libpcapVersion: string;
 }

@@ -16,10 +16,13 @@ export interface RingWorkerData {
   sysNet: string;
   shared: SharedArrayBuffer;
   maxBacklog: number;
+  /** Bytes of one ring block: the size of the reusable copies. */
+  blockSize: number;
 }
 
 export type WorkerMessage =
-  | { type: 'batch'; block: ArrayBuffer; index: ArrayBuffer; frames: number }
+  /** `block` holds `bytes` used bytes; the main thread hands it back (`free`) for reuse. */
+  | { type: 'batch'; block: ArrayBuffer; bytes: number; index: ArrayBuffer; frames: number }
   | { type: 'iface'; ifindex: number; name: string; master: string | null; time: number }
   | { type: 'warning'; text: string }
   | { type: 'stopped' };

@@ -116,7 +116,7 @@ export class RingCapture implements LiveBackend {
       throw new RingSetupError(e.message, e.code ?? null);
     }
     for (const [i, ifindex] of chosen.entries()) this.promisc(ifindex, this.options.interfaces[i]!);
-    const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, maxBacklog: MAX_BACKLOG };
+    const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, maxBacklog: MAX_BACKLOG, blockSize: RING_BLOCK };
     const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: data });
     this.worker = worker;
     worker.on('message', (m: WorkerMessage) => this.receive(m));
@@ -142,7 +142,7 @@ export class RingCapture implements LiveBackend {
   }
 
   private receive(m: WorkerMessage): void {
-    if (m.type === 'batch') this.batch(m.block, m.index, m.frames);
+    if (m.type === 'batch') this.batch(m.block, m.bytes, m.index, m.frames);
     else if (m.type === 'iface') {
       let iface = [...this.byIfindex.values()].find((i) => i.name === m.name && this.gone.has(i));
       if (iface) {
@@ -156,10 +156,12 @@ export class RingCapture implements LiveBackend {
     } else if (m.type === 'warning') this.events.onWarning?.(m.text);
   }
 
-  private batch(block: ArrayBuffer, indexBuf: ArrayBuffer, count: number): void {
+  private batch(block: ArrayBuffer, bytes: number, indexBuf: ArrayBuffer, count: number): void {
     Atomics.sub(this.shared, SH_BACKLOG, block.byteLength);
     if (this.stopped) return;
-    this.frames = handOn(new Uint8Array(block), new Uint32Array(indexBuf), count, this.byIfindex, this.rec, this.frames, this.events.onPacket);
+    this.frames = handOn(new Uint8Array(block, 0, bytes), new Uint32Array(indexBuf), count, this.byIfindex, this.rec, this.frames, this.events.onPacket);
+    // The frames were views valid only during onPacket: the buffer goes back for the next block.
+    this.worker?.postMessage({ type: 'free', block }, [block]);
   }
 
   /** Once a second: the kernel's drop count (reading resets it), ours, and interfaces gone. */

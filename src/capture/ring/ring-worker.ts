@@ -11,6 +11,10 @@
  *
  * Back-pressure: the bytes posted and not yet handled by the main thread are counted in shared
  * memory; past `maxBacklog` a block's frames are dropped here and counted (never silently).
+ *
+ * Memory stays flat: each block is copied into a block-sized buffer the main thread hands back
+ * once it has handed the frames on (`free`), so under load the same few buffers go round instead
+ * of a new one per block waiting for the garbage collector.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -33,6 +37,9 @@ const wanted = new Set<number>(data.ifindexes);
 const bridges = new Set<string>(data.bridges);
 /** ifindex → when it was last found not to count. */
 const ignored = new Map<number, number>();
+/** Block-sized buffers handed back by the main thread, for the next copies. */
+const pool: ArrayBuffer[] = [];
+const POOL_MAX = 32;
 /** Interfaces that count but are not Ethernet: said once. */
 const notEthernet = new Set<number>();
 
@@ -81,8 +88,8 @@ function counts(ifindex: number, now: number): boolean {
   return false;
 }
 
-function handle(ab: ArrayBuffer): void {
-  const block = new Uint8Array(ab);
+function handle(ab: ArrayBuffer, used: number): void {
+  const block = new Uint8Array(ab, 0, used);
   const declared = block.length >= 16 ? new DataView(ab).getUint32(12, true) : 0;
   const index = new Uint32Array(Math.min(declared, frameCapacity(block.length)) * INDEX_STRIDE);
   const res = parseBlock(block, index);
@@ -108,13 +115,13 @@ function handle(ab: ArrayBuffer): void {
     if (kept !== i) index.copyWithin(kept * INDEX_STRIDE, o, o + INDEX_STRIDE);
     kept++;
   }
-  if (kept === 0) return;
-  if (Atomics.load(shared, SH_BACKLOG) + ab.byteLength > data.maxBacklog) {
-    Atomics.add(shared, SH_INTERNAL_DROPS, kept);
+  if (kept === 0 || Atomics.load(shared, SH_BACKLOG) + ab.byteLength > data.maxBacklog) {
+    if (kept) Atomics.add(shared, SH_INTERNAL_DROPS, kept);
+    if (ab.byteLength === data.blockSize && pool.length < POOL_MAX) pool.push(ab);
     return;
   }
   Atomics.add(shared, SH_BACKLOG, ab.byteLength);
-  post({ type: 'batch', block: ab, index: index.buffer as ArrayBuffer, frames: kept }, [ab, index.buffer as ArrayBuffer]);
+  post({ type: 'batch', block: ab, bytes: used, index: index.buffer as ArrayBuffer, frames: kept }, [ab, index.buffer as ArrayBuffer]);
 }
 
 async function run(): Promise<void> {
@@ -126,21 +133,30 @@ async function run(): Promise<void> {
   while (Atomics.load(shared, SH_STOP) === 0) {
     // Up to 64 blocks in a row, then let the main thread's messages (a new interface) in.
     for (let i = 0; i < 64 && Atomics.load(shared, SH_STOP) === 0; i++) {
-      let ab: ArrayBuffer | null;
+      const into = pool.pop() ?? new ArrayBuffer(data.blockSize);
+      let got: ArrayBuffer | number | null;
       try {
-        ab = ring.next(data.handle, 50);
+        got = ring.next(data.handle, 50, into);
       } catch (err) {
         post({ type: 'warning', text: `ring: ${(err as Error).message}` });
         return;
       }
-      if (!ab) break;
-      handle(ab);
+      if (got === null) {
+        pool.push(into);
+        break;
+      }
+      if (typeof got === 'number') handle(into, got);
+      else handle(got, got.byteLength);
     }
     await new Promise((r) => setImmediate(r));
   }
 }
 
-port.on('message', (m: { type: 'go' } | { type: 'want'; ifindex: number }) => {
+port.on('message', (m: { type: 'go' } | { type: 'want'; ifindex: number } | { type: 'free'; block: ArrayBuffer }) => {
+  if (m.type === 'free') {
+    if (pool.length < POOL_MAX) pool.push(m.block);
+    return;
+  }
   if (m.type === 'go') {
     run()
       .catch((err: unknown) => post({ type: 'warning', text: `ring reader: ${(err as Error).message}` }))
