@@ -1,4 +1,6 @@
 /**
+ * The `cap` backend of live capture (see live-backend.ts): the fallback where the project's ring
+ * (ring/ring-capture.ts) cannot be set up, and `--backend cap`; the probe sends and watches with it.
  * Live capture with the `cap` package (libpcap), feeding the same PacketRecord view the file readers
  * hand on. What cap 0.2.1 does and does not do shapes this module:
  *

@@ -19,7 +19,7 @@ import { defaultParams, namespaces } from './topology.js';
 const why = labUnavailable() ?? ringUnavailable() ?? (HAS_TSHARK ? null : 'needs tshark');
 /** BONDSCOPE_LAB_PREFIX / BONDSCOPE_LAB_BRIDGE: an engineer's own lab names when several run at once. */
 const prefix = process.env.BONDSCOPE_LAB_PREFIX ?? `bslr${process.pid % 10000}`;
-const params = { ...defaultParams(prefix), bridge: process.env.BONDSCOPE_LAB_BRIDGE ?? 'xenbr8', hostMac: '00:25:90:00:08:01' };
+const params = { ...defaultParams(prefix), bridge: process.env.BONDSCOPE_LAB_BRIDGE ?? 'xenbr6', hostMac: '00:25:90:00:06:01' };
 const ns = namespaces(params);
 const BIN = join(PROJECT_ROOT, 'bin/bondscope');
 const work = mkdtempSync(join(tmpdir(), 'bondscope-ring-'));

@@ -2,7 +2,7 @@
 
 /** Int32 slots of the shared counters. */
 export const SH_BACKLOG = 0; // bytes posted by the worker, not yet handled by the main thread
-export const SH_INTERNAL_DROPS = 1; // frames the worker dropped because the main thread fell behind
+export const SH_INTERNAL_DROPS = 1; // frames lost inside bondscope: those after damage in a block (a slow main thread leaves blocks in the ring instead)
 export const SH_BLOCK_ERRORS = 2; // blocks the parser found damaged
 export const SH_STOP = 3; // set by the main thread: stop reading
 export const SH_SLOTS = 4;
@@ -15,8 +15,9 @@ export interface RingWorkerData {
   bridges: string[];
   sysNet: string;
   shared: SharedArrayBuffer;
-  maxBacklog: number;
-  /** Bytes of one ring block: the size of the reusable copies. */
+  /** Block-sized buffers going round between the threads (the most in flight at once). */
+  buffers: number;
+  /** Bytes of one ring block: the size of those buffers. */
   blockSize: number;
 }
 

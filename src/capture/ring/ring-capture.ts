@@ -29,8 +29,8 @@ const RING_FRAME = 2048;
 /** A block that is not full is handed over after this long: frames reach the engine within it. */
 export const RING_RETIRE_MS = 4;
 export const RING_SNAPLEN = 65535;
-/** Bytes handed to this thread and not yet handled, before the worker drops. */
-const MAX_BACKLOG = 256 << 20;
+/** Block copies going round between the reader and this thread (16 MiB): past them, blocks wait in the ring. */
+const RING_BUFFERS = 16;
 
 interface Counter {
   total: number;
@@ -116,8 +116,9 @@ export class RingCapture implements LiveBackend {
       throw new RingSetupError(e.message, e.code ?? null);
     }
     for (const [i, ifindex] of chosen.entries()) this.promisc(ifindex, this.options.interfaces[i]!);
-    const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, maxBacklog: MAX_BACKLOG, blockSize: RING_BLOCK };
-    const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: data });
+    const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, buffers: RING_BUFFERS, blockSize: RING_BLOCK };
+    // The reader allocates almost nothing (its buffers go round): a small heap keeps it small.
+    const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
     this.worker = worker;
     worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.workerDone = new Promise<void>((resolve) => {
@@ -161,7 +162,7 @@ export class RingCapture implements LiveBackend {
     if (this.stopped) return;
     this.frames = handOn(new Uint8Array(block, 0, bytes), new Uint32Array(indexBuf), count, this.byIfindex, this.rec, this.frames, this.events.onPacket);
     // The frames were views valid only during onPacket: the buffer goes back for the next block.
-    this.worker?.postMessage({ type: 'free', block }, [block]);
+    this.worker?.postMessage({ type: 'free', block, index: indexBuf }, [block, indexBuf]);
   }
 
   /** Once a second: the kernel's drop count (reading resets it), ours, and interfaces gone. */

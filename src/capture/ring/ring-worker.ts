@@ -9,12 +9,13 @@
  * interface whose master is a captured bridge (a guest started while capturing), named from
  * /sys/class/net. The worker reads nothing until the main thread says `go` (privileges dropped).
  *
- * Back-pressure: the bytes posted and not yet handled by the main thread are counted in shared
- * memory; past `maxBacklog` a block's frames are dropped here and counted (never silently).
- *
- * Memory stays flat: each block is copied into a block-sized buffer the main thread hands back
- * once it has handed the frames on (`free`), so under load the same few buffers go round instead
- * of a new one per block waiting for the garbage collector.
+ * Memory is fixed: blocks are copied into a set of `buffers` block-sized buffers (each with its
+ * frame index), made once and handed back by the main thread when it has handed the frames on
+ * (`free`). None is freed and none made anew under load: a buffer per block left to the garbage
+ * collector cost 100 MiB more (glibc keeps freed 1 MiB chunks once its mmap threshold has risen).
+ * Back-pressure follows: with every buffer at the main thread, the reader leaves the blocks in
+ * the kernel's ring — sized by -B, the one buffer — until one comes back; what the ring cannot
+ * hold the kernel counts as drops.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -37,9 +38,24 @@ const wanted = new Set<number>(data.ifindexes);
 const bridges = new Set<string>(data.bridges);
 /** ifindex → when it was last found not to count. */
 const ignored = new Map<number, number>();
-/** Block-sized buffers handed back by the main thread, for the next copies. */
-const pool: ArrayBuffer[] = [];
-const POOL_MAX = 32;
+/** A block-sized buffer and the index of its frames: what goes round between the threads. */
+interface Slot {
+  block: ArrayBuffer;
+  index: Uint32Array;
+}
+/** Slots back from the main thread, ready for the next block. */
+const free: Slot[] = [];
+let made = 0;
+const INDEX_FRAMES = frameCapacity(data.blockSize);
+
+/** A free slot, a new one while fewer than `buffers` exist, or null: all are at the main thread. */
+function takeSlot(): Slot | null {
+  const s = free.pop();
+  if (s) return s;
+  if (made >= data.buffers) return null;
+  made++;
+  return { block: new ArrayBuffer(data.blockSize), index: new Uint32Array(INDEX_FRAMES * INDEX_STRIDE) };
+}
 /** Interfaces that count but are not Ethernet: said once. */
 const notEthernet = new Set<number>();
 
@@ -88,13 +104,16 @@ function counts(ifindex: number, now: number): boolean {
   return false;
 }
 
-function handle(ab: ArrayBuffer, used: number): void {
+function handle(slot: Slot, used: number): void {
+  const ab = slot.block;
+  const index = slot.index;
   const block = new Uint8Array(ab, 0, used);
   const declared = block.length >= 16 ? new DataView(ab).getUint32(12, true) : 0;
-  const index = new Uint32Array(Math.min(declared, frameCapacity(block.length)) * INDEX_STRIDE);
   const res = parseBlock(block, index);
   if (res.error) {
+    // The frames after the damage cannot be read: lost inside bondscope, and counted so.
     Atomics.add(shared, SH_BLOCK_ERRORS, 1);
+    Atomics.add(shared, SH_INTERNAL_DROPS, Math.max(0, declared - res.frames));
     post({ type: 'warning', text: res.error });
   }
   // Keep the frames that count, in place: the index stays in ring order.
@@ -115,9 +134,8 @@ function handle(ab: ArrayBuffer, used: number): void {
     if (kept !== i) index.copyWithin(kept * INDEX_STRIDE, o, o + INDEX_STRIDE);
     kept++;
   }
-  if (kept === 0 || Atomics.load(shared, SH_BACKLOG) + ab.byteLength > data.maxBacklog) {
-    if (kept) Atomics.add(shared, SH_INTERNAL_DROPS, kept);
-    if (ab.byteLength === data.blockSize && pool.length < POOL_MAX) pool.push(ab);
+  if (kept === 0) {
+    free.push(slot);
     return;
   }
   Atomics.add(shared, SH_BACKLOG, ab.byteLength);
@@ -131,30 +149,34 @@ async function run(): Promise<void> {
     return;
   }
   while (Atomics.load(shared, SH_STOP) === 0) {
-    // Up to 64 blocks in a row, then let the main thread's messages (a new interface) in.
+    // Up to 64 blocks in a row, then let the main thread's messages (slots back, a new interface) in.
     for (let i = 0; i < 64 && Atomics.load(shared, SH_STOP) === 0; i++) {
-      const into = pool.pop() ?? new ArrayBuffer(data.blockSize);
+      const slot = takeSlot();
+      // Every slot is at the main thread: the blocks wait in the ring until one comes back.
+      if (!slot) break;
       let got: ArrayBuffer | number | null;
       try {
-        got = ring.next(data.handle, 50, into);
+        got = ring.next(data.handle, 50, slot.block);
       } catch (err) {
         post({ type: 'warning', text: `ring: ${(err as Error).message}` });
         return;
       }
       if (got === null) {
-        pool.push(into);
+        free.push(slot);
         break;
       }
-      if (typeof got === 'number') handle(into, got);
-      else handle(got, got.byteLength);
+      // A number: the block went into the slot (it always fits: the slot is a block long).
+      if (typeof got === 'number') handle(slot, got);
+      else handle({ block: got, index: slot.index }, got.byteLength);
     }
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => (free.length || made < data.buffers ? setImmediate(r) : setTimeout(r, 1)));
   }
 }
 
-port.on('message', (m: { type: 'go' } | { type: 'want'; ifindex: number } | { type: 'free'; block: ArrayBuffer }) => {
+port.on('message', (m: { type: 'go' } | { type: 'want'; ifindex: number } | { type: 'free'; block: ArrayBuffer; index: ArrayBuffer }) => {
   if (m.type === 'free') {
-    if (pool.length < POOL_MAX) pool.push(m.block);
+    if (m.block.byteLength === data.blockSize) free.push({ block: m.block, index: new Uint32Array(m.index) });
+    else made--; // not one of ours (the binding made it): a slot may be made again
     return;
   }
   if (m.type === 'go') {
