@@ -11,6 +11,8 @@ export interface RingWorkerData {
   handle: number;
   /** Interfaces that count from the start. */
   ifindexes: number[];
+  /** -i any: every interface counts, named as its first frame comes. */
+  all: boolean;
   /** Captured bridges: a new port of one counts from its first frame. */
   bridges: string[];
   sysNet: string;
@@ -24,6 +26,7 @@ export interface RingWorkerData {
 export type WorkerMessage =
   /** `block` holds `bytes` used bytes; the main thread hands it back (`free`) for reuse. */
   | { type: 'batch'; block: ArrayBuffer; bytes: number; index: ArrayBuffer; frames: number }
+  /** A new interface counts from now on: a new port of a captured bridge (master), or any with -i any (master null). */
   | { type: 'iface'; ifindex: number; name: string; master: string | null; time: number }
   | { type: 'warning'; text: string }
   | { type: 'stopped' };

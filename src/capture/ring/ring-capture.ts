@@ -101,7 +101,10 @@ export class RingCapture implements LiveBackend {
 
   async start(): Promise<void> {
     const chosen: number[] = [];
+    // -i any: every interface the ring sees, each named as its first frame comes.
+    const all = this.options.interfaces.includes('any');
     for (const name of this.options.interfaces) {
+      if (name === 'any') continue;
       const ifindex = this.ifindexByName(name);
       if (ifindex < 0) throw new LiveCaptureError(`${name}: no such interface`);
       this.register(name, ifindex);
@@ -115,8 +118,8 @@ export class RingCapture implements LiveBackend {
       if (e.code === 'EPERM' || e.code === 'EACCES') throw new LiveCaptureError(`capturing needs root (or CAP_NET_RAW and CAP_NET_ADMIN): ${e.message}`);
       throw new RingSetupError(e.message, e.code ?? null);
     }
-    for (const [i, ifindex] of chosen.entries()) this.promisc(ifindex, this.options.interfaces[i]!);
-    const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, buffers: RING_BUFFERS, blockSize: RING_BLOCK };
+    for (const iface of this.registry.list) this.promisc(this.ifindexOf.get(iface)!, iface.name);
+    const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, all, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, buffers: RING_BUFFERS, blockSize: RING_BLOCK };
     // The reader allocates almost nothing (its buffers go round): a small heap keeps it small.
     const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
     this.worker = worker;
@@ -145,7 +148,7 @@ export class RingCapture implements LiveBackend {
   private receive(m: WorkerMessage): void {
     if (m.type === 'batch') this.batch(m.block, m.bytes, m.index, m.frames);
     else if (m.type === 'iface') {
-      let iface = [...this.byIfindex.values()].find((i) => i.name === m.name && this.gone.has(i));
+      let iface = [...this.ifindexOf.keys()].find((i) => i.name === m.name && this.gone.has(i));
       if (iface) {
         // The same name back (a guest restarted): its old entry goes on.
         this.gone.delete(iface);
@@ -153,7 +156,7 @@ export class RingCapture implements LiveBackend {
         this.ifindexOf.set(iface, m.ifindex);
       } else iface = this.register(m.name, m.ifindex);
       this.promisc(m.ifindex, m.name);
-      this.events.onInterfaceAdded?.(iface, `appeared as a port of ${m.master}: captured from its first frame`, m.time);
+      this.events.onInterfaceAdded?.(iface, m.master === null ? 'appeared in the ring: captured from its first frame (-i any)' : `appeared as a port of ${m.master}: captured from its first frame`, m.time);
     } else if (m.type === 'warning') this.events.onWarning?.(m.text);
   }
 

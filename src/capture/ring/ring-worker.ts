@@ -94,10 +94,11 @@ function counts(ifindex: number, now: number): boolean {
   const seen = ignored.get(ifindex);
   if (seen !== undefined && now - seen < RECHECK_MS) return false;
   const found = nameOf(ifindex);
-  if (found && found.master !== null && bridges.has(found.master)) {
+  const bridgePort = found !== null && found.master !== null && bridges.has(found.master);
+  if (found && (bridgePort || data.all)) {
     wanted.add(ifindex);
     ignored.delete(ifindex);
-    post({ type: 'iface', ifindex, name: found.name, master: found.master, time: Date.now() / 1000 });
+    post({ type: 'iface', ifindex, name: found.name, master: bridgePort ? found.master : null, time: Date.now() / 1000 });
     return true;
   }
   ignored.set(ifindex, now);
