@@ -9,7 +9,7 @@ const gyp = process.env.NODE_GYP || 'node-gyp';
 const r = spawnSync(gyp, ['rebuild'], { stdio: ['ignore', 'inherit', 'inherit'], shell: false });
 if (r.status !== 0) {
   process.stderr.write(
-    'bondscope: the capture ring binding did not build (it needs a C++ compiler and libpcap-dev: apt-get install g++ make libpcap-dev, then npm rebuild); live capture will use `cap` where it is built\n',
+    'bondscope: the capture ring binding did not build (it needs a C++ compiler and libpcap-dev: apt-get install g++ make libpcap-dev, then npm run install); live capture will use `cap` where it is built\n',
   );
 }
 process.exit(0);

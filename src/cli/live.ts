@@ -99,6 +99,7 @@ export async function runLive(argv: string[]): Promise<number> {
   const { plan, session } = await openLiveSession(values, windowNs);
   const dropped = dropPrivileges(values.user, values.write ? [values.write] : []);
   session.begin();
+  flushMessages(session); // the backend's fallback line, before the capture starts talking
   process.stderr.write(
     `bondscope: capturing on ${plan.interfaces.map(safeText).join(', ')}${values.write ? ` into ${safeText(values.write)}` : ''}${dropped ? ` as ${safeText(dropped.user)}` : ''}${duration ? ` for ${duration} s` : ''} (Ctrl-C to stop; ${session.capture.kind} backend)\n`,
   );

@@ -52,7 +52,7 @@ let loaded: RingNative | string | undefined;
 export function loadRing(): RingNative | string {
   if (loaded === undefined) {
     if (process.env.BONDSCOPE_NO_RING === '1') loaded = 'the ring is turned off (BONDSCOPE_NO_RING=1)';
-    else if (!existsSync(RING_BINDING_PATH)) loaded = 'the capture ring binding is not built (it needs g++ and libpcap-dev: `apt-get install g++ make libpcap-dev && npm rebuild bondscope` or `npm run install`)';
+    else if (!existsSync(RING_BINDING_PATH)) loaded = 'the capture ring binding is not built (it needs g++ and libpcap-dev: `apt-get install g++ make libpcap-dev`, then `npm run install` in the bondscope directory)';
     else {
       try {
         loaded = createRequire(import.meta.url)(RING_BINDING_PATH) as RingNative;
