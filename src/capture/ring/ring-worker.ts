@@ -26,8 +26,8 @@ import { SH_BACKLOG, SH_BLOCK_ERRORS, SH_INTERNAL_DROPS, SH_STOP, type RingWorke
 
 const ARPHRD_ETHER = 1;
 const ARPHRD_LOOPBACK = 772;
-/** How long an interface found not to count is not looked at again (it may join a bridge). */
-const RECHECK_MS = 1000;
+/** How long an interface found not to count is not looked at again: it may join a bridge (a vif is made, then enslaved); one readlink each time. */
+const RECHECK_MS = 100;
 
 const data = workerData as RingWorkerData;
 const shared = new Int32Array(data.shared);
@@ -67,38 +67,54 @@ function readText(path: string): string | null {
   }
 }
 
-/** The name of `ifindex` and its master, from /sys/class/net (the namespace's own). */
-function nameOf(ifindex: number): { name: string; master: string | null } | null {
-  let names: string[];
-  try {
-    names = readdirSync(data.sysNet);
-  } catch {
-    return null;
-  }
-  for (const name of names) {
-    if (Number(readText(join(data.sysNet, name, 'ifindex'))) !== ifindex) continue;
-    let master: string | null = null;
+/** ifindex → name, from the last scan of /sys/class/net (the namespace's own). */
+let names = new Map<number, string>();
+
+/**
+ * The name of `ifindex`, scanning /sys/class/net again when the last scan did not have it: a new
+ * interface is named at its first frame (no rate limit here, or a guest's first frames would be
+ * lost; an ifindex that is named and does not count is not looked up again for RECHECK_MS).
+ */
+function nameOf(ifindex: number): string | null {
+  if (!names.has(ifindex)) {
+    const next = new Map<number, string>();
     try {
-      master = basename(readlinkSync(join(data.sysNet, name, 'master')));
+      for (const name of readdirSync(data.sysNet)) {
+        const n = Number(readText(join(data.sysNet, name, 'ifindex')));
+        if (n > 0) next.set(n, name);
+      }
+      names = next;
     } catch {
-      /* not enslaved */
+      /* keep the last scan */
     }
-    return { name, master };
   }
-  return null;
+  return names.get(ifindex) ?? null;
 }
 
-/** Whether frames of `ifindex` count; a new port of a captured bridge is taken on here. */
+function masterOf(name: string): string | null {
+  try {
+    return basename(readlinkSync(join(data.sysNet, name, 'master')));
+  } catch {
+    return null; // not enslaved
+  }
+}
+
+/**
+ * Whether frames of `ifindex` count; a new port of a captured bridge (or with -i any, any new
+ * interface) is taken on here. One that does not count is looked at again after RECHECK_MS (it
+ * may join a bridge, or with -i any not have been named yet), and never when that cannot matter.
+ */
 function counts(ifindex: number, now: number): boolean {
   if (wanted.has(ifindex)) return true;
   const seen = ignored.get(ifindex);
-  if (seen !== undefined && now - seen < RECHECK_MS) return false;
-  const found = nameOf(ifindex);
-  const bridgePort = found !== null && found.master !== null && bridges.has(found.master);
-  if (found && (bridgePort || data.all)) {
+  if (seen !== undefined && ((bridges.size === 0 && !data.all) || now - seen < RECHECK_MS)) return false;
+  const name = nameOf(ifindex);
+  const master = name !== null && bridges.size ? masterOf(name) : null;
+  const bridgePort = master !== null && bridges.has(master);
+  if (name !== null && (bridgePort || data.all)) {
     wanted.add(ifindex);
     ignored.delete(ifindex);
-    post({ type: 'iface', ifindex, name: found.name, master: bridgePort ? found.master : null, time: Date.now() / 1000 });
+    post({ type: 'iface', ifindex, name, master: bridgePort ? master : null, time: Date.now() / 1000 });
     return true;
   }
   ignored.set(ifindex, now);
@@ -128,7 +144,7 @@ function handle(slot: Slot, used: number): void {
     if (hatype !== ARPHRD_ETHER && hatype !== ARPHRD_LOOPBACK) {
       if (!notEthernet.has(ifindex)) {
         notEthernet.add(ifindex);
-        post({ type: 'warning', text: `ifindex ${ifindex} (${nameOf(ifindex)?.name ?? '?'}) is not Ethernet (ARPHRD ${hatype}): its frames are not captured by the ring` });
+        post({ type: 'warning', text: `${nameOf(ifindex) ?? `ifindex ${ifindex}`} is not Ethernet (ARPHRD ${hatype}): its frames are not captured by the ring` });
       }
       continue;
     }
