@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chooseBackend, parseBackend } from '../../src/capture/live-backend.js';
 import {
@@ -26,7 +27,7 @@ import {
 } from '../../src/capture/ring/block.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { DIR_IN, DIR_OUT, InterfaceRegistry, PacketRecord } from '../../src/model/record.js';
-import { PROJECT_ROOT } from '../helpers/tools.js';
+import { PROJECT_ROOT, ringUnavailable } from '../helpers/tools.js';
 import { align16, buildBlock, TP_MAC } from '../helpers/tpacket.js';
 
 /** An Ethernet II frame: dst, src, EtherType, payload. */
@@ -175,6 +176,32 @@ describe('TPACKET_V3 block parser', () => {
   });
 });
 
+describe('TPACKET_V3 block parser on damaged blocks (property)', () => {
+  it('never throws, and every frame it indexes lies inside the block with caplen <= len', () => {
+    const sound = buildBlock([
+      { bytes: arp, ifindex: 2, pkttype: 0, sec: 1, nsec: 0 },
+      { bytes: arp, ifindex: 3, pkttype: 4, sec: 1, nsec: 1, vlan: { tci: 10 } },
+      { bytes: arp.subarray(0, 20), len: 1500, ifindex: 4, pkttype: 1, sec: 1, nsec: 2, vlan: { tci: 20, tpid: 0x88a8 } },
+    ]);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 24 }), fc.nat(sound.length), (flips, cut) => {
+        const b = sound.slice(0, sound.length - cut);
+        for (const [at, v] of flips) if (b.length) b[at % b.length] = v;
+        const index = new Uint32Array(frameCapacity(b.length) * INDEX_STRIDE);
+        const res = parseBlock(b, index);
+        expect(res.frames).toBeLessThanOrEqual(3);
+        for (let i = 0; i < res.frames; i++) {
+          const o = i * INDEX_STRIDE;
+          expect(index[o + IX_OFFSET]!).toBeGreaterThanOrEqual(64);
+          expect(index[o + IX_OFFSET]! + index[o + IX_CAPLEN]!).toBeLessThanOrEqual(b.length);
+          expect(index[o + IX_CAPLEN]!).toBeLessThanOrEqual(index[o + IX_LEN]!);
+        }
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
+  });
+});
+
 describe('choosing the live backend', () => {
   it('the ring where it can be set up; cap with the reason in one line where not; cap or ring when asked', () => {
     expect(chooseBackend('auto', null)).toEqual({ backend: 'ring', fallback: null, error: null });
@@ -199,5 +226,15 @@ describe('choosing the live backend', () => {
     expect(r.stderr).toMatch(/^bondscope: live capture uses cap \(.*\): the ring is turned off \(BONDSCOPE_NO_RING=1\)$/m);
     expect(r.stderr).toMatch(/cap backend\)/);
     expect(JSON.parse(r.stdout).stats.capture).toMatchObject({ backend: 'cap', kernelDrops: null });
+  });
+});
+
+const ringWhy = process.getuid?.() !== 0 ? 'needs root' : ringUnavailable();
+describe.skipIf(ringWhy !== null)(`live's report says how it captured and what it lost${ringWhy ? ` [skipped: ${ringWhy}]` : ''}`, () => {
+  it('the header names the ring and its size, the frames, and the kernel\'s and bondscope\'s drops', () => {
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin/bondscope'), 'live', '-i', 'lo', '-B', '8', '--duration', '1', '--no-kernel'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/ring backend\)/);
+    expect(r.stdout).toMatch(/^Capture: ring \(one TPACKET_V3 ring for every interface, 8 MiB\)\n {2}\d+ frames; kernel drops 0 \(peak 0\/s\); bondscope drops 0 \(peak 0\/s\)\n/);
   });
 });
