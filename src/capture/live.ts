@@ -1,4 +1,6 @@
 /**
+ * The `cap` backend of live capture (see live-backend.ts): the fallback where the project's ring
+ * (ring/ring-capture.ts) cannot be set up, and `--backend cap`; the probe sends and watches with it.
  * Live capture with the `cap` package (libpcap), feeding the same PacketRecord view the file readers
  * hand on. What cap 0.2.1 does and does not do shapes this module:
  *
@@ -20,6 +22,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FRAME_HEADER, WORKER_PREFIX } from './live-protocol.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../model/record.js';
+import type { CaptureDrops, LiveBackend, LiveEvents, LiveOptions } from './live-backend.js';
 
 /** The part of cap's Cap class bondscope uses. */
 interface CapHandle {
@@ -89,30 +92,6 @@ export function explainOpenError(device: string, message: string): string {
 export const SNAPLEN = 65535;
 export const DEFAULT_BUFFER_BYTES = 16 << 20;
 
-export interface LiveOptions {
-  interfaces: string[];
-  /** A BPF filter applied on every interface (combined with the direction filter). */
-  filter?: string;
-  /**
-   * Kernel ring per handle, bytes (default 16 MiB). cap fixes the snaplen at 65535, and in
-   * immediate mode libpcap gives each frame a slot of that size: 8 MiB holds only ~120 frames, and
-   * a burst longer than that between two polls is dropped (measured: 5% lost at 10k frames/s with
-   * 8 MiB, none with 64 MiB).
-   */
-  bufferSize?: number;
-  /** The workers become this user once their handles are open (null: stay as they are). */
-  user?: string | null;
-}
-
-export interface LiveEvents {
-  /** Called for each frame; the record is valid only during the call. */
-  onPacket(rec: PacketRecord): void;
-  /** An interface's capture ended (removed or down); capture goes on on the rest. */
-  onInterfaceGone?(name: string, why: string): void;
-  /** A worker had to drop frames because this process fell behind. */
-  onDropped?(name: string): void;
-}
-
 interface Worker {
   iface: CaptureInterface;
   child: ChildProcess;
@@ -127,7 +106,8 @@ interface Worker {
  * evidence frame numbers match that file. Frames are stamped by the workers on arrival with the
  * system's monotonic clock, anchored here to wall time.
  */
-export class LiveCapture {
+export class LiveCapture implements LiveBackend {
+  readonly kind = 'cap' as const;
   readonly registry = new InterfaceRegistry();
   readonly rec = new PacketRecord();
   private readonly workers: Worker[] = [];
@@ -136,6 +116,8 @@ export class LiveCapture {
   private readonly anchorNs: bigint;
   private stopping = false;
   readonly startedAt: number;
+  /** Batches the workers dropped because this process fell behind (cap counts batches, not frames). */
+  private droppedBatches = 0;
 
   constructor(
     private readonly options: LiveOptions,
@@ -175,7 +157,10 @@ export class LiveCapture {
               iface.linkType = linkTypeOf(msg);
               resolve();
             } else if (word === 'error') reject(new LiveCaptureError(explainOpenError(name, msg)));
-            else if (word === 'dropped') this.events.onDropped?.(name);
+            else if (word === 'dropped') {
+              this.droppedBatches++;
+              this.events.onWarning?.(`${name}: frames dropped: this process fell behind the capture (a BPF --filter or a faster machine helps)`);
+            }
           }
         });
         child.stdout!.on('data', (chunk: Buffer) => this.receive(w, chunk));
@@ -183,7 +168,7 @@ export class LiveCapture {
           const wasOpen = w.open;
           w.open = false;
           if (!ready) reject(new LiveCaptureError(`${name}: the capture worker ended before capturing (${signal ?? `exit ${code}`})`));
-          else if (wasOpen && !this.stopping) this.events.onInterfaceGone?.(name, 'capture on it ended: the interface went down or was removed');
+          else if (wasOpen && !this.stopping) this.events.onInterfaceGone?.(name, 'capture on it ended: the interface went down or was removed', Date.now() / 1000);
         });
       });
     });
@@ -238,6 +223,22 @@ export class LiveCapture {
   /** Interfaces still capturing. */
   get active(): string[] {
     return this.workers.filter((w) => w.open).map((w) => w.iface.name);
+  }
+
+  /** The workers drop privileges themselves once their handles are open: nothing to wait for. */
+  begin(): void {}
+
+  drain(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** cap keeps no kernel drop counter; what this process dropped is counted in batches of frames. */
+  drops(): CaptureDrops {
+    return { kernel: null, internal: this.droppedBatches, kernelPeakPerSec: null, internalPeakPerSec: 0, kernelLastSec: null, internalLastSec: 0, ringFrames: null, freezes: null };
+  }
+
+  describe(): string {
+    return `cap (libpcap, a worker process and two handles per interface, ${(this.options.bufferSize ?? DEFAULT_BUFFER_BYTES) >> 20} MiB each; frames stamped on arrival, no kernel drop counts)`;
   }
 
   /** Ends every worker; frames still in flight are not handed on. */

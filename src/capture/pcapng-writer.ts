@@ -25,6 +25,7 @@ const ISB_STARTTIME = 2;
 const ISB_ENDTIME = 3;
 const ISB_IFRECV = 4;
 const ISB_IFDROP = 5;
+const ISB_OSDROP = 7;
 
 export interface SectionInfo {
   /** Section comment: bondscope puts the recorded topology here. */
@@ -207,7 +208,7 @@ export class PcapngWriter {
   }
 
   /** Interface statistics: packets written and, where known, drops, between start and end times. */
-  writeStats(ifaceId: number, tsSec: number, tsNsec: number, drops: number, start?: { sec: number; nsec: number }): void {
+  writeStats(ifaceId: number, tsSec: number, tsNsec: number, drops: number, start?: { sec: number; nsec: number }, more: { osDrops?: number; comment?: string | null } = {}): void {
     const ts = this.units(ifaceId, tsSec, tsNsec);
     const b = new BlockBuilder().u32(ifaceId, Number(ts >> 32n), Number(ts & 0xffffffffn));
     if (start) {
@@ -216,6 +217,8 @@ export class PcapngWriter {
     }
     b.u64Option(ISB_ENDTIME, ts).u64Option(ISB_IFRECV, BigInt(this.received[ifaceId] ?? 0));
     if (drops >= 0) b.u64Option(ISB_IFDROP, BigInt(drops));
+    if (more.osDrops !== undefined && more.osDrops >= 0) b.u64Option(ISB_OSDROP, BigInt(more.osDrops));
+    b.textOption(OPT_COMMENT, more.comment);
     this.push(b.finish(BT_ISB, true));
   }
 

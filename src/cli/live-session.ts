@@ -8,7 +8,7 @@
  */
 import { readBridgeFdb, KmsgReader } from '../capture/host/kernel.js';
 import { OvsFdbPoller } from '../capture/host/ovs.js';
-import { LiveCapture } from '../capture/live.js';
+import { startLiveBackend, type BackendChoice, type CaptureDrops, type LiveBackend } from '../capture/live-backend.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import type { PacketRecord } from '../model/record.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
@@ -20,8 +20,10 @@ import { VERSION } from '../model/version.js';
 export interface LiveSessionOptions {
   interfaces: string[];
   filter?: string;
-  /** Kernel ring per capture handle, bytes (two handles per interface). */
+  /** ring: the one ring's size; cap: kernel ring per capture handle (two per interface). Bytes. */
   bufferSize?: number;
+  /** Which capture backend (default auto: the ring, else cap). */
+  backend?: BackendChoice;
   /** The capture workers drop to this user once their handles are open. */
   user?: string | null;
   /** Record every frame to this pcapng file (created 0600). */
@@ -32,39 +34,55 @@ export interface LiveSessionOptions {
   kernel?: boolean;
 }
 
+/** Something that happened to the capture itself, with its wall time (seconds since the epoch). */
+export interface SessionEvent {
+  time: number;
+  kind: 'appeared' | 'gone' | 'warning' | 'backend';
+  iface: string | null;
+  text: string;
+}
+
 export type FrameObserver = (rec: PacketRecord, frame: DecodedFrame) => void;
 
 export class LiveSession {
   /** The engine frames go to; replaced by `reset()` (the UI's clear). */
   analyzer: Analyzer;
-  readonly capture: LiveCapture;
+  private backend: LiveBackend | null = null;
   private writer: PcapngWriter | null = null;
+  /** Writer interface id per capture interface id. */
+  private readonly writerIds = new Map<number, number>();
   private kmsg: KmsgReader | null = null;
   private readonly frame = new DecodedFrame();
   private timer: NodeJS.Timeout | null = null;
   /** Things the user should know about the session itself (an interface gone, no kernel log). */
   readonly messages: string[] = [];
+  /** The same with their times, for the report and the timeline. */
+  readonly events: SessionEvent[] = [];
   readonly observers: FrameObserver[] = [];
   private findings: Finding[] | null = null;
-  /** Interfaces whose worker dropped frames because this process fell behind. */
-  readonly dropped = new Set<string>();
+  private readonly startedAt = Date.now() / 1000;
 
   /** Open vSwitch bridges' learning tables (fdb/show), polled every 2 s. */
   private readonly ovsFdb = new OvsFdbPoller();
 
   constructor(readonly options: LiveSessionOptions) {
     this.analyzer = this.newAnalyzer();
-    this.capture = new LiveCapture(
-      { interfaces: options.interfaces, filter: options.filter, bufferSize: options.bufferSize, user: options.user },
-      {
-        onPacket: (rec) => this.onPacket(rec),
-        onInterfaceGone: (name, why) => this.messages.push(`${name}: ${why}; capturing on the rest (${this.capture.active.join(', ') || 'none left'})`),
-        onDropped: (name) => {
-          if (!this.dropped.has(name)) this.messages.push(`${name}: frames dropped: this process fell behind the capture (a BPF --filter or a faster machine helps)`);
-          this.dropped.add(name);
-        },
-      },
-    );
+  }
+
+  /** The capture backend (after start()). */
+  get capture(): LiveBackend {
+    if (!this.backend) throw new Error('live session not started');
+    return this.backend;
+  }
+
+  private note(kind: SessionEvent['kind'], iface: string | null, text: string, time = Date.now() / 1000): void {
+    this.events.push({ time, kind, iface, text });
+    this.messages.push(text);
+  }
+
+  /** Drops so far (kernel null where the backend cannot tell). */
+  drops(): CaptureDrops | null {
+    return this.backend?.drops() ?? null;
   }
 
   private newAnalyzer(): Analyzer {
@@ -76,32 +94,59 @@ export class LiveSession {
     this.analyzer = this.newAnalyzer();
   }
 
-  /** Opens the capture handles, the kernel log and the output file: everything that needs root. */
+  /** Opens the capture, the kernel log and the output file: everything that needs root. No frame is read before begin(). */
   async start(): Promise<void> {
-    await this.capture.start();
-    if (this.options.write) {
-      this.writer = new PcapngWriter(this.options.write, {
-        comment: topologyToComment(this.options.topology, { capturedBy: `bondscope ${VERSION} live`, interfaces: this.options.interfaces, filter: this.options.filter ?? null }),
+    const o = this.options;
+    const bridges = o.topology.bridges.map((b) => b.name).filter((b) => o.interfaces.includes(b));
+    const { backend, fallback } = await startLiveBackend(
+      o.backend ?? 'auto',
+      { interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, user: o.user, bridges },
+      {
+        onPacket: (rec) => this.onPacket(rec),
+        onInterfaceAdded: (iface, why, time) => {
+          this.addToRecording(iface.id, iface.name, iface.linkType, iface.snaplen);
+          this.note('appeared', iface.name, `${iface.name}: ${why}`, time);
+        },
+        onInterfaceGone: (name, why, time) => this.note('gone', name, `${name}: ${why}; capturing on the rest (${this.backend?.active.join(', ') || 'none left'})`, time),
+        onWarning: (text) => this.note('warning', null, text),
+      },
+    );
+    this.backend = backend;
+    if (fallback) this.note('backend', null, fallback);
+    if (o.write) {
+      this.writer = new PcapngWriter(o.write, {
+        comment: topologyToComment(o.topology, { capturedBy: `bondscope ${VERSION} live`, interfaces: o.interfaces, filter: o.filter ?? null }),
         userappl: `bondscope ${VERSION}`,
         os: 'Linux',
       });
-      for (const iface of this.capture.registry.list) this.writer.addInterface({ name: iface.name, linkType: iface.linkType, snaplen: iface.snaplen });
+      for (const iface of backend.registry.list) this.addToRecording(iface.id, iface.name, iface.linkType, iface.snaplen);
     }
-    if (this.options.kernel !== false) {
+    if (o.kernel !== false) {
       try {
-        this.kmsg = new KmsgReader(this.capture.startedAt);
+        this.kmsg = new KmsgReader(backend.startedAt);
       } catch (err) {
-        this.messages.push(`kernel log: /dev/kmsg not readable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); own-address warnings come from the frames only`);
+        this.note('warning', null, `kernel log: /dev/kmsg not readable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); own-address warnings come from the frames only`);
       }
     }
+  }
+
+  /** Privileges are dropped: capture may read frames. */
+  begin(): void {
+    this.capture.begin();
     this.timer = setInterval(() => this.tick(), 250);
+  }
+
+  /** An interface block in the recording, once per capture interface (a returning one keeps its own). */
+  private addToRecording(id: number, name: string, linkType: number, snaplen: number): void {
+    if (!this.writer || this.writerIds.has(id)) return;
+    this.writerIds.set(id, this.writer.addInterface({ name, linkType, snaplen, tsDigits: 9 }));
   }
 
   private onPacket(rec: PacketRecord): void {
     const f = this.frame;
     decodeFrame(rec, f);
     this.analyzer.observe(rec, f);
-    this.writer?.writePacket(rec.iface!.id, rec.tsSec, rec.tsNsec, rec.buf, rec.offset, rec.caplen, rec.origLen, { direction: rec.direction });
+    if (this.writer) this.writer.writePacket(this.writerIds.get(rec.iface!.id)!, rec.tsSec, rec.tsNsec, rec.buf, rec.offset, rec.caplen, rec.origLen, { direction: rec.direction });
     for (const o of this.observers) o(rec, f);
   }
 
@@ -137,21 +182,52 @@ export class LiveSession {
     this.writer?.flush();
   }
 
+  /** Lets what the kernel already holds reach the engine (call before stop()). */
+  async drain(): Promise<void> {
+    await this.backend?.drain();
+  }
+
   /** Stops capturing, completes the file (interface statistics, then close) and returns the findings. */
   stop(): Finding[] {
     if (this.findings) return this.findings;
     if (this.timer) clearInterval(this.timer);
-    this.capture.stop();
+    this.backend?.stop();
     this.tick();
-    if (this.writer) {
+    if (this.writer && this.backend) {
       const now = Date.now();
-      const start = { sec: Math.floor(this.capture.startedAt), nsec: Math.round((this.capture.startedAt % 1) * 1e9) };
-      // cap has no drop counters: -1 leaves isb_ifdrop out rather than claiming zero.
-      for (const iface of this.capture.registry.list) this.writer.writeStats(iface.id, Math.floor(now / 1000), (now % 1000) * 1e6, -1, start);
+      const start = { sec: Math.floor(this.startedAt), nsec: Math.round((this.startedAt % 1) * 1e9) };
+      const d = this.backend.drops();
+      // One ring serves every interface: the kernel's drops are the whole host's, not one
+      // interface's, so each ISB carries them as isb_osdrop with a comment saying so. cap has no
+      // drop counters: its ISBs leave them out rather than claim zero.
+      const comment =
+        d.kernel === null
+          ? null
+          : `bondscope ring: one kernel ring for every interface; isb_osdrop is the ring's drops for the whole host (${d.kernel}), not this interface's; bondscope itself dropped ${d.internal}`;
+      for (const [id, wid] of this.writerIds) {
+        void id;
+        this.writer.writeStats(wid, Math.floor(now / 1000), (now % 1000) * 1e6, -1, start, { osDrops: d.kernel ?? -1, comment });
+      }
       this.writer.close();
     }
     this.kmsg?.close();
     this.findings = this.analyzer.finish();
     return this.findings;
+  }
+
+  /** Drops and interface events for the report header and the JSON `stats.capture`. */
+  captureStats(): object {
+    const d = this.drops();
+    return {
+      backend: this.backend?.kind ?? null,
+      frames: this.backend?.framesCaptured ?? 0,
+      kernelDrops: d?.kernel ?? null,
+      kernelDropsPeakPerSec: d?.kernelPeakPerSec ?? null,
+      internalDrops: d?.internal ?? 0,
+      internalDropsPeakPerSec: d?.internalPeakPerSec ?? 0,
+      ringFrames: d?.ringFrames ?? null,
+      freezes: d?.freezes ?? null,
+      events: this.events.map((e) => ({ time: e.time, kind: e.kind, iface: e.iface, text: e.text })),
+    };
   }
 }

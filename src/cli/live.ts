@@ -1,6 +1,7 @@
 /** `bondscope live`: capture on the host's slaves, bond, bridge and guests' ports at once, then report. */
 import { discoverHost, type HostInfo } from '../capture/host/discover.js';
 import { LiveCaptureError } from '../capture/live.js';
+import { parseBackend } from '../capture/live-backend.js';
 import { capabilities } from '../engine/capabilities.js';
 import { checkTopology } from '../engine/host-check.js';
 import { roleFromName } from '../model/roles.js';
@@ -23,9 +24,11 @@ of \`bondscope analyze\`.
 
 options:
   -i, --interface IF   capture on IF (repeatable; default: every bridge, bond, slave and guest port)
-  --filter BPF         a libpcap filter applied on every interface
-  -B, --buffer-size MIB  kernel ring per interface and direction (default 16): raise it if frames
-                       are lost in bursts (cap gives each frame a 64 KiB slot)
+  --filter BPF         a libpcap filter (compiled for Ethernet) applied to every frame
+  -B, --buffer-size MIB  the kernel ring: with the ring backend the one ring for every interface
+                       (default 64); with cap, per interface and direction (default 16)
+  --backend ring|cap   ring: one TPACKET_V3 ring for the host (default where it can be set up);
+                       cap: libpcap handles per interface (the fallback)
   --duration S         stop after S seconds
   --write FILE         record every frame to FILE (pcapng: one interface block per interface,
                        direction flags, the topology in the section comment; created 0600)
@@ -42,6 +45,7 @@ export const LIVE_OPTIONS = {
   interface: { type: 'string', short: 'i', multiple: true },
   filter: { type: 'string' },
   'buffer-size': { type: 'string', short: 'B' },
+  backend: { type: 'string' },
   duration: { type: 'string' },
   write: { type: 'string', short: 'w' },
   json: { type: 'boolean', default: false },
@@ -94,8 +98,10 @@ export async function runLive(argv: string[]): Promise<number> {
 
   const { plan, session } = await openLiveSession(values, windowNs);
   const dropped = dropPrivileges(values.user, values.write ? [values.write] : []);
+  session.begin();
+  flushMessages(session); // the backend's fallback line, before the capture starts talking
   process.stderr.write(
-    `bondscope: capturing on ${plan.interfaces.map(safeText).join(', ')}${values.write ? ` into ${safeText(values.write)}` : ''}${dropped ? ` as ${safeText(dropped.user)}` : ''}${duration ? ` for ${duration} s` : ''} (Ctrl-C to stop)\n`,
+    `bondscope: capturing on ${plan.interfaces.map(safeText).join(', ')}${values.write ? ` into ${safeText(values.write)}` : ''}${dropped ? ` as ${safeText(dropped.user)}` : ''}${duration ? ` for ${duration} s` : ''} (Ctrl-C to stop; ${session.capture.kind} backend)\n`,
   );
 
   // Until --duration has passed or the user stops it; messages (an interface gone) shown as they come.
@@ -113,6 +119,7 @@ export async function runLive(argv: string[]): Promise<number> {
     process.on('SIGTERM', done);
   });
 
+  await session.drain();
   const findings = session.stop();
   flushMessages(session);
   const a = session.analyzer;
@@ -120,15 +127,36 @@ export async function runLive(argv: string[]): Promise<number> {
   const config = checkTopology(plan.topology, plan.info.lacpStates, plan.info.kernelRelease).findings;
   const all = [...findings, ...config];
   const caps = capabilities(a.ports.ports);
+  if (session.capture.kind === 'ring') {
+    // One ring sees every hop a frame takes through this host, in the kernel's order and clock:
+    // a frame a slave received that never reached its bond was dropped by bonding, not missed.
+    for (const b of plan.topology.bonds) {
+      const slaves = b.slaves.map((s) => s.name).filter((s) => plan.interfaces.includes(s));
+      if (slaves.length && plan.interfaces.includes(b.name)) {
+        caps.canProve.push(`a frame ${slaves.join(' or ')} received that never reached ${b.name} was dropped by bonding (one kernel ring sees every hop)`);
+      }
+    }
+  }
   const inputs = [{ index: 0, name: values.write ?? 'live' }];
-  if (values.json) process.stdout.write(safeJson(analysisJson(a, all, caps, inputs, a.stats), 2) + '\n');
-  else process.stdout.write(analysisText(a, all, caps, inputs));
+  if (values.json) process.stdout.write(safeJson(analysisJson(a, all, caps, inputs, { ...a.stats, capture: session.captureStats() }), 2) + '\n');
+  else process.stdout.write(captureHeader(session) + analysisText(a, all, caps, inputs));
   process.stderr.write(`bondscope: ${session.capture.framesCaptured} frames captured${values.write ? `, written to ${safeText(values.write)}` : ''}\n`);
   if (threshold && all.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
 }
 
-export type LiveValues = Parameters<typeof planLive>[0] & { filter?: string; 'buffer-size'?: string; write?: string; user: string; 'no-kernel': boolean };
+export type LiveValues = Parameters<typeof planLive>[0] & { filter?: string; 'buffer-size'?: string; backend?: string; write?: string; user: string; 'no-kernel': boolean };
+
+/** The report's first lines: how the frames were captured and what was lost, never silently. */
+export function captureHeader(session: LiveSession): string {
+  const c = session.capture;
+  const d = c.drops();
+  const kernel = d.kernel === null ? 'kernel drops not known (cap keeps no counter)' : `kernel drops ${d.kernel} (peak ${d.kernelPeakPerSec}/s)`;
+  const internal = c.kind === 'cap' ? `bondscope dropped ${d.internal} batch(es)` : `bondscope drops ${d.internal} (peak ${d.internalPeakPerSec}/s)`;
+  const lines = [`Capture: ${c.describe()}`, `  ${c.framesCaptured} frames; ${kernel}; ${internal}`];
+  for (const e of session.events) if (e.kind === 'appeared' || e.kind === 'gone') lines.push(`  ${new Date(e.time * 1000).toISOString()} ${safeText(e.text)}`);
+  return lines.join('\n') + '\n\n';
+}
 
 /**
  * What live mode and the live view share: the plan, the session, and everything opened as root
@@ -136,7 +164,9 @@ export type LiveValues = Parameters<typeof planLive>[0] & { filter?: string; 'bu
  */
 export async function openLiveSession(values: LiveValues, windowNs: number): Promise<{ plan: LivePlan; session: LiveSession }> {
   const plan = planLive(values);
-  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize: bufferBytes(values['buffer-size']), user: values.user, write: values.write, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
+  const backend = parseBackend(values.backend);
+  if (backend === null) throw new UsageError(`live: --backend takes ring or cap, not '${values.backend}'`);
+  const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize: bufferBytes(values['buffer-size']), backend, user: values.user, write: values.write, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
   try {
     await session.start();
   } catch (err) {

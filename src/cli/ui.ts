@@ -78,6 +78,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
       interface: LIVE_OPTIONS.interface,
       filter: LIVE_OPTIONS.filter,
       'buffer-size': LIVE_OPTIONS['buffer-size'],
+      backend: LIVE_OPTIONS.backend,
       write: LIVE_OPTIONS.write,
       user: LIVE_OPTIONS.user,
       'no-kernel': LIVE_OPTIONS['no-kernel'],
@@ -178,6 +179,7 @@ async function runLiveUi(
     }
   }
   dropPrivileges(values.user, [values.write, exportRoot].filter((p): p is string => Boolean(p)));
+  session.begin();
   const reachable = (path: string, fd: number): string => {
     try {
       accessSync(path, fsConstants.R_OK | fsConstants.X_OK * Number(fd === exportFd));

@@ -66,7 +66,7 @@ function macRows(a: Analyzer, findings: Finding[], limit: number) {
   return rows.filter((r, i) => r.involved || i < limit);
 }
 
-export function analysisJson(a: Analyzer, findings: Finding[], caps: Capabilities, inputs: InputInfo[], stats: AnalysisStats): object {
+export function analysisJson(a: Analyzer, findings: Finding[], caps: Capabilities, inputs: InputInfo[], stats: AnalysisStats & { capture?: object }): object {
   const ports = a.ports.ports;
   return {
     interfaces: ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource, reason: p.port.reason, bond: p.port.bond, bridge: p.port.bridge, via: p.port.via ?? null, frames: p.frames, framesIn: p.framesIn, framesOut: p.framesOut })),

@@ -77,6 +77,7 @@ export class AnalysisView {
     const uiFindings = findings.map((f) => this.finding(f, st));
     this.noteFindings(a, findings, uiFindings, st);
     this.noteKernel(a, st);
+    this.noteCapture(st);
     this.noteLooped(findings, baseSec, now);
 
     return {
@@ -92,6 +93,7 @@ export class AnalysisView {
       timeline: this.timeline,
       loopedPerSecond: this.looped.slice(),
       messages: st.messages,
+      drops: st.drops ?? null,
     };
   }
 
@@ -213,6 +215,16 @@ export class AnalysisView {
   }
 
   private kernelSeen = 0;
+  private captureSeen = 0;
+
+  /** Live: interfaces appearing and going, on the timeline at their wall time. */
+  private noteCapture(st: PipelineStatus): void {
+    const events = st.captureEvents ?? [];
+    for (; this.captureSeen < events.length; this.captureSeen++) {
+      const e = events[this.captureSeen]!;
+      this.add({ time: e.time, kind: 'capture', severity: 'info', text: e.text });
+    }
+  }
 
   /** The kernel's own log lines (live /dev/kmsg): own-address warnings, failovers, slave links. */
   private noteKernel(a: Analyzer, st: PipelineStatus): void {

@@ -1,14 +1,15 @@
 /**
- * Feeds the UI from a live capture. The capture runs at packet rate in cap's callbacks (the engine
+ * Feeds the UI from a live capture. The capture hands frames on at packet rate (the engine
  * observes each frame there); this side only counts per-interface rates, tells the store that
  * something changed, and samples the per-second series. The screen reads snapshots on its own timer.
  */
+import type { CaptureDrops } from '../capture/live-backend.js';
 import type { CaptureInterface, PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import type { Analyzer } from '../engine/analyzer.js';
 import type { Finding } from '../engine/findings.js';
 import { AnalysisView } from './adapter.js';
-import type { UiSnapshot } from './model.js';
+import type { UiDrops, UiSnapshot } from './model.js';
 import { InterfaceRates, type PipelineStatus } from './pipeline.js';
 import { UiStore, type UiControls } from './store.js';
 
@@ -17,7 +18,9 @@ export interface LiveFeed {
   readonly analyzer: Analyzer;
   readonly observers: ((rec: PacketRecord, frame: DecodedFrame) => void)[];
   readonly messages: string[];
+  readonly events: readonly { time: number; kind: string; text: string }[];
   readonly capture: { readonly registry: { readonly list: CaptureInterface[] }; readonly active: string[] };
+  drops(): CaptureDrops | null;
   reset(): void;
   stop(): Finding[];
 }
@@ -91,14 +94,21 @@ export class LivePipeline implements UiControls {
         role: null,
         frames: this.rates.framesOf(i.id),
         rate: this.rates.rate(i.id, Math.floor(now)),
-        // cap reports no drop counters.
+        // One ring serves every interface: the kernel's drops are the host's, shown in the status.
         drops: -1,
       })),
       messages: [...this.feed.messages],
+      drops: uiDrops(this.feed.drops()),
+      captureEvents: this.feed.events.filter((e) => e.kind === 'appeared' || e.kind === 'gone'),
     };
   }
 
   snapshot(): UiSnapshot {
     return this.view.snapshot(this.feed.analyzer, this.status());
   }
+}
+
+function uiDrops(d: CaptureDrops | null): UiDrops | null {
+  if (!d) return null;
+  return { kernel: d.kernel, internal: d.internal, lastSec: (d.kernelLastSec ?? 0) + d.internalLastSec };
 }

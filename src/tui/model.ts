@@ -128,6 +128,16 @@ export interface UiSnapshot {
   loopedPerSecond: number[];
   /** Problems with the inputs (damage, undecoded link types): shown in the status line. */
   messages: string[];
+  /** Live: frames lost so far, shown in the header's status; null for files. */
+  drops: UiDrops | null;
+}
+
+/** Frames a live capture lost: by the kernel (null: the backend cannot tell) and by bondscope. */
+export interface UiDrops {
+  kernel: number | null;
+  internal: number;
+  /** Both, in the last whole second. */
+  lastSec: number;
 }
 
 export function emptySnapshot(title: string, mode: SourceMode): UiSnapshot {
@@ -144,6 +154,7 @@ export function emptySnapshot(title: string, mode: SourceMode): UiSnapshot {
     timeline: [],
     loopedPerSecond: [],
     messages: [],
+    drops: null,
   };
 }
 

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { CaptureSet } from '../capture/index.js';
 import type { PacketRecord } from '../model/record.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
-import type { SourceMode, UiInterface, UiSnapshot } from './model.js';
+import type { SourceMode, UiDrops, UiInterface, UiSnapshot } from './model.js';
 import { UiStore, type UiControls } from './store.js';
 import type { PortRole } from '../model/topology.js';
 
@@ -32,6 +32,10 @@ export interface PipelineStatus {
   /** Per capture interface: frames since the start or the last clear, rate, drops. Role left to the adapter. */
   interfaces: Array<Omit<UiInterface, 'role'> & { role: PortRole | null }>;
   messages: string[];
+  /** Live: what the capture lost so far. */
+  drops?: UiDrops | null;
+  /** Live: what happened to the capture itself (interfaces appearing, going), with wall times. */
+  captureEvents?: readonly { time: number; text: string }[];
 }
 
 /**

@@ -1,5 +1,6 @@
 /** External tools the tests use as oracles, and the one-line reasons tests skip without them. */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
@@ -33,4 +34,17 @@ export function capUnavailable(): string | null {
   } catch {
     return 'the cap module is not built (needs libpcap-dev)';
   }
+}
+
+/** Why the capture ring binding cannot be used here (not built: needs g++ and libpcap-dev), or null. */
+export function ringUnavailable(): string | null {
+  if (!existsSync(resolve(PROJECT_ROOT, 'build/Release/bondscope_ring.node'))) return 'the capture ring binding is not built (needs g++ and libpcap-dev)';
+  return null;
+}
+
+/** Why neither live backend (the ring, or cap as the fallback) can be tested here, or null. */
+export function liveUnavailable(): string | null {
+  const ring = ringUnavailable();
+  const cap = capUnavailable();
+  return ring && cap ? `${ring}; ${cap}` : null;
 }

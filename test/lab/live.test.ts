@@ -9,18 +9,21 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capUnavailable, HAS_CAPINFOS, HAS_TSHARK, PROJECT_ROOT, tshark } from '../helpers/tools.js';
+import { capUnavailable, HAS_CAPINFOS, HAS_TSHARK, liveUnavailable, PROJECT_ROOT, ringUnavailable, tshark } from '../helpers/tools.js';
 import { down, labUnavailable, traffic, up, type GroundTruth } from './lab.js';
 import { defaultParams, namespaces, type ScenarioName } from './topology.js';
 
-const why = labUnavailable() ?? capUnavailable();
-const prefix = `bslv${process.pid % 10000}`;
+const why = labUnavailable() ?? liveUnavailable();
+/** The probe still sends and watches with cap. */
+const capWhy = capUnavailable();
+/** BONDSCOPE_LAB_PREFIX / BONDSCOPE_LAB_BRIDGE: an engineer's own lab names when several run at once. */
+const prefix = process.env.BONDSCOPE_LAB_PREFIX ?? `bslv${process.pid % 10000}`;
 const BIN = join(PROJECT_ROOT, 'bin/bondscope');
 /**
  * A bridge name and host MAC of their own: the kernel log is shared by every namespace, and the
  * scenario tests in lab.test.ts may run at the same time and count their own bridge's warnings.
  */
-const params = { ...defaultParams(prefix), bridge: 'xenbr7', hostMac: '00:25:90:00:07:01' };
+const params = { ...defaultParams(prefix), bridge: process.env.BONDSCOPE_LAB_BRIDGE ?? 'xenbr7', hostMac: '00:25:90:00:07:01' };
 const work = mkdtempSync(join(tmpdir(), 'bondscope-live-'));
 
 interface LiveRun {
@@ -90,7 +93,7 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
   it('loop: finds the looped broadcasts, own-address frames and the guests learned on bond0, as the kernel does; --write then analyze agrees', { timeout: 120_000 }, async () => {
     const r = await liveDuring('loop');
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/capturing on .*bond0.*eth0.*eth1.*vif1\.0.*xenbr7.* as nobody/);
+    expect(r.err).toMatch(new RegExp(`capturing on .*bond0.*eth0.*eth1.*vif1\\.0.*${params.bridge}.* as nobody.*${ringUnavailable() ? 'cap' : 'ring'} backend`));
     const j = JSON.parse(r.out) as { findings: JsonFinding[]; interfaces: { name: string; framesIn: number; framesOut: number }[]; kernel: { events: { kind: string }[]; fdb: Record<string, string> } };
     expect(kinds(j.findings)).toEqual(expect.arrayContaining(['looped-broadcast', 'own-address', 'wrong-port-learning']));
     // Every frame's direction came from the capture itself (inbound/outbound handles).
@@ -115,7 +118,7 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
       const t = tshark(['-r', r.file, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction']);
       expect(t.status).toBe(0);
       const rows = t.stdout.trim().split('\n').map((l) => l.split('\t'));
-      expect(new Set(rows.map((x) => x[0]))).toEqual(new Set(['bond0', 'eth0', 'eth1', 'vif1.0', 'vif2.0', 'xenbr7']));
+      expect(new Set(rows.map((x) => x[0]))).toEqual(new Set(['bond0', 'eth0', 'eth1', 'vif1.0', 'vif2.0', params.bridge]));
       // epb_flags direction: 1 inbound, 2 outbound (tshark prints it as 0x00000001).
       expect(rows.every((x) => Number(x[1]) === 1 || Number(x[1]) === 2)).toBe(true);
     }
@@ -124,14 +127,25 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
     expect(a.status).toBe(0);
     const aj = JSON.parse(a.stdout) as { findings: JsonFinding[]; interfaces: { roleSource: string }[] };
     expect(aj.interfaces.every((i) => i.roleSource === 'recorded')).toBe(true);
-    // The same findings; counts may differ a little: live settles a frame's sightings by the wall
-    // clock, and a copy that reaches this process late (another worker's pipe) can start a new group.
+    // The same findings with the same counts and MACs: the ring gives the engine the kernel's
+    // timestamps and directions, and the file records exactly those. (cap, the fallback, stamps
+    // frames on arrival in user space: there the counts may differ a little.)
     const key = (f: JsonFinding): string => `${f.kind} ${f.mac} ${f.vlan}`;
     expect(aj.findings.map(key).sort()).toEqual(j.findings.map(key).sort());
-    for (const f of j.findings) {
-      const g = aj.findings.find((x) => key(x) === key(f))!;
-      expect(Math.abs(g.count - f.count)).toBeLessThanOrEqual(Math.max(1, Math.ceil(f.count * 0.15)));
+    const counts = (fs: JsonFinding[]): string[] => fs.map((f) => `${key(f)} ${f.count}`).sort();
+    if (ringUnavailable() === null) {
+      // Exact: if this fails only by a count, check whether the engine depends on record order
+      // (live hands frames on in ring order; analyze reads the file in the same order).
+      expect(counts(aj.findings)).toEqual(counts(j.findings));
+    } else {
+      for (const f of j.findings) {
+        const g = aj.findings.find((x) => key(x) === key(f))!;
+        expect(Math.abs(g.count - f.count)).toBeLessThanOrEqual(Math.max(1, Math.ceil(f.count * 0.15)));
+      }
     }
+    // Nothing was lost, and the report says so from the kernel's own count.
+    const cap = (j as unknown as { stats: { capture: { backend: string; kernelDrops: number | null; internalDrops: number } } }).stats.capture;
+    if (cap.backend === 'ring') expect([cap.kernelDrops, cap.internalDrops]).toEqual([0, 0]);
   });
 
   it('lacp: no loop, no wrong-port learning, guests stay on their vifs', { timeout: 120_000 }, async () => {
@@ -142,7 +156,7 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
     expect(r.truth.guestPortsAfterBroadcast).toEqual({ '00:16:3e:00:00:01': 'vif1.0', '00:16:3e:00:00:02': 'vif2.0' });
   });
 
-  it('probe: yes on loop (exit 3, up the bond), no on lacp (exit 0)', () => {
+  it.skipIf(capWhy !== null)(`probe: yes on loop (exit 3, up the bond), no on lacp (exit 0)${capWhy ? ` [skipped: ${capWhy}]` : ''}`, () => {
     const loop = probe('loop');
     expect(loop.code).toBe(3);
     expect(loop.json.loop).toBe(true);
@@ -222,8 +236,8 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
       p.kill('SIGINT');
       const code = await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))));
       expect(code).toBe(0);
-      expect(err).toContain('bondscope: vif2.0: capture on it ended: the interface went down or was removed; capturing on the rest (eth0, vif1.0)');
-      // libpcap's "no IPv4 address assigned" chatter stays in the workers.
+      expect(err).toMatch(/bondscope: vif2\.0: (the interface was removed|capture on it ended: the interface went down or was removed); capturing on the rest \(eth0, vif1\.0\)/);
+      // libpcap's "no IPv4 address assigned" chatter stays in cap's workers.
       expect(err).not.toContain('Warning:');
       const j = JSON.parse(out) as { interfaces: { name: string; frames: number }[] };
       expect(j.interfaces.find((i) => i.name === 'vif1.0')!.frames).toBeGreaterThan(20);
@@ -236,7 +250,7 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
     const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'live', '-i', 'lo', '--duration', '1'], { encoding: 'utf8', cwd: '/' });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^bondscope: live: lo: capturing needs root \(or CAP_NET_RAW and CAP_NET_ADMIN\): .*Operation not permitted/);
+    expect(r.stderr).toMatch(/^bondscope: live: (lo: )?capturing needs root \(or CAP_NET_RAW and CAP_NET_ADMIN\): .*Operation not permitted/);
   });
 
   it('says which interface does not exist, in one line', () => {

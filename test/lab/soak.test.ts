@@ -10,17 +10,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capUnavailable, PROJECT_ROOT } from '../helpers/tools.js';
+import { liveUnavailable, PROJECT_ROOT } from '../helpers/tools.js';
 import { down, labUnavailable, up } from './lab.js';
 import { defaultParams, namespaces } from './topology.js';
 
-const why = labUnavailable() ?? capUnavailable();
+const why = labUnavailable() ?? liveUnavailable();
 const SECONDS = Number(process.env.BONDSCOPE_SOAK_SECONDS ?? 40);
-const prefix = `bsls${process.pid % 10000}`;
+const prefix = process.env.BONDSCOPE_LAB_PREFIX ?? `bsls${process.pid % 10000}`;
 // Its own bridge name and MACs: the kernel log is shared with the other lab tests.
 const params = {
   ...defaultParams(prefix),
-  bridge: 'xenbr8',
+  bridge: process.env.BONDSCOPE_LAB_BRIDGE ?? 'xenbr8',
   hostMac: '00:25:90:00:08:01',
   guests: [
     { vif: 'vif1.0', mac: '00:16:3e:00:08:01', ip: '198.51.100.11' },

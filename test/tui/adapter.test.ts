@@ -119,3 +119,20 @@ describe.skipIf(!HAVE_RECORDINGS)('adapter on the lab recordings [needs captures
     expect(sliced.loopedPerSecond.reduce((a, b) => a + b, 0)).toBeCloseTo(whole.loopedPerSecond.reduce((a, b) => a + b, 0), 6);
   });
 });
+
+describe('adapter: live capture events', () => {
+  it('interfaces appearing and going go on the timeline once each, at their wall time; drops pass to the status', async () => {
+    const { AnalysisView } = await import('../../src/tui/adapter.js');
+    const { Analyzer, DEFAULT_OPTIONS } = await import('../../src/engine/analyzer.js');
+    const { emptyTopology } = await import('../../src/model/topology.js');
+    const view = new AnalysisView(['host']);
+    const a = new Analyzer(emptyTopology(), DEFAULT_OPTIONS);
+    const events = [{ time: 1795684707.25, text: 'vif3.0: appeared as a port of xenbr0: captured from its first frame' }];
+    const status = (drops: { kernel: number | null; internal: number; lastSec: number }) => ({ title: 'host', mode: 'live' as const, state: 'capturing' as const, frames: 0, now: 1795684708, interfaces: [], messages: [], drops, captureEvents: events });
+    view.snapshot(a, status({ kernel: 0, internal: 0, lastSec: 0 }));
+    events.push({ time: 1795684709.5, text: 'vif2.0: the interface was removed; capturing on the rest (vif1.0)' });
+    const s = view.snapshot(a, status({ kernel: 12, internal: 1, lastSec: 5 }));
+    expect(s.timeline.filter((e) => e.kind === 'capture').map((e) => [e.time, e.text])).toEqual(events.map((e) => [e.time, e.text]));
+    expect(s.drops).toEqual({ kernel: 12, internal: 1, lastSec: 5 });
+  });
+});

@@ -68,6 +68,19 @@ describe.skipIf(!HAVE_RECORDINGS)('the screen on the lab recordings [needs captu
     expect(p).toMatch(/looped\/s .*[▁▂▃▄▅▆▇█].* \d+\/s max \d+/);
   });
 
+  it('live: the header says what the capture lost, red when anything; cap\'s unknown kernel count is "?"', () => {
+    const live = (drops: UiSnapshot['drops']): UiSnapshot => ({ ...loop, title: 'host', mode: 'live', state: 'capturing', drops });
+    const none = show(live({ kernel: 0, internal: 0, lastSec: 0 }), { columns: 132 }).frame();
+    expect(plain(none)).toMatch(/capturing │ 803 frames │ drops 0 │/);
+    expect(none.split('\n')[0]).not.toMatch(RED);
+    const lost = show(live({ kernel: 1200, internal: 34, lastSec: 500 }), { columns: 132 }).frame();
+    expect(plain(lost)).toMatch(/803 frames │ drops 1,234 \(500\/s\) │/);
+    expect(lost.split('\n')[0]).toMatch(RED);
+    expect(plain(show(live({ kernel: null, internal: 0, lastSec: 0 }), { columns: 132 }).frame())).toMatch(/│ drops \?\+0 │/);
+    // Narrow: the short form keeps the drops.
+    expect(plain(show(live({ kernel: 7, internal: 0, lastSec: 0 }), { columns: 60 }).frame())).toMatch(/│ dr 7 │/);
+  });
+
   it('lacp: no red row, no marked row, no findings', () => {
     const f = show(lacp).frame();
     const rows = f.split('\n').filter((l) => MAC_ROW.test(plain(l)) && plain(l).startsWith('║'));

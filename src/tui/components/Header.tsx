@@ -101,15 +101,25 @@ export interface HeaderProps {
 export function Header({ snapshot: s, width, height, paused }: HeaderProps) {
   const theme = useTheme();
   // Narrow terminals get the short form, so the file name keeps some room.
-  const full = ` │ ${stateText(s, paused)} │ ${groupedCount(s.frames)} frames │ ${clockTime(s.now)} UTC │ ? keys`;
+  // Live: what the capture lost, never left out (cap cannot count the kernel's: "?").
+  const d = s.drops;
+  const lost = d ? (d.kernel ?? 0) + d.internal : 0;
+  const dropsText = d ? ` │ drops ${d.kernel === null ? '?+' : ''}${groupedCount(lost)}${d.lastSec ? ` (${shortCount(d.lastSec)}/s)` : ''}` : '';
+  const dropsShort = d ? ` │ dr ${d.kernel === null ? '?+' : ''}${shortCount(lost)}` : '';
+  const full = ` │ ${stateText(s, paused)} │ ${groupedCount(s.frames)} frames${dropsText} │ ${clockTime(s.now)} UTC │ ? keys`;
   const left = ` bondscope ${s.mode} `;
-  const right = width - left.length - full.length >= 24 ? full : ` │ ${stateText(s, paused)} │ ${shortCount(s.frames)} fr │ ${clockTime(s.now).slice(0, 8)} │ ?`;
+  const useFull = width - left.length - full.length >= 24;
+  const right = useFull ? full : ` │ ${stateText(s, paused)} │ ${shortCount(s.frames)} fr${dropsShort} │ ${clockTime(s.now).slice(0, 8)} │ ?`;
+  const dropsSeg = useFull ? dropsText : dropsShort;
+  const at = dropsSeg ? right.indexOf(dropsSeg) : -1;
   const title: Seg[] = [
     { text: ' bondscope ', bold: true, color: theme.accent },
     { text: `${s.mode} `, dim: true },
     // Long paths lose their beginning, not the file name.
     { text: cutLeft(safeText(s.title), width - 1 - left.length - right.length), bold: true },
-    { text: right },
+    ...(at >= 0
+      ? [{ text: right.slice(0, at) }, { text: dropsSeg, color: lost > 0 ? theme.bad : undefined, bold: lost > 0 }, { text: right.slice(at + dropsSeg.length) }]
+      : [{ text: right }]),
   ];
 
   const topo: Seg[][] = [];

@@ -1,0 +1,65 @@
+/**
+ * Loads the capture ring binding (native/ring.cc, built by node-gyp on `npm ci` into
+ * build/Release). Loaded by the main thread (open, promiscuous mode, statistics, close) and by the
+ * capture worker (next): a native module is loaded once per process, so both see the same rings.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface RingOpenOptions {
+  blockSize: number;
+  blockCount: number;
+  frameSize: number;
+  /** Milliseconds after which a block that is not full is handed over anyway (tp_retire_blk_tov). */
+  retireMs: number;
+  snaplen: number;
+  /** A libpcap filter, compiled for Ethernet; empty for every frame. */
+  filter: string;
+}
+
+export interface RingNative {
+  /** Opens the socket, attaches the filter, maps the ring, binds to every interface. Throws an Error with `code` and `step`. */
+  open(options: RingOpenOptions): number;
+  promisc(handle: number, ifindex: number, on: boolean): void;
+  /** [tp_packets, tp_drops, tp_freeze_q_cnt] since the last call (reading PACKET_STATISTICS resets it). */
+  stats(handle: number): [number, number, number];
+  /**
+   * The next retired block's used bytes, or null after `timeoutMs` without one: a new ArrayBuffer,
+   * or with `into` (at least a block long) copied there and their count returned.
+   */
+  next(handle: number, timeoutMs: number, into?: ArrayBuffer): ArrayBuffer | number | null;
+  close(handle: number): void;
+  libpcapVersion: string;
+}
+
+/** The package root: dist/src/capture/ring → four up; src/capture/ring (vitest) → three up. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+}
+
+export const RING_BINDING_PATH = join(packageRoot(), 'build', 'Release', 'bondscope_ring.node');
+
+let loaded: RingNative | string | undefined;
+
+/** The binding, or why it cannot be loaded (in words for the one-line fallback message). */
+export function loadRing(): RingNative | string {
+  if (loaded === undefined) {
+    if (process.env.BONDSCOPE_NO_RING === '1') loaded = 'the ring is turned off (BONDSCOPE_NO_RING=1)';
+    else if (!existsSync(RING_BINDING_PATH)) loaded = 'the capture ring binding is not built (it needs g++ and libpcap-dev: `apt-get install g++ make libpcap-dev`, then `npm run install` in the bondscope directory)';
+    else {
+      try {
+        loaded = createRequire(import.meta.url)(RING_BINDING_PATH) as RingNative;
+      } catch (err) {
+        loaded = `the capture ring binding does not load (${(err as Error).message.split('\n')[0]})`;
+      }
+    }
+  }
+  return loaded;
+}
