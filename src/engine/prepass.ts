@@ -1,0 +1,225 @@
+/**
+ * The pre-pass before the engine: the first frames of the inputs, read once, grouped into the
+ * sightings of each frame (the same frame seen on several ports), from which two things are
+ * settled before the engine starts — whose clocks differ (src/engine/clock.ts) and, for ports that
+ * neither flags, a recorded topology nor names explain, what role each plays
+ * (src/engine/infer-roles.ts). Both are pure functions over the FrameSightings built here.
+ *
+ * A frame's sightings are the records with one identity (FrameIdentity: source MAC, EtherType, the
+ * first bytes of the packet) no further apart than GROUP_GAP_NS from the previous one: wide enough
+ * for the clock offsets clock.ts corrects (up to 100 ms), narrow enough that a resend a second
+ * later starts a frame of its own.
+ */
+import type { PacketRecord } from '../model/record.js';
+import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
+import { DecodedFrame, decodeFrame } from '../decode/index.js';
+import { type ClockLink, type ClockOffset, clockOffsets, compareClocks } from './clock.js';
+import { FrameIdentity } from './identity.js';
+import { type InferredRole, inferRoles } from './infer-roles.js';
+import { PortTable } from './ports.js';
+
+/** Frames the pre-pass reads from the start of the inputs. */
+export const PREPASS_FRAMES = 200_000;
+/** Sightings of one identity further apart than this (from the previous one) are another frame. */
+export const GROUP_GAP_NS = 100e6;
+/** Sightings kept of one frame: a storm of copies proves nothing more than its first few. */
+const MAX_GROUP_SIGHTINGS = 32;
+
+export interface PrepassPort {
+  name: string;
+  role: PortRole;
+  roleSource: RoleSource;
+}
+
+/** Destination class of a frame: what a learning bridge does with it. */
+export const CAST_UNICAST = 0;
+export const CAST_FLOODED = 1;
+/** No destination in the capture (Linux cooked). */
+export const CAST_UNKNOWN = 2;
+
+/**
+ * The sightings of the first frames, frame by frame: sightings of frame g are the indexes
+ * start[g] … start[g+1]-1 of port/input/t/dir, in the order they were read.
+ */
+export interface FrameSightings {
+  ports: PrepassPort[];
+  inputs: number;
+  /** Records read. */
+  records: number;
+  frames: number;
+  start: Int32Array;
+  port: Int32Array;
+  input: Int32Array;
+  /** Nanoseconds since the first record's second, on the record's own (uncorrected) clock. */
+  t: Float64Array;
+  /** Direction the capture gave (1 in, 2 out), 0 when it gave none. */
+  dir: Uint8Array;
+  /** Per frame: source MAC and destination class. */
+  src: Float64Array;
+  cast: Uint8Array;
+}
+
+interface OpenGroup {
+  check: number;
+  last: number;
+  ids: number[];
+  src: number;
+  cast: number;
+}
+
+export class SightingCollector {
+  private readonly table: PortTable;
+  private readonly identity = new FrameIdentity();
+  private readonly open = new Map<number, OpenGroup>();
+  private readonly closed: OpenGroup[] = [];
+  private readonly port: number[] = [];
+  private readonly input: number[] = [];
+  private readonly t: number[] = [];
+  private readonly dir: number[] = [];
+  private base = -1;
+  records = 0;
+
+  /** `topology`: the roles known before the frames are read (flags, recorded); it is not changed. */
+  constructor(
+    topology: Topology,
+    private readonly inputs: number,
+  ) {
+    this.table = new PortTable(mergeTopology(emptyTopology(), topology));
+  }
+
+  observe(rec: PacketRecord, f: DecodedFrame): void {
+    this.records++;
+    if (!f.supported || f.src < 0) return;
+    if (this.base < 0) this.base = rec.tsSec;
+    const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
+    const id = this.identity.of(rec.buf, f);
+    let g = this.open.get(id.key);
+    if (g && (g.check !== id.check || t - g.last > GROUP_GAP_NS || g.last - t > GROUP_GAP_NS)) {
+      this.closed.push(g);
+      g = undefined;
+    }
+    if (!g) {
+      g = { check: id.check, last: t, ids: [], src: f.src, cast: f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST };
+      this.open.set(id.key, g);
+    }
+    if (t > g.last) g.last = t;
+    if (g.ids.length >= MAX_GROUP_SIGHTINGS) return;
+    g.ids.push(this.port.length);
+    this.port.push(this.table.resolve(rec.iface!, f).index);
+    this.input.push(rec.inputIndex);
+    this.t.push(t);
+    this.dir.push(rec.direction || f.linkDirection);
+  }
+
+  /** A port seen so far has no role from flags, a recorded topology or its name. */
+  hasUnknownPort(): boolean {
+    return this.table.ports.some((p) => p.port.role === 'unknown');
+  }
+
+  finish(): FrameSightings {
+    const groups = [...this.closed, ...this.open.values()];
+    let n = 0;
+    for (const g of groups) n += g.ids.length;
+    const s: FrameSightings = {
+      ports: this.table.ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource })),
+      inputs: this.inputs,
+      records: this.records,
+      frames: groups.length,
+      start: new Int32Array(groups.length + 1),
+      port: new Int32Array(n),
+      input: new Int32Array(n),
+      t: new Float64Array(n),
+      dir: new Uint8Array(n),
+      src: new Float64Array(groups.length),
+      cast: new Uint8Array(groups.length),
+    };
+    let k = 0;
+    groups.forEach((g, i) => {
+      s.start[i] = k;
+      s.src[i] = g.src;
+      s.cast[i] = g.cast;
+      for (const id of g.ids) {
+        s.port[k] = this.port[id]!;
+        s.input[k] = this.input[id]!;
+        s.t[k] = this.t[id]!;
+        s.dir[k] = this.dir[id]!;
+        k++;
+      }
+    });
+    s.start[groups.length] = k;
+    return s;
+  }
+}
+
+/** What the pre-pass reads: a capture set (src/capture's CaptureSet), named here so the engine imports no source. */
+export interface RecordStream {
+  next(): boolean;
+  readonly rec: PacketRecord;
+  close(): void;
+}
+
+/**
+ * Records after which a single input whose ports all have a role stops the pre-pass: it has no
+ * clock to line up and no role to infer (so `analyze` of one named file reads it once, in effect).
+ */
+const NOTHING_TO_DO_AFTER = 4096;
+
+/** The sightings of the first `limit` records of `stream`, which is closed after. */
+export function collectSightings(stream: RecordStream, topology: Topology, inputs: number, limit = PREPASS_FRAMES): FrameSightings {
+  const collector = new SightingCollector(topology, inputs);
+  const frame = new DecodedFrame();
+  try {
+    while (collector.records < limit && stream.next()) {
+      decodeFrame(stream.rec, frame);
+      collector.observe(stream.rec, frame);
+      if (collector.records === NOTHING_TO_DO_AFTER && inputs === 1 && !collector.hasUnknownPort()) break;
+    }
+  } finally {
+    stream.close();
+  }
+  return collector.finish();
+}
+
+/** What the pre-pass settled, for the engine and the report. */
+export interface Prepared {
+  /** The topology given, with the inferred roles laid into its unknown ports. */
+  topology: Topology;
+  /** Per input, ns to subtract from its stamps (AnalyzerOptions.inputOffsetsNs); undefined when no clock differs. */
+  inputOffsetsNs: number[] | undefined;
+  clocks: ClockOffset[];
+  links: ClockLink[];
+  inferred: InferredRole[];
+  /** Frames (sightings grouped) the pre-pass looked at. */
+  frames: number;
+}
+
+/**
+ * The pre-pass: the first frames of `stream` (the same inputs the engine will read, opened a
+ * second time), roles inferred for ports nothing else names, then the clocks compared across
+ * in-host hops. Where a clock is shifted, roles are inferred again on the lined-up stamps (the
+ * order of a frame's sightings is what rule 4 of infer-roles reads).
+ */
+export function prepare(stream: RecordStream, topology: Topology, inputs: number): Prepared {
+  const s = collectSightings(stream, topology, inputs);
+  let inferred = inferRoles(s);
+  const rolesOf = (found: InferredRole[]): PortRole[] => {
+    const roles = s.ports.map((p) => p.role);
+    for (const r of found) roles[r.port] = r.role;
+    return roles;
+  };
+  const links = compareClocks(s, rolesOf(inferred));
+  const clocks = clockOffsets(links, inputs);
+  const shifted = clocks.some((c) => c.offsetNs !== 0);
+  let inputOffsetsNs: number[] | undefined;
+  if (shifted) {
+    inputOffsetsNs = new Array<number>(inputs).fill(0);
+    for (const c of clocks) inputOffsetsNs[c.input] = c.offsetNs;
+    if (inferred.length) {
+      for (let k = 0; k < s.t.length; k++) s.t[k] = s.t[k]! - inputOffsetsNs[s.input[k]!]!;
+      inferred = inferRoles(s);
+    }
+  }
+  const out = mergeTopology(emptyTopology(), topology);
+  for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason });
+  return { topology: out, inputOffsetsNs, clocks, links, inferred, frames: s.frames };
+}
