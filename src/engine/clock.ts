@@ -25,9 +25,17 @@
  * forest), input 0's clock being the reference; an input with no in-host pair to any other (a lone
  * slave beside the other slave, a second machine's port whose role nothing says) is not shifted.
  * Offsets up to GROUP_GAP_NS (100 ms) are found: sightings further apart are not one frame.
+ *
+ * The median of in-host differences is off by the typical hop (tens of µs where a frame always
+ * crosses the two ports one way, as on a backup slave that only receives), enough to put a frame on
+ * the bond before the slave it came in by. So a shifted input's offset is then refined, within
+ * ±REFINE_NS, to the one nearest the median that breaks the fewest orders that are not in question:
+ * each copy of a frame on the bond passed between a slave and the host side (see brokenOrders).
+ * Only copies within IN_HOST_NS of each other are compared (an original and its echo are further
+ * apart once the switch takes 0.3 ms or more; where it takes less, the wrong ones are outvoted).
  */
 import type { PortRole } from '../model/topology.js';
-import type { FrameSightings } from './prepass.js';
+import { CAST_UNICAST, type FrameSightings } from './prepass.js';
 
 /** In-host hops are within this of each other on one clock (µs in practice; softirq backlog under load). */
 export const IN_HOST_NS = 150e3;
@@ -140,6 +148,120 @@ function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null
   const offsetNs = ds[m]!;
   if (Math.abs(offsetNs) < NEGLIGIBLE_OFFSET_NS) return { a, b, offsetNs: 0, sameClock: true, weight: best };
   return { a, b, offsetNs, sameClock: false, weight: best };
+}
+
+/** How far a shifted input's offset is moved from the median (see the module comment), in 1 µs steps. */
+const REFINE_NS = 100e3;
+const REFINE_STEP_NS = 1e3;
+/** Frames a refinement looks at, per input. */
+const REFINE_FRAMES = 5000;
+
+const RANK: Record<PortRole, number> = { slave: 0, bond: 1, bridge: 2, guest: 2, unknown: -1 };
+
+/**
+ * `offsets` (per input, ns, as clockOffsets gives them, 0 for input 0 and unshifted ones) with
+ * each shifted input's moved to the nearest value within ±REFINE_NS that breaks the fewest
+ * slave–bond–host-side orders (see the module comment). Inputs are refined in turn, twice, each
+ * against the others as they stand.
+ */
+export function refineOffsets(s: FrameSightings, roles: readonly PortRole[], offsets: number[]): number[] {
+  const out = [...offsets];
+  // One clock apart moves as one: the inputs that share a (non-zero) offset are refined together.
+  const clocks = [...new Set(out.filter((o) => o !== 0))].map((o) => out.map((x) => x === o));
+  if (!clocks.length) return out;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const moving of clocks) {
+      // Frames with a slave, bond and host-side copy, one of them on the moving clock.
+      const groups: number[] = [];
+      for (let g = 0; g < s.frames && groups.length < REFINE_FRAMES; g++) {
+        let on = false;
+        let ranks = 0;
+        for (let k = s.start[g]!; k < s.start[g + 1]!; k++) {
+          const r = RANK[roles[s.port[k]!]!];
+          if (r < 0) continue;
+          ranks |= 1 << r;
+          if (moving[s.input[k]!]) on = true;
+        }
+        if (on && ranks === 7) groups.push(g);
+      }
+      if (!groups.length) continue;
+      const now = out[moving.indexOf(true)]!;
+      const steps = Math.round(REFINE_NS / REFINE_STEP_NS);
+      const broken = new Float64Array(2 * steps + 1);
+      for (let i = 0; i <= 2 * steps; i++) broken[i] = brokenOrders(s, roles, out, moving, now + (i - steps) * REFINE_STEP_NS, groups);
+      let least = Infinity;
+      for (const b of broken) least = Math.min(least, b);
+      // The nearest step to the median that breaks the least (on the edge of the steps that do, when
+      // the median breaks more: the nearest pair across the edge is then one step apart, not tied).
+      let best = steps;
+      for (let d = 0; d <= steps; d++) {
+        if (broken[steps - d] === least) {
+          best = steps - d;
+          break;
+        }
+        if (broken[steps + d] === least) {
+          best = steps + d;
+          break;
+        }
+      }
+      for (let i = 0; i < out.length; i++) if (moving[i]) out[i] = now + (best - steps) * REFINE_STEP_NS;
+    }
+  }
+  return out;
+}
+
+/**
+ * Orders broken with the moving clock's offset set to `c`. Each copy of a frame on the bond was passed between a
+ * slave and the host side; s is the slave's copy nearest to it (within IN_HOST_NS; none, a tie or
+ * a second bond copy that close — a flood arriving on both slaves — and there is no order to read):
+ *  - s first: the frame came up from the switch, so every host-side copy comes after the bond's
+ *    (none within IN_HOST_NS before it);
+ *  - the bond's first, for unicast: the frame went down from the host side, and the copy that sent
+ *    it (a guest's port, or the bridge when no guest's port saw it) comes before the bond's.
+ *  - the bond's first, for a broadcast: a host-side copy comes before the bond's. The bond sends
+ *    broadcasts of its own too (IPv6 ND from its address), and an echo whose slave copy is put
+ *    after the bond's looks the same, so this orders slaves against the bond only: it is not
+ *    counted when a host-side copy is on the moving clock.
+ */
+export function brokenOrders(s: FrameSightings, roles: readonly PortRole[], offsets: number[], moving: boolean[], c: number, groups: number[]): number {
+  let broken = 0;
+  const at = (k: number): number => s.t[k]! - (moving[s.input[k]!] ? c : offsets[s.input[k]!]!);
+  for (const g of groups) {
+    const from = s.start[g]!;
+    const to = s.start[g + 1]!;
+    for (let b = from; b < to; b++) {
+      if (RANK[roles[s.port[b]!]!] !== 1) continue;
+      const tb = at(b);
+      let nearest = -1;
+      let gap = Infinity;
+      let concurrent = false;
+      for (let x = from; x < to; x++) {
+        const r = RANK[roles[s.port[x]!]!];
+        if (r === 1 && x !== b && Math.abs(at(x) - tb) <= IN_HOST_NS) concurrent = true;
+        if (r !== 0) continue;
+        const d = Math.abs(at(x) - tb);
+        if (d < gap) [nearest, gap] = [x, d];
+      }
+      if (concurrent || nearest < 0 || gap === 0 || gap > IN_HOST_NS) continue;
+      const up = at(nearest) < tb;
+      let hostBefore = false;
+      let hostOnJ = false;
+      let sender = -1;
+      for (let y = from; y < to; y++) {
+        const role = roles[s.port[y]!]!;
+        if (RANK[role] !== 2) continue;
+        const ty = at(y);
+        if (Math.abs(ty - tb) > IN_HOST_NS) continue;
+        if (ty < tb) hostBefore = true;
+        if (moving[s.input[y]!]) hostOnJ = true;
+        if (sender < 0 || role === 'guest') sender = y;
+      }
+      if (up) broken += hostBefore ? 1 : 0;
+      else if (s.cast[g] === CAST_UNICAST) broken += sender >= 0 && at(sender) > tb ? 1 : 0;
+      else if (!hostOnJ && !hostBefore) broken++;
+    }
+  }
+  return broken;
 }
 
 /**

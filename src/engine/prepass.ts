@@ -13,7 +13,7 @@
 import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
-import { type ClockLink, type ClockOffset, clockOffsets, compareClocks } from './clock.js';
+import { type ClockLink, type ClockOffset, clockOffsets, compareClocks, refineOffsets } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { PortTable } from './ports.js';
@@ -214,6 +214,8 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   if (shifted) {
     inputOffsetsNs = new Array<number>(inputs).fill(0);
     for (const c of clocks) inputOffsetsNs[c.input] = c.offsetNs;
+    inputOffsetsNs = refineOffsets(s, rolesOf(inferred), inputOffsetsNs);
+    for (const c of clocks) c.offsetNs = inputOffsetsNs[c.input]!;
     if (inferred.length) {
       for (let k = 0; k < s.t.length; k++) s.t[k] = s.t[k]! - inputOffsetsNs[s.input[k]!]!;
       inferred = inferRoles(s);
