@@ -5,28 +5,47 @@
  * It fills 'unknown' roles only; a role said by anything else is never changed, and serves as an
  * anchor for the rules below.
  *
+ * What is read from the frames:
+ *  - containment: the share of port P's frames that port Q saw too (and of its unicast frames);
+ *  - hops: a copy's predecessor is the copy stamped last before it (only when one port holds that
+ *    stamp: copies stamped the same instant give no order). A frame crossing the host goes one hop
+ *    at a time along slave – bond – bridge – guest's port, so predecessor and copy are, mostly,
+ *    neighbours: a hop P→Q counts one for the pair.
+ *
  * The rules, in the order they are applied, each with why:
  *  1. The bridge is the one port whose unicast frames include (≥ CONTAINED) those of every other
- *     port with unicast, while its own are in no other port's: a bridge device captured by
- *     tcpdump or dumpcap is promiscuous, so it sees every frame the bridge forwards, besides its
- *     own traffic.
- *  2. The bond is the one port (not the bridge) that holds (≥ ALL_CONTAINED of its frames, and
- *     ≥ CONTAINED of its unicast) all of another port's frames, which holds fewer of the bond's:
- *     every frame on a slave crosses the bond, and the bond also carries the other slave's.
- *  3. A guest's port carries unicast that never crosses the bond (> GUEST_BYPASS of it: the guest
- *     talking to the host or another guest), all of it seen by the bridge: a slave's unicast always
- *     crosses the bond.
- *  4. Sides, once the bond and one anchor of either side are known: a frame that entered the host
- *     at port P (P stamped strictly first) and crossed the bond reaches, after the bond, the other
- *     side. If the first port with a known role after the bond is a slave, P is on the host side (a
- *     guest's port); if it is a guest's port, P is on the uplink (a slave of the bond). The bridge
- *     device is no anchor: it is stamped after the bond on the way out as well as on the way in.
- *     Repeated while it names new ports, so each new anchor can place others.
- * A rule that two ports satisfy equally names neither, and a port whose votes (rule 4) are not
- * clearly one-sided (≥ MIN_VOTES, at most 1/10 the other way) stays unknown: a role never comes
- * from a tie. Frames stamped the same instant on two ports give no order and no vote.
- * Per-interface captures that start and stop at different moments are compared only over the time
- * all of them were capturing, so that a port's absence from a frame means it did not see it.
+ *     port with unicast, while its own are in no other's: a bridge device captured by tcpdump or
+ *     dumpcap is promiscuous, so it sees every frame the bridge forwards, besides its own traffic.
+ *  2. The bond is the one port B with a partner S (a slave) such that all of S's frames crossed B
+ *     (≥ ALL_CONTAINED), frames hop both ways between them (≥ MIN_HOPS each way: up from the switch,
+ *     down to it), unicast too (≥ MIN_UNICAST_HOPS: a switch floods broadcasts into a second NIC of
+ *     the bridge, so two NICs in the bridge look like a bond and its slave but for unicast, which
+ *     never goes from one to the other), most of B's hops out go to its partners (≥ BOND_OUT_SHARE: the bond hands what
+ *     goes down only to a slave), and more hops (1.5 times) come into B from other ports than into S (the
+ *     guests' ports and the bridge send through the bond; a slave hears only the bond and the
+ *     switch). The last tells a bond from its only slave, whose frames are the same.
+ *  3. A slave of the bond is a port all of whose frames crossed the bond or a slave (≥ CONTAINED: a
+ *     backup slave whose frames the bond drops still hears what the switch floods to both), which
+ *     did not send frames down through the bond to a slave (≤ 1 - SIDE_SHARE of its hops into the
+ *     bond: those come from the host side, as a guest that only talks to the outside does), and whose
+ *     hops, the bridge's left aside (a promiscuous bridge device is stamped the instant the bond
+ *     is), are with the bond or another slave (≥ SIDE_SHARE). Repeated, so that a backup slave that
+ *     only hears echoes of the active one's frames is placed once that one is.
+ *     The partners are slaves.
+ *  3b. If unicast did not show the bridge (no traffic the bond does not carry), it is the one port
+ *     that saw (≥ CONTAINED) every frame that came up the bond (a slave's copy before the bond's),
+ *     every other port seeing fewer: the bridge device gets all a bond passes up, a guest's port
+ *     only broadcasts and its own.
+ *  4. With the bond known, a guest's port is a port that exchanges frames with the bond or the
+ *     bridge and whose hops (almost) never go straight to a slave (≤ 1 - SIDE_SHARE): the bridge and
+ *     the bond lie between a guest and the uplink.
+ * A rule two ports satisfy equally names neither, and a port with fewer than MIN_HOPS hops stays
+ * unknown: a role never comes from a tie. Frames stamped the same instant give no hop. Without a
+ * bond (the NICs in the bridge themselves) the uplink NICs and the guests' ports are alike to
+ * these rules and stay unknown. Per-interface captures start and stop at different moments: whether
+ * port Q saw port P's frames is asked only of those between Q's first and last copy, so that
+ * absence means Q did not see a frame, not that Q was not being captured. BPDUs and LACPDUs are left out by the pre-pass (they never cross
+ * the host).
  */
 import type { PortRole } from '../model/topology.js';
 import { CAST_UNICAST, type FrameSightings } from './prepass.js';
@@ -34,12 +53,14 @@ import { CAST_UNICAST, type FrameSightings } from './prepass.js';
 /** Share of one port's frames that another must also hold to contain it. */
 const CONTAINED = 0.9;
 const ALL_CONTAINED = 0.95;
-/** Share of a port's unicast that, bypassing the bond, makes it a guest's port. */
-const GUEST_BYPASS = 0.25;
-/** Unicast frames a port needs before containment says anything about it. */
+/** Unicast frames a port needs before its unicast containment says anything. */
 const MIN_UNICAST = 4;
-/** One-sided votes needed by rule 4. */
-const MIN_VOTES = 3;
+/** Hops (each way, for rule 2) a port needs before its hops say anything. */
+const MIN_HOPS = 3;
+/** Unicast hops each way between a bond and the slave that shows it (rule 2). */
+const MIN_UNICAST_HOPS = 2;
+const BOND_OUT_SHARE = 0.6;
+const SIDE_SHARE = 0.8;
 
 export interface InferredRole {
   port: number;
@@ -57,31 +78,65 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
   const n = s.ports.length;
   const role: PortRole[] = s.ports.map((p) => p.role);
   if (!role.includes('unknown')) return [];
-  const { from, to } = commonWindow(s);
+  // Each port's capture window: its first and last copy. Whether q saw p's frames is asked only of
+  // p's frames inside q's window (captures started and stopped at different moments).
+  const first = new Float64Array(n).fill(Infinity);
+  const last = new Float64Array(n).fill(-Infinity);
+  for (let k = 0; k < s.t.length; k++) {
+    const p = s.port[k]!;
+    if (s.t[k]! < first[p]!) first[p] = s.t[k]!;
+    if (s.t[k]! > last[p]!) last[p] = s.t[k]!;
+  }
   const frames = new Float64Array(n);
-  const uni = new Float64Array(n);
+  /** Per pair p*n+q: p's frames (and unicast frames) inside q's window, and how many of them q saw. */
+  const within = new Float64Array(n * n);
+  const withinU = new Float64Array(n * n);
   const co = new Float64Array(n * n);
   const coU = new Float64Array(n * n);
+  const uni = new Float64Array(n);
+  /** hop[p * n + q]: copies on q whose predecessor was on p. */
+  const hop = new Float64Array(n * n);
+  /** The same, for unicast frames only. */
+  const hopU = new Float64Array(n * n);
   const seen = new Uint8Array(n);
-  const inWindow: number[] = [];
+  const order: number[] = [];
   for (let g = 0; g < s.frames; g++) {
     const a = s.start[g]!;
     const b = s.start[g + 1]!;
-    let first = Infinity;
-    for (let k = a; k < b; k++) if (s.t[k]! < first) first = s.t[k]!;
-    if (first < from || first > to) continue;
-    inWindow.push(g);
+    order.length = 0;
+    for (let k = a; k < b; k++) order.push(k);
+    order.sort((x, y) => s.t[x]! - s.t[y]!);
+    const tf = s.t[order[0]!]!;
     seen.fill(0);
-    const ports: number[] = [];
-    for (let k = a; k < b; k++) if (!seen[s.port[k]!]) ports.push(s.port[k]!), (seen[s.port[k]!] = 1);
+    for (let k = a; k < b; k++) seen[s.port[k]!] = 1;
     const u = s.cast[g] === CAST_UNICAST;
-    for (const p of ports) {
+    for (let p = 0; p < n; p++) {
+      if (!seen[p]) continue;
       frames[p]++;
       if (u) uni[p]++;
-      for (const q of ports) {
-        if (q === p) continue;
-        co[p * n + q]++;
-        if (u) coU[p * n + q]++;
+      for (let q = 0; q < n; q++) {
+        if (q === p || tf < first[q]! || tf > last[q]!) continue;
+        within[p * n + q]++;
+        if (u) withinU[p * n + q]++;
+        if (seen[q]) {
+          co[p * n + q]++;
+          if (u) coU[p * n + q]++;
+        }
+      }
+    }
+    for (let i = 1; i < order.length; i++) {
+      const t = s.t[order[i]!]!;
+      let j = i - 1;
+      while (j >= 0 && s.t[order[j]!] === t) j--;
+      if (j < 0) continue;
+      const before = s.t[order[j]!]!;
+      const p = s.port[order[j]!]!;
+      let alone = true;
+      for (let k = j - 1; k >= 0 && s.t[order[k]!] === before; k--) if (s.port[order[k]!] !== p) alone = false;
+      const q = s.port[order[i]!]!;
+      if (alone && p !== q) {
+        hop[p * n + q]++;
+        if (u) hopU[p * n + q]++;
       }
     }
   }
@@ -91,17 +146,18 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
     role[p] = r;
     out.push({ port: p, name: name(p), role: r, bond: null, bridge: null, frames: count, reason: `inferred from ${count} frames: ${reason}` });
   };
-  const uContained = (p: number, q: number): number => (uni[p] ? coU[p * n + q]! / uni[p]! : 0);
-  const aContained = (p: number, q: number): number => (frames[p] ? co[p * n + q]! / frames[p]! : 0);
+  const uContained = (p: number, q: number): number => (withinU[p * n + q] ? coU[p * n + q]! / withinU[p * n + q]! : 0);
+  const aContained = (p: number, q: number): number => (within[p * n + q] ? co[p * n + q]! / within[p * n + q]! : 0);
+  const ports = [...Array(n).keys()];
 
   // 1. The bridge.
   let bridge = role.indexOf('bridge');
   if (bridge < 0) {
-    const withUnicast = [...Array(n).keys()].filter((p) => uni[p]! >= MIN_UNICAST);
+    const withUnicast = ports.filter((p) => uni[p]! >= MIN_UNICAST);
     const candidates = withUnicast.filter(
       (p) =>
         role[p] === 'unknown' &&
-        withUnicast.filter((q) => q !== p).length >= 2 &&
+        withUnicast.length >= 3 &&
         withUnicast.every((q) => q === p || (uContained(q, p) >= CONTAINED && uContained(p, q) < CONTAINED)),
     );
     if (candidates.length === 1) {
@@ -110,68 +166,118 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
       set(bridge, 'bridge', uni[bridge]!, `it saw the unicast of every other port (${others.map(name).join(', ')}), and they not all of its: a promiscuous bridge device sees every frame it forwards`);
     }
   }
+  /** Hops between p and q, both ways. */
+  const hops = (p: number, q: number): number => hop[p * n + q]! + hop[q * n + p]!;
+  /** Hops of p with ports in `with`, and with any port, the bridge's left aside. */
+  const hopShare = (p: number, withPorts: (q: number) => boolean): { near: number; all: number } => {
+    let near = 0;
+    let all = 0;
+    for (const q of ports) {
+      if (q === p || q === bridge) continue;
+      all += hops(p, q);
+      if (withPorts(q)) near += hops(p, q);
+    }
+    return { near, all };
+  };
+  const hopsInto = (p: number, except: (q: number) => boolean): number => ports.reduce((sum, q) => (q === p || q === bridge || except(q) ? sum : sum + hop[q * n + p]!), 0);
 
-  // 2. The bond.
+  // 2. The bond, with the slaves that show it.
   let bond = role.indexOf('bond');
+  const partnersOf = (b: number): number[] =>
+    ports.filter(
+      (p) =>
+        p !== b &&
+        p !== bridge &&
+        (role[p] === 'unknown' || role[p] === 'slave') &&
+        aContained(p, b) >= ALL_CONTAINED &&
+        hop[b * n + p]! >= MIN_HOPS &&
+        hop[p * n + b]! >= MIN_HOPS &&
+        hopU[b * n + p]! >= MIN_UNICAST_HOPS &&
+        hopU[p * n + b]! >= MIN_UNICAST_HOPS,
+    );
   if (bond < 0) {
-    const holds = (p: number, q: number): boolean => uni[q]! >= MIN_UNICAST && uContained(q, p) >= CONTAINED && aContained(q, p) >= ALL_CONTAINED && aContained(p, q) < ALL_CONTAINED;
-    const candidates = [...Array(n).keys()].filter((p) => role[p] === 'unknown' && p !== bridge && [...Array(n).keys()].some((q) => q !== p && q !== bridge && holds(p, q)));
+    const candidates = ports.filter((b) => {
+      if (role[b] !== 'unknown' || b === bridge) return false;
+      const partners = partnersOf(b);
+      if (!partners.length) return false;
+      const isPartner = (q: number): boolean => partners.includes(q);
+      let out = 0;
+      let toPartners = 0;
+      for (const q of ports) {
+        if (q === b || q === bridge) continue;
+        out += hop[b * n + q]!;
+        if (isPartner(q)) toPartners += hop[b * n + q]!;
+      }
+      if (toPartners < BOND_OUT_SHARE * out) return false;
+      const intoBond = hopsInto(b, isPartner);
+      return partners.every((p) => intoBond > 1.5 * hopsInto(p, (q) => q === b));
+    });
     if (candidates.length === 1) {
       bond = candidates[0]!;
-      const held = [...Array(n).keys()].filter((q) => q !== bond && q !== bridge && holds(bond, q));
-      set(bond, 'bond', frames[bond]!, `every frame of ${held.map(name).join(', ')} crossed it, and it carried more (a bond carries all of its slaves' frames)`);
+      const partners = partnersOf(bond);
+      set(bond, 'bond', frames[bond]!, `every frame of ${partners.map(name).join(', ')} crossed it, frames went both ways between them, and the other ports sent theirs through it (a bond between its slaves and the bridge)`);
+      for (const p of partners) if (role[p] === 'unknown') set(p, 'slave', frames[p]!, `all its frames crossed ${name(bond)}, and frames went both ways between them, unicast too: a slave of the bond`);
     }
   }
 
-  // 3. Guests' ports by unicast that bypasses the bond.
-  if (bond >= 0 && bridge >= 0) {
-    for (let p = 0; p < n; p++) {
-      if (role[p] !== 'unknown' || uni[p]! < MIN_UNICAST) continue;
-      if (uContained(p, bridge) >= CONTAINED && 1 - uContained(p, bond) > GUEST_BYPASS) {
-        set(p, 'guest', uni[p]!, `${Math.round((1 - uContained(p, bond)) * uni[p]!)} of its ${uni[p]} unicast frames never crossed ${name(bond)}, all reached ${name(bridge)}: a guest's port (a slave's traffic always crosses the bond)`);
-      }
-    }
-  }
-
-  // 4. Sides, by the first known port after the bond.
+  // 3. Slaves of the bond.
   if (bond >= 0) {
-    for (let round = 0; round < 4; round++) {
-      const host = new Float64Array(n);
-      const uplink = new Float64Array(n);
-      const order: number[] = [];
-      for (const g of inWindow) {
-        order.length = 0;
-        for (let k = s.start[g]!; k < s.start[g + 1]!; k++) order.push(k);
-        order.sort((x, y) => s.t[x]! - s.t[y]!);
-        const e = s.port[order[0]!]!;
-        if (role[e] !== 'unknown' || order.length < 3 || s.t[order[1]!]! === s.t[order[0]!]!) continue;
-        // The first bond sighting strictly after the entry, then the first anchor strictly after it.
-        let i = 1;
-        while (i < order.length && s.port[order[i]!] !== bond) i++;
-        if (i >= order.length) continue;
-        const tb = s.t[order[i]!]!;
-        let side: PortRole | null = null;
-        for (let j = i + 1; j < order.length && side === null; j++) {
-          const q = s.port[order[j]!]!;
-          if (s.t[order[j]!]! === tb || q === bond || q === e) continue;
-          if (role[q] === 'slave' || role[q] === 'guest') side = role[q]!;
-        }
-        if (side === 'slave') host[e]++;
-        else if (side === 'guest') uplink[e]++;
-      }
-      let named = 0;
-      for (let p = 0; p < n; p++) {
-        if (role[p] !== 'unknown' || p === bond) continue;
-        const [h, u] = [host[p]!, uplink[p]!];
-        if (h >= MIN_VOTES && u * 10 <= h) {
-          set(p, 'guest', h, `${h} frames that entered the host here crossed ${name(bond)} and then went out of a slave${u ? ` (${u} the other way)` : ''}: a guest's port`);
-          named++;
-        } else if (u >= MIN_VOTES && h * 10 <= u) {
-          set(p, 'slave', u, `${u} frames that entered the host here crossed ${name(bond)} and then reached a guest's port${h ? ` (${h} the other way)` : ''}: a slave of the bond`);
-          named++;
+    const down = downThroughBond(s, bond, (q) => role[q] === 'slave');
+    for (let named = true; named; ) {
+      named = false;
+      for (const p of ports) {
+        if (role[p] !== 'unknown' || p === bond || p === bridge) continue;
+        if (aContained(p, bond) < CONTAINED && !ports.some((q) => role[q] === 'slave' && aContained(p, q) >= CONTAINED)) continue;
+        // What went from p into the bond and on to a slave came from the host side: p is not a slave.
+        if (down[p]! > (1 - SIDE_SHARE) * hop[p * n + bond]!) continue;
+        const { near, all } = hopShare(p, (q) => q === bond || role[q] === 'slave');
+        if (all >= MIN_HOPS && near >= SIDE_SHARE * all) {
+          set(p, 'slave', frames[p]!, `all its frames crossed ${name(bond)}, and ${near} of its ${all} hops were with ${name(bond)} or a slave: a slave of the bond`);
+          named = true;
         }
       }
-      if (!named) break;
+    }
+  }
+
+  // 3b. The bridge, if unicast did not show it: the one port that saw (≥ CONTAINED) every frame that
+  // came up the bond, where every other port saw fewer.
+  if (bridge < 0 && bond >= 0) {
+    const upHeld = new Float64Array(n);
+    let up = 0;
+    for (let g = 0; g < s.frames; g++) {
+      const a = s.start[g]!;
+      const b = s.start[g + 1]!;
+      let tb = Infinity;
+      let ts = Infinity;
+      for (let k = a; k < b; k++) {
+        const r = role[s.port[k]!];
+        if (s.port[k] === bond) tb = Math.min(tb, s.t[k]!);
+        else if (r === 'slave') ts = Math.min(ts, s.t[k]!);
+      }
+      if (!(ts < tb)) continue;
+      up++;
+      seen.fill(0);
+      for (let k = a; k < b; k++) if (s.t[k]! >= tb) seen[s.port[k]!] = 1;
+      for (let p = 0; p < n; p++) if (seen[p]) upHeld[p]++;
+    }
+    const candidates = ports.filter((p) => role[p] === 'unknown' && up >= MIN_HOPS && upHeld[p]! >= CONTAINED * up);
+    if (candidates.length === 1) {
+      bridge = candidates[0]!;
+      set(bridge, 'bridge', up, `it saw every frame that came up ${name(bond)}, and no other port did: the bridge device`);
+    }
+  }
+
+  // 4. Guests' ports.
+  if (bond >= 0) {
+    for (const p of ports) {
+      if (role[p] !== 'unknown' || p === bond || p === bridge) continue;
+      // A port that sees another's unicast is no guest's (the bridge sends a guest only its own).
+      if (uni[p]! >= MIN_UNICAST && ports.some((q) => q !== p && q !== bond && q !== bridge && role[q] !== 'slave' && uni[q]! >= MIN_UNICAST && uContained(q, p) >= CONTAINED)) continue;
+      const { near: toSlaves, all } = hopShare(p, (q) => role[q] === 'slave');
+      const toBond = hops(p, bond);
+      if (all >= MIN_HOPS && toSlaves <= (1 - SIDE_SHARE) * all && toBond + (bridge >= 0 ? hops(p, bridge) : 0) > 0) {
+        set(p, 'guest', frames[p]!, `its frames went to and came from ${name(bond)}${bridge >= 0 ? `, ${name(bridge)}` : ''} and guests' ports, ${toSlaves ? `${toSlaves} of ${all} hops` : 'never'} straight to a slave: a guest's port`);
+      }
     }
   }
 
@@ -185,22 +291,33 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
   return out;
 }
 
-/** The time every input was capturing: from the latest first sighting to the earliest last one. */
-function commonWindow(s: FrameSightings): { from: number; to: number } {
-  if (s.inputs < 2) return { from: -Infinity, to: Infinity };
-  const first = new Float64Array(s.inputs).fill(Infinity);
-  const last = new Float64Array(s.inputs).fill(-Infinity);
-  for (let k = 0; k < s.t.length; k++) {
-    const i = s.input[k]!;
-    if (s.t[k]! < first[i]!) first[i] = s.t[k]!;
-    if (s.t[k]! > last[i]!) last[i] = s.t[k]!;
+/**
+ * Per port p: unicast frames whose copy on p was followed by the bond's (a hop p→bond) and the
+ * bond's by a copy on a slave (the next port stamped after the bond, alone at its instant): frames
+ * p sent down.
+ */
+function downThroughBond(s: FrameSightings, bond: number, isSlave: (q: number) => boolean): Float64Array {
+  const n = s.ports.length;
+  const down = new Float64Array(n);
+  const order: number[] = [];
+  for (let g = 0; g < s.frames; g++) {
+    // Unicast only: a broadcast the switch floods into both slaves reaches one of them after the bond.
+    if (s.cast[g] !== CAST_UNICAST) continue;
+    order.length = 0;
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) order.push(k);
+    if (order.length < 3) continue;
+    order.sort((x, y) => s.t[x]! - s.t[y]!);
+    for (let i = 1; i + 1 < order.length; i++) {
+      if (s.port[order[i]!] !== bond) continue;
+      const tb = s.t[order[i]!]!;
+      const prev = order[i - 1]!;
+      const next = order[i + 1]!;
+      // Strictly before and after, each alone at its instant.
+      if (s.t[prev] === tb || s.t[next] === tb) continue;
+      if (i >= 2 && s.t[order[i - 2]!] === s.t[prev]) continue;
+      if (i + 2 < order.length && s.t[order[i + 2]!] === s.t[next]) continue;
+      if (isSlave(s.port[next]!) && s.port[prev] !== s.port[next]) down[s.port[prev]!]++;
+    }
   }
-  let from = -Infinity;
-  let to = Infinity;
-  for (let i = 0; i < s.inputs; i++) {
-    if (first[i] === Infinity) continue;
-    from = Math.max(from, first[i]!);
-    to = Math.min(to, last[i]!);
-  }
-  return from <= to ? { from, to } : { from: -Infinity, to: Infinity };
+  return down;
 }

@@ -13,6 +13,7 @@
 import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
+import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { type ClockLink, type ClockOffset, clockOffsets, compareClocks, refineOffsets } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
@@ -89,7 +90,8 @@ export class SightingCollector {
 
   observe(rec: PacketRecord, f: DecodedFrame): void {
     this.records++;
-    if (!f.supported || f.src < 0) return;
+    // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
+    if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
     if (this.base < 0) this.base = rec.tsSec;
     const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
     const id = this.identity.of(rec.buf, f);
