@@ -23,11 +23,15 @@
  *     never goes from one to the other), most of B's hops out go to its partners (≥ BOND_OUT_SHARE: the bond hands what
  *     goes down only to a slave), and more hops (1.5 times) come into B from other ports than into S (the
  *     guests' ports and the bridge send through the bond; a slave hears only the bond and the
- *     switch). The last tells a bond from its only slave, whose frames are the same.
- *  3. A slave of the bond is a port all of whose frames crossed the bond or a slave (≥ CONTAINED: a
- *     backup slave whose frames the bond drops still hears what the switch floods to both), which
- *     did not send frames down through the bond to a slave (≤ 1 - SIDE_SHARE of its hops into the
- *     bond: those come from the host side, as a guest that only talks to the outside does), and whose
+ *     switch), and all of B's unicast crossed a partner (≥ ALL_CONTAINED). The fourth tells a bond
+ *     from its only slave, whose frames are the same; the last tells it from a bridge device when
+ *     the bond is not captured (the bridge also sees the host's and the guests' unicast among
+ *     themselves, which never reaches a slave).
+ *  3. A slave of the bond is a port whose frames (≥ MOSTLY) crossed the bond or a slave (a backup
+ *     slave whose frames the bond drops still hears what the switch floods to both), which
+ *     neither sent frames down through the bond to a slave nor got from the bond frames a slave had
+ *     before (each ≤ 1 - SIDE_SHARE of its hops with the bond: a guest's port does both, and a guest
+ *     that talks only to the outside has all its hops with the bond, as a slave does), and whose
  *     hops, the bridge's left aside (a promiscuous bridge device is stamped the instant the bond
  *     is), are with the bond or another slave (≥ SIDE_SHARE). Repeated, so that a backup slave that
  *     only hears echoes of the active one's frames is placed once that one is.
@@ -53,6 +57,8 @@ import { CAST_UNICAST, type FrameSightings } from './prepass.js';
 /** Share of one port's frames that another must also hold to contain it. */
 const CONTAINED = 0.9;
 const ALL_CONTAINED = 0.95;
+/** Share of a slave's frames that crossed the bond or another slave (rule 3): a slave the bond drops hears the switch's own frames too. */
+const MOSTLY = 0.8;
 /** Unicast frames a port needs before its unicast containment says anything. */
 const MIN_UNICAST = 4;
 /** Hops (each way, for rule 2) a port needs before its hops say anything. */
@@ -209,6 +215,9 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
         if (isPartner(q)) toPartners += hop[b * n + q]!;
       }
       if (toPartners < BOND_OUT_SHARE * out) return false;
+      // All of B's unicast crossed its partners (a promiscuous bridge device also sees the host's
+      // and the guests' own unicast, which no slave does).
+      if (uni[b]! >= MIN_UNICAST && seenOnAny(s, b, partners, true) < ALL_CONTAINED) return false;
       const intoBond = hopsInto(b, isPartner);
       return partners.every((p) => intoBond > 1.5 * hopsInto(p, (q) => q === b));
     });
@@ -222,14 +231,15 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
 
   // 3. Slaves of the bond.
   if (bond >= 0) {
-    const down = downThroughBond(s, bond, (q) => role[q] === 'slave');
+    const { down, up, after } = throughBond(s, bond, (q) => role[q] === 'slave');
     for (let named = true; named; ) {
       named = false;
       for (const p of ports) {
         if (role[p] !== 'unknown' || p === bond || p === bridge) continue;
-        if (aContained(p, bond) < CONTAINED && !ports.some((q) => role[q] === 'slave' && aContained(p, q) >= CONTAINED)) continue;
-        // What went from p into the bond and on to a slave came from the host side: p is not a slave.
-        if (down[p]! > (1 - SIDE_SHARE) * hop[p * n + bond]!) continue;
+        if (seenOnAny(s, p, ports.filter((q) => q === bond || role[q] === 'slave'), false) < MOSTLY) continue;
+        // What went from p into the bond and on to a slave came from the host side, and what the bond
+        // handed p after a slave had it came from the switch: either way p is on the host side.
+        if (down[p]! > (1 - SIDE_SHARE) * hop[p * n + bond]! || up[p]! > (1 - SIDE_SHARE) * after[p]!) continue;
         const { near, all } = hopShare(p, (q) => q === bond || role[q] === 'slave');
         if (all >= MIN_HOPS && near >= SIDE_SHARE * all) {
           set(p, 'slave', frames[p]!, `all its frames crossed ${name(bond)}, and ${near} of its ${all} hops were with ${name(bond)} or a slave: a slave of the bond`);
@@ -292,32 +302,72 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
 }
 
 /**
- * Per port p: unicast frames whose copy on p was followed by the bond's (a hop p→bond) and the
- * bond's by a copy on a slave (the next port stamped after the bond, alone at its instant): frames
- * p sent down.
+ * Per port p, frames that crossed the bond between p and a slave:
+ * `down`, unicast frames that hopped p → bond and then bond → a slave, each copy alone at its
+ * instant (p sent them down; unicast only, since a broadcast the switch floods into both slaves
+ * reaches one of them after the bond);
+ * `up` of `after`: of the frames p saw after the bond saw them (and not again on the bond later),
+ * those a slave had before the bond (p received them from the switch).
  */
-function downThroughBond(s: FrameSightings, bond: number, isSlave: (q: number) => boolean): Float64Array {
+function throughBond(s: FrameSightings, bond: number, isSlave: (q: number) => boolean): { down: Float64Array; up: Float64Array; after: Float64Array } {
   const n = s.ports.length;
   const down = new Float64Array(n);
+  const up = new Float64Array(n);
+  const after = new Float64Array(n);
   const order: number[] = [];
   for (let g = 0; g < s.frames; g++) {
-    // Unicast only: a broadcast the switch floods into both slaves reaches one of them after the bond.
-    if (s.cast[g] !== CAST_UNICAST) continue;
     order.length = 0;
     for (let k = s.start[g]!; k < s.start[g + 1]!; k++) order.push(k);
-    if (order.length < 3) continue;
+    if (order.length < 2) continue;
     order.sort((x, y) => s.t[x]! - s.t[y]!);
+    let firstBond = Infinity;
+    let lastBond = -Infinity;
+    let firstSlave = Infinity;
+    for (const k of order) {
+      if (s.port[k] === bond) (firstBond = Math.min(firstBond, s.t[k]!)), (lastBond = Math.max(lastBond, s.t[k]!));
+      else if (isSlave(s.port[k]!)) firstSlave = Math.min(firstSlave, s.t[k]!);
+    }
+    if (firstBond === Infinity) continue;
+    const fromSwitch = firstSlave < firstBond;
+    const counted = new Set<number>();
+    for (const k of order) {
+      const p = s.port[k]!;
+      if (p === bond || isSlave(p) || counted.has(p) || !(s.t[k]! > firstBond) || s.t[k]! <= lastBond) continue;
+      counted.add(p);
+      after[p]++;
+      if (fromSwitch) up[p]++;
+    }
+    if (s.cast[g] !== CAST_UNICAST || order.length < 3) continue;
     for (let i = 1; i + 1 < order.length; i++) {
-      if (s.port[order[i]!] !== bond) continue;
-      const tb = s.t[order[i]!]!;
+      const k = order[i]!;
+      if (s.port[k] !== bond) continue;
+      const tb = s.t[k]!;
       const prev = order[i - 1]!;
       const next = order[i + 1]!;
-      // Strictly before and after, each alone at its instant.
       if (s.t[prev] === tb || s.t[next] === tb) continue;
-      if (i >= 2 && s.t[order[i - 2]!] === s.t[prev]) continue;
-      if (i + 2 < order.length && s.t[order[i + 2]!] === s.t[next]) continue;
-      if (isSlave(s.port[next]!) && s.port[prev] !== s.port[next]) down[s.port[prev]!]++;
+      const prevAlone = i < 2 || s.t[order[i - 2]!] !== s.t[prev];
+      const nextAlone = i + 2 >= order.length || s.t[order[i + 2]!] !== s.t[next];
+      if (prevAlone && nextAlone && isSlave(s.port[next]!) && s.port[prev] !== s.port[next]) down[s.port[prev]!]++;
     }
   }
-  return down;
+  return { down, up, after };
+}
+
+/** Share of port b's frames (unicast frames only, if `unicast`) that one of `others` saw too. */
+function seenOnAny(s: FrameSightings, b: number, others: number[], unicast: boolean): number {
+  let all = 0;
+  let on = 0;
+  for (let g = 0; g < s.frames; g++) {
+    if (unicast && s.cast[g] !== CAST_UNICAST) continue;
+    let hasB = false;
+    let hasOther = false;
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) {
+      if (s.port[k] === b) hasB = true;
+      else if (others.includes(s.port[k]!)) hasOther = true;
+    }
+    if (!hasB) continue;
+    all++;
+    if (hasOther) on++;
+  }
+  return all ? on / all : 0;
 }

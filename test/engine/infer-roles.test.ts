@@ -1,0 +1,174 @@
+/**
+ * Roles from the frames (src/engine/infer-roles.ts), on every shipped recording with its
+ * interfaces renamed to names that say nothing (`ifa`, `ifb`, …), in two capture forms: one classic
+ * pcap per interface (as one tcpdump each writes them) and one pcapng with an interface per name
+ * (dumpcap's record order kept). The truth is the role each interface's real name gives (the lab
+ * names them as Xen does). No inferred role may be wrong; the roles the frames do not show are
+ * listed per recording (they stay unknown); and where every role is inferred, the findings are
+ * those of the same capture with its real names.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openCapture } from '../../src/capture/index.js';
+import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
+import { Analyzer, DEFAULT_OPTIONS } from '../../src/engine/analyzer.js';
+import { inferRoles } from '../../src/engine/infer-roles.js';
+import { collectSightings, prepare } from '../../src/engine/prepass.js';
+import { roleFromName } from '../../src/model/roles.js';
+import { emptyTopology, type PortRole, type Topology } from '../../src/model/topology.js';
+import { analysisJson } from '../../src/report/analysis.js';
+import { capabilities } from '../../src/engine/capabilities.js';
+import { type Copied, readAll, writePcapng, writePcaps } from '../helpers/rewrite.js';
+import { PROJECT_ROOT } from '../helpers/tools.js';
+
+const CAPTURES = join(PROJECT_ROOT, 'captures');
+const dir = mkdtempSync(join(tmpdir(), 'bondscope-infer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Real names the frames do not show, per recording (the same in both forms). */
+const NOT_SHOWN: Record<string, string[]> = {
+  loop: [],
+  single: [],
+  'lacp-nopartner': [],
+  'lacp-pdu': [],
+  'lacp-split': [],
+  // eth1 carries nothing but the switch's LACPDUs (left out) and a handful of frames.
+  lacp: ['eth1'],
+  // No unicast the bond does not carry, and the guests' ports see every broadcast the bond passes
+  // up as the bridge does: the bridge device is not told from them.
+  migrate: ['xenbr0'],
+  // No bond: both NICs are ports of the bridge, and to these rules NICs and guests' ports are alike.
+  stp: ['eth0', 'eth1', 'vif1.0', 'vif2.0'],
+  'stp-root': ['eth0', 'eth1', 'vif1.0', 'vif2.0'],
+  'stp-tcn': ['eth0', 'eth1', 'vif1.0', 'vif2.0'],
+};
+
+interface Analysis {
+  roles: Map<string, { role: PortRole; source: string; reason: string }>;
+  findings: string[];
+  json: { interfaces: { name: string; role: string; roleSource: string; reason: string; bond: string | null; bridge: string | null }[] };
+}
+
+/** As `analyze` runs: the pre-pass, then the engine over every frame. Names mapped back with `real`. */
+function analyze(files: string[], real: (name: string) => string = (n) => n, topology: Topology = emptyTopology()): Analysis {
+  const prepared = prepare(openCapture(files), topology, files.length);
+  const a = new Analyzer(prepared.topology, { ...DEFAULT_OPTIONS, inputOffsetsNs: prepared.inputOffsetsNs });
+  const set = openCapture(files);
+  const f = new DecodedFrame();
+  while (set.next()) {
+    decodeFrame(set.rec, f);
+    a.observe(set.rec, f);
+  }
+  expect(set.errors).toEqual([]);
+  const findings = a.finish();
+  const roles = new Map(a.ports.ports.map((p) => [real(p.port.name), { role: p.port.role, source: p.port.roleSource, reason: p.port.reason }]));
+  const json = analysisJson(a, findings, capabilities(a.ports.ports), files.map((name, index) => ({ index, name })), a.stats) as Analysis['json'];
+  return {
+    roles,
+    findings: findings.map((x) => `${x.kind} ${x.mac} ${x.vlan} ${x.count} ${x.interfaces.map(real).join(',')}`).sort(),
+    json,
+  };
+}
+
+const scenarios = readdirSync(CAPTURES).filter((d) => !d.includes('.'));
+
+describe.each(scenarios)('%s, interfaces renamed', (scenario) => {
+  const root = join(CAPTURES, scenario);
+  const perInterface = readdirSync(root)
+    .filter((f) => f.endsWith('.pcap') && f !== 'any.pcap')
+    .map((f) => join(root, f));
+  const out = join(dir, scenario);
+  mkdirSync(out, { recursive: true });
+  const records: Copied[] = readAll(perInterface);
+  const names = [...new Set(records.map((r) => r.iface))].sort();
+  const alias = new Map(names.map((n, i) => [n, `if${String.fromCharCode(97 + i)}`]));
+  const real = new Map([...alias].map(([n, a]) => [a, n]));
+  const toReal = (n: string): string => real.get(n) ?? n;
+  const forms: [string, string[], string[]][] = [
+    ['one pcap per interface', writePcaps(records, out, (n) => alias.get(n)!), perInterface],
+    ['one pcapng', [writePcapng(readAll([join(root, `${scenario}.pcapng`)]), join(out, 'all.pcapng'), (n) => alias.get(n)!)], [join(root, `${scenario}.pcapng`)]],
+  ];
+
+  it.each(forms)('%s: no role inferred wrong; only the listed ones left unknown; same findings where all are known', (_form, renamed, original) => {
+    const named = analyze(original);
+    const got = analyze(renamed, toReal);
+    const unknown: string[] = [];
+    for (const n of names) {
+      const want = roleFromName(n).role;
+      const r = got.roles.get(n);
+      if (!r || r.role === 'unknown') {
+        unknown.push(n);
+        continue;
+      }
+      expect(r.source, n).toBe('inferred');
+      expect(r.role, `${n}: ${r.reason}`).toBe(want);
+      expect(r.reason).toMatch(/^inferred from \d+ frames: /);
+    }
+    expect(unknown.sort()).toEqual([...NOT_SHOWN[scenario]!].sort());
+    if (unknown.length === 0) expect(got.findings).toEqual(named.findings);
+    // Never a fault the real names do not show (an unknown port is never taken for a slave or a guest).
+    const faults = (a: Analysis): string[] => a.findings.filter((f) => /^(looped-broadcast|own-address|wrong-port-learning|blackholed-unicast)/.test(f)).map((f) => f.split(' ').slice(0, 3).join(' '));
+    for (const f of faults(got)) expect(faults(named)).toContain(f);
+  });
+});
+
+describe('what the report says of inferred roles', () => {
+  const root = join(CAPTURES, 'loop');
+  const out = join(dir, 'report');
+  mkdirSync(out, { recursive: true });
+  const records = readAll(['eth0', 'eth1', 'bond0', 'xenbr0', 'vif1.0', 'vif2.0'].map((i) => join(root, `${i}.pcap`)));
+  const alias: Record<string, string> = { eth0: 'a', eth1: 'b', bond0: 'c', xenbr0: 'd', 'vif1.0': 'e', 'vif2.0': 'f' };
+  const files = writePcaps(records, out, (n) => alias[n]!);
+
+  it('JSON: roleSource "inferred", the reason with the frames it rests on, and the bond and bridge relations', () => {
+    const { json } = analyze(files);
+    const by = new Map(json.interfaces.map((i) => [i.name, i]));
+    expect(by.get('c')).toMatchObject({ role: 'bond', roleSource: 'inferred', bridge: 'd' });
+    expect(by.get('a')).toMatchObject({ role: 'slave', roleSource: 'inferred', bond: 'c' });
+    expect(by.get('b')).toMatchObject({ role: 'slave', roleSource: 'inferred', bond: 'c' });
+    expect(by.get('d')).toMatchObject({ role: 'bridge', roleSource: 'inferred' });
+    expect(by.get('e')).toMatchObject({ role: 'guest', roleSource: 'inferred', bridge: 'd' });
+    for (const i of json.interfaces) expect(i.reason).toMatch(/^inferred from \d+ frames: /);
+  });
+
+  it('flags still win: a port named by --bond keeps its role, and inference fills the rest around it', () => {
+    const t = emptyTopology();
+    t.ports.set('c', { name: 'c', role: 'bond', bond: null, bridge: null, roleSource: 'flag', reason: '--bond c=a' });
+    t.ports.set('a', { name: 'a', role: 'slave', bond: 'c', bridge: null, roleSource: 'flag', reason: '--bond c=a' });
+    const { roles } = analyze(files, (n) => n, t);
+    expect(roles.get('c')).toMatchObject({ role: 'bond', source: 'flag' });
+    expect(roles.get('a')).toMatchObject({ role: 'slave', source: 'flag' });
+    expect(roles.get('b')).toMatchObject({ role: 'slave', source: 'inferred' });
+    expect(roles.get('e')).toMatchObject({ role: 'guest', source: 'inferred' });
+  });
+
+  it('a port never gets a role from a tie: the bond captured twice under two names leaves both unknown', () => {
+    const twin = writePcaps(
+      records.filter((r) => r.iface === 'bond0'),
+      out,
+      () => 'z',
+    );
+    const s = collectSightings(openCapture([...files, ...twin]), emptyTopology(), files.length + 1);
+    const inferred = inferRoles(s);
+    expect(inferred.find((r) => r.name === 'c')).toBeUndefined();
+    expect(inferred.find((r) => r.name === 'z')).toBeUndefined();
+    // Nothing is called a bond or a slave of one when the bond is not told apart.
+    expect(inferred.filter((r) => r.role === 'bond' || r.role === 'slave')).toEqual([]);
+  });
+
+  it('any subset of the ports, renamed: what is inferred is right', () => {
+    const ports = Object.keys(alias);
+    for (let mask = 1; mask < 1 << ports.length; mask++) {
+      const chosen = ports.filter((_, i) => mask & (1 << i));
+      if (chosen.length < 2) continue;
+      const subset = chosen.map((p) => join(out, `${alias[p]}.pcap`));
+      const s = collectSightings(openCapture(subset), emptyTopology(), subset.length);
+      for (const r of inferRoles(s)) {
+        const realName = Object.keys(alias).find((k) => alias[k] === r.name)!;
+        expect(r.role, `${chosen.join(',')}: ${r.name} (${realName}) ${r.reason}`).toBe(roleFromName(realName).role);
+      }
+    }
+  });
+});
