@@ -33,7 +33,9 @@
  *     before (each ≤ 1 - SIDE_SHARE of its hops with the bond: a guest's port does both, and a guest
  *     that talks only to the outside has all its hops with the bond, as a slave does), and whose
  *     hops, the bridge's left aside (a promiscuous bridge device is stamped the instant the bond
- *     is), are with the bond or another slave (≥ SIDE_SHARE). Repeated, so that a backup slave that
+ *     is), are with the bond or another slave (≥ SIDE_SHARE); but not a port that holds all of the
+ *     bond's frames while other slaves exist (the bond's twin: a slave carries them all only when
+ *     it is the only one). Repeated, so that a backup slave that
  *     only hears echoes of the active one's frames is placed once that one is.
  *     The partners are slaves.
  *  3b. If unicast did not show the bridge (no traffic the bond does not carry), it is the one port
@@ -237,6 +239,10 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
       for (const p of ports) {
         if (role[p] !== 'unknown' || p === bond || p === bridge) continue;
         if (seenOnAny(s, p, ports.filter((q) => q === bond || role[q] === 'slave'), false) < MOSTLY) continue;
+        // A port that holds every frame of the bond beside other slaves is the bond's twin (the
+        // other end of a veth, a capture of the bond under another name), not a slave: a slave
+        // carries all of the bond's frames only when it is the only one.
+        if (aContained(bond, p) >= ALL_CONTAINED && ports.some((q) => q !== p && role[q] === 'slave')) continue;
         // What went from p into the bond and on to a slave came from the host side, and what the bond
         // handed p after a slave had it came from the switch: either way p is on the host side.
         if (down[p]! > (1 - SIDE_SHARE) * hop[p * n + bond]! || up[p]! > (1 - SIDE_SHARE) * after[p]!) continue;
