@@ -45,8 +45,8 @@ export const NEGLIGIBLE_OFFSET_NS = 300e3;
 const MIN_WEIGHT = 8;
 /** Share of the heaviest cluster's weight that pairs at zero need for the inputs to share a clock. */
 const SAME_CLOCK_SHARE = 0.5;
-/** Pairs kept per pair of inputs. */
-const MAX_PAIRS = 100_000;
+/** Pairs kept per pair of inputs (more say nothing new, and sorting them is the pre-pass's cost). */
+const MAX_PAIRS = 20_000;
 /** Copies of one frame on one port beyond which its pairings say nothing (a storm). */
 const MAX_COPIES = 4;
 
@@ -69,26 +69,24 @@ export interface ClockLink {
   weight: number;
 }
 
-/** Roles between which a frame takes an in-host hop (anything but slave–slave and unknown). */
-function inHost(a: PortRole, b: PortRole): boolean {
-  if (a === 'unknown' || b === 'unknown') return false;
-  return !(a === 'slave' && b === 'slave');
-}
-
 /**
  * Compares the clocks of every two inputs that share in-host frames; `roles` by port index of
  * the sightings (the known roles, with the inferred ones filled in).
  */
 export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): ClockLink[] {
   if (s.inputs < 2) return [];
-  const diffs = new Map<number, { d: number[]; w: number[] }>();
-  const copies = new Map<number, number>();
-  for (let g = 0; g < s.frames; g++) {
+  const lists: ({ d: number[]; w: number[] } | undefined)[] = new Array(s.inputs * s.inputs);
+  const copies = new Int32Array(s.ports.length);
+  const known = roles.map((r) => r !== 'unknown');
+  const slave = roles.map((r) => r === 'slave');
+  let full = 0;
+  const pairsOfInputs = (s.inputs * (s.inputs - 1)) / 2;
+  for (let g = 0; g < s.frames && full < pairsOfInputs; g++) {
     const from = s.start[g]!;
     const to = s.start[g + 1]!;
     if (to - from < 2) continue;
-    copies.clear();
-    for (let k = from; k < to; k++) copies.set(s.port[k]!, (copies.get(s.port[k]!) ?? 0) + 1);
+    for (let k = from; k < to; k++) copies[s.port[k]!] = 0;
+    for (let k = from; k < to; k++) copies[s.port[k]!]!++;
     for (let x = from; x < to; x++) {
       for (let y = x + 1; y < to; y++) {
         let i = s.input[x]!;
@@ -96,36 +94,37 @@ export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): Cl
         if (i === j) continue;
         const px = s.port[x]!;
         const py = s.port[y]!;
-        if (px !== py && !inHost(roles[px]!, roles[py]!)) continue;
-        const cx = copies.get(px)!;
-        const cy = copies.get(py)!;
+        // An in-host hop: the same port seen by two captures, or two known roles but not two slaves.
+        if (px !== py && !(known[px] && known[py] && !(slave[px] && slave[py]))) continue;
+        const cx = copies[px]!;
+        const cy = copies[py]!;
         if (cx > MAX_COPIES || cy > MAX_COPIES) continue;
         let d = s.t[y]! - s.t[x]!;
         if (i > j) [i, j, d] = [j, i, -d];
         const key = i * s.inputs + j;
-        let list = diffs.get(key);
-        if (!list) diffs.set(key, (list = { d: [], w: [] }));
+        let list = lists[key];
+        if (!list) lists[key] = list = { d: [], w: [] };
         if (list.d.length >= MAX_PAIRS) continue;
         list.d.push(d);
         list.w.push(1 / (cx * cy));
+        if (list.d.length === MAX_PAIRS) full++;
       }
     }
   }
   const links: ClockLink[] = [];
-  for (const [key, list] of diffs) {
-    const a = Math.floor(key / s.inputs);
-    const b = key % s.inputs;
-    const link = judge(a, b, list.d, list.w);
+  lists.forEach((list, key) => {
+    if (!list) return;
+    const link = judge(Math.floor(key / s.inputs), key % s.inputs, list.d, list.w);
     if (link) links.push(link);
-  }
+  });
   return links;
 }
 
 /** The verdict on one pair of inputs from their in-host differences (b minus a). */
 function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null {
-  const order = d.map((_, i) => i).sort((x, y) => d[x]! - d[y]!);
-  const ds = order.map((i) => d[i]!);
-  const ws = order.map((i) => w[i]!);
+  const order = Uint32Array.from(d.keys()).sort((x, y) => d[x]! - d[y]!);
+  const ds = Float64Array.from(order, (i) => d[i]!);
+  const ws = Float64Array.from(order, (i) => w[i]!);
   // The heaviest window of width 2·IN_HOST_NS (two pointers over the sorted differences).
   let best = 0;
   let bestFrom = 0;

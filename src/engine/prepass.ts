@@ -60,23 +60,30 @@ export interface FrameSightings {
   cast: Uint8Array;
 }
 
-interface OpenGroup {
-  check: number;
-  last: number;
-  ids: number[];
-  src: number;
-  cast: number;
-}
-
+/**
+ * Groups sightings as they are read: per frame identity the group still open, a new one when the
+ * identity comes back further than GROUP_GAP_NS away. Typed arrays sized for `capacity` records
+ * (each record is at most one sighting and one group), sightings chained per group.
+ */
 export class SightingCollector {
   private readonly table: PortTable;
   private readonly identity = new FrameIdentity();
-  private readonly open = new Map<number, OpenGroup>();
-  private readonly closed: OpenGroup[] = [];
-  private readonly port: number[] = [];
-  private readonly input: number[] = [];
-  private readonly t: number[] = [];
-  private readonly dir: number[] = [];
+  /** Identity key → its open group. */
+  private readonly open = new Map<number, number>();
+  private readonly sPort: Int32Array;
+  private readonly sInput: Int32Array;
+  private readonly sT: Float64Array;
+  private readonly sDir: Uint8Array;
+  private readonly sNext: Int32Array;
+  private sightings = 0;
+  private readonly gHead: Int32Array;
+  private readonly gTail: Int32Array;
+  private readonly gCount: Int32Array;
+  private readonly gLast: Float64Array;
+  private readonly gCheck: Int32Array;
+  private readonly gSrc: Float64Array;
+  private readonly gCast: Uint8Array;
+  private groups = 0;
   private base = -1;
   records = 0;
 
@@ -84,71 +91,90 @@ export class SightingCollector {
   constructor(
     topology: Topology,
     private readonly inputs: number,
+    private readonly capacity = PREPASS_FRAMES,
   ) {
     this.table = new PortTable(mergeTopology(emptyTopology(), topology));
+    this.sPort = new Int32Array(capacity);
+    this.sInput = new Int32Array(capacity);
+    this.sT = new Float64Array(capacity);
+    this.sDir = new Uint8Array(capacity);
+    this.sNext = new Int32Array(capacity);
+    this.gHead = new Int32Array(capacity);
+    this.gTail = new Int32Array(capacity);
+    this.gCount = new Int32Array(capacity);
+    this.gLast = new Float64Array(capacity);
+    this.gCheck = new Int32Array(capacity);
+    this.gSrc = new Float64Array(capacity);
+    this.gCast = new Uint8Array(capacity);
   }
 
   observe(rec: PacketRecord, f: DecodedFrame): void {
     this.records++;
     // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
     if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
+    if (this.sightings >= this.capacity) return;
     if (this.base < 0) this.base = rec.tsSec;
     const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
     const id = this.identity.of(rec.buf, f);
-    let g = this.open.get(id.key);
-    if (g && (g.check !== id.check || t - g.last > GROUP_GAP_NS || g.last - t > GROUP_GAP_NS)) {
-      this.closed.push(g);
-      g = undefined;
-    }
-    if (!g) {
-      g = { check: id.check, last: t, ids: [], src: f.src, cast: f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST };
+    let g = this.open.get(id.key) ?? -1;
+    if (g >= 0 && (this.gCheck[g] !== (id.check | 0) || t - this.gLast[g]! > GROUP_GAP_NS || this.gLast[g]! - t > GROUP_GAP_NS)) g = -1;
+    if (g < 0) {
+      g = this.groups++;
+      this.gHead[g] = -1;
+      this.gTail[g] = -1;
+      this.gCount[g] = 0;
+      this.gLast[g] = t;
+      this.gCheck[g] = id.check | 0;
+      this.gSrc[g] = f.src;
+      this.gCast[g] = f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST;
       this.open.set(id.key, g);
     }
-    if (t > g.last) g.last = t;
-    if (g.ids.length >= MAX_GROUP_SIGHTINGS) return;
-    g.ids.push(this.port.length);
-    this.port.push(this.table.resolve(rec.iface!, f).index);
-    this.input.push(rec.inputIndex);
-    this.t.push(t);
-    this.dir.push(rec.direction || f.linkDirection);
+    if (t > this.gLast[g]!) this.gLast[g] = t;
+    if (this.gCount[g]! >= MAX_GROUP_SIGHTINGS) return;
+    const k = this.sightings++;
+    this.sPort[k] = this.table.resolve(rec.iface!, f).index;
+    this.sInput[k] = rec.inputIndex;
+    this.sT[k] = t;
+    this.sDir[k] = rec.direction || f.linkDirection;
+    this.sNext[k] = -1;
+    if (this.gTail[g]! >= 0) this.sNext[this.gTail[g]!] = k;
+    else this.gHead[g] = k;
+    this.gTail[g] = k;
+    this.gCount[g]!++;
   }
 
-  /** A port seen so far has no role from flags, a recorded topology or its name. */
-  hasUnknownPort(): boolean {
-    return this.table.ports.some((p) => p.port.role === 'unknown');
+  /** A port seen so far has no role from flags, a recorded topology or its name, and there are others to tell it by. */
+  mayInfer(): boolean {
+    return this.table.ports.length > 1 && this.table.ports.some((p) => p.port.role === 'unknown');
   }
 
   finish(): FrameSightings {
-    const groups = [...this.closed, ...this.open.values()];
-    let n = 0;
-    for (const g of groups) n += g.ids.length;
+    const frames = this.groups;
+    const n = this.sightings;
     const s: FrameSightings = {
       ports: this.table.ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource })),
       inputs: this.inputs,
       records: this.records,
-      frames: groups.length,
-      start: new Int32Array(groups.length + 1),
+      frames,
+      start: new Int32Array(frames + 1),
       port: new Int32Array(n),
       input: new Int32Array(n),
       t: new Float64Array(n),
       dir: new Uint8Array(n),
-      src: new Float64Array(groups.length),
-      cast: new Uint8Array(groups.length),
+      src: this.gSrc.slice(0, frames),
+      cast: this.gCast.slice(0, frames),
     };
     let k = 0;
-    groups.forEach((g, i) => {
-      s.start[i] = k;
-      s.src[i] = g.src;
-      s.cast[i] = g.cast;
-      for (const id of g.ids) {
-        s.port[k] = this.port[id]!;
-        s.input[k] = this.input[id]!;
-        s.t[k] = this.t[id]!;
-        s.dir[k] = this.dir[id]!;
-        k++;
+    for (let g = 0; g < frames; g++) {
+      s.start[g] = k;
+      for (let x = this.gHead[g]!; x >= 0; x = this.sNext[x]!, k++) {
+        s.port[k] = this.sPort[x]!;
+        s.input[k] = this.sInput[x]!;
+        s.t[k] = this.sT[x]!;
+        s.dir[k] = this.sDir[x]!;
       }
-    });
-    s.start[groups.length] = k;
+    }
+    s.start[frames] = k;
     return s;
   }
 }
@@ -161,20 +187,21 @@ export interface RecordStream {
 }
 
 /**
- * Records after which a single input whose ports all have a role stops the pre-pass: it has no
- * clock to line up and no role to infer (so `analyze` of one named file reads it once, in effect).
+ * Records after which a single input stops the pre-pass when its ports all have a role, or it has
+ * only one port: it has no clock to line up and no role to infer (so `analyze` of one file reads
+ * it once, in effect).
  */
 const NOTHING_TO_DO_AFTER = 4096;
 
 /** The sightings of the first `limit` records of `stream`, which is closed after. */
 export function collectSightings(stream: RecordStream, topology: Topology, inputs: number, limit = PREPASS_FRAMES): FrameSightings {
-  const collector = new SightingCollector(topology, inputs);
+  const collector = new SightingCollector(topology, inputs, limit);
   const frame = new DecodedFrame();
   try {
     while (collector.records < limit && stream.next()) {
       decodeFrame(stream.rec, frame);
       collector.observe(stream.rec, frame);
-      if (collector.records === NOTHING_TO_DO_AFTER && inputs === 1 && !collector.hasUnknownPort()) break;
+      if (collector.records === NOTHING_TO_DO_AFTER && inputs === 1 && !collector.mayInfer()) break;
     }
   } finally {
     stream.close();
