@@ -4,8 +4,9 @@
  * apart (a tool that stamps late, a second machine: `editcap -t`) is lined up and gives the
  * findings of the original files.
  *
- * The lab's loop recording (captures/loop) has no switch latency (the echo is back in 6 µs). Until
- * recordings with a delaying switch exist, the same frames are given one here: each echo — the
+ * Two loops with switch latency: captures/loop-latency, recorded by the lab with a relay in the
+ * switch that holds each frame 0.15–1 ms per hop (the kernel's truth in its truth.json); and the
+ * loop recording (captures/loop, whose echo is back in 6 µs) given a switch here: each echo — the
  * copy of a host's or guest's frame that comes back in on eth1 after leaving by eth0, and every copy
  * after it (up the bond, flooded to the bridge and the vifs) — arrives 0.3–2 ms later, as a switch
  * would send it, while the original's copies keep their stamps. Written as one tcpdump-like pcap
@@ -22,10 +23,12 @@ import { PROJECT_ROOT } from '../helpers/tools.js';
 
 const HAS_EDITCAP = spawnSync('editcap', ['-h'], { stdio: 'ignore' }).status === 0;
 const LOOP = join(PROJECT_ROOT, 'captures/loop');
+const LATENCY = join(PROJECT_ROOT, 'captures/loop-latency');
 const IFACES = ['eth0', 'eth1', 'bond0', 'xenbr0', 'vif1.0', 'vif2.0'];
 const BIN = join(PROJECT_ROOT, 'bin/bondscope');
 const dir = mkdtempSync(join(tmpdir(), 'bondscope-clock-'));
 const DELAYED = join(dir, 'delayed');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Finding = { kind: string; mac: string | null; vlan: number; count: number };
 interface Result {
@@ -83,7 +86,6 @@ describe.skipIf(!HAS_EDITCAP)(`capture files and their clocks${HAS_EDITCAP ? '' 
     delayEchoes();
     delayed = analyze(filesOf(DELAYED), true);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('files from one host share a clock: nothing is shifted (no switch latency)', () => {
     const r = analyze(filesOf(LOOP));
@@ -100,32 +102,12 @@ describe.skipIf(!HAS_EDITCAP)(`capture files and their clocks${HAS_EDITCAP ? '' 
       expect(delayed.findings.some((f) => f.startsWith(kind))).toBe(true);
   });
 
-  const cases: [string, number][] = [];
-  for (const s of [-0.08, -0.03, -0.002, 0.0005, 0.03]) cases.push(['eth1', s]);
-  for (const i of ['bond0', 'xenbr0', 'vif2.0']) for (const s of [-0.08, 0.0005, 0.03]) cases.push([i, s]);
-  it.each(cases)('%s stamped %s s off: the offset is found and the findings are those of the files on one clock', (iface, shift) => {
-    const shifted = join(dir, `${iface}${shift}.pcap`);
-    expect(spawnSync('editcap', ['-t', String(shift), join(DELAYED, `${iface}.pcap`), shifted]).status).toBe(0);
-    const r = analyze(filesOf(DELAYED, iface, shifted), iface === 'eth1' && shift === -0.03);
+  it.each([-0.03, 0.0005])('eth1 stamped %s s off: the offset is found and the findings are those of the files on one clock', (shift) => {
+    const shifted = join(dir, `delayed-eth1${shift}.pcap`);
+    expect(spawnSync('editcap', ['-t', String(shift), join(DELAYED, 'eth1.pcap'), shifted]).status).toBe(0);
+    const r = analyze(filesOf(DELAYED, 'eth1', shifted));
     expect(Object.keys(r.offsets)).toEqual([shifted]);
     expect(Math.abs(r.offsets[shifted]! - shift * 1000)).toBeLessThan(0.02);
-    expect(r.findings).toEqual(delayed.findings);
-    if (r.text) {
-      const said = /~ (.*)'s clock ran (\d+\.\d{3}) ms (ahead of|behind) (.*)'s: lined up/.exec(r.text);
-      expect(said?.[1]).toBe(shifted);
-      expect(Math.abs(Number(said?.[2]) - 30)).toBeLessThan(0.02);
-      expect(said?.[3]).toBe('behind');
-      expect(said?.[4]).toBe(join(DELAYED, 'eth0.pcap'));
-    }
-  });
-
-  it('the reference file itself stamped off: every other file is moved by the same amount', () => {
-    const shifted = join(dir, 'eth0-shifted.pcap');
-    expect(spawnSync('editcap', ['-t', '-0.03', join(DELAYED, 'eth0.pcap'), shifted]).status).toBe(0);
-    const r = analyze(filesOf(DELAYED, 'eth0', shifted));
-    const others = IFACES.slice(1).map((i) => join(DELAYED, `${i}.pcap`));
-    expect(Object.keys(r.offsets).sort()).toEqual(others.sort());
-    for (const o of others) expect(Math.abs(r.offsets[o]! - 30)).toBeLessThan(0.02);
     expect(r.findings).toEqual(delayed.findings);
   });
 
@@ -137,5 +119,58 @@ describe.skipIf(!HAS_EDITCAP)(`capture files and their clocks${HAS_EDITCAP ? '' 
     expect(spawnSync('editcap', ['-t', '0.03', join(DELAYED, 'vif1.0.pcap'), shifted]).status).toBe(0);
     const r = analyze(filesOf(DELAYED, 'vif1.0', shifted));
     expect(Math.abs(r.offsets[shifted]! - 30)).toBeLessThan(0.003);
+  });
+});
+
+describe.skipIf(!HAS_EDITCAP)(`the lab's loop with a switch that takes 0.3–2 ms (captures/loop-latency)${HAS_EDITCAP ? '' : ' [skipped: needs editcap]'}`, () => {
+  let original: Result;
+  beforeAll(() => {
+    original = analyze(filesOf(LATENCY), true);
+  });
+
+  it('one tcpdump per interface, one kernel clock: nothing is shifted, and the loop is found', () => {
+    expect(original.offsets).toEqual({});
+    expect(original.text).not.toMatch(/clock ran/);
+    for (const kind of ['looped-broadcast 00:16:3e:00:00:01 0', 'wrong-port-learning 00:16:3e:00:00:01 0', 'own-address 00:25:90:00:00:01 0', 'blackholed-unicast 00:16:3e:00:00:01 0'])
+      expect(original.findings.some((f) => f.startsWith(kind))).toBe(true);
+  });
+
+  const cases: [string, number][] = [];
+  for (const s of [-0.08, -0.03, -0.002, 0.0005, 0.03]) cases.push(['eth1', s]);
+  for (const i of ['bond0', 'xenbr0']) for (const s of [-0.08, 0.0005, 0.03]) cases.push([i, s]);
+  it.each(cases)('%s stamped %s s off: the offset is found and the findings are those of the files on one clock', (iface, shift) => {
+    const shifted = join(dir, `latency-${iface}${shift}.pcap`);
+    expect(spawnSync('editcap', ['-t', String(shift), join(LATENCY, `${iface}.pcap`), shifted]).status).toBe(0);
+    const r = analyze(filesOf(LATENCY, iface, shifted), iface === 'eth1' && shift === -0.03);
+    expect(Object.keys(r.offsets)).toEqual([shifted]);
+    expect(Math.abs(r.offsets[shifted]! - shift * 1000)).toBeLessThan(0.002);
+    expect(r.findings).toEqual(original.findings);
+    if (r.text) {
+      const said = /~ (.*)'s clock ran (\d+\.\d{3}) ms (ahead of|behind) (.*)'s: lined up/.exec(r.text);
+      expect(said?.[1]).toBe(shifted);
+      expect(Math.abs(Number(said?.[2]) - 30)).toBeLessThan(0.002);
+      expect(said?.[3]).toBe('behind');
+      expect(said?.[4]).toBe(join(LATENCY, 'eth0.pcap'));
+    }
+  });
+
+  it('the reference file itself stamped off: every other file is moved by the same amount', () => {
+    const shifted = join(dir, 'latency-eth0-shifted.pcap');
+    expect(spawnSync('editcap', ['-t', '-0.03', join(LATENCY, 'eth0.pcap'), shifted]).status).toBe(0);
+    const r = analyze(filesOf(LATENCY, 'eth0', shifted));
+    const others = IFACES.slice(1).map((i) => join(LATENCY, `${i}.pcap`));
+    expect(Object.keys(r.offsets).sort()).toEqual(others.sort());
+    for (const o of others) expect(Math.abs(r.offsets[o]! - 30)).toBeLessThan(0.01);
+    expect(r.findings).toEqual(original.findings);
+  });
+
+  it.each(['vif1.0', 'vif2.0'])('%s (a guest port) stamped off is lined up to within its shortest in-host hop', (iface) => {
+    // Known limit: a guest port's copies of what comes up the bond arrive some µs after the bond's
+    // (3–4 µs here), and nothing in the frames says by how much more than the shortest such hop;
+    // that few µs is enough to change a count in today's engine, so only the offset is asserted.
+    const shifted = join(dir, `latency-${iface}-shifted.pcap`);
+    expect(spawnSync('editcap', ['-t', '0.03', join(LATENCY, `${iface}.pcap`), shifted]).status).toBe(0);
+    const r = analyze(filesOf(LATENCY, iface, shifted));
+    expect(Math.abs(r.offsets[shifted]! - 30)).toBeLessThan(0.005);
   });
 });
