@@ -20,11 +20,12 @@
  *     (≥ ALL_CONTAINED), frames hop both ways between them (≥ MIN_HOPS each way: up from the switch,
  *     down to it), unicast too (≥ MIN_UNICAST_HOPS: a switch floods broadcasts into a second NIC of
  *     the bridge, so two NICs in the bridge look like a bond and its slave but for unicast, which
- *     never goes from one to the other), most of B's hops out go to its partners (≥ BOND_OUT_SHARE: the bond hands what
- *     goes down only to a slave), and more hops (1.5 times) come into B from other ports than into S (the
- *     guests' ports and the bridge send through the bond; a slave hears only the bond and the
- *     switch), and all of B's unicast crossed a partner (≥ ALL_CONTAINED). The fourth tells a bond
- *     from its only slave, whose frames are the same; the last tells it from a bridge device when
+ *     never goes from one to the other), most of B's hops out go to its partners (≥ BOND_OUT_SHARE:
+ *     the bond hands what goes down only to a slave), more of the other ports send to B than to S
+ *     (and the bridge, if known, no less: the guests' ports and the bridge send through the bond; a
+ *     slave hears the bond and, from the switch, the other slave), and all of B's unicast crossed a
+ *     partner (≥ ALL_CONTAINED). The fourth tells a bond from its only slave, whose frames are the
+ *     same; the last tells it from a bridge device when
  *     the bond is not captured (the bridge also sees the host's and the guests' unicast among
  *     themselves, which never reaches a slave).
  *  3. A slave of the bond is a port whose frames (≥ MOSTLY) crossed the bond or a slave (a backup
@@ -187,7 +188,6 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
     }
     return { near, all };
   };
-  const hopsInto = (p: number, except: (q: number) => boolean): number => ports.reduce((sum, q) => (q === p || q === bridge || except(q) ? sum : sum + hop[q * n + p]!), 0);
 
   // 2. The bond, with the slaves that show it.
   let bond = role.indexOf('bond');
@@ -220,8 +220,18 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
       // All of B's unicast crossed its partners (a promiscuous bridge device also sees the host's
       // and the guests' own unicast, which no slave does).
       if (uni[b]! >= MIN_UNICAST && seenOnAny(s, b, partners, true) < ALL_CONTAINED) return false;
-      const intoBond = hopsInto(b, isPartner);
-      return partners.every((p) => intoBond > 1.5 * hopsInto(p, (q) => q === b));
+      // Which of the two the other ports send to: the host side's ports (and the bridge) hop into
+      // the bond, the switch side (another slave) into the slave.
+      return partners.every((p) => {
+        let intoB = 0;
+        let intoP = 0;
+        for (const q of ports) {
+          if (q === b || q === p || q === bridge) continue;
+          if (hop[q * n + b]! > hop[q * n + p]!) intoB++;
+          else if (hop[q * n + p]! > hop[q * n + b]!) intoP++;
+        }
+        return intoB > intoP && (bridge < 0 || hop[bridge * n + b]! >= hop[bridge * n + p]!);
+      });
     });
     if (candidates.length === 1) {
       bond = candidates[0]!;
