@@ -62,27 +62,29 @@ export interface FrameSightings {
 
 /**
  * Groups sightings as they are read: per frame identity the group still open, a new one when the
- * identity comes back further than GROUP_GAP_NS away. Typed arrays sized for `capacity` records
- * (each record is at most one sighting and one group), sightings chained per group.
+ * identity comes back further than GROUP_GAP_NS away. Typed-array columns for up to `capacity`
+ * records (each record is at most one sighting and one group), sightings chained per group.
  */
 export class SightingCollector {
   private readonly table: PortTable;
   private readonly identity = new FrameIdentity();
   /** Identity key → its open group. */
   private readonly open = new Map<number, number>();
-  private readonly sPort: Int32Array;
-  private readonly sInput: Int32Array;
-  private readonly sT: Float64Array;
-  private readonly sDir: Uint8Array;
-  private readonly sNext: Int32Array;
+  private sPort = new Int32Array(0);
+  private sInput = new Int32Array(0);
+  private sT = new Float64Array(0);
+  private sDir = new Uint8Array(0);
+  private sNext = new Int32Array(0);
   private sightings = 0;
-  private readonly gHead: Int32Array;
-  private readonly gTail: Int32Array;
-  private readonly gCount: Int32Array;
-  private readonly gLast: Float64Array;
-  private readonly gCheck: Int32Array;
-  private readonly gSrc: Float64Array;
-  private readonly gCast: Uint8Array;
+  private gHead = new Int32Array(0);
+  private gTail = new Int32Array(0);
+  private gCount = new Int32Array(0);
+  private gLast = new Float64Array(0);
+  private gCheck = new Int32Array(0);
+  private gSrc = new Float64Array(0);
+  private gCast = new Uint8Array(0);
+  /** Rows the columns hold now: grown by doubling up to `capacity` (most runs stop after a few thousand records). */
+  private rows = 0;
   private groups = 0;
   private base = -1;
   records = 0;
@@ -94,18 +96,29 @@ export class SightingCollector {
     private readonly capacity = PREPASS_FRAMES,
   ) {
     this.table = new PortTable(mergeTopology(emptyTopology(), topology));
-    this.sPort = new Int32Array(capacity);
-    this.sInput = new Int32Array(capacity);
-    this.sT = new Float64Array(capacity);
-    this.sDir = new Uint8Array(capacity);
-    this.sNext = new Int32Array(capacity);
-    this.gHead = new Int32Array(capacity);
-    this.gTail = new Int32Array(capacity);
-    this.gCount = new Int32Array(capacity);
-    this.gLast = new Float64Array(capacity);
-    this.gCheck = new Int32Array(capacity);
-    this.gSrc = new Float64Array(capacity);
-    this.gCast = new Uint8Array(capacity);
+    this.grow();
+  }
+
+  private grow(): void {
+    const rows = Math.min(this.capacity, Math.max(8192, this.rows * 2));
+    const wider = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(rows);
+      b.set(a);
+      return b;
+    };
+    this.sPort = wider(this.sPort, (n) => new Int32Array(n));
+    this.sInput = wider(this.sInput, (n) => new Int32Array(n));
+    this.sT = wider(this.sT, (n) => new Float64Array(n));
+    this.sDir = wider(this.sDir, (n) => new Uint8Array(n));
+    this.sNext = wider(this.sNext, (n) => new Int32Array(n));
+    this.gHead = wider(this.gHead, (n) => new Int32Array(n));
+    this.gTail = wider(this.gTail, (n) => new Int32Array(n));
+    this.gCount = wider(this.gCount, (n) => new Int32Array(n));
+    this.gLast = wider(this.gLast, (n) => new Float64Array(n));
+    this.gCheck = wider(this.gCheck, (n) => new Int32Array(n));
+    this.gSrc = wider(this.gSrc, (n) => new Float64Array(n));
+    this.gCast = wider(this.gCast, (n) => new Uint8Array(n));
+    this.rows = rows;
   }
 
   observe(rec: PacketRecord, f: DecodedFrame): void {
@@ -113,6 +126,7 @@ export class SightingCollector {
     // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
     if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
     if (this.sightings >= this.capacity) return;
+    if (this.sightings >= this.rows || this.groups >= this.rows) this.grow();
     if (this.base < 0) this.base = rec.tsSec;
     const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
     const id = this.identity.of(rec.buf, f);
