@@ -8,7 +8,7 @@
  *
  * The rule: clocks are compared only across in-host hops, where the order of a frame's sightings
  * is not in question. A frame crosses a host — slave ↔ bond ↔ bridge ↔ guest port, one guest port
- * to another — in microseconds, whichever way it goes, so on one clock the two inputs' stamps of
+ * to another, or the same port captured by two tools — in microseconds, whichever way it goes, so on one clock the two inputs' stamps of
  * the same frame differ by microseconds; on two clocks, by the offset between them. Pairs of
  * slaves are never compared: between them lies the switch (and the loop). Ports without a role
  * (flags, recorded topology, names, or roles inferred from the frames) are not compared either.
@@ -33,6 +33,12 @@
  * each copy of a frame on the bond passed between a slave and the host side (see brokenOrders).
  * Only copies within IN_HOST_NS of each other are compared (an original and its echo are further
  * apart once the switch takes 0.3 ms or more; where it takes less, the wrong ones are outvoted).
+ * This pins a slave, the bond and the bridge device to the µs; a guest's port only to within its
+ * shortest hop from the bond (a few µs): nothing orders its copies more tightly than that.
+ *
+ * Not used as evidence: pcapng shb_hardware/shb_os/shb_userappl (two machines running the same
+ * dumpcap say the same) and file names; if_tsoffset is applied by the reader before this sees a
+ * stamp. The frames decide.
  */
 import type { PortRole } from '../model/topology.js';
 import { CAST_UNICAST, type FrameSightings } from './prepass.js';
