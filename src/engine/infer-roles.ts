@@ -43,9 +43,12 @@
  *     that saw (≥ CONTAINED) every frame that came up the bond (a slave's copy before the bond's),
  *     every other port seeing fewer: the bridge device gets all a bond passes up, a guest's port
  *     only broadcasts and its own.
- *  4. With the bond known, a guest's port is a port that exchanges frames with the bond or the
- *     bridge and whose hops (almost) never go straight to a slave (≤ 1 - SIDE_SHARE): the bridge and
- *     the bond lie between a guest and the uplink.
+ *  4. With the bond known, a guest's port is a port that got frames which came in from the switch
+ *     after the bond did (≥ MIN_HOPS, and ≥ UP_SHARE of all it saw after the bond), where frames
+ *     entered the host (a first copy at least: the guest's own; a port whose peer sends nothing
+ *     stays unknown), exchanges frames with the bond or the bridge, and whose hops (almost) never go
+ *     straight to a slave
+ *     (≤ 1 - SIDE_SHARE): the bridge and the bond lie between a guest and the uplink.
  * A rule two ports satisfy equally names neither, and a port with fewer than MIN_HOPS hops stays
  * unknown: a role never comes from a tie. Frames stamped the same instant give no hop. Without a
  * bond (the NICs in the bridge themselves) the uplink NICs and the guests' ports are alike to
@@ -70,6 +73,8 @@ const MIN_HOPS = 3;
 const MIN_UNICAST_HOPS = 2;
 const BOND_OUT_SHARE = 0.6;
 const SIDE_SHARE = 0.8;
+/** Share of the frames a guest's port saw after the bond that came in from the switch (rule 4). */
+const UP_SHARE = 0.25;
 
 export interface InferredRole {
   port: number;
@@ -107,6 +112,8 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
   const hop = new Float64Array(n * n);
   /** The same, for unicast frames only. */
   const hopU = new Float64Array(n * n);
+  /** Frames whose first copy (strictly: alone at the earliest stamp) is on p: frames that entered the host there. */
+  const entered = new Float64Array(n);
   const seen = new Uint8Array(n);
   const order: number[] = [];
   for (let g = 0; g < s.frames; g++) {
@@ -116,6 +123,7 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
     for (let k = a; k < b; k++) order.push(k);
     order.sort((x, y) => s.t[x]! - s.t[y]!);
     const tf = s.t[order[0]!]!;
+    if (order.length === 1 || s.t[order[1]!]! > tf) entered[s.port[order[0]!]!]++;
     seen.fill(0);
     for (let k = a; k < b; k++) seen[s.port[k]!] = 1;
     const u = s.cast[g] === CAST_UNICAST;
@@ -295,14 +303,21 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
 
   // 4. Guests' ports.
   if (bond >= 0) {
+    const { up, after } = throughBond(s, bond, (q) => role[q] === 'slave');
     for (const p of ports) {
       if (role[p] !== 'unknown' || p === bond || p === bridge) continue;
       // A port that sees another's unicast is no guest's (the bridge sends a guest only its own).
       if (uni[p]! >= MIN_UNICAST && ports.some((q) => q !== p && q !== bond && q !== bridge && role[q] !== 'slave' && uni[q]! >= MIN_UNICAST && uContained(q, p) >= CONTAINED)) continue;
       const { near: toSlaves, all } = hopShare(p, (q) => role[q] === 'slave');
       const toBond = hops(p, bond);
+      // And it got frames that came in from the switch after the bond did: it is on the far side of
+      // the bond (a share of what it saw after the bond: the rest are the host's and guests' own).
+      if (up[p]! < MIN_HOPS || up[p]! < UP_SHARE * after[p]!) continue;
+      // And frames entered the host there (the guest's own): a port stamped late, on a clock not yet
+      // lined up, also gets everything after the bond, but is never first.
+      if (entered[p]! < 1) continue;
       if (all >= MIN_HOPS && toSlaves <= (1 - SIDE_SHARE) * all && toBond + (bridge >= 0 ? hops(p, bridge) : 0) > 0) {
-        set(p, 'guest', frames[p]!, `its frames went to and came from ${name(bond)}${bridge >= 0 ? `, ${name(bridge)}` : ''} and guests' ports, ${toSlaves ? `${toSlaves} of ${all} hops` : 'never'} straight to a slave: a guest's port`);
+        set(p, 'guest', frames[p]!, `${up[p]} frames that came in from the switch reached it after ${name(bond)}, its frames went to and came from ${name(bond)}${bridge >= 0 ? `, ${name(bridge)}` : ''} and guests' ports, ${toSlaves ? `${toSlaves} of ${all} hops` : 'never'} straight to a slave: a guest's port`);
       }
     }
   }
@@ -322,8 +337,8 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
  * `down`, unicast frames that hopped p → bond and then bond → a slave, each copy alone at its
  * instant (p sent them down; unicast only, since a broadcast the switch floods into both slaves
  * reaches one of them after the bond);
- * `up` of `after`: of the frames p saw after the bond saw them (and not again on the bond later),
- * those a slave had before the bond (p received them from the switch).
+ * `up` of `after`: of the frames p saw after a copy on the bond (its first such copy), those whose
+ * bond copy came from a slave (a slave copy since the bond's previous one: from the switch).
  */
 function throughBond(s: FrameSightings, bond: number, isSlave: (q: number) => boolean): { down: Float64Array; up: Float64Array; after: Float64Array } {
   const n = s.ports.length;
@@ -336,22 +351,24 @@ function throughBond(s: FrameSightings, bond: number, isSlave: (q: number) => bo
     for (let k = s.start[g]!; k < s.start[g + 1]!; k++) order.push(k);
     if (order.length < 2) continue;
     order.sort((x, y) => s.t[x]! - s.t[y]!);
-    let firstBond = Infinity;
-    let lastBond = -Infinity;
-    let firstSlave = Infinity;
-    for (const k of order) {
-      if (s.port[k] === bond) (firstBond = Math.min(firstBond, s.t[k]!)), (lastBond = Math.max(lastBond, s.t[k]!));
-      else if (isSlave(s.port[k]!)) firstSlave = Math.min(firstSlave, s.t[k]!);
-    }
-    if (firstBond === Infinity) continue;
-    const fromSwitch = firstSlave < firstBond;
+    // Walk the copies in time: each bond copy came from a slave (a slave copy since the bond's last
+    // one) or from the host side; a copy elsewhere after a bond copy got what that one carried.
+    let bondAt = -Infinity;
+    let bondFromSwitch = false;
+    let slaveAt = -Infinity;
     const counted = new Set<number>();
     for (const k of order) {
       const p = s.port[k]!;
-      if (p === bond || isSlave(p) || counted.has(p) || !(s.t[k]! > firstBond) || s.t[k]! <= lastBond) continue;
-      counted.add(p);
-      after[p]++;
-      if (fromSwitch) up[p]++;
+      const t = s.t[k]!;
+      if (p === bond) {
+        bondFromSwitch = slaveAt > bondAt && slaveAt < t;
+        bondAt = t;
+      } else if (isSlave(p)) slaveAt = t;
+      else if (t > bondAt && bondAt > -Infinity && !counted.has(p)) {
+        counted.add(p);
+        after[p]++;
+        if (bondFromSwitch) up[p]++;
+      }
     }
     if (s.cast[g] !== CAST_UNICAST || order.length < 3) continue;
     for (let i = 1; i + 1 < order.length; i++) {

@@ -236,33 +236,45 @@ export interface Prepared {
   frames: number;
 }
 
+/** Rounds of (infer roles, compare clocks) at most: each round's roles are read on the last one's lined-up stamps. */
+const ROUNDS = 3;
+
 /**
  * The pre-pass: the first frames of `stream` (the same inputs the engine will read, opened a
  * second time), roles inferred for ports nothing else names, then the clocks compared across
- * in-host hops. Where a clock is shifted, roles are inferred again on the lined-up stamps (the
- * order of a frame's sightings is what rule 4 of infer-roles reads).
+ * in-host hops. Roles are read from the order of each frame's copies, which a clock apart turns
+ * around, and clocks are compared across the roles: where a clock is shifted, roles are inferred
+ * again on the lined-up stamps and the clocks compared again with them, until the roles hold.
  */
 export function prepare(stream: RecordStream, topology: Topology, inputs: number): Prepared {
   const s = collectSightings(stream, topology, inputs);
-  let inferred = inferRoles(s);
+  const stamps = s.t.slice();
   const rolesOf = (found: InferredRole[]): PortRole[] => {
     const roles = s.ports.map((p) => p.role);
     for (const r of found) roles[r.port] = r.role;
     return roles;
   };
-  const links = compareClocks(s, rolesOf(inferred));
-  const clocks = clockOffsets(links, inputs);
-  const shifted = clocks.some((c) => c.offsetNs !== 0);
+  const said = (found: InferredRole[]): string => found.map((r) => `${r.port}:${r.role}`).sort().join(',');
+  let inferred = inferRoles(s);
+  let links: ClockLink[] = [];
+  let clocks: ClockOffset[] = [];
   let inputOffsetsNs: number[] | undefined;
-  if (shifted) {
+  for (let round = 0; round < ROUNDS; round++) {
+    links = compareClocks(s, rolesOf(inferred));
+    clocks = clockOffsets(links, inputs);
+    inputOffsetsNs = undefined;
+    if (!clocks.some((c) => c.offsetNs !== 0)) break;
     inputOffsetsNs = new Array<number>(inputs).fill(0);
     for (const c of clocks) inputOffsetsNs[c.input] = c.offsetNs;
     inputOffsetsNs = refineOffsets(s, rolesOf(inferred), inputOffsetsNs);
     for (const c of clocks) c.offsetNs = inputOffsetsNs[c.input]!;
-    if (inferred.length) {
-      for (let k = 0; k < s.t.length; k++) s.t[k] = s.t[k]! - inputOffsetsNs[s.input[k]!]!;
-      inferred = inferRoles(s);
-    }
+    if (!inferred.length && !rolesOf([]).includes('unknown')) break;
+    // The comparison reads the stamps as given: put them back before the next round.
+    for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - inputOffsetsNs[s.input[k]!]!;
+    const again = inferRoles(s);
+    s.t.set(stamps);
+    if (said(again) === said(inferred)) break;
+    inferred = again;
   }
   const out = mergeTopology(emptyTopology(), topology);
   for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason });
