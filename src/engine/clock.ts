@@ -21,7 +21,9 @@
  * holds at least SAME_CLOCK_SHARE of the heaviest window's weight (pairs that sit at zero are what
  * one clock gives, and a loop's delay can only make a second, lighter cluster); otherwise the
  * second input is shifted by the weighted median of the heaviest window, if that is at least
- * NEGLIGIBLE_OFFSET_NS. Inputs are tied together along the heaviest pairs first (a maximum spanning
+ * NEGLIGIBLE_OFFSET_NS, unless a second window, away from it, weighs nearly as much (≥ TIE_SHARE):
+ * an input that only ever sees echoes pairs with an original and its echo alike, and a tie gives
+ * no verdict (the input is tied to the others through other pairs, or is not lined up). Inputs are tied together along the heaviest pairs first (a maximum spanning
  * forest), input 0's clock being the reference; an input with no in-host pair to any other (a lone
  * slave beside the other slave, a second machine's port whose role nothing says) is not shifted.
  * Offsets up to GROUP_GAP_NS (100 ms) are found: sightings further apart are not one frame.
@@ -51,6 +53,8 @@ export const NEGLIGIBLE_OFFSET_NS = 300e3;
 const MIN_WEIGHT = 8;
 /** Share of the heaviest cluster's weight that pairs at zero need for the inputs to share a clock. */
 const SAME_CLOCK_SHARE = 0.5;
+/** A second cluster this close to the heaviest's weight makes a tie: no verdict. */
+const TIE_SHARE = 0.8;
 /** Pairs kept per pair of inputs (more say nothing new, and sorting them is the pre-pass's cost). */
 const MAX_PAIRS = 20_000;
 /** Copies of one frame on one port beyond which its pairings say nothing (a storm). */
@@ -146,6 +150,19 @@ function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null
   let atZero = 0;
   for (let i = 0; i < ds.length; i++) if (Math.abs(ds[i]!) <= IN_HOST_NS) atZero += ws[i]!;
   if (atZero >= SAME_CLOCK_SHARE * best) return { a, b, offsetNs: 0, sameClock: true, weight: atZero };
+  // A second window nearly as heavy, away from the first: the copies pair as well one way as the
+  // other (an input that only ever sees echoes pairs with the original and the echo alike). No
+  // verdict from a tie: the input is tied to the others through other pairs, or not lined up.
+  const [bLo, bHi] = [ds[bestFrom]!, ds[bestTo]!];
+  let second = 0;
+  sum = 0;
+  lo = 0;
+  for (let hi = 0; hi < ds.length; hi++) {
+    sum += ws[hi]!;
+    while (ds[hi]! - ds[lo]! > 2 * IN_HOST_NS) sum -= ws[lo++]!;
+    if ((ds[hi]! < bLo - 2 * IN_HOST_NS || ds[lo]! > bHi + 2 * IN_HOST_NS) && sum > second) second = sum;
+  }
+  if (second >= TIE_SHARE * best) return null;
   // The weighted median of the heaviest window.
   let half = best / 2;
   let m = bestFrom;
