@@ -1,10 +1,10 @@
 /** `bondscope analyze FILE...`: the topology as understood, what the captures prove, findings, remedies. */
 import { readFileSync } from 'node:fs';
 import { parseKernelLog, type KernelEvent } from '../capture/host/kernel.js';
-import { ClockOffsetEstimator, NEGLIGIBLE_OFFSET_NS, type ClockOffset } from '../engine/clock.js';
 import { openCapture, parseInputSpec } from '../capture/index.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
+import { prepare } from '../engine/prepass.js';
 import { capabilities } from '../engine/capabilities.js';
 import { mergeTopology, topologyFromComment, type Topology } from '../model/topology.js';
 import { topologyFromOvs } from '../capture/host/discover.js';
@@ -70,10 +70,6 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const kernelLog = values['kernel-log'] === undefined ? null : readKernelLog(values['kernel-log']);
   const ovs = values.ovs === undefined ? null : readOvs(values.ovs);
 
-  // Separate files may carry clocks apart: lined up from the frames they share (a first pass over
-  // their start), so an echo never reads as coming before its original.
-  const clocks = positionals.length > 1 && !positionals.some((p) => parseInputSpec(p).path === '-') ? estimateClocks(positionals) : [];
-  const inputOffsetsNs = clocks.some((c) => Math.abs(c.offsetNs) >= NEGLIGIBLE_OFFSET_NS) ? offsetsByInput(clocks, positionals.length) : undefined;
   const set = openCapture(positionals);
   // The first record is read before the engine starts: section headers (and their comments) come
   // with it. A file written by `bondscope live --write` carries the host's topology; flags still win.
@@ -82,8 +78,13 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   // Strongest last: Open vSwitch's database, then a recorded topology, then the flags.
   const discovered = ovs ? ovs.topology : null;
   const base = discovered && recorded ? mergeTopology(discovered, recorded) : (recorded ?? discovered);
-  const topology = base ? mergeTopology(base, flagged) : flagged;
-  const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs, inputOffsetsNs });
+  const given = base ? mergeTopology(base, flagged) : flagged;
+  // The pre-pass (a first reading of the files' start): roles for ports nothing names, and clocks
+  // lined up where files come from clocks apart (never for files of one host). Standard input
+  // cannot be read twice.
+  const prepared = positionals.some((p) => parseInputSpec(p).path === '-') ? null : prepare(openCapture(positionals), given, positionals.length);
+  const topology = prepared?.topology ?? given;
+  const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs, inputOffsetsNs: prepared?.inputOffsetsNs });
   for (const e of kernelLog ?? []) analyzer.noteKernel(e);
   const frame = new DecodedFrame();
   const undecoded = new Map<number, number>();
@@ -107,30 +108,6 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   if (inputCode !== EXIT_OK) return inputCode;
   if (threshold && findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
   return EXIT_OK;
-}
-
-/** Frames read from the start of the files to line up their clocks. */
-const CLOCK_PASS_FRAMES = 200_000;
-
-function estimateClocks(specs: string[]): ClockOffset[] {
-  const set = openCapture(specs);
-  const est = new ClockOffsetEstimator(specs.length);
-  const frame = new DecodedFrame();
-  try {
-    while (est.frames < CLOCK_PASS_FRAMES && set.next()) {
-      decodeFrame(set.rec, frame);
-      est.observe(set.rec, frame);
-    }
-  } finally {
-    set.close();
-  }
-  return est.offsets();
-}
-
-function offsetsByInput(clocks: ClockOffset[], n: number): number[] {
-  const out = new Array<number>(n).fill(0);
-  for (const c of clocks) if (Math.abs(c.offsetNs) >= NEGLIGIBLE_OFFSET_NS) out[c.input] = c.offsetNs;
-  return out;
 }
 
 /** The kernel's log lines that matter, from a saved log; a missing file is a usage error. */

@@ -93,12 +93,22 @@ function resetIp(out: DecodedFrame): void {
   out.udpDstPort = -1;
 }
 
+/**
+ * Bytes of the record that are the frame, from its start: FCS bytes (when the file says they are
+ * there) are not payload. A record whose original length is below its captured length (a writer
+ * that got it wrong: 0, or the length of a header) is decoded from the bytes captured, as tshark
+ * does; its FCS, if any, is then taken to end what was captured.
+ */
+export function frameBytes(rec: PacketRecord): number {
+  const fcs = rec.iface!.fcsLen;
+  return Math.max(0, rec.origLen >= rec.caplen ? Math.min(rec.caplen, rec.origLen - fcs) : rec.caplen - fcs);
+}
+
 /** Decodes rec's bytes by its interface's link type. */
 export function decodeFrame(rec: PacketRecord, out: DecodedFrame): void {
   reset(out);
   const iface = rec.iface!;
-  // FCS bytes (when the file says they are there) are not payload.
-  const end = rec.offset + Math.max(0, Math.min(rec.caplen, rec.origLen - iface.fcsLen));
+  const end = rec.offset + frameBytes(rec);
   const b = rec.buf;
   switch (iface.linkType) {
     case LINKTYPE_ETHERNET:

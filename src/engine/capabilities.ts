@@ -23,6 +23,8 @@ export function capabilities(ports: PortState[]): Capabilities {
   if (has('bond') && slaves === 0 && !has('guest') && !has('bridge')) cannotProve.push('an echo from a frame sent twice: with only the bond captured, a second copy moments later may be either (findings have medium confidence)');
   if (!has('bond') && slaves > 0) cannotProve.push('whether the bond passed echoes up to the bridge: no bond capture (findings have medium confidence)');
   if (!withDirection) cannotProve.push('direction from the capture itself: no pcapng direction flags or cooked headers, so directions are inferred from each frame’s path');
+  const inferred = seen.filter((p) => p.port.roleSource === 'inferred');
+  if (inferred.length) cannotProve.push(`roles named by nothing but the frames: ${inferred.map((p) => `${p.port.name} (${p.port.role})`).join(', ')} were inferred from which ports saw each frame and in what order; confirm them with --bond/--bridge`);
   if (seen.some((p) => p.port.role === 'unknown')) cannotProve.push(`the role of ${seen.filter((p) => p.port.role === 'unknown').map((p) => p.port.name).join(', ')}: name them with --bond/--bridge (or --links for an -i any capture)`);
   return { canProve, cannotProve };
 }

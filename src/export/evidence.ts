@@ -25,6 +25,7 @@ import { DecodedFrame, decodeFrame, PK_LACP, PK_STP } from '../decode/index.js';
 import { formatIpv4 } from '../decode/addr.js';
 import { formatMac } from '../model/mac.js';
 import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
+import { prepare } from '../engine/prepass.js';
 import { capabilities } from '../engine/capabilities.js';
 import type { Finding } from '../engine/findings.js';
 import { FrameIdentity } from '../engine/identity.js';
@@ -189,8 +190,14 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   // `bondscope live --write` in them is the base the role flags are laid on.
   let more = set.next();
   const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
-  const inputTopology = (): Topology => (recorded ? mergeTopology(recorded, makeTopology()) : makeTopology());
-  const analyzer = o.analyzer ?? new Analyzer(inputTopology(), o.analyzerOptions ?? DEFAULT_OPTIONS);
+  const givenTopology = (): Topology => (recorded ? mergeTopology(recorded, makeTopology()) : makeTopology());
+  // As analyze does: the pre-pass infers roles nothing names and lines up clocks apart (an analyzer
+  // given by the UI or live mode has had its own).
+  const prepared = o.analyzer ? null : prepare(openCapture(o.specs), givenTopology(), o.specs.length);
+  const inputTopology = (): Topology => mergeTopology(emptyTopology(), o.analyzer?.topology ?? prepared?.topology ?? givenTopology());
+  const options = o.analyzerOptions ?? DEFAULT_OPTIONS;
+  const analyzer = o.analyzer ?? new Analyzer(inputTopology(), { ...options, inputOffsetsNs: options.inputOffsetsNs ?? prepared?.inputOffsetsNs });
+  const offsets = analyzer.options.inputOffsetsNs;
   const ports = new PortTable(inputTopology());
   const identity = new FrameIdentity();
   const index = new FrameIndex();
@@ -210,7 +217,8 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
       ident = identity.of(rec.buf, frame).key;
     }
     const control = !frame.supported ? 0 : frame.payload === PK_STP ? CTL_STP : frame.payload === PK_LACP ? CTL_LACP : 0;
-    index.add(rec.tsSec, rec.tsNsec, frame.src, frame.vlan, ident, port, rec.inputIndex, rec.inputFrame, control);
+    // On the analysis's clock, so context around an evidence frame is what happened around it.
+    index.add(rec.tsSec, rec.tsNsec - (offsets ? (offsets[rec.inputIndex] ?? 0) : 0), frame.src, frame.vlan, ident, port, rec.inputIndex, rec.inputFrame, control);
     const pi = perInput[rec.inputIndex]!;
     const t = index.t.data[index.length - 1]!;
     pi.frames++;

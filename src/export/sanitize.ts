@@ -27,6 +27,7 @@ import type { PacketRecord } from '../model/record.js';
 import { type DecodedFrame, PK_ARP, PK_IPV4, PK_IPV6, PK_LACP, PK_LLC, PK_STP } from '../decode/frame.js';
 import { formatMac, readMac } from '../model/mac.js';
 import { formatIpv4, formatIpv6 } from '../decode/addr.js';
+import { frameBytes } from '../decode/index.js';
 
 const XEN_VIF_MAC = 0xfeffffffffff;
 const SOLICITED_MAC_HIGH = 0x3333ff; // 33:33:ff:xx:xx:xx
@@ -287,7 +288,7 @@ function ipv4Checksum(b: Uint8Array, p: number, ihl: number): void {
 export function sanitizeFrame(rec: PacketRecord, f: DecodedFrame, out: Uint8Array, m: AddressMapper): number {
   if (!f.supported) return 0;
   const base = rec.offset;
-  const end = Math.min(out.length, Math.max(0, Math.min(rec.caplen, rec.origLen - rec.iface!.fcsLen)));
+  const end = Math.min(out.length, frameBytes(rec));
   const linkType = rec.iface!.linkType;
   let keep = 0;
   if (linkType === 1) {

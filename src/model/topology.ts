@@ -7,8 +7,11 @@
 
 export type PortRole = 'slave' | 'bond' | 'bridge' | 'guest' | 'unknown';
 
-/** Where a role came from, strongest first. */
-export type RoleSource = 'flag' | 'recorded' | 'discovered' | 'name' | 'none';
+/**
+ * Where a role came from, strongest first. 'inferred': from the frames themselves (which ports see
+ * a frame and in what order, src/engine/infer-roles.ts), only for ports nothing else explains.
+ */
+export type RoleSource = 'flag' | 'recorded' | 'discovered' | 'name' | 'inferred' | 'none';
 
 export interface Port {
   name: string;

@@ -51,7 +51,7 @@ function rate(f: Finding): number | null {
 const VENDOR_WIDTH = 16;
 function vendorCell(v: string | null): string {
   const s = safeText(v ?? '');
-  return (s.length > VENDOR_WIDTH ? s.slice(0, VENDOR_WIDTH - 1) + '…' : s).padEnd(VENDOR_WIDTH);
+  return s.length > VENDOR_WIDTH ? s.slice(0, VENDOR_WIDTH - 1) + '…' : s;
 }
 
 /** MACs the findings are about, plus up to `limit` more by frame count. */
@@ -103,11 +103,16 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   const out: string[] = [];
   const ports = a.ports.ports.filter((p) => p.frames > 0);
   out.push(paint('1', 'Topology as understood'));
-  for (const p of ports) {
-    // Bond and bridge names may come from a recorded topology (a pcapng section comment): input too.
-    const extra = (p.port.bond ? ` of ${safeText(p.port.bond)}` : p.port.bridge ? ` of ${safeText(p.port.bridge)}` : '') + (p.port.via ? ` via ${safeText(p.port.via)}` : '');
-    out.push(`  ${safeText(p.port.name).padEnd(12)} ${(p.port.role + extra).padEnd(18)} ${String(p.frames).padStart(8)} frames   ${safeText(p.port.reason)}`);
-  }
+  out.push(
+    ...columns(
+      ports.map((p) => {
+        // Bond and bridge names may come from a recorded topology (a pcapng section comment): input too.
+        const extra = (p.port.bond ? ` of ${safeText(p.port.bond)}` : p.port.bridge ? ` of ${safeText(p.port.bridge)}` : '') + (p.port.via ? ` via ${safeText(p.port.via)}` : '');
+        return [safeText(p.port.name), p.port.role + extra, `${p.frames} frames `, safeText(p.port.reason)];
+      }),
+      [12, 18, -15],
+    ),
+  );
   out.push('', paint('1', 'What these captures can prove'));
   // These name ports (interface names from the files).
   for (const c of caps.canProve) out.push(`  + ${safeText(c)}`);
@@ -132,16 +137,26 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   }
   const rows = macRows(a, findings, 10);
   if (rows.length) {
-    out.push('', paint('1', 'MACs'), `  ${'MAC'.padEnd(17)} ${'VLAN'.padStart(4)}  ${'vendor'.padEnd(VENDOR_WIDTH)} ${'learned on'.padEnd(10)}  seen on (in/out)`);
-    for (const { e } of rows) {
+    const table = rows.map(({ e }) => {
       const seen = [...e.ports]
         .map(([i, c]) => `${safeText(a.ports.ports[i]!.port.name)} ${c[PC_IN]}/${c[PC_OUT]}${c[PC_UNKNOWN] ? `/${c[PC_UNKNOWN]}?` : ''}`)
         .join(', ');
       const learned = e.learnedOn >= 0 ? a.ports.ports[e.learnedOn]!.port.name : '-';
-      out.push(`  ${formatMac(e.mac)} ${String(e.vlan).padStart(4)}  ${vendorCell(vendorOf(e.mac))} ${safeText(learned).padEnd(10)}  ${seen}`);
-    }
+      return [formatMac(e.mac), String(e.vlan), vendorCell(vendorOf(e.mac)), safeText(learned), seen];
+    });
+    out.push('', paint('1', 'MACs'), ...columns([['MAC', 'VLAN', 'vendor', 'learned on', 'seen on (in/out)'], ...table], [17, -4, 10, 10]));
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * Rows of cells as aligned text columns, two spaces in: each column as wide as its widest cell, at
+ * least `min[i]` (negative: right-aligned); the last cell of a row is not padded. Names and vendors
+ * of any length keep the columns after them in line.
+ */
+function columns(rows: string[][], min: number[]): string[] {
+  const width = min.map((m, i) => Math.max(Math.abs(m), ...rows.map((r) => (i < r.length - 1 ? r[i]!.length : 0))));
+  return rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : (min[i] ?? 0) < 0 ? cell.padStart(width[i]!) : cell.padEnd(width[i]!))).join('  ')}`.trimEnd());
 }
 
 /** The findings, each with its evidence and (once per kind) its explanation, then what to do. */

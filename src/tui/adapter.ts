@@ -327,6 +327,6 @@ export function topologyOf(a: Analyzer): UiTopology {
     const names = named('bridge');
     bridges = members.length || names.length ? [{ name: names[0] ?? '(bridge)', ports: members }] : [];
   }
-  const assumed = ports.filter((p) => p.roleSource === 'name' || p.roleSource === 'none').map((p) => `${p.name}: ${p.role}, ${p.reason}`);
+  const assumed = ports.filter((p) => p.roleSource === 'name' || p.roleSource === 'inferred' || p.roleSource === 'none').map((p) => `${p.name}: ${p.role}, ${p.reason}`);
   return { bonds, bridges, assumed };
 }

@@ -2,11 +2,12 @@
  * The UI's engine for files: the analyzer that `bondscope analyze` runs, fed by the file
  * pipeline, with the view adapter that turns its state into snapshots. `clear` replaces both.
  */
-import { parseInputSpec } from '../capture/index.js';
+import { openCapture, parseInputSpec } from '../capture/index.js';
 import type { PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
-import type { Topology } from '../model/topology.js';
+import { emptyTopology, mergeTopology, type Topology } from '../model/topology.js';
+import { prepare } from '../engine/prepass.js';
 import { AnalysisView } from './adapter.js';
 import { FilePipeline } from './pipeline.js';
 
@@ -38,11 +39,17 @@ export interface FileSessionOptions {
 
 export function fileSession(o: FileSessionOptions): FilePipeline<EngineAnalysis> {
   const inputs = o.specs.map((s) => parseInputSpec(s).display);
+  // As analyze does, before the first frame: roles for ports nothing names, clocks apart lined up.
+  // Once: every engine (the first, and each after a clear) starts from what it settled.
+  const options = o.options ?? DEFAULT_OPTIONS;
+  const prepared = o.specs.some((s) => parseInputSpec(s).path === '-') ? null : prepare(openCapture(o.specs), o.topology(), o.specs.length);
+  const topology = (): Topology => (prepared ? mergeTopology(emptyTopology(), prepared.topology) : o.topology());
+  const engineOptions: AnalyzerOptions = { ...options, inputOffsetsNs: options.inputOffsetsNs ?? prepared?.inputOffsetsNs };
   return new FilePipeline<EngineAnalysis>({
     specs: o.specs,
     replaySpeed: o.replaySpeed,
     sliceFrames: o.sliceFrames,
-    makeAnalysis: () => new EngineAnalysis(o.topology(), o.options ?? DEFAULT_OPTIONS, inputs),
+    makeAnalysis: () => new EngineAnalysis(topology(), engineOptions, inputs),
     toSnapshot: (a, status) => a.view.snapshot(a.analyzer, status),
     onSecond: (a, now) => a.view.sample(a.analyzer, now),
     onEnd: (a) => {

@@ -1,53 +1,176 @@
 /**
- * Capture files whose clocks are apart: the loop recording's per-interface pcaps, with eth1's stamps
- * shifted by editcap (as a tool that stamps late, or a second machine, would give them). bondscope
- * lines the clocks up from the frames the files share and finds exactly what it finds on the
- * original files; without that, an echo would read as coming before its original.
+ * Capture files and their clocks. Per-interface captures of one host share the kernel's clock and
+ * must not be shifted, however long the switch takes to send an echo back; a file whose clock is
+ * apart (a tool that stamps late, a second machine: `editcap -t`) is lined up and gives the
+ * findings of the original files.
+ *
+ * Two loops with switch latency: captures/loop-latency, recorded by the lab with a relay in the
+ * switch that holds each frame 0.15–1 ms per hop (the kernel's truth in its truth.json); and the
+ * loop recording (captures/loop, whose echo is back in 6 µs) given a switch here: each echo — the
+ * copy of a host's or guest's frame that comes back in on eth1 after leaving by eth0, and every copy
+ * after it (up the bond, flooded to the bridge and the vifs) — arrives 0.3–2 ms later, as a switch
+ * would send it, while the original's copies keep their stamps. Written as one tcpdump-like pcap
+ * per interface (one clock) and as one pcapng of the same frames (the reference: one file, no clock
+ * to line up).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAll, writePcapng, writePcaps } from '../helpers/rewrite.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 
 const HAS_EDITCAP = spawnSync('editcap', ['-h'], { stdio: 'ignore' }).status === 0;
 const LOOP = join(PROJECT_ROOT, 'captures/loop');
+const LATENCY = join(PROJECT_ROOT, 'captures/loop-latency');
+const IFACES = ['eth0', 'eth1', 'bond0', 'xenbr0', 'vif1.0', 'vif2.0'];
+const BIN = join(PROJECT_ROOT, 'bin/bondscope');
 const dir = mkdtempSync(join(tmpdir(), 'bondscope-clock-'));
+const DELAYED = join(dir, 'delayed');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Finding = { kind: string; mac: string | null; vlan: number; count: number };
-
-function analyze(eth1: string): { offsets: Record<string, number>; findings: string[]; text: string } {
-  const files = [join(LOOP, 'eth0.pcap'), `eth1=${eth1}`, ...['bond0', 'xenbr0', 'vif1.0', 'vif2.0'].map((i) => join(LOOP, `${i}.pcap`))];
-  const bin = join(PROJECT_ROOT, 'bin/bondscope');
-  const j = spawnSync(process.execPath, [bin, 'analyze', '--json', ...files], { encoding: 'utf8' });
-  expect(j.status).toBe(0);
-  const a = JSON.parse(j.stdout) as { clockOffsetsMs: Record<string, number>; findings: Finding[] };
-  const text = spawnSync(process.execPath, [bin, 'analyze', ...files], { encoding: 'utf8' }).stdout;
-  return { offsets: a.clockOffsetsMs, findings: a.findings.map((f) => `${f.kind} ${f.mac} ${f.vlan} ${f.count}`).sort(), text };
+interface Result {
+  offsets: Record<string, number>;
+  findings: string[];
+  text?: string;
 }
 
-describe.skipIf(!HAS_EDITCAP)(`capture files with clocks apart${HAS_EDITCAP ? '' : ' [skipped: needs editcap]'}`, () => {
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const original = HAS_EDITCAP ? analyze(join(LOOP, 'eth1.pcap')) : null;
+function analyze(files: string[], text = false): Result {
+  const j = spawnSync(process.execPath, [BIN, 'analyze', '--json', ...files], { encoding: 'utf8' });
+  expect(j.stderr).toBe('');
+  expect(j.status).toBe(0);
+  const a = JSON.parse(j.stdout) as { clockOffsetsMs: Record<string, number>; findings: Finding[] };
+  return {
+    offsets: a.clockOffsetsMs,
+    findings: a.findings.map((f) => `${f.kind} ${f.mac} ${f.vlan} ${f.count}`).sort(),
+    text: text ? spawnSync(process.execPath, [BIN, 'analyze', ...files], { encoding: 'utf8' }).stdout : undefined,
+  };
+}
 
-  it('files from one host share a clock: nothing is shifted', () => {
-    expect(original!.offsets).toEqual({});
-    expect(original!.findings.some((f) => f.startsWith('wrong-port-learning 00:16:3e:00:00:01 0'))).toBe(true);
+/** The per-interface files of `base`, with `iface` replaced by `path` (its name kept). */
+function filesOf(base: string, iface?: string, path?: string): string[] {
+  return IFACES.map((i) => (i === iface ? `${i}=${path}` : join(base, `${i}.pcap`)));
+}
+
+/** Delays each echo and the copies after it by 0.3–2 ms (see the file comment); deterministic. */
+function delayEchoes(): void {
+  const records = readAll(filesOf(LOOP));
+  let seed = 7;
+  const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const frames = new Map<number, { last: number; origin: string; leftByEth0: boolean; delayNs: number; seenOn: Set<string> }>();
+  for (const r of records) {
+    let f = frames.get(r.key);
+    if (!f || r.t - f.last > 100e6) frames.set(r.key, (f = { last: r.t, origin: r.iface, leftByEth0: false, delayNs: 0, seenOn: new Set() }));
+    f.last = r.t;
+    const fromHost = f.origin !== 'eth0' && f.origin !== 'eth1';
+    if (r.iface === 'eth1' && fromHost && f.leftByEth0 && !f.delayNs) f.delayNs = (0.3 + 1.7 * random()) * 1e6;
+    // After the echo arrived: eth1's copy, and a second copy on a port that already saw the original.
+    if (f.delayNs && r.iface !== 'eth0' && (r.iface === 'eth1' || f.seenOn.has(r.iface))) r.t += f.delayNs;
+    if (r.iface === 'eth0') f.leftByEth0 = true;
+    f.seenOn.add(r.iface);
+  }
+  rmSync(DELAYED, { recursive: true, force: true });
+  spawnSync('mkdir', ['-p', DELAYED]);
+  writePcaps(records, DELAYED);
+  writePcapng(
+    [...records].sort((a, b) => a.t - b.t),
+    join(DELAYED, 'all.pcapng'),
+  );
+}
+
+describe.skipIf(!HAS_EDITCAP)(`capture files and their clocks${HAS_EDITCAP ? '' : ' [skipped: needs editcap]'}`, () => {
+  let delayed: Result;
+  beforeAll(() => {
+    delayEchoes();
+    delayed = analyze(filesOf(DELAYED), true);
   });
 
-  it.each([-0.0005, -0.002, -0.03, 0.03, -0.08])('eth1 stamped %s s off: the offset is found and the findings are the same', (shift) => {
-    const shifted = join(dir, `eth1${shift}.pcap`);
-    expect(spawnSync('editcap', ['-t', String(shift), join(LOOP, 'eth1.pcap'), shifted]).status).toBe(0);
-    const r = analyze(shifted);
-    const names = Object.keys(r.offsets);
-    expect(names).toEqual([shifted]);
-    expect(Math.abs(r.offsets[shifted]! - shift * 1000)).toBeLessThan(0.2);
-    expect(r.findings).toEqual(original!.findings);
-    const said = /~ (.*)'s clock ran (\d+\.\d{3}) ms (ahead of|behind) (.*)'s: lined up/.exec(r.text);
-    expect(said?.[1]).toBe(shifted);
-    expect(Math.abs(Number(said?.[2]) - Math.abs(shift * 1000))).toBeLessThan(0.2);
-    expect(said?.[3]).toBe(shift > 0 ? 'ahead of' : 'behind');
-    expect(said?.[4]).toBe(join(LOOP, 'eth0.pcap'));
+  it('files from one host share a clock: nothing is shifted (no switch latency)', () => {
+    const r = analyze(filesOf(LOOP));
+    expect(r.offsets).toEqual({});
+    expect(r.findings.some((f) => f.startsWith('wrong-port-learning 00:16:3e:00:00:01 0'))).toBe(true);
+  });
+
+  it('files from one host with a switch that takes 0.3–2 ms: the loop is latency, not skew; findings as in one pcapng', () => {
+    expect(delayed.offsets).toEqual({});
+    expect(delayed.text).not.toMatch(/clock ran/);
+    const one = analyze([join(DELAYED, 'all.pcapng')]);
+    expect(delayed.findings).toEqual(one.findings);
+    for (const kind of ['looped-broadcast 00:16:3e:00:00:01 0', 'wrong-port-learning 00:16:3e:00:00:01 0', 'own-address 00:25:90:00:00:01 0', 'blackholed-unicast 00:16:3e:00:00:01 0'])
+      expect(delayed.findings.some((f) => f.startsWith(kind))).toBe(true);
+  });
+
+  it.each([-0.03, 0.0005])('eth1 stamped %s s off: the offset is found and the findings are those of the files on one clock', (shift) => {
+    const shifted = join(dir, `delayed-eth1${shift}.pcap`);
+    expect(spawnSync('editcap', ['-t', String(shift), join(DELAYED, 'eth1.pcap'), shifted]).status).toBe(0);
+    const r = analyze(filesOf(DELAYED, 'eth1', shifted));
+    expect(Object.keys(r.offsets)).toEqual([shifted]);
+    expect(Math.abs(r.offsets[shifted]! - shift * 1000)).toBeLessThan(0.02);
+    expect(r.findings).toEqual(delayed.findings);
+  });
+
+  it('a guest port stamped off is lined up to within its shortest in-host hop (2 µs here)', () => {
+    // Known limit: vif1.0's copies arrive at least 2 µs after the bond's, and nothing in the frames
+    // says by how much more; 2 µs early is enough to turn one host broadcast's echo around in
+    // today's engine (10 looped broadcasts of the host read as 9), so only the offset is asserted.
+    const shifted = join(dir, 'vif1.0-shifted.pcap');
+    expect(spawnSync('editcap', ['-t', '0.03', join(DELAYED, 'vif1.0.pcap'), shifted]).status).toBe(0);
+    const r = analyze(filesOf(DELAYED, 'vif1.0', shifted));
+    expect(Math.abs(r.offsets[shifted]! - 30)).toBeLessThan(0.003);
+  });
+});
+
+describe.skipIf(!HAS_EDITCAP)(`the lab's loop with a switch that takes 0.3–2 ms (captures/loop-latency)${HAS_EDITCAP ? '' : ' [skipped: needs editcap]'}`, () => {
+  let original: Result;
+  beforeAll(() => {
+    original = analyze(filesOf(LATENCY), true);
+  });
+
+  it('one tcpdump per interface, one kernel clock: nothing is shifted, and the loop is found', () => {
+    expect(original.offsets).toEqual({});
+    expect(original.text).not.toMatch(/clock ran/);
+    for (const kind of ['looped-broadcast 00:16:3e:00:00:01 0', 'wrong-port-learning 00:16:3e:00:00:01 0', 'own-address 00:25:90:00:00:01 0', 'blackholed-unicast 00:16:3e:00:00:01 0'])
+      expect(original.findings.some((f) => f.startsWith(kind))).toBe(true);
+  });
+
+  const cases: [string, number][] = [];
+  for (const s of [-0.08, -0.03, -0.002, 0.0005, 0.03]) cases.push(['eth1', s]);
+  for (const i of ['bond0', 'xenbr0']) for (const s of [-0.08, 0.0005, 0.03]) cases.push([i, s]);
+  it.each(cases)('%s stamped %s s off: the offset is found and the findings are those of the files on one clock', (iface, shift) => {
+    const shifted = join(dir, `latency-${iface}${shift}.pcap`);
+    expect(spawnSync('editcap', ['-t', String(shift), join(LATENCY, `${iface}.pcap`), shifted]).status).toBe(0);
+    const r = analyze(filesOf(LATENCY, iface, shifted), iface === 'eth1' && shift === -0.03);
+    expect(Object.keys(r.offsets)).toEqual([shifted]);
+    expect(Math.abs(r.offsets[shifted]! - shift * 1000)).toBeLessThan(0.002);
+    expect(r.findings).toEqual(original.findings);
+    if (r.text) {
+      const said = /~ (.*)'s clock ran (\d+\.\d{3}) ms (ahead of|behind) (.*)'s: lined up/.exec(r.text);
+      expect(said?.[1]).toBe(shifted);
+      expect(Math.abs(Number(said?.[2]) - 30)).toBeLessThan(0.002);
+      expect(said?.[3]).toBe('behind');
+      expect(said?.[4]).toBe(join(LATENCY, 'eth0.pcap'));
+    }
+  });
+
+  it('the reference file itself stamped off: every other file is moved by the same amount', () => {
+    const shifted = join(dir, 'latency-eth0-shifted.pcap');
+    expect(spawnSync('editcap', ['-t', '-0.03', join(LATENCY, 'eth0.pcap'), shifted]).status).toBe(0);
+    const r = analyze(filesOf(LATENCY, 'eth0', shifted));
+    const others = IFACES.slice(1).map((i) => join(LATENCY, `${i}.pcap`));
+    expect(Object.keys(r.offsets).sort()).toEqual(others.sort());
+    for (const o of others) expect(Math.abs(r.offsets[o]! - 30)).toBeLessThan(0.01);
+    expect(r.findings).toEqual(original.findings);
+  });
+
+  it.each(['vif1.0', 'vif2.0'])('%s (a guest port) stamped off is lined up to within its shortest in-host hop', (iface) => {
+    // Known limit: a guest port's copies of what comes up the bond arrive some µs after the bond's
+    // (3–4 µs here), and nothing in the frames says by how much more than the shortest such hop;
+    // that few µs is enough to change a count in today's engine, so only the offset is asserted.
+    const shifted = join(dir, `latency-${iface}-shifted.pcap`);
+    expect(spawnSync('editcap', ['-t', '0.03', join(LATENCY, `${iface}.pcap`), shifted]).status).toBe(0);
+    const r = analyze(filesOf(LATENCY, iface, shifted));
+    expect(Math.abs(r.offsets[shifted]! - 30)).toBeLessThan(0.005);
   });
 });

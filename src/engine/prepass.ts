@@ -1,0 +1,282 @@
+/**
+ * The pre-pass before the engine: the first frames of the inputs, read once, grouped into the
+ * sightings of each frame (the same frame seen on several ports), from which two things are
+ * settled before the engine starts — whose clocks differ (src/engine/clock.ts) and, for ports that
+ * neither flags, a recorded topology nor names explain, what role each plays
+ * (src/engine/infer-roles.ts). Both are pure functions over the FrameSightings built here.
+ *
+ * A frame's sightings are the records with one identity (FrameIdentity: source MAC, EtherType, the
+ * first bytes of the packet) no further apart than GROUP_GAP_NS from the previous one: wide enough
+ * for the clock offsets clock.ts corrects (up to 100 ms), narrow enough that a resend a second
+ * later starts a frame of its own.
+ */
+import type { PacketRecord } from '../model/record.js';
+import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
+import { DecodedFrame, decodeFrame } from '../decode/index.js';
+import { PK_LACP, PK_STP } from '../decode/frame.js';
+import { type ClockLink, type ClockOffset, clockOffsets, compareClocks, refineOffsets } from './clock.js';
+import { FrameIdentity } from './identity.js';
+import { type InferredRole, inferRoles } from './infer-roles.js';
+import { PortTable } from './ports.js';
+
+/** Frames the pre-pass reads from the start of the inputs. */
+export const PREPASS_FRAMES = 200_000;
+/** Sightings of one identity further apart than this (from the previous one) are another frame. */
+export const GROUP_GAP_NS = 100e6;
+/** Sightings kept of one frame: a storm of copies proves nothing more than its first few. */
+const MAX_GROUP_SIGHTINGS = 32;
+
+export interface PrepassPort {
+  name: string;
+  role: PortRole;
+  roleSource: RoleSource;
+}
+
+/** Destination class of a frame: what a learning bridge does with it. */
+export const CAST_UNICAST = 0;
+export const CAST_FLOODED = 1;
+/** No destination in the capture (Linux cooked). */
+export const CAST_UNKNOWN = 2;
+
+/**
+ * The sightings of the first frames, frame by frame: sightings of frame g are the indexes
+ * start[g] … start[g+1]-1 of port/input/t/dir, in the order they were read.
+ */
+export interface FrameSightings {
+  ports: PrepassPort[];
+  inputs: number;
+  /** Records read. */
+  records: number;
+  frames: number;
+  start: Int32Array;
+  port: Int32Array;
+  input: Int32Array;
+  /** Nanoseconds since the first record's second, on the record's own (uncorrected) clock. */
+  t: Float64Array;
+  /** Direction the capture gave (1 in, 2 out), 0 when it gave none. */
+  dir: Uint8Array;
+  /** Per frame: source MAC and destination class. */
+  src: Float64Array;
+  cast: Uint8Array;
+}
+
+/**
+ * Groups sightings as they are read: per frame identity the group still open, a new one when the
+ * identity comes back further than GROUP_GAP_NS away. Typed-array columns for up to `capacity`
+ * records (each record is at most one sighting and one group), sightings chained per group.
+ */
+export class SightingCollector {
+  private readonly table: PortTable;
+  private readonly identity = new FrameIdentity();
+  /** Identity key → its open group. */
+  private readonly open = new Map<number, number>();
+  private sPort = new Int32Array(0);
+  private sInput = new Int32Array(0);
+  private sT = new Float64Array(0);
+  private sDir = new Uint8Array(0);
+  private sNext = new Int32Array(0);
+  private sightings = 0;
+  private gHead = new Int32Array(0);
+  private gTail = new Int32Array(0);
+  private gCount = new Int32Array(0);
+  private gLast = new Float64Array(0);
+  private gCheck = new Int32Array(0);
+  private gSrc = new Float64Array(0);
+  private gCast = new Uint8Array(0);
+  /** Rows the columns hold now: grown by doubling up to `capacity` (most runs stop after a few thousand records). */
+  private rows = 0;
+  private groups = 0;
+  private base = -1;
+  records = 0;
+
+  /** `topology`: the roles known before the frames are read (flags, recorded); it is not changed. */
+  constructor(
+    topology: Topology,
+    private readonly inputs: number,
+    private readonly capacity = PREPASS_FRAMES,
+  ) {
+    this.table = new PortTable(mergeTopology(emptyTopology(), topology));
+    this.grow();
+  }
+
+  private grow(): void {
+    const rows = Math.min(this.capacity, Math.max(8192, this.rows * 2));
+    const wider = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(rows);
+      b.set(a);
+      return b;
+    };
+    this.sPort = wider(this.sPort, (n) => new Int32Array(n));
+    this.sInput = wider(this.sInput, (n) => new Int32Array(n));
+    this.sT = wider(this.sT, (n) => new Float64Array(n));
+    this.sDir = wider(this.sDir, (n) => new Uint8Array(n));
+    this.sNext = wider(this.sNext, (n) => new Int32Array(n));
+    this.gHead = wider(this.gHead, (n) => new Int32Array(n));
+    this.gTail = wider(this.gTail, (n) => new Int32Array(n));
+    this.gCount = wider(this.gCount, (n) => new Int32Array(n));
+    this.gLast = wider(this.gLast, (n) => new Float64Array(n));
+    this.gCheck = wider(this.gCheck, (n) => new Int32Array(n));
+    this.gSrc = wider(this.gSrc, (n) => new Float64Array(n));
+    this.gCast = wider(this.gCast, (n) => new Uint8Array(n));
+    this.rows = rows;
+  }
+
+  observe(rec: PacketRecord, f: DecodedFrame): void {
+    this.records++;
+    // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
+    if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
+    if (this.sightings >= this.capacity) return;
+    if (this.sightings >= this.rows || this.groups >= this.rows) this.grow();
+    if (this.base < 0) this.base = rec.tsSec;
+    const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
+    const id = this.identity.of(rec.buf, f);
+    let g = this.open.get(id.key) ?? -1;
+    if (g >= 0 && (this.gCheck[g] !== (id.check | 0) || t - this.gLast[g]! > GROUP_GAP_NS || this.gLast[g]! - t > GROUP_GAP_NS)) g = -1;
+    if (g < 0) {
+      g = this.groups++;
+      this.gHead[g] = -1;
+      this.gTail[g] = -1;
+      this.gCount[g] = 0;
+      this.gLast[g] = t;
+      this.gCheck[g] = id.check | 0;
+      this.gSrc[g] = f.src;
+      this.gCast[g] = f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST;
+      this.open.set(id.key, g);
+    }
+    if (t > this.gLast[g]!) this.gLast[g] = t;
+    if (this.gCount[g]! >= MAX_GROUP_SIGHTINGS) return;
+    const k = this.sightings++;
+    this.sPort[k] = this.table.resolve(rec.iface!, f).index;
+    this.sInput[k] = rec.inputIndex;
+    this.sT[k] = t;
+    this.sDir[k] = rec.direction || f.linkDirection;
+    this.sNext[k] = -1;
+    if (this.gTail[g]! >= 0) this.sNext[this.gTail[g]!] = k;
+    else this.gHead[g] = k;
+    this.gTail[g] = k;
+    this.gCount[g]!++;
+  }
+
+  /** A port seen so far has no role from flags, a recorded topology or its name, and there are others to tell it by. */
+  mayInfer(): boolean {
+    return this.table.ports.length > 1 && this.table.ports.some((p) => p.port.role === 'unknown');
+  }
+
+  finish(): FrameSightings {
+    const frames = this.groups;
+    const n = this.sightings;
+    const s: FrameSightings = {
+      ports: this.table.ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource })),
+      inputs: this.inputs,
+      records: this.records,
+      frames,
+      start: new Int32Array(frames + 1),
+      port: new Int32Array(n),
+      input: new Int32Array(n),
+      t: new Float64Array(n),
+      dir: new Uint8Array(n),
+      src: this.gSrc.slice(0, frames),
+      cast: this.gCast.slice(0, frames),
+    };
+    let k = 0;
+    for (let g = 0; g < frames; g++) {
+      s.start[g] = k;
+      for (let x = this.gHead[g]!; x >= 0; x = this.sNext[x]!, k++) {
+        s.port[k] = this.sPort[x]!;
+        s.input[k] = this.sInput[x]!;
+        s.t[k] = this.sT[x]!;
+        s.dir[k] = this.sDir[x]!;
+      }
+    }
+    s.start[frames] = k;
+    return s;
+  }
+}
+
+/** What the pre-pass reads: a capture set (src/capture's CaptureSet), named here so the engine imports no source. */
+export interface RecordStream {
+  next(): boolean;
+  readonly rec: PacketRecord;
+  close(): void;
+}
+
+/**
+ * Records after which a single input stops the pre-pass when its ports all have a role, or it has
+ * only one port: it has no clock to line up and no role to infer (so `analyze` of one file reads
+ * it once, in effect).
+ */
+const NOTHING_TO_DO_AFTER = 4096;
+
+/** The sightings of the first `limit` records of `stream`, which is closed after. */
+export function collectSightings(stream: RecordStream, topology: Topology, inputs: number, limit = PREPASS_FRAMES): FrameSightings {
+  const collector = new SightingCollector(topology, inputs, limit);
+  const frame = new DecodedFrame();
+  try {
+    while (collector.records < limit && stream.next()) {
+      decodeFrame(stream.rec, frame);
+      collector.observe(stream.rec, frame);
+      if (collector.records === NOTHING_TO_DO_AFTER && inputs === 1 && !collector.mayInfer()) break;
+    }
+  } finally {
+    stream.close();
+  }
+  return collector.finish();
+}
+
+/** What the pre-pass settled, for the engine and the report. */
+export interface Prepared {
+  /** The topology given, with the inferred roles laid into its unknown ports. */
+  topology: Topology;
+  /** Per input, ns to subtract from its stamps (AnalyzerOptions.inputOffsetsNs); undefined when no clock differs. */
+  inputOffsetsNs: number[] | undefined;
+  clocks: ClockOffset[];
+  links: ClockLink[];
+  inferred: InferredRole[];
+  /** Frames (sightings grouped) the pre-pass looked at. */
+  frames: number;
+}
+
+/** Rounds of (infer roles, compare clocks) at most: each round's roles are read on the last one's lined-up stamps. */
+const ROUNDS = 3;
+
+/**
+ * The pre-pass: the first frames of `stream` (the same inputs the engine will read, opened a
+ * second time), roles inferred for ports nothing else names, then the clocks compared across
+ * in-host hops. Roles are read from the order of each frame's copies, which a clock apart turns
+ * around, and clocks are compared across the roles: where a clock is shifted, roles are inferred
+ * again on the lined-up stamps and the clocks compared again with them, until the roles hold.
+ */
+export function prepare(stream: RecordStream, topology: Topology, inputs: number): Prepared {
+  const s = collectSightings(stream, topology, inputs);
+  const stamps = s.t.slice();
+  const rolesOf = (found: InferredRole[]): PortRole[] => {
+    const roles = s.ports.map((p) => p.role);
+    for (const r of found) roles[r.port] = r.role;
+    return roles;
+  };
+  const said = (found: InferredRole[]): string => found.map((r) => `${r.port}:${r.role}`).sort().join(',');
+  let inferred = inferRoles(s);
+  let links: ClockLink[] = [];
+  let clocks: ClockOffset[] = [];
+  let inputOffsetsNs: number[] | undefined;
+  for (let round = 0; round < ROUNDS; round++) {
+    links = compareClocks(s, rolesOf(inferred));
+    clocks = clockOffsets(links, inputs);
+    inputOffsetsNs = undefined;
+    if (!clocks.some((c) => c.offsetNs !== 0)) break;
+    inputOffsetsNs = new Array<number>(inputs).fill(0);
+    for (const c of clocks) inputOffsetsNs[c.input] = c.offsetNs;
+    inputOffsetsNs = refineOffsets(s, rolesOf(inferred), inputOffsetsNs);
+    for (const c of clocks) c.offsetNs = inputOffsetsNs[c.input]!;
+    if (!inferred.length && !rolesOf([]).includes('unknown')) break;
+    // The comparison reads the stamps as given: put them back before the next round.
+    for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - inputOffsetsNs[s.input[k]!]!;
+    const again = inferRoles(s);
+    s.t.set(stamps);
+    if (said(again) === said(inferred)) break;
+    inferred = again;
+  }
+  const out = mergeTopology(emptyTopology(), topology);
+  for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason });
+  return { topology: out, inputOffsetsNs, clocks, links, inferred, frames: s.frames };
+}

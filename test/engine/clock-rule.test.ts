@@ -1,0 +1,123 @@
+/**
+ * The clock rule (src/engine/clock.ts) as a pure function, table-driven: sightings in, verdict
+ * out. Frames are laid out as a host passes them (µs between in-host hops) with a switch between
+ * the slaves; each case says which input carries which port and how far its clock is off.
+ */
+import { describe, expect, it } from 'vitest';
+import { clockOffsets, compareClocks } from '../../src/engine/clock.js';
+import { CAST_FLOODED, type FrameSightings } from '../../src/engine/prepass.js';
+import type { PortRole } from '../../src/model/topology.js';
+
+const PORTS: { name: string; role: PortRole }[] = [
+  { name: 'eth0', role: 'slave' },
+  { name: 'eth1', role: 'slave' },
+  { name: 'bond0', role: 'bond' },
+  { name: 'xenbr0', role: 'bridge' },
+  { name: 'vif1.0', role: 'guest' },
+];
+const [ETH0, ETH1, BOND, BR, VIF] = [0, 1, 2, 3, 4];
+
+/**
+ * `frames` frames 10 ms apart: half a guest's broadcast that leaves by eth0 and, after `loopNs`,
+ * comes back in on eth1 and up the bond (a loop); half a broadcast from outside in on eth0 and up.
+ * Port p is captured by input inputOf[p], whose clock runs skewNs[input] ahead.
+ */
+function sightings(frames: number, loopNs: number, inputOf: number[], skewNs: number[]): FrameSightings {
+  const rows: [number, number][][] = [];
+  for (let g = 0; g < frames; g++) {
+    const t0 = g * 10e6;
+    const hop = 2e3 + (g % 7) * 1e3;
+    if (g % 2 === 0)
+      rows.push([
+        [VIF, t0],
+        [BR, t0 + hop],
+        [BOND, t0 + 2 * hop],
+        [ETH0, t0 + 3 * hop],
+        [ETH1, t0 + 3 * hop + loopNs],
+        [BOND, t0 + 4 * hop + loopNs],
+        [BR, t0 + 5 * hop + loopNs],
+        [VIF, t0 + 5 * hop + loopNs + 1e3],
+      ]);
+    else
+      rows.push([
+        [ETH0, t0],
+        [BOND, t0 + hop],
+        [BR, t0 + 2 * hop],
+        [VIF, t0 + 2 * hop + 1e3],
+      ]);
+  }
+  const n = rows.reduce((a, r) => a + r.length, 0);
+  const s: FrameSightings = {
+    ports: PORTS.map((p) => ({ ...p, roleSource: 'name' as const })),
+    inputs: Math.max(...inputOf) + 1,
+    records: n,
+    frames,
+    start: new Int32Array(frames + 1),
+    port: new Int32Array(n),
+    input: new Int32Array(n),
+    t: new Float64Array(n),
+    dir: new Uint8Array(n),
+    src: new Float64Array(frames),
+    cast: new Uint8Array(frames).fill(CAST_FLOODED),
+  };
+  let k = 0;
+  rows.forEach((r, g) => {
+    s.start[g] = k;
+    for (const [p, t] of r) {
+      s.port[k] = p;
+      s.input[k] = inputOf[p]!;
+      s.t[k] = t + skewNs[inputOf[p]!]!;
+      k++;
+    }
+  });
+  s.start[frames] = k;
+  return s;
+}
+
+const roles = PORTS.map((p) => p.role);
+
+describe('the clock rule', () => {
+  it.each([
+    ['one clock, a 6 µs loop', 6e3],
+    ['one clock, a 0.3 ms switch', 0.3e6],
+    ['one clock, a 1 ms switch', 1e6],
+    ['one clock, a 2 ms switch', 2e6],
+  ])('%s: every input on one clock, nothing shifted', (_name, loopNs) => {
+    const s = sightings(200, loopNs, [0, 1, 2, 3, 4], [0, 0, 0, 0, 0]);
+    const offsets = clockOffsets(compareClocks(s, roles), s.inputs);
+    expect(offsets.map((o) => o.offsetNs)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('only the two slaves captured: between them lies the switch, so their clocks are never compared (the loop is not skew)', () => {
+    const s = sightings(200, 1e6, [0, 1, 0, 0, 0], [0, 0]);
+    // Input 0 holds eth0 and the host side, input 1 only eth1: eth1's only in-host partner is the bond.
+    const links = compareClocks(s, roles);
+    expect(links.every((l) => l.sameClock)).toBe(true);
+    const slavesOnly = sightings(200, 1e6, [0, 1, 0, 0, 0], [0, 0]);
+    slavesOnly.ports = PORTS.map((p) => ({ ...p, role: p.role === 'slave' ? 'slave' : 'unknown', roleSource: 'name' as const }));
+    expect(compareClocks(slavesOnly, slavesOnly.ports.map((p) => p.role))).toEqual([]);
+  });
+
+  it.each([
+    ['bond0', 5e6, BOND],
+    ['bond0', -0.5e6, BOND],
+    ['xenbr0', 40e6, BR],
+  ])('%s on a clock %d ns apart (a 1 ms switch): the offset is found, and no other input moves', (_name, skew, port) => {
+    const inputOf = [0, 1, 2, 3, 4];
+    const skewNs = [0, 0, 0, 0, 0];
+    skewNs[inputOf[port]!] = skew;
+    const s = sightings(200, 1e6, inputOf, skewNs);
+    const offsets = clockOffsets(compareClocks(s, roles), s.inputs);
+    const mine = offsets.find((o) => o.input === inputOf[port])!;
+    // The median carries the typical hop's bias (µs); refineOffsets takes it out (tested end to end).
+    expect(Math.abs(mine.offsetNs - skew)).toBeLessThan(20e3);
+    for (const o of offsets) if (o.input !== inputOf[port]) expect(o.offsetNs).toBe(0);
+  });
+
+  it('a slave that only ever sees echoes, on a clock apart: its copies pair with the original and the echo alike, so it is not lined up (never by the loop)', () => {
+    const s = sightings(200, 1e6, [0, 1, 2, 3, 4], [0, -80e6, 0, 0, 0]);
+    const offsets = clockOffsets(compareClocks(s, roles), s.inputs);
+    expect(offsets.find((o) => o.input === 1)).toBeUndefined();
+    expect(offsets.map((o) => o.offsetNs)).toEqual([0, 0, 0]);
+  });
+});
