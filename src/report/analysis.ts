@@ -48,7 +48,7 @@ function rate(f: Finding): number | null {
 }
 
 /** The vendor column of the text report: IEEE names are long ("Super Micro Computer"); --json has them whole. */
-const VENDOR_WIDTH = 16;
+const VENDOR_WIDTH = 32;
 function vendorCell(v: string | null): string {
   const s = safeText(v ?? '');
   return s.length > VENDOR_WIDTH ? s.slice(0, VENDOR_WIDTH - 1) + '…' : s;
