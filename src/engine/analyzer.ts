@@ -8,7 +8,7 @@
  * Frames that can show the loop — broadcasts and multicasts, frames from or to the host and its
  * guests — are grouped and settled in time order.
  */
-import { DIR_IN, DIR_OUT, DIR_UNKNOWN as DIR_NONE, type PacketRecord } from '../model/record.js';
+import { DIR_IN, DIR_OUT, type PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { formatMac } from '../model/mac.js';
 import {
@@ -25,6 +25,8 @@ import { ControlPlane } from './control-plane.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { MacTable, type MacEntry } from './mac-table.js';
 import { PendingGroups } from './pending-groups.js';
+import { FL_BROADCAST, FL_MULTICAST, ReorderBuffer } from './reorder.js';
+import { IN_HOST_HOP_NS, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
 import type { Topology } from '../model/topology.js';
 
@@ -38,14 +40,20 @@ export interface AnalyzerOptions {
    * (ClockOffsetEstimator). Absent: the inputs share a clock.
    */
   inputOffsetsNs?: number[];
+  /**
+   * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the
+   * same bytes is another frame. Files: the switch round trip bound. Live mode stamps frames on
+   * arrival in each capture worker, which adds the workers' scheduling delays.
+   */
+  hopGapNs: number;
 }
 
-export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536 };
+export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536, hopGapNs: SWITCH_ROUND_TRIP_NS };
 
 /** How far before the first frame the engine's time base lies (see time()). */
 const TIME_LEAD_SEC = 4;
-/** Two sightings on the same port further apart than this are two frames, not a frame and its echo. */
-const ECHO_LIMIT_NS = 200e6;
+/** Inputs with a capture window of their own; past it an input counts as always capturing. */
+const MAX_WINDOWS = 4096;
 /** Xen gives every vif this MAC: never one host. */
 const XEN_VIF_MAC = 0xfeffffffffff;
 /** A MAC that changed port this often is flapping, not moving. */
@@ -65,12 +73,15 @@ export const MAX_PENDING_GROUPS = 65536;
 /** Groups queued since the last settle that trigger one even when time has not moved on. */
 export const SETTLE_EVERY_GROUPS = 4096;
 
-interface Sighting {
-  port: number;
-  t: number;
-  dir: number;
+type Sighting = PathSighting;
+
+/** A frame a finding cites: where it is, and what it was in its path. */
+interface EvidenceSource {
   input: number;
   frame: number;
+  port: number;
+  dir: number;
+  place?: number;
 }
 
 interface Group {
@@ -91,6 +102,10 @@ export interface AnalysisStats {
   macsDropped: number;
   firstSec: number;
   lastSec: number;
+  /** Frames that arrived after a later-stamped frame had been released (past the reorder horizon): handled in arrival order. */
+  lateFrames: number;
+  /** Frames the reorder stage released before their horizon because it was full. */
+  releasedEarly: number;
 }
 
 /**
@@ -126,11 +141,13 @@ export class Analyzer {
   /** Findings not kept because their kind was at its limit. */
   findingsNotKept = 0;
   private readonly identity = new FrameIdentity();
+  /** Every frame passes through here first, so the rest sees them in time order (reorder.ts). */
+  private readonly reorder = new ReorderBuffer();
   /** Groups waiting for their window to pass, in arrival order (pending-groups.ts). */
   private readonly pending = new PendingGroups();
   /** The group being settled and its sightings: one set of objects, reused for every group. */
   private readonly settling: Group = { src: 0, dst: 0, vlan: 0, group: false, firstT: 0, sightings: [] };
-  private readonly sightingRows: Sighting[] = Array.from({ length: MAX_SIGHTINGS }, () => ({ port: 0, t: 0, dir: 0, input: 0, frame: 0 }));
+  private readonly sightingRows: Sighting[] = Array.from({ length: MAX_SIGHTINGS }, () => ({ port: 0, t: 0, dir: 0, input: 0, frame: 0, place: 0 }));
   private baseSec = -1;
   private maxT = 0;
   /**
@@ -147,7 +164,7 @@ export class Analyzer {
   private readonly hostSideSeen = new Set<number>();
   /** Guest MAC → its port, from frames that entered the host on a guest port. */
   readonly guestPorts = new Map<number, number>();
-  readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0 };
+  readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, releasedEarly: 0 };
 
   constructor(
     readonly topology: Topology,
@@ -156,6 +173,7 @@ export class Analyzer {
     this.ports = new PortTable(topology);
     this.macs = new MacTable(options.maxMacs);
     this.localMacs = new Set(topology.localMacs);
+    if (options.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = options.hopGapNs;
   }
 
   /**
@@ -182,32 +200,77 @@ export class Analyzer {
     const port = this.ports.resolve(rec.iface!, f);
     const t = this.time(rec);
     if (t > this.maxT) this.maxT = t;
-    this.nowT = t;
     port.frames++;
+    // Capture windows: each input's first and latest frame so far.
+    const input = rec.inputIndex;
+    if (port.input < 0) port.input = input;
+    if (input < MAX_WINDOWS) {
+      if (!(this.inputFirstT[input]! <= t)) this.inputFirstT[input] = t;
+      if (!(this.inputLastT[input]! >= t)) this.inputLastT[input] = t;
+    }
     const dir = rec.direction || f.linkDirection;
     if (dir) port.framesWithDirection++;
+    // Spanning tree and LACP are judged on their latest state, frame by frame as they arrive (rare frames).
     if (f.payload === PK_STP || f.payload === PK_LACP) this.controlPlane.observe(rec, f, port, dir);
-    const src = f.src;
-    const dst = f.dst;
+    // Everything else waits in the reorder stage, so the rest sees frames in time order. The bytes
+    // are not kept: the identity is taken now, from the record's view.
+    const id = this.identity.of(rec.buf, f);
+    const rb = this.reorder;
+    const row = rb.push(rec.iface!.id, t);
+    rb.src[row] = f.src;
+    rb.dst[row] = f.dst;
+    rb.vlan[row] = f.vlan;
+    rb.port[row] = port.index;
+    rb.dir[row] = dir;
+    rb.input[row] = rec.inputIndex;
+    rb.frame[row] = rec.inputFrame;
+    rb.origLen[row] = rec.origLen;
+    rb.key[row] = id.key;
+    rb.check[row] = id.check;
+    rb.flags[row] = (f.isBroadcast ? FL_BROADCAST : 0) | (f.isMulticast ? FL_MULTICAST : 0);
+    this.drain(false);
+  }
+
+  /** Frames the reorder stage releases (all of them at the end), in time order. */
+  private drain(all: boolean): void {
+    const rb = this.reorder;
+    for (let row = rb.next(all); row >= 0; row = rb.next(all)) {
+      this.process(row);
+      rb.release(row);
+    }
+    this.stats.lateFrames = rb.stats.late;
+    this.stats.releasedEarly = rb.stats.releasedEarly;
+  }
+
+  /** One frame, in time order: the MAC table for unicast between outside hosts, a group for the rest. */
+  private process(row: number): void {
+    const rb = this.reorder;
+    const t = rb.t[row]!;
+    this.nowT = t;
+    const port = this.ports.ports[rb.port[row]!]!;
+    const dir = rb.dir[row]!;
+    const src = rb.src[row]!;
+    const dst = rb.dst[row]!;
+    const flags = rb.flags[row]!;
     // SLL captures have no destination: their outgoing frames may be broadcasts.
     // Sources seen on the host side are noted at once (groups settle only a window later), so
     // unicast to and from them is grouped from the first frame on.
     // Bounded like the MAC table: a flood of random sources on a guest port must not grow it without end.
     if (port.hostSide && this.hostSideSeen.size < this.options.maxMacs && !this.hostSideSeen.has(src)) this.hostSideSeen.add(src);
     const interesting =
-      f.isBroadcast ||
-      f.isMulticast ||
+      flags !== 0 ||
       (dst < 0 && dir === DIR_OUT) ||
       (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
       (this.hostSideSeen.size > 0 && (this.hostSideSeen.has(src) || this.hostSideSeen.has(dst)));
     if (!interesting) {
       // Unicast between outside hosts: only the table. Without a direction, frames on the uplink came in.
       const d = dir || port.usualDir;
-      this.macs.count(f.vlan, src, port.index, d, rec.origLen, t);
+      const vlan = rb.vlan[row]!;
+      this.macs.count(vlan, src, port.index, d, rb.origLen[row]!, t);
       this.countDir(port, d);
-      if (d === DIR_IN && port.learns) this.learn(f.vlan, src, port.index, t, false, rec);
+      if (d === DIR_IN && port.learns) this.learnAt(vlan, src, port.index, t, false, port.index, rb.input[row]!, rb.frame[row]!);
     } else {
-      this.sight(rec, f, port, t, dir);
+      this.sight(row, port, t, dir);
     }
     if (Math.abs(t - this.lastSettle) > 50e6 || this.queuedSinceSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
   }
@@ -217,29 +280,32 @@ export class Analyzer {
     else if (d === DIR_OUT) port.framesOut++;
   }
 
-  private sight(rec: PacketRecord, f: DecodedFrame, port: PortState, t: number, dir: number): void {
-    const id = this.identity.of(rec.buf, f);
+  private sight(row: number, port: PortState, t: number, dir: number): void {
+    const rb = this.reorder;
+    const key = rb.key[row]!;
+    const src = rb.src[row]!;
+    const dst = rb.dst[row]!;
     const pg = this.pending;
-    const isGroup = f.isBroadcast || f.isMulticast;
-    let slot = pg.find(id.key);
+    const isGroup = rb.flags[row] !== 0;
+    let slot = pg.find(key);
     if (
       slot >= 0 &&
-      (pg.check[slot] !== id.check ||
-        pg.src[slot] !== f.src ||
+      (pg.check[slot] !== rb.check[row] ||
+        pg.src[slot] !== src ||
         t - pg.firstT[slot]! > this.options.windowNs ||
-        pg.count[slot]! >= MAX_SIGHTINGS ||
-        pg.repeatOnPort(slot, port.index, t, ECHO_LIMIT_NS))
+        t - pg.lastT[slot]! > this.options.hopGapNs ||
+        pg.count[slot]! >= MAX_SIGHTINGS)
     )
       slot = -1;
     if (slot < 0) {
-      pg.open(id.key, id.check, f.src, f.dst, f.vlan, isGroup, port.index, t, dir, rec.inputIndex, rec.inputFrame);
+      pg.open(key, rb.check[row]!, src, dst, rb.vlan[row]!, isGroup, port.index, t, dir, rb.input[row]!, rb.frame[row]!);
       this.queuedSinceSettle++;
       this.stats.groups++;
       return;
     }
-    if (f.dst >= 0) pg.dst[slot] = f.dst;
+    if (dst >= 0) pg.dst[slot] = dst;
     if (isGroup) pg.isGroup[slot] = 1;
-    pg.add(slot, port.index, t, dir, rec.inputIndex, rec.inputFrame);
+    pg.add(slot, port.index, t, dir, rb.input[row]!, rb.frame[row]!);
   }
 
   /** Settles every group whose window has passed (all of them at the end). */
@@ -319,15 +385,18 @@ export class Analyzer {
   private rolesFor = -1;
   private hasHostSide = false;
   private hasBond = false;
-  private hasSlave = false;
+
+  /** Bit per role index of the ports seen so far. */
+  private rolesSeen = 0;
 
   private updateRoles(): void {
     const ports = this.ports.ports;
     if (this.rolesFor === ports.length) return;
     this.rolesFor = ports.length;
+    this.rolesSeen = 0;
+    for (const p of ports) this.rolesSeen |= 1 << p.roleIndex;
     this.hasHostSide = ports.some((p) => p.hostSide);
     this.hasBond = ports.some((p) => p.port.role === 'bond');
-    this.hasSlave = ports.some((p) => p.port.role === 'slave');
   }
 
   /** Whether the capture set has any port on the host side of the bond (bridge or guest ports). */
@@ -341,154 +410,96 @@ export class Analyzer {
     return this.hasBond;
   }
 
-  private seesSlave(): boolean {
-    this.updateRoles();
-    return this.hasSlave;
-  }
 
-  /** Path order of roles: out of the host (guest, bridge, bond, slave) or into it (the reverse). */
-  private static readonly HOST_ORDER: Record<string, number> = { guest: 0, bridge: 1, bond: 2, slave: 3, unknown: 4 };
+
+  /** The host's port graph as the path stage reads it (path.ts). */
+  private readonly graph: PortGraph = {
+    // Live stamps (a hop gap larger than the switch's) stretch in-host hops as much.
+    inHostHopNs: IN_HOST_HOP_NS,
+    role: (port) => this.ports.ports[port]!.roleIndex,
+    chain: (port) => this.ports.ports[port]!.chain,
+    capturing: (port, t) => this.capturing(port, t),
+    roleCapturing: (role, t) => {
+      for (const p of this.ports.ports) if (p.roleIndex === role && this.capturing(p.index, t)) return true;
+      return false;
+    },
+    hasRole: (role) => {
+      this.updateRoles();
+      return (this.rolesSeen & (1 << role)) !== 0;
+    },
+  };
+  private readonly path: FramePath = emptyPath();
+  /** First and latest frame time per input (capture windows); NaN until its first frame. */
+  private readonly inputFirstT = new Float64Array(MAX_WINDOWS).fill(NaN);
+  private readonly inputLastT = new Float64Array(MAX_WINDOWS).fill(NaN);
+  private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, likelyGuest: false };
+
+  /**
+   * Whether the capture holding `port` was running at `t`: between the first and the latest frame
+   * of its input so far (capture windows). A port whose input started later or stopped earlier
+   * proves nothing by its absence.
+   */
+  private capturing(port: number, t: number): boolean {
+    const input = this.ports.ports[port]!.input;
+    if (input < 0) return false;
+    if (input >= MAX_WINDOWS) return true;
+    return this.inputFirstT[input]! <= t && t <= this.inputLastT[input]!;
+  }
 
   private settleGroup(g: Group): void {
     const s = g.sightings;
-    const src = g.src;
-    // Captures stamp a frame once on its way through a host, so sightings often tie: break ties by
-    // the path a frame from the host (guest, bridge, bond, slave) or from outside (the reverse) takes.
-    // The bridge device and its ports see one skb at one time: a guest's frame ties with its copy
-    // on the bridge device, so the guest's port goes first unless the MAC is the host's own.
-    const knownHost = this.localMacs.has(src) || this.guestPorts.has(src);
-    const order = Analyzer.HOST_ORDER;
-    // Most groups are one sighting (a broadcast seen at one point): they need no ordering.
-    if (s.length > 1) {
-      // A frame the host sends is flooded to every vif at the same instant; a guest's own frame
-      // ties only with its one vif. So several guest ports tied at the first instant mean the host sent it.
-      const local = this.localMacs.has(src) || (!this.guestPorts.has(src) && this.guestPortsAtFirstInstant(s) >= 2);
-      // A frame from the host reaches a slave only after the bridge and the bond: once a slave
-      // has seen it, a later tie between the bond and the bridge is the echo coming back up
-      // (bond first), not the original going out (bridge first).
-      let firstSlaveT = Infinity;
-      if (knownHost) for (const x of s) if (x.t < firstSlaveT && this.role(x.port) === 'slave') firstSlaveT = x.t;
-      s.sort((a, b) => {
-        if (a.t !== b.t) return a.t - b.t;
-        const ra = this.role(a.port);
-        const rb = this.role(b.port);
-        if (ra === 'guest' && rb === 'bridge') return local ? 1 : -1;
-        if (ra === 'bridge' && rb === 'guest') return local ? -1 : 1;
-        const outward = knownHost && a.t <= firstSlaveT;
-        return (outward ? 1 : -1) * (order[ra]! - order[rb]!);
-      });
-      // Where the capture gave every sighting's direction (live handles, pcapng flags, cooked
-      // headers), where the frame started is known without trusting the clock: live frames are
-      // stamped on arrival in user space, and copies on several interfaces arrive in batches, not in
-      // the order they crossed the host. A guest's inbound or the bridge's outbound copy is a start on
-      // the host side; otherwise the frame came from outside, in on the uplink.
-      if (s.every((x) => x.dir !== DIR_NONE)) {
-        let start = s.findIndex((x) => (x.dir === DIR_IN && this.role(x.port) === 'guest') || (x.dir === DIR_OUT && this.role(x.port) === 'bridge'));
-        if (start < 0) start = s.findIndex((x) => x.dir === DIR_IN && (this.role(x.port) === 'slave' || this.role(x.port) === 'bond'));
-        if (start > 0) s.unshift(s.splice(start, 1)[0]!);
-      }
+    // A group may hold the same bytes sent more than once: each frame gets its own path.
+    while (s.length > 0) {
+      const n = this.settleFrame(g, s);
+      if (n >= s.length) break;
+      for (let i = n; i < s.length; i++) s[i - n] = s[i]!;
+      s.length -= n;
     }
-    const origin = s[0]!;
-    const originRole = this.role(origin.port);
-    const hostSideCaptured = this.seesHostSide();
-    // Where the frame started: on the host side (a guest or the host itself) or outside.
-    let fromHost = originRole === 'guest' || originRole === 'bridge';
-    if (!fromHost && !hostSideCaptured && (knownHost || isGuestOui(src))) fromHost = true;
-    // The bond and its slaves send frames of their own, not through the bridge (IPv6 DAD and MLD
-    // from bond0's own link-local address, with the host's MAC). Such a frame reaches the bridge
-    // only by coming back up the bond: one of the host's MACs first seen on the uplink and later on
-    // the bridge or a guest's port is the host's own frame and its echo. (Without that, a second
-    // copy on the bond is as likely a retransmission: MLD reports go out twice, 30 ms apart.)
-    const uplinkOrigin = originRole === 'bond' || originRole === 'slave';
-    if (!fromHost && uplinkOrigin && this.localMacs.has(src) && s.some((x) => this.ports.ports[x.port]!.hostSide)) fromHost = true;
+  }
+
+  /** The path of the first frame among the sightings, what it teaches and what it proves; returns how many sightings were its. */
+  private settleFrame(g: Group, s: Sighting[]): number {
+    const src = g.src;
+    const k = this.knowledge;
+    k.isHost = this.localMacs.has(src);
+    const gp = this.guestPorts.get(src);
+    k.guestChain = gp === undefined ? -1 : this.ports.ports[gp]!.chain;
+    k.likelyGuest = k.isHost || isGuestOui(src);
+    const path = pathOf(s, s.length, this.graph, k, this.path);
+    const n = path.n;
+    const origin = s[path.origin]!;
+    const originPort = this.ports.ports[origin.port]!;
+    // What the frame teaches: a guest behind its port, one of the host's own MACs.
     // Guests and the host's own MACs are bounded like the MAC table (a flood from a guest port).
-    if (originRole === 'guest' && src !== XEN_VIF_MAC && origin.dir !== DIR_OUT && (this.guestPorts.size < this.options.maxMacs || this.guestPorts.has(src))) {
+    if (path.from === O_GUEST && src !== XEN_VIF_MAC && (this.guestPorts.size < this.options.maxMacs || this.guestPorts.has(src))) {
       this.guestPorts.set(src, origin.port);
       this.localMacs.delete(src);
     }
-    if (originRole === 'bridge' && origin.dir !== DIR_IN && !this.guestPorts.has(src) && this.localMacs.size < this.options.maxMacs) this.localMacs.add(src);
+    if (path.from === O_HOST && originPort.roleIndex === R_BRIDGE && !this.guestPorts.has(src) && this.localMacs.size < this.options.maxMacs) this.localMacs.add(src);
 
-    // Directions: the capture's own where it has one, else inferred by walking the path in time
-    // order. Each original the host sent goes out of the bond and the active slave once; a further
-    // copy on the bond, or one on another slave, is the echo coming back in.
-    let originals = 0;
-    let bondOuts = 0;
-    let slaveOuts = 0;
-    let outSlave = -1;
-    /** Echoes that reached the host side: up the bond (or, with no bond captured, in on a slave). */
-    let echoesUp = 0;
-    const bondCaptured = this.seesBond();
-    const slavesCaptured = this.seesSlave();
-    /** Copies seen so far on the port where the frame started. */
-    let originCopies = 0;
-    let firstUplinkOut: Sighting | null = null;
-    let echoes: Sighting[] | null = null;
-    for (const x of s) {
-      const role = this.role(x.port);
-      let d = x.dir;
-      if (d === DIR_NONE) {
-        if (!fromHost) d = role === 'guest' ? DIR_OUT : DIR_IN;
-        else if (x.port === origin.port) {
-          // Where it started, a copy is the original going out (into the host from a guest), until
-          // the echo is back: up the bond for the bridge; for the bond or a slave, in on a slave,
-          // or, when no slave was captured, the next copy on that same port.
-          if (uplinkOrigin) d = originCopies === 0 || (slavesCaptured && echoes === null) ? DIR_OUT : DIR_IN;
-          else {
-            const original = echoesUp === 0;
-            d = role === 'bridge' ? (original ? DIR_OUT : DIR_IN) : original ? DIR_IN : DIR_OUT;
-          }
-        } else if (role === 'bond') d = bondOuts < Math.max(originals, 1) ? DIR_OUT : DIR_IN;
-        else if (role === 'slave') {
-          if (outSlave < 0) outSlave = x.port;
-          d = x.port === outSlave && slaveOuts < Math.max(originals, 1) ? DIR_OUT : DIR_IN;
-        } else if (role === 'guest') d = DIR_OUT;
-        else if (role === 'bridge') d = DIR_IN;
-      }
-      if (fromHost && x.port === origin.port && (role === 'guest' ? d === DIR_IN : d === DIR_OUT)) originals++;
-      if (x.port === origin.port) originCopies++;
-      if (role === 'bond' && d === DIR_OUT) bondOuts++;
-      if (role === 'slave' && d === DIR_OUT) {
-        slaveOuts++;
-        if (outSlave < 0) outSlave = x.port;
-      }
-      x.dir = d;
-      this.countDir(this.ports.ports[x.port]!, d);
-      this.macs.count(g.vlan, src, x.port, d, 0, x.t);
-      if ((role === 'slave' || role === 'bond') && d === DIR_OUT && !firstUplinkOut) firstUplinkOut = x;
-      if (fromHost && (role === 'slave' || role === 'bond') && d === DIR_IN) {
-        (echoes ??= []).push(x);
-        if (role === 'bond' || !bondCaptured) echoesUp++;
-      }
+    // Directions as the capture gave them or the path inferred them, counted per port and MAC.
+    for (let i = 0; i < n; i++) {
+      const x = s[i]!;
+      this.countDir(this.ports.ports[x.port]!, x.dir);
+      this.macs.count(g.vlan, src, x.port, x.dir, 0, x.t);
     }
 
     // What the bridge learned, in time order: inbound on a bridge port (the bond or a guest's port).
-    for (const x of s) {
-      const role = this.role(x.port);
+    const bondCaptured = this.seesBond();
+    for (let i = 0; i < n; i++) {
+      const x = s[i]!;
       if (x.dir !== DIR_IN) continue;
-      if (role === 'guest' || role === 'bond') this.learnAt(g.vlan, src, x.port, x.t, fromHost && role === 'bond', x);
-      else if (role === 'slave' && !this.seesBond()) {
+      const role = this.ports.ports[x.port]!.roleIndex;
+      if (role === R_GUEST || role === R_BOND) this.learnAt(g.vlan, src, x.port, x.t, x.place === P_UP_THE_BOND, x.port, x.input, x.frame);
+      else if (role === R_SLAVE && !bondCaptured) {
         // Without a bond capture, a frame that came in on a slave stands for one that came up the bond.
         const bond = this.bondOf(x.port);
-        if (bond >= 0) this.learnAt(g.vlan, src, bond, x.t, fromHost, x);
+        if (bond >= 0) this.learnAt(g.vlan, src, bond, x.t, x.place === P_ECHO_IN, x.port, x.input, x.frame);
       }
     }
 
-    if (fromHost && echoes) this.onEcho(g, origin, firstUplinkOut, echoes);
-    if (!fromHost && !g.group && g.dst >= 0) this.onInboundUnicast(g, origin);
-  }
-
-  /** Distinct guest ports among the sightings stamped at the group's first instant. */
-  private guestPortsAtFirstInstant(s: Sighting[]): number {
-    let minT = Infinity;
-    for (const x of s) if (x.t < minT) minT = x.t;
-    let n = 0;
-    for (let i = 0; i < s.length; i++) {
-      const x = s[i]!;
-      if (x.t !== minT || this.role(x.port) !== 'guest') continue;
-      let seen = false;
-      for (let j = 0; j < i && !seen; j++) seen = s[j]!.port === x.port && s[j]!.t === minT;
-      if (!seen) n++;
-    }
+    if (path.echo && path.from !== O_OUTSIDE && path.from !== O_UNKNOWN) this.onEcho(g, s, path);
+    if (path.from === O_OUTSIDE && !g.group) this.onInboundUnicast(g, s, path);
     return n;
   }
 
@@ -499,59 +510,54 @@ export class Analyzer {
     return this.ports.get(p.bond)?.index ?? -1;
   }
 
-  private onEcho(g: Group, origin: Sighting, out: Sighting | null, echoes: Sighting[]): void {
-    const onBond = echoes.filter((e) => this.role(e.port) === 'bond');
-    // Did the echo reach the bridge? Proven when it is seen coming up the bond. When the capture
-    // has only slaves it cannot be proven (the bond may drop it): medium confidence. When it has
-    // the host side but no bond (NICs straight in the bridge, as with STP), a NIC's port state
-    // decides, which frames don't show: no claim.
+  private onEcho(g: Group, s: Sighting[], path: FramePath): void {
+    const up = path.upBond >= 0 ? s[path.upBond]! : null;
+    const back = path.echoIn >= 0 ? s[path.echoIn]! : null;
+    // Did the echo reach the bridge? Proven when it is seen coming up the bond after it came in on
+    // another slave, or going on to the bridge. When the capture has only slaves it cannot be
+    // proven (the bond may drop it): medium confidence. When the bond was captured and the echo
+    // never came up it, the bond dropped it: no loop. When it has the host side but no bond (NICs
+    // straight in the bridge, as with STP), a NIC's port state decides, which frames don't show: no claim.
     let confidence: Confidence;
-    // Seen only on the bond, a second copy may as well be the frame sent twice (ARP and MLD
-    // resend within milliseconds): high when it was also seen coming in on a slave or going on
-    // up to the bridge, medium when the bond is all the capture has.
-    if (onBond.length) confidence = this.seesSlave() || this.seesHostSide() ? 'high' : 'medium';
+    if (up) confidence = back || this.seesHostSide() ? 'high' : 'medium';
     else if (!this.seesBond() && !this.seesHostSide()) confidence = 'medium';
     else return;
-    const echo = onBond[0] ?? echoes[0]!;
-    // The path: where it started, the slave it left by, the slave it came back on, up the bond.
-    const outSlave = g.sightings.find((x) => x.dir === DIR_OUT && this.role(x.port) === 'slave');
-    const backSlave = echoes.find((x) => this.role(x.port) === 'slave');
-    const refs = [origin, ...[outSlave, backSlave].filter((x): x is Sighting => x !== undefined), ...(echo === backSlave ? [] : [echo])];
-    const path = refs.map((r) => this.ports.ports[r.port]!.port.name);
+    const echo = up ?? back!;
+    const origin = s[path.origin]!;
+    const outSlave = path.outSlave >= 0 ? s[path.outSlave]! : null;
+    const out = path.firstOut >= 0 ? s[path.firstOut]! : null;
+    const refs = [origin, ...[outSlave, back, up].filter((x): x is Sighting => x !== null && x !== origin)];
+    const names = refs.map((r) => this.ports.ports[r.port]!.port.name);
     const delayUs = out ? Math.round((echo.t - out.t) / 1e3) : -1;
     if (g.group) {
-      const f = this.finding('looped-broadcast', g.src, g.vlan, echo.t, refs, path, confidence);
+      const f = this.finding('looped-broadcast', g.src, g.vlan, echo.t, refs, names, confidence);
       if (delayUs >= 0) f.details.loopDelayUs = Math.min(Number(f.details.loopDelayUs ?? Infinity), delayUs);
     }
     if (this.localMacs.has(g.src)) this.finding('own-address', g.src, g.vlan, echo.t, [echo], [this.ports.ports[echo.port]!.port.name], confidence);
     else if (this.guestPorts.has(g.src)) {
-      const f = this.finding('wrong-port-learning', g.src, g.vlan, echo.t, refs, path, confidence);
+      const f = this.finding('wrong-port-learning', g.src, g.vlan, echo.t, refs, names, confidence);
       const entry = this.macs.entry(g.vlan, g.src);
       if (entry && entry.wrongSince >= 0 && f.details.episodes === undefined) f.details.episodes = 0;
     }
   }
 
   /** Unicast from outside: for a guest whose entry is wrong, did it ever reach the guest's port? */
-  private onInboundUnicast(g: Group, origin: Sighting): void {
-    const role = this.role(origin.port);
-    if (role !== 'bond' && role !== 'slave') return;
+  private onInboundUnicast(g: Group, s: Sighting[], path: FramePath): void {
+    if (g.dst < 0) return;
+    const origin = s[path.origin]!;
     const guestPort = this.guestPorts.get(g.dst);
     if (guestPort === undefined) return;
     const entry = this.macs.entry(g.vlan, g.dst);
     if (!entry || entry.wrongSince < 0 || entry.wrongSince > origin.t) return;
-    const delivered = g.sightings.some((x) => x.port === guestPort);
-    if (delivered) return;
-    const guestCaptured = this.ports.ports[guestPort]!.frames > 0;
-    const refs = [origin];
-    this.finding('blackholed-unicast', g.dst, g.vlan, origin.t, refs, [this.ports.ports[origin.port]!.port.name, this.ports.ports[guestPort]!.port.name], guestCaptured ? 'high' : 'medium');
-  }
-
-  private learn(vlan: number, mac: number, port: number, t: number, byEcho: boolean, rec: PacketRecord): void {
-    this.learnAt(vlan, mac, port, t, byEcho, { port, t, dir: DIR_IN, input: rec.inputIndex, frame: rec.inputFrame });
+    const chain = this.ports.ports[guestPort]!.chain;
+    for (let i = 0; i < path.n; i++) if (this.ports.ports[s[i]!.port]!.chain === chain) return;
+    // Its absence on the guest's port proves the drop only while that port was being captured.
+    const guestCaptured = this.capturing(guestPort, origin.t);
+    this.finding('blackholed-unicast', g.dst, g.vlan, origin.t, [origin], [this.ports.ports[origin.port]!.port.name, this.ports.ports[guestPort]!.port.name], guestCaptured ? 'high' : 'medium');
   }
 
   /** The bridge learns `mac` on `port` at `t`; a change of port is a move, an echo's a wrong one. */
-  private learnAt(vlan: number, mac: number, port: number, t: number, byEcho: boolean, at: Sighting): void {
+  private learnAt(vlan: number, mac: number, port: number, t: number, byEcho: boolean, atPort: number, atInput: number, atFrame: number): void {
     // The bridge never learns its own addresses from frames (it drops them with the warning).
     if (mac === XEN_VIF_MAC || this.localMacs.has(mac)) return;
     const e = this.macs.entry(vlan, mac);
@@ -560,7 +566,7 @@ export class Analyzer {
     if (e.learnedOn >= 0) {
       e.moves++;
       if (byEcho) e.echoMoves++;
-      e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port, dir: DIR_IN, input: at.input, frame: at.frame };
+      e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port: atPort, dir: DIR_IN, input: atInput, frame: atFrame };
     }
     const guestPort = this.guestPorts.get(mac);
     if (byEcho && guestPort !== undefined) {
@@ -580,7 +586,7 @@ export class Analyzer {
     e.learnedAt = t;
   }
 
-  private finding(kind: FindingKind, mac: number, vlan: number, t: number, refs: Sighting[], path: string[], confidence: Confidence): Finding {
+  private finding(kind: FindingKind, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], path: string[], confidence: Confidence): Finding {
     const key = findingKey(kind, mac, vlan);
     let f = this.findings.get(key);
     const sec = this.baseSec + Math.floor(t / 1e9);
@@ -649,6 +655,7 @@ export class Analyzer {
 
   /** Settles everything and returns the findings, most severe first. */
   finish(): Finding[] {
+    this.drain(true);
     this.settle(true);
     this.closeMoves();
     this.applyKernel();
@@ -726,7 +733,11 @@ export class Analyzer {
     if (this.baseSec < 0) return;
     const t = (tsSec - this.baseSec) * 1e9 + tsNsec;
     if (t > this.maxT) this.maxT = t;
-    if (t > this.nowT) this.nowT = t;
+    // Frames a horizon older than now are released; what they are grouped with settles a window later.
+    this.reorder.advance(t);
+    this.drain(false);
+    const released = t - this.reorder.horizonNs;
+    if (released > this.nowT) this.nowT = released;
     this.settle(false);
   }
 

@@ -32,6 +32,16 @@ export interface PortState {
   readonly usualDir: number;
   /** A port of the bridge (the bond, a guest's port): what comes in here, the bridge learns. */
   readonly learns: boolean;
+  /** The role as a number (ROLE_INDEX), read per frame by the path stage. */
+  readonly roleIndex: number;
+  /**
+   * The place on the bridge this port stands for: ports of one guest's chain (Proxmox's
+   * tap100i0 → fwbr100i0 → fwln100i0 ⇄ fwpr100p0, whose `via` names fwpr100p0) share one, so
+   * hops along it are never a loop, a resend or a move; every other port is its own.
+   */
+  readonly chain: number;
+  /** The input (file, live session) this port's frames come from: its capture window. -1 until the first frame. */
+  input: number;
   /** Frames seen on this port, and per direction as known or inferred. */
   frames: number;
   framesIn: number;
@@ -67,6 +77,9 @@ export class PortTable {
       hostSide: role === 'guest' || role === 'bridge',
       usualDir: role === 'slave' || role === 'bond' || role === 'bridge' ? 1 : role === 'guest' ? 2 : 0,
       learns: role === 'bond' || role === 'guest',
+      roleIndex: ROLE_INDEX[role],
+      chain: this.chainOf((port as Port & { via?: string | null }).via ?? name),
+      input: -1,
       frames: 0,
       framesIn: 0,
       framesOut: 0,
@@ -75,6 +88,14 @@ export class PortTable {
     this.ports.push(st);
     this.byName.set(name, st);
     return st;
+  }
+
+  private readonly chains = new Map<string, number>();
+
+  private chainOf(name: string): number {
+    let c = this.chains.get(name);
+    if (c === undefined) this.chains.set(name, (c = this.chains.size));
+    return c;
   }
 
   get(name: string): PortState | undefined {
