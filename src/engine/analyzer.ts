@@ -25,7 +25,7 @@ import { ControlPlane } from './control-plane.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { MacTable, type MacEntry } from './mac-table.js';
 import { PendingGroups } from './pending-groups.js';
-import { FL_BROADCAST, FL_MULTICAST, ReorderBuffer } from './reorder.js';
+import { F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, ReorderBuffer } from './reorder.js';
 import { IN_HOST_HOP_NS, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
 import type { Topology } from '../model/topology.js';
@@ -160,8 +160,10 @@ export class Analyzer {
   private queuedSinceSettle = 0;
   /** MACs the host owns (bridge, bond, slaves): from the topology and from frames the bridge device sent. */
   readonly localMacs: Set<number>;
-  /** Sources of frames seen on guest ports or the bridge device, as they arrive. */
+  /** Sources of frames seen on guest ports or the bridge device, in time order. */
   private readonly hostSideSeen = new Set<number>();
+  /** The same in arrival order: which frames get an identity before the reorder stage. */
+  private readonly hostSideArrived = new Set<number>();
   /** Guest MAC → its port, from frames that entered the host on a guest port. */
   readonly guestPorts = new Map<number, number>();
   readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, releasedEarly: 0 };
@@ -213,64 +215,75 @@ export class Analyzer {
     // Spanning tree and LACP are judged on their latest state, frame by frame as they arrive (rare frames).
     if (f.payload === PK_STP || f.payload === PK_LACP) this.controlPlane.observe(rec, f, port, dir);
     // Everything else waits in the reorder stage, so the rest sees frames in time order. The bytes
-    // are not kept: the identity is taken now, from the record's view.
-    const id = this.identity.of(rec.buf, f);
-    const rb = this.reorder;
-    const row = rb.push(rec.iface!.id, t);
-    rb.src[row] = f.src;
-    rb.dst[row] = f.dst;
-    rb.vlan[row] = f.vlan;
-    rb.port[row] = port.index;
-    rb.dir[row] = dir;
-    rb.input[row] = rec.inputIndex;
-    rb.frame[row] = rec.inputFrame;
-    rb.origLen[row] = rec.origLen;
-    rb.key[row] = id.key;
-    rb.check[row] = id.check;
-    rb.flags[row] = (f.isBroadcast ? FL_BROADCAST : 0) | (f.isMulticast ? FL_MULTICAST : 0);
+    // are not kept: the identity is taken now, from the record's view — for the frames that may
+    // be grouped (hashing every unicast between outside hosts cost a third of the engine's time).
+    // A candidate is a broadcast or multicast, a cooked frame without destination, a frame from
+    // or to the host's MACs or a source seen on the host side so far (in arrival order: a unicast
+    // stamped after, but recorded before, its MAC's first host-side frame within the reorder
+    // horizon is not grouped; its MAC-table counts are still kept).
+    const src = f.src;
+    const dst = f.dst;
+    if (port.hostSide && this.hostSideArrived.size < this.options.maxMacs && !this.hostSideArrived.has(src)) this.hostSideArrived.add(src);
+    const candidate =
+      f.isBroadcast ||
+      f.isMulticast ||
+      dst < 0 ||
+      port.hostSide ||
+      (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
+      (this.hostSideArrived.size > 0 && (this.hostSideArrived.has(src) || this.hostSideArrived.has(dst)));
+    let key = 0;
+    let check = 0;
+    if (candidate) {
+      const id = this.identity.of(rec.buf, f);
+      key = id.key;
+      check = id.check;
+    }
+    const flags = (f.isBroadcast ? FL_BROADCAST : 0) | (f.isMulticast ? FL_MULTICAST : 0) | (candidate ? FL_IDENTIFIED : 0);
+    this.reorder.push(rec.iface!.id, t, src, dst, rec.inputFrame, port.index, rec.inputIndex, rec.origLen, f.vlan, dir | (flags << 8), key, check);
     this.drain(false);
   }
 
   /** Frames the reorder stage releases (all of them at the end), in time order. */
   private drain(all: boolean): void {
     const rb = this.reorder;
-    for (let row = rb.next(all); row >= 0; row = rb.next(all)) {
-      this.process(row);
-      rb.release(row);
-    }
-    this.stats.lateFrames = rb.stats.late;
-    this.stats.releasedEarly = rb.stats.releasedEarly;
+    while (rb.next(all)) this.process();
   }
 
   /** One frame, in time order: the MAC table for unicast between outside hosts, a group for the rest. */
-  private process(row: number): void {
+  private process(): void {
     const rb = this.reorder;
-    const t = rb.t[row]!;
+    const fr = rb.cur;
+    const ir = rb.curI;
+    const b = 0;
+    const c = 0;
+    const t = fr[b + F_T]!;
     this.nowT = t;
-    const port = this.ports.ports[rb.port[row]!]!;
-    const dir = rb.dir[row]!;
-    const src = rb.src[row]!;
-    const dst = rb.dst[row]!;
-    const flags = rb.flags[row]!;
+    const port = this.ports.ports[ir[c + I_PORT]!]!;
+    const dirFlags = ir[c + I_DIR_FLAGS]!;
+    const dir = dirFlags & 0xff;
+    const flags = dirFlags >> 8;
+    const src = fr[b + F_SRC]!;
+    const dst = fr[b + F_DST]!;
     // SLL captures have no destination: their outgoing frames may be broadcasts.
     // Sources seen on the host side are noted at once (groups settle only a window later), so
     // unicast to and from them is grouped from the first frame on.
     // Bounded like the MAC table: a flood of random sources on a guest port must not grow it without end.
     if (port.hostSide && this.hostSideSeen.size < this.options.maxMacs && !this.hostSideSeen.has(src)) this.hostSideSeen.add(src);
     const interesting =
-      flags !== 0 ||
-      (dst < 0 && dir === DIR_OUT) ||
-      (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
-      (this.hostSideSeen.size > 0 && (this.hostSideSeen.has(src) || this.hostSideSeen.has(dst)));
+      (flags & FL_IDENTIFIED) !== 0 &&
+      ((flags & (FL_BROADCAST | FL_MULTICAST)) !== 0 ||
+        (dst < 0 && dir === DIR_OUT) ||
+        (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
+        (this.hostSideSeen.size > 0 && (this.hostSideSeen.has(src) || this.hostSideSeen.has(dst))));
+    const vlan = ir[c + I_VLAN]!;
     if (!interesting) {
       // Unicast between outside hosts: only the table. Without a direction, frames on the uplink came in.
       const d = dir || port.usualDir;
-      const vlan = rb.vlan[row]!;
-      this.macs.count(vlan, src, port.index, d, rb.origLen[row]!, t);
+      this.macs.count(vlan, src, port.index, d, ir[c + I_ORIG_LEN]!, t);
       this.countDir(port, d);
-      if (d === DIR_IN && port.learns) this.learnAt(vlan, src, port.index, t, false, port.index, rb.input[row]!, rb.frame[row]!);
+      if (d === DIR_IN && port.learns) this.learnAt(vlan, src, port.index, t, false, port.index, ir[c + I_INPUT]!, fr[b + F_FRAME]!);
     } else {
-      this.sight(row, port, t, dir);
+      this.sight(ir[c + I_KEY]!, ir[c + I_CHECK]!, src, dst, vlan, (flags & (FL_BROADCAST | FL_MULTICAST)) !== 0, port, t, dir, ir[c + I_INPUT]!, fr[b + F_FRAME]!);
     }
     if (Math.abs(t - this.lastSettle) > 50e6 || this.queuedSinceSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
   }
@@ -280,17 +293,12 @@ export class Analyzer {
     else if (d === DIR_OUT) port.framesOut++;
   }
 
-  private sight(row: number, port: PortState, t: number, dir: number): void {
-    const rb = this.reorder;
-    const key = rb.key[row]!;
-    const src = rb.src[row]!;
-    const dst = rb.dst[row]!;
+  private sight(key: number, check: number, src: number, dst: number, vlan: number, isGroup: boolean, port: PortState, t: number, dir: number, input: number, frame: number): void {
     const pg = this.pending;
-    const isGroup = rb.flags[row] !== 0;
     let slot = pg.find(key);
     if (
       slot >= 0 &&
-      (pg.check[slot] !== rb.check[row] ||
+      (pg.check[slot] !== check ||
         pg.src[slot] !== src ||
         t - pg.firstT[slot]! > this.options.windowNs ||
         t - pg.lastT[slot]! > this.options.hopGapNs ||
@@ -298,14 +306,14 @@ export class Analyzer {
     )
       slot = -1;
     if (slot < 0) {
-      pg.open(key, rb.check[row]!, src, dst, rb.vlan[row]!, isGroup, port.index, t, dir, rb.input[row]!, rb.frame[row]!);
+      pg.open(key, check, src, dst, vlan, isGroup, port.index, t, dir, input, frame);
       this.queuedSinceSettle++;
       this.stats.groups++;
       return;
     }
     if (dst >= 0) pg.dst[slot] = dst;
     if (isGroup) pg.isGroup[slot] = 1;
-    pg.add(slot, port.index, t, dir, rb.input[row]!, rb.frame[row]!);
+    pg.add(slot, port.index, t, dir, input, frame);
   }
 
   /** Settles every group whose window has passed (all of them at the end). */
@@ -656,6 +664,8 @@ export class Analyzer {
   /** Settles everything and returns the findings, most severe first. */
   finish(): Finding[] {
     this.drain(true);
+    this.stats.lateFrames = this.reorder.stats.late;
+    this.stats.releasedEarly = this.reorder.stats.releasedEarly;
     this.settle(true);
     this.closeMoves();
     this.applyKernel();
@@ -768,6 +778,8 @@ export class Analyzer {
 
   /** Cheap view for a UI redraw: counters, the MACs involved in findings first, the findings so far. */
   snapshot(): { ports: PortState[]; findings: Finding[]; stats: AnalysisStats } {
+    this.stats.lateFrames = this.reorder.stats.late;
+    this.stats.releasedEarly = this.reorder.stats.releasedEarly;
     return { ports: this.ports.ports, findings: this.currentFindings(), stats: this.stats };
   }
 

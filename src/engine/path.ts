@@ -187,24 +187,24 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   let origin = -1;
   let from = O_UNKNOWN;
   if (hostSide) {
-    if (src.guestChain >= 0) origin = firstWhere(s, total, (x) => g.role(x.port) === R_GUEST && g.chain(x.port) === src.guestChain && x.dir !== DIR_OUT);
-    else if (hostFrame) origin = firstWhere(s, total, (x) => g.role(x.port) === R_BRIDGE && x.dir !== DIR_IN);
-    else origin = firstWhere(s, total, (x) => (g.role(x.port) === R_GUEST && x.dir !== DIR_OUT) || (g.role(x.port) === R_BRIDGE && x.dir !== DIR_IN));
+    if (src.guestChain >= 0) origin = firstOf(s, total, g, F_GUEST_IN, src.guestChain);
+    else if (hostFrame) origin = firstOf(s, total, g, F_BRIDGE_OUT, -1);
+    else origin = firstOf(s, total, g, F_GUEST_IN | F_BRIDGE_OUT, -1);
     if (origin >= 0) from = g.role(s[origin]!.port) === R_GUEST ? O_GUEST : O_HOST;
     // The bond's (or a slave's) own frame: out on the uplink with no host-side copy before it.
     if (origin < 0 || hasUplinkOutBefore(s, origin, g)) {
-      const b = firstWhere(s, total, (x) => (g.role(x.port) === R_BOND || g.role(x.port) === R_SLAVE) && x.dir !== DIR_IN);
+      const b = firstOf(s, total, g, F_UPLINK_OUT, -1);
       if (b >= 0 && (origin < 0 || b < origin)) {
         origin = b;
         from = O_BOND;
       }
     }
   } else {
-    origin = firstWhere(s, total, (x) => (g.role(x.port) === R_SLAVE || g.role(x.port) === R_BOND) && x.dir !== DIR_OUT);
+    origin = firstOf(s, total, g, F_UPLINK_IN, -1);
     if (origin >= 0) from = O_OUTSIDE;
   }
   // An unknown port never becomes the origin by a tie (R2): the first known one, if any.
-  if (origin < 0) origin = firstWhere(s, total, (x) => g.role(x.port) !== R_UNKNOWN);
+  if (origin < 0) origin = firstOf(s, total, g, F_KNOWN, -1);
   if (origin < 0) origin = 0;
   out.origin = origin;
   if (from === O_UNKNOWN) {
@@ -223,7 +223,7 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   for (let i = 0; i < origin; i++) if (s[i]!.place === P_NONE && g.role(s[i]!.port) !== R_UNKNOWN) s[i]!.place = P_RESEND;
   // This frame's sightings first, the resends after them (in time order both).
   let w = 0;
-  const rest: PathSighting[] = [];
+  rest.length = 0;
   for (let i = 0; i < total; i++) {
     const x = s[i]!;
     if (x.place === P_RESEND) rest.push(x);
@@ -231,24 +231,25 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   }
   if (rest.length) {
     // Indexes found above moved with the compaction.
-    const keep = s.slice(0, w);
-    out.origin = keep.indexOf(o);
-    remap(out, s, keep);
-    for (let i = 0; i < rest.length; i++) s[w + i] = rest[i]!;
-    for (const x of rest) x.place = P_NONE;
+    out.origin = indexIn(s, w, o);
+    out.outSlave = indexIn(s, w, outSlaveRef);
+    out.echoIn = indexIn(s, w, echoInRef);
+    out.upBond = indexIn(s, w, upBondRef);
+    out.firstOut = indexIn(s, w, firstOutRef);
+    for (let i = 0; i < rest.length; i++) {
+      rest[i]!.place = P_NONE;
+      s[w + i] = rest[i]!;
+    }
+    rest.length = 0;
   }
   out.n = w;
   return out;
 }
 
-/** After compaction the indexes in `out` point at the same sightings in `keep`. */
-function remap(out: FramePath, before: PathSighting[], keep: PathSighting[]): void {
-  void before;
-  const at = (x: PathSighting | undefined): number => (x ? keep.indexOf(x) : -1);
-  out.outSlave = at(outSlaveRef);
-  out.echoIn = at(echoInRef);
-  out.upBond = at(upBondRef);
-  out.firstOut = at(firstOutRef);
+function indexIn(s: PathSighting[], n: number, x: PathSighting | undefined): number {
+  if (!x) return -1;
+  for (let i = 0; i < n; i++) if (s[i] === x) return i;
+  return -1;
 }
 
 // The sightings behind the indexes of the path being placed (module-level: one path at a time, no allocation).
@@ -269,9 +270,9 @@ function placeFromHost(s: PathSighting[], n: number, g: PortGraph, out: FramePat
   let outSlavePort = oRole === R_SLAVE ? o.port : -1;
   let bondOut = oRole === R_BOND;
   let bridgeSeen = oRole === R_BRIDGE;
-  /** Chains a copy was flooded to before the echo, and after it: each once (R7). */
-  const flooded = new Set<number>();
-  const echoFlooded = new Set<number>();
+  // Chains a copy was flooded to before the echo, and after it: each once (R7).
+  flooded.next();
+  echoFlooded.next();
   if (oRole === R_GUEST) flooded.add(oChain);
   /** Once the sender sent the same bytes again, what follows is that frame's (R6). */
   let resent = false;
@@ -407,12 +408,16 @@ function sameChainHop(s: PathSighting[], i: number, chain: number, g: PortGraph)
 function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: FramePath): void {
   outSlaveRef = echoInRef = upBondRef = firstOutRef = undefined;
   const o = s[out.origin]!;
-  const slaveCopies = new Set<number>();
+  slaveCopies.next();
+  portSeen.next();
+  let slaveN = 0;
   let bondCopies = 0;
   const oRole = g.role(o.port);
-  if (oRole === R_SLAVE) slaveCopies.add(o.port);
+  if (oRole === R_SLAVE) {
+    slaveCopies.add(o.port);
+    slaveN++;
+  }
   if (oRole === R_BOND) bondCopies = 1;
-  const perPort = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const x = s[i]!;
     if (i === out.origin) continue;
@@ -422,23 +427,28 @@ function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: Frame
     if (role === R_SLAVE) {
       if (!slaveCopies.has(x.port) && x.dir !== DIR_OUT) {
         slaveCopies.add(x.port);
+        slaveN++;
         x.place = P_INBOUND;
         x.dir = DIR_IN;
       } else x.place = P_RESEND;
     } else if (role === R_BOND) {
-      if (bondCopies < Math.max(1, slaveCopies.size) && x.dir !== DIR_OUT) {
+      if (bondCopies < Math.max(1, slaveN) && x.dir !== DIR_OUT) {
         bondCopies++;
         x.place = P_INBOUND;
         x.dir = DIR_IN;
       } else x.place = P_RESEND;
     } else {
       // Flooded or forwarded to the host and its guests, once per copy that came up the bond.
-      const chain = g.chain(x.port);
-      const seen = perPort.get(x.port) ?? 0;
+      if (x.port >= portCopies.length) {
+        const b = new Int32Array(Math.max(x.port + 1, portCopies.length * 2));
+        b.set(portCopies);
+        portCopies = b;
+      }
+      const seen = portSeen.has(x.port) ? portCopies[x.port]! : 0;
       const wrongWay = role === R_GUEST ? x.dir === DIR_IN : x.dir === DIR_OUT;
-      if (!wrongWay && seen < Math.max(1, bondCopies, slaveCopies.size)) {
-        perPort.set(x.port, seen + 1);
-        void chain;
+      if (!wrongWay && seen < Math.max(1, bondCopies, slaveN)) {
+        portSeen.add(x.port);
+        portCopies[x.port] = seen + 1;
         x.place = P_FLOODED;
         x.dir = role === R_GUEST ? DIR_OUT : DIR_IN;
       } else x.place = P_RESEND;
@@ -470,14 +480,18 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   let hostAtFirst = 0;
   let bondAtFirst = false;
   let slaveAtFirst = false;
-  const chains: number[] = [];
+  let chains = 0;
+  chainsSeen.next();
   for (let i = 0; i < n; i++) {
     const x = s[i]!;
     if (x.t !== minT) continue;
     const r = g.role(x.port);
     if (r === R_GUEST) {
       const c = g.chain(x.port);
-      if (!chains.includes(c)) chains.push(c);
+      if (!chainsSeen.has(c)) {
+        chainsSeen.add(c);
+        chains++;
+      }
       hostAtFirst++;
     } else if (r === R_BRIDGE) hostAtFirst++;
     else if (r === R_BOND) bondAtFirst = true;
@@ -500,7 +514,7 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   if (src.isHost || src.guestChain >= 0) return true;
   // One guest's port with the uplink at one instant: the guest's own frame; several guests' ports
   // with the uplink: a flood from outside.
-  if (uplinkAtFirst) return chains.length === 1;
+  if (uplinkAtFirst) return chains === 1;
   return true;
 }
 
@@ -513,10 +527,60 @@ function hasUplinkOutBefore(s: PathSighting[], i: number, g: PortGraph): boolean
   return false;
 }
 
-function firstWhere(s: PathSighting[], n: number, ok: (x: PathSighting) => boolean): number {
-  for (let i = 0; i < n; i++) if (ok(s[i]!)) return i;
+// What firstOf looks for (any of the bits).
+const F_GUEST_IN = 1;
+const F_BRIDGE_OUT = 2;
+const F_UPLINK_OUT = 4;
+const F_UPLINK_IN = 8;
+const F_KNOWN = 16;
+
+/**
+ * The first sighting that may be: in on a guest's port (of `chain`, when not -1), out of the bridge
+ * device, out of the bond or a slave, in on them, or on any port of known role.
+ */
+function firstOf(s: PathSighting[], n: number, g: PortGraph, what: number, chain: number): number {
+  for (let i = 0; i < n; i++) {
+    const x = s[i]!;
+    const r = g.role(x.port);
+    if (what & F_GUEST_IN && r === R_GUEST && x.dir !== DIR_OUT && (chain < 0 || g.chain(x.port) === chain)) return i;
+    if (what & F_BRIDGE_OUT && r === R_BRIDGE && x.dir !== DIR_IN) return i;
+    if (what & F_UPLINK_OUT && (r === R_BOND || r === R_SLAVE) && x.dir !== DIR_IN) return i;
+    if (what & F_UPLINK_IN && (r === R_BOND || r === R_SLAVE) && x.dir !== DIR_OUT) return i;
+    if (what & F_KNOWN && r !== R_UNKNOWN) return i;
+  }
   return -1;
 }
+
+/**
+ * Marks per chain or port for the path being worked out, reused from frame to frame: a mark is
+ * set when it holds the current epoch (no clearing, no allocation per frame).
+ */
+class Marks {
+  private a = new Int32Array(64);
+  private epoch = 0;
+  next(): void {
+    this.epoch++;
+  }
+  has(k: number): boolean {
+    return k < this.a.length && this.a[k] === this.epoch;
+  }
+  add(k: number): void {
+    if (k >= this.a.length) {
+      const b = new Int32Array(Math.max(k + 1, this.a.length * 2));
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[k] = this.epoch;
+  }
+}
+const flooded = new Marks();
+const echoFlooded = new Marks();
+const slaveCopies = new Marks();
+const chainsSeen = new Marks();
+/** Copies per port of a frame from outside (index: port), valid where portSeen has the mark. */
+let portCopies = new Int32Array(64);
+const portSeen = new Marks();
+const rest: PathSighting[] = [];
 
 /** R1: time order, ties in the order of the graph (outward for a host-side frame until a slave saw it, inward otherwise). */
 function sortSightings(s: PathSighting[], n: number, g: PortGraph, hostSide: boolean, hostFrame: boolean): void {
@@ -560,10 +624,16 @@ function outwardRank(role: number, hostFrame: boolean): number {
 function guestChainsAtFirst(s: PathSighting[], n: number, g: PortGraph): number {
   let minT = Infinity;
   for (let i = 0; i < n; i++) if (s[i]!.t < minT) minT = s[i]!.t;
-  const chains: number[] = [];
+  chainsSeen.next();
+  let chains = 0;
   for (let i = 0; i < n; i++) {
     const x = s[i]!;
-    if (x.t === minT && g.role(x.port) === R_GUEST && !chains.includes(g.chain(x.port))) chains.push(g.chain(x.port));
+    if (x.t !== minT || g.role(x.port) !== R_GUEST) continue;
+    const c = g.chain(x.port);
+    if (!chainsSeen.has(c)) {
+      chainsSeen.add(c);
+      chains++;
+    }
   }
-  return chains.length;
+  return chains;
 }

@@ -6,9 +6,12 @@
  * hundred ms apart; a live capture hands several handles' frames over in bursts; `tcpdump -i any`
  * writes what several CPUs queued. Within one capture interface frames are (nearly) in order.
  * So frames are kept per stream (one per capture interface, up to MAX_STREAMS) in FIFO rings, and
- * released by a k-way merge: the oldest head of all streams, once it is older than the latest
- * frame by the horizon. A frame older than the tail of its own stream (a clock step, a disordered
- * `-i any`) goes to a min-heap beside the rings instead of breaking their order.
+ * released by a k-way merge: the oldest head of all streams, once no stream can still deliver an
+ * earlier frame — every stream that delivered within the horizon has gone past it by STREAM_SLACK_NS
+ * (the watermark), or it is a whole horizon older than the newest frame. During the first horizon
+ * of a capture only the latter: interfaces dumpcap has not written a batch of yet are not known.
+ * A frame older than the tail of its own stream (a clock step, a disordered `-i any`) goes to a
+ * min-heap beside the rings instead of breaking their order.
  *
  * Bounded in time and memory, and what happens past each bound:
  * - Time, REORDER_HORIZON_NS: a frame is held until a frame stamped a horizon later has arrived.
@@ -30,6 +33,11 @@
  * ms out of order; a second covers them with room.
  */
 export const REORDER_HORIZON_NS = 1e9;
+/**
+ * How far within one interface a frame may come after a later-stamped one and still be put in
+ * order (`tcpdump -i any` merges per-CPU queues; µs apart in practice).
+ */
+export const STREAM_SLACK_NS = 10e6;
 /** Frames held at most (a second of a ~250k frames/s uplink); past it the oldest go early. */
 export const REORDER_MAX_FRAMES = 1 << 18;
 /** Capture interfaces with a ring of their own; further ones share the last. */
@@ -39,6 +47,8 @@ const INITIAL_ROWS = 4096;
 
 export const FL_BROADCAST = 1;
 export const FL_MULTICAST = 2;
+/** The frame's identity (key, check) was taken: it may be grouped with its other copies. */
+export const FL_IDENTIFIED = 4;
 
 export interface ReorderStats {
   /** Frames that arrived stamped before a frame already released: handled in arrival order. */
@@ -49,179 +59,218 @@ export interface ReorderStats {
   maxHeld: number;
 }
 
-/** A FIFO of row numbers. */
-class RowRing {
-  rows = new Int32Array(256);
+/**
+ * A held frame is one 64-byte row (a cache line): written once on arrival, read once when it is
+ * released. As doubles (F_*: index within the row's 8) and, over the same bytes, as int32s (I_*:
+ * within its 16).
+ */
+export const ROW_F64 = 8;
+export const ROW_I32 = 16;
+export const F_T = 0;
+export const F_SRC = 1;
+export const F_DST = 2;
+export const F_FRAME = 3;
+export const I_PORT = 8;
+export const I_INPUT = 9;
+export const I_ORIG_LEN = 10;
+export const I_VLAN = 11;
+export const I_KEY = 12;
+export const I_CHECK = 13;
+/** Direction (low byte) and FL_* flags (next byte). */
+export const I_DIR_FLAGS = 14;
+export const I_STREAM = 15;
+
+function writeRow(f: Float64Array, i: Int32Array, row: number, t: number, src: number, dst: number, frame: number, port: number, input: number, origLen: number, vlan: number, dirFlags: number, key: number, check: number, s: number): void {
+  const b = row * ROW_F64;
+  f[b + F_T] = t;
+  f[b + F_SRC] = src;
+  f[b + F_DST] = dst;
+  f[b + F_FRAME] = frame;
+  const c = row * ROW_I32;
+  i[c + I_PORT] = port;
+  i[c + I_INPUT] = input;
+  i[c + I_ORIG_LEN] = origLen;
+  i[c + I_VLAN] = vlan;
+  i[c + I_KEY] = key;
+  i[c + I_CHECK] = check;
+  i[c + I_DIR_FLAGS] = dirFlags;
+  i[c + I_STREAM] = s;
+}
+
+/** A FIFO of rows, in time order: one capture interface's frames. */
+class StreamRing {
+  f = new Float64Array(INITIAL_ROWS * ROW_F64);
+  i = new Int32Array(this.f.buffer);
+  /** Rows the ring holds at most (a power of two). */
+  cap = INITIAL_ROWS;
   head = 0;
   length = 0;
   /** Time of the newest row pushed (the ring is in time order). */
   tailT = -Infinity;
 
-  push(row: number, t: number): void {
-    if (this.length === this.rows.length) {
-      const n = new Int32Array(this.rows.length * 2);
-      for (let i = 0; i < this.length; i++) n[i] = this.rows[(this.head + i) & (this.rows.length - 1)]!;
-      this.rows = n;
-      this.head = 0;
-    }
-    this.rows[(this.head + this.length) & (this.rows.length - 1)] = row;
+  put(t: number, src: number, dst: number, frame: number, port: number, input: number, origLen: number, vlan: number, dirFlags: number, key: number, check: number, s: number): void {
+    if (this.length === this.cap) this.grow();
+    const row = (this.head + this.length) & (this.cap - 1);
     this.length++;
     this.tailT = t;
+    writeRow(this.f, this.i, row, t, src, dst, frame, port, input, origLen, vlan, dirFlags, key, check, s);
   }
 
-  peek(): number {
-    return this.rows[this.head]!;
+  headT(): number {
+    return this.f[this.head * ROW_F64 + F_T]!;
   }
 
-  shift(): void {
-    this.head = (this.head + 1) & (this.rows.length - 1);
-    this.length--;
+  private grow(): void {
+    const n = this.cap * 2;
+    const f = new Float64Array(n * ROW_F64);
+    const first = Math.min(this.length, this.cap - this.head);
+    f.set(this.f.subarray(this.head * ROW_F64, (this.head + first) * ROW_F64));
+    f.set(this.f.subarray(0, (this.length - first) * ROW_F64), first * ROW_F64);
+    this.f = f;
+    this.i = new Int32Array(f.buffer);
+    this.cap = n;
+    this.head = 0;
   }
 }
 
 export class ReorderBuffer {
-  private cap = INITIAL_ROWS;
-  /** Free rows, a stack. */
-  private free = new Int32Array(INITIAL_ROWS);
-  private freeN = 0;
   held = 0;
-
-  // Columns, one entry per row.
-  t = new Float64Array(INITIAL_ROWS);
-  src = new Float64Array(INITIAL_ROWS);
-  dst = new Float64Array(INITIAL_ROWS);
-  frame = new Float64Array(INITIAL_ROWS);
-  port = new Int32Array(INITIAL_ROWS);
-  input = new Int32Array(INITIAL_ROWS);
-  origLen = new Int32Array(INITIAL_ROWS);
-  vlan = new Int32Array(INITIAL_ROWS);
-  key = new Int32Array(INITIAL_ROWS);
-  check = new Int32Array(INITIAL_ROWS);
-  dir = new Uint8Array(INITIAL_ROWS);
-  flags = new Uint8Array(INITIAL_ROWS);
-  /** Arrival number: orders frames with one stamp the same way whatever stream they are in. */
-  private seq = new Float64Array(INITIAL_ROWS);
-  private nextSeq = 0;
-
-  private readonly streams: RowRing[] = [];
-  /** Rows that arrived older than their stream's tail: a binary min-heap on (t, seq). */
-  private heap = new Int32Array(256);
+  private readonly streams: StreamRing[] = [];
+  /** Rows that arrived older than their stream's tail: a pool of rows and a binary min-heap on (t, stream) over it. */
+  private poolF = new Float64Array(64 * ROW_F64);
+  private poolI = new Int32Array(this.poolF.buffer);
+  private poolFree: number[] = [];
+  private poolN = 0;
+  private heap = new Int32Array(64);
   private heapN = 0;
+  /** The released row, read by the caller until the next `next()`. */
+  readonly cur = new Float64Array(ROW_F64);
+  readonly curI = new Int32Array(this.cur.buffer);
 
   /** Time of the newest frame released (late frames are those stamped before it). */
   releasedT = -Infinity;
-  /** Time of the latest frame pushed. */
+  /** Time of the latest frame pushed, the newest, and the first. */
   latestT = -Infinity;
+  newestT = -Infinity;
+  firstT = Infinity;
   readonly stats: ReorderStats = { late: 0, releasedEarly: 0, maxHeld: 0 };
 
   constructor(
     readonly horizonNs = REORDER_HORIZON_NS,
     readonly maxFrames = REORDER_MAX_FRAMES,
-  ) {
-    for (let r = INITIAL_ROWS - 1; r >= 0; r--) this.free[this.freeN++] = r;
-  }
+  ) {}
 
-  /** Holds one frame; returns its row (its columns are filled by the caller before the next call). */
-  push(stream: number, t: number): number {
-    if (this.freeN === 0) this.grow();
-    const row = this.free[--this.freeN]!;
+  /** Holds one frame. */
+  push(stream: number, t: number, src: number, dst: number, frame: number, port: number, input: number, origLen: number, vlan: number, dirFlags: number, key: number, check: number): void {
     this.held++;
-    if (this.held > this.stats.maxHeld) this.stats.maxHeld = this.held;
-    this.t[row] = t;
-    this.seq[row] = this.nextSeq++;
     if (t < this.releasedT) this.stats.late++;
     this.latestT = t;
+    if (t > this.newestT) this.newestT = t;
+    if (t < this.firstT) this.firstT = t;
     const s = stream < MAX_STREAMS ? stream : MAX_STREAMS - 1;
-    while (this.streams.length <= s) this.streams.push(new RowRing());
+    if (s >= this.streams.length) this.addStreams(s);
     const ring = this.streams[s]!;
-    if (t >= ring.tailT) ring.push(row, t);
-    else this.heapPush(row);
-    return row;
+    if (t >= ring.tailT) ring.put(t, src, dst, frame, port, input, origLen, vlan, dirFlags, key, check, s);
+    else this.putLate(t, src, dst, frame, port, input, origLen, vlan, dirFlags, key, check, s);
+  }
+
+  private addStreams(s: number): void {
+    while (this.streams.length <= s) this.streams.push(new StreamRing());
+  }
+
+  /** A frame older than its stream's newest: into the heap. */
+  private putLate(t: number, src: number, dst: number, frame: number, port: number, input: number, origLen: number, vlan: number, dirFlags: number, key: number, check: number, s: number): void {
+    const row = this.poolRow();
+    writeRow(this.poolF, this.poolI, row, t, src, dst, frame, port, input, origLen, vlan, dirFlags, key, check, s);
+    this.heapPush(row);
   }
 
   /**
-   * The next row to release, or -1: the oldest held frame once it is a horizon older than the
-   * latest arrival (`all`: whatever its age, at the end), or when the buffer is full. The caller
-   * reads its columns, then calls `release(row)`.
+   * Releases the next frame into `cur`/`curI` and returns true, or returns false: the oldest held
+   * frame goes once no stream can still deliver an earlier one (see the top of this file), at the
+   * end (`all`) whatever its age, or early when the buffer is full.
    */
-  next(all: boolean): number {
-    if (this.held === 0) return -1;
-    let best = -1;
-    let bestT = Infinity;
-    let bestSeq = Infinity;
-    let bestStream = -1;
+  next(all: boolean): boolean {
+    if (this.held === 0) return false;
+    const horizon = this.latestT - this.horizonNs;
+    const warm = this.newestT - this.firstT >= this.horizonNs;
     const streams = this.streams;
-    for (let i = 0; i < streams.length; i++) {
-      const ring = streams[i]!;
+    let bestT = Infinity;
+    let bestStream = -1;
+    let watermark = Infinity;
+    const active = this.newestT - this.horizonNs;
+    for (let k = 0; k < streams.length; k++) {
+      const ring = streams[k]!;
+      if (ring.tailT >= active && ring.tailT < watermark) watermark = ring.tailT;
       if (ring.length === 0) continue;
-      const row = ring.peek();
-      const t = this.t[row]!;
-      if (t < bestT || (t === bestT && this.seq[row]! < bestSeq)) {
-        best = row;
+      const t = ring.headT();
+      if (t < bestT) {
         bestT = t;
-        bestSeq = this.seq[row]!;
-        bestStream = i;
+        bestStream = k;
       }
     }
+    let fromHeap = false;
     if (this.heapN > 0) {
       const row = this.heap[0]!;
-      const t = this.t[row]!;
-      if (t < bestT || (t === bestT && this.seq[row]! < bestSeq)) {
-        best = row;
+      const t = this.poolF[row * ROW_F64 + F_T]!;
+      if (t < bestT || (t === bestT && this.poolI[row * ROW_I32 + I_STREAM]! < bestStream)) {
         bestT = t;
-        bestStream = -1;
+        fromHeap = true;
       }
     }
-    if (!all && bestT > this.latestT - this.horizonNs) {
-      if (this.held < this.maxFrames) return -1;
+    if (!all && bestT > horizon && !(warm && bestT <= watermark - STREAM_SLACK_NS)) {
+      if (this.held < this.maxFrames) return false;
       this.stats.releasedEarly++;
     }
-    if (bestStream >= 0) streams[bestStream]!.shift();
-    else this.heapPop();
+    const cur = this.cur;
+    if (fromHeap) {
+      const row = this.heap[0]!;
+      cur.set(this.poolF.subarray(row * ROW_F64, row * ROW_F64 + ROW_F64));
+      this.heapPop();
+      this.poolFree.push(row);
+    } else {
+      const ring = streams[bestStream]!;
+      const b = ring.head * ROW_F64;
+      const f = ring.f;
+      cur[0] = f[b]!;
+      cur[1] = f[b + 1]!;
+      cur[2] = f[b + 2]!;
+      cur[3] = f[b + 3]!;
+      cur[4] = f[b + 4]!;
+      cur[5] = f[b + 5]!;
+      cur[6] = f[b + 6]!;
+      cur[7] = f[b + 7]!;
+      ring.head = (ring.head + 1) & (ring.cap - 1);
+      ring.length--;
+    }
+    if (this.held > this.stats.maxHeld) this.stats.maxHeld = this.held;
+    this.held--;
     if (bestT > this.releasedT) this.releasedT = bestT;
-    return best;
+    return true;
   }
 
   /** Time passed without frames (live mode): frames a horizon older than `t` may go. */
   advance(t: number): void {
     if (t > this.latestT) this.latestT = t;
+    if (t > this.newestT) this.newestT = t;
   }
 
-  release(row: number): void {
-    this.free[this.freeN++] = row;
-    this.held--;
+  private poolRow(): number {
+    if (this.poolFree.length) return this.poolFree.pop()!;
+    if (this.poolN * ROW_F64 === this.poolF.length) {
+      const f = new Float64Array(this.poolF.length * 2);
+      f.set(this.poolF);
+      this.poolF = f;
+      this.poolI = new Int32Array(f.buffer);
+    }
+    return this.poolN++;
   }
 
-  private grow(): void {
-    const n = this.cap * 2;
-    const grown = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
-      const out = new (a.constructor as new (n: number) => T)(n);
-      out.set(a);
-      return out;
-    };
-    this.t = grown(this.t);
-    this.src = grown(this.src);
-    this.dst = grown(this.dst);
-    this.frame = grown(this.frame);
-    this.port = grown(this.port);
-    this.input = grown(this.input);
-    this.origLen = grown(this.origLen);
-    this.vlan = grown(this.vlan);
-    this.key = grown(this.key);
-    this.check = grown(this.check);
-    this.dir = grown(this.dir);
-    this.flags = grown(this.flags);
-    this.seq = grown(this.seq);
-    this.free = new Int32Array(n);
-    this.freeN = 0;
-    for (let r = n - 1; r >= this.cap; r--) this.free[this.freeN++] = r;
-    this.cap = n;
-  }
-
+  /** Heap order: time, then stream (frames with one stamp in stream order, as the rings give them). */
   private before(a: number, b: number): boolean {
-    const ta = this.t[a]!;
-    const tb = this.t[b]!;
-    return ta < tb || (ta === tb && this.seq[a]! < this.seq[b]!);
+    const ta = this.poolF[a * ROW_F64 + F_T]!;
+    const tb = this.poolF[b * ROW_F64 + F_T]!;
+    return ta < tb || (ta === tb && this.poolI[a * ROW_I32 + I_STREAM]! < this.poolI[b * ROW_I32 + I_STREAM]!);
   }
 
   private heapPush(row: number): void {
