@@ -7,9 +7,11 @@
  * writes what several CPUs queued. Within one capture interface frames are (nearly) in order.
  * So frames are kept per stream (one per capture interface, up to MAX_STREAMS) in FIFO rings, and
  * released by a k-way merge: the oldest head of all streams, once no stream can still deliver an
- * earlier frame — every stream that delivered within the horizon has gone past it by STREAM_SLACK_NS
- * (the watermark), or it is a whole horizon older than the newest frame. During the first horizon
- * of a capture only the latter: interfaces dumpcap has not written a batch of yet are not known.
+ * earlier frame. Files of one interface each (tcpdump's) are merged in time order by the reader
+ * (src/capture/index.ts), so there a frame goes once every stream that delivered within the
+ * horizon is STREAM_SLACK_NS past it (the watermark): a few ms of frames are held, not a second.
+ * Once an input shows two interfaces (dumpcap's pcapng, a live session, `-i any` is one), its
+ * interfaces may be a few hundred ms apart: frames are then held for the whole horizon.
  * A frame older than the tail of its own stream (a clock step, a disordered `-i any`) goes to a
  * min-heap beside the rings instead of breaking their order.
  *
@@ -40,6 +42,8 @@ export const REORDER_HORIZON_NS = 1e9;
 export const STREAM_SLACK_NS = 10e6;
 /** Frames held at most (a second of a ~250k frames/s uplink); past it the oldest go early. */
 export const REORDER_MAX_FRAMES = 1 << 18;
+/** Inputs whose interfaces are told apart; past it an input counts as having several. */
+const MAX_INPUTS = 4096;
 /** Capture interfaces with a ring of their own; further ones share the last. */
 export const MAX_STREAMS = 16;
 
@@ -149,10 +153,13 @@ export class ReorderBuffer {
 
   /** Time of the newest frame released (late frames are those stamped before it). */
   releasedT = -Infinity;
-  /** Time of the latest frame pushed, the newest, and the first. */
+  /** Time of the latest frame pushed, and the newest. */
   latestT = -Infinity;
   newestT = -Infinity;
-  firstT = Infinity;
+  /** Per input (index < MAX_INPUTS): its first stream + 1, 0 before its first frame. */
+  private readonly inputStream = new Int32Array(MAX_INPUTS);
+  /** How far behind the slowest active stream a frame must be to go: the slack, or the horizon once an input has several interfaces. */
+  private margin = STREAM_SLACK_NS;
   readonly stats: ReorderStats = { late: 0, releasedEarly: 0, maxHeld: 0 };
 
   constructor(
@@ -166,8 +173,13 @@ export class ReorderBuffer {
     if (t < this.releasedT) this.stats.late++;
     this.latestT = t;
     if (t > this.newestT) this.newestT = t;
-    if (t < this.firstT) this.firstT = t;
     const s = stream < MAX_STREAMS ? stream : MAX_STREAMS - 1;
+    if (this.margin !== this.horizonNs) {
+      // A second interface in one input: its interfaces are not merged by time for us.
+      if (input >= MAX_INPUTS) this.margin = this.horizonNs;
+      else if (this.inputStream[input] === 0) this.inputStream[input] = s + 1;
+      else if (this.inputStream[input] !== s + 1) this.margin = this.horizonNs;
+    }
     if (s >= this.streams.length) this.addStreams(s);
     const ring = this.streams[s]!;
     if (t >= ring.tailT) ring.put(t, src, dst, frame, port, input, origLen, vlan, dirFlags, key, check, s);
@@ -193,7 +205,6 @@ export class ReorderBuffer {
   next(all: boolean): boolean {
     if (this.held === 0) return false;
     const horizon = this.latestT - this.horizonNs;
-    const warm = this.newestT - this.firstT >= this.horizonNs;
     const streams = this.streams;
     let bestT = Infinity;
     let bestStream = -1;
@@ -218,7 +229,7 @@ export class ReorderBuffer {
         fromHeap = true;
       }
     }
-    if (!all && bestT > horizon && !(warm && bestT <= watermark - STREAM_SLACK_NS)) {
+    if (!all && bestT > horizon && bestT > watermark - this.margin) {
       if (this.held < this.maxFrames) return false;
       this.stats.releasedEarly++;
     }
