@@ -239,7 +239,13 @@ export class Analyzer {
       check = id.check;
     }
     const flags = (f.isBroadcast ? FL_BROADCAST : 0) | (f.isMulticast ? FL_MULTICAST : 0) | (candidate ? FL_IDENTIFIED : 0);
-    this.reorder.push(rec.iface!.id, t, src, dst, rec.inputFrame, port.index, rec.inputIndex, rec.origLen, f.vlan, dir | (flags << 8), key, check);
+    const rb = this.reorder;
+    if (rb.passThrough(rec.iface!.id, rec.inputIndex, t)) {
+      // Nothing held and nothing that could go before it: straight on (one tcpdump file, in order).
+      this.processFrame(t, src, dst, rec.inputFrame, port.index, rec.inputIndex, rec.origLen, f.vlan, key, check, dir | (flags << 8));
+      return;
+    }
+    rb.push(rec.iface!.id, t, src, dst, rec.inputFrame, port.index, rec.inputIndex, rec.origLen, f.vlan, dir | (flags << 8), key, check);
     this.drain(false);
   }
 
@@ -249,21 +255,19 @@ export class Analyzer {
     while (rb.next(all)) this.process();
   }
 
-  /** One frame, in time order: the MAC table for unicast between outside hosts, a group for the rest. */
+  /** The frame the reorder stage released. */
   private process(): void {
-    const rb = this.reorder;
-    const fr = rb.cur;
-    const ir = rb.curI;
-    const b = 0;
-    const c = 0;
-    const t = fr[b + F_T]!;
+    const fr = this.reorder.cur;
+    const ir = this.reorder.curI;
+    this.processFrame(fr[F_T]!, fr[F_SRC]!, fr[F_DST]!, fr[F_FRAME]!, ir[I_PORT]!, ir[I_INPUT]!, ir[I_ORIG_LEN]!, ir[I_VLAN]!, ir[I_KEY]!, ir[I_CHECK]!, ir[I_DIR_FLAGS]!);
+  }
+
+  /** One frame, in time order: the MAC table for unicast between outside hosts, a group for the rest. */
+  private processFrame(t: number, src: number, dst: number, frame: number, portIndex: number, input: number, origLen: number, vlan: number, key: number, check: number, dirFlags: number): void {
     this.nowT = t;
-    const port = this.ports.ports[ir[c + I_PORT]!]!;
-    const dirFlags = ir[c + I_DIR_FLAGS]!;
+    const port = this.ports.ports[portIndex]!;
     const dir = dirFlags & 0xff;
     const flags = dirFlags >> 8;
-    const src = fr[b + F_SRC]!;
-    const dst = fr[b + F_DST]!;
     // SLL captures have no destination: their outgoing frames may be broadcasts.
     // Sources seen on the host side are noted at once (groups settle only a window later), so
     // unicast to and from them is grouped from the first frame on.
@@ -275,15 +279,14 @@ export class Analyzer {
         (dst < 0 && dir === DIR_OUT) ||
         (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
         (this.hostSideSeen.size > 0 && (this.hostSideSeen.has(src) || this.hostSideSeen.has(dst))));
-    const vlan = ir[c + I_VLAN]!;
     if (!interesting) {
       // Unicast between outside hosts: only the table. Without a direction, frames on the uplink came in.
       const d = dir || port.usualDir;
-      this.macs.count(vlan, src, port.index, d, ir[c + I_ORIG_LEN]!, t);
+      this.macs.count(vlan, src, port.index, d, origLen, t);
       this.countDir(port, d);
-      if (d === DIR_IN && port.learns) this.learnAt(vlan, src, port.index, t, false, port.index, ir[c + I_INPUT]!, fr[b + F_FRAME]!);
+      if (d === DIR_IN && port.learns) this.learnAt(vlan, src, port.index, t, false, port.index, input, frame);
     } else {
-      this.sight(ir[c + I_KEY]!, ir[c + I_CHECK]!, src, dst, vlan, (flags & (FL_BROADCAST | FL_MULTICAST)) !== 0, port, t, dir, ir[c + I_INPUT]!, fr[b + F_FRAME]!);
+      this.sight(key, check, src, dst, vlan, (flags & (FL_BROADCAST | FL_MULTICAST)) !== 0, port, t, dir, input, frame);
     }
     if (Math.abs(t - this.lastSettle) > 50e6 || this.queuedSinceSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
   }

@@ -179,9 +179,9 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   // R2, first the side the frame started on, from what is known before any ordering.
   const hostSide = startsOnHostSide(s, total, g, src);
   // The host's own frame: a known host MAC, or one flooded to several guests' ports at its first instant.
-  const hostFrame = hostSide && (src.isHost || (src.guestChain < 0 && guestChainsAtFirst(s, total, g) >= 2));
+  const hostFrame = hostSide && (src.isHost || (src.guestChain < 0 && total > 1 && guestChainsAtFirst(s, total, g) >= 2));
   // R1: time order; ties in the order of the graph.
-  sortSightings(s, total, g, hostSide, hostFrame);
+  if (total > 1) sortSightings(s, total, g, hostSide, hostFrame);
 
   // R2: the origin.
   let origin = -1;
@@ -207,15 +207,25 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   if (origin < 0) origin = firstOf(s, total, g, F_KNOWN, -1);
   if (origin < 0) origin = 0;
   out.origin = origin;
-  if (from === O_UNKNOWN) {
-    const r = g.role(s[origin]!.port);
-    from = r === R_UNKNOWN ? O_UNKNOWN : hostFrame ? O_HOST : r === R_GUEST ? O_GUEST : r === R_BRIDGE ? O_HOST : hostSide ? O_BOND : O_OUTSIDE;
-  }
-  out.from = from;
-
   const o = s[origin]!;
   o.place = P_ORIGINAL;
-  if (o.dir === DIR_UNKNOWN) o.dir = out.from === O_GUEST || out.from === O_OUTSIDE ? DIR_IN : out.from === O_HOST || out.from === O_BOND ? DIR_OUT : DIR_UNKNOWN;
+  if (from === O_UNKNOWN) {
+    const r = g.role(o.port);
+    if (r === R_UNKNOWN) from = O_UNKNOWN;
+    else if (hostSide) from = hostFrame || r === R_BRIDGE ? O_HOST : r === R_GUEST ? O_GUEST : O_BOND;
+    else {
+      // From outside, though its way in was not seen (the uplink was not capturing): the first
+      // copy is one the bridge delivered, out to a guest or up to the host.
+      from = O_OUTSIDE;
+      if (r === R_GUEST || r === R_BRIDGE) {
+        o.place = P_FLOODED;
+        if (o.dir === DIR_UNKNOWN) o.dir = r === R_GUEST ? DIR_OUT : DIR_IN;
+      }
+    }
+  }
+  out.from = from;
+  if (o.dir === DIR_UNKNOWN) o.dir = from === O_GUEST || from === O_OUTSIDE ? DIR_IN : from === O_HOST || from === O_BOND ? DIR_OUT : DIR_UNKNOWN;
+  if (total === 1) return out;
   if (out.from === O_BOND || out.from === O_HOST || out.from === O_GUEST) placeFromHost(s, total, g, out);
   else if (out.from === O_OUTSIDE) placeFromOutside(s, total, g, out);
 
@@ -506,16 +516,24 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
     if (!g.roleCapturing(R_GUEST, minT) && !g.roleCapturing(R_BRIDGE, minT)) return src.isHost || src.guestChain >= 0;
     return false;
   }
-  // A copy seen first on the host side while the uplink, captured at other times, was not
+  // A frame seen only on the host side while the uplink, captured at other times, was not
   // capturing proves nothing about where it came from (capture windows): taken as from outside,
   // so no one becomes a guest by it — unless the MAC is known to be the host's or a guest's.
   const uplinkAtFirst = bondAtFirst || slaveAtFirst;
-  if (!uplinkAtFirst && (g.hasRole(R_BOND) || g.hasRole(R_SLAVE)) && !g.roleCapturing(R_BOND, minT) && !g.roleCapturing(R_SLAVE, minT)) return src.isHost || src.guestChain >= 0;
+  if (!uplinkAtFirst && !seenOnUplink(s, n, g) && (g.hasRole(R_BOND) || g.hasRole(R_SLAVE)) && !g.roleCapturing(R_BOND, minT) && !g.roleCapturing(R_SLAVE, minT)) return src.isHost || src.guestChain >= 0;
   if (src.isHost || src.guestChain >= 0) return true;
   // One guest's port with the uplink at one instant: the guest's own frame; several guests' ports
   // with the uplink: a flood from outside.
   if (uplinkAtFirst) return chains === 1;
   return true;
+}
+
+function seenOnUplink(s: PathSighting[], n: number, g: PortGraph): boolean {
+  for (let i = 0; i < n; i++) {
+    const r = g.role(s[i]!.port);
+    if (r === R_BOND || r === R_SLAVE) return true;
+  }
+  return false;
 }
 
 /** Whether an out copy on the uplink was seen before index `i` (the host side came after it). */
@@ -605,10 +623,22 @@ function after(a: PathSighting, b: PathSighting, g: PortGraph, hostSide: boolean
   if (ra === rb) return false;
   // Unknown ports last at a tie, whatever the way.
   if (ra === R_UNKNOWN || rb === R_UNKNOWN) return ra === R_UNKNOWN;
+  // Directions from the capture order the uplink's copies by themselves: out of the bond, out of
+  // a slave, in on a slave, up the bond.
+  if (a.dir !== DIR_UNKNOWN && b.dir !== DIR_UNKNOWN && (ra === R_BOND || ra === R_SLAVE) && (rb === R_BOND || rb === R_SLAVE)) {
+    const d = uplinkStage(ra, a.dir) - uplinkStage(rb, b.dir);
+    if (d !== 0) return d > 0;
+  }
   const outward = hostSide && a.t <= firstSlaveT;
   const d = outwardRank(ra, hostFrame) - outwardRank(rb, hostFrame);
   // Outward: the highest rank first; inward: the lowest.
   return outward ? d < 0 : d > 0;
+}
+
+/** Where a copy on the uplink with a known direction is on the way out and back in. */
+function uplinkStage(role: number, dir: number): number {
+  if (dir === DIR_OUT) return role === R_BOND ? 0 : 1;
+  return role === R_SLAVE ? 2 : 3;
 }
 
 /**

@@ -36,10 +36,12 @@
  */
 export const REORDER_HORIZON_NS = 1e9;
 /**
- * How far within one interface a frame may come after a later-stamped one and still be put in
- * order (`tcpdump -i any` merges per-CPU queues; µs apart in practice).
+ * How far behind the slowest interface a frame of single-interface inputs waits: none. Such files
+ * (tcpdump's) are merged by time by the reader; within one, frames are in the kernel's order, at
+ * worst µs apart between CPUs — those are handled as they come (counted as late): the grouping and
+ * the path stage order the copies of one frame by their stamps themselves.
  */
-export const STREAM_SLACK_NS = 10e6;
+export const STREAM_SLACK_NS = 0;
 /** Frames held at most (a second of a ~250k frames/s uplink); past it the oldest go early. */
 export const REORDER_MAX_FRAMES = 1 << 18;
 /** Inputs whose interfaces are told apart; past it an input counts as having several. */
@@ -166,6 +168,29 @@ export class ReorderBuffer {
     readonly horizonNs = REORDER_HORIZON_NS,
     readonly maxFrames = REORDER_MAX_FRAMES,
   ) {}
+
+  /**
+   * Whether a frame of `stream` stamped `t` may skip the buffer, and is taken as released: nothing
+   * is held, its input has shown one interface so far and it is not older than what went before.
+   * (Then no frame can come that should go before it.)
+   */
+  passThrough(stream: number, input: number, t: number): boolean {
+    if (this.held !== 0 || this.margin !== STREAM_SLACK_NS || t < this.releasedT) return false;
+    const s = stream < MAX_STREAMS ? stream : MAX_STREAMS - 1;
+    if (input >= MAX_INPUTS) return false;
+    const known = this.inputStream[input]!;
+    if (known !== s + 1) {
+      if (known !== 0) return false;
+      this.inputStream[input] = s + 1;
+    }
+    if (s >= this.streams.length) this.addStreams(s);
+    const ring = this.streams[s]!;
+    if (t > ring.tailT) ring.tailT = t;
+    this.latestT = t;
+    if (t > this.newestT) this.newestT = t;
+    this.releasedT = t;
+    return true;
+  }
 
   /** Holds one frame. */
   push(stream: number, t: number, src: number, dst: number, frame: number, port: number, input: number, origLen: number, vlan: number, dirFlags: number, key: number, check: number): void {
