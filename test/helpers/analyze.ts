@@ -5,7 +5,9 @@ import { parseLinksJson } from '../../src/capture/host/links.js';
 import { openCapture } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
+import { type Capabilities, capabilities } from '../../src/engine/capabilities.js';
 import type { Finding } from '../../src/engine/findings.js';
+import type { Direction } from '../../src/model/record.js';
 import { emptyTopology } from '../../src/model/topology.js';
 
 /**
@@ -25,4 +27,37 @@ export function analyzeFiles(files: string[], linksFile?: string, localMacs: num
   }
   expect(set.errors).toEqual([]);
   return a.finish();
+}
+
+/** Where one frame of an input was seen: the port (an -i any capture's ifindex named by --links) and its direction. */
+export interface FrameSeen {
+  port: string;
+  dir: Direction;
+}
+
+export interface TruthAnalysis {
+  findings: Finding[];
+  capabilities: Capabilities;
+  /** Every frame by `input:frame` (FrameRef), to read evidence back without the engine's help. */
+  frames: Map<string, FrameSeen>;
+}
+
+/** As analyzeFiles, with what the capture set can prove and each frame's port and direction, for the truth tests. */
+export function analyzeForTruth(files: string[], linksFile?: string): TruthAnalysis {
+  const topology = emptyTopology();
+  if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
+  const set = openCapture(files);
+  const a = new Analyzer(topology);
+  const f = new DecodedFrame();
+  const frames = new Map<string, FrameSeen>();
+  while (set.next()) {
+    const rec = set.rec;
+    decodeFrame(rec, f);
+    const port = f.sllIfIndex >= 0 ? (topology.ifNames.get(f.sllIfIndex) ?? `if#${f.sllIfIndex}`) : rec.iface!.name;
+    frames.set(`${rec.inputIndex}:${rec.inputFrame}`, { port, dir: (rec.direction || f.linkDirection) as Direction });
+    a.observe(rec, f);
+  }
+  expect(set.errors).toEqual([]);
+  const findings = a.finish();
+  return { findings, capabilities: capabilities(a.ports.ports), frames };
 }

@@ -3,9 +3,14 @@
  * tricks), and a failing one stops with the command and its stderr.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildCommands, defaultParams, isLacpPduScenario, isStpScenario, type LabParams, namespaces, type ScenarioName } from './topology.js';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildCommands, defaultParams, dropAll, isLacpPduScenario, isStpScenario, type LabParams, namespaces, type ScenarioName, variant } from './topology.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The switch-latency relay (runs in the switch's namespace); tsc does not copy it into dist/. */
+export const RELAY = existsSync(join(HERE, 'relay.py')) ? join(HERE, 'relay.py') : join(HERE, '..', '..', '..', 'test', 'lab', 'relay.py');
 
 export class LabError extends Error {
   override name = 'LabError';
@@ -47,10 +52,62 @@ export function labNamespaces(prefix: string): string[] {
     .filter((n) => n.startsWith(`${prefix}-`));
 }
 
+/**
+ * Removes the lab's namespaces. Processes the lab left running inside them (the latency relay)
+ * are ended first, by their pids as `ip netns pids` lists them: a process keeps its namespace and
+ * its interfaces alive after `ip netns del`.
+ */
 export function down(prefix = 'bsl'): string[] {
   const gone = labNamespaces(prefix);
+  const pids = gone.flatMap((n) => sh(`ip netns pids ${n}`, true).split(/\s+/).filter(Boolean).map(Number));
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  if (pids.length) spawnSync('sleep', ['0.3']);
   for (const n of gone) sh(`ip netns del ${n}`, true);
+  rmSync(relayStatsFile(prefix), { force: true });
   return gone;
+}
+
+function relayStatsFile(prefix: string): string {
+  return `/run/bondscope-lab-${prefix}-relay.json`;
+}
+
+/** Starts the latency relay between each cable end sw-pN and the switch's port (through sw-rN). */
+function startRelay(lab: Lab): void {
+  const v = variant(lab.scenario);
+  if (!v.switchDelayMs) return;
+  const ns = namespaces(lab.params);
+  const pairs = (v.mode === 'single' ? [0] : [0, 1]).flatMap((i) => ['--pair', `sw-p${i}:sw-r${i}`]);
+  const args = ['netns', 'exec', ns.sw, 'python3', RELAY, ...pairs, '--min-ms', String(v.switchDelayMs[0]), '--max-ms', String(v.switchDelayMs[1]), '--stats', relayStatsFile(lab.params.prefix)];
+  const child = spawn('ip', args, { detached: true, stdio: 'ignore' });
+  child.unref();
+  // Ready when the client reaches the host through it.
+  for (let i = 0; i < 50; i++) {
+    spawnSync('sleep', ['0.1']);
+    if (spawnSync('ip', ['netns', 'exec', ns.client, 'ping', '-c', '1', '-W', '1', lab.params.hostIp]).status === 0) return;
+  }
+  throw new LabError('lab: the latency relay did not start passing frames in 5 s');
+}
+
+/** What the relay applied so far (it writes its stats on SIGUSR1). */
+async function relayStats(lab: Lab): Promise<unknown> {
+  const ns = namespaces(lab.params);
+  const file = relayStatsFile(lab.params.prefix);
+  const pids = sh(`ip netns pids ${ns.sw}`, true).split(/\s+/).filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGUSR1');
+    } catch {
+      // gone
+    }
+  }
+  await sleep(300);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : null;
 }
 
 export interface Lab {
@@ -61,13 +118,15 @@ export interface Lab {
 export function up(scenario: ScenarioName, params: LabParams = defaultParams()): Lab {
   const existing = labNamespaces(params.prefix);
   if (existing.length) throw new LabError(`lab: a lab with prefix '${params.prefix}' is already up (${existing.join(', ')}): run \`npm run lab -- down\` first`);
+  const lab: Lab = { scenario, params };
   try {
     for (const c of buildCommands(scenario, params)) sh(c);
+    startRelay(lab);
   } catch (err) {
     down(params.prefix);
     throw err;
   }
-  return { scenario, params };
+  return lab;
 }
 
 function inNs(ns: string, cmd: string, allowFail = true): string {
@@ -192,9 +251,29 @@ export interface GroundTruth {
   /** Where the kernel had each guest MAC at that moment (dynamic entries only). */
   guestPortsAfterBroadcast: Record<string, string | null>;
   guestPortsFinal: Record<string, string | null>;
+  /** The kernel's own-address lines for this bridge logged while the traffic ran (dmesg stamps). */
   ownAddressWarnings: string[];
   pingLoss: { clientToGuestAfterBroadcast: number; clientToHost: number; clientToGuestAfterGuestSpoke: number; guestToHost: number };
   links: unknown[];
+  /** Whether the host loops: its bond passes up what the switches flood back (from the lab's setup, not from the frames). */
+  loops: boolean;
+  /** When the loop began (seconds since the epoch) where it began during the capture; null when it was there from the start (or there is none). */
+  loopStartedAt: number | null;
+  /** The host's own MACs (every interface of the host but the vifs). */
+  hostMacs: string[];
+  /** The guests: MAC, the vif they sit behind, IPv4. */
+  guests: { mac: string; vif: string; ip: string }[];
+  /** MACs of hosts outside this one: the client and the switch's own interfaces. */
+  outsideMacs: string[];
+  /** The guest the client pings (pingLoss.clientToGuest*). */
+  clientPingsGuest: string;
+  /** Guests that migrated off the host during the run (a mac-move is right only for them). */
+  movedGuests: string[];
+  /** When the traffic started and ended (seconds since the epoch). */
+  startedAt?: number;
+  endedAt?: number;
+  /** The own-address warnings' times converted to seconds since the epoch (from the boot time; ±10 ms). */
+  ownAddressWarningsAt?: number[];
   stpPortStates?: Record<string, string>;
   /** stp scenarios: the host bridge's bridge_id and root_id as sysfs has them. */
   stpBridge?: { bridgeId: string; rootId: string };
@@ -202,7 +281,34 @@ export interface GroundTruth {
   topologyChanges?: number;
   /** lacp-pdu, lacp-split: the settled LACPDUs written on each link (host side and switch side). */
   lacpdus?: Record<string, { host: LacpSide; switch: LacpSide | null }>;
+  /** Switch latency: what the relay was set to and applied, per hop. */
+  switchDelay?: unknown;
+  /** bondLinkLocal: when the bridge's and the bond's IPv6 were enabled, and their addresses afterwards (`ip -j -6 addr`). */
+  bondLinkLocal?: { bridgeEnabledAt: number; bondEnabledAt: number; addresses: unknown[] };
+  /** background: what ran beside the traffic and its loss. */
+  background?: { clientPingsGuestLoss: number; guest2PingsHostLoss: number; arpResends: number; multicast: string[] };
+  /** failover: when the active slave changed, from which to which. */
+  failover?: { at: number; from: string; to: string };
+  /** loopStartsLate: where the kernel had the guests before the loop began. */
+  guestPortsBeforeLoop?: Record<string, string | null>;
+  /** captureWindows: when each capture process started and was stopped (seconds since the epoch). */
+  captureWindows?: Record<string, [number, number]>;
+  /** captureWindows: the guest↔client conversation after bond0's capture stopped. */
+  lateConversation?: { at: number; guestToClientLoss: number; clientToGuestLoss: number };
+  snaplen?: number;
+  /** extraPort: its name and MAC. */
+  extraPort?: { name: string; mac: string };
 }
+
+/** Hooks capture() gives traffic(), for captures that start and stop at different moments. */
+export interface TrafficHooks {
+  /** After the host's own broadcasts. */
+  afterHostBroadcast?: () => Promise<void>;
+  /** Before the guest's late conversation with the client. */
+  beforeLateConversation?: () => Promise<void>;
+}
+
+const now = (): number => Date.now() / 1000;
 
 function fdb(lab: Lab): unknown[] {
   const ns = namespaces(lab.params);
@@ -244,13 +350,28 @@ function kernelLogMark(): number {
  * guest (with the guest's MAC still in its ARP cache, as after any earlier conversation) before
  * and after the guest speaks again; the client pinging the host.
  */
-export async function traffic(lab: Lab): Promise<GroundTruth> {
+export async function traffic(lab: Lab, hooks: TrafficHooks = {}): Promise<GroundTruth> {
   const p = lab.params;
   const ns = namespaces(p);
+  const v = variant(lab.scenario);
   if (isStpScenario(lab.scenario)) await waitForStp(lab);
   // The convergence's own topology change must be over, so the ones this run causes stand alone.
   if (lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn') await convergenceOver(lab);
   const logMark = kernelLogMark();
+  const startedAt = now();
+  let bondLinkLocal: GroundTruth['bondLinkLocal'];
+  if (v.bondLinkLocal) {
+    // The bridge's IPv6 comes up, then the bond's 40 ms later: each sends MLD reports, a DAD
+    // neighbour solicitation and (a second later) router solicitations from the same MAC and the
+    // same link-local address.
+    inNs(ns.host, `sysctl -qw net.ipv6.conf.${p.bridge}.disable_ipv6=0`, false);
+    const bridgeEnabledAt = now();
+    await sleep(40);
+    inNs(ns.host, `sysctl -qw net.ipv6.conf.${p.bond}.disable_ipv6=0`, false);
+    const bondEnabledAt = now();
+    await sleep(2500);
+    bondLinkLocal = { bridgeEnabledAt, bondEnabledAt, addresses: [] };
+  }
   const lacpdus = isLacpPduScenario(lab.scenario) ? lacpExchange(lab) : undefined;
   // IPv6 addresses without DAD, so neighbour discovery happens when we ask for it.
   inNs(ns.host, `ip -6 addr add 2001:db8::1/64 dev ${p.bridge} nodad`);
@@ -258,15 +379,36 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
   inNs(ns.client, 'ip -6 addr add 2001:db8::100/64 dev eth0 nodad');
   // The client knew the guests from earlier conversations.
   p.guests.forEach((g) => inNs(ns.client, `ip neigh replace ${g.ip} lladdr ${g.mac} dev eth0 nud permanent`));
+  const bg = v.background ? startBackground(lab) : null;
 
   // The host's own broadcasts: ARP for an address nobody has.
   inNs(ns.host, `arping -q -c 2 -w 1000000 -i ${p.bridge} 198.51.100.250`);
+  await hooks.afterHostBroadcast?.();
+  let guestPortsBeforeLoop: GroundTruth['guestPortsBeforeLoop'];
+  let loopStartedAt: number | null = null;
+  let failover: GroundTruth['failover'];
+  if (v.loopStartsLate || v.failover) {
+    // A first round while the host does not loop (or before the failover), then the change.
+    guestBroadcasts(lab);
+    await sleep(300);
+    inNs(ns.client, `ping -c 2 -i 0.2 -W 1 ${p.guests[0]!.ip}`);
+    if (v.loopStartsLate) {
+      guestPortsBeforeLoop = guestPorts(lab, fdb(lab));
+      await sleep(1000);
+      // all_slaves_active flips to 1: the backup slave's frames are passed up from now on.
+      for (const c of receiveOn(lab, p.slaves[1])) sh(c);
+      loopStartedAt = now();
+    } else {
+      await sleep(1000);
+      failover = { at: failOver(lab), from: p.slaves[0], to: p.slaves[1] };
+      // The bond announces the new path: gratuitous ARPs for the host's address.
+      inNs(ns.host, `arping -q -U -c 2 -W 0.2 -i ${p.bridge} -S ${p.hostIp} ${p.hostIp}`);
+    }
+    await sleep(1000);
+    inNs(ns.host, `arping -q -c 2 -w 1000000 -i ${p.bridge} 198.51.100.250`);
+  }
   // Guests: ARP (gratuitous and a request), IPv6 ND, DHCP-like and tagged broadcasts.
-  p.guests.forEach((g, i) => {
-    inNs(ns.guests[i]!, `arping -q -U -c 1 -i eth0 -S ${g.ip} ${g.ip}`);
-    inNs(ns.guests[i]!, `ping -6 -c 1 -W 1 2001:db8::250`);
-    taggedBroadcast(ns.guests[i]!, 'eth0', g.mac, 10, 2);
-  });
+  guestBroadcasts(lab);
   if (lab.scenario === 'migrate') await migrate(lab);
   dhcpLikeBroadcast(ns.guests[0]!, lab.scenario === 'migrate' ? 'eth1' : 'eth0', 2);
   await sleep(300);
@@ -276,21 +418,50 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
   // The guest speaks again: the bridge relearns it where it really is.
   const guestToHost = loss(inNs(ns.guests[0]!, `ping -c 2 -i 0.2 -W 1 ${p.hostIp}`));
   const clientToGuestAfterGuestSpoke = loss(inNs(ns.client, `ping -c 3 -i 0.2 -W 1 ${p.guests[0]!.ip}`));
+  let lateConversation: GroundTruth['lateConversation'];
+  if (v.captureWindows) {
+    await hooks.beforeLateConversation?.();
+    // The guest talks to the client (it knows the client's MAC: no broadcast), the client answers
+    // and then asks the guest: unicast seen on the slave and the guest's vif, not on bond0.
+    inNs(ns.guests[0]!, `ip neigh replace ${p.client.ip} lladdr ${p.client.mac} dev eth0 nud permanent`);
+    const at = now();
+    const guestToClientLoss = loss(inNs(ns.guests[0]!, `ping -c 3 -i 0.2 -W 1 ${p.client.ip}`));
+    const clientToGuestLoss = loss(inNs(ns.client, `ping -c 3 -i 0.2 -W 1 ${p.guests[0]!.ip}`));
+    lateConversation = { at, guestToClientLoss, clientToGuestLoss };
+  }
+  const background = bg ? await bg.stop() : undefined;
   await sleep(300);
   const fdbFinal = fdb(lab);
   const topologyChanges = lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn' ? await guestReboots(lab, 2) : undefined;
-  const ownAddressWarnings = kernelLogLines().filter(
-    (l) => logTime(l) > logMark && l.includes('own address as source address') && l.includes(`${p.bridge}:`),
+  const endedAt = now();
+  const endMark = kernelLogMark();
+  const warningLines = kernelLogLines().filter(
+    (l) => logTime(l) > logMark && logTime(l) <= endMark && l.includes('own address as source address') && l.includes(`${p.bridge}:`),
   );
+  const bootAt = now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  if (bondLinkLocal) bondLinkLocal.addresses = JSON.parse(sh(`ip -n ${ns.host} -j -6 addr show`)) as unknown[];
+  const links = JSON.parse(sh(`ip -n ${ns.host} -j link`)) as { ifname: string; address?: string }[];
+  const swLinks = JSON.parse(sh(`ip -n ${ns.sw} -j link`)) as { ifname: string; address?: string }[];
+  const vifs = new Set(p.guests.map((g) => g.vif));
   const truth: GroundTruth = {
     scenario: lab.scenario,
     fdbAfterGuestBroadcast,
     fdbFinal,
     guestPortsAfterBroadcast: guestPorts(lab, fdbAfterGuestBroadcast),
     guestPortsFinal: guestPorts(lab, fdbFinal),
-    ownAddressWarnings,
+    ownAddressWarnings: warningLines,
     pingLoss: { clientToGuestAfterBroadcast, clientToHost, clientToGuestAfterGuestSpoke, guestToHost },
-    links: JSON.parse(sh(`ip -n ${ns.host} -j link`)) as unknown[],
+    links,
+    loops: v.mode === 'all-active' || v.loopStartsLate === true,
+    loopStartedAt,
+    hostMacs: [...new Set(links.filter((l) => l.ifname !== 'lo' && !l.ifname.endsWith('-drv') && !vifs.has(l.ifname) && l.address).map((l) => l.address!))],
+    guests: p.guests.map((g) => ({ ...g })),
+    outsideMacs: [...new Set([p.client.mac, ...swLinks.filter((l) => l.ifname !== 'lo' && l.address).map((l) => l.address!), ...Object.values(lacpdus ?? {}).map((l) => l.switch?.system).filter((m): m is string => !!m)])],
+    clientPingsGuest: p.guests[0]!.mac,
+    movedGuests: lab.scenario === 'migrate' ? [p.guests[0]!.mac] : [],
+    startedAt,
+    endedAt,
+    ownAddressWarningsAt: warningLines.map((l) => Math.round((bootAt + logTime(l)) * 1000) / 1000),
   };
   if (isStpScenario(lab.scenario)) {
     truth.stpPortStates = stpStates(lab);
@@ -298,7 +469,101 @@ export async function traffic(lab: Lab): Promise<GroundTruth> {
   }
   if (topologyChanges !== undefined) truth.topologyChanges = topologyChanges;
   if (lacpdus) truth.lacpdus = lacpdus;
+  if (v.switchDelayMs) truth.switchDelay = await relayStats(lab);
+  if (bondLinkLocal) truth.bondLinkLocal = bondLinkLocal;
+  if (background) truth.background = background;
+  if (failover) truth.failover = failover;
+  if (guestPortsBeforeLoop) truth.guestPortsBeforeLoop = guestPortsBeforeLoop;
+  if (lateConversation) truth.lateConversation = lateConversation;
+  if (v.snaplen) truth.snaplen = v.snaplen;
+  if (v.extraPort) truth.extraPort = { name: v.extraPort, mac: links.find((l) => l.ifname === v.extraPort)?.address ?? '' };
   return truth;
+}
+
+/** Each guest's gratuitous ARP, an IPv6 neighbour solicitation and two 802.1Q-tagged ARP broadcasts. */
+function guestBroadcasts(lab: Lab): void {
+  const ns = namespaces(lab.params);
+  lab.params.guests.forEach((g, i) => {
+    inNs(ns.guests[i]!, `arping -q -U -c 1 -i eth0 -S ${g.ip} ${g.ip}`);
+    inNs(ns.guests[i]!, `ping -6 -c 1 -W 1 2001:db8::250`);
+    taggedBroadcast(ns.guests[i]!, 'eth0', g.mac, 10, 2);
+  });
+}
+
+/** From now on the emulated bond passes up what arrives on `slave` (its ingress drop becomes a redirect into bond0-drv). */
+function receiveOn(lab: Lab, slave: string): string[] {
+  const ns = namespaces(lab.params).host;
+  return [
+    `ip netns exec ${ns} tc filter add dev ${slave} parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ${lab.params.bond}-drv`,
+    `ip netns exec ${ns} tc filter del dev ${slave} parent ffff: prio 2`,
+  ];
+}
+
+/** From now on the emulated bond drops what arrives on `slave` (the backup slave of an active-backup bond). */
+function dropOn(lab: Lab, slave: string): string[] {
+  const ns = namespaces(lab.params).host;
+  return [`ip netns exec ${ns} tc filter del dev ${slave} parent ffff:`, ...dropAll(ns, slave).slice(1)];
+}
+
+/**
+ * Active-backup failover from eth0 to eth1, as the bonding driver does it when the active slave's
+ * link monitor fails: stop receiving on the old slave, send out of the new one, receive on it.
+ * The links stay up (a capture on an interface that goes down ends). Returns when it was done.
+ */
+function failOver(lab: Lab): number {
+  const p = lab.params;
+  const ns = namespaces(p).host;
+  const [from, to] = p.slaves;
+  for (const c of dropOn(lab, from)) sh(c);
+  sh(`ip netns exec ${ns} tc filter del dev ${p.bond}-drv parent ffff:`);
+  sh(`ip netns exec ${ns} tc filter add dev ${p.bond}-drv parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ${to}`);
+  for (const c of receiveOn(lab, to)) sh(c);
+  return now();
+}
+
+/**
+ * Steady traffic beside the scenario's: the client pings guest 1 every 200 ms, guest 2 pings the
+ * host every 500 ms, the client sends mDNS-like (224.0.0.251:5353) and SSDP-like
+ * (239.255.255.250:1900) multicast every 500 ms and 1 s, and guest 1 re-sends the same ARP request
+ * (for an address nobody has) every second.
+ */
+function startBackground(lab: Lab): { stop: () => Promise<NonNullable<GroundTruth['background']>> } {
+  const p = lab.params;
+  const ns = namespaces(p);
+  const run = (n: string, cmd: string[]): { child: ChildProcess; out: string[] } => {
+    const child = spawn('ip', ['netns', 'exec', n, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: string[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
+    return { child, out };
+  };
+  const py = [
+    'import socket, time',
+    's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'eth0')",
+    `s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('${p.client.ip}'))`,
+    's.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)',
+    'i = 0',
+    'while True:',
+    "    s.sendto(b'\\x00\\x00\\x84\\x00\\x00\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x0dbondscope-lab\\x05local\\x00\\x00\\x01\\x80\\x01', ('224.0.0.251', 5353))",
+    "    if i % 2 == 0: s.sendto(b'NOTIFY * HTTP/1.1\\r\\nHOST: 239.255.255.250:1900\\r\\nNT: upnp:rootdevice\\r\\nNTS: ssdp:alive\\r\\n\\r\\n', ('239.255.255.250', 1900))",
+    '    i += 1',
+    '    time.sleep(0.5)',
+  ].join('\n');
+  const procs = [
+    run(ns.client, ['ping', '-i', '0.2', p.guests[0]!.ip]),
+    run(ns.guests[1]!, ['ping', '-i', '0.5', p.hostIp]),
+    run(ns.client, ['python3', '-c', py]),
+    run(ns.guests[0]!, ['arping', '-c', '6', '-i', 'eth0', '198.51.100.240']),
+  ];
+  return {
+    async stop() {
+      // Let the ARP resends finish (6 at 1 s).
+      await new Promise<void>((r) => (procs[3]!.child.exitCode !== null ? r() : procs[3]!.child.once('exit', () => r())));
+      for (const { child } of procs.slice(0, 3)) child.kill('SIGINT');
+      await Promise.all(procs.map(({ child }) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)))));
+      return { clientPingsGuestLoss: loss(procs[0]!.out.join('')), guest2PingsHostLoss: loss(procs[1]!.out.join('')), arpResends: 6, multicast: ['224.0.0.251:5353 every 0.5 s', '239.255.255.250:1900 every 1 s'] };
+    },
+  };
 }
 
 function stpStates(lab: Lab): Record<string, string> {
@@ -398,43 +663,80 @@ async function migrate(lab: Lab): Promise<void> {
   inNs(gns, `arping -q -U -c 2 -w 200000 -i eth1 -S ${g.ip} ${g.ip}`);
 }
 
-/** Interfaces recorded on the host: slaves, bond, bridge, vifs. */
+/** Interfaces recorded on the host: slaves, bond, bridge, vifs (and a variant's extra port). */
 export function hostInterfaces(lab: Lab): string[] {
   const p = lab.params;
-  const slaves = lab.scenario === 'single' ? [p.slaves[0]] : [...p.slaves];
-  const bond = isStpScenario(lab.scenario) ? [] : [p.bond];
-  return [...slaves, ...bond, p.bridge, ...p.guests.map((g) => g.vif)];
+  const v = variant(lab.scenario);
+  const slaves = v.mode === 'single' ? [p.slaves[0]] : [...p.slaves];
+  const bond = v.mode === 'stp' ? [] : [p.bond];
+  return [...slaves, ...bond, p.bridge, ...p.guests.map((g) => g.vif), ...(v.extraPort ? [v.extraPort] : [])];
 }
 
 /**
  * Records the scenario's traffic on the host with real tools: one multi-interface pcapng by
  * dumpcap, one pcap per interface by tcpdump, and a `tcpdump -i any -y LINUX_SLL2` capture with
- * the matching `ip -j link`. Writes truth.json beside them.
+ * the matching `ip -j link`. Writes truth.json beside them. With captureWindows, the tcpdumps of
+ * bond0 and the slaves are stopped before the guest's late conversation with the client, and
+ * vif2.0's starts after the host's broadcasts.
  */
 export async function capture(lab: Lab, dir: string): Promise<GroundTruth> {
   mkdirSync(dir, { recursive: true });
   // stp-root's and stp-tcn's recordings hold the topology changes the traffic causes, not the convergence's own.
   if (lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn') await convergenceOver(lab);
   const ns = namespaces(lab.params);
+  const v = variant(lab.scenario);
   const ifaces = hostInterfaces(lab);
+  const snap = v.snaplen ? ['-s', String(v.snaplen)] : [];
   const procs: ChildProcess[] = [];
-  const start = (args: string[]): void => {
+  const windows: Record<string, [number, number]> = {};
+  const perIface = new Map<string, ChildProcess>();
+  const start = (args: string[]): ChildProcess => {
     const p = spawn('ip', ['netns', 'exec', ns.host, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     procs.push(p);
+    return p;
   };
-  start(['dumpcap', '-q', ...ifaces.flatMap((i) => ['-i', i]), '-w', join(dir, `${lab.scenario}.pcapng`)]);
-  for (const i of ifaces) start(['tcpdump', '-q', '-U', '-i', i, '-w', join(dir, `${i}.pcap`)]);
-  start(['tcpdump', '-q', '-U', '-i', 'any', '-y', 'LINUX_SLL2', '-w', join(dir, 'any.pcap')]);
+  const exited = (p: ChildProcess): Promise<unknown> => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r)));
+  const startIface = (i: string): void => {
+    windows[i] = [now(), 0];
+    perIface.set(i, start(['tcpdump', '-q', '-U', ...snap, '-i', i, '-w', join(dir, `${i}.pcap`)]));
+  };
+  const lateIface = v.captureWindows ? lab.params.guests[1]!.vif : null;
+  // The uplink side's captures (bond and slaves) stop early: the late conversation is then seen on the guest's vif alone.
+  const earlyIfaces = v.captureWindows ? [lab.params.bond, ...lab.params.slaves] : [];
+  start(['dumpcap', '-q', ...snap, ...ifaces.flatMap((i) => ['-i', i]), '-w', join(dir, `${lab.scenario}.pcapng`)]);
+  for (const i of ifaces) if (i !== lateIface) startIface(i);
+  start(['tcpdump', '-q', '-U', ...snap, '-i', 'any', '-y', 'LINUX_SLL2', '-w', join(dir, 'any.pcap')]);
   // Let every capture get going before the first frame.
   await sleep(1500);
+  const hooks: TrafficHooks = {};
+  if (lateIface) {
+    hooks.afterHostBroadcast = async () => {
+      startIface(lateIface);
+      await sleep(800);
+    };
+  }
+  if (earlyIfaces.length) {
+    hooks.beforeLateConversation = async () => {
+      for (const i of earlyIfaces) {
+        const p = perIface.get(i)!;
+        p.kill('SIGINT');
+        await exited(p);
+        windows[i]![1] = now();
+      }
+      await sleep(300);
+    };
+  }
   let truth: GroundTruth;
   try {
-    truth = await traffic(lab);
+    truth = await traffic(lab, hooks);
     await sleep(700);
   } finally {
     for (const p of procs) p.kill('SIGINT');
-    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+    await Promise.all(procs.map(exited));
   }
+  const stoppedAt = now();
+  for (const w of Object.values(windows)) if (!w[1]) w[1] = stoppedAt;
+  truth.captureWindows = Object.fromEntries(Object.entries(windows).map(([k, [a, b]]) => [k, [Math.round(a * 1000) / 1000, Math.round(b * 1000) / 1000]]));
   writeFileSync(join(dir, 'links.json'), JSON.stringify(truth.links, null, 1) + '\n');
   writeFileSync(join(dir, 'truth.json'), JSON.stringify({ ...truth, links: undefined, interfaces: ifaces, params: lab.params }, null, 1) + '\n');
   return truth;

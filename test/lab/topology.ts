@@ -11,8 +11,144 @@
  * bridge then logs the own-address warning and learns guests behind bond0.
  */
 
-export type ScenarioName = 'loop' | 'lacp' | 'single' | 'stp' | 'migrate' | 'stp-root' | 'lacp-pdu' | 'lacp-split' | 'lacp-nopartner' | 'stp-tcn';
-export const SCENARIOS: ScenarioName[] = ['loop', 'lacp', 'single', 'stp', 'migrate', 'stp-root', 'lacp-pdu', 'lacp-split', 'lacp-nopartner', 'stp-tcn'];
+export type ScenarioName =
+  | 'loop'
+  | 'lacp'
+  | 'single'
+  | 'stp'
+  | 'migrate'
+  | 'stp-root'
+  | 'lacp-pdu'
+  | 'lacp-split'
+  | 'lacp-nopartner'
+  | 'stp-tcn'
+  | 'loop-latency'
+  | 'lacp-latency'
+  | 'bond-ll'
+  | 'bond-ll-loop'
+  | 'background'
+  | 'background-loop'
+  | 'failover'
+  | 'loop-late'
+  | 'windows'
+  | 'windows-loop'
+  | 'loop-s96'
+  | 'lacp-s96'
+  | 'loop-foo0';
+export const SCENARIOS: ScenarioName[] = [
+  'loop',
+  'lacp',
+  'single',
+  'stp',
+  'migrate',
+  'stp-root',
+  'lacp-pdu',
+  'lacp-split',
+  'lacp-nopartner',
+  'stp-tcn',
+  'loop-latency',
+  'lacp-latency',
+  'bond-ll',
+  'bond-ll-loop',
+  'background',
+  'background-loop',
+  'failover',
+  'loop-late',
+  'windows',
+  'windows-loop',
+  'loop-s96',
+  'lacp-s96',
+  'loop-foo0',
+];
+
+/**
+ * How the host's NICs meet its bridge:
+ *  - all-active: an active-backup bond whose backup slave passes frames up (all_slaves_active=1,
+ *    or a bonding driver before 3.0.2): the failure;
+ *  - lacp: 802.3ad to one switch, both links one aggregated switch port;
+ *  - active-backup: the backup slave's frames are dropped (all_slaves_active=0): no loop, but the
+ *    switch still floods the host's broadcasts back into the backup slave, where a capture sees them;
+ *  - single: one slave only;
+ *  - stp: no bond, both NICs in the bridge with spanning tree.
+ */
+export type BondMode = 'all-active' | 'lacp' | 'active-backup' | 'single' | 'stp';
+
+/**
+ * What a scenario adds to its host, for the situations real captures contain (issue #13):
+ *  - switchDelayMs: a user-space relay (relay.py) in the switch's namespace holds every frame on
+ *    each uplink for a random delay in this range, per hop (so a frame flooded back from one
+ *    slave to the other is held twice);
+ *  - bondLinkLocal: the bond has its own IPv6 link-local address (the same as the bridge's, from
+ *    the same MAC), enabled tens of ms after the bridge's, so it sends the same NS/RS/MLD;
+ *  - background: steady pings, an outside host's mDNS/SSDP-like multicast, a guest re-sending
+ *    the same ARP request every second;
+ *  - failover: the active slave changes from eth0 to eth1 mid-capture, gratuitous ARPs follow;
+ *  - loopStartsLate: the backup slave starts passing frames up mid-capture;
+ *  - captureWindows: the per-interface tcpdumps start and stop at different moments (bond0's and
+ *    the slaves' stop early, vif2.0's starts late), and a guest talks to the client after they
+ *    stopped: in those pcaps the conversation is seen on the guest's vif alone;
+ *  - snaplen: every capture form is recorded with `-s` this;
+ *  - extraPort: a bridge port with a name no role rule knows, its peer silent.
+ */
+export interface Variant {
+  mode: BondMode;
+  switchDelayMs?: [number, number];
+  bondLinkLocal?: boolean;
+  background?: boolean;
+  failover?: boolean;
+  loopStartsLate?: boolean;
+  captureWindows?: boolean;
+  snaplen?: number;
+  extraPort?: string;
+}
+
+/** Switch latency per hop: a frame from one slave back to the other crosses two hops, 0.3-2 ms. */
+export const SWITCH_DELAY_MS: [number, number] = [0.15, 1.0];
+
+export function variant(s: ScenarioName): Variant {
+  switch (s) {
+    case 'loop':
+    case 'loop-foo0':
+      return { mode: 'all-active', ...(s === 'loop-foo0' ? { extraPort: 'foo0' } : {}) };
+    case 'lacp':
+    case 'lacp-pdu':
+      return { mode: 'lacp' };
+    case 'single':
+      return { mode: 'single' };
+    case 'stp':
+    case 'stp-root':
+    case 'stp-tcn':
+      return { mode: 'stp' };
+    case 'migrate':
+    case 'lacp-split':
+    case 'lacp-nopartner':
+      return { mode: 'active-backup' };
+    case 'loop-latency':
+      return { mode: 'all-active', switchDelayMs: SWITCH_DELAY_MS };
+    case 'lacp-latency':
+      return { mode: 'lacp', switchDelayMs: SWITCH_DELAY_MS };
+    case 'bond-ll':
+      return { mode: 'active-backup', bondLinkLocal: true };
+    case 'bond-ll-loop':
+      return { mode: 'all-active', bondLinkLocal: true };
+    case 'background':
+      return { mode: 'active-backup', background: true };
+    case 'background-loop':
+      return { mode: 'all-active', background: true };
+    case 'failover':
+      return { mode: 'active-backup', failover: true };
+    case 'loop-late':
+      return { mode: 'active-backup', loopStartsLate: true };
+    case 'windows':
+      return { mode: 'active-backup', captureWindows: true };
+    case 'windows-loop':
+      return { mode: 'all-active', captureWindows: true };
+    case 'loop-s96':
+      return { mode: 'all-active', snaplen: 96 };
+    case 'lacp-s96':
+      return { mode: 'lacp', snaplen: 96 };
+  }
+}
 
 /**
  * The control-plane scenarios:
@@ -78,10 +214,12 @@ export interface Namespaces {
   sw: string;
   client: string;
   guests: string[];
+  /** The peer of a variant's extra bridge port. */
+  extra: string;
 }
 
 export function namespaces(p: LabParams): Namespaces {
-  return { host: `${p.prefix}-host`, sw: `${p.prefix}-sw`, client: `${p.prefix}-client`, guests: p.guests.map((_, i) => `${p.prefix}-g${i + 1}`) };
+  return { host: `${p.prefix}-host`, sw: `${p.prefix}-sw`, client: `${p.prefix}-client`, guests: p.guests.map((_, i) => `${p.prefix}-g${i + 1}`), extra: `${p.prefix}-x` };
 }
 
 /** Redirects everything arriving on `from` out of `to` (u32 match-all: this kernel has no matchall). */
@@ -92,8 +230,22 @@ function redirect(ns: string, from: string, to: string): string[] {
   ];
 }
 
+/**
+ * Drops everything arriving on `dev`, as the bonding driver does on an active-backup bond's
+ * backup slave (its rx handler consumes the frames). Without it the emulated backup slave, which
+ * is a plain interface of the host, answers ARP for the bridge's address with the host's MAC
+ * (arp_ignore=0), and that reply, flooded back into the active slave, makes the bridge log its
+ * own address on a host that does not loop. At prio 2, so a redirect added at prio 1 (the loop
+ * starting) takes over before the drop is removed. The kernel here has no gact action module:
+ * the drop is a one-instruction classic BPF program returning TC_ACT_SHOT in direct-action mode.
+ */
+export function dropAll(ns: string, dev: string): string[] {
+  return [`ip netns exec ${ns} tc qdisc add dev ${dev} ingress`, `ip netns exec ${ns} tc filter add dev ${dev} parent ffff: protocol all prio 2 bpf da bytecode '1,6 0 0 2'`];
+}
+
 export function buildCommands(s: ScenarioName, p: LabParams): string[] {
   const ns = namespaces(p);
+  const v = variant(s);
   const [eth0, eth1] = p.slaves;
   const H = `ip -n ${ns.host}`;
   const S = `ip -n ${ns.sw}`;
@@ -111,18 +263,27 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
   cmds.push(`${S} link set sw up`);
 
   // Uplinks: host slave <-> switch port.
-  const links: [string, string][] = s === 'single' ? [[eth0, 'sw-p0']] : [[eth0, 'sw-p0'], [eth1, 'sw-p1']];
-  for (const [h, sw] of links) {
-    cmds.push(`ip link add name ${h} netns ${ns.host} type veth peer name ${sw} netns ${ns.sw}`);
-    cmds.push(`${S} link set ${sw} up`);
+  // With switch latency the cable end sw-pN is the relay's, and the switch's own port is sw-fN
+  // (its veth peer sw-rN is the relay's other side).
+  const links: [string, string][] = (v.mode === 'single' ? [[eth0, 'sw-p0']] : [[eth0, 'sw-p0'], [eth1, 'sw-p1']]).map(([h, sw]) => [h, v.switchDelayMs ? sw.replace('-p', '-f') : sw]);
+  for (const [i, [h, sw]] of links.entries()) {
+    if (v.switchDelayMs) {
+      cmds.push(`ip link add name ${h} netns ${ns.host} type veth peer name sw-p${i} netns ${ns.sw}`);
+      cmds.push(`${S} link add name ${sw} type veth peer name sw-r${i}`);
+      for (const dev of [`sw-p${i}`, `sw-r${i}`, sw]) cmds.push(`ip netns exec ${ns.sw} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`, `${S} link set ${dev} promisc on`, `${S} link set ${dev} up`);
+    } else {
+      cmds.push(`ip link add name ${h} netns ${ns.host} type veth peer name ${sw} netns ${ns.sw}`);
+      cmds.push(`${S} link set ${sw} up`);
+    }
   }
-  if (s === 'lacp' || s === 'lacp-pdu') {
+  if (v.mode === 'lacp') {
     // One aggregated switch port: both links enter the switch through `agg`, and what the switch
     // sends to the host leaves by one link. The switch never floods back into the aggregate.
     cmds.push(`${S} link add name agg type veth peer name agg-drv`);
     cmds.push(`ip netns exec ${ns.sw} sysctl -qw net.ipv6.conf.agg-drv.disable_ipv6=1`);
     cmds.push(`${S} link set agg master sw`, `${S} link set agg up`, `${S} link set agg-drv up`);
-    cmds.push(...redirect(ns.sw, 'agg-drv', 'sw-p0'), ...redirect(ns.sw, 'sw-p0', 'agg-drv'), ...redirect(ns.sw, 'sw-p1', 'agg-drv'));
+    const [p0, p1] = links.map(([, sw]) => sw) as [string, string];
+    cmds.push(...redirect(ns.sw, 'agg-drv', p0), ...redirect(ns.sw, p0, 'agg-drv'), ...redirect(ns.sw, p1, 'agg-drv'));
   } else {
     for (const [, sw] of links) cmds.push(`${S} link set ${sw} master sw`);
   }
@@ -131,7 +292,7 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
   cmds.push(`${H} link add name ${p.bridge} type bridge stp_state ${stp} ${timers}`);
   cmds.push(`${H} link set ${p.bridge} address ${p.hostMac}`);
   if (s === 'stp-root') cmds.push(`${H} link set ${p.bridge} type bridge priority 4096`);
-  if (isStpScenario(s)) {
+  if (v.mode === 'stp') {
     // No bond: both NICs are bridge ports (each keeps its own MAC, as real NICs do).
     cmds.push(`${H} link set ${eth0} address 00:25:90:00:00:10`, `${H} link set ${eth1} address 00:25:90:00:00:11`);
     cmds.push(`${H} link set ${eth0} master ${p.bridge}`, `${H} link set ${eth1} master ${p.bridge}`);
@@ -141,15 +302,20 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     // Enslaved NICs have no IP stack of their own: without this, the backup slave's own IPv6
     // router solicitations (source: the bond's MAC) would come back up the active slave.
     for (const dev of [...links.map(([h]) => h), `${p.bond}-drv`]) cmds.push(`ip netns exec ${ns.host} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`);
+    // bondLinkLocal: the bridge and the bond start without IPv6; traffic() enables the bridge's,
+    // then the bond's tens of ms later, inside the capture.
+    if (v.bondLinkLocal) for (const dev of [p.bridge, p.bond]) cmds.push(`ip netns exec ${ns.host} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`);
     cmds.push(`${H} link set ${p.bond} address ${p.hostMac}`);
     for (const [h] of links) cmds.push(`${H} link set ${h} address ${p.hostMac}`, `${H} link set ${h} up`);
     cmds.push(`${H} link set ${p.bond}-drv up`, `${H} link set ${p.bond} master ${p.bridge}`, `${H} link set ${p.bond} up`);
     // Bond transmit: out of the active slave. Receive: up from the active slave, and in `loop`
     // and `lacp` from the other slave too (all_slaves_active=1 / 802.3ad collecting on both).
     cmds.push(...redirect(ns.host, `${p.bond}-drv`, eth0), ...redirect(ns.host, eth0, `${p.bond}-drv`));
-    if (s === 'loop' || s === 'lacp' || s === 'lacp-pdu') cmds.push(...redirect(ns.host, eth1, `${p.bond}-drv`));
-    // In `migrate`, `lacp-split` and `lacp-nopartner` the backup slave's frames go nowhere (all_slaves_active=0, as it should be):
-    // eth1 is in no bridge and has no address, so its stack drops them.
+    if (v.mode === 'all-active' || v.mode === 'lacp') cmds.push(...redirect(ns.host, eth1, `${p.bond}-drv`));
+    else if (v.mode === 'active-backup') cmds.push(...dropAll(ns.host, eth1));
+    // In active-backup (`migrate`, `lacp-split`, `lacp-nopartner`, …) the backup slave's frames
+    // are dropped (all_slaves_active=0, as it should be). The recordings of migrate, lacp-split
+    // and lacp-nopartner were made before this drop: there eth1's own stack answered ARP.
   }
   cmds.push(`${H} addr add ${p.hostIp}/${p.prefixLen} dev ${p.bridge}`);
   cmds.push(`${H} link set ${p.bridge} up`);
@@ -160,6 +326,14 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     cmds.push(`${H} link set ${g.vif} address ${p.vifMac}`, `${H} link set ${g.vif} master ${p.bridge}`, `${H} link set ${g.vif} up`);
     cmds.push(`ip -n ${ns.guests[i]} link set eth0 address ${g.mac}`, `ip -n ${ns.guests[i]} addr add ${g.ip}/${p.prefixLen} dev eth0`, `ip -n ${ns.guests[i]} link set eth0 up`);
   });
+
+  // A bridge port no role rule knows (its peer, in a namespace of its own, sends nothing).
+  if (v.extraPort) {
+    cmds.push(`ip netns add ${ns.extra}`, `ip -n ${ns.extra} link set lo up`);
+    cmds.push(`ip link add name ${v.extraPort} netns ${ns.host} type veth peer name eth0 netns ${ns.extra}`);
+    cmds.push(`ip netns exec ${ns.host} sysctl -qw net.ipv6.conf.${v.extraPort}.disable_ipv6=1`, `ip netns exec ${ns.extra} sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1`);
+    cmds.push(`${H} link set ${v.extraPort} master ${p.bridge}`, `${H} link set ${v.extraPort} up`, `ip -n ${ns.extra} link set eth0 up`);
+  }
 
   // The outside client on the switch.
   cmds.push(`ip link add name sw-c netns ${ns.sw} type veth peer name eth0 netns ${ns.client}`);
