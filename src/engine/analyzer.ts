@@ -10,7 +10,7 @@
  */
 import { DIR_IN, DIR_OUT, type PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
-import { formatMac } from '../model/mac.js';
+import { formatMac, readMac } from '../model/mac.js';
 import {
   type Confidence,
   EVIDENCE_LIMIT,
@@ -222,7 +222,11 @@ export class Analyzer {
     // stamped after, but recorded before, its MAC's first host-side frame within the reorder
     // horizon is not grouped; its MAC-table counts are still kept).
     const src = f.src;
-    const dst = f.dst;
+    let dst = f.dst;
+    if (dst < 0 && f.l3Off >= 0) {
+      port.cooked = true;
+      dst = this.cookedDestination(rec.buf, f);
+    }
     if (port.hostSide && this.hostSideArrived.size < this.options.maxMacs && !this.hostSideArrived.has(src)) this.hostSideArrived.add(src);
     const candidate =
       f.isBroadcast ||
@@ -255,6 +259,37 @@ export class Analyzer {
     while (rb.next(all)) this.process();
   }
 
+  /**
+   * Cooked (`-i any`) frames have no destination MAC. What stands in for it: the IPv4 address a
+   * unicast is sent to, which names a guest once the guest's ARP has been seen (senders' IPv4
+   * addresses are noted from their ARP packets here, as frames arrive). Returns -1 (none), or
+   * -2 - the IPv4 address, resolved to the guest's MAC when the frame is processed.
+   */
+  private cookedDestination(b: Uint8Array, f: DecodedFrame): number {
+    const p = f.l3Off;
+    if (f.etherType === 0x0806 && f.l3Len >= 28) {
+      // ARP over Ethernet/IPv4: the sender's MAC (bytes 8-13) and IPv4 (14-17), when it is the frame's own source.
+      if (b[p + 4] === 6 && b[p + 5] === 4 && readMac(b, p + 8) === f.src && this.ipv4Owner.size < this.options.maxMacs) {
+        const ip = ((b[p + 14]! << 24) | (b[p + 15]! << 16) | (b[p + 16]! << 8) | b[p + 17]!) >>> 0;
+        const target = ((b[p + 24]! << 24) | (b[p + 25]! << 16) | (b[p + 26]! << 8) | b[p + 27]!) >>> 0;
+        // A gratuitous ARP (sender = target address) is the owner announcing itself and wins;
+        // any other ARP only names an owner not known yet (a host may send with another's address).
+        if (ip !== 0 && (ip === target || !this.ipv4Owner.has(ip))) this.ipv4Owner.set(ip, f.src);
+      }
+      return -1;
+    }
+    if (f.etherType === 0x0800 && f.l3Len >= 20 && !f.isBroadcast && !f.isMulticast) {
+      const ip = ((b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!) >>> 0;
+      // Multicast and broadcast IPv4 destinations are no one's.
+      if (ip >>> 28 === 0xe || ip === 0xffffffff) return -1;
+      return -2 - ip;
+    }
+    return -1;
+  }
+
+  /** IPv4 address → the MAC that announced it in its own ARP (cooked captures' stand-in for a destination MAC). */
+  private readonly ipv4Owner = new Map<number, number>();
+
   /** The frame the reorder stage released. */
   private process(): void {
     const fr = this.reorder.cur;
@@ -266,6 +301,8 @@ export class Analyzer {
   private processFrame(t: number, src: number, dst: number, frame: number, portIndex: number, input: number, origLen: number, vlan: number, key: number, check: number, dirFlags: number): void {
     this.nowT = t;
     const port = this.ports.ports[portIndex]!;
+    // A cooked frame's destination IPv4 address, as the MAC of the guest whose ARP announced it.
+    if (dst < -1) dst = this.ipv4Owner.get(-2 - dst) ?? -1;
     const dir = dirFlags & 0xff;
     const flags = dirFlags >> 8;
     // SLL captures have no destination: their outgoing frames may be broadcasts.
@@ -486,7 +523,16 @@ export class Analyzer {
       this.guestPorts.set(src, origin.port);
       this.localMacs.delete(src);
     }
-    if (path.from === O_HOST && originPort.roleIndex === R_BRIDGE && !this.guestPorts.has(src) && this.localMacs.size < this.options.maxMacs) this.localMacs.add(src);
+    // The bridge device's copy is the host's own frame only when the capture says it went out, or
+    // every guest's port was being captured then: a guest whose port was not would look the same.
+    if (
+      path.from === O_HOST &&
+      originPort.roleIndex === R_BRIDGE &&
+      !this.guestPorts.has(src) &&
+      this.localMacs.size < this.options.maxMacs &&
+      (origin.dir === DIR_OUT && this.hadDirection(origin) ? true : this.allGuestPortsCapturing(origin.t))
+    )
+      this.localMacs.add(src);
 
     // Directions as the capture gave them or the path inferred them, counted per port and MAC.
     for (let i = 0; i < n; i++) {
@@ -512,6 +558,17 @@ export class Analyzer {
     if (path.echo && path.from !== O_OUTSIDE && path.from !== O_UNKNOWN) this.onEcho(g, s, path);
     if (path.from === O_OUTSIDE && !g.group) this.onInboundUnicast(g, s, path);
     return n;
+  }
+
+  /** Whether every guest's port in the capture set was being captured at t (capture windows). */
+  private allGuestPortsCapturing(t: number): boolean {
+    for (const p of this.ports.ports) if (p.roleIndex === R_GUEST && !this.capturing(p.index, t)) return false;
+    return true;
+  }
+
+  /** Whether the capture itself gave this sighting's direction (not the path stage). */
+  private hadDirection(x: Sighting): boolean {
+    return this.ports.ports[x.port]!.framesWithDirection > 0;
   }
 
   /** The bond a slave belongs to, as a port index (created on demand), or -1. */

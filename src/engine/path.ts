@@ -178,6 +178,13 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
 
   // R2, first the side the frame started on, from what is known before any ordering.
   const hostSide = startsOnHostSide(s, total, g, src);
+  if (sideUnknown) {
+    // Where it started cannot be told: time order, nothing placed, directions as captured.
+    if (total > 1) sortSightings(s, total, g, false, false);
+    out.origin = Math.max(0, firstOf(s, total, g, F_KNOWN, -1));
+    out.from = O_UNKNOWN;
+    return out;
+  }
   // The host's own frame: a known host MAC, or one flooded to several guests' ports at its first instant.
   const hostFrame = hostSide && (src.isHost || (src.guestChain < 0 && total > 1 && guestChainsAtFirst(s, total, g) >= 2));
   // R1: time order; ties in the order of the graph.
@@ -467,7 +474,11 @@ function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: Frame
 }
 
 /** R2: whether the frame started on the host side (a guest, the host, the bond itself) rather than outside. */
+/** Set by startsOnHostSide when the frame's copies cannot tell where it started (capture windows). */
+let sideUnknown = false;
+
 function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: SourceKnowledge): boolean {
+  sideUnknown = false;
   // Directions from the capture, wherever it gave them.
   let minT = Infinity;
   for (let i = 0; i < n; i++) if (s[i]!.t < minT) minT = s[i]!.t;
@@ -513,19 +524,37 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
     // starts on the bond, out of it before any slave.
     if (src.isHost && bondAtFirst && !slaveAtFirst) return true;
     // The host side was not being captured then: only the MAC can say.
-    if (!g.roleCapturing(R_GUEST, minT) && !g.roleCapturing(R_BRIDGE, minT)) return src.isHost || src.guestChain >= 0;
+    if (!g.roleCapturing(R_GUEST, minT) && !g.roleCapturing(R_BRIDGE, minT) && !seenOnHostSide(s, n, g)) {
+      // Seen only on the uplink while no host-side port was capturing: it may have come from a
+      // guest or from outside; it proves nothing (capture windows).
+      if (src.isHost || src.guestChain >= 0) return true;
+      sideUnknown = true;
+      return false;
+    }
     return false;
   }
   // A frame seen only on the host side while the uplink, captured at other times, was not
   // capturing proves nothing about where it came from (capture windows): taken as from outside,
   // so no one becomes a guest by it — unless the MAC is known to be the host's or a guest's.
   const uplinkAtFirst = bondAtFirst || slaveAtFirst;
-  if (!uplinkAtFirst && !seenOnUplink(s, n, g) && (g.hasRole(R_BOND) || g.hasRole(R_SLAVE)) && !g.roleCapturing(R_BOND, minT) && !g.roleCapturing(R_SLAVE, minT)) return src.isHost || src.guestChain >= 0;
+  if (!uplinkAtFirst && !seenOnUplink(s, n, g) && (g.hasRole(R_BOND) || g.hasRole(R_SLAVE)) && !g.roleCapturing(R_BOND, minT) && !g.roleCapturing(R_SLAVE, minT)) {
+    if (src.isHost || src.guestChain >= 0) return true;
+    sideUnknown = true;
+    return false;
+  }
   if (src.isHost || src.guestChain >= 0) return true;
   // One guest's port with the uplink at one instant: the guest's own frame; several guests' ports
   // with the uplink: a flood from outside.
   if (uplinkAtFirst) return chains === 1;
   return true;
+}
+
+function seenOnHostSide(s: PathSighting[], n: number, g: PortGraph): boolean {
+  for (let i = 0; i < n; i++) {
+    const r = g.role(s[i]!.port);
+    if (r === R_GUEST || r === R_BRIDGE) return true;
+  }
+  return false;
 }
 
 function seenOnUplink(s: PathSighting[], n: number, g: PortGraph): boolean {

@@ -48,6 +48,8 @@ export interface PortState {
   framesOut: number;
   /** Frames whose direction the capture itself gave (pcapng epb_flags, SLL packet type). */
   framesWithDirection: number;
+  /** Seen in a Linux cooked (SLL, SLL2) capture, which has no destination MAC. */
+  cooked: boolean;
 }
 
 export class PortTable {
@@ -84,6 +86,7 @@ export class PortTable {
       framesIn: 0,
       framesOut: 0,
       framesWithDirection: 0,
+      cooked: false,
     };
     this.ports.push(st);
     this.byName.set(name, st);
