@@ -23,7 +23,7 @@ import {
 import { FrameIdentity } from './identity.js';
 import { ControlPlane } from './control-plane.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { MacTable, type MacEntry } from './mac-table.js';
+import { MacTable, type MacEntry, PC_IN } from './mac-table.js';
 import { PendingGroups } from './pending-groups.js';
 import { F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, ReorderBuffer } from './reorder.js';
 import { IN_HOST_HOP_NS, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, type SourceKnowledge } from './path.js';
@@ -425,9 +425,7 @@ export class Analyzer {
     return g;
   }
 
-  private role(port: number): string {
-    return this.ports.ports[port]!.port.role;
-  }
+
 
   /** Roles seen so far, recomputed only when a port was added (a port's role never changes). */
   private rolesFor = -1;
@@ -769,9 +767,13 @@ export class Analyzer {
     }
   }
 
-  /** Ports of the bridge (the bond, guests' ports) this MAC was seen on. */
+  /**
+   * Ports of the bridge (the bond, guests' ports) the bridge learned this MAC on: where frames
+   * from it came in. A port it was only sent out of (a guest's broadcast flooded to the other
+   * guests) is not where it moved.
+   */
   private bridgePortsOfMac(e: MacEntry): string[] {
-    return [...e.ports.keys()].filter((i) => ['bond', 'guest'].includes(this.role(i))).map((i) => this.ports.ports[i]!.port.name);
+    return [...e.ports.entries()].filter(([i, c]) => this.ports.ports[i]!.learns && c[PC_IN]! > 0).map(([i]) => this.ports.ports[i]!.port.name);
   }
 
   /** Kernel log lines (own-address warnings, failovers), kept for the timeline and the findings. */

@@ -63,6 +63,12 @@ describe('loop: the failure', () => {
       expect(wrongFinding.evidence.length).toBeGreaterThan(0);
       expect(wrongFinding.confidence).toBe('high');
       expect(fs.filter((f) => f.kind === 'mac-move')).toEqual([]);
+      // The kernel learns a guest on its vif and on bond0, never on the other guest's vif (its
+      // broadcasts only go out there): mac-flap names the ports the MAC came in on.
+      for (const f of fs.filter((x) => x.kind === 'mac-flap' && x.vlan === 0)) {
+        const own = f.mac === 0x00163e000001 ? 'vif1.0' : 'vif2.0';
+        expect([...f.interfaces].sort(), name).toEqual(['bond0', own].sort());
+      }
     });
   }
 });
