@@ -14,6 +14,7 @@ import { formatMac, readMac } from '../model/mac.js';
 import {
   type Confidence,
   EVIDENCE_LIMIT,
+  type EvidenceRole,
   EXPLANATION,
   type Finding,
   type FindingKind,
@@ -26,7 +27,7 @@ import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { MacTable, type MacEntry, PC_IN } from './mac-table.js';
 import { PendingGroups } from './pending-groups.js';
 import { F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, ReorderBuffer } from './reorder.js';
-import { IN_HOST_HOP_NS, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, type SourceKnowledge } from './path.js';
+import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
 import type { Topology } from '../model/topology.js';
 
@@ -75,13 +76,14 @@ export const SETTLE_EVERY_GROUPS = 4096;
 
 type Sighting = PathSighting;
 
-/** A frame a finding cites: where it is, and what it was in its path. */
+/** A frame a finding cites: where it is, and what it was in its path (a place) or for the finding (a role). */
 interface EvidenceSource {
   input: number;
   frame: number;
   port: number;
   dir: number;
   place?: number;
+  role?: EvidenceRole;
 }
 
 interface Group {
@@ -545,7 +547,13 @@ export class Analyzer {
       const x = s[i]!;
       if (x.dir !== DIR_IN) continue;
       const role = this.ports.ports[x.port]!.roleIndex;
-      if (role === R_GUEST || role === R_BOND) this.learnAt(g.vlan, src, x.port, x.t, x.place === P_UP_THE_BOND, x.port, x.input, x.frame);
+      if (role === R_GUEST || role === R_BOND) {
+        if (this.learnAt(g.vlan, src, x.port, x.t, x.place === P_UP_THE_BOND, x.port, x.input, x.frame)) {
+          // The entry went wrong here: keep the whole path of the echo that did it, as evidence.
+          const e = this.macs.entry(g.vlan, src);
+          if (e) e.wrongPath = s.slice(0, n).map((y) => ({ input: y.input, frame: y.frame, port: y.port, dir: y.dir, place: y.place }));
+        }
+      }
       else if (role === R_SLAVE && !bondCaptured) {
         // Without a bond capture, a frame that came in on a slave stands for one that came up the bond.
         const bond = this.bondOf(x.port);
@@ -592,14 +600,16 @@ export class Analyzer {
     const origin = s[path.origin]!;
     const outSlave = path.outSlave >= 0 ? s[path.outSlave]! : null;
     const out = path.firstOut >= 0 ? s[path.firstOut]! : null;
-    const refs = [origin, ...[outSlave, back, up].filter((x): x is Sighting => x !== null && x !== origin)];
-    const names = refs.map((r) => this.ports.ports[r.port]!.port.name);
+    const hops = [origin, ...[outSlave, back, up].filter((x): x is Sighting => x !== null && x !== origin)];
+    const names = hops.map((r) => this.ports.ports[r.port]!.port.name);
+    // Evidence: every copy of the frame on its way, each with its place in the path.
+    const refs = s.slice(0, path.n);
     const delayUs = out ? Math.round((echo.t - out.t) / 1e3) : -1;
     if (g.group) {
       const f = this.finding('looped-broadcast', g.src, g.vlan, echo.t, refs, names, confidence);
       if (delayUs >= 0) f.details.loopDelayUs = Math.min(Number(f.details.loopDelayUs ?? Infinity), delayUs);
     }
-    if (this.localMacs.has(g.src)) this.finding('own-address', g.src, g.vlan, echo.t, [echo], [this.ports.ports[echo.port]!.port.name], confidence);
+    if (this.localMacs.has(g.src)) this.finding('own-address', g.src, g.vlan, echo.t, refs, [this.ports.ports[echo.port]!.port.name], confidence);
     else if (this.guestPorts.has(g.src)) {
       const f = this.finding('wrong-port-learning', g.src, g.vlan, echo.t, refs, names, confidence);
       const entry = this.macs.entry(g.vlan, g.src);
@@ -619,24 +629,45 @@ export class Analyzer {
     for (let i = 0; i < path.n; i++) if (this.ports.ports[s[i]!.port]!.chain === chain) return;
     // Its absence on the guest's port proves the drop only while that port was being captured.
     const guestCaptured = this.capturing(guestPort, origin.t);
-    this.finding('blackholed-unicast', g.dst, g.vlan, origin.t, [origin], [this.ports.ports[origin.port]!.port.name, this.ports.ports[guestPort]!.port.name], guestCaptured ? 'high' : 'medium');
+    // Evidence: the unicast (where it came in, tagged blackholed; its other copies by their
+    // place), and the echo that taught the bridge the guest on the bond.
+    const refs: EvidenceSource[] = [{ ...origin, role: 'blackholed' }, ...s.slice(0, path.n).filter((x) => x !== origin)];
+    // The echo that set the state, with the rest of its path (so the bundle shows it happen).
+    if (entry.wrongInput >= 0) refs.push({ input: entry.wrongInput, frame: entry.wrongFrame, port: entry.wrongPort, dir: DIR_IN, role: 'set-state' });
+    for (const y of entry.wrongPath ?? []) if (y.input !== entry.wrongInput || y.frame !== entry.wrongFrame) refs.push(y);
+    this.finding('blackholed-unicast', g.dst, g.vlan, origin.t, refs, [this.ports.ports[origin.port]!.port.name, this.ports.ports[guestPort]!.port.name], guestCaptured ? 'high' : 'medium');
   }
 
   /** The bridge learns `mac` on `port` at `t`; a change of port is a move, an echo's a wrong one. */
-  private learnAt(vlan: number, mac: number, port: number, t: number, byEcho: boolean, atPort: number, atInput: number, atFrame: number): void {
+  /** Returns whether the entry of a guest went wrong with this frame. */
+  private learnAt(vlan: number, mac: number, port: number, t: number, byEcho: boolean, atPort: number, atInput: number, atFrame: number): boolean {
     // The bridge never learns its own addresses from frames (it drops them with the warning).
-    if (mac === XEN_VIF_MAC || this.localMacs.has(mac)) return;
+    if (mac === XEN_VIF_MAC || this.localMacs.has(mac)) return false;
     const e = this.macs.entry(vlan, mac);
-    if (!e) return;
-    if (e.learnedOn === port) return;
+    if (!e) return false;
+    // Ports of one guest's chain are one place on the bridge: no move between them.
+    if (e.learnedOn === port || (e.learnedOn >= 0 && this.ports.ports[e.learnedOn]!.chain === this.ports.ports[port]!.chain)) {
+      e.lastInInput = atInput;
+      e.lastInFrame = atFrame;
+      return false;
+    }
     if (e.learnedOn >= 0) {
       e.moves++;
       if (byEcho) e.echoMoves++;
-      e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port: atPort, dir: DIR_IN, input: atInput, frame: atFrame };
+      e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port: atPort, dir: DIR_IN, input: atInput, frame: atFrame, prevInput: e.lastInInput, prevFrame: e.lastInFrame };
     }
+    e.lastInInput = atInput;
+    e.lastInFrame = atFrame;
     const guestPort = this.guestPorts.get(mac);
+    let wentWrong = false;
     if (byEcho && guestPort !== undefined) {
-      if (e.wrongSince < 0) e.wrongSince = t;
+      if (e.wrongSince < 0) {
+        e.wrongSince = t;
+        e.wrongInput = atInput;
+        e.wrongFrame = atFrame;
+        e.wrongPort = atPort;
+        wentWrong = true;
+      }
     } else if (guestPort === port && e.wrongSince >= 0) {
       // The guest spoke again: the entry is right again. How long was it wrong?
       const ms = (t - e.wrongSince) / 1e6;
@@ -647,9 +678,12 @@ export class Analyzer {
         f.details.totalWrongMs = Math.round((Number(f.details.totalWrongMs ?? 0) + ms) * 1000) / 1000;
       }
       e.wrongSince = -1;
+      e.wrongInput = e.wrongFrame = e.wrongPort = -1;
+      e.wrongPath = null;
     }
     e.learnedOn = port;
     e.learnedAt = t;
+    return wentWrong;
   }
 
   private finding(kind: FindingKind, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], path: string[], confidence: Confidence): Finding {
@@ -692,9 +726,18 @@ export class Analyzer {
     for (const p of path) if (!f.interfaces.includes(p)) f.interfaces.push(p);
     for (const r of refs) {
       if (f.evidence.length >= EVIDENCE_LIMIT) break;
-      if (!f.evidence.some((e) => e.input === r.input && e.frame === r.frame)) f.evidence.push({ input: r.input, frame: r.frame });
+      if (r.input < 0 || f.evidence.some((e) => e.input === r.input && e.frame === r.frame)) continue;
+      const role = r.role ?? (r.place ? (PLACE_NAMES[r.place] as EvidenceRole) : undefined);
+      f.evidence.push({
+        input: r.input,
+        frame: r.frame,
+        ...(role && role !== ('unplaced' as string) && role !== ('resend' as string) ? { role } : {}),
+        dir: r.dir === DIR_IN ? 'in' : r.dir === DIR_OUT ? 'out' : null,
+        port: this.ports.ports[r.port]?.port.name ?? '?',
+        occurrence: f.count,
+      });
     }
-    f.evidence.sort((x, y) => x.input - y.input || x.frame - y.frame);
+    // Kept in the order cited: each occurrence's frames in the order of its path.
     return f;
   }
 
@@ -748,14 +791,16 @@ export class Analyzer {
       if (e.mac === XEN_VIF_MAC) continue;
       const wrongFinding = this.findings.has(findingKey('wrong-port-learning', e.mac, e.vlan));
       if (e.moves >= FLAP_MOVES) {
-        const f = this.finding('mac-flap', e.mac, e.vlan, e.learnedAt, e.lastMove ? [e.lastMove] : [], [], 'high');
+        const f = this.finding('mac-flap', e.mac, e.vlan, e.learnedAt, e.lastMove ? [{ ...e.lastMove, role: 'moved' }] : [], [], 'high');
         f.count = e.moves;
         f.details.moves = e.moves;
         f.details.movesByEcho = e.echoMoves;
         this.bridgePortsOfMac(e).forEach((p) => f.interfaces.includes(p) || f.interfaces.push(p));
       } else if (e.moves === 1 && e.echoMoves === 0 && !wrongFinding && e.lastMove) {
         const m = e.lastMove;
-        const f = this.finding('mac-move', e.mac, e.vlan, m.t, [m], [this.ports.ports[m.from]!.port.name, this.ports.ports[m.to]!.port.name], 'high');
+        const refs: EvidenceSource[] = [{ ...m, role: 'moved' }];
+        if (m.prevInput >= 0) refs.push({ input: m.prevInput, frame: m.prevFrame, port: m.from, dir: DIR_IN, role: 'last-before-move' });
+        const f = this.finding('mac-move', e.mac, e.vlan, m.t, refs, [this.ports.ports[m.from]!.port.name, this.ports.ports[m.to]!.port.name], 'high');
         f.details.from = this.ports.ports[m.from]!.port.name;
         f.details.to = this.ports.ports[m.to]!.port.name;
       }

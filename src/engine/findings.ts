@@ -25,10 +25,43 @@ export type FindingKind =
 
 export type Confidence = 'high' | 'medium' | 'low';
 
+/**
+ * What an evidence frame is, as the engine worked it out (path.ts and the detectors): the
+ * frame's place in its path, or the part it plays for the finding. Sinks (report, export, UI)
+ * word these; they never work a path out again.
+ *  - original, out, flooded, echo, up-the-bond, echo-flooded, inbound: the place in the path
+ *    (PLACE_NAMES);
+ *  - blackholed: the unicast for a guest that never reached the guest's port;
+ *  - set-state: the frame that set the state the finding depends on (the echo that taught the
+ *    bridge the guest on the bond);
+ *  - moved: the frame that made the bridge learn the MAC on its new port;
+ *  - last-before-move: the MAC's last frame on its old port before it moved.
+ */
+export type EvidenceRole =
+  | 'original'
+  | 'out'
+  | 'flooded'
+  | 'echo'
+  | 'up-the-bond'
+  | 'echo-flooded'
+  | 'inbound'
+  | 'blackholed'
+  | 'set-state'
+  | 'moved'
+  | 'last-before-move';
+
 /** A frame as the user finds it again: its input file and its number there (as Wireshark numbers it). */
 export interface FrameRef {
   input: number;
   frame: number;
+  /** What the frame is for the finding (engine findings; absent on configuration and control-plane ones). */
+  role?: EvidenceRole;
+  /** Its direction on its port, as captured or as its path showed (null: not known). */
+  dir?: 'in' | 'out' | null;
+  /** The port it was seen on. */
+  port?: string;
+  /** Which occurrence of the finding (1 for the first) it belongs to: the frames of one path share it. */
+  occurrence?: number;
 }
 
 export interface Finding {

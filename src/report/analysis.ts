@@ -38,7 +38,12 @@ export function findingJson(f: Finding, inputs: InputInfo[]): object {
     last: time(f.lastSec, f.lastNsec),
     rate: rate(f),
     evidence: inputs
-      .map((i) => ({ file: i.name, frames: f.evidence.filter((e) => e.input === i.index).map((e) => e.frame) }))
+      .map((i) => {
+        const refs = f.evidence.filter((e) => e.input === i.index);
+        // What the engine says each frame is (its place in the frame's path, or its part in the finding).
+        const tagged = refs.filter((e) => e.role !== undefined).map((e) => ({ frame: e.frame, role: e.role, dir: e.dir ?? null, port: e.port ?? null, occurrence: e.occurrence ?? null }));
+        return { file: i.name, frames: refs.map((e) => e.frame).sort((a, b) => a - b), ...(tagged.length ? { tagged } : {}) };
+      })
       .filter((e) => e.frames.length),
     confidence: f.confidence,
     explanation: f.explanation,
@@ -154,12 +159,19 @@ export function findingsText(findings: Finding[], inputs: InputInfo[]): string[]
     out.push(`  ${tag} ${f.kind}: ${safeText(f.summary)}`);
     const ev = inputs
       .map((i) => {
-        const frames = f.evidence.filter((e) => e.input === i.index).map((e) => e.frame);
+        const frames = f.evidence.filter((e) => e.input === i.index).map((e) => e.frame).sort((a, b) => a - b);
         return frames.length ? `${safeText(i.name)} frames ${frames.slice(0, 8).join(', ')}${frames.length > 8 ? ', …' : ''}` : '';
       })
       .filter(Boolean);
     if (f.details.source === 'configuration') out.push(`          evidence: the host's configuration (${safeText(String(f.details.setting ?? ''))}; confidence ${f.confidence})`);
     else out.push(`          evidence: ${ev.join('; ') || 'counters only'} (confidence ${f.confidence})`);
+    // The first occurrence as the engine placed its frames: the path a looped frame took.
+    const first = f.evidence.filter((e) => e.role !== undefined && e.occurrence === f.evidence.find((x) => x.role !== undefined)?.occurrence);
+    if (first.length > 1) {
+      const name = (e: (typeof first)[number]): string => inputs.find((i) => i.index === e.input)?.name ?? '?';
+      const one = new Set(first.map((e) => e.input)).size === 1;
+      out.push(`          first: ${first.map((e) => `${safeText(e.port ?? '?')} ${e.role} (${one ? '' : `${safeText(name(e))} `}${e.frame})`).join(' → ')}`);
+    }
     if (!seenExplanations.has(f.kind)) {
       seenExplanations.add(f.kind);
       out.push(`          ${f.explanation}`);

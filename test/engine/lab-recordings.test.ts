@@ -155,3 +155,31 @@ describe("loop: the host's own frames", () => {
     expect(ownEvidence(analyzeFiles([file], undefined, [host]))).toContain(19);
   });
 });
+
+describe('loop: every evidence frame tagged with its place in the path (the sinks word the tags, never work the path out)', () => {
+  for (const [name, run] of variants('loop')) {
+    it(`${name}: the guest's broadcast out of one slave, back in on the other, up the bond; the blackholed unicast and the echo that set the state`, () => {
+      const fs = run();
+      const wrong = fs.find((f) => f.kind === 'wrong-port-learning' && f.mac === 0x00163e000001 && f.vlan === 0)!;
+      const first = wrong.evidence.filter((e) => e.occurrence === wrong.evidence[0]!.occurrence);
+      const tag = (role: string): string[] => first.filter((e) => e.role === role).map((e) => `${e.port}:${e.dir}`);
+      expect(tag('original')).toEqual(['vif1.0:in']);
+      expect(tag('up-the-bond')).toEqual(['bond0:in']);
+      const out = tag('out').filter((x) => x.startsWith('eth'));
+      const echo = tag('echo');
+      expect(out.length).toBe(1);
+      expect(echo.length).toBe(1);
+      // Out of one slave, back in on the other.
+      expect(out[0]!.split(':')[0]).not.toBe(echo[0]!.split(':')[0]);
+      expect(echo[0]!.endsWith(':in')).toBe(true);
+      if (!name.startsWith('SLL2') || fs.some((f) => f.kind === 'blackholed-unicast')) {
+        const hole = fs.find((f) => f.kind === 'blackholed-unicast' && f.mac === 0x00163e000001)!;
+        expect(hole.evidence.some((e) => e.role === 'blackholed' && e.dir === 'in')).toBe(true);
+        // One per time the entry went wrong: each an echo up bond0.
+        const state = hole.evidence.filter((e) => e.role === 'set-state').map((e) => e.port);
+        expect(state.length).toBeGreaterThan(0);
+        expect(new Set(state)).toEqual(new Set(['bond0']));
+      }
+    });
+  }
+});
