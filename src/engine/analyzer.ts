@@ -24,8 +24,14 @@ import {
 import { FrameIdentity } from './identity.js';
 import { ControlPlane } from './control-plane.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { MacTable, type MacEntry, PC_IN } from './mac-table.js';
+import { MacTable } from './mac-table.js';
 import { PendingGroups } from './pending-groups.js';
+import type { DetectorContext, EvidenceSource } from './detectors/context.js';
+import { onEcho } from './detectors/loop-echoes.js';
+import { closeLearning, entryRight } from './detectors/learning.js';
+import { onInboundUnicast } from './detectors/blackholing.js';
+import { closeMoves } from './detectors/moves.js';
+import { summarize } from './detectors/wording.js';
 import { F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, ReorderBuffer } from './reorder.js';
 import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
@@ -57,8 +63,6 @@ const TIME_LEAD_SEC = 4;
 const MAX_WINDOWS = 4096;
 /** Xen gives every vif this MAC: never one host. */
 const XEN_VIF_MAC = 0xfeffffffffff;
-/** A MAC that changed port this often is flapping, not moving. */
-const FLAP_MOVES = 4;
 /**
  * Sightings kept in one group. A frame's path through a host takes a handful; a storm repeating
  * one frame on a port would otherwise grow one group without end and make every sighting scan
@@ -76,15 +80,6 @@ export const SETTLE_EVERY_GROUPS = 4096;
 
 type Sighting = PathSighting;
 
-/** A frame a finding cites: where it is, and what it was in its path (a place) or for the finding (a role). */
-interface EvidenceSource {
-  input: number;
-  frame: number;
-  port: number;
-  dir: number;
-  place?: number;
-  role?: EvidenceRole;
-}
 
 interface Group {
   src: number;
@@ -132,7 +127,7 @@ export interface KernelFdbEntry {
   isLocal: boolean;
 }
 
-export class Analyzer {
+export class Analyzer implements DetectorContext {
   readonly ports: PortTable;
   readonly macs: MacTable;
   /** BPDUs and LACPDUs: spanning tree and LACP health (control-plane.ts). */
@@ -448,12 +443,12 @@ export class Analyzer {
   }
 
   /** Whether the capture set has any port on the host side of the bond (bridge or guest ports). */
-  private seesHostSide(): boolean {
+  seesHostSide(): boolean {
     this.updateRoles();
     return this.hasHostSide;
   }
 
-  private seesBond(): boolean {
+  seesBond(): boolean {
     this.updateRoles();
     return this.hasBond;
   }
@@ -487,7 +482,7 @@ export class Analyzer {
    * of its input so far (capture windows). A port whose input started later or stopped earlier
    * proves nothing by its absence.
    */
-  private capturing(port: number, t: number): boolean {
+  capturing(port: number, t: number): boolean {
     const input = this.ports.ports[port]!.input;
     if (input < 0) return false;
     if (input >= MAX_WINDOWS) return true;
@@ -561,8 +556,9 @@ export class Analyzer {
       }
     }
 
-    if (path.echo && path.from !== O_OUTSIDE && path.from !== O_UNKNOWN) this.onEcho(g, s, path);
-    if (path.from === O_OUTSIDE && !g.group) this.onInboundUnicast(g, s, path);
+    // The detectors, on the settled path.
+    if (path.echo && path.from !== O_OUTSIDE && path.from !== O_UNKNOWN) onEcho(this, g, s, path);
+    if (path.from === O_OUTSIDE && !g.group) onInboundUnicast(this, g, s, path);
     return n;
   }
 
@@ -584,61 +580,6 @@ export class Analyzer {
     return this.ports.get(p.bond)?.index ?? -1;
   }
 
-  private onEcho(g: Group, s: Sighting[], path: FramePath): void {
-    const up = path.upBond >= 0 ? s[path.upBond]! : null;
-    const back = path.echoIn >= 0 ? s[path.echoIn]! : null;
-    // Did the echo reach the bridge? Proven when it is seen coming up the bond after it came in on
-    // another slave, or going on to the bridge. When the capture has only slaves it cannot be
-    // proven (the bond may drop it): medium confidence. When the bond was captured and the echo
-    // never came up it, the bond dropped it: no loop. When it has the host side but no bond (NICs
-    // straight in the bridge, as with STP), a NIC's port state decides, which frames don't show: no claim.
-    let confidence: Confidence;
-    if (up) confidence = back || this.seesHostSide() ? 'high' : 'medium';
-    else if (!this.seesBond() && !this.seesHostSide()) confidence = 'medium';
-    else return;
-    const echo = up ?? back!;
-    const origin = s[path.origin]!;
-    const outSlave = path.outSlave >= 0 ? s[path.outSlave]! : null;
-    const out = path.firstOut >= 0 ? s[path.firstOut]! : null;
-    const hops = [origin, ...[outSlave, back, up].filter((x): x is Sighting => x !== null && x !== origin)];
-    const names = hops.map((r) => this.ports.ports[r.port]!.port.name);
-    // Evidence: every copy of the frame on its way, each with its place in the path.
-    const refs = s.slice(0, path.n);
-    const delayUs = out ? Math.round((echo.t - out.t) / 1e3) : -1;
-    if (g.group) {
-      const f = this.finding('looped-broadcast', g.src, g.vlan, echo.t, refs, names, confidence);
-      if (delayUs >= 0) f.details.loopDelayUs = Math.min(Number(f.details.loopDelayUs ?? Infinity), delayUs);
-    }
-    if (this.localMacs.has(g.src)) this.finding('own-address', g.src, g.vlan, echo.t, refs, [this.ports.ports[echo.port]!.port.name], confidence);
-    else if (this.guestPorts.has(g.src)) {
-      const f = this.finding('wrong-port-learning', g.src, g.vlan, echo.t, refs, names, confidence);
-      const entry = this.macs.entry(g.vlan, g.src);
-      if (entry && entry.wrongSince >= 0 && f.details.episodes === undefined) f.details.episodes = 0;
-    }
-  }
-
-  /** Unicast from outside: for a guest whose entry is wrong, did it ever reach the guest's port? */
-  private onInboundUnicast(g: Group, s: Sighting[], path: FramePath): void {
-    if (g.dst < 0) return;
-    const origin = s[path.origin]!;
-    const guestPort = this.guestPorts.get(g.dst);
-    if (guestPort === undefined) return;
-    const entry = this.macs.entry(g.vlan, g.dst);
-    if (!entry || entry.wrongSince < 0 || entry.wrongSince > origin.t) return;
-    const chain = this.ports.ports[guestPort]!.chain;
-    for (let i = 0; i < path.n; i++) if (this.ports.ports[s[i]!.port]!.chain === chain) return;
-    // Its absence on the guest's port proves the drop only while that port was being captured.
-    const guestCaptured = this.capturing(guestPort, origin.t);
-    // Evidence: the unicast (where it came in, tagged blackholed; its other copies by their
-    // place), and the echo that taught the bridge the guest on the bond.
-    const refs: EvidenceSource[] = [{ ...origin, role: 'blackholed' }, ...s.slice(0, path.n).filter((x) => x !== origin)];
-    // The echo that set the state, with the rest of its path (so the bundle shows it happen).
-    if (entry.wrongInput >= 0) refs.push({ input: entry.wrongInput, frame: entry.wrongFrame, port: entry.wrongPort, dir: DIR_IN, role: 'set-state' });
-    for (const y of entry.wrongPath ?? []) if (y.input !== entry.wrongInput || y.frame !== entry.wrongFrame) refs.push(y);
-    this.finding('blackholed-unicast', g.dst, g.vlan, origin.t, refs, [this.ports.ports[origin.port]!.port.name, this.ports.ports[guestPort]!.port.name], guestCaptured ? 'high' : 'medium');
-  }
-
-  /** The bridge learns `mac` on `port` at `t`; a change of port is a move, an echo's a wrong one. */
   /** Returns whether the entry of a guest went wrong with this frame. */
   private learnAt(vlan: number, mac: number, port: number, t: number, byEcho: boolean, atPort: number, atInput: number, atFrame: number): boolean {
     // The bridge never learns its own addresses from frames (it drops them with the warning).
@@ -670,13 +611,7 @@ export class Analyzer {
       }
     } else if (guestPort === port && e.wrongSince >= 0) {
       // The guest spoke again: the entry is right again. How long was it wrong?
-      const ms = (t - e.wrongSince) / 1e6;
-      const f = this.findings.get(findingKey('wrong-port-learning', mac, vlan));
-      if (f) {
-        f.details.episodes = Number(f.details.episodes ?? 0) + 1;
-        f.details.longestWrongMs = Math.max(Number(f.details.longestWrongMs ?? 0), Math.round(ms * 1000) / 1000);
-        f.details.totalWrongMs = Math.round((Number(f.details.totalWrongMs ?? 0) + ms) * 1000) / 1000;
-      }
+      entryRight(this, mac, vlan, (t - e.wrongSince) / 1e6);
       e.wrongSince = -1;
       e.wrongInput = e.wrongFrame = e.wrongPort = -1;
       e.wrongPath = null;
@@ -686,7 +621,17 @@ export class Analyzer {
     return wentWrong;
   }
 
-  private finding(kind: FindingKind, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], path: string[], confidence: Confidence): Finding {
+  /** The finding if it exists (no occurrence counted). */
+  existing(kind: FindingKind, mac: number, vlan: number): Finding | undefined {
+    return this.findings.get(findingKey(kind, mac, vlan));
+  }
+
+  /** Engine time of the latest frame. */
+  get latestT(): number {
+    return this.maxT;
+  }
+
+  finding(kind: FindingKind, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], path: string[], confidence: Confidence): Finding {
     const key = findingKey(kind, mac, vlan);
     let f = this.findings.get(key);
     const sec = this.baseSec + Math.floor(t / 1e9);
@@ -759,7 +704,7 @@ export class Analyzer {
     f.details.untrackedCountSaturated = this.macs.droppedSaturated ? 'yes' : 'no';
     f.details.findingsNotKept = this.findingsNotKept;
     // Worded now, not only at finish(): a live view shows it while the flood goes on.
-    f.summary = summarize(f, this);
+    f.summary = summarize(f, { guestPortName: (mac) => { const g = this.guestPorts.get(mac); return g === undefined ? null : this.ports.ports[g]!.port.name; }, roleOf: (name) => this.ports.get(name)?.port.role ?? null });
   }
 
   /** Settles everything and returns the findings, most severe first. */
@@ -774,7 +719,7 @@ export class Analyzer {
     this.stats.macsDropped = this.macs.dropped;
     this.stats.lastSec = this.baseSec + Math.floor(this.maxT / 1e9);
     this.noteFlood();
-    for (const f of this.findings.values()) f.summary = summarize(f, this);
+    for (const f of this.findings.values()) f.summary = summarize(f, { guestPortName: (mac) => { const g = this.guestPorts.get(mac); return g === undefined ? null : this.ports.ports[g]!.port.name; }, roleOf: (name) => this.ports.get(name)?.port.role ?? null });
     return this.currentFindings();
   }
 
@@ -785,40 +730,13 @@ export class Analyzer {
     return [...this.findings.values(), ...control].sort((a, b) => rank[a.severity] - rank[b.severity] || b.count - a.count);
   }
 
-  /** Moves that were not echoes: once and stayed is a move; back and forth is a flap. */
+  /** At the end, from the MAC table: moves and flaps, entries still wrong. */
   private closeMoves(): void {
     for (const e of this.macs.entries()) {
       if (e.mac === XEN_VIF_MAC) continue;
-      const wrongFinding = this.findings.has(findingKey('wrong-port-learning', e.mac, e.vlan));
-      if (e.moves >= FLAP_MOVES) {
-        const f = this.finding('mac-flap', e.mac, e.vlan, e.learnedAt, e.lastMove ? [{ ...e.lastMove, role: 'moved' }] : [], [], 'high');
-        f.count = e.moves;
-        f.details.moves = e.moves;
-        f.details.movesByEcho = e.echoMoves;
-        this.bridgePortsOfMac(e).forEach((p) => f.interfaces.includes(p) || f.interfaces.push(p));
-      } else if (e.moves === 1 && e.echoMoves === 0 && !wrongFinding && e.lastMove) {
-        const m = e.lastMove;
-        const refs: EvidenceSource[] = [{ ...m, role: 'moved' }];
-        if (m.prevInput >= 0) refs.push({ input: m.prevInput, frame: m.prevFrame, port: m.from, dir: DIR_IN, role: 'last-before-move' });
-        const f = this.finding('mac-move', e.mac, e.vlan, m.t, refs, [this.ports.ports[m.from]!.port.name, this.ports.ports[m.to]!.port.name], 'high');
-        f.details.from = this.ports.ports[m.from]!.port.name;
-        f.details.to = this.ports.ports[m.to]!.port.name;
-      }
-      if (wrongFinding && e.wrongSince >= 0) {
-        const f = this.findings.get(findingKey('wrong-port-learning', e.mac, e.vlan))!;
-        f.details.wrongAtEnd = 'yes';
-        f.details.wrongAtEndForMs = Math.round((this.maxT - e.wrongSince) / 1e3) / 1e3;
-      }
+      closeMoves(this, e);
+      closeLearning(this, e);
     }
-  }
-
-  /**
-   * Ports of the bridge (the bond, guests' ports) the bridge learned this MAC on: where frames
-   * from it came in. A port it was only sent out of (a guest's broadcast flooded to the other
-   * guests) is not where it moved.
-   */
-  private bridgePortsOfMac(e: MacEntry): string[] {
-    return [...e.ports.entries()].filter(([i, c]) => this.ports.ports[i]!.learns && c[PC_IN]! > 0).map(([i]) => this.ports.ports[i]!.port.name);
   }
 
   /** Kernel log lines (own-address warnings, failovers), kept for the timeline and the findings. */
@@ -909,42 +827,6 @@ export function findingKey(kind: FindingKind, mac: number, vlan: number): string
 function isGuestOui(mac: number): boolean {
   const oui = Math.floor(mac / 0x1000000);
   return oui === 0x00163e || oui === 0x525400;
-}
-
-function summarize(f: Finding, a: Analyzer): string {
-  const mac = f.mac >= 0 ? formatMac(f.mac) : '';
-  const vlan = f.vlan ? ` on VLAN ${f.vlan}` : '';
-  const n = `${f.count} time${f.count === 1 ? '' : 's'}`;
-  switch (f.kind) {
-    case 'looped-broadcast':
-      return `broadcasts from ${mac}${vlan} came back in on the bond ${n} (path ${f.interfaces.join(' → ')}${f.details.loopDelayUs !== undefined ? `, loop delay ${f.details.loopDelayUs} µs` : ''})`;
-    case 'own-address':
-      if (f.details.source === 'kernel log') return f.summary;
-      return `frames from the host's own ${mac}${vlan} arrived on ${f.interfaces.join(', ')} ${n}${f.details.kernelWarnings ? `; the kernel logged ${f.details.kernelWarnings} own-address warning${f.details.kernelWarnings === 1 ? '' : 's'}` : ''}`;
-    case 'wrong-port-learning': {
-      const guest = a.guestPorts.get(f.mac);
-      const where = guest !== undefined ? a.ports.ports[guest]!.port.name : 'its port';
-      const bond = f.interfaces.find((p) => a.ports.get(p)?.port.role === 'bond') ?? 'the bond';
-      const lasted = f.details.longestWrongMs !== undefined ? `; the wrong entry lasted up to ${f.details.longestWrongMs} ms` : '';
-      const still = f.details.wrongAtEnd ? '; still wrong when the capture ended' : '';
-      const confirmed = f.details.kernelConfirmed ? ` (confirmed: ${f.details.kernelConfirmed})` : '';
-      return `the bridge learned guest ${mac}${vlan} on ${bond} instead of ${where} ${n}${lasted}${still}${confirmed}`;
-    }
-    case 'blackholed-unicast':
-      return `${n} unicast for guest ${mac}${vlan} arrived on ${f.interfaces[0]} and never reached ${f.interfaces[1]}`;
-    case 'mac-flap':
-      return `${mac}${vlan} moved between ${f.interfaces.join(', ')} ${f.details.moves} times`;
-    case 'mac-move':
-      return `${mac}${vlan} moved once from ${f.details.from} to ${f.details.to} and stayed`;
-    case 'mac-flood': {
-      const more = f.details.untrackedCountSaturated === 'yes' ? `at least ${f.count}` : `${f.count}`;
-      const lost = Number(f.details.findingsNotKept) > 0 ? `; ${f.details.findingsNotKept} findings about them not kept` : '';
-      return `MAC flood: source MACs past the limit of ${f.details.limit} tracked one by one; ${more} more seen, counted only in the totals${lost}`;
-    }
-    default:
-      // Kinds whose summary is written where they are found (configuration, control-plane checks).
-      return f.summary;
-  }
 }
 
 /** A kernel log line in a summary: one line, printable (the report escapes it again for the terminal). */

@@ -34,6 +34,7 @@ import { analysisJson, type InputInfo } from '../report/analysis.js';
 import { Naming } from './naming.js';
 import { buildReport, type ReportFrame, type ReportInput, utcSeconds } from './report.js';
 import { AddressMapper, ipv6Text, newSanitizeKey, sanitizeFrame } from './sanitize.js';
+import { describeFrame } from '../engine/detectors/wording.js';
 import { CTL_LACP, CTL_STP, FrameIndex, type Note, select } from './select.js';
 import { hostView, topologyLines } from './topology-view.js';
 
@@ -301,56 +302,25 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     const f = findings[note.finding]!;
     const port = naming.port(portOf(p));
     const head = `bondscope: ${f.kind}${f.mac >= 0 ? ` ${macLabel(f.mac)}` : ''}${f.vlan ? ` VLAN ${f.vlan}` : ''} — `;
-    if (note.kind === 'before') {
-      if (note.ref.role === 'set-state') return `${head}this echo taught the bridge the guest on ${port}, before the unicast in frame ${outNo.get(note.of)}`;
-      return `${head}its last frame on ${port} before it moved (frame ${outNo.get(note.of)})`;
-    }
-    const role = note.ref.role;
     const occ = occurrences.get(`${note.finding}|${note.ref.occurrence ?? 0}`) ?? [];
     const origin = (occ.find((x) => x.note.ref.role === 'blackholed') ?? occ.find((x) => x.note.ref.role === 'original'))?.pos ?? p;
-    const o = outNo.get(origin);
-    const originPort = naming.port(portOf(origin));
-    const portRole = roleOf(p);
-    switch (f.kind) {
-      case 'looped-broadcast':
-      case 'wrong-port-learning':
-      case 'own-address': {
-        switch (role) {
-          case 'original':
-            return `${head}${f.kind === 'own-address' ? "the host's own frame, " : ''}${portRole === 'guest' ? `sent by the guest on ${port}` : portRole === 'bridge' ? `sent by the host on ${port}` : `sent by ${port} itself`}`;
-          case 'out':
-            return portRole === 'slave' ? `${head}frame ${o} leaving by ${port}` : `${head}frame ${o} going out of ${port}`;
-          case 'echo':
-            return `${head}frame ${o} flooded back in on ${port} (echo)`;
-          case 'up-the-bond':
-            if (f.kind === 'own-address') return `${head}the host's own frame came back in on ${port}${origin !== p ? ` (echo of frame ${o} sent by ${originPort})` : ''}`;
-            return `${head}echo of frame ${o} sent by ${originPort}, passed up by ${port}${f.kind === 'wrong-port-learning' ? `: the bridge learns ${macLabel(f.mac)} on ${port}` : ''}`;
-          case 'flooded':
-            return `${head}frame ${o} flooded by the bridge to ${port}`;
-          case 'echo-flooded':
-            return `${head}the echo of frame ${o} flooded by the bridge to ${port}`;
-          default:
-            return `${head}frame ${o}, on ${port}`;
-        }
-      }
-      case 'blackholed-unicast': {
-        if (role === 'inbound' || role === 'flooded') return `${head}the same unicast as frame ${o}, seen on ${port}`;
-        if (role !== 'blackholed') return `${head}the echo that taught the bridge the guest on the bond: ${role ?? 'a copy'} on ${port}`;
-        const b = beforeOf.get(`${note.finding}|${p}`);
-        const guestPort = f.interfaces[1] ? naming.port(f.interfaces[1]) : "the guest's port";
-        return `${head}unicast for the guest arrived on ${port} and never reached ${guestPort}${b !== undefined ? `; the bridge had the guest on ${naming.port(portOf(b))} since frame ${outNo.get(b)}` : ''}`;
-      }
-      case 'mac-flap':
-        return `${head}the bridge learns it on ${port} here, the last of ${f.details.moves ?? f.count} moves`;
-      case 'mac-move': {
-        const b = beforeOf.get(`${note.finding}|${p}`);
-        const from = typeof f.details.from === 'string' ? naming.port(f.details.from) : 'its old port';
-        return `${head}arrives on ${port}: moved from ${from}${b !== undefined ? ` (last seen there in frame ${outNo.get(b)})` : ''} and stayed`;
-      }
-      default:
-        // Spanning-tree and LACP findings: the frame and the finding's own sentence.
-        return `${head}on ${port}: ${naming.text(f.summary)}`;
-    }
+    const state = note.kind === 'before' ? undefined : beforeOf.get(`${note.finding}|${p}`);
+    const words = describeFrame(f, {
+      port,
+      portRole: roleOf(p),
+      role: note.ref.role,
+      mac: macLabel(f.mac),
+      originNo: String(outNo.get(origin)),
+      originPort: naming.port(portOf(origin)),
+      isOrigin: origin === p,
+      stateNo: state !== undefined ? String(outNo.get(state)) : null,
+      statePort: state !== undefined ? naming.port(portOf(state)) : null,
+      ofNo: note.kind === 'before' ? String(outNo.get(note.of)) : null,
+      guestPort: f.interfaces[1] ? naming.port(f.interfaces[1]) : "the guest's port",
+      from: typeof f.details.from === 'string' ? naming.port(f.details.from) : 'its old port',
+    });
+    // Spanning-tree and LACP findings: the frame and the finding's own sentence.
+    return `${head}${words ?? `on ${port}: ${naming.text(f.summary)}`}`;
   };
   // Findings that share a frame and say the same of it (a looped broadcast that is also the
   // wrong-port learning of its guest) get one comment naming both kinds.
