@@ -18,6 +18,7 @@ import {
   EXPLANATION,
   type Finding,
   type FindingKind,
+  type FindingOf,
   REMEDIES_FOR,
   SEVERITY,
 } from './findings.js';
@@ -622,8 +623,8 @@ export class Analyzer implements DetectorContext {
   }
 
   /** The finding if it exists (no occurrence counted). */
-  existing(kind: FindingKind, mac: number, vlan: number): Finding | undefined {
-    return this.findings.get(findingKey(kind, mac, vlan));
+  existing<K extends FindingKind>(kind: K, mac: number, vlan: number): FindingOf<K> | undefined {
+    return this.findings.get(findingKey(kind, mac, vlan)) as FindingOf<K> | undefined;
   }
 
   /** Engine time of the latest frame. */
@@ -631,9 +632,9 @@ export class Analyzer implements DetectorContext {
     return this.maxT;
   }
 
-  finding(kind: FindingKind, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], path: string[], confidence: Confidence): Finding {
+  finding<K extends FindingKind>(kind: K, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], path: string[], confidence: Confidence): FindingOf<K> {
     const key = findingKey(kind, mac, vlan);
-    let f = this.findings.get(key);
+    let f = this.findings.get(key) as FindingOf<K> | undefined;
     const sec = this.baseSec + Math.floor(t / 1e9);
     const nsec = t - Math.floor(t / 1e9) * 1e9;
     let keep = true;
@@ -661,7 +662,7 @@ export class Analyzer implements DetectorContext {
         explanation: EXPLANATION[kind],
         remedies: REMEDIES_FOR[kind],
         details: {},
-      };
+      } as Finding as FindingOf<K>;
       if (keep) this.findings.set(key, f);
     }
     f.count++;

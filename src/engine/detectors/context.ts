@@ -3,7 +3,7 @@
  * read (ports, the MAC table, who is a guest or the host) and the one way they record a finding.
  * The Analyzer implements it; detectors never touch frames or the reorder and path stages.
  */
-import type { Confidence, EvidenceRole, Finding, FindingKind } from '../findings.js';
+import type { Confidence, EvidenceRole, FindingKind, FindingOf } from '../findings.js';
 import type { MacTable } from '../mac-table.js';
 import type { PortState } from '../ports.js';
 
@@ -37,9 +37,9 @@ export interface DetectorContext {
   /** Whether the capture holding `port` was running at `t` (capture windows). */
   capturing(port: number, t: number): boolean;
   /** The finding of this kind for this MAC and VLAN, created on first use; counts one occurrence and cites `refs`. */
-  finding(kind: FindingKind, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], interfaces: string[], confidence: Confidence): Finding;
+  finding<K extends FindingKind>(kind: K, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], interfaces: string[], confidence: Confidence): FindingOf<K>;
   /** The finding if it exists (no occurrence counted). */
-  existing(kind: FindingKind, mac: number, vlan: number): Finding | undefined;
+  existing<K extends FindingKind>(kind: K, mac: number, vlan: number): FindingOf<K> | undefined;
   /** Engine time of the latest frame. */
   readonly latestT: number;
 }
