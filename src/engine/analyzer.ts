@@ -34,7 +34,7 @@ import { onInboundUnicast } from './detectors/blackholing.js';
 import { closeMoves } from './detectors/moves.js';
 import { summarize } from './detectors/wording.js';
 import { F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, ReorderBuffer } from './reorder.js';
-import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, type SourceKnowledge } from './path.js';
+import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_NONE, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, R_UNKNOWN, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
 import type { Topology } from '../model/topology.js';
 
@@ -76,6 +76,12 @@ export const MAX_SIGHTINGS = 64;
  * the future would otherwise hold every later group until the end.
  */
 export const MAX_PENDING_GROUPS = 65536;
+/**
+ * How long after its latest copy a frame's group settles: long enough for each input's window to
+ * show it was still capturing (a port that sent nothing for half a second after a frame counts as
+ * stopped), short enough that the pending groups stay a few thousand (in cache) on a busy uplink.
+ */
+export const SETTLE_AFTER_NS = 500e6;
 /** Groups queued since the last settle that trigger one even when time has not moved on. */
 export const SETTLE_EVERY_GROUPS = 4096;
 
@@ -358,20 +364,26 @@ export class Analyzer implements DetectorContext {
   settle(all: boolean): void {
     this.lastSettle = this.nowT;
     this.queuedSinceSettle = 0;
-    const horizon = all ? Infinity : this.nowT - this.options.windowNs;
+    // Frames come in time order (reorder.ts), and a copy joins its frame only within the hop gap
+    // of the latest copy (path.ts, R3): a group whose latest copy is older than that is complete.
+    // It waits SETTLE_AFTER_NS all the same, so the capture windows it is judged by have seen
+    // whether each port went on capturing after it. (The window still caps a group's span.)
+    const horizon = all ? Infinity : this.nowT - Math.max(this.options.hopGapNs, SETTLE_AFTER_NS);
     // A group more than a window ahead of the latest frame came from a clock that jumped: no
     // later sighting can join it in time order, so it settles now instead of blocking the queue.
     const future = this.nowT + this.options.windowNs;
-    // Groups arrive nearly in time order: take them from the front while they are old enough.
-    // (One that arrived late in a dumpcap file waits behind an earlier one: at most a window.)
+    // Groups open in time order: take them from the front while they are complete. (One that is
+    // still growing holds the ones behind it for at most a hop gap.)
     const pg = this.pending;
     const early = pg.length - MAX_PENDING_GROUPS;
     let n = 0;
     let sorted = true;
     let prev = -Infinity;
     for (; n < pg.length; n++) {
-      const ft = pg.firstT[pg.slotAt(n)]!;
-      if (!(ft < horizon || ft > future || n < early)) break;
+      const slot = pg.slotAt(n);
+      const ft = pg.firstT[slot]!;
+      const lt = pg.lastT[slot]!;
+      if (!(lt < horizon || ft > future || n < early)) break;
       if (ft < prev) sorted = false;
       prev = ft;
     }
@@ -504,6 +516,18 @@ export class Analyzer implements DetectorContext {
   /** The path of the first frame among the sightings, what it teaches and what it proves; returns how many sightings were its. */
   private settleFrame(g: Group, s: Sighting[]): number {
     const src = g.src;
+    if (s.length === 1) {
+      // One copy on a port of unknown role (a capture of an interface no name or flag placed):
+      // no path to work out, nothing learned; only counted.
+      const x = s[0]!;
+      const port = this.ports.ports[x.port]!;
+      if (port.roleIndex === R_UNKNOWN) {
+        x.place = P_NONE;
+        this.countDir(port, x.dir);
+        this.macs.count(g.vlan, src, x.port, x.dir, 0, x.t);
+        return 1;
+      }
+    }
     const k = this.knowledge;
     k.isHost = this.localMacs.has(src);
     const gp = this.guestPorts.get(src);
