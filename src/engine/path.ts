@@ -214,6 +214,15 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   if (origin < 0) origin = firstOf(s, total, g, F_KNOWN, -1);
   if (origin < 0) origin = 0;
   out.origin = origin;
+  // With every copy's direction from the capture, the origin is known without the clock: it
+  // goes first, the rest keep their order (their stamps may be arrival times).
+  if (origin > 0 && allDirections(s, total, g)) {
+    const x = s[origin]!;
+    for (let i = origin; i > 0; i--) s[i] = s[i - 1]!;
+    s[0] = x;
+    origin = 0;
+    out.origin = 0;
+  }
   const o = s[origin]!;
   o.place = P_ORIGINAL;
   if (from === O_UNKNOWN) {
@@ -312,14 +321,14 @@ function placeFromHost(s: PathSighting[], n: number, g: PortGraph, out: FramePat
         x.dir = DIR_OUT;
         outSlaveRef = x;
         firstOutRef ??= x;
-      } else if (x.port !== outSlavePort && x.dir !== DIR_OUT && echoInRef === undefined && !up) {
+      } else if (x.port !== outSlavePort && x.dir !== DIR_OUT && echoInRef === undefined && (!up || x.dir === DIR_IN)) {
         // R4: back in on another slave than it left by.
         x.place = P_ECHO_IN;
         x.dir = DIR_IN;
         echoInRef = x;
       } else x.place = P_RESEND;
     } else if (role === R_BOND) {
-      if (!bondOut && x.dir !== DIR_IN && echoInRef === undefined) {
+      if (!bondOut && x.dir !== DIR_IN && (echoInRef === undefined || x.dir === DIR_OUT)) {
         bondOut = true;
         x.place = P_OUT;
         x.dir = DIR_OUT;
@@ -333,7 +342,8 @@ function placeFromHost(s: PathSighting[], n: number, g: PortGraph, out: FramePat
       } else if (
         !up &&
         x.dir !== DIR_OUT &&
-        (echoInRef !== undefined ? x.t - echoInRef.t <= g.inHostHopNs : !g.roleCapturing(R_SLAVE, x.t))
+        // The capture says it came in on the bond: a host-side frame does that only as the echo.
+        (x.dir === DIR_IN || (echoInRef !== undefined ? x.t - echoInRef.t <= g.inHostHopNs : !g.roleCapturing(R_SLAVE, x.t)))
       ) {
         // R5: up the bond a hop after it came in on a slave; with no slave capturing, taken as the echo (medium).
         x.place = P_UP_THE_BOND;
@@ -482,19 +492,34 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // Directions from the capture, wherever it gave them.
   let minT = Infinity;
   for (let i = 0; i < n; i++) if (s[i]!.t < minT) minT = s[i]!.t;
+  // Directions from the capture decide, whatever the stamps (live mode stamps on arrival in
+  // user space, so copies on several interfaces are out of order): a start on the host side (in on
+  // a guest's port, out of the bridge device); else out on the uplink, which a frame from outside
+  // never is (the bridge does not send it back where it came from): the bond's own; else in on
+  // the uplink: from outside.
   let hostStart = false;
-  let outsideStart = false;
-  let anyDir = false;
+  let uplinkOut = false;
+  let uplinkIn = false;
+  let allDir = true;
   for (let i = 0; i < n; i++) {
     const x = s[i]!;
-    if (x.dir === DIR_UNKNOWN) continue;
-    anyDir = true;
+    if (x.dir === DIR_UNKNOWN) {
+      if (g.role(x.port) !== R_UNKNOWN) allDir = false;
+      continue;
+    }
     const r = g.role(x.port);
     if ((r === R_GUEST && x.dir === DIR_IN) || (r === R_BRIDGE && x.dir === DIR_OUT)) hostStart = true;
-    else if ((r === R_SLAVE || r === R_BOND) && x.dir === DIR_IN && x.t === minT) outsideStart = true;
-    else if ((r === R_SLAVE || r === R_BOND) && x.dir === DIR_OUT && x.t === minT) hostStart = true;
+    else if ((r === R_SLAVE || r === R_BOND) && x.dir === DIR_OUT) uplinkOut = true;
+    else if ((r === R_SLAVE || r === R_BOND) && x.dir === DIR_IN) uplinkIn = true;
   }
-  if (anyDir && (hostStart || outsideStart)) return hostStart;
+  if (hostStart || uplinkOut) return true;
+  if (uplinkIn) return false;
+  // Every copy has a direction and none is a start (a copy going out to a guest only): it came
+  // from somewhere not captured.
+  if (allDir) {
+    sideUnknown = true;
+    return false;
+  }
   // No host-side port captured: only the MAC can say (the host's own, a known guest, a guest's OUI).
   if (!g.hasRole(R_GUEST) && !g.hasRole(R_BRIDGE)) return src.isHost || src.guestChain >= 0 || src.likelyGuest;
   // The earliest copies: on the host side only, on the uplink only, or both at one instant.
@@ -546,6 +571,12 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // One guest's port with the uplink at one instant: the guest's own frame; several guests' ports
   // with the uplink: a flood from outside.
   if (uplinkAtFirst) return chains === 1;
+  return true;
+}
+
+/** Whether the capture gave every copy (on a port of known role) its direction. */
+function allDirections(s: PathSighting[], n: number, g: PortGraph): boolean {
+  for (let i = 0; i < n; i++) if (s[i]!.dir === DIR_UNKNOWN && g.role(s[i]!.port) !== R_UNKNOWN) return false;
   return true;
 }
 

@@ -218,6 +218,28 @@ const CASES: Case[] = [
     upBond: true,
   },
   {
+    name: 'live stamps (arrival in user space, out of order): a client frame seen going out to the guest before it is seen coming in is still from outside',
+    copies: ['vif1.0@0:out', 'xenbr0@30:in', 'eth0@400:in', 'bond0@420:in'],
+    src: {},
+    from: O_OUTSIDE,
+    places: ['eth0:original', 'vif1.0:flooded', 'xenbr0:flooded', 'bond0:inbound'],
+  },
+  {
+    name: "live stamps: the guest's looped broadcast with its copies stamped out of order, placed by their directions",
+    copies: ['bond0@0:in', 'eth1@10:in', 'vif1.0@300:in', 'bond0@310:out', 'eth0@320:out'],
+    src: GUEST1,
+    from: O_GUEST,
+    places: ['vif1.0:original', 'bond0:up-the-bond', 'eth1:echo', 'bond0:out', 'eth0:out'],
+    upBond: true,
+  },
+  {
+    name: "a copy going out to a guest's port alone, with its direction: where it came from was not captured",
+    copies: ['vif1.0@0:out'],
+    src: {},
+    from: O_UNKNOWN,
+    places: ['vif1.0:unplaced'],
+  },
+  {
     name: "Proxmox: hops along one guest's chain (tap100i0 → fwpr100p0) take microseconds and are one place, never a resend or a loop",
     copies: ['tap100i0@0', 'fwpr100p0@3', 'xenbr0@4', 'bond0@20', 'eth0@40'],
     src: {},
