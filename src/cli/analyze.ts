@@ -64,6 +64,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
   const topology = recorded ? mergeTopology(recorded, flagged) : flagged;
   const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs, inputOffsetsNs });
+  analyzer.knowInterfaces(set.registry.list);
   for (const e of kernelLog ?? []) analyzer.noteKernel(e);
   const frame = new DecodedFrame();
   const undecoded = new Map<number, number>();

@@ -8,7 +8,8 @@
  * Frames that can show the loop — broadcasts and multicasts, frames from or to the host and its
  * guests — are grouped and settled in time order.
  */
-import { DIR_IN, DIR_OUT, type PacketRecord } from '../model/record.js';
+import { type CaptureInterface, DIR_IN, DIR_OUT, type PacketRecord } from '../model/record.js';
+import { roleFromName } from '../model/roles.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { formatMac, readMac } from '../model/mac.js';
 import {
@@ -550,7 +551,8 @@ export class Analyzer implements DetectorContext {
       originPort.roleIndex === R_BRIDGE &&
       !this.guestPorts.has(src) &&
       this.localMacs.size < this.options.maxMacs &&
-      (origin.dir === DIR_OUT && this.hadDirection(origin) ? true : this.allGuestPortsCapturing(origin.t))
+      // (While some guest's port was not, a Xen/KVM guest's OUI is the weak hint that decides.)
+      (origin.dir === DIR_OUT && this.hadDirection(origin) ? true : this.allGuestPortsCapturing(origin.t) || !isGuestOui(src))
     )
       this.localMacs.add(src);
 
@@ -590,7 +592,25 @@ export class Analyzer implements DetectorContext {
   /** Whether every guest's port in the capture set was being captured at t (capture windows). */
   private allGuestPortsCapturing(t: number): boolean {
     for (const p of this.ports.ports) if (p.roleIndex === R_GUEST && !this.capturing(p.index, t)) return false;
+    // Interfaces of the capture set that have not given the engine a frame yet (a tcpdump started
+    // later): the reader merges inputs by time, so they were not capturing then.
+    for (const iface of this.interfaces) {
+      if (this.ports.get(iface.name)) continue;
+      if ((this.topology.ports.get(iface.name)?.role ?? roleFromName(iface.name).role) === 'guest') return false;
+    }
     return true;
+  }
+
+  /** The capture set's interfaces (the reader's registry, filled as inputs open), when the caller knows them. */
+  private interfaces: readonly CaptureInterface[] = [];
+
+  /**
+   * Tells the engine every interface of the capture set up front (`set.registry.list`, which the
+   * reader fills as it opens inputs): a port whose capture has not started yet proves nothing by
+   * its absence either.
+   */
+  knowInterfaces(list: readonly CaptureInterface[]): void {
+    this.interfaces = list;
   }
 
   /** Whether the capture itself gave this sighting's direction (not the path stage). */

@@ -192,6 +192,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
   const inputTopology = (): Topology => (recorded ? mergeTopology(recorded, makeTopology()) : makeTopology());
   const analyzer = o.analyzer ?? new Analyzer(inputTopology(), o.analyzerOptions ?? DEFAULT_OPTIONS);
+  if (!o.analyzer) analyzer.knowInterfaces(set.registry.list);
   const ports = new PortTable(inputTopology());
   const identity = new FrameIdentity();
   const index = new FrameIndex();
