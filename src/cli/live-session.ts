@@ -64,6 +64,7 @@ export class LiveSession {
         },
       },
     );
+    this.analyzer.knowInterfaces(this.capture.registry.list);
   }
 
   private newAnalyzer(): Analyzer {
@@ -75,6 +76,7 @@ export class LiveSession {
   /** A fresh engine from the next frame on (capture and recording go on). */
   reset(): void {
     this.analyzer = this.newAnalyzer();
+    this.analyzer.knowInterfaces(this.capture.registry.list);
   }
 
   /** Opens the capture handles, the kernel log and the output file: everything that needs root. */

@@ -34,7 +34,7 @@ import { closeLearning, entryRight } from './detectors/learning.js';
 import { onInboundUnicast } from './detectors/blackholing.js';
 import { closeMoves } from './detectors/moves.js';
 import { summarize } from './detectors/wording.js';
-import { F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, ReorderBuffer } from './reorder.js';
+import { COOKED_SLACK_NS, F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, REORDER_HORIZON_NS, ReorderBuffer } from './reorder.js';
 import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_NONE, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, R_UNKNOWN, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
 import type { Topology } from '../model/topology.js';
@@ -210,7 +210,10 @@ export class Analyzer implements DetectorContext {
     port.frames++;
     // Capture windows: each input's first and latest frame so far.
     const input = rec.inputIndex;
-    if (port.input < 0) port.input = input;
+    if (port.input < 0) {
+      port.input = input;
+      this.holdForInput(input, f);
+    }
     if (input < MAX_WINDOWS) {
       if (!(this.inputFirstT[input]! <= t)) this.inputFirstT[input] = t;
       if (!(this.inputLastT[input]! >= t)) this.inputLastT[input] = t;
@@ -599,6 +602,18 @@ export class Analyzer implements DetectorContext {
       if ((this.topology.ports.get(iface.name)?.role ?? roleFromName(iface.name).role) === 'guest') return false;
     }
     return true;
+  }
+
+  /**
+   * On a port's first frame: how long the reorder stage must hold frames for its input. An input
+   * the registry already lists with several interfaces (dumpcap writes every interface block
+   * before the first packet) gets the whole horizon from its first frame, before its other
+   * interfaces' first batches come; a cooked (`-i any`) one a few ms for its CPUs.
+   */
+  private holdForInput(input: number, f: DecodedFrame): void {
+    if (f.sllIfIndex >= 0) this.reorder.holdFor(COOKED_SLACK_NS);
+    let n = 0;
+    for (const iface of this.interfaces) if (iface.inputIndex === input && ++n >= 2) return this.reorder.holdFor(REORDER_HORIZON_NS);
   }
 
   /** The capture set's interfaces (the reader's registry, filled as inputs open), when the caller knows them. */

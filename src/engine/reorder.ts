@@ -42,6 +42,11 @@ export const REORDER_HORIZON_NS = 1e9;
  * the path stage order the copies of one frame by their stamps themselves.
  */
 export const STREAM_SLACK_NS = 0;
+/**
+ * How far within an `-i any` capture a frame may come after a later-stamped one and still be put
+ * in order: the kernel hands each CPU's frames over separately (µs to a few ms apart).
+ */
+export const COOKED_SLACK_NS = 20e6;
 /** Frames held at most (a second of a ~250k frames/s uplink); past it the oldest go early. */
 export const REORDER_MAX_FRAMES = 1 << 18;
 /** Inputs whose interfaces are told apart; past it an input counts as having several. */
@@ -283,6 +288,15 @@ export class ReorderBuffer {
     this.held--;
     if (bestT > this.releasedT) this.releasedT = bestT;
     return true;
+  }
+
+  /**
+   * Hold frames at least `ns` behind the slowest interface from now on: the whole horizon for an
+   * input known to hold several interfaces before its first frame (a dumpcap pcapng lists them
+   * all up front), COOKED_SLACK_NS for `-i any` captures (one interface fed by several CPUs).
+   */
+  holdFor(ns: number): void {
+    if (ns > this.margin) this.margin = Math.min(ns, this.horizonNs);
   }
 
   /** Time passed without frames (live mode): frames a horizon older than `t` may go. */

@@ -1,4 +1,5 @@
 /** analyze's output: the terminal report and the JSON object (a contract: see README). */
+import { REORDER_HORIZON_NS } from '../engine/reorder.js';
 import type { Capabilities } from '../engine/capabilities.js';
 import type { AnalysisStats, Analyzer } from '../engine/analyzer.js';
 import { type Finding, REMEDIES } from '../engine/findings.js';
@@ -116,6 +117,10 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   // These name ports (interface names from the files).
   for (const c of caps.canProve) out.push(`  + ${safeText(c)}`);
   for (const c of caps.cannotProve) out.push(`  - ${safeText(c)}`);
+  // Frames the reorder stage could not put in time order (past its horizon or its memory bound):
+  // analysed in the order they came, so what depends on their order may be off.
+  const late = a.stats.lateFrames + a.stats.releasedEarly;
+  if (late > 0) out.push(`  - time order for ${late} frame${late === 1 ? '' : 's'}: ${a.stats.lateFrames} came after later-stamped frames had been analysed (more than ${REORDER_HORIZON_NS / 1e9} s out of order), ${a.stats.releasedEarly} were analysed before their turn (the reorder buffer was full)`);
   (a.options.inputOffsetsNs ?? []).forEach((ns, i) => {
     if (ns === 0 || !inputs[i]) return;
     const ms = Math.abs(ns / 1e6).toFixed(3);

@@ -42,7 +42,11 @@ export function fileSession(o: FileSessionOptions): FilePipeline<EngineAnalysis>
     specs: o.specs,
     replaySpeed: o.replaySpeed,
     sliceFrames: o.sliceFrames,
-    makeAnalysis: () => new EngineAnalysis(o.topology(), o.options ?? DEFAULT_OPTIONS, inputs),
+    makeAnalysis: (set) => {
+      const a = new EngineAnalysis(o.topology(), o.options ?? DEFAULT_OPTIONS, inputs);
+      a.analyzer.knowInterfaces(set.registry.list);
+      return a;
+    },
     toSnapshot: (a, status) => a.view.snapshot(a.analyzer, status),
     onSecond: (a, now) => a.view.sample(a.analyzer, now),
     onEnd: (a) => {
