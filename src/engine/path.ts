@@ -19,23 +19,30 @@
  *     a frame that started on the host side, inward (slave, bond, bridge, guest) for one from
  *     outside — and, for a host-side frame, inward again once a slave has seen it (the echo's way
  *     back in: bond before bridge).
- *  R2 Where it started. A direction from the capture decides: in on a guest port or out of the
- *     bridge device is a start on the host side; in on a slave or the bond a start outside; out of
- *     the bond or a slave with no host-side copy before it, a frame the bond sent itself (IPv6
- *     neighbour and router solicitations, MLD reports from the bond's own link-local address).
- *     Without directions: the MAC's known place (a guest's port, the host's own MACs), else the
- *     earliest copy. An unknown port never becomes the origin by a tie, and a copy seen only on
- *     the host side while no uplink port was capturing proves nothing about where it came from.
+ *  R2 Where it started. Directions from the capture decide, not the stamps (live mode stamps
+ *     on arrival): in on a guest's port or out of the bridge device is a start on the host side;
+ *     out of the bond or a slave with no such start, a frame the bond sent itself (IPv6 neighbour
+ *     and router solicitations, MLD reports from its own link-local address) — a frame from
+ *     outside never goes out of the uplink again; else in on the uplink, from outside; the origin
+ *     then goes first whatever its stamp. Without directions: the earliest copies, ties broken by
+ *     R1, with the MAC's known place (a guest's port, the host's own) for a host-side copy. A
+ *     known guest first seen on the uplink while the host side was captured is outside now (it
+ *     migrated). An unknown port never becomes the origin by a tie. Capture windows: a frame seen
+ *     only on the uplink while no host-side port was capturing, or only on the host side while no
+ *     uplink port was, proves nothing about where it came from (not learned anywhere).
  *  R3 One hop at a time. Copies of one frame follow each other by at most the switch round trip
  *     (SWITCH_ROUND_TRIP_NS, enforced where sightings are grouped); hops inside the host take
  *     microseconds.
  *  R4 A reflection returns on a different slave than the frame left by: a second copy on the slave
  *     it went out of is the frame sent again, not an echo (the bond's own frame on eth0 then bond0
  *     with no second slave is not an echo).
- *  R5 The echo goes up the bond only after it came in on a slave: with a slave captured (and
- *     capturing), a second copy on the bond with no copy in on another slave before it is a
- *     resend. With no slave capturing, a second copy on the bond may be either: it is taken as the
- *     echo and the detectors give it medium confidence.
+ *  R5 The echo goes up the bond a hop (IN_HOST_HOP_NS) after it came in on a slave: with a slave
+ *     capturing, a second copy on the bond with no copy in on another slave just before it is a
+ *     resend (the bond's own frame again, tens of ms later). With no slave capturing, a second copy
+ *     on the bond may be either: it is taken as the echo and the detectors give it medium
+ *     confidence. A copy the capture says came in on the bond is the echo up, whatever its stamp;
+ *     one from another file stamped within ALIGN_TOLERANCE_NS before its echo's copy on the other
+ *     slave is reordered (clocks lined up by estimate agree only that well).
  *  R6 A second copy entering at the port where the frame started is a resend, not an echo (a guest
  *     re-sending its ARP request; the host re-sending its neighbour solicitation) — unless the
  *     echo was already seen coming back up: then it is the echo flooded back to its sender.
