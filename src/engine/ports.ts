@@ -17,6 +17,18 @@ import type { Port, PortRole, Topology } from '../model/topology.js';
 export const MAX_SLL_PORTS = 4096;
 export const OVERFLOW_PORT = 'if#other';
 
+/**
+ * The place on the bridge a port stands for: its `via` (the uplink bridge's port a guest-side hop
+ * leads to), else, for Proxmox's names, the guest's NIC (tapVMIDiN, vethVMIDiN, fwbrVMIDiN,
+ * fwlnVMIDiN and fwprVMIDpN are one chain: the firewall bridge holds the tap, its veth pair leads
+ * to the uplink bridge), else the port itself.
+ */
+export function chainKey(name: string, via: string | null): string {
+  const pve = /^(?:tap|veth|fwbr|fwln)(\d+)i(\d+)$|^fwpr(\d+)p(\d+)$/.exec(via ?? name);
+  if (pve) return `pve:${pve[1] ?? pve[3]}:${pve[2] ?? pve[4]}`;
+  return via ?? name;
+}
+
 export const ROLE_INDEX: Record<PortRole, number> = { slave: 0, bond: 1, bridge: 2, guest: 3, unknown: 4 };
 
 export interface PortState {
@@ -80,7 +92,7 @@ export class PortTable {
       usualDir: role === 'slave' || role === 'bond' || role === 'bridge' ? 1 : role === 'guest' ? 2 : 0,
       learns: role === 'bond' || role === 'guest',
       roleIndex: ROLE_INDEX[role],
-      chain: this.chainOf((port as Port & { via?: string | null }).via ?? name),
+      chain: this.chainOf(chainKey(name, (port as Port & { via?: string | null }).via ?? null)),
       input: -1,
       frames: 0,
       framesIn: 0,
