@@ -478,6 +478,7 @@ export class Analyzer implements DetectorContext {
     inHostHopNs: IN_HOST_HOP_NS,
     role: (port) => this.ports.ports[port]!.roleIndex,
     chain: (port) => this.ports.ports[port]!.chain,
+    innerHop: (port) => this.ports.ports[port]!.innerHop,
     capturing: (port, t) => this.capturing(port, t),
     roleCapturing: (role, t) => {
       for (const p of this.ports.ports) if (p.roleIndex === role && this.capturing(p.index, t)) return true;

@@ -122,6 +122,8 @@ export interface PortGraph {
   roleCapturing(role: number, t: number): boolean;
   /** Whether the capture set has a port of this role at all. */
   hasRole(role: number): boolean;
+  /** A hop inside a guest's chain, not one of its ends: its captured direction is no evidence of where a frame came from. */
+  innerHop(port: number): boolean;
   /**
    * A hop inside the host (slave → bond → bridge → guest's port) takes at most this: one softirq
    * pass, microseconds; IN_HOST_HOP_NS for kernel stamps.
@@ -181,7 +183,13 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   out.firstOut = -1;
   out.echo = false;
   if (total === 0) return out;
-  for (let i = 0; i < total; i++) s[i]!.place = P_NONE;
+  for (let i = 0; i < total; i++) {
+    const x = s[i]!;
+    x.place = P_NONE;
+    // Inside a guest's chain a frame for the guest comes in on the inner veth: only the chain's
+    // ends (the guest's port, the uplink bridge's port) have directions that say where it came from.
+    if (x.dir !== DIR_UNKNOWN && g.innerHop(x.port)) x.dir = DIR_UNKNOWN;
+  }
 
   // R2, first the side the frame started on, from what is known before any ordering.
   const hostSide = startsOnHostSide(s, total, g, src);

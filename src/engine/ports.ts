@@ -52,6 +52,12 @@ export interface PortState {
    * hops along it are never a loop, a resend or a move; every other port is its own.
    */
   readonly chain: number;
+  /**
+   * A hop inside a guest's chain, not one of its ends (Proxmox's fwbrVMIDiN and fwlnVMIDiN, any
+   * port with a `via`): its direction says nothing of where a frame came from (fwln sees a frame
+   * for the guest come in), only the guest's own port and the uplink bridge's port do.
+   */
+  readonly innerHop: boolean;
   /** The input (file, live session) this port's frames come from: its capture window. -1 until the first frame. */
   input: number;
   /** Frames seen on this port, and per direction as known or inferred. */
@@ -93,6 +99,7 @@ export class PortTable {
       learns: role === 'bond' || role === 'guest',
       roleIndex: ROLE_INDEX[role],
       chain: this.chainOf(chainKey(name, (port as Port & { via?: string | null }).via ?? null)),
+      innerHop: ((port as Port & { via?: string | null }).via ?? name) !== name || /^fw(br|ln)\d+i\d+$/.test(name),
       input: -1,
       frames: 0,
       framesIn: 0,

@@ -36,6 +36,7 @@ const PORTS: Record<string, { role: number; chain: number }> = {
   'vif2.0': { role: R_GUEST, chain: 5 },
   mystery: { role: R_UNKNOWN, chain: 6 },
   tap100i0: { role: R_GUEST, chain: 7 },
+  fwln100i0: { role: R_GUEST, chain: 7 },
   fwpr100p0: { role: R_GUEST, chain: 7 },
 };
 const NAMES = Object.keys(PORTS);
@@ -67,6 +68,7 @@ function graph(c: Case): PortGraph {
     capturing: (p) => !off.has(NAMES[p]!) && !absent.has(NAMES[p]!),
     roleCapturing: (r) => present.some((n) => PORTS[n]!.role === r && !off.has(n)),
     hasRole: (r) => present.some((n) => PORTS[n]!.role === r),
+    innerHop: (p) => NAMES[p] === 'fwln100i0',
     inHostHopNs: IN_HOST_HOP_NS,
   };
 }
@@ -198,7 +200,7 @@ const CASES: Case[] = [
     name: "capture windows: a guest's first frame seen only on the uplink before the host side's capture started proves nothing (not learned on the bond)",
     copies: ['bond0@0', 'eth0@18'],
     src: {},
-    notCapturing: ['xenbr0', 'vif1.0', 'vif2.0', 'tap100i0', 'fwpr100p0'],
+    notCapturing: ['xenbr0', 'vif1.0', 'vif2.0', 'tap100i0', 'fwpr100p0', 'fwln100i0'],
     from: O_UNKNOWN,
     places: ['bond0:unplaced', 'eth0:unplaced'],
   },
@@ -216,6 +218,13 @@ const CASES: Case[] = [
     from: O_GUEST,
     places: ['vif1.0:original', 'bond0:out', 'eth0:out', 'eth1:echo', 'bond0:up-the-bond'],
     upBond: true,
+  },
+  {
+    name: "SLL2 on Proxmox: a client's frame for the guest comes in on the firewall's inner veth (fwln): not the guest sending",
+    copies: ['eth0@0:in', 'bond0@3:in', 'xenbr0@5:in', 'fwpr100p0@6:out', 'fwln100i0@7:in', 'tap100i0@9:out'],
+    src: {},
+    from: O_OUTSIDE,
+    places: ['eth0:original', 'bond0:inbound', 'xenbr0:flooded', 'fwpr100p0:flooded', 'fwln100i0:flooded', 'tap100i0:flooded'],
   },
   {
     name: 'live stamps (arrival in user space, out of order): a client frame seen going out to the guest before it is seen coming in is still from outside',
