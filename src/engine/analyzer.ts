@@ -670,7 +670,7 @@ export class Analyzer implements DetectorContext {
         e.wrongPort = atPort;
         wentWrong = true;
       }
-    } else if (guestPort === port && e.wrongSince >= 0) {
+    } else if (guestPort !== undefined && this.ports.ports[guestPort]!.chain === this.ports.ports[port]!.chain && e.wrongSince >= 0) {
       // The guest spoke again: the entry is right again. How long was it wrong?
       entryRight(this, mac, vlan, (t - e.wrongSince) / 1e6);
       e.wrongSince = -1;

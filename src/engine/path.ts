@@ -399,7 +399,7 @@ function placeFromHost(s: PathSighting[], n: number, g: PortGraph, out: FramePat
         echoFlooded.add(chain);
         x.place = P_ECHO_FLOODED;
         x.dir = DIR_OUT;
-      } else if (chain !== oChain && (flooded.has(chain) || echoFlooded.has(chain)) && x.dir !== DIR_IN && sameChainHop(s, i, chain, g)) {
+      } else if ((chain !== oChain || echoed) && (flooded.has(chain) || echoFlooded.has(chain)) && x.dir !== DIR_IN && sameChainHop(s, i, chain, g)) {
         // Another hop of a chain already reached (tap and fwbr see one flooded copy).
         x.place = echoed ? P_ECHO_FLOODED : P_FLOODED;
         x.dir = DIR_OUT;
