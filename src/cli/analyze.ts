@@ -85,6 +85,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const prepared = positionals.some((p) => parseInputSpec(p).path === '-') ? null : prepare(openCapture(positionals), given, positionals.length);
   const topology = prepared?.topology ?? given;
   const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs, inputOffsetsNs: prepared?.inputOffsetsNs });
+  analyzer.knowInterfaces(set.registry.list);
   for (const e of kernelLog ?? []) analyzer.noteKernel(e);
   const frame = new DecodedFrame();
   const undecoded = new Map<number, number>();

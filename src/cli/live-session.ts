@@ -17,6 +17,9 @@ import type { Finding } from '../engine/findings.js';
 import { topologyToComment, type Topology } from '../model/topology.js';
 import { VERSION } from '../model/version.js';
 
+/** Copies of one frame in live mode follow each other by at most this (user-space stamps: see Analyzer's hopGapNs). */
+const LIVE_HOP_GAP_NS = 500e6;
+
 export interface LiveSessionOptions {
   interfaces: string[];
   filter?: string;
@@ -86,12 +89,15 @@ export class LiveSession {
   }
 
   private newAnalyzer(): Analyzer {
-    return new Analyzer(this.options.topology, { ...DEFAULT_OPTIONS, windowNs: this.options.windowNs ?? DEFAULT_OPTIONS.windowNs });
+    // Frames are stamped on arrival in each capture worker: copies of one frame on two interfaces
+    // are apart by the workers' scheduling too, not only by the hops (LIVE_HOP_GAP_NS).
+    return new Analyzer(this.options.topology, { ...DEFAULT_OPTIONS, windowNs: this.options.windowNs ?? DEFAULT_OPTIONS.windowNs, hopGapNs: LIVE_HOP_GAP_NS });
   }
 
   /** A fresh engine from the next frame on (capture and recording go on). */
   reset(): void {
     this.analyzer = this.newAnalyzer();
+    if (this.backend) this.analyzer.knowInterfaces(this.backend.registry.list);
   }
 
   /** Opens the capture, the kernel log and the output file: everything that needs root. No frame is read before begin(). */
@@ -112,6 +118,7 @@ export class LiveSession {
       },
     );
     this.backend = backend;
+    this.analyzer.knowInterfaces(backend.registry.list);
     if (fallback) this.note('backend', null, fallback);
     if (o.write) {
       this.writer = new PcapngWriter(o.write, {

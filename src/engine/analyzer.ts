@@ -8,23 +8,34 @@
  * Frames that can show the loop — broadcasts and multicasts, frames from or to the host and its
  * guests — are grouped and settled in time order.
  */
-import { DIR_IN, DIR_OUT, DIR_UNKNOWN as DIR_NONE, type PacketRecord } from '../model/record.js';
+import { type CaptureInterface, DIR_IN, DIR_OUT, type PacketRecord } from '../model/record.js';
+import { roleFromName } from '../model/roles.js';
 import type { DecodedFrame } from '../decode/frame.js';
-import { formatMac } from '../model/mac.js';
+import { formatMac, readMac } from '../model/mac.js';
 import {
   type Confidence,
   EVIDENCE_LIMIT,
+  type EvidenceRole,
   EXPLANATION,
   type Finding,
   type FindingKind,
+  type FindingOf,
   REMEDIES_FOR,
   SEVERITY,
 } from './findings.js';
 import { FrameIdentity } from './identity.js';
 import { ControlPlane } from './control-plane.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { MacTable, type MacEntry } from './mac-table.js';
+import { MacTable } from './mac-table.js';
 import { PendingGroups } from './pending-groups.js';
+import type { DetectorContext, EvidenceSource } from './detectors/context.js';
+import { onEcho } from './detectors/loop-echoes.js';
+import { closeLearning, entryRight } from './detectors/learning.js';
+import { onInboundUnicast } from './detectors/blackholing.js';
+import { closeMoves } from './detectors/moves.js';
+import { summarize } from './detectors/wording.js';
+import { COOKED_SLACK_NS, F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, REORDER_HORIZON_NS, ReorderBuffer } from './reorder.js';
+import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_NONE, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, R_UNKNOWN, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
 import type { Topology } from '../model/topology.js';
 
@@ -38,18 +49,22 @@ export interface AnalyzerOptions {
    * (ClockOffsetEstimator). Absent: the inputs share a clock.
    */
   inputOffsetsNs?: number[];
+  /**
+   * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the
+   * same bytes is another frame. Files: the switch round trip bound. Live mode stamps frames on
+   * arrival in each capture worker, which adds the workers' scheduling delays.
+   */
+  hopGapNs: number;
 }
 
-export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536 };
+export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536, hopGapNs: SWITCH_ROUND_TRIP_NS };
 
 /** How far before the first frame the engine's time base lies (see time()). */
 const TIME_LEAD_SEC = 4;
-/** Two sightings on the same port further apart than this are two frames, not a frame and its echo. */
-const ECHO_LIMIT_NS = 200e6;
+/** Inputs with a capture window of their own; past it an input counts as always capturing. */
+const MAX_WINDOWS = 4096;
 /** Xen gives every vif this MAC: never one host. */
 const XEN_VIF_MAC = 0xfeffffffffff;
-/** A MAC that changed port this often is flapping, not moving. */
-const FLAP_MOVES = 4;
 /**
  * Sightings kept in one group. A frame's path through a host takes a handful; a storm repeating
  * one frame on a port would otherwise grow one group without end and make every sighting scan
@@ -62,16 +77,17 @@ export const MAX_SIGHTINGS = 64;
  * the future would otherwise hold every later group until the end.
  */
 export const MAX_PENDING_GROUPS = 65536;
+/**
+ * How long after its latest copy a frame's group settles: long enough for each input's window to
+ * show it was still capturing (a port that sent nothing for half a second after a frame counts as
+ * stopped), short enough that the pending groups stay a few thousand (in cache) on a busy uplink.
+ */
+export const SETTLE_AFTER_NS = 500e6;
 /** Groups queued since the last settle that trigger one even when time has not moved on. */
 export const SETTLE_EVERY_GROUPS = 4096;
 
-interface Sighting {
-  port: number;
-  t: number;
-  dir: number;
-  input: number;
-  frame: number;
-}
+type Sighting = PathSighting;
+
 
 interface Group {
   src: number;
@@ -91,6 +107,10 @@ export interface AnalysisStats {
   macsDropped: number;
   firstSec: number;
   lastSec: number;
+  /** Frames that arrived after a later-stamped frame had been released (past the reorder horizon): handled in arrival order. */
+  lateFrames: number;
+  /** Frames the reorder stage released before their horizon because it was full. */
+  releasedEarly: number;
 }
 
 /**
@@ -115,7 +135,7 @@ export interface KernelFdbEntry {
   isLocal: boolean;
 }
 
-export class Analyzer {
+export class Analyzer implements DetectorContext {
   readonly ports: PortTable;
   readonly macs: MacTable;
   /** BPDUs and LACPDUs: spanning tree and LACP health (control-plane.ts). */
@@ -126,11 +146,13 @@ export class Analyzer {
   /** Findings not kept because their kind was at its limit. */
   findingsNotKept = 0;
   private readonly identity = new FrameIdentity();
+  /** Every frame passes through here first, so the rest sees them in time order (reorder.ts). */
+  private readonly reorder = new ReorderBuffer();
   /** Groups waiting for their window to pass, in arrival order (pending-groups.ts). */
   private readonly pending = new PendingGroups();
   /** The group being settled and its sightings: one set of objects, reused for every group. */
   private readonly settling: Group = { src: 0, dst: 0, vlan: 0, group: false, firstT: 0, sightings: [] };
-  private readonly sightingRows: Sighting[] = Array.from({ length: MAX_SIGHTINGS }, () => ({ port: 0, t: 0, dir: 0, input: 0, frame: 0 }));
+  private readonly sightingRows: Sighting[] = Array.from({ length: MAX_SIGHTINGS }, () => ({ port: 0, t: 0, dir: 0, input: 0, frame: 0, place: 0 }));
   private baseSec = -1;
   private maxT = 0;
   /**
@@ -143,11 +165,13 @@ export class Analyzer {
   private queuedSinceSettle = 0;
   /** MACs the host owns (bridge, bond, slaves): from the topology and from frames the bridge device sent. */
   readonly localMacs: Set<number>;
-  /** Sources of frames seen on guest ports or the bridge device, as they arrive. */
+  /** Sources of frames seen on guest ports or the bridge device, in time order. */
   private readonly hostSideSeen = new Set<number>();
+  /** The same in arrival order: which frames get an identity before the reorder stage. */
+  private readonly hostSideArrived = new Set<number>();
   /** Guest MAC → its port, from frames that entered the host on a guest port. */
   readonly guestPorts = new Map<number, number>();
-  readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0 };
+  readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, releasedEarly: 0 };
 
   constructor(
     readonly topology: Topology,
@@ -156,6 +180,7 @@ export class Analyzer {
     this.ports = new PortTable(topology);
     this.macs = new MacTable(options.maxMacs);
     this.localMacs = new Set(topology.localMacs);
+    if (options.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = options.hopGapNs;
   }
 
   /**
@@ -182,32 +207,131 @@ export class Analyzer {
     const port = this.ports.resolve(rec.iface!, f);
     const t = this.time(rec);
     if (t > this.maxT) this.maxT = t;
-    this.nowT = t;
     port.frames++;
+    // Capture windows: each input's first and latest frame so far.
+    const input = rec.inputIndex;
+    if (port.input < 0) {
+      port.input = input;
+      this.holdForInput(input, f);
+    }
+    if (input < MAX_WINDOWS) {
+      if (!(this.inputFirstT[input]! <= t)) this.inputFirstT[input] = t;
+      if (!(this.inputLastT[input]! >= t)) this.inputLastT[input] = t;
+    }
     const dir = rec.direction || f.linkDirection;
     if (dir) port.framesWithDirection++;
+    // Spanning tree and LACP are judged on their latest state, frame by frame as they arrive (rare frames).
     if (f.payload === PK_STP || f.payload === PK_LACP) this.controlPlane.observe(rec, f, port, dir);
+    // Everything else waits in the reorder stage, so the rest sees frames in time order. The bytes
+    // are not kept: the identity is taken now, from the record's view — for the frames that may
+    // be grouped (hashing every unicast between outside hosts cost a third of the engine's time).
+    // A candidate is a broadcast or multicast, a cooked frame without destination, a frame from
+    // or to the host's MACs or a source seen on the host side so far (in arrival order: a unicast
+    // stamped after, but recorded before, its MAC's first host-side frame within the reorder
+    // horizon is not grouped; its MAC-table counts are still kept).
     const src = f.src;
-    const dst = f.dst;
+    let dst = f.dst;
+    if (dst < 0 && f.l3Off >= 0) {
+      port.cooked = true;
+      dst = this.cookedDestination(rec.buf, f);
+    }
+    if (port.hostSide && this.hostSideArrived.size < this.options.maxMacs && !this.hostSideArrived.has(src)) this.hostSideArrived.add(src);
+    const candidate =
+      f.isBroadcast ||
+      f.isMulticast ||
+      dst < 0 ||
+      port.hostSide ||
+      (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
+      (this.hostSideArrived.size > 0 && (this.hostSideArrived.has(src) || this.hostSideArrived.has(dst)));
+    let key = 0;
+    let check = 0;
+    if (candidate) {
+      const id = this.identity.of(rec.buf, f);
+      key = id.key;
+      check = id.check;
+    }
+    const flags = (f.isBroadcast ? FL_BROADCAST : 0) | (f.isMulticast ? FL_MULTICAST : 0) | (candidate ? FL_IDENTIFIED : 0);
+    const rb = this.reorder;
+    if (rb.passThrough(rec.iface!.id, rec.inputIndex, t)) {
+      // Nothing held and nothing that could go before it: straight on (one tcpdump file, in order).
+      this.processFrame(t, src, dst, rec.inputFrame, port.index, rec.inputIndex, rec.origLen, f.vlan, key, check, dir | (flags << 8));
+      return;
+    }
+    rb.push(rec.iface!.id, t, src, dst, rec.inputFrame, port.index, rec.inputIndex, rec.origLen, f.vlan, dir | (flags << 8), key, check);
+    this.drain(false);
+  }
+
+  /** Frames the reorder stage releases (all of them at the end), in time order. */
+  private drain(all: boolean): void {
+    const rb = this.reorder;
+    while (rb.next(all)) this.process();
+  }
+
+  /**
+   * Cooked (`-i any`) frames have no destination MAC. What stands in for it: the IPv4 address a
+   * unicast is sent to, which names a guest once the guest's ARP has been seen (senders' IPv4
+   * addresses are noted from their ARP packets here, as frames arrive). Returns -1 (none), or
+   * -2 - the IPv4 address, resolved to the guest's MAC when the frame is processed.
+   */
+  private cookedDestination(b: Uint8Array, f: DecodedFrame): number {
+    const p = f.l3Off;
+    if (f.etherType === 0x0806 && f.l3Len >= 28) {
+      // ARP over Ethernet/IPv4: the sender's MAC (bytes 8-13) and IPv4 (14-17), when it is the frame's own source.
+      if (b[p + 4] === 6 && b[p + 5] === 4 && readMac(b, p + 8) === f.src && this.ipv4Owner.size < this.options.maxMacs) {
+        const ip = ((b[p + 14]! << 24) | (b[p + 15]! << 16) | (b[p + 16]! << 8) | b[p + 17]!) >>> 0;
+        const target = ((b[p + 24]! << 24) | (b[p + 25]! << 16) | (b[p + 26]! << 8) | b[p + 27]!) >>> 0;
+        // A gratuitous ARP (sender = target address) is the owner announcing itself and wins;
+        // any other ARP only names an owner not known yet (a host may send with another's address).
+        if (ip !== 0 && (ip === target || !this.ipv4Owner.has(ip))) this.ipv4Owner.set(ip, f.src);
+      }
+      return -1;
+    }
+    if (f.etherType === 0x0800 && f.l3Len >= 20 && !f.isBroadcast && !f.isMulticast) {
+      const ip = ((b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!) >>> 0;
+      // Multicast and broadcast IPv4 destinations are no one's.
+      if (ip >>> 28 === 0xe || ip === 0xffffffff) return -1;
+      return -2 - ip;
+    }
+    return -1;
+  }
+
+  /** IPv4 address → the MAC that announced it in its own ARP (cooked captures' stand-in for a destination MAC). */
+  private readonly ipv4Owner = new Map<number, number>();
+
+  /** The frame the reorder stage released. */
+  private process(): void {
+    const fr = this.reorder.cur;
+    const ir = this.reorder.curI;
+    this.processFrame(fr[F_T]!, fr[F_SRC]!, fr[F_DST]!, fr[F_FRAME]!, ir[I_PORT]!, ir[I_INPUT]!, ir[I_ORIG_LEN]!, ir[I_VLAN]!, ir[I_KEY]!, ir[I_CHECK]!, ir[I_DIR_FLAGS]!);
+  }
+
+  /** One frame, in time order: the MAC table for unicast between outside hosts, a group for the rest. */
+  private processFrame(t: number, src: number, dst: number, frame: number, portIndex: number, input: number, origLen: number, vlan: number, key: number, check: number, dirFlags: number): void {
+    this.nowT = t;
+    const port = this.ports.ports[portIndex]!;
+    // A cooked frame's destination IPv4 address, as the MAC of the guest whose ARP announced it.
+    if (dst < -1) dst = this.ipv4Owner.get(-2 - dst) ?? -1;
+    const dir = dirFlags & 0xff;
+    const flags = dirFlags >> 8;
     // SLL captures have no destination: their outgoing frames may be broadcasts.
     // Sources seen on the host side are noted at once (groups settle only a window later), so
     // unicast to and from them is grouped from the first frame on.
     // Bounded like the MAC table: a flood of random sources on a guest port must not grow it without end.
     if (port.hostSide && this.hostSideSeen.size < this.options.maxMacs && !this.hostSideSeen.has(src)) this.hostSideSeen.add(src);
     const interesting =
-      f.isBroadcast ||
-      f.isMulticast ||
-      (dst < 0 && dir === DIR_OUT) ||
-      (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
-      (this.hostSideSeen.size > 0 && (this.hostSideSeen.has(src) || this.hostSideSeen.has(dst)));
+      (flags & FL_IDENTIFIED) !== 0 &&
+      ((flags & (FL_BROADCAST | FL_MULTICAST)) !== 0 ||
+        (dst < 0 && dir === DIR_OUT) ||
+        (this.localMacs.size > 0 && (this.localMacs.has(src) || this.localMacs.has(dst))) ||
+        (this.hostSideSeen.size > 0 && (this.hostSideSeen.has(src) || this.hostSideSeen.has(dst))));
     if (!interesting) {
       // Unicast between outside hosts: only the table. Without a direction, frames on the uplink came in.
       const d = dir || port.usualDir;
-      this.macs.count(f.vlan, src, port.index, d, rec.origLen, t);
+      this.macs.count(vlan, src, port.index, d, origLen, t);
       this.countDir(port, d);
-      if (d === DIR_IN && port.learns) this.learn(f.vlan, src, port.index, t, false, rec);
+      if (d === DIR_IN && port.learns) this.learnAt(vlan, src, port.index, t, false, port.index, input, frame);
     } else {
-      this.sight(rec, f, port, t, dir);
+      this.sight(key, check, src, dst, vlan, (flags & (FL_BROADCAST | FL_MULTICAST)) !== 0, port, t, dir, input, frame);
     }
     if (Math.abs(t - this.lastSettle) > 50e6 || this.queuedSinceSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
   }
@@ -217,49 +341,53 @@ export class Analyzer {
     else if (d === DIR_OUT) port.framesOut++;
   }
 
-  private sight(rec: PacketRecord, f: DecodedFrame, port: PortState, t: number, dir: number): void {
-    const id = this.identity.of(rec.buf, f);
+  private sight(key: number, check: number, src: number, dst: number, vlan: number, isGroup: boolean, port: PortState, t: number, dir: number, input: number, frame: number): void {
     const pg = this.pending;
-    const isGroup = f.isBroadcast || f.isMulticast;
-    let slot = pg.find(id.key);
+    let slot = pg.find(key);
     if (
       slot >= 0 &&
-      (pg.check[slot] !== id.check ||
-        pg.src[slot] !== f.src ||
+      (pg.check[slot] !== check ||
+        pg.src[slot] !== src ||
         t - pg.firstT[slot]! > this.options.windowNs ||
-        pg.count[slot]! >= MAX_SIGHTINGS ||
-        pg.repeatOnPort(slot, port.index, t, ECHO_LIMIT_NS))
+        t - pg.lastT[slot]! > this.options.hopGapNs ||
+        pg.count[slot]! >= MAX_SIGHTINGS)
     )
       slot = -1;
     if (slot < 0) {
-      pg.open(id.key, id.check, f.src, f.dst, f.vlan, isGroup, port.index, t, dir, rec.inputIndex, rec.inputFrame);
+      pg.open(key, check, src, dst, vlan, isGroup, port.index, t, dir, input, frame);
       this.queuedSinceSettle++;
       this.stats.groups++;
       return;
     }
-    if (f.dst >= 0) pg.dst[slot] = f.dst;
+    if (dst >= 0) pg.dst[slot] = dst;
     if (isGroup) pg.isGroup[slot] = 1;
-    pg.add(slot, port.index, t, dir, rec.inputIndex, rec.inputFrame);
+    pg.add(slot, port.index, t, dir, input, frame);
   }
 
   /** Settles every group whose window has passed (all of them at the end). */
   settle(all: boolean): void {
     this.lastSettle = this.nowT;
     this.queuedSinceSettle = 0;
-    const horizon = all ? Infinity : this.nowT - this.options.windowNs;
+    // Frames come in time order (reorder.ts), and a copy joins its frame only within the hop gap
+    // of the latest copy (path.ts, R3): a group whose latest copy is older than that is complete.
+    // It waits SETTLE_AFTER_NS all the same, so the capture windows it is judged by have seen
+    // whether each port went on capturing after it. (The window still caps a group's span.)
+    const horizon = all ? Infinity : this.nowT - Math.max(this.options.hopGapNs, SETTLE_AFTER_NS);
     // A group more than a window ahead of the latest frame came from a clock that jumped: no
     // later sighting can join it in time order, so it settles now instead of blocking the queue.
     const future = this.nowT + this.options.windowNs;
-    // Groups arrive nearly in time order: take them from the front while they are old enough.
-    // (One that arrived late in a dumpcap file waits behind an earlier one: at most a window.)
+    // Groups open in time order: take them from the front while they are complete. (One that is
+    // still growing holds the ones behind it for at most a hop gap.)
     const pg = this.pending;
     const early = pg.length - MAX_PENDING_GROUPS;
     let n = 0;
     let sorted = true;
     let prev = -Infinity;
     for (; n < pg.length; n++) {
-      const ft = pg.firstT[pg.slotAt(n)]!;
-      if (!(ft < horizon || ft > future || n < early)) break;
+      const slot = pg.slotAt(n);
+      const ft = pg.firstT[slot]!;
+      const lt = pg.lastT[slot]!;
+      if (!(lt < horizon || ft > future || n < early)) break;
       if (ft < prev) sorted = false;
       prev = ft;
     }
@@ -311,185 +439,199 @@ export class Analyzer {
     return g;
   }
 
-  private role(port: number): string {
-    return this.ports.ports[port]!.port.role;
-  }
+
 
   /** Roles seen so far, recomputed only when a port was added (a port's role never changes). */
   private rolesFor = -1;
   private hasHostSide = false;
   private hasBond = false;
-  private hasSlave = false;
+
+  /** Bit per role index of the ports seen so far. */
+  private rolesSeen = 0;
 
   private updateRoles(): void {
     const ports = this.ports.ports;
     if (this.rolesFor === ports.length) return;
     this.rolesFor = ports.length;
+    this.rolesSeen = 0;
+    for (const p of ports) this.rolesSeen |= 1 << p.roleIndex;
     this.hasHostSide = ports.some((p) => p.hostSide);
     this.hasBond = ports.some((p) => p.port.role === 'bond');
-    this.hasSlave = ports.some((p) => p.port.role === 'slave');
   }
 
   /** Whether the capture set has any port on the host side of the bond (bridge or guest ports). */
-  private seesHostSide(): boolean {
+  seesHostSide(): boolean {
     this.updateRoles();
     return this.hasHostSide;
   }
 
-  private seesBond(): boolean {
+  seesBond(): boolean {
     this.updateRoles();
     return this.hasBond;
   }
 
-  private seesSlave(): boolean {
-    this.updateRoles();
-    return this.hasSlave;
-  }
 
-  /** Path order of roles: out of the host (guest, bridge, bond, slave) or into it (the reverse). */
-  private static readonly HOST_ORDER: Record<string, number> = { guest: 0, bridge: 1, bond: 2, slave: 3, unknown: 4 };
+
+  /** The host's port graph as the path stage reads it (path.ts). */
+  private readonly graph: PortGraph = {
+    // Live stamps (a hop gap larger than the switch's) stretch in-host hops as much.
+    inHostHopNs: IN_HOST_HOP_NS,
+    role: (port) => this.ports.ports[port]!.roleIndex,
+    chain: (port) => this.ports.ports[port]!.chain,
+    innerHop: (port) => this.ports.ports[port]!.innerHop,
+    capturing: (port, t) => this.capturing(port, t),
+    roleCapturing: (role, t) => {
+      for (const p of this.ports.ports) if (p.roleIndex === role && this.capturing(p.index, t)) return true;
+      return false;
+    },
+    hasRole: (role) => {
+      this.updateRoles();
+      return (this.rolesSeen & (1 << role)) !== 0;
+    },
+  };
+  private readonly path: FramePath = emptyPath();
+  /** First and latest frame time per input (capture windows); NaN until its first frame. */
+  private readonly inputFirstT = new Float64Array(MAX_WINDOWS).fill(NaN);
+  private readonly inputLastT = new Float64Array(MAX_WINDOWS).fill(NaN);
+  private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, likelyGuest: false };
+
+  /**
+   * Whether the capture holding `port` was running at `t`: between the first and the latest frame
+   * of its input so far (capture windows). A port whose input started later or stopped earlier
+   * proves nothing by its absence.
+   */
+  capturing(port: number, t: number): boolean {
+    const input = this.ports.ports[port]!.input;
+    if (input < 0) return false;
+    if (input >= MAX_WINDOWS) return true;
+    return this.inputFirstT[input]! <= t && t <= this.inputLastT[input]!;
+  }
 
   private settleGroup(g: Group): void {
     const s = g.sightings;
+    // A group may hold the same bytes sent more than once: each frame gets its own path.
+    while (s.length > 0) {
+      const n = this.settleFrame(g, s);
+      if (n >= s.length) break;
+      for (let i = n; i < s.length; i++) s[i - n] = s[i]!;
+      s.length -= n;
+    }
+  }
+
+  /** The path of the first frame among the sightings, what it teaches and what it proves; returns how many sightings were its. */
+  private settleFrame(g: Group, s: Sighting[]): number {
     const src = g.src;
-    // Captures stamp a frame once on its way through a host, so sightings often tie: break ties by
-    // the path a frame from the host (guest, bridge, bond, slave) or from outside (the reverse) takes.
-    // The bridge device and its ports see one skb at one time: a guest's frame ties with its copy
-    // on the bridge device, so the guest's port goes first unless the MAC is the host's own.
-    const knownHost = this.localMacs.has(src) || this.guestPorts.has(src);
-    const order = Analyzer.HOST_ORDER;
-    // Most groups are one sighting (a broadcast seen at one point): they need no ordering.
-    if (s.length > 1) {
-      // A frame the host sends is flooded to every vif at the same instant; a guest's own frame
-      // ties only with its one vif. So several guest ports tied at the first instant mean the host sent it.
-      const local = this.localMacs.has(src) || (!this.guestPorts.has(src) && this.guestPortsAtFirstInstant(s) >= 2);
-      // A frame from the host reaches a slave only after the bridge and the bond: once a slave
-      // has seen it, a later tie between the bond and the bridge is the echo coming back up
-      // (bond first), not the original going out (bridge first).
-      let firstSlaveT = Infinity;
-      if (knownHost) for (const x of s) if (x.t < firstSlaveT && this.role(x.port) === 'slave') firstSlaveT = x.t;
-      s.sort((a, b) => {
-        if (a.t !== b.t) return a.t - b.t;
-        const ra = this.role(a.port);
-        const rb = this.role(b.port);
-        if (ra === 'guest' && rb === 'bridge') return local ? 1 : -1;
-        if (ra === 'bridge' && rb === 'guest') return local ? -1 : 1;
-        const outward = knownHost && a.t <= firstSlaveT;
-        return (outward ? 1 : -1) * (order[ra]! - order[rb]!);
-      });
-      // Where the capture gave every sighting's direction (live handles, pcapng flags, cooked
-      // headers), where the frame started is known without trusting the clock: live frames are
-      // stamped on arrival in user space, and copies on several interfaces arrive in batches, not in
-      // the order they crossed the host. A guest's inbound or the bridge's outbound copy is a start on
-      // the host side; otherwise the frame came from outside, in on the uplink.
-      if (s.every((x) => x.dir !== DIR_NONE)) {
-        let start = s.findIndex((x) => (x.dir === DIR_IN && this.role(x.port) === 'guest') || (x.dir === DIR_OUT && this.role(x.port) === 'bridge'));
-        if (start < 0) start = s.findIndex((x) => x.dir === DIR_IN && (this.role(x.port) === 'slave' || this.role(x.port) === 'bond'));
-        if (start > 0) s.unshift(s.splice(start, 1)[0]!);
+    if (s.length === 1) {
+      // One copy on a port of unknown role (a capture of an interface no name or flag placed):
+      // no path to work out, nothing learned; only counted.
+      const x = s[0]!;
+      const port = this.ports.ports[x.port]!;
+      if (port.roleIndex === R_UNKNOWN) {
+        x.place = P_NONE;
+        this.countDir(port, x.dir);
+        this.macs.count(g.vlan, src, x.port, x.dir, 0, x.t);
+        return 1;
       }
     }
-    const origin = s[0]!;
-    const originRole = this.role(origin.port);
-    const hostSideCaptured = this.seesHostSide();
-    // Where the frame started: on the host side (a guest or the host itself) or outside.
-    let fromHost = originRole === 'guest' || originRole === 'bridge';
-    if (!fromHost && !hostSideCaptured && (knownHost || isGuestOui(src))) fromHost = true;
-    // The bond and its slaves send frames of their own, not through the bridge (IPv6 DAD and MLD
-    // from bond0's own link-local address, with the host's MAC). Such a frame reaches the bridge
-    // only by coming back up the bond: one of the host's MACs first seen on the uplink and later on
-    // the bridge or a guest's port is the host's own frame and its echo. (Without that, a second
-    // copy on the bond is as likely a retransmission: MLD reports go out twice, 30 ms apart.)
-    const uplinkOrigin = originRole === 'bond' || originRole === 'slave';
-    if (!fromHost && uplinkOrigin && this.localMacs.has(src) && s.some((x) => this.ports.ports[x.port]!.hostSide)) fromHost = true;
+    const k = this.knowledge;
+    k.isHost = this.localMacs.has(src);
+    const gp = this.guestPorts.get(src);
+    k.guestChain = gp === undefined ? -1 : this.ports.ports[gp]!.chain;
+    k.likelyGuest = k.isHost || isGuestOui(src);
+    const path = pathOf(s, s.length, this.graph, k, this.path);
+    const n = path.n;
+    const origin = s[path.origin]!;
+    const originPort = this.ports.ports[origin.port]!;
+    // What the frame teaches: a guest behind its port, one of the host's own MACs.
     // Guests and the host's own MACs are bounded like the MAC table (a flood from a guest port).
-    if (originRole === 'guest' && src !== XEN_VIF_MAC && origin.dir !== DIR_OUT && (this.guestPorts.size < this.options.maxMacs || this.guestPorts.has(src))) {
+    if (path.from === O_GUEST && src !== XEN_VIF_MAC && (this.guestPorts.size < this.options.maxMacs || this.guestPorts.has(src))) {
       this.guestPorts.set(src, origin.port);
       this.localMacs.delete(src);
     }
-    if (originRole === 'bridge' && origin.dir !== DIR_IN && !this.guestPorts.has(src) && this.localMacs.size < this.options.maxMacs) this.localMacs.add(src);
+    // The bridge device's copy is the host's own frame only when the capture says it went out, or
+    // every guest's port was being captured then: a guest whose port was not would look the same.
+    if (
+      path.from === O_HOST &&
+      originPort.roleIndex === R_BRIDGE &&
+      !this.guestPorts.has(src) &&
+      this.localMacs.size < this.options.maxMacs &&
+      // (While some guest's port was not, a Xen/KVM guest's OUI is the weak hint that decides.)
+      (origin.dir === DIR_OUT && this.hadDirection(origin) ? true : this.allGuestPortsCapturing(origin.t) || !isGuestOui(src))
+    )
+      this.localMacs.add(src);
 
-    // Directions: the capture's own where it has one, else inferred by walking the path in time
-    // order. Each original the host sent goes out of the bond and the active slave once; a further
-    // copy on the bond, or one on another slave, is the echo coming back in.
-    let originals = 0;
-    let bondOuts = 0;
-    let slaveOuts = 0;
-    let outSlave = -1;
-    /** Echoes that reached the host side: up the bond (or, with no bond captured, in on a slave). */
-    let echoesUp = 0;
-    const bondCaptured = this.seesBond();
-    const slavesCaptured = this.seesSlave();
-    /** Copies seen so far on the port where the frame started. */
-    let originCopies = 0;
-    let firstUplinkOut: Sighting | null = null;
-    let echoes: Sighting[] | null = null;
-    for (const x of s) {
-      const role = this.role(x.port);
-      let d = x.dir;
-      if (d === DIR_NONE) {
-        if (!fromHost) d = role === 'guest' ? DIR_OUT : DIR_IN;
-        else if (x.port === origin.port) {
-          // Where it started, a copy is the original going out (into the host from a guest), until
-          // the echo is back: up the bond for the bridge; for the bond or a slave, in on a slave,
-          // or, when no slave was captured, the next copy on that same port.
-          if (uplinkOrigin) d = originCopies === 0 || (slavesCaptured && echoes === null) ? DIR_OUT : DIR_IN;
-          else {
-            const original = echoesUp === 0;
-            d = role === 'bridge' ? (original ? DIR_OUT : DIR_IN) : original ? DIR_IN : DIR_OUT;
-          }
-        } else if (role === 'bond') d = bondOuts < Math.max(originals, 1) ? DIR_OUT : DIR_IN;
-        else if (role === 'slave') {
-          if (outSlave < 0) outSlave = x.port;
-          d = x.port === outSlave && slaveOuts < Math.max(originals, 1) ? DIR_OUT : DIR_IN;
-        } else if (role === 'guest') d = DIR_OUT;
-        else if (role === 'bridge') d = DIR_IN;
-      }
-      if (fromHost && x.port === origin.port && (role === 'guest' ? d === DIR_IN : d === DIR_OUT)) originals++;
-      if (x.port === origin.port) originCopies++;
-      if (role === 'bond' && d === DIR_OUT) bondOuts++;
-      if (role === 'slave' && d === DIR_OUT) {
-        slaveOuts++;
-        if (outSlave < 0) outSlave = x.port;
-      }
-      x.dir = d;
-      this.countDir(this.ports.ports[x.port]!, d);
-      this.macs.count(g.vlan, src, x.port, d, 0, x.t);
-      if ((role === 'slave' || role === 'bond') && d === DIR_OUT && !firstUplinkOut) firstUplinkOut = x;
-      if (fromHost && (role === 'slave' || role === 'bond') && d === DIR_IN) {
-        (echoes ??= []).push(x);
-        if (role === 'bond' || !bondCaptured) echoesUp++;
-      }
+    // Directions as the capture gave them or the path inferred them, counted per port and MAC.
+    for (let i = 0; i < n; i++) {
+      const x = s[i]!;
+      this.countDir(this.ports.ports[x.port]!, x.dir);
+      this.macs.count(g.vlan, src, x.port, x.dir, 0, x.t);
     }
 
     // What the bridge learned, in time order: inbound on a bridge port (the bond or a guest's port).
-    for (const x of s) {
-      const role = this.role(x.port);
+    const bondCaptured = this.seesBond();
+    for (let i = 0; i < n; i++) {
+      const x = s[i]!;
       if (x.dir !== DIR_IN) continue;
-      if (role === 'guest' || role === 'bond') this.learnAt(g.vlan, src, x.port, x.t, fromHost && role === 'bond', x);
-      else if (role === 'slave' && !this.seesBond()) {
+      const role = this.ports.ports[x.port]!.roleIndex;
+      if (role === R_GUEST || role === R_BOND) {
+        if (this.learnAt(g.vlan, src, x.port, x.t, x.place === P_UP_THE_BOND, x.port, x.input, x.frame)) {
+          // The entry went wrong here: keep the whole path of the echo that did it, as evidence.
+          const e = this.macs.entry(g.vlan, src);
+          if (e) e.wrongPath = s.slice(0, n).map((y) => ({ input: y.input, frame: y.frame, port: y.port, dir: y.dir, place: y.place }));
+        }
+      }
+      else if (role === R_SLAVE && !bondCaptured) {
         // Without a bond capture, a frame that came in on a slave stands for one that came up the bond.
         const bond = this.bondOf(x.port);
-        if (bond >= 0) this.learnAt(g.vlan, src, bond, x.t, fromHost, x);
+        if (bond >= 0) this.learnAt(g.vlan, src, bond, x.t, x.place === P_ECHO_IN, x.port, x.input, x.frame);
       }
     }
 
-    if (fromHost && echoes) this.onEcho(g, origin, firstUplinkOut, echoes);
-    if (!fromHost && !g.group && g.dst >= 0) this.onInboundUnicast(g, origin);
+    // The detectors, on the settled path.
+    if (path.echo && path.from !== O_OUTSIDE && path.from !== O_UNKNOWN) onEcho(this, g, s, path);
+    if (path.from === O_OUTSIDE && !g.group) onInboundUnicast(this, g, s, path);
+    return n;
   }
 
-  /** Distinct guest ports among the sightings stamped at the group's first instant. */
-  private guestPortsAtFirstInstant(s: Sighting[]): number {
-    let minT = Infinity;
-    for (const x of s) if (x.t < minT) minT = x.t;
-    let n = 0;
-    for (let i = 0; i < s.length; i++) {
-      const x = s[i]!;
-      if (x.t !== minT || this.role(x.port) !== 'guest') continue;
-      let seen = false;
-      for (let j = 0; j < i && !seen; j++) seen = s[j]!.port === x.port && s[j]!.t === minT;
-      if (!seen) n++;
+  /** Whether every guest's port in the capture set was being captured at t (capture windows). */
+  private allGuestPortsCapturing(t: number): boolean {
+    for (const p of this.ports.ports) if (p.roleIndex === R_GUEST && !this.capturing(p.index, t)) return false;
+    // Interfaces of the capture set that have not given the engine a frame yet (a tcpdump started
+    // later): the reader merges inputs by time, so they were not capturing then.
+    for (const iface of this.interfaces) {
+      if (this.ports.get(iface.name)) continue;
+      if ((this.topology.ports.get(iface.name)?.role ?? roleFromName(iface.name).role) === 'guest') return false;
     }
-    return n;
+    return true;
+  }
+
+  /**
+   * On a port's first frame: how long the reorder stage must hold frames for its input. An input
+   * the registry already lists with several interfaces (dumpcap writes every interface block
+   * before the first packet) gets the whole horizon from its first frame, before its other
+   * interfaces' first batches come; a cooked (`-i any`) one a few ms for its CPUs.
+   */
+  private holdForInput(input: number, f: DecodedFrame): void {
+    if (f.sllIfIndex >= 0) this.reorder.holdFor(COOKED_SLACK_NS);
+    let n = 0;
+    for (const iface of this.interfaces) if (iface.inputIndex === input && ++n >= 2) return this.reorder.holdFor(REORDER_HORIZON_NS);
+  }
+
+  /** The capture set's interfaces (the reader's registry, filled as inputs open), when the caller knows them. */
+  private interfaces: readonly CaptureInterface[] = [];
+
+  /**
+   * Tells the engine every interface of the capture set up front (`set.registry.list`, which the
+   * reader fills as it opens inputs): a port whose capture has not started yet proves nothing by
+   * its absence either.
+   */
+  knowInterfaces(list: readonly CaptureInterface[]): void {
+    this.interfaces = list;
+  }
+
+  /** Whether the capture itself gave this sighting's direction (not the path stage). */
+  private hadDirection(x: Sighting): boolean {
+    return this.ports.ports[x.port]!.framesWithDirection > 0;
   }
 
   /** The bond a slave belongs to, as a port index (created on demand), or -1. */
@@ -499,90 +641,60 @@ export class Analyzer {
     return this.ports.get(p.bond)?.index ?? -1;
   }
 
-  private onEcho(g: Group, origin: Sighting, out: Sighting | null, echoes: Sighting[]): void {
-    const onBond = echoes.filter((e) => this.role(e.port) === 'bond');
-    // Did the echo reach the bridge? Proven when it is seen coming up the bond. When the capture
-    // has only slaves it cannot be proven (the bond may drop it): medium confidence. When it has
-    // the host side but no bond (NICs straight in the bridge, as with STP), a NIC's port state
-    // decides, which frames don't show: no claim.
-    let confidence: Confidence;
-    // Seen only on the bond, a second copy may as well be the frame sent twice (ARP and MLD
-    // resend within milliseconds): high when it was also seen coming in on a slave or going on
-    // up to the bridge, medium when the bond is all the capture has.
-    if (onBond.length) confidence = this.seesSlave() || this.seesHostSide() ? 'high' : 'medium';
-    else if (!this.seesBond() && !this.seesHostSide()) confidence = 'medium';
-    else return;
-    const echo = onBond[0] ?? echoes[0]!;
-    // The path: where it started, the slave it left by, the slave it came back on, up the bond.
-    const outSlave = g.sightings.find((x) => x.dir === DIR_OUT && this.role(x.port) === 'slave');
-    const backSlave = echoes.find((x) => this.role(x.port) === 'slave');
-    const refs = [origin, ...[outSlave, backSlave].filter((x): x is Sighting => x !== undefined), ...(echo === backSlave ? [] : [echo])];
-    const path = refs.map((r) => this.ports.ports[r.port]!.port.name);
-    const delayUs = out ? Math.round((echo.t - out.t) / 1e3) : -1;
-    if (g.group) {
-      const f = this.finding('looped-broadcast', g.src, g.vlan, echo.t, refs, path, confidence);
-      if (delayUs >= 0) f.details.loopDelayUs = Math.min(Number(f.details.loopDelayUs ?? Infinity), delayUs);
-    }
-    if (this.localMacs.has(g.src)) this.finding('own-address', g.src, g.vlan, echo.t, [echo], [this.ports.ports[echo.port]!.port.name], confidence);
-    else if (this.guestPorts.has(g.src)) {
-      const f = this.finding('wrong-port-learning', g.src, g.vlan, echo.t, refs, path, confidence);
-      const entry = this.macs.entry(g.vlan, g.src);
-      if (entry && entry.wrongSince >= 0 && f.details.episodes === undefined) f.details.episodes = 0;
-    }
-  }
-
-  /** Unicast from outside: for a guest whose entry is wrong, did it ever reach the guest's port? */
-  private onInboundUnicast(g: Group, origin: Sighting): void {
-    const role = this.role(origin.port);
-    if (role !== 'bond' && role !== 'slave') return;
-    const guestPort = this.guestPorts.get(g.dst);
-    if (guestPort === undefined) return;
-    const entry = this.macs.entry(g.vlan, g.dst);
-    if (!entry || entry.wrongSince < 0 || entry.wrongSince > origin.t) return;
-    const delivered = g.sightings.some((x) => x.port === guestPort);
-    if (delivered) return;
-    const guestCaptured = this.ports.ports[guestPort]!.frames > 0;
-    const refs = [origin];
-    this.finding('blackholed-unicast', g.dst, g.vlan, origin.t, refs, [this.ports.ports[origin.port]!.port.name, this.ports.ports[guestPort]!.port.name], guestCaptured ? 'high' : 'medium');
-  }
-
-  private learn(vlan: number, mac: number, port: number, t: number, byEcho: boolean, rec: PacketRecord): void {
-    this.learnAt(vlan, mac, port, t, byEcho, { port, t, dir: DIR_IN, input: rec.inputIndex, frame: rec.inputFrame });
-  }
-
-  /** The bridge learns `mac` on `port` at `t`; a change of port is a move, an echo's a wrong one. */
-  private learnAt(vlan: number, mac: number, port: number, t: number, byEcho: boolean, at: Sighting): void {
+  /** Returns whether the entry of a guest went wrong with this frame. */
+  private learnAt(vlan: number, mac: number, port: number, t: number, byEcho: boolean, atPort: number, atInput: number, atFrame: number): boolean {
     // The bridge never learns its own addresses from frames (it drops them with the warning).
-    if (mac === XEN_VIF_MAC || this.localMacs.has(mac)) return;
+    if (mac === XEN_VIF_MAC || this.localMacs.has(mac)) return false;
     const e = this.macs.entry(vlan, mac);
-    if (!e) return;
-    if (e.learnedOn === port) return;
+    if (!e) return false;
+    // Ports of one guest's chain are one place on the bridge: no move between them.
+    if (e.learnedOn === port || (e.learnedOn >= 0 && this.ports.ports[e.learnedOn]!.chain === this.ports.ports[port]!.chain)) {
+      e.lastInInput = atInput;
+      e.lastInFrame = atFrame;
+      return false;
+    }
     if (e.learnedOn >= 0) {
       e.moves++;
       if (byEcho) e.echoMoves++;
-      e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port, dir: DIR_IN, input: at.input, frame: at.frame };
+      e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port: atPort, dir: DIR_IN, input: atInput, frame: atFrame, prevInput: e.lastInInput, prevFrame: e.lastInFrame };
     }
+    e.lastInInput = atInput;
+    e.lastInFrame = atFrame;
     const guestPort = this.guestPorts.get(mac);
+    let wentWrong = false;
     if (byEcho && guestPort !== undefined) {
-      if (e.wrongSince < 0) e.wrongSince = t;
-    } else if (guestPort === port && e.wrongSince >= 0) {
-      // The guest spoke again: the entry is right again. How long was it wrong?
-      const ms = (t - e.wrongSince) / 1e6;
-      const f = this.findings.get(findingKey('wrong-port-learning', mac, vlan));
-      if (f) {
-        f.details.episodes = Number(f.details.episodes ?? 0) + 1;
-        f.details.longestWrongMs = Math.max(Number(f.details.longestWrongMs ?? 0), Math.round(ms * 1000) / 1000);
-        f.details.totalWrongMs = Math.round((Number(f.details.totalWrongMs ?? 0) + ms) * 1000) / 1000;
+      if (e.wrongSince < 0) {
+        e.wrongSince = t;
+        e.wrongInput = atInput;
+        e.wrongFrame = atFrame;
+        e.wrongPort = atPort;
+        wentWrong = true;
       }
+    } else if (guestPort !== undefined && this.ports.ports[guestPort]!.chain === this.ports.ports[port]!.chain && e.wrongSince >= 0) {
+      // The guest spoke again: the entry is right again. How long was it wrong?
+      entryRight(this, mac, vlan, (t - e.wrongSince) / 1e6);
       e.wrongSince = -1;
+      e.wrongInput = e.wrongFrame = e.wrongPort = -1;
+      e.wrongPath = null;
     }
     e.learnedOn = port;
     e.learnedAt = t;
+    return wentWrong;
   }
 
-  private finding(kind: FindingKind, mac: number, vlan: number, t: number, refs: Sighting[], path: string[], confidence: Confidence): Finding {
+  /** The finding if it exists (no occurrence counted). */
+  existing<K extends FindingKind>(kind: K, mac: number, vlan: number): FindingOf<K> | undefined {
+    return this.findings.get(findingKey(kind, mac, vlan)) as FindingOf<K> | undefined;
+  }
+
+  /** Engine time of the latest frame. */
+  get latestT(): number {
+    return this.maxT;
+  }
+
+  finding<K extends FindingKind>(kind: K, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], path: string[], confidence: Confidence): FindingOf<K> {
     const key = findingKey(kind, mac, vlan);
-    let f = this.findings.get(key);
+    let f = this.findings.get(key) as FindingOf<K> | undefined;
     const sec = this.baseSec + Math.floor(t / 1e9);
     const nsec = t - Math.floor(t / 1e9) * 1e9;
     let keep = true;
@@ -610,7 +722,7 @@ export class Analyzer {
         explanation: EXPLANATION[kind],
         remedies: REMEDIES_FOR[kind],
         details: {},
-      };
+      } as Finding as FindingOf<K>;
       if (keep) this.findings.set(key, f);
     }
     f.count++;
@@ -620,9 +732,18 @@ export class Analyzer {
     for (const p of path) if (!f.interfaces.includes(p)) f.interfaces.push(p);
     for (const r of refs) {
       if (f.evidence.length >= EVIDENCE_LIMIT) break;
-      if (!f.evidence.some((e) => e.input === r.input && e.frame === r.frame)) f.evidence.push({ input: r.input, frame: r.frame });
+      if (r.input < 0 || f.evidence.some((e) => e.input === r.input && e.frame === r.frame)) continue;
+      const role = r.role ?? (r.place ? (PLACE_NAMES[r.place] as EvidenceRole) : undefined);
+      f.evidence.push({
+        input: r.input,
+        frame: r.frame,
+        ...(role && role !== ('unplaced' as string) && role !== ('resend' as string) ? { role } : {}),
+        dir: r.dir === DIR_IN ? 'in' : r.dir === DIR_OUT ? 'out' : null,
+        port: this.ports.ports[r.port]?.port.name ?? '?',
+        occurrence: f.count,
+      });
     }
-    f.evidence.sort((x, y) => x.input - y.input || x.frame - y.frame);
+    // Kept in the order cited: each occurrence's frames in the order of its path.
     return f;
   }
 
@@ -644,11 +765,14 @@ export class Analyzer {
     f.details.untrackedCountSaturated = this.macs.droppedSaturated ? 'yes' : 'no';
     f.details.findingsNotKept = this.findingsNotKept;
     // Worded now, not only at finish(): a live view shows it while the flood goes on.
-    f.summary = summarize(f, this);
+    f.summary = summarize(f, { guestPortName: (mac) => { const g = this.guestPorts.get(mac); return g === undefined ? null : this.ports.ports[g]!.port.name; }, roleOf: (name) => this.ports.get(name)?.port.role ?? null });
   }
 
   /** Settles everything and returns the findings, most severe first. */
   finish(): Finding[] {
+    this.drain(true);
+    this.stats.lateFrames = this.reorder.stats.late;
+    this.stats.releasedEarly = this.reorder.stats.releasedEarly;
     this.settle(true);
     this.closeMoves();
     this.applyKernel();
@@ -656,7 +780,7 @@ export class Analyzer {
     this.stats.macsDropped = this.macs.dropped;
     this.stats.lastSec = this.baseSec + Math.floor(this.maxT / 1e9);
     this.noteFlood();
-    for (const f of this.findings.values()) f.summary = summarize(f, this);
+    for (const f of this.findings.values()) f.summary = summarize(f, { guestPortName: (mac) => { const g = this.guestPorts.get(mac); return g === undefined ? null : this.ports.ports[g]!.port.name; }, roleOf: (name) => this.ports.get(name)?.port.role ?? null });
     return this.currentFindings();
   }
 
@@ -667,34 +791,13 @@ export class Analyzer {
     return [...this.findings.values(), ...control].sort((a, b) => rank[a.severity] - rank[b.severity] || b.count - a.count);
   }
 
-  /** Moves that were not echoes: once and stayed is a move; back and forth is a flap. */
+  /** At the end, from the MAC table: moves and flaps, entries still wrong. */
   private closeMoves(): void {
     for (const e of this.macs.entries()) {
       if (e.mac === XEN_VIF_MAC) continue;
-      const wrongFinding = this.findings.has(findingKey('wrong-port-learning', e.mac, e.vlan));
-      if (e.moves >= FLAP_MOVES) {
-        const f = this.finding('mac-flap', e.mac, e.vlan, e.learnedAt, e.lastMove ? [e.lastMove] : [], [], 'high');
-        f.count = e.moves;
-        f.details.moves = e.moves;
-        f.details.movesByEcho = e.echoMoves;
-        this.bridgePortsOfMac(e).forEach((p) => f.interfaces.includes(p) || f.interfaces.push(p));
-      } else if (e.moves === 1 && e.echoMoves === 0 && !wrongFinding && e.lastMove) {
-        const m = e.lastMove;
-        const f = this.finding('mac-move', e.mac, e.vlan, m.t, [m], [this.ports.ports[m.from]!.port.name, this.ports.ports[m.to]!.port.name], 'high');
-        f.details.from = this.ports.ports[m.from]!.port.name;
-        f.details.to = this.ports.ports[m.to]!.port.name;
-      }
-      if (wrongFinding && e.wrongSince >= 0) {
-        const f = this.findings.get(findingKey('wrong-port-learning', e.mac, e.vlan))!;
-        f.details.wrongAtEnd = 'yes';
-        f.details.wrongAtEndForMs = Math.round((this.maxT - e.wrongSince) / 1e3) / 1e3;
-      }
+      closeMoves(this, e);
+      closeLearning(this, e);
     }
-  }
-
-  /** Ports of the bridge (the bond, guests' ports) this MAC was seen on. */
-  private bridgePortsOfMac(e: MacEntry): string[] {
-    return [...e.ports.keys()].filter((i) => ['bond', 'guest'].includes(this.role(i))).map((i) => this.ports.ports[i]!.port.name);
   }
 
   /** Kernel log lines (own-address warnings, failovers), kept for the timeline and the findings. */
@@ -726,7 +829,11 @@ export class Analyzer {
     if (this.baseSec < 0) return;
     const t = (tsSec - this.baseSec) * 1e9 + tsNsec;
     if (t > this.maxT) this.maxT = t;
-    if (t > this.nowT) this.nowT = t;
+    // Frames a horizon older than now are released; what they are grouped with settles a window later.
+    this.reorder.advance(t);
+    this.drain(false);
+    const released = t - this.reorder.horizonNs;
+    if (released > this.nowT) this.nowT = released;
     this.settle(false);
   }
 
@@ -757,6 +864,8 @@ export class Analyzer {
 
   /** Cheap view for a UI redraw: counters, the MACs involved in findings first, the findings so far. */
   snapshot(): { ports: PortState[]; findings: Finding[]; stats: AnalysisStats } {
+    this.stats.lateFrames = this.reorder.stats.late;
+    this.stats.releasedEarly = this.reorder.stats.releasedEarly;
     return { ports: this.ports.ports, findings: this.currentFindings(), stats: this.stats };
   }
 
@@ -779,42 +888,6 @@ export function findingKey(kind: FindingKind, mac: number, vlan: number): string
 function isGuestOui(mac: number): boolean {
   const oui = Math.floor(mac / 0x1000000);
   return oui === 0x00163e || oui === 0x525400;
-}
-
-function summarize(f: Finding, a: Analyzer): string {
-  const mac = f.mac >= 0 ? formatMac(f.mac) : '';
-  const vlan = f.vlan ? ` on VLAN ${f.vlan}` : '';
-  const n = `${f.count} time${f.count === 1 ? '' : 's'}`;
-  switch (f.kind) {
-    case 'looped-broadcast':
-      return `broadcasts from ${mac}${vlan} came back in on the bond ${n} (path ${f.interfaces.join(' → ')}${f.details.loopDelayUs !== undefined ? `, loop delay ${f.details.loopDelayUs} µs` : ''})`;
-    case 'own-address':
-      if (f.details.source === 'kernel log') return f.summary;
-      return `frames from the host's own ${mac}${vlan} arrived on ${f.interfaces.join(', ')} ${n}${f.details.kernelWarnings ? `; the kernel logged ${f.details.kernelWarnings} own-address warning${f.details.kernelWarnings === 1 ? '' : 's'}` : ''}`;
-    case 'wrong-port-learning': {
-      const guest = a.guestPorts.get(f.mac);
-      const where = guest !== undefined ? a.ports.ports[guest]!.port.name : 'its port';
-      const bond = f.interfaces.find((p) => a.ports.get(p)?.port.role === 'bond') ?? 'the bond';
-      const lasted = f.details.longestWrongMs !== undefined ? `; the wrong entry lasted up to ${f.details.longestWrongMs} ms` : '';
-      const still = f.details.wrongAtEnd ? '; still wrong when the capture ended' : '';
-      const confirmed = f.details.kernelConfirmed ? ` (confirmed: ${f.details.kernelConfirmed})` : '';
-      return `the bridge learned guest ${mac}${vlan} on ${bond} instead of ${where} ${n}${lasted}${still}${confirmed}`;
-    }
-    case 'blackholed-unicast':
-      return `${n} unicast for guest ${mac}${vlan} arrived on ${f.interfaces[0]} and never reached ${f.interfaces[1]}`;
-    case 'mac-flap':
-      return `${mac}${vlan} moved between ${f.interfaces.join(', ')} ${f.details.moves} times`;
-    case 'mac-move':
-      return `${mac}${vlan} moved once from ${f.details.from} to ${f.details.to} and stayed`;
-    case 'mac-flood': {
-      const more = f.details.untrackedCountSaturated === 'yes' ? `at least ${f.count}` : `${f.count}`;
-      const lost = Number(f.details.findingsNotKept) > 0 ? `; ${f.details.findingsNotKept} findings about them not kept` : '';
-      return `MAC flood: source MACs past the limit of ${f.details.limit} tracked one by one; ${more} more seen, counted only in the totals${lost}`;
-    }
-    default:
-      // Kinds whose summary is written where they are found (configuration, control-plane checks).
-      return f.summary;
-  }
 }
 
 /** A kernel log line in a summary: one line, printable (the report escapes it again for the terminal). */

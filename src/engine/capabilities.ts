@@ -18,7 +18,10 @@ export function capabilities(ports: PortState[]): Capabilities {
   else if (slaves === 1) cannotProve.push('the loop path: only one slave was captured, so a frame leaving by the other cannot be seen');
   if (has('guest') || has('bridge')) canProve.push('where frames started (a guest’s port or the host itself)');
   else cannotProve.push('which MACs are guests’ or the host’s: no guest port or bridge was captured (guessed from Xen/KVM OUIs and --local-mac)');
-  if (has('guest')) canProve.push('unicast for a guest that never reached its port (blackholed)');
+  // Cooked (-i any) captures have no destination MAC: the unicast is matched to the guest by the
+  // IPv4 address the guest announced in its own ARP (only IPv4 unicast, only after that ARP).
+  const cooked = seen.some((p) => p.cooked);
+  if (has('guest')) canProve.push(cooked ? 'IPv4 unicast for a guest that never reached its port (blackholed), matched by the address in the guest’s own ARP: cooked captures have no destination MAC' : 'unicast for a guest that never reached its port (blackholed)');
   else cannotProve.push('blackholed unicast: no guest port was captured');
   if (has('bond') && slaves === 0 && !has('guest') && !has('bridge')) cannotProve.push('an echo from a frame sent twice: with only the bond captured, a second copy moments later may be either (findings have medium confidence)');
   if (!has('bond') && slaves > 0) cannotProve.push('whether the bond passed echoes up to the bridge: no bond capture (findings have medium confidence)');

@@ -25,14 +25,47 @@ export type FindingKind =
 
 export type Confidence = 'high' | 'medium' | 'low';
 
+/**
+ * What an evidence frame is, as the engine worked it out (path.ts and the detectors): the
+ * frame's place in its path, or the part it plays for the finding. Sinks (report, export, UI)
+ * word these; they never work a path out again.
+ *  - original, out, flooded, echo, up-the-bond, echo-flooded, inbound: the place in the path
+ *    (PLACE_NAMES);
+ *  - blackholed: the unicast for a guest that never reached the guest's port;
+ *  - set-state: the frame that set the state the finding depends on (the echo that taught the
+ *    bridge the guest on the bond);
+ *  - moved: the frame that made the bridge learn the MAC on its new port;
+ *  - last-before-move: the MAC's last frame on its old port before it moved.
+ */
+export type EvidenceRole =
+  | 'original'
+  | 'out'
+  | 'flooded'
+  | 'echo'
+  | 'up-the-bond'
+  | 'echo-flooded'
+  | 'inbound'
+  | 'blackholed'
+  | 'set-state'
+  | 'moved'
+  | 'last-before-move';
+
 /** A frame as the user finds it again: its input file and its number there (as Wireshark numbers it). */
 export interface FrameRef {
   input: number;
   frame: number;
+  /** What the frame is for the finding (engine findings; absent on configuration and control-plane ones). */
+  role?: EvidenceRole;
+  /** Its direction on its port, as captured or as its path showed (null: not known). */
+  dir?: 'in' | 'out' | null;
+  /** The port it was seen on. */
+  port?: string;
+  /** Which occurrence of the finding (1 for the first) it belongs to: the frames of one path share it. */
+  occurrence?: number;
 }
 
-export interface Finding {
-  kind: FindingKind;
+/** What every finding has (the JSON keys of `analyze --json`'s findings, with `details` by kind). */
+interface FindingFields {
   severity: Severity;
   summary: string;
   /** The MAC the finding is about (48-bit integer), -1 when none. */
@@ -46,14 +79,69 @@ export interface Finding {
   firstNsec: number;
   lastSec: number;
   lastNsec: number;
-  /** Up to EVIDENCE_LIMIT frames (the first ones); `count` keeps counting past it. */
+  /** Up to EVIDENCE_LIMIT frames (the first ones), tagged; `count` keeps counting past it. */
   evidence: FrameRef[];
   confidence: Confidence;
   explanation: string;
   remedies: RemedyId[];
-  /** Kind-specific numbers: loop delay (µs), how long a wrong entry lasted (ms), moves. */
-  details: Record<string, number | string>;
 }
+
+/** A kind's own numbers, open to more (the kernel's confirmation, the source of a finding from the log). */
+type Details<T> = T & { [key: string]: number | string | undefined };
+
+/** Details every data-plane finding may carry from the kernel's own account (live mode, --kernel-log). */
+interface KernelDetails {
+  /** Own-address warnings the kernel logged for this MAC. */
+  kernelWarnings?: number;
+  /** "the kernel's FDB had … on bond0". */
+  kernelConfirmed?: string;
+  /** 'kernel log' when the finding comes from the log alone. */
+  source?: string;
+}
+
+export interface LoopedBroadcastFinding extends FindingFields {
+  kind: 'looped-broadcast';
+  /** Shortest time from leaving by a slave to coming back up (µs). */
+  details: Details<KernelDetails & { loopDelayUs?: number }>;
+}
+export interface OwnAddressFinding extends FindingFields {
+  kind: 'own-address';
+  details: Details<KernelDetails>;
+}
+export interface WrongPortLearningFinding extends FindingFields {
+  kind: 'wrong-port-learning';
+  /** Times the entry was right again, how long it was wrong, and whether it still was at the end. */
+  details: Details<KernelDetails & { episodes?: number; longestWrongMs?: number; totalWrongMs?: number; wrongAtEnd?: 'yes'; wrongAtEndForMs?: number }>;
+}
+export interface BlackholedUnicastFinding extends FindingFields {
+  kind: 'blackholed-unicast';
+  details: Details<KernelDetails>;
+}
+export interface MacFlapFinding extends FindingFields {
+  kind: 'mac-flap';
+  details: Details<{ moves?: number; movesByEcho?: number }>;
+}
+export interface MacMoveFinding extends FindingFields {
+  kind: 'mac-move';
+  details: Details<{ from?: string; to?: string }>;
+}
+export interface MacFloodFinding extends FindingFields {
+  kind: 'mac-flood';
+  details: Details<{ limit?: number; tracked?: number; untrackedAtLeast?: number; untrackedCountSaturated?: 'yes' | 'no'; findingsNotKept?: number }>;
+}
+/** From the host's configuration and the control plane (control-plane.ts, host-check.ts): details as each check writes them. */
+export interface HostFinding extends FindingFields {
+  kind: Exclude<FindingKind, DataPlaneKind>;
+  details: Details<{ source?: string; setting?: string }>;
+}
+
+type DataPlaneKind = 'looped-broadcast' | 'own-address' | 'wrong-port-learning' | 'blackholed-unicast' | 'mac-flap' | 'mac-move' | 'mac-flood';
+
+/** A finding, typed by its kind. */
+export type Finding = LoopedBroadcastFinding | OwnAddressFinding | WrongPortLearningFinding | BlackholedUnicastFinding | MacFlapFinding | MacMoveFinding | MacFloodFinding | HostFinding;
+
+/** The finding of one kind. */
+export type FindingOf<K extends FindingKind> = Extract<Finding, { kind: K }>;
 
 export const EVIDENCE_LIMIT = 64;
 

@@ -20,6 +20,9 @@ export interface Move {
   dir: number;
   input: number;
   frame: number;
+  /** The MAC's last inbound frame on the old port (input, frame; -1 when not seen). */
+  prevInput: number;
+  prevFrame: number;
 }
 
 /** Per-MAC hot record (Float64Array, HOT_STRIDE numbers per MAC: one cache line). */
@@ -44,6 +47,15 @@ export class MacEntry {
   lastMove: Move | null = null;
   /** Since when the bridge has this guest behind the bond (ns), -1 while right. */
   wrongSince = -1;
+  /** The echo that made the entry wrong (input, frame, port), while wrong. */
+  wrongInput = -1;
+  wrongFrame = -1;
+  wrongPort = -1;
+  /** Every copy of that echo's frame, with its place in the path (kept once per episode, for evidence). */
+  wrongPath: { input: number; frame: number; port: number; dir: number; place: number }[] | null = null;
+  /** The latest frame from this MAC that came in on the port it is learned on (input, frame). */
+  lastInInput = -1;
+  lastInFrame = -1;
   /** @internal Counters per port, except what the hot record holds for its port. */
   readonly counted = new Map<number, Float64Array>();
 

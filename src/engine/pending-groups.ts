@@ -32,6 +32,8 @@ export class PendingGroups {
   /** 1 when any sighting was a broadcast or multicast. */
   isGroup = new Uint8Array(INITIAL_GROUPS);
   firstT = new Float64Array(INITIAL_GROUPS);
+  /** Time of the group's latest sighting: the next copy of the frame follows it within a hop. */
+  lastT = new Float64Array(INITIAL_GROUPS);
   /** Sightings in the group, the first one in the row itself. */
   count = new Int32Array(INITIAL_GROUPS);
   port = new Int32Array(INITIAL_GROUPS);
@@ -95,6 +97,7 @@ export class PendingGroups {
     this.vlan[slot] = vlan;
     this.isGroup[slot] = isGroup ? 1 : 0;
     this.firstT[slot] = t;
+    this.lastT[slot] = t;
     this.count[slot] = 1;
     this.port[slot] = port;
     this.t[slot] = t;
@@ -123,18 +126,12 @@ export class PendingGroups {
     this.moreTail[slot] = r;
     this.count[slot]!++;
     if (t < this.firstT[slot]!) this.firstT[slot] = t;
+    if (t > this.lastT[slot]!) this.lastT[slot] = t;
   }
 
   /** The first of the group's further sightings (pool row), -1 when none; then `sNext[row]`. */
   more(slot: number): number {
     return this.moreHead[slot]!;
-  }
-
-  /** Whether a sighting on `port` further than `limitNs` from `t` is already in the group. */
-  repeatOnPort(slot: number, port: number, t: number, limitNs: number): boolean {
-    if (this.port[slot] === port && Math.abs(t - this.t[slot]!) > limitNs) return true;
-    for (let r = this.moreHead[slot]!; r >= 0; r = this.sNext[r]!) if (this.sPort[r] === port && Math.abs(t - this.sT[r]!) > limitNs) return true;
-    return false;
   }
 
   /** Takes the oldest `n` groups out of the ring (after they were settled) and out of the index. */
@@ -202,6 +199,7 @@ export class PendingGroups {
     this.vlan = resized(this.vlan, n, head, length);
     this.isGroup = resized(this.isGroup, n, head, length);
     this.firstT = resized(this.firstT, n, head, length);
+    this.lastT = resized(this.lastT, n, head, length);
     this.count = resized(this.count, n, head, length);
     this.port = resized(this.port, n, head, length);
     this.t = resized(this.t, n, head, length);

@@ -17,6 +17,18 @@ import type { Port, PortRole, Topology } from '../model/topology.js';
 export const MAX_SLL_PORTS = 4096;
 export const OVERFLOW_PORT = 'if#other';
 
+/**
+ * The place on the bridge a port stands for: its `via` (the uplink bridge's port a guest-side hop
+ * leads to), else, for Proxmox's names, the guest's NIC (tapVMIDiN, vethVMIDiN, fwbrVMIDiN,
+ * fwlnVMIDiN and fwprVMIDpN are one chain: the firewall bridge holds the tap, its veth pair leads
+ * to the uplink bridge), else the port itself.
+ */
+export function chainKey(name: string, via: string | null): string {
+  const pve = /^(?:tap|veth|fwbr|fwln)(\d+)i(\d+)$|^fwpr(\d+)p(\d+)$/.exec(via ?? name);
+  if (pve) return `pve:${pve[1] ?? pve[3]}:${pve[2] ?? pve[4]}`;
+  return via ?? name;
+}
+
 export const ROLE_INDEX: Record<PortRole, number> = { slave: 0, bond: 1, bridge: 2, guest: 3, unknown: 4 };
 
 export interface PortState {
@@ -32,12 +44,30 @@ export interface PortState {
   readonly usualDir: number;
   /** A port of the bridge (the bond, a guest's port): what comes in here, the bridge learns. */
   readonly learns: boolean;
+  /** The role as a number (ROLE_INDEX), read per frame by the path stage. */
+  readonly roleIndex: number;
+  /**
+   * The place on the bridge this port stands for: ports of one guest's chain (Proxmox's
+   * tap100i0 → fwbr100i0 → fwln100i0 ⇄ fwpr100p0, whose `via` names fwpr100p0) share one, so
+   * hops along it are never a loop, a resend or a move; every other port is its own.
+   */
+  readonly chain: number;
+  /**
+   * A hop inside a guest's chain, not one of its ends (Proxmox's fwbrVMIDiN and fwlnVMIDiN, any
+   * port with a `via`): its direction says nothing of where a frame came from (fwln sees a frame
+   * for the guest come in), only the guest's own port and the uplink bridge's port do.
+   */
+  readonly innerHop: boolean;
+  /** The input (file, live session) this port's frames come from: its capture window. -1 until the first frame. */
+  input: number;
   /** Frames seen on this port, and per direction as known or inferred. */
   frames: number;
   framesIn: number;
   framesOut: number;
   /** Frames whose direction the capture itself gave (pcapng epb_flags, SLL packet type). */
   framesWithDirection: number;
+  /** Seen in a Linux cooked (SLL, SLL2) capture, which has no destination MAC. */
+  cooked: boolean;
 }
 
 export class PortTable {
@@ -67,14 +97,27 @@ export class PortTable {
       hostSide: role === 'guest' || role === 'bridge',
       usualDir: role === 'slave' || role === 'bond' || role === 'bridge' ? 1 : role === 'guest' ? 2 : 0,
       learns: role === 'bond' || role === 'guest',
+      roleIndex: ROLE_INDEX[role],
+      chain: this.chainOf(chainKey(name, (port as Port & { via?: string | null }).via ?? null)),
+      innerHop: ((port as Port & { via?: string | null }).via ?? name) !== name || /^fw(br|ln)\d+i\d+$/.test(name),
+      input: -1,
       frames: 0,
       framesIn: 0,
       framesOut: 0,
       framesWithDirection: 0,
+      cooked: false,
     };
     this.ports.push(st);
     this.byName.set(name, st);
     return st;
+  }
+
+  private readonly chains = new Map<string, number>();
+
+  private chainOf(name: string): number {
+    let c = this.chains.get(name);
+    if (c === undefined) this.chains.set(name, (c = this.chains.size));
+    return c;
   }
 
   get(name: string): PortState | undefined {

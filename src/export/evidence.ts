@@ -35,6 +35,7 @@ import { analysisJson, type InputInfo } from '../report/analysis.js';
 import { Naming } from './naming.js';
 import { buildReport, type ReportFrame, type ReportInput, utcSeconds } from './report.js';
 import { AddressMapper, ipv6Text, newSanitizeKey, sanitizeFrame } from './sanitize.js';
+import { describeFrame } from '../engine/detectors/wording.js';
 import { CTL_LACP, CTL_STP, FrameIndex, type Note, select } from './select.js';
 import { hostView, topologyLines } from './topology-view.js';
 
@@ -198,6 +199,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const options = o.analyzerOptions ?? DEFAULT_OPTIONS;
   const analyzer = o.analyzer ?? new Analyzer(inputTopology(), { ...options, inputOffsetsNs: options.inputOffsetsNs ?? prepared?.inputOffsetsNs });
   const offsets = analyzer.options.inputOffsetsNs;
+  if (!o.analyzer) analyzer.knowInterfaces(set.registry.list);
   const ports = new PortTable(inputTopology());
   const identity = new FrameIdentity();
   const index = new FrameIndex();
@@ -232,8 +234,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   index.portRoles = ports.ports.map((p) => p.port.role);
   const isPcapng = set.sources.map((s) => s instanceof PcapngReader);
 
-  const hostMac = (mac: number): boolean => analyzer.localMacs.has(mac) || analyzer.guestPorts.has(mac);
-  const sel = select(index, findings, context, hostMac, [...analyzer.localMacs]);
+  const sel = select(index, findings, context, [...analyzer.localMacs]);
   await yieldToLoop();
 
   // Names: as they are, or sanitized. Ports from the analysis and the index (the same names).
@@ -295,90 +296,40 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   };
   const macLabel = (m: number): string => (naming.sanitized ? naming.macWithVendor(m) : naming.mac(m));
   const beforeOf = sel.before;
-  const sameFrame = (a: number, b: number): boolean =>
-    index.ident.data[a]! >= 0 && index.ident.data[a] === index.ident.data[b] && index.src.data[a] === index.src.data[b] && Math.abs(index.t.data[a]! - index.t.data[b]!) <= 200e6;
-  const notedByIdent = new Map<number, number[]>();
-  for (const q of sel.notes.keys()) {
-    const id = index.ident.data[q]!;
-    if (id < 0) continue;
-    const list = notedByIdent.get(id);
-    if (list) list.push(q);
-    else notedByIdent.set(id, [q]);
+  // The frames of each occurrence of each finding, as the engine tagged them: the origin a frame
+  // is described against is the one the engine placed, never worked out here.
+  const occurrences = new Map<string, { pos: number; note: Note }[]>();
+  for (const [pos, list] of sel.notes) {
+    for (const note of list) {
+      const key = `${note.finding}|${note.ref.occurrence ?? 0}`;
+      const l = occurrences.get(key);
+      if (l) l.push({ pos, note });
+      else occurrences.set(key, [{ pos, note }]);
+    }
   }
-  /** The noted frames of one finding that are sightings of the same frame as p (p included), by time. */
-  const group = (fi: number, p: number): number[] => {
-    const out = [p];
-    for (const q of notedByIdent.get(index.ident.data[p]!) ?? []) {
-      if (q !== p && sameFrame(q, p) && sel.notes.get(q)!.some((x) => x.finding === fi)) out.push(q);
-    }
-    return out.sort((a, b) => sel.rank[a]! - sel.rank[b]!);
-  };
-  /**
-   * Where the frame started: the engine puts its origin first among a finding's evidence, and it
-   * is the only evidence frame on the host side (a guest's port or the bridge). Sightings on the
-   * bridge device and the guest's port share one timestamp, so the evidence decides, not time.
-   */
-  const originIn = (fi: number, g: number[]): number => {
-    const hostSide = (q: number): boolean => roleOf(q) === 'guest' || roleOf(q) === 'bridge';
-    const isEvidence = (q: number): boolean => sel.notes.get(q)!.some((x) => x.finding === fi && x.kind === 'evidence');
-    const f = findings[fi]!;
-    if (f.kind === 'blackholed-unicast' || f.kind === 'mac-move') {
-      // A unicast or a move: the frame is the evidence frame itself, wherever else it was seen.
-      const ev = g.find(isEvidence);
-      if (ev !== undefined) return ev;
-    }
-    const mac = f.mac;
-    const first = analyzer.guestPorts.has(mac) ? 'guest' : analyzer.localMacs.has(mac) ? 'bridge' : null;
-    return g.find((q) => hostSide(q) && isEvidence(q)) ?? g.find((q) => roleOf(q) === first) ?? g.find(hostSide) ?? g[0]!;
-  };
   const describe = (p: number, note: Note): string => {
     const f = findings[note.finding]!;
     const port = naming.port(portOf(p));
     const head = `bondscope: ${f.kind}${f.mac >= 0 ? ` ${macLabel(f.mac)}` : ''}${f.vlan ? ` VLAN ${f.vlan}` : ''} — `;
-    if (note.kind === 'path') {
-      const origin = originIn(note.finding, group(note.finding, p));
-      if (origin !== p) return `${head}the same frame as ${outNo.get(origin)}, seen on ${port}`;
-      const role = roleOf(p);
-      return `${head}${role === 'guest' ? 'sent by the guest' : role === 'bridge' ? 'sent by the host' : 'first seen'} on ${port}`;
-    }
-    if (note.kind === 'before') {
-      if (f.kind === 'blackholed-unicast') return `${head}this echo taught the bridge the guest on ${port}, before the unicast in frame ${outNo.get(note.of)}`;
-      return `${head}its last frame on ${port} before it moved (frame ${outNo.get(note.of)})`;
-    }
-    const g = group(note.finding, p);
-    const origin = originIn(note.finding, g);
-    const o = outNo.get(origin);
-    const originPort = naming.port(portOf(origin));
-    const role = roleOf(p);
-    switch (f.kind) {
-      case 'looped-broadcast':
-      case 'wrong-port-learning': {
-        if (p === origin) return `${head}${role === 'guest' ? `sent by the guest on ${port}` : role === 'bridge' ? `sent by the host on ${port}` : `first seen on ${port}`}`;
-        if (role === 'slave') {
-          const firstSlave = g.find((q) => roleOf(q) === 'slave');
-          return firstSlave === p ? `${head}frame ${o} leaving by ${port}` : `${head}frame ${o} flooded back in on ${port} (echo)`;
-        }
-        if (role === 'bond') return `${head}echo of frame ${o} sent by ${originPort}, passed up by ${port}${f.kind === 'wrong-port-learning' ? `: the bridge learns ${macLabel(f.mac)} on ${port}` : ''}`;
-        return `${head}frame ${o}, on ${port}`;
-      }
-      case 'own-address':
-        return `${head}the host's own frame came back in on ${port}${origin !== p ? ` (echo of frame ${o} sent by ${originPort})` : ''}`;
-      case 'blackholed-unicast': {
-        const b = beforeOf.get(`${note.finding}|${p}`);
-        const guestPort = f.interfaces[1] ? naming.port(f.interfaces[1]) : "the guest's port";
-        return `${head}unicast for the guest arrived on ${port} and never reached ${guestPort}${b !== undefined ? `; the bridge had the guest on ${naming.port(portOf(b))} since frame ${outNo.get(b)}` : ''}`;
-      }
-      case 'mac-flap':
-        return `${head}the bridge learns it on ${port} here, the last of ${f.details.moves ?? f.count} moves`;
-      case 'mac-move': {
-        const b = beforeOf.get(`${note.finding}|${p}`);
-        const from = typeof f.details.from === 'string' ? naming.port(f.details.from) : 'its old port';
-        return `${head}arrives on ${port}: moved from ${from}${b !== undefined ? ` (last seen there in frame ${outNo.get(b)})` : ''} and stayed`;
-      }
-      default:
-        // Spanning-tree and LACP findings: the frame and the finding's own sentence.
-        return `${head}on ${port}: ${naming.text(f.summary)}`;
-    }
+    const occ = occurrences.get(`${note.finding}|${note.ref.occurrence ?? 0}`) ?? [];
+    const origin = (occ.find((x) => x.note.ref.role === 'blackholed') ?? occ.find((x) => x.note.ref.role === 'original'))?.pos ?? p;
+    const state = note.kind === 'before' ? undefined : beforeOf.get(`${note.finding}|${p}`);
+    const words = describeFrame(f, {
+      port,
+      portRole: roleOf(p),
+      role: note.ref.role,
+      mac: macLabel(f.mac),
+      originNo: String(outNo.get(origin)),
+      originPort: naming.port(portOf(origin)),
+      isOrigin: origin === p,
+      stateNo: state !== undefined ? String(outNo.get(state)) : null,
+      statePort: state !== undefined ? naming.port(portOf(state)) : null,
+      ofNo: note.kind === 'before' ? String(outNo.get(note.of)) : null,
+      guestPort: f.interfaces[1] ? naming.port(f.interfaces[1]) : "the guest's port",
+      from: typeof f.details.from === 'string' ? naming.port(f.details.from) : 'its old port',
+    });
+    // Spanning-tree and LACP findings: the frame and the finding's own sentence.
+    return `${head}${words ?? `on ${port}: ${naming.text(f.summary)}`}`;
   };
   // Findings that share a frame and say the same of it (a looped broadcast that is also the
   // wrong-port learning of its guest) get one comment naming both kinds.

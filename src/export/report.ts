@@ -14,7 +14,7 @@ import type { Topology } from '../model/topology.js';
 import { linkTypeName } from '../model/link-types.js';
 import { safeText } from '../report/escape.js';
 import type { Naming } from './naming.js';
-import type { Note } from './select.js';
+import { isPathCopy, type Note } from './select.js';
 import { type HostView, mermaid, pathFinding, topologyLines } from './topology-view.js';
 
 export interface ReportFrame {
@@ -172,7 +172,8 @@ export function buildReport(c: ReportContext): string {
   if (c.findings.length === 0) out.push('None.', '');
   const explained = new Set<string>();
   c.findings.forEach((f, fi) => {
-    const of = (kind: Note['kind']): number[] => c.frames.filter((fr) => fr.notes.some((x) => x.finding === fi && x.kind === kind)).map((fr) => fr.no);
+    const of = (kind: Note['kind'] | 'path'): number[] =>
+      c.frames.filter((fr) => fr.notes.some((x) => x.finding === fi && (kind === 'path' ? x.kind === 'evidence' && isPathCopy(x) : x.kind === kind && !(kind === 'evidence' && isPathCopy(x))))).map((fr) => fr.no);
     out.push(`### ${fi + 1}. ${SEVERITY_WORD[f.severity]} ${f.kind}${f.mac >= 0 ? ` ${n.mac(f.mac)}` : ''}${f.vlan ? ` (VLAN ${f.vlan})` : ''}`, '');
     out.push(md(n.prose(f.summary)), '');
     out.push(`- Severity: ${f.severity}; confidence: ${f.confidence}`);
@@ -185,7 +186,7 @@ export function buildReport(c: ReportContext): string {
     const before = of('before');
     if (before.length) out.push(`- Frames that set the state it depends on: ${numbers(before)}`);
     const refs = c.inputs
-      .map((inp, i) => ({ inp, frames: f.evidence.filter((e) => e.input === i).map((e) => e.frame) }))
+      .map((inp, i) => ({ inp, frames: f.evidence.filter((e) => e.input === i).map((e) => e.frame).sort((a, b) => a - b) }))
       .filter((x) => x.frames.length)
       .map((x) => `${code(x.inp.name)} frames ${numbers(x.frames, 20)}`);
     if (refs.length) out.push(`- In the original capture: ${refs.join('; ')}`);
@@ -201,7 +202,7 @@ export function buildReport(c: ReportContext): string {
   });
 
   out.push('## Timeline', '');
-  const events = c.frames.filter((fr) => fr.notes.some((x) => x.kind !== 'path'));
+  const events = c.frames.filter((fr) => fr.notes.some((x) => !isPathCopy(x)));
   if (events.length === 0) out.push('Nothing to show: no finding has frames.', '');
   else {
     out.push('Evidence frames in time order (frame numbers as in evidence.pcapng; +seconds from the first captured frame).', '');

@@ -5,21 +5,21 @@
  * compact index of every frame: time, port, source MAC, VLAN and frame identity (the engine's
  * hash that is equal for the sightings of one frame on several interfaces), ~36 bytes a frame.
  * From it, for each finding:
- *  - its evidence frames (Finding.evidence: input and frame number);
- *  - every other sighting of those frames (same identity and source within 200 ms): the path the
- *    frame took, which is what makes a loop or a drop visible (a unicast on bond0 and xenbr0 but
- *    not on the guest's vif);
- *  - the frame that set the state a finding depends on: for a blackholed unicast, the echo that
- *    taught the bridge the guest on the bond; for a move, the guest's last frame on its old port;
+ *  - its evidence frames (Finding.evidence), which the engine gives whole and tagged: every copy of
+ *    the frame on its way (original, out, echo, up the bond, flooded …), and the frame that set
+ *    the state a finding depends on (the echo that taught the bridge the guest on the bond; the
+ *    MAC's last frame on its old port before a move). Nothing here works a path out again;
  *  - N frames of context before and after each evidence frame, in time order across interfaces,
- *    each with its own path.
- * The bundle is written in time order, so a loop reads top to bottom: vif, slave out, slave back,
- * bond.
+ *    each with the other copies of the same bytes within the switch round trip (path.ts's bound),
+ *    so a context frame never stands alone in the bundle.
+ * The bundle is written in time order (copies stamped the same instant in the order the engine
+ * placed them), so a loop reads top to bottom: vif, slave out, slave back, bond.
  */
 import type { Finding } from '../engine/findings.js';
+import { SWITCH_ROUND_TRIP_NS } from '../engine/path.js';
 
-/** Sightings of one frame farther apart than this are two frames (the engine's echo limit). */
-export const SIGHTING_WINDOW_NS = 200e6;
+/** Copies of one frame follow each other by at most the switch round trip (the engine's one bound). */
+export const SIGHTING_WINDOW_NS = SWITCH_ROUND_TRIP_NS;
 /**
  * Sightings of one frame taken per evidence frame, on each side in time, and how far to look: the
  * engine keeps at most 64 sightings of a frame too. A storm of one frame (8000 copies of a BPDU at
@@ -27,8 +27,6 @@ export const SIGHTING_WINDOW_NS = 200e6;
  */
 const MAX_SIGHTINGS = 64;
 const SIGHTING_SCAN = 100_000;
-/** How far back a state frame is looked for, in frames. */
-const STATE_LOOKBACK = 2_000_000;
 
 class GrowF64 {
   data = new Float64Array(1024);
@@ -100,14 +98,21 @@ export const CTL_LACP = 2;
  */
 const MAX_CONTROL_FRAMES = 20_000;
 
-export type NoteKind = 'evidence' | 'path' | 'before';
+export type NoteKind = 'evidence' | 'before';
+
+/** Copies the bridge delivered, or that came in on the way to it: the rest of a frame's path, not its key frames. */
+export function isPathCopy(note: Note): boolean {
+  return note.ref.role === 'flooded' || note.ref.role === 'echo-flooded' || note.ref.role === 'inbound';
+}
 
 export interface Note {
   /** Index of the finding in the exported list. */
   finding: number;
   kind: NoteKind;
-  /** For `path`: the frame this is another sighting of; for `before`: the evidence frame it explains. */
+  /** For `before`: the evidence frame it explains (itself for `evidence`). */
   of: number;
+  /** The engine's tag for the frame (Finding.evidence), and which occurrence of the finding it belongs to. */
+  ref: Finding['evidence'][number];
 }
 
 export interface Selection {
@@ -128,30 +133,33 @@ function refKey(input: number, frame: number): number {
   return input * 4294967296 + frame;
 }
 
-const PATH_ORDER: Record<string, number> = { guest: 0, bridge: 1, bond: 2, slave: 3, unknown: 4 };
-
 /**
- * `hostMac` tells the host's and its guests' MACs: sightings with one timestamp (a frame crossing
- * the host is stamped once) are put in the order the frame went, out of the host for those
- * (guest, bridge, bond, slave), into it for the others (the reverse).
+ * `localMacs`: the host's own MACs as the analysis learned them (the first frame of each on the
+ * bridge comes along for spanning-tree findings).
  */
-export function select(index: FrameIndex, findings: Finding[], context: number, hostMac: (mac: number) => boolean = () => false, localMacs: number[] = []): Selection {
+export function select(index: FrameIndex, findings: Finding[], context: number, localMacs: number[] = []): Selection {
   const n = index.length;
   const t = index.t.data;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  const pathRank = (p: number): number => {
-    const port = index.port.data[p]!;
-    return port < 0 ? 5 : (PATH_ORDER[index.portRoles[port]!] ?? 4);
-  };
+  const wanted = new Map<number, number>();
+  for (const f of findings) for (const e of f.evidence) wanted.set(refKey(e.input, e.frame), -1);
+  for (let i = 0; i < n && wanted.size; i++) {
+    const k = refKey(index.input.data[i]!, index.inputFrame.data[i]!);
+    if (wanted.get(k) === -1) wanted.set(k, i);
+  }
+  // Copies stamped the same instant go in the order the engine placed them in their path.
+  const placed = new Map<number, number>();
+  for (const f of findings) f.evidence.forEach((e, k) => {
+    const p = wanted.get(refKey(e.input, e.frame));
+    if (p !== undefined && p >= 0 && !placed.has(p)) placed.set(p, k);
+  });
   const byTime = (a: number, b: number): number => {
     const dt = t[a]! - t[b]!;
     if (dt !== 0) return dt;
-    const src = index.src.data[a]!;
-    if (src >= 0 && src === index.src.data[b]) {
-      const d = pathRank(a) - pathRank(b);
-      if (d !== 0) return hostMac(src) ? d : -d;
-    }
+    const pa = placed.get(a);
+    const pb = placed.get(b);
+    if (pa !== undefined && pb !== undefined && pa !== pb) return pa - pb;
     return a - b;
   };
   let inOrder = true;
@@ -170,12 +178,6 @@ export function select(index: FrameIndex, findings: Finding[], context: number, 
   const rank = new Uint32Array(n);
   for (let r = 0; r < n; r++) rank[order[r]!] = r;
 
-  const wanted = new Map<number, number>();
-  for (const f of findings) for (const e of f.evidence) wanted.set(refKey(e.input, e.frame), -1);
-  for (let i = 0; i < n && wanted.size; i++) {
-    const k = refKey(index.input.data[i]!, index.inputFrame.data[i]!);
-    if (wanted.get(k) === -1) wanted.set(k, i);
-  }
 
   const notes = new Map<number, Note[]>();
   const missing: { input: number; frame: number }[] = [];
@@ -205,43 +207,28 @@ export function select(index: FrameIndex, findings: Finding[], context: number, 
     }
     return out;
   };
-  /** The latest frame before `p` (in time) from `mac` on VLAN `vlan` seen on a port `portOk` accepts. */
-  const lastBefore = (p: number, mac: number, vlan: number, portOk: (port: number) => boolean): number => {
-    for (let r = rank[p]! - 1, steps = 0; r >= 0 && steps < STATE_LOOKBACK; r--, steps++) {
-      const q = order[r]!;
-      if (index.src.data[q] === mac && index.vlan.data[q] === vlan && index.port.data[q]! >= 0 && portOk(index.port.data[q]!)) return q;
-    }
-    return -1;
-  };
-
   findings.forEach((f, fi) => {
-    const evidence: number[] = [];
+    // The engine's evidence, as it tagged it: the frames that set a state are `before` notes of
+    // the frames of their occurrence that depend on them.
+    const at: { p: number; ref: Finding['evidence'][number] }[] = [];
     for (const e of f.evidence) {
       const p = wanted.get(refKey(e.input, e.frame));
-      if (p === undefined || p < 0) missing.push(e);
-      else evidence.push(p);
+      if (p === undefined || p < 0) missing.push({ input: e.input, frame: e.frame });
+      else at.push({ p, ref: e });
     }
-    for (const p of evidence) {
-      addNote(p, { finding: fi, kind: 'evidence', of: p });
+    for (const { p, ref } of at) {
+      const state = ref.role === 'set-state' || ref.role === 'last-before-move';
+      if (state) continue;
+      addNote(p, { finding: fi, kind: 'evidence', of: p, ref });
       anchors.add(p);
     }
-    const withPath = (p: number): void => {
-      for (const q of sightings(p)) addNote(q, { finding: fi, kind: 'path', of: p });
-    };
-    for (const p of evidence) withPath(p);
-    for (const p of evidence) {
-      let q = -1;
-      if (f.kind === 'blackholed-unicast') q = lastBefore(p, f.mac, f.vlan, (port) => index.portRoles[port] === 'bond');
-      else if (f.kind === 'mac-move' && typeof f.details.from === 'string') {
-        const from = index.portNames.indexOf(f.details.from);
-        if (from >= 0) q = lastBefore(p, f.mac, f.vlan, (port) => port === from);
-      }
-      if (q >= 0) before.set(`${fi}|${p}`, q);
-      if (q >= 0 && !notes.get(q)?.some((x) => x.finding === fi)) {
-        addNote(q, { finding: fi, kind: 'before', of: p });
-        anchors.add(q);
-        withPath(q);
-      }
+    for (const { p, ref } of at) {
+      if (ref.role !== 'set-state' && ref.role !== 'last-before-move') continue;
+      // What it explains: the occurrence's blackholed unicast, or the frame that moved it.
+      const dependent = at.find((x) => x.ref.occurrence === ref.occurrence && (x.ref.role === 'blackholed' || x.ref.role === 'moved')) ?? at.find((x) => x.ref.role === 'blackholed' || x.ref.role === 'moved');
+      if (dependent) before.set(`${fi}|${dependent.p}`, p);
+      if (!notes.get(p)?.some((x) => x.finding === fi)) addNote(p, { finding: fi, kind: 'before', of: dependent?.p ?? p, ref });
+      anchors.add(p);
     }
   });
 

@@ -1,4 +1,5 @@
 /** analyze's output: the terminal report and the JSON object (a contract: see README). */
+import { REORDER_HORIZON_NS } from '../engine/reorder.js';
 import type { Capabilities } from '../engine/capabilities.js';
 import type { AnalysisStats, Analyzer } from '../engine/analyzer.js';
 import { type Finding, REMEDIES } from '../engine/findings.js';
@@ -32,7 +33,12 @@ export function findingJson(f: Finding, inputs: InputInfo[]): object {
     last: time(f.lastSec, f.lastNsec),
     rate: rate(f),
     evidence: inputs
-      .map((i) => ({ file: i.name, frames: f.evidence.filter((e) => e.input === i.index).map((e) => e.frame) }))
+      .map((i) => {
+        const refs = f.evidence.filter((e) => e.input === i.index);
+        // What the engine says each frame is (its place in the frame's path, or its part in the finding).
+        const tagged = refs.filter((e) => e.role !== undefined).map((e) => ({ frame: e.frame, role: e.role, dir: e.dir ?? null, port: e.port ?? null, occurrence: e.occurrence ?? null }));
+        return { file: i.name, frames: refs.map((e) => e.frame).sort((a, b) => a - b), ...(tagged.length ? { tagged } : {}) };
+      })
       .filter((e) => e.frames.length),
     confidence: f.confidence,
     explanation: f.explanation,
@@ -117,6 +123,10 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   // These name ports (interface names from the files).
   for (const c of caps.canProve) out.push(`  + ${safeText(c)}`);
   for (const c of caps.cannotProve) out.push(`  - ${safeText(c)}`);
+  // Frames the reorder stage could not put in time order (past its horizon or its memory bound):
+  // analysed in the order they came, so what depends on their order may be off.
+  const late = a.stats.lateFrames + a.stats.releasedEarly;
+  if (late > 0) out.push(`  - time order for ${late} frame${late === 1 ? '' : 's'}: ${a.stats.lateFrames} came after later-stamped frames had been analysed (more than ${REORDER_HORIZON_NS / 1e9} s out of order), ${a.stats.releasedEarly} were analysed before their turn (the reorder buffer was full)`);
   (a.options.inputOffsetsNs ?? []).forEach((ns, i) => {
     if (ns === 0 || !inputs[i]) return;
     const ms = Math.abs(ns / 1e6).toFixed(3);
@@ -170,7 +180,7 @@ export function findingsText(findings: Finding[], inputs: InputInfo[]): string[]
     out.push(`  ${tag} ${f.kind}: ${safeText(f.summary)}`);
     const ev = inputs
       .map((i) => {
-        const frames = f.evidence.filter((e) => e.input === i.index).map((e) => e.frame);
+        const frames = f.evidence.filter((e) => e.input === i.index).map((e) => e.frame).sort((a, b) => a - b);
         return frames.length ? `${safeText(i.name)} frames ${frames.slice(0, 8).join(', ')}${frames.length > 8 ? ', …' : ''}` : '';
       })
       .filter(Boolean);
@@ -179,6 +189,13 @@ export function findingsText(findings: Finding[], inputs: InputInfo[]): string[]
     else out.push(`          evidence: ${ev.join('; ') || 'counters only'} (confidence ${f.confidence})`);
     if (f.details.basis === 'configuration' && typeof f.details.source === 'string') out.push(`          source: ${safeText(f.details.source)}`);
     if (typeof f.details.kernelNote === 'string') out.push(`          ${safeText(f.details.kernelNote)}`);
+    // The first occurrence as the engine placed its frames: the path a looped frame took.
+    const first = f.evidence.filter((e) => e.role !== undefined && e.occurrence === f.evidence.find((x) => x.role !== undefined)?.occurrence);
+    if (first.length > 1) {
+      const name = (e: (typeof first)[number]): string => inputs.find((i) => i.index === e.input)?.name ?? '?';
+      const one = new Set(first.map((e) => e.input)).size === 1;
+      out.push(`          first: ${first.map((e) => `${safeText(e.port ?? '?')} ${e.role} (${one ? '' : `${safeText(name(e))} `}${e.frame})`).join(' → ')}`);
+    }
     if (!seenExplanations.has(f.kind)) {
       seenExplanations.add(f.kind);
       out.push(`          ${f.explanation}`);

@@ -169,9 +169,13 @@ export class AnalysisView {
     const evidence: string[] = [];
     if (f.interfaces.length) evidence.push(`path: ${f.interfaces.join(' → ')}`);
     this.inputs.forEach((name, index) => {
-      const frames = f.evidence.filter((e) => e.input === index).map((e) => e.frame);
+      const frames = f.evidence.filter((e) => e.input === index).map((e) => e.frame).sort((a, b) => a - b);
       if (frames.length) evidence.push(`${name} frame${frames.length === 1 ? '' : 's'} ${frames.slice(0, 12).join(', ')}${frames.length > 12 ? `, … (${frames.length} listed)` : ''}`);
     });
+    // The first occurrence as the engine placed its frames (never worked out here).
+    const tagged = f.evidence.filter((e) => e.role !== undefined);
+    const first = tagged.filter((e) => e.occurrence === tagged[0]?.occurrence);
+    if (first.length > 1) evidence.push(`first: ${first.map((e) => `${e.port ?? '?'} ${e.role} (${e.frame})`).join(' → ')}`);
     evidence.push(`${f.count} occurrence${f.count === 1 ? '' : 's'}, confidence ${f.confidence}`);
     for (const [k, v] of Object.entries(f.details)) evidence.push(`${k}: ${v}`);
     return {

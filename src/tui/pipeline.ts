@@ -100,7 +100,8 @@ export interface FilePipelineOptions<A extends FrameObserver> {
   /** null: browse (as fast as possible); a number: replay at that many times real time. */
   replaySpeed: number | null;
   /** A fresh engine: at the start and on clear. */
-  makeAnalysis: () => A;
+  /** A fresh analysis of the capture set (its interfaces are listed in set.registry as inputs open). */
+  makeAnalysis: (set: CaptureSet) => A;
   /** The adapter: the engine's state and the pipeline's status as one UI snapshot. */
   toSnapshot: (analysis: A, status: PipelineStatus) => UiSnapshot;
   /** Frames per slice before yielding to the event loop. */
@@ -139,7 +140,7 @@ export class FilePipeline<A extends FrameObserver> implements UiControls {
 
   constructor(private readonly opts: FilePipelineOptions<A>) {
     this.set = new CaptureSet(opts.specs);
-    this.engine = opts.makeAnalysis();
+    this.engine = opts.makeAnalysis(this.set);
     this.store = new UiStore(() => this.snapshot());
   }
 
@@ -169,7 +170,7 @@ export class FilePipeline<A extends FrameObserver> implements UiControls {
 
   /** A fresh engine from the next frame on; reading goes on where it is. */
   clear(): void {
-    this.engine = this.opts.makeAnalysis();
+    this.engine = this.opts.makeAnalysis(this.set);
     this.rates.reset();
     this.frames = 0;
     this.store.changed();

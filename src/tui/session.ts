@@ -49,7 +49,11 @@ export function fileSession(o: FileSessionOptions): FilePipeline<EngineAnalysis>
     specs: o.specs,
     replaySpeed: o.replaySpeed,
     sliceFrames: o.sliceFrames,
-    makeAnalysis: () => new EngineAnalysis(topology(), engineOptions, inputs),
+    makeAnalysis: (set) => {
+      const a = new EngineAnalysis(topology(), engineOptions, inputs);
+      a.analyzer.knowInterfaces(set.registry.list);
+      return a;
+    },
     toSnapshot: (a, status) => a.view.snapshot(a.analyzer, status),
     onSecond: (a, now) => a.view.sample(a.analyzer, now),
     onEnd: (a) => {

@@ -63,6 +63,12 @@ describe('loop: the failure', () => {
       expect(wrongFinding.evidence.length).toBeGreaterThan(0);
       expect(wrongFinding.confidence).toBe('high');
       expect(fs.filter((f) => f.kind === 'mac-move')).toEqual([]);
+      // The kernel learns a guest on its vif and on bond0, never on the other guest's vif (its
+      // broadcasts only go out there): mac-flap names the ports the MAC came in on.
+      for (const f of fs.filter((x) => x.kind === 'mac-flap' && x.vlan === 0)) {
+        const own = f.mac === 0x00163e000001 ? 'vif1.0' : 'vif2.0';
+        expect([...f.interfaces].sort(), name).toEqual(['bond0', own].sort());
+      }
     });
   }
 });
@@ -148,4 +154,32 @@ describe("loop: the host's own frames", () => {
   it('a frame the bond sent itself that came back up to the bridge is the host’s own (with --local-mac)', () => {
     expect(ownEvidence(analyzeFiles([file], undefined, [host]))).toContain(19);
   });
+});
+
+describe('loop: every evidence frame tagged with its place in the path (the sinks word the tags, never work the path out)', () => {
+  for (const [name, run] of variants('loop')) {
+    it(`${name}: the guest's broadcast out of one slave, back in on the other, up the bond; the blackholed unicast and the echo that set the state`, () => {
+      const fs = run();
+      const wrong = fs.find((f) => f.kind === 'wrong-port-learning' && f.mac === 0x00163e000001 && f.vlan === 0)!;
+      const first = wrong.evidence.filter((e) => e.occurrence === wrong.evidence[0]!.occurrence);
+      const tag = (role: string): string[] => first.filter((e) => e.role === role).map((e) => `${e.port}:${e.dir}`);
+      expect(tag('original')).toEqual(['vif1.0:in']);
+      expect(tag('up-the-bond')).toEqual(['bond0:in']);
+      const out = tag('out').filter((x) => x.startsWith('eth'));
+      const echo = tag('echo');
+      expect(out.length).toBe(1);
+      expect(echo.length).toBe(1);
+      // Out of one slave, back in on the other.
+      expect(out[0]!.split(':')[0]).not.toBe(echo[0]!.split(':')[0]);
+      expect(echo[0]!.endsWith(':in')).toBe(true);
+      if (!name.startsWith('SLL2') || fs.some((f) => f.kind === 'blackholed-unicast')) {
+        const hole = fs.find((f) => f.kind === 'blackholed-unicast' && f.mac === 0x00163e000001)!;
+        expect(hole.evidence.some((e) => e.role === 'blackholed' && e.dir === 'in')).toBe(true);
+        // One per time the entry went wrong: each an echo up bond0.
+        const state = hole.evidence.filter((e) => e.role === 'set-state').map((e) => e.port);
+        expect(state.length).toBeGreaterThan(0);
+        expect(new Set(state)).toEqual(new Set(['bond0']));
+      }
+    });
+  }
 });

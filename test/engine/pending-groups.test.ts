@@ -126,15 +126,14 @@ describe('PendingGroups', () => {
     }
   });
 
-  it('a repeat on a port counts only past the echo limit, from any of the group\'s sightings', () => {
+  it("a group's last time follows its latest sighting, whatever order they were added in", () => {
     const pg = new PendingGroups();
     const slot = pg.open(7, 0, 1, -1, 0, true, 2, 1000, 0, 0, 1);
     pg.add(slot, 3, 1500, 0, 0, 2);
-    expect(pg.repeatOnPort(slot, 2, 1100, 200)).toBe(false);
-    expect(pg.repeatOnPort(slot, 2, 1300, 200)).toBe(true);
-    expect(pg.repeatOnPort(slot, 3, 1600, 200)).toBe(false);
-    expect(pg.repeatOnPort(slot, 3, 1800, 200)).toBe(true);
-    expect(pg.repeatOnPort(slot, 4, 9000, 200)).toBe(false);
+    expect(pg.lastT[slot]).toBe(1500);
+    pg.add(slot, 4, 1200, 0, 0, 3);
+    expect(pg.lastT[slot]).toBe(1500);
+    expect(pg.firstT[slot]).toBe(1000);
   });
 
   it('a sighting earlier than the group\'s first moves the group\'s first time back', () => {

@@ -217,8 +217,10 @@ describe('inputs and options', () => {
     const { DecodedFrame, decodeFrame } = await import('../../src/decode/index.js');
     const { Analyzer } = await import('../../src/engine/analyzer.js');
     const { emptyTopology } = await import('../../src/model/topology.js');
-    const analyzer = new Analyzer(emptyTopology());
     const set = openCapture([loop]);
+    const analyzer = new Analyzer(emptyTopology());
+    // As the UI and live mode do: the engine knows the capture set's interfaces.
+    analyzer.knowInterfaces(set.registry.list);
     const f = new DecodedFrame();
     while (set.next()) {
       decodeFrame(set.rec, f);

@@ -20,6 +20,7 @@ export function analyzeFiles(files: string[], linksFile?: string, localMacs: num
   if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
   const set = openCapture(files);
   const a = new Analyzer(topology);
+  a.knowInterfaces(set.registry.list);
   const f = new DecodedFrame();
   while (set.next()) {
     decodeFrame(set.rec, f);
@@ -48,6 +49,7 @@ export function analyzeForTruth(files: string[], linksFile?: string): TruthAnaly
   if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
   const set = openCapture(files);
   const a = new Analyzer(topology);
+  a.knowInterfaces(set.registry.list);
   const f = new DecodedFrame();
   const frames = new Map<string, FrameSeen>();
   while (set.next()) {

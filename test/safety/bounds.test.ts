@@ -208,7 +208,7 @@ describe('a flood of random source MACs from a guest port, looping back up the b
     expect(first.count).toBe(501);
     expect(first.evidence.length).toBe(EVIDENCE_LIMIT);
     // The first frames are kept: the evidence a reader looks up first.
-    expect(first.evidence[0]).toEqual({ input: 0, frame: 1 });
+    expect(first.evidence[0]).toMatchObject({ input: 0, frame: 1 });
     expect(findings.some((f) => f.kind === 'mac-flood')).toBe(false);
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * Loop echoes: a frame the host side sent (a guest, the host, the bond itself) came back in on
+ * the other slave and up the bond. `looped-broadcast` for the broadcasts and multicasts that did,
+ * `own-address` for the host's own MACs among them (what the kernel logs as "received packet on
+ * bond0 with own address as source address"). A guest's own echo is `wrong-port-learning`
+ * (learning.ts): what it does to the bridge's table.
+ */
+import type { Confidence } from '../findings.js';
+import type { FramePath, PathSighting } from '../path.js';
+import type { DetectorContext, SettledGroup } from './context.js';
+import { onGuestEcho } from './learning.js';
+
+/** One settled frame whose path has an echo. */
+export function onEcho(ctx: DetectorContext, g: SettledGroup, s: PathSighting[], path: FramePath): void {
+  const up = path.upBond >= 0 ? s[path.upBond]! : null;
+  const back = path.echoIn >= 0 ? s[path.echoIn]! : null;
+  // Did the echo reach the bridge? Proven when it is seen coming up the bond after it came in on
+  // another slave, or going on to the bridge. When the capture has only slaves it cannot be
+  // proven (the bond may drop it): medium confidence. When the bond was captured and the echo
+  // never came up it, the bond dropped it: no loop. When it has the host side but no bond (NICs
+  // straight in the bridge, as with STP), a NIC's port state decides, which frames don't show: no claim.
+  let confidence: Confidence;
+  if (up) confidence = back || ctx.seesHostSide() ? 'high' : 'medium';
+  else if (!ctx.seesBond() && !ctx.seesHostSide()) confidence = 'medium';
+  else return;
+  const echo = up ?? back!;
+  const origin = s[path.origin]!;
+  const outSlave = path.outSlave >= 0 ? s[path.outSlave]! : null;
+  const out = path.firstOut >= 0 ? s[path.firstOut]! : null;
+  const hops = [origin, ...[outSlave, back, up].filter((x): x is PathSighting => x !== null && x !== origin)];
+  const names = hops.map((r) => ctx.ports.ports[r.port]!.port.name);
+  // Evidence: every copy of the frame on its way, each with its place in the path.
+  const refs = s.slice(0, path.n);
+  const delayUs = out ? Math.round((echo.t - out.t) / 1e3) : -1;
+  if (g.group) {
+    const f = ctx.finding('looped-broadcast', g.src, g.vlan, echo.t, refs, names, confidence);
+    if (delayUs >= 0) f.details.loopDelayUs = Math.min(Number(f.details.loopDelayUs ?? Infinity), delayUs);
+  }
+  if (ctx.localMacs.has(g.src)) ctx.finding('own-address', g.src, g.vlan, echo.t, refs, [ctx.ports.ports[echo.port]!.port.name], confidence);
+  else if (ctx.guestPorts.has(g.src)) onGuestEcho(ctx, g, echo.t, refs, names, confidence);
+}

@@ -1,0 +1,113 @@
+/**
+ * The one place that words the engine's finding kinds: each kind's summary, and what each
+ * evidence frame shows, from the tags the detectors gave it (its place in the path or its part in
+ * the finding). The report, the evidence bundle and the UI print these; none of them works a
+ * path out again. (Each kind's explanation and remedies are in findings.ts.)
+ */
+import { formatMac } from '../../model/mac.js';
+import type { EvidenceRole, Finding } from '../findings.js';
+
+/** What the summaries need to know of the host. */
+export interface HostNames {
+  /** The port of a guest's MAC, null when not a known guest. */
+  guestPortName(mac: number): string | null;
+  /** The role of a port by name, null when not seen. */
+  roleOf(port: string): string | null;
+}
+
+export function summarize(f: Finding, host: HostNames): string {
+  const mac = f.mac >= 0 ? formatMac(f.mac) : '';
+  const vlan = f.vlan ? ` on VLAN ${f.vlan}` : '';
+  const n = `${f.count} time${f.count === 1 ? '' : 's'}`;
+  switch (f.kind) {
+    case 'looped-broadcast':
+      return `broadcasts from ${mac}${vlan} came back in on the bond ${n} (path ${f.interfaces.join(' → ')}${f.details.loopDelayUs !== undefined ? `, loop delay ${f.details.loopDelayUs} µs` : ''})`;
+    case 'own-address':
+      if (f.details.source === 'kernel log') return f.summary;
+      return `frames from the host's own ${mac}${vlan} arrived on ${f.interfaces.join(', ')} ${n}${f.details.kernelWarnings ? `; the kernel logged ${f.details.kernelWarnings} own-address warning${f.details.kernelWarnings === 1 ? '' : 's'}` : ''}`;
+    case 'wrong-port-learning': {
+      const where = host.guestPortName(f.mac) ?? 'its port';
+      const bond = f.interfaces.find((p) => host.roleOf(p) === 'bond') ?? 'the bond';
+      const lasted = f.details.longestWrongMs !== undefined ? `; the wrong entry lasted up to ${f.details.longestWrongMs} ms` : '';
+      const still = f.details.wrongAtEnd ? '; still wrong when the capture ended' : '';
+      const confirmed = f.details.kernelConfirmed ? ` (confirmed: ${f.details.kernelConfirmed})` : '';
+      return `the bridge learned guest ${mac}${vlan} on ${bond} instead of ${where} ${n}${lasted}${still}${confirmed}`;
+    }
+    case 'blackholed-unicast':
+      return `${n} unicast for guest ${mac}${vlan} arrived on ${f.interfaces[0]} and never reached ${f.interfaces[1]}`;
+    case 'mac-flap':
+      return `${mac}${vlan} moved between ${f.interfaces.join(', ')} ${f.details.moves} times`;
+    case 'mac-move':
+      return `${mac}${vlan} moved once from ${f.details.from} to ${f.details.to} and stayed`;
+    case 'mac-flood': {
+      const more = f.details.untrackedCountSaturated === 'yes' ? `at least ${f.count}` : `${f.count}`;
+      const lost = Number(f.details.findingsNotKept) > 0 ? `; ${f.details.findingsNotKept} findings about them not kept` : '';
+      return `MAC flood: source MACs past the limit of ${f.details.limit} tracked one by one; ${more} more seen, counted only in the totals${lost}`;
+    }
+    default:
+      // Kinds whose summary is written where they are found (configuration, control-plane checks).
+      return f.summary;
+  }
+}
+
+
+/** What the description of one evidence frame is given: names as the sink shows them (sanitized or not). */
+export interface FrameWords {
+  /** The frame's port, and that port's role. */
+  port: string;
+  portRole: string;
+  role: EvidenceRole | undefined;
+  /** The MAC as the sink labels it. */
+  mac: string;
+  /** Frame numbers and port of the occurrence's origin (the frame it is a copy of; itself when it is the origin). */
+  originNo: string;
+  originPort: string;
+  isOrigin: boolean;
+  /** For a blackholed unicast: the frame that set the state and its port; for a move: the last frame on the old port. */
+  stateNo: string | null;
+  statePort: string | null;
+  /** For a state frame: the frame it explains. */
+  ofNo: string | null;
+  /** The guest's port for a blackholed unicast, the old port for a move. */
+  guestPort: string;
+  from: string;
+}
+
+/** What one evidence frame shows, for a data-plane kind; null for the others (their frame's summary says it). */
+export function describeFrame(f: Finding, w: FrameWords): string | null {
+  const { port, role, originNo: o, originPort } = w;
+  switch (f.kind) {
+    case 'looped-broadcast':
+    case 'wrong-port-learning':
+    case 'own-address':
+      switch (role) {
+        case 'original':
+          return `${f.kind === 'own-address' ? "the host's own frame, " : ''}${w.portRole === 'guest' ? `sent by the guest on ${port}` : w.portRole === 'bridge' ? `sent by the host on ${port}` : `sent by ${port} itself`}`;
+        case 'out':
+          return w.portRole === 'slave' ? `frame ${o} leaving by ${port}` : `frame ${o} going out of ${port}`;
+        case 'echo':
+          return `frame ${o} flooded back in on ${port} (echo)`;
+        case 'up-the-bond':
+          if (f.kind === 'own-address') return `the host's own frame came back in on ${port}${w.isOrigin ? '' : ` (echo of frame ${o} sent by ${originPort})`}`;
+          return `echo of frame ${o} sent by ${originPort}, passed up by ${port}${f.kind === 'wrong-port-learning' ? `: the bridge learns ${w.mac} on ${port}` : ''}`;
+        case 'flooded':
+          return `frame ${o} flooded by the bridge to ${port}`;
+        case 'echo-flooded':
+          return `the echo of frame ${o} flooded by the bridge to ${port}`;
+        default:
+          return `frame ${o}, on ${port}`;
+      }
+    case 'blackholed-unicast':
+      if (role === 'set-state') return `this echo taught the bridge the guest on ${port}, before the unicast in frame ${w.ofNo}`;
+      if (role === 'inbound' || role === 'flooded') return `the same unicast as frame ${o}, seen on ${port}`;
+      if (role !== 'blackholed') return `the echo that taught the bridge the guest on the bond: ${role ?? 'a copy'} on ${port}`;
+      return `unicast for the guest arrived on ${port} and never reached ${w.guestPort}${w.stateNo !== null ? `; the bridge had the guest on ${w.statePort} since frame ${w.stateNo}` : ''}`;
+    case 'mac-flap':
+      return `the bridge learns it on ${port} here, the last of ${f.details.moves ?? f.count} moves`;
+    case 'mac-move':
+      if (role === 'last-before-move') return `its last frame on ${port} before it moved (frame ${w.ofNo})`;
+      return `arrives on ${port}: moved from ${w.from}${w.stateNo !== null ? ` (last seen there in frame ${w.stateNo})` : ''} and stayed`;
+    default:
+      return null;
+  }
+}
