@@ -58,23 +58,9 @@ function variants(s: string): [Variant, () => Finding[]][] {
 
 /** Checks today's engine gets wrong: scenario / variant / check. */
 const KNOWN_WRONG = new Set([
-  'pve-loop/dumpcap pcapng/flaps',
-  'pve-loop/per-interface pcaps/flaps',
-  'pve-loop/SLL2 -i any with --links/flaps',
-  'pve-loop/SLL2 -i any with --links/wrong-port',
-  'pve-noloop/dumpcap pcapng/no-move',
-  // The host's own broadcasts flooded down the firewall chain, read as echoes.
-  'pve-noloop/dumpcap pcapng/no-loop',
-  'pve-noloop/per-interface pcaps/no-loop',
   // Per-interface pcaps of libvirt-loop: own-address missed, and the host's MAC called a guest learned on bond0.
   'libvirt-loop/per-interface pcaps/found',
   'libvirt-loop/per-interface pcaps/wrong-port',
-  'pve-noloop/SLL2 -i any with --links/no-loop',
-  // mac-flap names every bridge port the MAC was seen on, floods to the other guest included, as
-  // if it had moved there: the kernel never learned it there (general, not only with these names).
-  'libvirt-loop/dumpcap pcapng/flaps',
-  'libvirt-loop/per-interface pcaps/flaps',
-  'libvirt-loop/SLL2 -i any with --links/flaps',
 ]);
 
 const test = (s: string, v: Variant, check: string) => (KNOWN_WRONG.has(`${s}/${v}/${check}`) ? it.fails : it);
