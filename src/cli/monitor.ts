@@ -264,8 +264,8 @@ export async function runMonitor(argv: string[]): Promise<number> {
     process.on('SIGTERM', done);
   });
 
-  session.stop();
   monitor.stop();
+  session.stop();
   await monitor.flushEvidence(Infinity);
   emit(safeJson({ event: 'stopped', time: new Date().toISOString() }) + '\n');
   await new Promise((r) => (server ? server.close(r) : r(null)));

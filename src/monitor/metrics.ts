@@ -9,7 +9,7 @@
  * address seen, without bound, in every Prometheus that scrapes the host. The MACs are in the events
  * and the evidence bundles.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { VERSION } from '../model/version.js';
 
 export class MonitorMetrics {
@@ -92,7 +92,15 @@ export class MonitorMetrics {
     this.evidenceSkipped = counter('bondscope_evidence_skipped_total', 'Evidence bundles not written, by reason (rate-limit, error).', ['reason']);
     this.evidenceBytes = gauge('bondscope_evidence_bytes', 'Bytes the evidence directory holds (bundles over the cap are removed oldest first).');
     this.captureRestarts = counter('bondscope_capture_restarts_total', 'Times capture was restarted because the host changed (interfaces, guests).');
-    collectDefaultMetrics({ register: r });
+    // The process's own cost, under the standard names (prom-client's default collectors add
+    // dozens of nodejs_* series, some of which promtool's lint rejects).
+    gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', [], (g) => g.set(process.memoryUsage.rss()));
+    counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', [], (c) => {
+      const u = process.cpuUsage();
+      c.reset();
+      c.inc((u.user + u.system) / 1e6);
+    });
+    gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.').set(Math.round(Date.now() / 1000 - process.uptime()));
   }
 
   async text(): Promise<string> {

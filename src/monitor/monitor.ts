@@ -19,7 +19,7 @@ import { checkTopology } from '../engine/host-check.js';
 import type { PacketRecord } from '../model/record.js';
 import { roleFromName } from '../model/roles.js';
 import type { PortRole, Topology } from '../model/topology.js';
-import { findingJson } from '../report/analysis.js';
+import { findingJson, summaryOf } from '../report/analysis.js';
 import { safeJson } from '../report/escape.js';
 import { EvidenceKeeper, type EvidenceOptions } from './evidence-keeper.js';
 import { FrameRing, type RingOptions, DEFAULT_RING } from './frame-ring.js';
@@ -245,6 +245,7 @@ export class Monitor {
         }
       }
       const f = findingJson(t.finding, []) as Record<string, unknown>;
+      f.summary = summaryOf(t.finding);
       delete f.evidence;
       delete f.explanation;
       if (e.event !== 'opened') delete f.remedies;
@@ -276,10 +277,20 @@ export class Monitor {
     return t.ports.get(port)?.bridge ?? t.bridges.find((b) => b.ports.some((p) => p.name === port))?.name ?? (t.bridges.length === 1 ? t.bridges[0]!.name : '');
   }
 
+  /** The bond a port belongs to: itself, a slave's bond, or the host's only bond. */
+  private bondOf(port: string): string {
+    const role = this.role(port);
+    if (role === 'bond') return port;
+    if (role !== 'slave') return '';
+    const t = this.topology;
+    const bonds = t.bonds.length ? t.bonds.map((b) => b.name) : (this.session?.analyzer.ports.ports.filter((p) => p.port.role === 'bond').map((p) => p.port.name) ?? []);
+    return t.ports.get(port)?.bond ?? t.bonds.find((b) => b.slaves.some((s) => s.name === port))?.name ?? (bonds.length === 1 ? bonds[0]! : '');
+  }
+
   /** New occurrences of a finding since the last reading → the counters. */
   private countEvidence(f: Finding, delta: number): void {
     const m = this.metrics;
-    const bond = f.interfaces.find((p) => this.role(p) === 'bond') ?? '';
+    const bond = f.interfaces.find((p) => this.role(p) === 'bond') ?? f.interfaces.map((p) => this.bondOf(p)).find((b) => b) ?? '';
     const bridge = bond ? this.bridgeOf(bond) : f.interfaces.map((p) => this.bridgeOf(p)).find((b) => b) ?? '';
     switch (f.kind) {
       case 'looped-broadcast': {
@@ -296,7 +307,7 @@ export class Monitor {
         m.wrongPortLearning.inc({ bridge, bond }, delta);
         break;
       case 'blackholed-unicast':
-        m.blackholedUnicast.inc({ bridge, bond: bond || (f.interfaces[0] ?? '') }, delta);
+        m.blackholedUnicast.inc({ bridge, bond }, delta);
         break;
     }
   }
