@@ -6,16 +6,17 @@
  * alert rules pass `promtool check rules` and their unit tests (`promtool test rules`).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
 import type { Finding } from '../../src/engine/findings.js';
 import { FrameRing } from '../../src/monitor/frame-ring.js';
-import { FindingTracker, type LifecycleEvent } from '../../src/monitor/lifecycle.js';
+import { EvidenceKeeper } from '../../src/monitor/evidence-keeper.js';
+import { FindingTracker, type LifecycleEvent, type Tracked } from '../../src/monitor/lifecycle.js';
 import { Monitor, type MonitorSession } from '../../src/monitor/monitor.js';
 import { diagnosisFilter } from '../../src/monitor/filter.js';
 import { emptyTopology } from '../../src/model/topology.js';
@@ -144,6 +145,47 @@ describe('frame ring', () => {
     ring.forEach(0, (_i, sec) => (oldest = Math.min(oldest, sec)));
     expect(newest - oldest).toBeLessThanOrEqual(5);
     expect(ring.evicted).toBeGreaterThan(0);
+  });
+});
+
+describe('evidence keeper', () => {
+  it('writes a bundle from the ring through the exporter, joins findings that open meanwhile, rate-limits, and removes the oldest bundles past the cap', async () => {
+    const ring = new FrameRing({ bytes: 1 << 20, seconds: 3600, snap: 1600 });
+    const set = openCapture([LOOP]);
+    let first = 0;
+    while (set.next()) {
+      ring.push(set.rec);
+      first ||= set.rec.tsSec;
+    }
+    const dir = join(work, 'evidence');
+    const keeper = new EvidenceKeeper({ dir, beforeSec: 3600, afterMs: 1000, minIntervalMs: 10_000, maxBytes: 60_000 }, ring, () => emptyTopology());
+    const findings = analyzeFiles([LOOP]);
+    const tracked = (f: Finding, at: number): Tracked => ({ id: `${f.kind}/${at}`, key: f.kind, origin: 'frames', finding: f, openedAt: at, lastEvidenceAt: at, total: 1, lastEventAt: at, lastEventTotal: 1, bundle: null });
+    const written: string[] = [];
+    // Opened as the recording ended: its frames are the ones before.
+    let now = (first + 30) * 1000;
+    for (let round = 0; round < 4; round++, now += 20_000) {
+      const a = tracked(findings[0]!, now);
+      const b = tracked(findings[1]!, now + 100);
+      const bundle = keeper.request(a, now);
+      expect(bundle).not.toBeNull();
+      expect(keeper.request(b, now + 100)).toBe(bundle);
+      expect(await keeper.tick(now + 500)).toBeNull();
+      const w = (await keeper.tick(now + 1000))!;
+      expect(w.error).toBeNull();
+      expect(w.findings).toEqual([a.id, b.id]);
+      written.push(w.bundle);
+      // Within the interval: counted as skipped, no bundle.
+      expect(keeper.request(tracked(findings[2]!, now + 5000), now + 5000)).toBeNull();
+    }
+    expect(keeper.skipped).toBe(4);
+    const last = written.at(-1)!;
+    expect(readdirSync(last).sort()).toEqual(['capture.pcapng', 'evidence.pcapng', 'findings.json', 'report.md']);
+    const bundled = JSON.parse(readFileSync(join(last, 'findings.json'), 'utf8')) as { findings: { kind: string }[] };
+    expect(new Set(bundled.findings.map((f) => f.kind))).toEqual(new Set(findings.map((f) => f.kind)));
+    // Each bundle is larger than the 60 kB cap: only the newest is left (it is never removed).
+    expect(readdirSync(dir)).toEqual([basename(last)]);
+    expect(keeper.bytes).toBe(readdirSync(last).reduce((n, f) => n + statSync(join(last, f)).size, 0));
   });
 });
 
