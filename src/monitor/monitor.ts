@@ -145,7 +145,14 @@ export class Monitor {
     this.flushCounts();
     for (; this.messagesShown < s.messages.length; this.messagesShown++) this.event({ event: 'message', time: iso(now), message: s.messages[this.messagesShown] });
     if (now - this.epochStart >= this.options.epochMs) {
-      // Forget: a fresh engine. Open findings stay open while the new engine finds them again.
+      // Forget: a fresh engine. What the old one holds is settled and read first (frames waiting
+      // for their window would be lost otherwise); open findings stay open while the new engine
+      // finds them again.
+      const old = s.analyzer;
+      old.settle(true);
+      this.readKernelNotes(old);
+      this.countFlaps(old);
+      this.emitAll(this.tracker.observe(old.currentFindings(), this.generation, now));
       s.reset();
       this.newGeneration();
     }

@@ -108,14 +108,16 @@ describe.skipIf(why !== null)(`soak: monitor on the looping lab${why ? ` [skippe
       mon.kill('SIGTERM');
       await new Promise((r) => (mon.exitCode !== null ? r(null) : mon.once('exit', r)));
 
+      const series = [...metrics.matchAll(/^bondscope_looped_frames_total(\{[^}]*\}) (\d+)$/gm)];
       const looped = Number(/^bondscope_looped_frames_total\{bridge="xenbr6",bond="bond0",slave="eth1"\} (\d+)$/m.exec(metrics)?.[1]);
       const total = counts[0]! + counts[1]!;
+      const dropped = [...metrics.matchAll(/^bondscope_capture_dropped_frames_total\{[^}]*\} (\d+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
       const events = out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; kind?: string; mac?: string; bundle?: string });
       const opened = (mac: string) => events.filter((e) => e.event === 'opened' && e.kind === 'looped-broadcast' && e.mac === mac).length;
       const third = Math.floor(samples.length / 3);
       const mid = Math.max(...samples.slice(third, 2 * third).map((s) => s.rss));
       const last = Math.max(...samples.slice(2 * third).map((s) => s.rss));
-      const report = `monitor soak ${SECONDS}s: sent ${counts.join('+')} broadcasts, ${looped} counted looped; anonymous RSS MiB first ${samples[0]?.rss.toFixed(0)}, middle max ${mid.toFixed(0)}, last max ${last.toFixed(0)}; ${events.filter((e) => e.event === 'evidence').length} bundles, directory at most ${(evidenceMax / 2 ** 20).toFixed(2)} MiB`;
+      const report = `monitor soak ${SECONDS}s: sent ${counts.join('+')} broadcasts, ${looped} counted looped on eth1 (${series.map((x) => x[1] + ' ' + x[2]).join(', ')}), ${dropped} dropped by capture; anonymous RSS MiB first ${samples[0]?.rss.toFixed(0)}, middle max ${mid.toFixed(0)}, last max ${last.toFixed(0)}; ${events.filter((e) => e.event === 'evidence').length} bundles, directory at most ${(evidenceMax / 2 ** 20).toFixed(2)} MiB`;
       process.stderr.write(`${report}\n`);
       // Every broadcast came back; a few may be lost to capture or an engine's epoch boundary.
       expect(looped, report).toBeGreaterThanOrEqual(Math.floor(total * 0.97));

@@ -194,7 +194,7 @@ describe.skipIf(why !== null)(`monitor scraped by a real Prometheus in the lab${
       expect(alerts().filter((a) => a.labels.alertname === 'BondscopeBondLoop'), `resolved after ${resolvedAfter} s`).toEqual([]);
       expect(resolvedAfter).toBeGreaterThanOrEqual(QUIET_S - 2);
       await sleep(3000);
-      expect(await watch(20)).toEqual([]);
+      expect(await watch(12)).toEqual([]);
       const closed = r.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'closed' && e.kind === 'looped-broadcast');
       expect(closed.map((e) => e.mac)).toEqual(expect.arrayContaining(params.guests.map((g) => g.mac)));
     } finally {
@@ -206,7 +206,7 @@ describe.skipIf(why !== null)(`monitor scraped by a real Prometheus in the lab${
     it(`${scenario}: no alert is ever pending or firing, while the monitor sees the traffic`, { timeout: 120_000 }, async () => {
       const r = await start(scenario);
       try {
-        expect(await watch(25)).toEqual([]);
+        expect(await watch(15)).toEqual([]);
         const metrics = get(`http://${METRICS}/metrics`);
         // It was watching: the guests' broadcasts were captured on their vifs, none came back.
         expect(Number(/^bondscope_capture_frames_total\{interface="vif1.0"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(50);
