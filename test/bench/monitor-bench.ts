@@ -84,6 +84,7 @@ function arpRequest(src: number[], n: number): Uint8Array {
 
 interface Usage {
   cpuSec: number;
+  mainCpuSec: number;
   mainAnonMiB: number;
   workersAnonMiB: number;
   workers: number;
@@ -98,7 +99,8 @@ function usage(pid: number): Usage {
     return { cpu: (Number(f[11]) + Number(f[12])) / hz, ppid: Number(f[1]) };
   };
   const anon = (p: number): number => Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  let cpu = stat(pid).cpu;
+  const mainCpu = stat(pid).cpu;
+  let cpu = mainCpu;
   let workersAnon = 0;
   let workers = 0;
   for (const d of readdirSync('/proc')) {
@@ -113,7 +115,7 @@ function usage(pid: number): Usage {
       /* gone */
     }
   }
-  return { cpuSec: cpu, mainAnonMiB: anon(pid), workersAnonMiB: workersAnon, workers };
+  return { cpuSec: cpu, mainCpuSec: mainCpu, mainAnonMiB: anon(pid), workersAnonMiB: workersAnon, workers };
 }
 
 function get(ns: string, url: string): { body: string; seconds: number } {
@@ -189,12 +191,13 @@ async function cost(work: string, seconds: number, pps: number): Promise<void> {
   const metrics = get(ns.host, `http://${METRICS}/metrics`).body;
   await stopMonitor(m);
   const avgCpu = (prev.u.cpuSec - first.u.cpuSec) / ((prev.t - first.t) / 1000);
+  const avgMain = (prev.u.mainCpuSec - first.u.mainCpuSec) / ((prev.t - first.t) / 1000);
   const captured = [...metrics.matchAll(/^bondscope_capture_frames_total\{interface="([^"]+)"\} (\d+)/gm)].reduce((s, x) => s + Number(x[2]), 0);
   const dropped = [...metrics.matchAll(/^bondscope_capture_dropped_frames_total\{[^}]*\} (\d+)/gm)].reduce((s, x) => s + Number(x[1]), 0);
   process.stdout.write(rows.join('\n') + '\n');
   process.stdout.write(
     `cost: ${seconds} s measured (after 10 s warm-up), 32 guest ports, eth0 received ${((rxAfter - rxBefore) / elapsed).toFixed(0)} frames/s (asked ${pps} unicast + 1000 broadcast); ` +
-      `monitor+workers CPU ${(avgCpu * 100).toFixed(1)}% of one core on average (max 5 s sample ${(maxCpu * 100).toFixed(1)}%); ` +
+      `monitor+workers CPU ${(avgCpu * 100).toFixed(1)}% of one core on average (max 5 s sample ${(maxCpu * 100).toFixed(1)}%), of which the main process ${(avgMain * 100).toFixed(1)}%; ` +
       `main anonymous RSS ${started.mainAnonMiB.toFixed(0)} → peak ${peakMain.toFixed(0)} MiB, workers ${prev.u.workersAnonMiB.toFixed(0)} MiB over ${prev.u.workers}; ` +
       `captured ${captured} frames after the filter, ${dropped} dropped\n`,
   );
