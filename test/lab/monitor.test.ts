@@ -164,6 +164,7 @@ describe.skipIf(why !== null)(`monitor scraped by a real Prometheus in the lab${
       // Pending from the first looped broadcast (within 2 s), firing once `for:` has passed.
       expect(firingAt).toBeGreaterThanOrEqual(forS - 2);
       expect(firingAt).toBeLessThanOrEqual(forS + 15);
+      process.stderr.write(`monitor lab: BondscopeBondLoop firing ${firingAt.toFixed(1)} s after the monitor and Prometheus were up (for: ${forS} s)\n`);
 
       // The kernel's truth while it loops: a guest on bond0 in the FDB, and the metric saying so.
       const fdb = JSON.parse(spawnSync('bridge', ['-n', namespaces(params).host, '-j', 'fdb', 'show', 'br', params.bridge], { encoding: 'utf8' }).stdout) as { mac: string; ifname: string }[];
@@ -193,6 +194,7 @@ describe.skipIf(why !== null)(`monitor scraped by a real Prometheus in the lab${
       const resolvedAfter = (Date.now() - t1) / 1000;
       expect(alerts().filter((a) => a.labels.alertname === 'BondscopeBondLoop'), `resolved after ${resolvedAfter} s`).toEqual([]);
       expect(resolvedAfter).toBeGreaterThanOrEqual(QUIET_S - 2);
+      process.stderr.write(`monitor lab: resolved ${resolvedAfter.toFixed(1)} s after the switch was aggregated (--quiet-after ${QUIET_S})\n`);
       await sleep(3000);
       expect(await watch(12)).toEqual([]);
       const closed = r.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'closed' && e.kind === 'looped-broadcast');
@@ -206,7 +208,10 @@ describe.skipIf(why !== null)(`monitor scraped by a real Prometheus in the lab${
     it(`${scenario}: no alert is ever pending or firing, while the monitor sees the traffic`, { timeout: 120_000 }, async () => {
       const r = await start(scenario);
       try {
-        expect(await watch(15)).toEqual([]);
+        const seen = await watch(15);
+        const opened = r.out().trim().split('\n').filter((l) => l.includes('"event":"opened"'));
+        expect(seen, opened.join('\n')).toEqual([]);
+        expect(opened.filter((l) => /"kind":"(looped-broadcast|wrong-port-learning|blackholed-unicast|own-address)"/.test(l))).toEqual([]);
         const metrics = get(`http://${METRICS}/metrics`);
         // It was watching: the guests' broadcasts were captured on their vifs, none came back.
         expect(Number(/^bondscope_capture_frames_total\{interface="vif1.0"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(50);
