@@ -204,6 +204,39 @@ describe.skipIf(why !== null)(`monitor scraped by a real Prometheus in the lab${
     }
   });
 
+  it.skipIf(!has('setpriv'))('runs as an unprivileged user with only the unit\'s capabilities (CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYSLOG); without CAP_SYSLOG it says the kernel log is unreadable', { timeout: 60_000 }, async () => {
+    down(prefix);
+    up('lacp', params);
+    try {
+      const unit = readFileSync(join(PROJECT_ROOT, 'deploy/systemd/bondscope-monitor.service'), 'utf8');
+      const caps = /^AmbientCapabilities=(.*)$/m.exec(unit)![1]!.split(' ').map((c) => c.replace(/^CAP_/, '').toLowerCase());
+      const run = async (set: string[]): Promise<{ out: string; metrics: string }> => {
+        const list = set.map((c) => `+${c}`).join(',');
+        const p = inHost(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=-all,${list}`, `--ambient-caps=-all,${list}`, `--bounding-set=-all,${list}`, process.execPath, join(PROJECT_ROOT, 'bin/bondscope'), 'monitor', '--listen', METRICS, '--bond', `${params.bond}=${params.slaves.join(',')}`, '--duration', '6']);
+        let out = '';
+        let err = '';
+        p.stdout!.on('data', (d) => (out += d));
+        p.stderr!.on('data', (d) => (err += d));
+        while (!err.includes('monitoring ') && p.exitCode === null) await sleep(100);
+        const sender = arpSender(0, 100);
+        await sleep(3000);
+        const metrics = get(`http://${METRICS}/metrics`);
+        sender.kill();
+        await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
+        expect(p.exitCode, err).toBe(0);
+        return { out, metrics };
+      };
+      const full = await run(caps);
+      expect(caps.sort()).toEqual(['net_admin', 'net_raw', 'syslog']);
+      expect(Number(/^bondscope_capture_frames_total\{interface="vif1.0"\} (\d+)/m.exec(full.metrics)?.[1])).toBeGreaterThan(10);
+      expect(full.out).not.toContain('/dev/kmsg not readable');
+      const noSyslog = await run(caps.filter((c) => c !== 'syslog'));
+      expect(noSyslog.out).toContain('kernel log: /dev/kmsg not readable (EPERM)');
+    } finally {
+      down(prefix);
+    }
+  });
+
   for (const scenario of ['lacp', 'single'] as const) {
     it(`${scenario}: no alert is ever pending or firing, while the monitor sees the traffic`, { timeout: 120_000 }, async () => {
       const r = await start(scenario);
