@@ -82,6 +82,23 @@ describe('finding lifecycle on the loop recording', () => {
     expect([...t.activeBy.values()]).toEqual([]);
   });
 
+  it('with a short quiet period, a finding closes only after that long without evidence, and opens again when evidence returns', () => {
+    const events: LifecycleEvent[] = [];
+    const t = new FindingTracker({ quietAfterMs: 3_000, updateEveryMs: 60_000 });
+    replay(LOOP, 250, (a, now) => events.push(...t.observe(a.currentFindings(), 1, now)));
+    const closed = events.filter((e) => e.event === 'closed');
+    expect(closed.length).toBeGreaterThan(0);
+    for (const e of closed) expect(e.at - e.tracked.lastEvidenceAt, e.tracked.id).toBeGreaterThanOrEqual(3_000);
+    // The guest's broadcasts loop every few seconds: its finding stayed open while they came.
+    const byKey = new Map<string, string[]>();
+    for (const e of events) byKey.set(e.tracked.key, [...(byKey.get(e.tracked.key) ?? []), e.event]);
+    for (const [key, seq] of byKey) {
+      // opened, (updated…), closed, opened … alternate properly.
+      const life = seq.filter((x) => x !== 'updated');
+      life.forEach((x, i) => expect(x, `${key}: ${life.join(' ')}`).toBe(i % 2 === 0 ? 'opened' : 'closed'));
+    }
+  });
+
   it('a fresh engine (epoch) keeps open findings open while the new engine finds them again; counts continue', () => {
     const t = new FindingTracker({ quietAfterMs: 30_000, updateEveryMs: 5_000 });
     const first = replay(LOOP, 500, (a, now) => t.observe(a.currentFindings(), 1, now));
