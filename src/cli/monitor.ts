@@ -266,7 +266,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
 
   monitor.stop();
   session.stop();
-  await monitor.flushEvidence(Infinity);
+  await monitor.flushEvidence(true);
   emit(safeJson({ event: 'stopped', time: new Date().toISOString() }) + '\n');
   await new Promise((r) => (server ? server.close(r) : r(null)));
   return EXIT_OK;

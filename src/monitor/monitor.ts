@@ -171,9 +171,10 @@ export class Monitor {
     if (this.options.kernel) this.readFdb(a);
   }
 
-  /** Async work: evidence bundles that are due. */
-  async flushEvidence(now = Date.now()): Promise<void> {
-    const w = await this.evidence?.tick(now);
+  /** Async work: evidence bundles that are due (all of them with `force`, at shutdown). */
+  async flushEvidence(force = false): Promise<void> {
+    const w = await this.evidence?.tick(force ? Infinity : Date.now());
+    const now = Date.now();
     if (!w) return;
     if (w.error) {
       this.metrics.evidenceSkipped.inc({ reason: 'error' });
