@@ -5,7 +5,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { aggregateCommands, buildCommands, defaultParams, isLacpPduScenario, isStpScenario, type LabParams, namespaces, type ScenarioName } from './topology.js';
+import { buildCommands, defaultParams, isLacpPduScenario, isStpScenario, type LabParams, namespaces, type ScenarioName } from './topology.js';
 
 export class LabError extends Error {
   override name = 'LabError';
@@ -68,13 +68,6 @@ export function up(scenario: ScenarioName, params: LabParams = defaultParams()):
     throw err;
   }
   return { scenario, params };
-}
-
-/** The switch of a running `loop` lab aggregates its two ports in place: the lab is `lacp` from now on. */
-export function aggregate(lab: Lab): Lab {
-  if (lab.scenario !== 'loop') throw new LabError(`lab: only a loop lab can be aggregated in place, not ${lab.scenario}`);
-  for (const c of aggregateCommands(lab.params)) sh(c);
-  return { ...lab, scenario: 'lacp' };
 }
 
 function inNs(ns: string, cmd: string, allowFail = true): string {

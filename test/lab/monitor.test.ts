@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capUnavailable, PROJECT_ROOT } from '../helpers/tools.js';
-import { aggregate, down, labUnavailable, up, type Lab } from './lab.js';
+import { aggregate } from './aggregate.js';
+import { down, labUnavailable, up, type Lab } from './lab.js';
 import { defaultParams, namespaces, type ScenarioName } from './topology.js';
 
 const has = (tool: string): boolean => spawnSync('/bin/sh', ['-c', `command -v ${tool}`]).status === 0;

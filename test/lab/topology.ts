@@ -92,34 +92,6 @@ function redirect(ns: string, from: string, to: string): string[] {
   ];
 }
 
-/**
- * One aggregated switch port: both links enter the switch through `agg`, and what the switch
- * sends to the host leaves by one link. The switch never floods back into the aggregate.
- */
-function aggregatedSwitch(p: LabParams): string[] {
-  const ns = namespaces(p);
-  const S = `ip -n ${ns.sw}`;
-  return [
-    `${S} link add name agg type veth peer name agg-drv`,
-    `ip netns exec ${ns.sw} sysctl -qw net.ipv6.conf.agg-drv.disable_ipv6=1`,
-    `${S} link set agg master sw`,
-    `${S} link set agg up`,
-    `${S} link set agg-drv up`,
-    ...redirect(ns.sw, 'agg-drv', 'sw-p0'),
-    ...redirect(ns.sw, 'sw-p0', 'agg-drv'),
-    ...redirect(ns.sw, 'sw-p1', 'agg-drv'),
-  ];
-}
-
-/**
- * A running `loop` lab becomes `lacp` without touching the host (as when the switch team finally
- * configures the port-channel): the switch's two ports leave its bridge and become one aggregate.
- */
-export function aggregateCommands(p: LabParams): string[] {
-  const S = `ip -n ${namespaces(p).sw}`;
-  return [`${S} link set sw-p0 nomaster`, `${S} link set sw-p1 nomaster`, ...aggregatedSwitch(p)];
-}
-
 export function buildCommands(s: ScenarioName, p: LabParams): string[] {
   const ns = namespaces(p);
   const [eth0, eth1] = p.slaves;
@@ -145,7 +117,12 @@ export function buildCommands(s: ScenarioName, p: LabParams): string[] {
     cmds.push(`${S} link set ${sw} up`);
   }
   if (s === 'lacp' || s === 'lacp-pdu') {
-    cmds.push(...aggregatedSwitch(p));
+    // One aggregated switch port: both links enter the switch through `agg`, and what the switch
+    // sends to the host leaves by one link. The switch never floods back into the aggregate.
+    cmds.push(`${S} link add name agg type veth peer name agg-drv`);
+    cmds.push(`ip netns exec ${ns.sw} sysctl -qw net.ipv6.conf.agg-drv.disable_ipv6=1`);
+    cmds.push(`${S} link set agg master sw`, `${S} link set agg up`, `${S} link set agg-drv up`);
+    cmds.push(...redirect(ns.sw, 'agg-drv', 'sw-p0'), ...redirect(ns.sw, 'sw-p0', 'agg-drv'), ...redirect(ns.sw, 'sw-p1', 'agg-drv'));
   } else {
     for (const [, sw] of links) cmds.push(`${S} link set ${sw} master sw`);
   }
