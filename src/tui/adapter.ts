@@ -10,9 +10,10 @@ import { type MacEntry, PC_IN, PC_OUT, PC_UNKNOWN } from '../engine/mac-table.js
 import type { PortState } from '../engine/ports.js';
 import type { PortRole } from '../model/topology.js';
 import { formatMac } from '../model/mac.js';
-import { summaryOf, vendorOf } from '../report/analysis.js';
+import { vendorOf } from '../report/analysis.js';
 import type { UiBond, UiBridge, UiEvent, UiFinding, UiMacRow, UiSnapshot, UiTopology } from './model.js';
 import type { PipelineStatus } from './pipeline.js';
+import { summaryOf } from '../report/analysis.js';
 
 /** Events kept in the timeline; older ones fall off the front. */
 export const TIMELINE_LIMIT = 2000;
