@@ -254,6 +254,18 @@ describe('metrics and rules', () => {
     }
   });
 
+  it('event lines are terminal-safe: names from the host with escape and bidi characters come out as \\u escapes, and parse back unchanged', () => {
+    const lines: string[] = [];
+    const m = new Monitor({ lifecycle: { quietAfterMs: 1000, updateEveryMs: 1000 }, epochMs: 3_600_000, ring: { bytes: 1 << 20, seconds: 60, snap: 1600 }, evidence: null, kernel: false, emit: (l) => lines.push(l) }, emptyTopology());
+    const evil = 'br\u001b[31m0\u202e\u0085';
+    const t = emptyTopology();
+    t.bridges.push({ name: evil, ports: [{ name: 'bond0', state: 'forwarding' }], bridgeId: null, rootId: null, stpEnabled: false } as (typeof t.bridges)[number]);
+    m.checkConfiguration({ topology: t, interfaces: [], warnings: [], root: '/', lacpStates: new Map() }, t);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/[\u001b\u202e\u0085]/);
+    expect((JSON.parse(lines[0]!) as { bridges: { name: string }[] }).bridges[0]!.name).toBe(evil);
+  });
+
   it('the default capture filter: multicast coming in (broadcast, BPDUs, LACPDUs) and the host and guest MACs; past the limit, none', () => {
     expect(diagnosisFilter([parseMac('00:25:90:00:00:01'), parseMac('00:16:3e:00:00:01'), parseMac('fe:ff:ff:ff:ff:ff'), -1])).toBe('(ether multicast and inbound) or ether host 00:16:3e:00:00:01 or ether host 00:25:90:00:00:01');
     expect(diagnosisFilter(Array.from({ length: 300 }, (_, i) => 0x00163e000000 + i))).toBeNull();
