@@ -6,7 +6,8 @@
  * report.md, findings.json). Findings opening while a bundle is pending join it.
  *
  * Bounded: at most one bundle per `minIntervalMs` (the rest are counted as skipped and say so),
- * and the directory is kept under `maxBytes` by removing the oldest bundles first. Only directories
+ * and the directory is kept under `maxBytes` by removing the oldest bundles first; when the newest
+ * alone is over it, its raw capture.pcapng goes and its trimmed evidence stays. Only directories
  * this keeper named are ever removed.
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -132,6 +133,18 @@ export class EvidenceKeeper {
     for (let i = 0; i < names.length - 1 && total > this.options.maxBytes; i++) {
       rmSync(join(this.options.dir, names[i]!), { recursive: true, force: true });
       total -= sizes[i]!;
+    }
+    // The newest bundle alone over the cap: its raw capture.pcapng (the whole ring) goes; the
+    // trimmed evidence, the report and the findings stay.
+    const newest = names.at(-1);
+    if (newest !== undefined && total > this.options.maxBytes) {
+      const raw = join(this.options.dir, newest, 'capture.pcapng');
+      try {
+        total -= statSync(raw).size;
+        rmSync(raw, { force: true });
+      } catch {
+        /* already gone */
+      }
     }
     return total;
   }

@@ -197,10 +197,11 @@ describe('evidence keeper', () => {
     }
     expect(keeper.skipped).toBe(4);
     const last = written.at(-1)!;
-    expect(readdirSync(last).sort()).toEqual(['capture.pcapng', 'evidence.pcapng', 'findings.json', 'report.md']);
+    // The newest bundle alone is over the cap: its raw capture went, its trimmed evidence stayed.
+    expect(readdirSync(last).sort()).toEqual(['evidence.pcapng', 'findings.json', 'report.md']);
     const bundled = JSON.parse(readFileSync(join(last, 'findings.json'), 'utf8')) as { findings: { kind: string }[] };
     expect(new Set(bundled.findings.map((f) => f.kind))).toEqual(new Set(findings.map((f) => f.kind)));
-    // Each bundle is larger than the 60 kB cap: only the newest is left (it is never removed).
+    // Each bundle is larger than the 60 kB cap: only the newest is left.
     expect(readdirSync(dir)).toEqual([basename(last)]);
     expect(keeper.bytes).toBe(readdirSync(last).reduce((n, f) => n + statSync(join(last, f)).size, 0));
   });
