@@ -6,8 +6,10 @@
  * report.md, findings.json). Findings opening while a bundle is pending join it.
  *
  * Bounded: at most one bundle per `minIntervalMs` (the rest are counted as skipped and say so),
- * and the directory is kept under `maxBytes` by removing the oldest bundles first; when the newest
- * alone is over it, its raw capture.pcapng goes and its trimmed evidence stays. Only directories
+ * and the directory is kept under `maxBytes` by removing the oldest bundles first, before a bundle
+ * is written (room for the whole ring) and after; when the newest alone is over it, its raw
+ * capture.pcapng goes and its trimmed evidence stays. While a bundle is written the directory can
+ * pass the cap by at most that bundle, when the cap is smaller than the ring. Only directories
  * this keeper named are ever removed.
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -104,6 +106,9 @@ export class EvidenceKeeper {
     this.pending = null;
     const ids = p.findings.map((t) => t.id);
     try {
+      // Room first: the new bundle holds at most the ring (pcapng adds a few bytes per frame) and
+      // a report, so older bundles go before it is written, not only after.
+      this.prune(Math.ceil(this.ring.used * 1.25) + (256 << 10));
       mkdirSync(p.dir, { mode: 0o700 });
       const capture = join(p.dir, 'capture.pcapng');
       const topology = this.topology();
@@ -120,8 +125,8 @@ export class EvidenceKeeper {
     }
   }
 
-  /** Removes the oldest bundles until the directory is under the cap; returns the bytes left. */
-  private prune(): number {
+  /** Removes the oldest bundles until the directory (and `reserve` bytes more) is under the cap; returns the bytes left. */
+  private prune(reserve = 0): number {
     let names: string[];
     try {
       names = readdirSync(this.options.dir).filter((n) => BUNDLE_NAME.test(n)).sort();
@@ -130,14 +135,15 @@ export class EvidenceKeeper {
     }
     const sizes = names.map((n) => dirBytes(join(this.options.dir, n)));
     let total = sizes.reduce((a, b) => a + b, 0);
-    for (let i = 0; i < names.length - 1 && total > this.options.maxBytes; i++) {
+    const keep = reserve > 0 ? 0 : 1;
+    for (let i = 0; i < names.length - keep && total + reserve > this.options.maxBytes; i++) {
       rmSync(join(this.options.dir, names[i]!), { recursive: true, force: true });
       total -= sizes[i]!;
     }
     // The newest bundle alone over the cap: its raw capture.pcapng (the whole ring) goes; the
     // trimmed evidence, the report and the findings stay.
     const newest = names.at(-1);
-    if (newest !== undefined && total > this.options.maxBytes) {
+    if (reserve === 0 && newest !== undefined && total > this.options.maxBytes) {
       const raw = join(this.options.dir, newest, 'capture.pcapng');
       try {
         total -= statSync(raw).size;
