@@ -7,7 +7,7 @@
  *
  * Protocol (live-protocol.ts). argv[2] is JSON {device, filter, bufferSize, user}. On stderr, lines
  * prefixed `bondscope-worker:` — `ready LINKTYPE` once both handles are open, `error MESSAGE` if one
- * could not be, `dropped N` when frames had to be dropped because the main process fell behind (N: frames dropped so far);
+ * could not be, `dropped N` when frames had to be dropped because the main process fell behind;
  * anything else on stderr is libpcap's own chatter. On stdout, the frames. The monotonic clock is
  * the system's (CLOCK_MONOTONIC), the same in every worker, so the main process puts all
  * interfaces on one time line.
@@ -42,21 +42,19 @@ function main(): void {
   let batch = Buffer.allocUnsafe(BATCH);
   let used = 0;
   let dropped = 0;
-  let inBatch = 0;
   let flushQueued = false;
   const flush = (): void => {
     flushQueued = false;
     if (used === 0) return;
     if (process.stdout.writableLength > MAX_BACKLOG) {
       // The main process is not keeping up: drop this batch rather than grow without bound.
-      dropped += inBatch;
+      dropped++;
       say(`dropped ${dropped}`);
     } else {
       process.stdout.write(batch.subarray(0, used));
       batch = Buffer.allocUnsafe(BATCH);
     }
     used = 0;
-    inBatch = 0;
   };
   const handles: { cap: { close(): void }; buffer: Buffer }[] = [];
   let linkType = '';
@@ -82,7 +80,6 @@ function main(): void {
       batch.writeUInt32LE(direction, used + 12);
       buffer.copy(batch, used + FRAME_HEADER, 0, nbytes);
       used += FRAME_HEADER + nbytes;
-      inBatch++;
       // One write per burst of packets: they come synchronously inside one poll callback.
       if (!flushQueued) {
         flushQueued = true;

@@ -109,8 +109,8 @@ export interface LiveEvents {
   onPacket(rec: PacketRecord): void;
   /** An interface's capture ended (removed or down); capture goes on on the rest. */
   onInterfaceGone?(name: string, why: string): void;
-  /** A worker had to drop frames because this process fell behind: `total` frames on `name` so far. */
-  onDropped?(name: string, total: number): void;
+  /** A worker had to drop frames because this process fell behind. */
+  onDropped?(name: string): void;
 }
 
 interface Worker {
@@ -175,7 +175,7 @@ export class LiveCapture {
               iface.linkType = linkTypeOf(msg);
               resolve();
             } else if (word === 'error') reject(new LiveCaptureError(explainOpenError(name, msg)));
-            else if (word === 'dropped') this.events.onDropped?.(name, Number(msg) || 0);
+            else if (word === 'dropped') this.events.onDropped?.(name);
           }
         });
         child.stdout!.on('data', (chunk: Buffer) => this.receive(w, chunk));

@@ -47,8 +47,6 @@ export class LiveSession {
   private findings: Finding[] | null = null;
   /** Interfaces whose worker dropped frames because this process fell behind. */
   readonly dropped = new Set<string>();
-  /** Frames dropped so far per interface, where the capture says how many. */
-  readonly droppedFrames = new Map<string, number>();
 
   constructor(readonly options: LiveSessionOptions) {
     this.analyzer = this.newAnalyzer();
@@ -57,8 +55,7 @@ export class LiveSession {
       {
         onPacket: (rec) => this.onPacket(rec),
         onInterfaceGone: (name, why) => this.messages.push(`${name}: ${why}; capturing on the rest (${this.capture.active.join(', ') || 'none left'})`),
-        onDropped: (name, total) => {
-          this.droppedFrames.set(name, total);
+        onDropped: (name) => {
           if (!this.dropped.has(name)) this.messages.push(`${name}: frames dropped: this process fell behind the capture (a BPF --filter or a faster machine helps)`);
           this.dropped.add(name);
         },

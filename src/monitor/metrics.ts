@@ -16,7 +16,7 @@ export class MonitorMetrics {
   readonly registry = new Registry();
   /** Frames handed to the monitor per interface (across capture restarts). */
   readonly captured = new Map<string, number>();
-  /** Frames the capture dropped per interface (the kernel or the capture worker). */
+  /** Frames the capture dropped per interface ('all': the host's one capture ring). */
   readonly dropped = new Map<string, number>();
 
   readonly capturedTotal: Counter<'interface'>;
@@ -62,7 +62,7 @@ export class MonitorMetrics {
 
     new Gauge({ name: 'bondscope_build_info', help: 'Always 1: the version of bondscope running.', labelNames: ['version'], registers: [r] }).set({ version: VERSION }, 1);
     this.capturedTotal = counter('bondscope_capture_frames_total', 'Frames captured per interface (after the capture filter).', ['interface'], fromMap(this.captured));
-    this.droppedTotal = counter('bondscope_capture_dropped_frames_total', 'Frames lost by the capture per interface: the monitor fell behind.', ['interface'], fromMap(this.dropped));
+    this.droppedTotal = counter('bondscope_capture_dropped_frames_total', 'Frames lost by the capture: the monitor fell behind (interface="all": the one capture ring of the whole host).', ['interface'], fromMap(this.dropped));
     this.loopedFrames = counter('bondscope_looped_frames_total', 'Broadcasts and multicasts the host sent that came back in on the bond, by the slave they came back on.', ['bridge', 'bond', 'slave']);
     this.ownAddressFrames = counter('bondscope_own_address_frames_total', "Frames with one of the host's own MACs as source arriving on the uplink.", ['bridge', 'port']);
     this.wrongPortLearning = counter('bondscope_wrong_port_learning_total', "Times a guest's own frame came back up the bond, so the bridge learned the guest behind the bond.", ['bridge', 'bond']);

@@ -31,9 +31,10 @@ export interface MonitorSession {
   readonly analyzer: Analyzer;
   readonly observers: ((rec: PacketRecord, frame: DecodedFrame) => void)[];
   readonly messages: readonly string[];
-  /** Interfaces whose capture dropped frames, and how many where known. */
-  readonly dropped: ReadonlySet<string>;
-  readonly droppedFrames?: ReadonlyMap<string, number>;
+  /** Worker capture: interfaces whose capture fell behind (how many frames is not known). */
+  readonly dropped?: ReadonlySet<string>;
+  /** Ring capture: frames dropped so far for the whole host, by the kernel and inside bondscope. */
+  drops?(): { kernel: number | null; internal: number } | null;
   /** A fresh engine from the next frame on. */
   reset(): void;
 }
@@ -73,6 +74,8 @@ export class Monitor {
   /** Guests' MACs (from the engine and from the FDB on guest ports) → their port, this epoch. */
   private guestMacs = new Map<number, string>();
   private configSignature = '';
+  /** Ring drops of earlier sessions (the counter goes on across capture restarts). */
+  private dropsBefore = 0;
 
   constructor(
     readonly options: MonitorOptions,
@@ -88,6 +91,7 @@ export class Monitor {
   /** Starts reading a session (at start, and after a capture restart with a new topology). */
   attach(session: MonitorSession, topology: Topology): void {
     this.flushCounts();
+    this.dropsBefore = this.metrics.dropped.get(ALL_INTERFACES) ?? 0;
     this.session = session;
     this.topology = topology;
     this.newGeneration();
@@ -124,9 +128,13 @@ export class Monitor {
       this.countedById[id] = this.framesById[id]!;
     }
     const s = this.session;
-    if (s) {
-      for (const name of s.dropped) if (!this.metrics.dropped.has(name)) this.metrics.dropped.set(name, 0);
-      if (s.droppedFrames) for (const [name, n] of s.droppedFrames) this.metrics.dropped.set(name, Math.max(this.metrics.dropped.get(name) ?? 0, n));
+    if (s?.drops) {
+      // One ring for the whole host: its drops are not any one interface's.
+      const d = s.drops();
+      if (d) this.metrics.dropped.set(ALL_INTERFACES, (this.dropsBefore + (d.kernel ?? 0) + d.internal));
+    } else if (s?.dropped) {
+      // Capture workers say that an interface dropped, not how much: at least one frame each.
+      for (const name of s.dropped) if (!this.metrics.dropped.has(name)) this.metrics.dropped.set(name, 1);
     }
   }
 
@@ -375,6 +383,9 @@ export class Monitor {
     return [...this.guestMacs.keys()];
   }
 }
+
+/** The `interface` label of drops that belong to the whole host's capture ring. */
+const ALL_INTERFACES = 'all';
 
 const STP_STATES = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'];
 
