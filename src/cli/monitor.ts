@@ -190,6 +190,9 @@ export async function runMonitor(argv: string[]): Promise<number> {
     const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
     try {
       await s.start();
+      // A session that opens capture and reads frames in two steps (around dropping privileges)
+      // reads from here: the monitor keeps its own, to reopen capture when the host changes.
+      (s as unknown as { begin?: () => void }).begin?.();
     } catch (err) {
       s.stop();
       if (err instanceof LiveCaptureError) throw new UsageError(`monitor: ${err.message}`);
