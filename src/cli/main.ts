@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'capture on the host (root): every slave, bond, bridge and guest port at once',
     load: async () => (await import('./live.js')).runLive,
   },
+  monitor: {
+    summary: 'watch the host for good: metrics for Prometheus, findings as JSON lines, evidence kept (root)',
+    load: async () => (await import('./monitor.js')).runMonitor,
+  },
   probe: {
     summary: 'send a marked broadcast out of each slave and see whether it loops back (root)',
     load: async () => (await import('./probe.js')).runProbe,

@@ -20,6 +20,14 @@ function time(sec: number, nsec: number): string {
   return `${sec}.${String(nsec).padStart(9, '0')}`;
 }
 
+/** The finding's summary; until the engine's finish() writes it (live), a short one from its fields. */
+export function summaryOf(f: Finding): string {
+  if (f.summary) return f.summary;
+  const mac = f.mac >= 0 ? ` ${formatMac(f.mac)}` : '';
+  const vlan = f.vlan ? ` on VLAN ${f.vlan}` : '';
+  return `${f.kind.replace(/-/g, ' ')}${mac}${vlan}: ${f.count} time${f.count === 1 ? '' : 's'}${f.interfaces.length ? ` (${f.interfaces.join(' → ')})` : ''}`;
+}
+
 export function findingJson(f: Finding, inputs: InputInfo[]): object {
   return {
     kind: f.kind,

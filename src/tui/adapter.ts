@@ -13,6 +13,7 @@ import { formatMac } from '../model/mac.js';
 import { vendorOf } from '../report/vendor.js';
 import type { UiBond, UiBridge, UiEvent, UiFinding, UiMacRow, UiSnapshot, UiTopology } from './model.js';
 import type { PipelineStatus } from './pipeline.js';
+import { summaryOf } from '../report/analysis.js';
 
 /** Events kept in the timeline; older ones fall off the front. */
 export const TIMELINE_LIMIT = 2000;
@@ -182,7 +183,7 @@ export class AnalysisView {
       id: `${f.kind}|${f.mac}|${f.vlan}`,
       kind: f.kind,
       severity: f.severity,
-      summary: f.summary || provisionalSummary(f),
+      summary: summaryOf(f),
       explanation: f.explanation,
       remedies: f.remedies.map((r) => REMEDIES[r]),
       evidence,
@@ -286,13 +287,6 @@ export class AnalysisView {
     this.timeline = [...t.slice(0, i), e, ...t.slice(i)];
     if (this.timeline.length > TIMELINE_LIMIT) this.timeline = this.timeline.slice(-TIMELINE_LIMIT);
   }
-}
-
-/** Until the engine's finish() writes the summary, a short one from the finding's fields. */
-function provisionalSummary(f: Finding): string {
-  const mac = f.mac >= 0 ? ` ${formatMac(f.mac)}` : '';
-  const vlan = f.vlan ? ` on VLAN ${f.vlan}` : '';
-  return `${f.kind.replace(/-/g, ' ')}${mac}${vlan}: ${f.count} time${f.count === 1 ? '' : 's'}${f.interfaces.length ? ` (${f.interfaces.join(' → ')})` : ''}`;
 }
 
 function bridgeName(a: Analyzer): string {

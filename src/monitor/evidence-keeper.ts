@@ -1,0 +1,173 @@
+/**
+ * Evidence kept from the moment it happened: when a finding opens, the monitor asks for a bundle;
+ * a little later (so the frames *after* the opening are in too) the frame ring's frames from
+ * `beforeSec` before the opening are written as capture.pcapng, and `bondscope export`'s own
+ * exporter (src/export) turns that into the bundle beside it (evidence.pcapng with comments,
+ * report.md, findings.json). Findings opening while a bundle is pending join it.
+ *
+ * Bounded: at most one bundle per `minIntervalMs` (the rest are counted as skipped and say so),
+ * and the directory is kept under `maxBytes` by removing the oldest bundles first, before a bundle
+ * is written (room for the whole ring) and after; when the newest alone is over it, its raw
+ * capture.pcapng goes and its trimmed evidence stays. While a bundle is written the directory can
+ * pass the cap by at most that bundle, when the cap is smaller than the ring. Only directories
+ * this keeper named are ever removed.
+ */
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportEvidence } from '../export/evidence.js';
+import { topologyToComment, type Topology } from '../model/topology.js';
+import { VERSION } from '../model/version.js';
+import type { FrameRing } from './frame-ring.js';
+import type { Tracked } from './lifecycle.js';
+
+export interface EvidenceOptions {
+  dir: string;
+  /** Frames from this long before the finding opened. */
+  beforeSec: number;
+  /** Wait this long after the opening before writing (the frames after it). */
+  afterMs: number;
+  /** At most one bundle this often. */
+  minIntervalMs: number;
+  /** Cap on the directory; the oldest bundles go first. */
+  maxBytes: number;
+}
+
+export const DEFAULT_EVIDENCE: Omit<EvidenceOptions, 'dir'> = { beforeSec: 30, afterMs: 10_000, minIntervalMs: 300_000, maxBytes: 256 << 20 };
+
+/** Bundle directories: UTC stamp, then the kind of the finding that asked for it. */
+const BUNDLE_NAME = /^\d{8}T\d{6}(?:\.\d{3})?Z-[a-z-]+$/;
+
+export interface BundleWritten {
+  bundle: string;
+  findings: string[];
+  frames: number;
+  bytes: number;
+  error: string | null;
+}
+
+interface Pending {
+  dir: string;
+  fromSec: number;
+  due: number;
+  findings: Tracked[];
+}
+
+export class EvidenceKeeper {
+  private pending: Pending | null = null;
+  private writing = false;
+  private lastAt = -Infinity;
+  /** Bytes in the directory after the last write and pruning. */
+  bytes = 0;
+  written = 0;
+  skipped = 0;
+
+  constructor(
+    readonly options: EvidenceOptions,
+    private readonly ring: FrameRing,
+    private readonly topology: () => Topology,
+  ) {
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    this.bytes = this.prune();
+  }
+
+  /**
+   * A finding opened: the bundle its frames will be in (set on `t.bundle`), or null when rate-limited.
+   */
+  request(t: Tracked, now: number): string | null {
+    if (this.pending) {
+      this.pending.findings.push(t);
+      t.bundle = this.pending.dir;
+      return t.bundle;
+    }
+    if (now - this.lastAt < this.options.minIntervalMs) {
+      this.skipped++;
+      return null;
+    }
+    const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    let dir = join(this.options.dir, `${stamp}-${t.finding.kind}`);
+    // Two in one second (a restart): keep them apart.
+    try {
+      statSync(dir);
+      dir = join(this.options.dir, `${stamp.replace('Z', '')}.${String(now % 1000).padStart(3, '0')}Z-${t.finding.kind}`);
+    } catch {
+      /* free */
+    }
+    this.pending = { dir, fromSec: Math.floor(t.openedAt / 1000 - this.options.beforeSec), due: now + this.options.afterMs, findings: [t] };
+    this.lastAt = now;
+    t.bundle = dir;
+    return dir;
+  }
+
+  /** Writes the pending bundle once it is due; resolves with what was written, or null. */
+  async tick(now: number): Promise<BundleWritten | null> {
+    const p = this.pending;
+    if (!p || this.writing || now < p.due) return null;
+    this.writing = true;
+    this.pending = null;
+    const ids = p.findings.map((t) => t.id);
+    try {
+      // Room first: the new bundle holds at most the ring (pcapng adds a few bytes per frame) and
+      // a report, so older bundles go before it is written, not only after.
+      this.prune(Math.ceil(this.ring.used * 1.25) + (256 << 10));
+      mkdirSync(p.dir, { mode: 0o700 });
+      const capture = join(p.dir, 'capture.pcapng');
+      const topology = this.topology();
+      const frames = this.ring.writePcapng(capture, p.fromSec, topologyToComment(topology, { capturedBy: `bondscope ${VERSION} monitor`, interfaces: this.ring.interfaces.map((i) => i.name) }), `bondscope ${VERSION}`);
+      await exportEvidence({ specs: [capture], outDir: p.dir, topology: () => this.topology() });
+      this.written++;
+      this.bytes = this.prune();
+      return { bundle: p.dir, findings: ids, frames, bytes: dirBytes(p.dir), error: null };
+    } catch (err) {
+      this.skipped++;
+      return { bundle: p.dir, findings: ids, frames: 0, bytes: 0, error: (err as Error).message };
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Removes the oldest bundles until the directory (and `reserve` bytes more) is under the cap; returns the bytes left. */
+  private prune(reserve = 0): number {
+    let names: string[];
+    try {
+      names = readdirSync(this.options.dir).filter((n) => BUNDLE_NAME.test(n)).sort();
+    } catch {
+      return 0;
+    }
+    const sizes = names.map((n) => dirBytes(join(this.options.dir, n)));
+    let total = sizes.reduce((a, b) => a + b, 0);
+    const keep = reserve > 0 ? 0 : 1;
+    for (let i = 0; i < names.length - keep && total + reserve > this.options.maxBytes; i++) {
+      rmSync(join(this.options.dir, names[i]!), { recursive: true, force: true });
+      total -= sizes[i]!;
+    }
+    // The newest bundle alone over the cap: its raw capture.pcapng (the whole ring) goes; the
+    // trimmed evidence, the report and the findings stay.
+    const newest = names.at(-1);
+    if (reserve === 0 && newest !== undefined && total > this.options.maxBytes) {
+      const raw = join(this.options.dir, newest, 'capture.pcapng');
+      try {
+        total -= statSync(raw).size;
+        rmSync(raw, { force: true });
+      } catch {
+        /* already gone */
+      }
+    }
+    return total;
+  }
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  try {
+    for (const f of readdirSync(dir)) {
+      try {
+        n += statSync(join(dir, f)).size;
+      } catch {
+        /* removed meanwhile */
+      }
+    }
+  } catch {
+    /* gone */
+  }
+  return n;
+}

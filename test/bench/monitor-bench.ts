@@ -1,0 +1,261 @@
+/**
+ * `npm run bench:monitor` (root, the lab): what `bondscope monitor` costs on a busy host and how
+ * fast it tells.
+ *
+ *  1. Cost: the lab's aggregated host (no loop) with 32 guest ports; tcpreplay sends unicast between
+ *     two sets of outside hosts into the host's uplink at --pps (default 100 000/s; the bridge has
+ *     both ends learned on the bond, as a real host's bridge does, so it does not flood them to the
+ *     guests) and ARP broadcasts from outside hosts at 1 000/s through the switch (flooded to every
+ *     guest port). CPU (user+system of the monitor and its capture workers) and memory (anonymous
+ *     RSS, main process and workers) are sampled every 5 s for --seconds (default 120).
+ *  2. Latency: on the looping host, one guest broadcast at a time; the time from sending it to the
+ *     /metrics counter bondscope_looped_frames_total changing (polled every 20 ms), --trials times.
+ *  3. Scrape: 10 000 outside hosts' ARP broadcasts (10 000 MACs tracked), then /metrics timed.
+ *
+ *   npm run bench:monitor [-- --seconds 120 --pps 100000 --trials 10]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { down, up } from '../lab/lab.js';
+import { defaultParams, namespaces, type LabParams, type ScenarioName } from '../lab/topology.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const BIN = join(ROOT, 'bin/bondscope');
+const PREFIX = 'bsmb';
+const METRICS = '127.0.0.1:10071';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function params(guests: number): LabParams {
+  const p = { ...defaultParams(PREFIX), bridge: 'xenbr6', hostMac: '00:25:90:00:06:21' };
+  p.guests = Array.from({ length: guests }, (_, i) => ({ vif: `vif${i + 1}.0`, mac: `00:16:3e:00:6${(i >> 8) & 0xf}:${(i & 0xff).toString(16).padStart(2, '0')}`, ip: `198.51.100.${10 + i}` }));
+  return p;
+}
+
+/** A classic pcap (µs) of the given frames. */
+function writePcap(path: string, frames: Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  const h = Buffer.alloc(24);
+  h.writeUInt32LE(0xa1b2c3d4, 0);
+  h.writeUInt16LE(2, 4);
+  h.writeUInt16LE(4, 6);
+  h.writeUInt32LE(65535, 16);
+  h.writeUInt32LE(1, 20);
+  writeSync(fd, h);
+  frames.forEach((f, i) => {
+    const r = Buffer.alloc(16);
+    r.writeUInt32LE(1_800_000_000 + Math.floor(i / 1e6), 0);
+    r.writeUInt32LE(i % 1e6, 4);
+    r.writeUInt32LE(f.length, 8);
+    r.writeUInt32LE(f.length, 12);
+    writeSync(fd, r);
+    writeSync(fd, f);
+  });
+  closeSync(fd);
+}
+
+function mac(prefix: number, n: number): number[] {
+  return [0x02, prefix, (n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+}
+
+function udp(src: number[], dst: number[], len = 128): Uint8Array {
+  const b = new Uint8Array(len);
+  b.set(dst, 0);
+  b.set(src, 6);
+  b[12] = 0x08;
+  b[14] = 0x45;
+  b[23] = 17;
+  return b;
+}
+
+function arpRequest(src: number[], n: number): Uint8Array {
+  const b = new Uint8Array(60);
+  b.fill(0xff, 0, 6);
+  b.set(src, 6);
+  b.set([0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1], 12);
+  b.set(src, 22);
+  b.set([203, 0, 113, n & 0xff], 28);
+  b.set([203, 0, 113, (n + 1) & 0xff], 38);
+  return b;
+}
+
+interface Usage {
+  cpuSec: number;
+  mainCpuSec: number;
+  mainAnonMiB: number;
+  workersAnonMiB: number;
+  workers: number;
+}
+
+/** CPU seconds (user+system, the process and its live children) and anonymous RSS. */
+function usage(pid: number): Usage {
+  const hz = 100;
+  const stat = (p: number): { cpu: number; ppid: number } => {
+    const s = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { cpu: (Number(f[11]) + Number(f[12])) / hz, ppid: Number(f[1]) };
+  };
+  const anon = (p: number): number => Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const mainCpu = stat(pid).cpu;
+  let cpu = mainCpu;
+  let workersAnon = 0;
+  let workers = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = stat(Number(d));
+      if (s.ppid !== pid) continue;
+      cpu += s.cpu;
+      workersAnon += anon(Number(d));
+      workers++;
+    } catch {
+      /* gone */
+    }
+  }
+  return { cpuSec: cpu, mainCpuSec: mainCpu, mainAnonMiB: anon(pid), workersAnonMiB: workersAnon, workers };
+}
+
+function get(ns: string, url: string): { body: string; seconds: number } {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'curl', '-sf', '-w', '\n%{time_total}', url], { encoding: 'utf8' });
+  const at = r.stdout.lastIndexOf('\n');
+  return { body: r.stdout.slice(0, at), seconds: Number(r.stdout.slice(at + 1)) };
+}
+
+async function startMonitor(p: LabParams, extra: string[] = []): Promise<ChildProcess> {
+  const ns = namespaces(p).host;
+  const m = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'monitor', '--listen', METRICS, '--bond', `${p.bond}=${p.slaves.join(',')}`, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  m.stderr!.on('data', (d) => (err += d));
+  const t0 = Date.now();
+  while (!err.includes('monitoring ')) {
+    if (m.exitCode !== null || Date.now() - t0 > 120_000) throw new Error(`monitor did not start: ${err}`);
+    await sleep(100);
+  }
+  return m;
+}
+
+async function stopMonitor(m: ChildProcess): Promise<void> {
+  m.kill('SIGTERM');
+  await new Promise((r) => (m.exitCode !== null ? r(null) : m.once('exit', r)));
+}
+
+function lab(scenario: ScenarioName, p: LabParams): void {
+  down(PREFIX);
+  up(scenario, p);
+}
+
+async function cost(work: string, seconds: number, pps: number): Promise<void> {
+  const p = params(32);
+  lab('lacp', p);
+  const ns = namespaces(p);
+  // Unicast between 64 pairs of outside hosts, with a frame back from each destination every
+  // 1 000 frames so the host's bridge keeps both ends learned on the bond (it then drops them).
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const pair = i % 64;
+    frames.push(i % 1000 < 64 ? udp(mac(0xbb, pair), mac(0xaa, pair)) : udp(mac(0xaa, pair), mac(0xbb, pair)));
+  }
+  writePcap(join(work, 'unicast.pcap'), frames);
+  writePcap(join(work, 'broadcast.pcap'), Array.from({ length: 1000 }, (_, i) => arpRequest(mac(0xcc, i % 200), i)));
+  const m = await startMonitor(p);
+  const started = usage(m.pid!);
+  // Unicast straight into the host's uplink (the switch's side of eth0); broadcasts through the switch.
+  const uni = spawn('ip', ['netns', 'exec', ns.sw, 'tcpreplay', '-q', '-i', 'sw-p0', `--pps=${pps}`, '--loop=0', join(work, 'unicast.pcap')], { stdio: 'ignore' });
+  const bc = spawn('ip', ['netns', 'exec', ns.client, 'tcpreplay', '-q', '-i', 'eth0', '--pps=1000', '--loop=0', join(work, 'broadcast.pcap')], { stdio: 'ignore' });
+  const rxBefore = Number(spawnSync('ip', ['netns', 'exec', ns.host, 'cat', `/sys/class/net/${p.slaves[0]}/statistics/rx_packets`], { encoding: 'utf8' }).stdout);
+  const t0 = Date.now();
+  let prev = { t: t0, u: usage(m.pid!) };
+  const rows: string[] = [];
+  let peakMain = 0;
+  let maxCpu = 0;
+  await sleep(10_000); // warm-up, not counted
+  prev = { t: Date.now(), u: usage(m.pid!) };
+  const first = prev;
+  while (Date.now() - t0 < seconds * 1000 + 10_000) {
+    await sleep(5000);
+    const u = usage(m.pid!);
+    const now = Date.now();
+    const cpu = (u.cpuSec - prev.u.cpuSec) / ((now - prev.t) / 1000);
+    maxCpu = Math.max(maxCpu, cpu);
+    peakMain = Math.max(peakMain, u.mainAnonMiB);
+    rows.push(`  t=${((now - t0) / 1000).toFixed(0)}s cpu ${(cpu * 100).toFixed(1)}% main ${u.mainAnonMiB.toFixed(0)} MiB workers ${u.workersAnonMiB.toFixed(0)} MiB (${u.workers})`);
+    prev = { t: now, u };
+  }
+  const rxAfter = Number(spawnSync('ip', ['netns', 'exec', ns.host, 'cat', `/sys/class/net/${p.slaves[0]}/statistics/rx_packets`], { encoding: 'utf8' }).stdout);
+  const elapsed = (Date.now() - t0) / 1000;
+  uni.kill('SIGINT');
+  bc.kill('SIGINT');
+  const metrics = get(ns.host, `http://${METRICS}/metrics`).body;
+  await stopMonitor(m);
+  const avgCpu = (prev.u.cpuSec - first.u.cpuSec) / ((prev.t - first.t) / 1000);
+  const avgMain = (prev.u.mainCpuSec - first.u.mainCpuSec) / ((prev.t - first.t) / 1000);
+  const captured = [...metrics.matchAll(/^bondscope_capture_frames_total\{interface="([^"]+)"\} (\d+)/gm)].reduce((s, x) => s + Number(x[2]), 0);
+  const dropped = [...metrics.matchAll(/^bondscope_capture_dropped_frames_total\{[^}]*\} (\d+)/gm)].reduce((s, x) => s + Number(x[1]), 0);
+  process.stdout.write(rows.join('\n') + '\n');
+  process.stdout.write(
+    `cost: ${seconds} s measured (after 10 s warm-up), 32 guest ports, eth0 received ${((rxAfter - rxBefore) / elapsed).toFixed(0)} frames/s (asked ${pps} unicast + 1000 broadcast); ` +
+      `monitor+workers CPU ${(avgCpu * 100).toFixed(1)}% of one core on average (max 5 s sample ${(maxCpu * 100).toFixed(1)}%), of which the main process ${(avgMain * 100).toFixed(1)}%; ` +
+      `main anonymous RSS ${started.mainAnonMiB.toFixed(0)} → peak ${peakMain.toFixed(0)} MiB, workers ${prev.u.workersAnonMiB.toFixed(0)} MiB over ${prev.u.workers}; ` +
+      `captured ${captured} frames after the filter, ${dropped} dropped\n`,
+  );
+}
+
+async function latency(trials: number): Promise<void> {
+  const p = params(2);
+  lab('loop', p);
+  const ns = namespaces(p);
+  const m = await startMonitor(p, ['--quiet-after', '3600']);
+  const value = (): number => [...get(ns.host, `http://${METRICS}/metrics`).body.matchAll(/^bondscope_looped_frames_total\{[^}]*\} (\d+)/gm)].reduce((s, x) => s + Number(x[1]), 0);
+  const times: number[] = [];
+  for (let i = 0; i < trials; i++) {
+    const before = value();
+    const g = p.guests[i % 2]!;
+    const t0 = Date.now();
+    spawnSync('ip', ['netns', 'exec', ns.guests[i % 2]!, 'arping', '-q', '-U', '-c', '1', '-w', '0', '-i', 'eth0', '-S', g.ip, g.ip]);
+    while (value() === before && Date.now() - t0 < 10_000) await sleep(20);
+    times.push((Date.now() - t0) / 1000);
+    await sleep(1500);
+  }
+  await stopMonitor(m);
+  times.sort((a, b) => a - b);
+  process.stdout.write(`latency: first looped frame → bondscope_looped_frames_total changed: median ${times[Math.floor(times.length / 2)]!.toFixed(2)} s, max ${times.at(-1)!.toFixed(2)} s over ${trials} broadcasts (${times.map((t) => t.toFixed(2)).join(' ')})\n`);
+}
+
+async function scrape(work: string): Promise<void> {
+  const p = params(2);
+  lab('lacp', p);
+  const ns = namespaces(p);
+  const m = await startMonitor(p);
+  writePcap(join(work, 'macs.pcap'), Array.from({ length: 10_500 }, (_, i) => arpRequest(mac(0xdd, i), i)));
+  spawnSync('ip', ['netns', 'exec', ns.client, 'tcpreplay', '-q', '-i', 'eth0', '--pps=5000', join(work, 'macs.pcap')]);
+  await sleep(2000);
+  const tracked = Number(/^bondscope_macs_tracked (\d+)/m.exec(get(ns.host, `http://${METRICS}/metrics`).body)?.[1]);
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) times.push(get(ns.host, `http://${METRICS}/metrics`).seconds * 1000);
+  await stopMonitor(m);
+  times.sort((a, b) => a - b);
+  process.stdout.write(`scrape: ${tracked} MACs tracked; /metrics in ${times[25]!.toFixed(1)} ms median, ${times[49]!.toFixed(1)} ms max of 50 (curl's time_total)\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, pps: { type: 'string', default: '100000' }, trials: { type: 'string', default: '10' }, only: { type: 'string' } } });
+  if (process.getuid?.() !== 0) throw new Error('bench:monitor needs root (the lab)');
+  const work = mkdtempSync(join(tmpdir(), 'bondscope-monitor-bench-'));
+  try {
+    if (!values.only || values.only === 'latency') await latency(Number(values.trials));
+    if (!values.only || values.only === 'scrape') await scrape(work);
+    if (!values.only || values.only === 'cost') await cost(work, Number(values.seconds), Number(values.pps));
+  } finally {
+    down(PREFIX);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).message}\n`);
+  down(PREFIX);
+  process.exitCode = 1;
+});
