@@ -544,7 +544,16 @@ export class Analyzer implements DetectorContext {
     const originPort = this.ports.ports[origin.port]!;
     // What the frame teaches: a guest behind its port, one of the host's own MACs.
     // Guests and the host's own MACs are bounded like the MAC table (a flood from a guest port).
-    if (path.from === O_GUEST && src !== XEN_VIF_MAC && (this.guestPorts.size < this.options.maxMacs || this.guestPorts.has(src))) {
+    // A guest's port's copy is the guest's own frame only when the capture says it came in, or the
+    // bridge device was being captured then: the host's frame sent out to that port looks the same
+    // without the bridge device's copy before it (a tcpdump on it that had not started yet).
+    if (
+      path.from === O_GUEST &&
+      src !== XEN_VIF_MAC &&
+      (this.guestPorts.size < this.options.maxMacs || this.guestPorts.has(src)) &&
+      // (While it was not, a Xen/KVM guest's OUI is the weak hint that decides.)
+      (origin.dir === DIR_IN && this.hadDirection(origin) ? true : this.bridgeDeviceCapturing(origin.t) || isGuestOui(src))
+    ) {
       this.guestPorts.set(src, origin.port);
       this.localMacs.delete(src);
     }
@@ -603,6 +612,24 @@ export class Analyzer implements DetectorContext {
       if ((this.topology.ports.get(iface.name)?.role ?? roleFromName(iface.name).role) === 'guest') return false;
     }
     return true;
+  }
+
+  /**
+   * Whether the bridge device was being captured at t (capture windows), or the capture set has
+   * none to tell by.
+   */
+  private bridgeDeviceCapturing(t: number): boolean {
+    let has = false;
+    for (const p of this.ports.ports) {
+      if (p.roleIndex !== R_BRIDGE) continue;
+      if (this.capturing(p.index, t)) return true;
+      has = true;
+    }
+    // An interface of the capture set that has not given the engine a frame yet was not capturing then.
+    for (const iface of this.interfaces) {
+      if (!this.ports.get(iface.name) && (this.topology.ports.get(iface.name)?.role ?? roleFromName(iface.name).role) === 'bridge') has = true;
+    }
+    return !has;
   }
 
   /**

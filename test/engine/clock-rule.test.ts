@@ -4,7 +4,7 @@
  * the slaves; each case says which input carries which port and how far its clock is off.
  */
 import { describe, expect, it } from 'vitest';
-import { clockOffsets, compareClocks } from '../../src/engine/clock.js';
+import { clockOffsets, compareClocks, refineOffsets } from '../../src/engine/clock.js';
 import { CAST_FLOODED, type FrameSightings } from '../../src/engine/prepass.js';
 import type { PortRole } from '../../src/model/topology.js';
 
@@ -119,5 +119,55 @@ describe('the clock rule', () => {
     const offsets = clockOffsets(compareClocks(s, roles), s.inputs);
     expect(offsets.find((o) => o.input === 1)).toBeUndefined();
     expect(offsets.map((o) => o.offsetNs)).toEqual([0, 0, 0]);
+  });
+
+  it("the bond's own broadcasts do not pull a slave's clock ahead of them: the offset is refined to within the shortest hop", () => {
+    // eth1 on input 1, 30 ms ahead; the median 19 µs short of that (the typical hop's bias, eth1's
+    // copies read 19 µs late, as the median of captures/loop's eth1 is). Three kinds
+    // of frames, µs hops (h = 2–8 µs), a 0.5 ms switch:
+    //  - a guest's broadcast out by eth0, its echo back on eth1 and up the bond: eth1 late by more
+    //    than h puts the echo's bond copy first;
+    //  - the bond's own broadcast (IPv6 RS from its link-local address) out by eth1 4 µs after the
+    //    bond, its echo back on eth0: right as stamped, and the bond's copy is the frame's first;
+    //  - a guest's broadcast out by eth1 10 µs after the bond: eth1 early by more than that puts it
+    //    in before the bond's copy, after the bridge's.
+    // Reading the bond's own as an order broken moved eth1 4 µs ahead of truth (onto its copies),
+    // which the path stage then reads as frames from outside.
+    const rows: [number, number][][] = [];
+    for (let g = 0; g < 60; g++) {
+      const t0 = g * 10e6;
+      const h = 2e3 + (g % 7) * 1e3;
+      if (g % 3 === 0) rows.push([[VIF, t0], [BR, t0 + h], [BOND, t0 + 2 * h], [ETH0, t0 + 3 * h], [ETH1, t0 + 3 * h + 0.5e6], [BOND, t0 + 4 * h + 0.5e6], [BR, t0 + 5 * h + 0.5e6], [VIF, t0 + 6 * h + 0.5e6]]);
+      else if (g % 3 === 1) rows.push([[BOND, t0], [ETH1, t0 + 4e3], [ETH0, t0 + 0.5e6], [BOND, t0 + 0.5e6 + h], [BR, t0 + 0.5e6 + 2 * h], [VIF, t0 + 0.5e6 + 3 * h]]);
+      else rows.push([[VIF, t0], [BR, t0 + h], [BOND, t0 + 2 * h], [ETH1, t0 + 2 * h + 10e3]]);
+    }
+    const n = rows.reduce((a, r) => a + r.length, 0);
+    const s: FrameSightings = {
+      ports: PORTS.map((p) => ({ ...p, roleSource: 'name' as const })),
+      inputs: 2,
+      records: n,
+      frames: rows.length,
+      start: new Int32Array(rows.length + 1),
+      port: new Int32Array(n),
+      input: new Int32Array(n),
+      t: new Float64Array(n),
+      dir: new Uint8Array(n),
+      src: new Float64Array(rows.length),
+      cast: new Uint8Array(rows.length).fill(CAST_FLOODED),
+    };
+    let k = 0;
+    rows.forEach((r, g) => {
+      s.start[g] = k;
+      for (const [p, t] of r) {
+        s.port[k] = p;
+        s.input[k] = p === ETH1 ? 1 : 0;
+        s.t[k++] = t + (p === ETH1 ? 30e6 : 0);
+      }
+    });
+    s.start[rows.length] = k;
+    const [, eth1] = refineOffsets(s, roles, [0, 30e6 - 19e3]);
+    // Within the shortest hop (2 µs) of truth, and never ahead of it: the bond's own copies stay first.
+    expect(eth1! - 30e6).toBeLessThanOrEqual(0);
+    expect(eth1! - 30e6).toBeGreaterThanOrEqual(-2e3);
   });
 });

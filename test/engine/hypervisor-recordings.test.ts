@@ -57,11 +57,7 @@ function variants(s: string): [Variant, () => Finding[]][] {
 }
 
 /** Checks today's engine gets wrong: scenario / variant / check. */
-const KNOWN_WRONG = new Set([
-  // Per-interface pcaps of libvirt-loop: own-address missed, and the host's MAC called a guest learned on bond0.
-  'libvirt-loop/per-interface pcaps/found',
-  'libvirt-loop/per-interface pcaps/wrong-port',
-]);
+const KNOWN_WRONG = new Set<string>([]);
 
 const test = (s: string, v: Variant, check: string) => (KNOWN_WRONG.has(`${s}/${v}/${check}`) ? it.fails : it);
 const of = (fs: Finding[], kind: string): string[] => fs.filter((f) => f.kind === kind).map((f) => `${formatMac(f.mac)}/${f.vlan}`);

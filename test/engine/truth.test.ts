@@ -167,12 +167,7 @@ function violations(t: Truth, fr: FormRun, a: TruthAnalysis): string[] {
  * What the engine at main 23c64ee gets wrong, as `recording form: violation` (see the header).
  * Remove a line once the engine gets it right; never add one to hide a regression.
  */
-export const KNOWN_WRONG_ON_ENGINE_OF_23c64ee: string[] = [
-  // Still wrong after the path stage landed: in libvirt-loop's per-interface pcaps the host's MAC is
-  // taken for a guest of vnet0 (its frames' paths start at vnet0 with no copy on virbr0), so its echoes
-  // count as wrong-port learning instead of own-address. Not yet explained; the pcapng and -i any forms are right.
-  'libvirt-loop pcaps: missing own-address 00:25:90:00:00:01 (the kernel warned 3 times)',
-];
+export const KNOWN_WRONG_ON_ENGINE_OF_23c64ee: string[] = [];
 
 const STRICT = process.env.BONDSCOPE_TRUTH_STRICT === '1';
 
