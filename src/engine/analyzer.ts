@@ -366,6 +366,9 @@ export class Analyzer implements DetectorContext {
 
   /** Settles every group whose window has passed (all of them at the end). */
   settle(all: boolean): void {
+    // Everything means the frames still held for time order too (the monitor settles an engine
+    // before it forgets it; finish() at the end): released first, they settle below.
+    if (all) this.drain(true);
     this.lastSettle = this.nowT;
     this.queuedSinceSettle = 0;
     // Frames come in time order (reorder.ts), and a copy joins its frame only within the hop gap
@@ -797,10 +800,9 @@ export class Analyzer implements DetectorContext {
 
   /** Settles everything and returns the findings, most severe first. */
   finish(): Finding[] {
-    this.drain(true);
+    this.settle(true);
     this.stats.lateFrames = this.reorder.stats.late;
     this.stats.releasedEarly = this.reorder.stats.releasedEarly;
-    this.settle(true);
     this.closeMoves();
     this.applyKernel();
     this.stats.macsTracked = this.macs.size;
