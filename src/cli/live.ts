@@ -1,7 +1,7 @@
 /** `bondscope live`: capture on the host's slaves, bond, bridge and guests' ports at once, then report. */
 import { discoverHost, type HostInfo } from '../capture/host/discover.js';
 import { LiveCaptureError } from '../capture/live.js';
-import { parseBackend } from '../capture/live-backend.js';
+import { parseBackend, type BackendChoice } from '../capture/live-backend.js';
 import { capabilities } from '../engine/capabilities.js';
 import { checkTopology } from '../engine/host-check.js';
 import { roleFromName } from '../model/roles.js';
@@ -15,6 +15,27 @@ import { LiveSession } from './live-session.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
 
+/** How live capture is set up: the same words in every command that captures (live, monitor, the view). */
+export const CAPTURE_BACKEND_USAGE = `  -B, --buffer-size MIB  the kernel ring: with the ring backend the one ring for every interface
+                       (default 64); with cap, per interface and direction (default 16)
+  --backend ring|cap   ring: one TPACKET_V3 ring for the host (default where it can be set up);
+                       cap: libpcap handles per interface (the fallback)
+`;
+
+/** Options every capturing command takes (live, monitor, the view), read by the same code. */
+export const CAPTURE_OPTIONS = {
+  interface: { type: 'string', short: 'i', multiple: true },
+  filter: { type: 'string' },
+  'buffer-size': { type: 'string', short: 'B' },
+  backend: { type: 'string' },
+  duration: { type: 'string' },
+  window: { type: 'string' },
+  user: { type: 'string', default: 'nobody' },
+  'no-kernel': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  ...ROLE_OPTIONS,
+} as const;
+
 const USAGE = `usage: bondscope live [-i IF]... [options]
 
 Captures on the host (as root) on every slave, bond, bridge and guest port at once — or on the
@@ -25,11 +46,7 @@ of \`bondscope analyze\`.
 options:
   -i, --interface IF   capture on IF (repeatable; default: every bridge, bond, slave and guest port)
   --filter BPF         a libpcap filter (compiled for Ethernet) applied to every frame
-  -B, --buffer-size MIB  the kernel ring: with the ring backend the one ring for every interface
-                       (default 64); with cap, per interface and direction (default 16)
-  --backend ring|cap   ring: one TPACKET_V3 ring for the host (default where it can be set up);
-                       cap: libpcap handles per interface (the fallback)
-  --duration S         stop after S seconds
+${CAPTURE_BACKEND_USAGE}  --duration S         stop after S seconds
   --write FILE         record every frame to FILE (pcapng: one interface block per interface,
                        direction flags, the topology in the section comment; created 0600)
   --json               print analyze's JSON at the end
@@ -42,19 +59,10 @@ ${ROLE_USAGE}
 `;
 
 export const LIVE_OPTIONS = {
-  interface: { type: 'string', short: 'i', multiple: true },
-  filter: { type: 'string' },
-  'buffer-size': { type: 'string', short: 'B' },
-  backend: { type: 'string' },
-  duration: { type: 'string' },
+  ...CAPTURE_OPTIONS,
   write: { type: 'string', short: 'w' },
   json: { type: 'boolean', default: false },
   'fail-on': { type: 'string' },
-  window: { type: 'string' },
-  user: { type: 'string', default: 'nobody' },
-  'no-kernel': { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-  ...ROLE_OPTIONS,
 } as const;
 
 /** The interfaces to capture on when none are named: every port discovery or naming gives a role. */
@@ -147,6 +155,13 @@ export async function runLive(argv: string[]): Promise<number> {
 
 export type LiveValues = Parameters<typeof planLive>[0] & { filter?: string; 'buffer-size'?: string; backend?: string; write?: string; user: string; 'no-kernel': boolean };
 
+/** --backend as given to `command`: a wrong word is a one-line usage error. */
+export function backendOption(command: string, value: string | undefined): BackendChoice {
+  const backend = parseBackend(value);
+  if (backend === null) throw new UsageError(`${command}: --backend takes ring or cap, not '${value}'`);
+  return backend;
+}
+
 /** The report's first lines: how the frames were captured and what was lost, never silently. */
 export function captureHeader(session: LiveSession): string {
   const c = session.capture;
@@ -164,8 +179,7 @@ export function captureHeader(session: LiveSession): string {
  */
 export async function openLiveSession(values: LiveValues, windowNs: number): Promise<{ plan: LivePlan; session: LiveSession }> {
   const plan = planLive(values);
-  const backend = parseBackend(values.backend);
-  if (backend === null) throw new UsageError(`live: --backend takes ring or cap, not '${values.backend}'`);
+  const backend = backendOption('live', values.backend);
   const session = new LiveSession({ interfaces: plan.interfaces, filter: values.filter, bufferSize: bufferBytes(values['buffer-size']), backend, user: values.user, write: values.write, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
   try {
     await session.start();

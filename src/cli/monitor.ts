@@ -18,9 +18,9 @@ import { VERSION } from '../model/version.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { parseCommandArgs, windowOption } from './args.js';
 import { EXIT_OK, UsageError } from './errors.js';
-import { bufferBytes, defaultInterfaces } from './live.js';
+import { backendOption, bufferBytes, CAPTURE_BACKEND_USAGE, CAPTURE_OPTIONS, defaultInterfaces } from './live.js';
 import { LiveSession } from './live-session.js';
-import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { ROLE_USAGE, topologyFromFlags } from './roles.js';
 
 /** Not in the exporters' range 9100–9999, which is fully allocated (see the README). */
 export const DEFAULT_LISTEN = '127.0.0.1:10071';
@@ -51,8 +51,7 @@ options:
                        followed as guests come and go)
   --filter BPF         capture filter (default: broadcast and multicast, and frames from or to the
                        host's and its guests' MACs)
-  -B, --buffer-size MIB  kernel ring per interface and direction (default 16)
-  --window MS          match sightings of one frame within MS milliseconds (default ${MONITOR_WINDOW_MS})
+${CAPTURE_BACKEND_USAGE}  --window MS          match sightings of one frame within MS milliseconds (default ${MONITOR_WINDOW_MS})
   --config-every S     re-read the host's configuration every S seconds (default 10)
   --duration S         stop after S seconds (default: run until SIGTERM/SIGINT)
   --user USER          capture workers run as USER once open, when started as root (default nobody)
@@ -73,16 +72,8 @@ const OPTIONS = {
   'evidence-max': { type: 'string' },
   ring: { type: 'string' },
   'ring-seconds': { type: 'string' },
-  interface: { type: 'string', short: 'i', multiple: true },
-  filter: { type: 'string' },
-  'buffer-size': { type: 'string', short: 'B' },
-  window: { type: 'string' },
   'config-every': { type: 'string' },
-  duration: { type: 'string' },
-  user: { type: 'string', default: 'nobody' },
-  'no-kernel': { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-  ...ROLE_OPTIONS,
+  ...CAPTURE_OPTIONS,
 } as const;
 
 function seconds(name: string, v: string | undefined, dflt: number, min = 0): number {
@@ -131,6 +122,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   const duration = values.duration === undefined ? null : seconds('duration', values.duration, 0);
   const configEveryMs = seconds('config-every', values['config-every'], 10) * 1000;
   const buffer = bufferBytes(values['buffer-size']);
+  const backend = backendOption('monitor', values.backend);
   const emit = (line: string): void => {
     process.stdout.write(line);
   };
@@ -187,7 +179,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   }
 
   const open = async (plan: ReturnType<typeof planFrom>): Promise<LiveSession> => {
-    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
+    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
     try {
       await s.start();
       // A session that opens capture and reads frames in two steps (around dropping privileges)
