@@ -113,19 +113,7 @@ export async function runLive(argv: string[]): Promise<number> {
   );
 
   // Until --duration has passed or the user stops it; messages (an interface gone) shown as they come.
-  await new Promise<void>((resolve) => {
-    const messages = setInterval(() => flushMessages(session), 1000);
-    const timer = duration ? setTimeout(() => done(), duration * 1000) : undefined;
-    const done = (): void => {
-      clearInterval(messages);
-      clearTimeout(timer);
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
+  await runUntilStopped(duration, [[() => flushMessages(session), 1000]]);
 
   await session.drain();
   const findings = session.stop();
@@ -154,6 +142,27 @@ export async function runLive(argv: string[]): Promise<number> {
 }
 
 export type LiveValues = Parameters<typeof planLive>[0] & { filter?: string; 'buffer-size'?: string; backend?: string; write?: string; user: string; 'no-kernel': boolean };
+
+/**
+ * Runs each [task, every ms] on its interval until `duration` seconds have passed (null: for ever)
+ * or SIGINT/SIGTERM arrives, then stops the timers and lets go of the signals: how every capturing
+ * command waits while its capture runs.
+ */
+export function runUntilStopped(duration: number | null, tasks: [() => void, number][]): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timers = tasks.map(([task, ms]) => setInterval(task, ms));
+    const timer = duration ? setTimeout(() => done(), duration * 1000) : undefined;
+    const done = (): void => {
+      for (const t of timers) clearInterval(t);
+      clearTimeout(timer);
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
 
 /** --backend as given to `command`: a wrong word is a one-line usage error. */
 export function backendOption(command: string, value: string | undefined): BackendChoice {

@@ -18,7 +18,7 @@ import { VERSION } from '../model/version.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { parseCommandArgs, windowOption } from './args.js';
 import { EXIT_OK, UsageError } from './errors.js';
-import { backendOption, bufferBytes, CAPTURE_BACKEND_USAGE, CAPTURE_OPTIONS, defaultInterfaces } from './live.js';
+import { backendOption, bufferBytes, CAPTURE_BACKEND_USAGE, CAPTURE_OPTIONS, defaultInterfaces, runUntilStopped } from './live.js';
 import { LiveSession } from './live-session.js';
 import { ROLE_USAGE, topologyFromFlags } from './roles.js';
 
@@ -240,24 +240,12 @@ export async function runMonitor(argv: string[]): Promise<number> {
     }
   };
 
-  await new Promise<void>((resolve) => {
-    const timers = [
-      setInterval(() => monitor.poll(), 500),
-      setInterval(() => monitor.slowPoll(), 2000),
-      setInterval(() => void monitor.flushEvidence(), 1000),
-      setInterval(() => void recheck(), configEveryMs),
-    ];
-    const timer = duration ? setTimeout(() => done(), duration * 1000) : undefined;
-    const done = (): void => {
-      for (const t of timers) clearInterval(t);
-      clearTimeout(timer);
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
+  await runUntilStopped(duration, [
+    [() => monitor.poll(), 500],
+    [() => monitor.slowPoll(), 2000],
+    [() => void monitor.flushEvidence(), 1000],
+    [() => void recheck(), configEveryMs],
+  ]);
 
   monitor.stop();
   session.stop();
