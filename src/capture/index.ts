@@ -9,7 +9,8 @@
  *   source.frames      // frames handed out so far
  *   source.close()     // only when stopping early; reaching the end closes every input
  *
- * Inputs. A spec is a path, `-` for stdin, or NAME=PATH. A classic pcap's interface is named
+ * Inputs. A spec is a path, `-` for stdin, or NAME=PATH. gzip- and zstd-compressed files (and
+ * stdin) are read as the capture they hold, recognised by their first bytes (decompress.ts). A classic pcap's interface is named
  * after the file's stem (`/x/eth1.pcap` → eth1, `capture.pcap.pcapng` → capture.pcap), or NAME
  * when given as NAME=PATH (split only when NAME looks like an interface name and the whole spec
  * is not an existing file). pcapng interfaces carry their if_name; an IDB without one takes the
@@ -37,7 +38,8 @@
  */
 import { existsSync, fstatSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ChunkedInput, DEFAULT_CHUNK } from './input.js';
+import { compressionOf, DecompressingSource, unreadCompression } from './decompress.js';
+import { ChunkedInput, DEFAULT_CHUNK, FdSource } from './input.js';
 import { parsePcapHeader, PcapReader } from './pcap.js';
 import { BT_SHB, PcapngReader } from './pcapng.js';
 import { CaptureError, InterfaceRegistry, PacketRecord, type RecordSource } from '../model/record.js';
@@ -58,7 +60,7 @@ export interface InputSpec {
 }
 
 const IFNAME = /^[A-Za-z0-9_.:@#-]{1,32}$/;
-const CAPTURE_EXT = /\.(pcapng|pcap|cap|dmp|ntar)$/i;
+const CAPTURE_EXT = /\.(pcapng|pcap|cap|dmp|ntar)(\.(gz|zst|zstd))?$/i;
 
 /** `eth1.pcap` → eth1; `bond0=/x/y.pcap` → bond0 (unless the whole spec is an existing file). */
 export function parseInputSpec(spec: string): InputSpec {
@@ -82,10 +84,8 @@ const SMALL_CHUNK = 64 << 10;
 /** Formats people hand us instead of a capture, recognised by their first bytes. */
 function otherFormat(b: Uint8Array, n: number): string | null {
   const at = (s: number[]): boolean => s.every((x, i) => i < n && b[i] === x);
-  if (at([0x1f, 0x8b])) return 'compressed with gzip, decompress it first';
-  if (at([0x28, 0xb5, 0x2f, 0xfd])) return 'compressed with zstd, decompress it first';
-  if (at([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return 'compressed with xz, decompress it first';
-  if (at([0x42, 0x5a, 0x68])) return 'compressed with bzip2, decompress it first';
+  const compressed = unreadCompression(b, n);
+  if (compressed !== null) return compressed;
   if (at([0x73, 0x6e, 0x6f, 0x6f, 0x70, 0, 0, 0])) return 'a Solaris snoop file, not pcap (convert it with editcap -F pcap)';
   if (at([0xa1, 0xb2, 0xcd, 0x34]) || at([0x34, 0xcd, 0xb2, 0xa1])) return 'a "modified" (Kuznetzov) pcap, not supported (convert it with editcap -F pcap)';
   return null;
@@ -111,17 +111,29 @@ function openInput(spec: InputSpec, registry: InterfaceRegistry, inputIndex: num
   } catch {
     // Not statable (odd fds): use the chunk as given.
   }
-  const inp = new ChunkedInput(fd, spec.path !== '-', size >= 0 ? Math.max(SMALL_CHUNK, Math.min(chunkBytes, size)) : chunkBytes);
-  const fail = (what: string, where: string): never => {
-    inp.close();
-    throw new CaptureError(display, what, 0, where, true);
-  };
+  const owned = spec.path !== '-';
+  let inp = new ChunkedInput(new FdSource(fd, owned), size >= 0 ? Math.max(SMALL_CHUNK, Math.min(chunkBytes, size)) : chunkBytes);
   // 24 bytes: a whole pcap header, or enough of an SHB to tell; shorter inputs are judged below.
   inp.ensure(24);
+  const compression = inp.failure === null ? compressionOf(inp.buf, inp.available) : null;
+  if (compression !== null) {
+    // The same input through a decompressor (a file opened again by it; stdin read on after the
+    // bytes taken so far). A compressed file is several times smaller than what it holds, so it
+    // gets the whole chunk.
+    const prefix = inp.takeUnread();
+    inp.close();
+    inp = new ChunkedInput(new DecompressingSource(compression, owned ? spec.path : null, prefix), chunkBytes);
+    inp.ensure(24);
+  }
+  const fail = (what: string, where: string): never => {
+    inp.close();
+    throw new CaptureError(display, what, 0, where, true, compression);
+  };
   if (inp.failure !== null) fail(`cannot read: ${inp.failure}`, 'file');
   const b = inp.buf;
   const n = inp.available;
-  if (n === 0) fail(spec.path === '-' ? 'no input on stdin, no capture header' : 'empty file, no capture header', 'file header');
+  const empty = compression ? `${compression}-compressed, but empty inside` : spec.path === '-' ? 'no input on stdin' : 'empty file';
+  if (n === 0) fail(`${empty}, no capture header`, 'file header');
   const first = n >= 4 ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : -1;
   if (first === BT_SHB) return new PcapngReader(display, inp, registry, inputIndex, spec.name);
   if (first === 0xa1b2c3d4 || first === 0xd4c3b2a1 || first === 0xa1b23c4d || first === 0x4d3cb2a1) {
@@ -143,10 +155,12 @@ function openInput(spec: InputSpec, registry: InterfaceRegistry, inputIndex: num
     return new PcapReader(display, inp, header, iface, inputIndex);
   }
   const start = hex(b, 0, Math.min(16, n));
+  const inside = compression ? `${compression}-compressed, but ` : '';
+  if (compression && compressionOf(b, n)) fail(`${inside}compressed again inside (starts ${start}): decompress it once, then give bondscope the file`, 'file header');
   const other = otherFormat(b, n);
-  if (other !== null) fail(`${other} (starts ${start})`, 'file header');
-  if (n < 4) fail(`file too short for a capture header (${n} bytes: ${start})`, 'file header');
-  return fail(`not a pcap or pcapng file (starts ${start})`, 'file header');
+  if (other !== null) fail(`${inside}${other} (starts ${start})`, 'file header');
+  if (n < 4) fail(`${inside || 'file '}too short for a capture header (${n} bytes: ${start})`, 'file header');
+  return fail(`${inside}not a pcap or pcapng file (starts ${start})`, 'file header');
 }
 
 /** Total read-buffer budget when many inputs are merged: each gets a share, 256 KiB at least. */

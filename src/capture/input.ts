@@ -1,8 +1,9 @@
 /**
- * Chunked byte input over a file descriptor (a file or stdin): one large buffer, refilled with
- * readSync after compacting the unread tail to its front. Readers parse in place and hand records
- * on as views into `buf`, so memory is flat however large the file, and a record is valid until the
- * next `ensure()` (which may move the bytes).
+ * Chunked byte input: one large buffer, refilled from a ByteSource (a file descriptor, or a
+ * decompressor in front of one: decompress.ts) after compacting the unread tail to its front.
+ * Readers parse in place and hand records on as views into `buf`, so memory is flat however large
+ * the file, and a record is valid until the next `ensure()` (which may move the bytes). Offsets
+ * are offsets in the bytes the source gives: for a compressed file, in the decompressed data.
  */
 import { closeSync, readSync } from 'node:fs';
 
@@ -16,6 +17,50 @@ export const DEFAULT_CHUNK = 512 << 10;
 export const MAX_BLOCK_BYTES = 16 << 20;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Where an input's bytes come from. `read` fills buf[at, at + n) and returns n, 0 only at the end
+ * of the input; it throws an Error whose message says in a few words why reading stopped (the
+ * reader reports it as the damage, at the offset reached).
+ */
+export interface ByteSource {
+  read(buf: Uint8Array, at: number, len: number): number;
+  close(): void;
+  /** How the bytes were transformed on the way (`gzip`, `zstd`), null for a plain file: messages say whose offsets they are. */
+  readonly compression: string | null;
+}
+
+/** A file or stdin, read with readSync. */
+export class FdSource implements ByteSource {
+  readonly compression = null;
+
+  constructor(
+    private readonly fd: number,
+    private readonly ownsFd: boolean,
+  ) {}
+
+  read(buf: Uint8Array, at: number, len: number): number {
+    for (;;) {
+      try {
+        return readSync(this.fd, buf, at, len, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // A non-blocking pipe on stdin with nothing in it yet: wait briefly for the writer
+        // (Atomics.wait sleeps the thread without spinning; nothing else runs meanwhile anyway).
+        if (code === 'EAGAIN') {
+          Atomics.wait(sleeper, 0, 0, 5);
+          continue;
+        }
+        if (code === 'EOF') return 0;
+        throw new Error(code === 'EISDIR' ? 'is a directory' : code === 'EIO' ? 'I/O error' : (err as Error).message);
+      }
+    }
+  }
+
+  close(): void {
+    if (this.ownsFd) closeSync(this.fd);
+  }
+}
 
 export class ChunkedInput {
   buf: Uint8Array;
@@ -32,12 +77,27 @@ export class ChunkedInput {
   failure: string | null = null;
 
   constructor(
-    private readonly fd: number,
-    private readonly ownsFd: boolean,
+    private readonly source: ByteSource,
     chunkBytes = DEFAULT_CHUNK,
   ) {
     this.buf = new Uint8Array(chunkBytes);
     this.view = new DataView(this.buf.buffer);
+  }
+
+  /** `gzip`, `zstd` when the bytes are a decompressed file's (offsets are then in the decompressed data), else null. */
+  get compression(): string | null {
+    return this.source.compression;
+  }
+
+  /**
+   * The bytes read but not yet parsed (from `start`), handed over to a source that will give
+   * them again: a decompressor put in front of this input once its first bytes showed the
+   * format. The input is spent after this.
+   */
+  takeUnread(): Uint8Array {
+    const rest = this.buf.slice(this.start, this.end);
+    this.start = this.end;
+    return rest;
   }
 
   /** Bytes available from `start` without reading. */
@@ -82,26 +142,16 @@ export class ChunkedInput {
   }
 
   private read(at: number, len: number): number {
-    for (;;) {
-      try {
-        return readSync(this.fd, this.buf, at, len, null);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // A non-blocking pipe on stdin with nothing in it yet: wait briefly for the writer
-        // (Atomics.wait sleeps the thread without spinning; nothing else runs meanwhile anyway).
-        if (code === 'EAGAIN') {
-          Atomics.wait(sleeper, 0, 0, 5);
-          continue;
-        }
-        if (code === 'EOF') return 0;
-        // Anything else ends the input; the reader turns it into a CaptureError at this offset.
-        this.failure = code === 'EISDIR' ? 'is a directory' : code === 'EIO' ? 'I/O error' : (err as Error).message;
-        return 0;
-      }
+    try {
+      return this.source.read(this.buf, at, len);
+    } catch (err) {
+      // Reading ends here; the reader turns it into a CaptureError at this offset.
+      this.failure = (err as Error).message;
+      return 0;
     }
   }
 
   close(): void {
-    if (this.ownsFd) closeSync(this.fd);
+    this.source.close();
   }
 }

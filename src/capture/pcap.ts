@@ -128,7 +128,7 @@ export class PcapReader implements RecordSource {
   private damage(what: string, pos: number): false {
     // A read that failed looks like an early end of file: say what really happened.
     if (this.inp.failure !== null) what = `read failed (${this.inp.failure}) after ${this.frames} frames`;
-    this.error = new CaptureError(this.input, what, this.inp.offsetOf(pos), 'pcap record', false);
+    this.error = new CaptureError(this.input, what, this.inp.offsetOf(pos), 'pcap record', false, this.inp.compression);
     this.done = true;
     return false;
   }

@@ -418,7 +418,7 @@ export class PcapngReader implements RecordSource {
   }
 
   private warn(what: string, pos: number): void {
-    if (this.warnings.length < 16) this.warnings.push(new CaptureError(this.input, what, this.inp.offsetOf(pos), 'options', false));
+    if (this.warnings.length < 16) this.warnings.push(new CaptureError(this.input, what, this.inp.offsetOf(pos), 'options', false, this.inp.compression));
   }
 
   private text(b: Uint8Array, at: number, len: number): string {
@@ -435,7 +435,7 @@ export class PcapngReader implements RecordSource {
   private damage(what: string, pos: number, where: string, unreadable = false): false {
     // A read that failed looks like an early end of file: say what really happened.
     if (this.inp.failure !== null) what = `read failed (${this.inp.failure}) after ${this.frames} frames`;
-    if (!this.error) this.error = new CaptureError(this.input, what, this.inp.offsetOf(pos), where, (unreadable || this.section < 0) && this.frames === 0);
+    if (!this.error) this.error = new CaptureError(this.input, what, this.inp.offsetOf(pos), where, (unreadable || this.section < 0) && this.frames === 0, this.inp.compression);
     this.done = true;
     return false;
   }

@@ -106,7 +106,10 @@ export class PacketRecord {
   inputIndex = 0;
 }
 
-/** Damage found in an input. `offset` is the byte offset in the file where the damage was found. */
+/**
+ * Damage found in an input. `offset` is the byte offset in the file where the damage was found,
+ * or, for a compressed file, in its decompressed data (`compression` says which).
+ */
 export class CaptureError extends Error {
   constructor(
     readonly input: string,
@@ -116,8 +119,10 @@ export class CaptureError extends Error {
     readonly where: string,
     /** True when nothing of the file could be read as a capture (exit code 2); false when frames before it were used (exit 1). */
     readonly unreadable: boolean,
+    /** `gzip`, `zstd`: the offset is in the decompressed data. */
+    readonly compression: string | null = null,
   ) {
-    super(`${input}: ${what} at byte ${offset} (${where})`);
+    super(`${input}: ${what} at byte ${offset}${compression ? ` of the ${compression}-decompressed data` : ''} (${where})`);
     this.name = 'CaptureError';
   }
 }

@@ -147,8 +147,9 @@ describe('not a capture at all', () => {
     expect(r.unreadable).toEqual([true]);
   });
 
-  it('a gzip-compressed capture is named as such', () => {
-    expect(read(write('x.pcap.gz', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]))).errors[0]).toContain('compressed with gzip, decompress it first');
+  it('a gzip or zstd file that ends inside its compressed header says so (a whole one is read: compressed.test.ts)', () => {
+    expect(read(write('x.pcap.gz', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]))).errors[0]).toContain('gzip data cut short: the file ends inside the compressed stream, after 8 compressed bytes');
+    expect(read(write('x.pcap.zst', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]))).errors[0]).toContain('zstd data cut short: the file ends inside the compressed stream, after 6 compressed bytes');
   });
 
   it('a directory', () => {
@@ -157,8 +158,10 @@ describe('not a capture at all', () => {
     expect(r.unreadable).toEqual([true]);
   });
 
-  it('other formats are named: zstd, snoop, "modified" pcap', () => {
-    expect(read(write('x.pcap.zst', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]))).errors[0]).toContain('compressed with zstd, decompress it first (starts 28 b5 2f fd 00 00)');
+  it('other formats are named: lz4, xz, bzip2 (with the command that decompresses them), snoop, "modified" pcap', () => {
+    expect(read(write('x.pcap.lz4', Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x64, 0x40]))).errors[0]).toContain('compressed with lz4, which bondscope does not read (it reads gzip and zstd): decompress it with `lz4 -d FILE` (starts 04 22 4d 18 64 40)');
+    expect(read(write('x.pcap.xz', Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).errors[0]).toContain('compressed with xz');
+    expect(read(write('x.pcap.bz2', Buffer.from('BZh91AY'))).errors[0]).toContain('compressed with bzip2');
     expect(read(write('x.snoop', Buffer.from('snoop\0\0\0\0\0\0\x02'))).errors[0]).toContain('a Solaris snoop file, not pcap');
     expect(read(write('kuz.pcap', Buffer.from([0x34, 0xcd, 0xb2, 0xa1, 2, 0, 4, 0]))).errors[0]).toContain('"modified" (Kuznetzov) pcap, not supported');
   });

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../model/package.js';
 
 export interface RingOpenOptions {
   blockSize: number;
@@ -32,16 +32,6 @@ export interface RingNative {
   next(handle: number, timeoutMs: number, into?: ArrayBuffer): ArrayBuffer | number | null;
   close(handle: number): void;
   libpcapVersion: string;
-}
-
-/** The package root: dist/src/capture/ring → four up; src/capture/ring (vitest) → three up. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin'))) return dir;
-    dir = resolve(dir, '..');
-  }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 }
 
 export const RING_BINDING_PATH = join(packageRoot(), 'build', 'Release', 'bondscope_ring.node');
