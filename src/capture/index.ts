@@ -200,6 +200,15 @@ export class CaptureSet {
     this.heap = new Int32Array(this.sources.length);
   }
 
+  /**
+   * After the end: no frame was read and no input could be read as a capture (each one missing,
+   * foreign or damaged before its first frame). Then nothing is a result: commands print no
+   * report, table or JSON, only the inputs' errors.
+   */
+  get nothingRead(): boolean {
+    return this.frames === 0 && this.errors.length > 0 && this.sources.every((s) => s.error !== null);
+  }
+
   /** Section comments of pcapng inputs (live mode's recorded topology lives there). */
   get sectionComments(): string[] {
     return this.sources.flatMap((s) => (s instanceof PcapngReader ? s.sectionComments : []));

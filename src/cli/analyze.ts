@@ -1,12 +1,9 @@
 /** `bondscope analyze FILE...`: the topology as understood, what the captures prove, findings, remedies. */
 import { readFileSync } from 'node:fs';
 import { parseKernelLog, type KernelEvent } from '../capture/host/kernel.js';
-import { openCapture, parseInputSpec } from '../capture/index.js';
-import { DecodedFrame, decodeFrame } from '../decode/index.js';
-import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
-import { prepare } from '../engine/prepass.js';
-import { capabilities } from '../engine/capabilities.js';
-import { mergeTopology, topologyFromComment, type Topology } from '../model/topology.js';
+import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
+import type { Topology } from '../model/topology.js';
+import { analyzeFiles } from '../pipeline/files.js';
 import { topologyFromOvs } from '../capture/host/discover.js';
 import { safeText } from '../report/escape.js';
 import { ovsFdbEntries, readOvsDir, type OvsRecord } from '../capture/host/ovs.js';
@@ -70,38 +67,25 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const kernelLog = values['kernel-log'] === undefined ? null : readKernelLog(values['kernel-log']);
   const ovs = values.ovs === undefined ? null : readOvs(values.ovs);
 
-  const set = openCapture(positionals);
-  // The first record is read before the engine starts: section headers (and their comments) come
-  // with it. A file written by `bondscope live --write` carries the host's topology; flags still win.
-  let more = set.next();
-  const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
-  // Strongest last: Open vSwitch's database, then a recorded topology, then the flags.
-  const discovered = ovs ? ovs.topology : null;
-  const base = discovered && recorded ? mergeTopology(discovered, recorded) : (recorded ?? discovered);
-  const given = base ? mergeTopology(base, flagged) : flagged;
-  // The pre-pass (a first reading of the files' start): roles for ports nothing names, and clocks
-  // lined up where files come from clocks apart (never for files of one host). Standard input
-  // cannot be read twice.
-  const prepared = positionals.some((p) => parseInputSpec(p).path === '-') ? null : prepare(openCapture(positionals), given, positionals.length);
-  const topology = prepared?.topology ?? given;
-  const analyzer = new Analyzer(topology, { ...DEFAULT_OPTIONS, windowNs, inputOffsetsNs: prepared?.inputOffsetsNs });
-  analyzer.knowInterfaces(set.registry.list);
-  for (const e of kernelLog ?? []) analyzer.noteKernel(e);
-  const frame = new DecodedFrame();
-  const undecoded = new Map<number, number>();
   const progress = process.stderr.isTTY ? new Progress() : null;
-  for (; more; more = set.next()) {
-    const rec = set.rec;
-    decodeFrame(rec, frame);
-    if (!frame.supported) undecoded.set(rec.iface!.linkType, (undecoded.get(rec.iface!.linkType) ?? 0) + 1);
-    analyzer.observe(rec, frame);
-    if (progress && (set.frames & 0xffff) === 0) progress.update(set.frames);
-  }
+  const { run, findings, capabilities: caps } = analyzeFiles(
+    positionals,
+    { flags: flagged, ovs: ovs?.topology ?? null, engine: { ...DEFAULT_OPTIONS, windowNs } },
+    {
+      start: (analyzer) => {
+        for (const e of kernelLog ?? []) analyzer.noteKernel(e);
+      },
+      each: progress ? (r) => (r.set.frames & 0xffff) === 0 && progress.update(r.set.frames) : undefined,
+      // Open vSwitch's learning tables, as live mode polls the kernel bridges' FDB: where it had each MAC.
+      end: (analyzer) => {
+        if (ovs) for (const b of ovs.topology.bridges) analyzer.noteFdb(ovsFdbEntries(ovs.rec, b.name));
+      },
+    },
+  );
   progress?.clear();
-  // Open vSwitch's learning tables, as live mode polls the kernel bridges' FDB: where it had each MAC.
-  if (ovs) for (const b of ovs.topology.bridges) analyzer.noteFdb(ovsFdbEntries(ovs.rec, b.name));
-  const findings = analyzer.finish();
-  const caps = capabilities(analyzer.ports.ports);
+  const { set, analyzer, undecoded } = run;
+  // Nothing could be read: no report, only why (an empty report would read as "no loop").
+  if (set.nothingRead) return reportInputs(set, undecoded);
   const inputs: InputInfo[] = positionals.map((p, index) => ({ index, name: p.includes('=') && !set.sources.some((s) => s.input === p) ? p.slice(p.indexOf('=') + 1) : p }));
   if (values.json) process.stdout.write(safeJson(analysisJson(analyzer, findings, caps, inputs, analyzer.stats), 2) + '\n');
   else process.stdout.write(analysisText(analyzer, findings, caps, inputs));

@@ -21,16 +21,15 @@ import { type CaptureError, openCapture, parseInputSpec, PcapngWriter } from '..
 import type { PacketRecord } from '../model/record.js';
 import { PcapngReader } from '../capture/pcapng.js';
 import { VERSION } from '../model/version.js';
-import { DecodedFrame, decodeFrame, PK_LACP, PK_STP } from '../decode/index.js';
+import { decodeFrame, PK_LACP, PK_STP } from '../decode/index.js';
 import { formatIpv4 } from '../decode/addr.js';
 import { formatMac } from '../model/mac.js';
 import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
-import { prepare } from '../engine/prepass.js';
+import { openFiles } from '../pipeline/files.js';
 import { capabilities } from '../engine/capabilities.js';
-import type { Finding } from '../engine/findings.js';
 import { FrameIdentity } from '../engine/identity.js';
 import { PortTable } from '../engine/ports.js';
-import { emptyTopology, mergeTopology, type Topology, topologyFromComment, topologyToComment } from '../model/topology.js';
+import { emptyTopology, mergeTopology, type Topology, topologyToComment } from '../model/topology.js';
 import { analysisJson, type InputInfo } from '../report/analysis.js';
 import { Naming } from './naming.js';
 import { buildReport, type ReportFrame, type ReportInput, utcSeconds } from './report.js';
@@ -184,51 +183,39 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   }
   const makeTopology = o.topology ?? emptyTopology;
 
-  // Pass 1: the analysis (unless given) and the index of every frame.
-  const set = openCapture(o.specs);
-  if (set.sources.length === 0) throw new ExportError(set.errors.map((e) => e.message).join('; ') || 'no input could be opened');
-  // As analyze does: the first record brings the section headers, and a topology recorded by
-  // `bondscope live --write` in them is the base the role flags are laid on.
-  let more = set.next();
-  const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
-  const givenTopology = (): Topology => (recorded ? mergeTopology(recorded, makeTopology()) : makeTopology());
-  // As analyze does: the pre-pass infers roles nothing names and lines up clocks apart (an analyzer
-  // given by the UI or live mode has had its own).
-  const prepared = o.analyzer ? null : prepare(openCapture(o.specs), givenTopology(), o.specs.length);
-  const inputTopology = (): Topology => mergeTopology(emptyTopology(), o.analyzer?.topology ?? prepared?.topology ?? givenTopology());
+  // Pass 1: the analysis (unless given: then only read) and the index of every frame, as
+  // analyze runs it (src/pipeline/files.ts: the topology recorded in the files under the flags,
+  // the pre-pass).
   const options = o.analyzerOptions ?? DEFAULT_OPTIONS;
-  const analyzer = o.analyzer ?? new Analyzer(inputTopology(), { ...options, inputOffsetsNs: options.inputOffsetsNs ?? prepared?.inputOffsetsNs });
-  const offsets = analyzer.options.inputOffsetsNs;
-  if (!o.analyzer) analyzer.knowInterfaces(set.registry.list);
-  const ports = new PortTable(inputTopology());
-  const identity = new FrameIdentity();
-  const index = new FrameIndex();
-  const frame = new DecodedFrame();
-  const undecoded = new Map<number, number>();
   const perInput = specs.map(() => ({ frames: 0, first: Infinity, last: -Infinity, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0 }));
-  let n = 0;
-  for (; more; more = set.next()) {
-    const rec = set.rec;
-    decodeFrame(rec, frame);
-    if (!frame.supported) undecoded.set(rec.iface!.linkType, (undecoded.get(rec.iface!.linkType) ?? 0) + 1);
-    if (!o.analyzer) analyzer.observe(rec, frame);
-    let port = -1;
-    let ident = -1;
-    if (frame.supported && frame.src >= 0) {
-      port = ports.resolve(rec.iface!, frame).index;
-      ident = identity.of(rec.buf, frame).key;
-    }
-    const control = !frame.supported ? 0 : frame.payload === PK_STP ? CTL_STP : frame.payload === PK_LACP ? CTL_LACP : 0;
-    // On the analysis's clock, so context around an evidence frame is what happened around it.
-    index.add(rec.tsSec, rec.tsNsec - (offsets ? (offsets[rec.inputIndex] ?? 0) : 0), frame.src, frame.vlan, ident, port, rec.inputIndex, rec.inputFrame, control);
-    const pi = perInput[rec.inputIndex]!;
-    const t = index.t.data[index.length - 1]!;
-    pi.frames++;
-    if (t < pi.first) [pi.first, pi.firstSec, pi.firstNsec] = [t, rec.tsSec, rec.tsNsec];
-    if (t > pi.last) [pi.last, pi.lastSec, pi.lastNsec] = [t, rec.tsSec, rec.tsNsec];
-    if ((++n & 0xffff) === 0) await yieldToLoop();
-  }
-  const findings: Finding[] = o.analyzer ? o.analyzer.currentFindings() : analyzer.finish();
+  const index = new FrameIndex();
+  const identity = new FrameIdentity();
+  const run = openFiles(o.specs, { flags: makeTopology(), engine: options, analyzer: o.analyzer });
+  const { set, analyzer, undecoded, frame } = run;
+  if (set.sources.length === 0) throw new ExportError(set.errors.map((e) => e.message).join('; ') || 'no input could be opened');
+  const offsets = analyzer.options.inputOffsetsNs;
+  const ports = new PortTable(mergeTopology(emptyTopology(), run.setup.topology));
+  const indexFrame = (): void => {
+        const rec = set.rec;
+        let port = -1;
+        let ident = -1;
+        if (frame.supported && frame.src >= 0) {
+          port = ports.resolve(rec.iface!, frame).index;
+          ident = identity.of(rec.buf, frame).key;
+        }
+        const control = !frame.supported ? 0 : frame.payload === PK_STP ? CTL_STP : frame.payload === PK_LACP ? CTL_LACP : 0;
+        // On the analysis's clock, so context around an evidence frame is what happened around it.
+        index.add(rec.tsSec, rec.tsNsec - (offsets ? (offsets[rec.inputIndex] ?? 0) : 0), frame.src, frame.vlan, ident, port, rec.inputIndex, rec.inputFrame, control);
+        const pi = perInput[rec.inputIndex]!;
+        const t = index.t.data[index.length - 1]!;
+        pi.frames++;
+        if (t < pi.first) [pi.first, pi.firstSec, pi.firstNsec] = [t, rec.tsSec, rec.tsNsec];
+        if (t > pi.last) [pi.last, pi.lastSec, pi.lastNsec] = [t, rec.tsSec, rec.tsNsec];
+  };
+  // In slices: the view exports while it runs, and must keep answering keys.
+  for (let n = 1; run.step(indexFrame); n++) if ((n & 0xffff) === 0) await yieldToLoop();
+  const findings = run.finish();
+  if (set.nothingRead) throw new ExportError(set.errors.map((e) => e.message).join('; '));
   for (const f of findings) if (!f.summary) f.summary = f.kind;
   index.portNames = ports.ports.map((p) => p.port.name);
   index.portRoles = ports.ports.map((p) => p.port.role);

@@ -2,12 +2,12 @@
  * The UI's engine for files: the analyzer that `bondscope analyze` runs, fed by the file
  * pipeline, with the view adapter that turns its state into snapshots. `clear` replaces both.
  */
-import { openCapture, parseInputSpec } from '../capture/index.js';
+import { parseInputSpec } from '../capture/index.js';
 import type { PacketRecord } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { emptyTopology, mergeTopology, type Topology } from '../model/topology.js';
-import { prepare } from '../engine/prepass.js';
+import { settleFiles } from '../pipeline/files.js';
 import { AnalysisView } from './adapter.js';
 import { FilePipeline } from './pipeline.js';
 
@@ -39,12 +39,12 @@ export interface FileSessionOptions {
 
 export function fileSession(o: FileSessionOptions): FilePipeline<EngineAnalysis> {
   const inputs = o.specs.map((s) => parseInputSpec(s).display);
-  // As analyze does, before the first frame: roles for ports nothing names, clocks apart lined up.
-  // Once: every engine (the first, and each after a clear) starts from what it settled.
-  const options = o.options ?? DEFAULT_OPTIONS;
-  const prepared = o.specs.some((s) => parseInputSpec(s).path === '-') ? null : prepare(openCapture(o.specs), o.topology(), o.specs.length);
-  const topology = (): Topology => (prepared ? mergeTopology(emptyTopology(), prepared.topology) : o.topology());
-  const engineOptions: AnalyzerOptions = { ...options, inputOffsetsNs: options.inputOffsetsNs ?? prepared?.inputOffsetsNs };
+  // As analyze does (src/pipeline/files.ts), before the first frame: the topology the files
+  // recorded under the flags, roles for ports nothing names, clocks apart lined up. Once: every
+  // engine (the first, and each after a clear) starts from what it settled.
+  const setup = settleFiles(o.specs, { flags: o.topology(), engine: o.options ?? DEFAULT_OPTIONS });
+  const topology = (): Topology => mergeTopology(emptyTopology(), setup.topology);
+  const engineOptions: AnalyzerOptions = setup.engine;
   return new FilePipeline<EngineAnalysis>({
     specs: o.specs,
     replaySpeed: o.replaySpeed,

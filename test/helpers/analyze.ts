@@ -2,32 +2,29 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { parseLinksJson } from '../../src/capture/host/links.js';
-import { openCapture } from '../../src/capture/index.js';
-import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
-import { Analyzer } from '../../src/engine/analyzer.js';
-import { type Capabilities, capabilities } from '../../src/engine/capabilities.js';
+import type { Capabilities } from '../../src/engine/capabilities.js';
 import type { Finding } from '../../src/engine/findings.js';
 import type { Direction } from '../../src/model/record.js';
-import { emptyTopology } from '../../src/model/topology.js';
+import { emptyTopology, type Topology } from '../../src/model/topology.js';
+import { analyzeFiles as runFiles, type FileAnalysis } from '../../src/pipeline/files.js';
 
-/**
- * Findings of the files (undamaged: any reader error fails the test); `linksFile` names an -i any
- * capture's ifindexes; `localMacs` are the host's own, as `--local-mac` gives them.
- */
-export function analyzeFiles(files: string[], linksFile?: string, localMacs: number[] = []): Finding[] {
+/** The role flags' topology as the CLI builds it: `--links FILE` names an -i any capture's ifindexes; `--local-mac`. */
+export function givenTopology(linksFile?: string, localMacs: number[] = []): Topology {
   const topology = emptyTopology();
   for (const m of localMacs) topology.localMacs.add(m);
   if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
-  const set = openCapture(files);
-  const a = new Analyzer(topology);
-  a.knowInterfaces(set.registry.list);
-  const f = new DecodedFrame();
-  while (set.next()) {
-    decodeFrame(set.rec, f);
-    a.observe(set.rec, f);
-  }
-  expect(set.errors).toEqual([]);
-  return a.finish();
+  return topology;
+}
+
+/**
+ * Findings of the files (undamaged: any reader error fails the test), through the pipeline
+ * `analyze` runs (src/pipeline/files.ts: recorded topology, pre-pass, engine); `linksFile` names an
+ * -i any capture's ifindexes; `localMacs` are the host's own, as `--local-mac` gives them.
+ */
+export function analyzeFiles(files: string[], linksFile?: string, localMacs: number[] = []): Finding[] {
+  const a = runFiles(files, { flags: givenTopology(linksFile, localMacs) });
+  expect(a.run.set.errors).toEqual([]);
+  return a.findings;
 }
 
 /** Where one frame of an input was seen: the port (an -i any capture's ifindex named by --links) and its direction. */
@@ -41,25 +38,22 @@ export interface TruthAnalysis {
   capabilities: Capabilities;
   /** Every frame by `input:frame` (FrameRef), to read evidence back without the engine's help. */
   frames: Map<string, FrameSeen>;
+  /** The whole analysis, for what the truth tests read beside the findings. */
+  analysis: FileAnalysis;
 }
 
 /** As analyzeFiles, with what the capture set can prove and each frame's port and direction, for the truth tests. */
-export function analyzeForTruth(files: string[], linksFile?: string): TruthAnalysis {
-  const topology = emptyTopology();
-  if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
-  const set = openCapture(files);
-  const a = new Analyzer(topology);
-  a.knowInterfaces(set.registry.list);
-  const f = new DecodedFrame();
+export function analyzeForTruth(files: string[], linksFile?: string, o: { allowDamage?: boolean } = {}): TruthAnalysis {
+  const topology = givenTopology(linksFile);
   const frames = new Map<string, FrameSeen>();
-  while (set.next()) {
-    const rec = set.rec;
-    decodeFrame(rec, f);
-    const port = f.sllIfIndex >= 0 ? (topology.ifNames.get(f.sllIfIndex) ?? `if#${f.sllIfIndex}`) : rec.iface!.name;
-    frames.set(`${rec.inputIndex}:${rec.inputFrame}`, { port, dir: (rec.direction || f.linkDirection) as Direction });
-    a.observe(rec, f);
-  }
-  expect(set.errors).toEqual([]);
-  const findings = a.finish();
-  return { findings, capabilities: capabilities(a.ports.ports), frames };
+  const analysis = runFiles(files, { flags: topology }, {
+    each: (r) => {
+      const rec = r.set.rec;
+      const f = r.frame;
+      const port = f.sllIfIndex >= 0 ? (topology.ifNames.get(f.sllIfIndex) ?? `if#${f.sllIfIndex}`) : rec.iface!.name;
+      frames.set(`${rec.inputIndex}:${rec.inputFrame}`, { port, dir: (rec.direction || f.linkDirection) as Direction });
+    },
+  });
+  if (!o.allowDamage) expect(analysis.run.set.errors).toEqual([]);
+  return { findings: analysis.findings, capabilities: analysis.capabilities, frames, analysis };
 }
