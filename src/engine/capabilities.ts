@@ -1,33 +1,160 @@
-/** What a set of observation points can prove, so the report claims no more than the frames show. */
+/**
+ * What a set of observation points can prove, so the report claims no more than the frames show.
+ * One table (CAPABILITY_RULES): each row is one thing a capture may or may not be able to prove,
+ * with what it takes, judged from the ports the engine saw. The report's "What these captures can
+ * prove", the JSON's `capabilities`, and the README's table of capture forms all come from it.
+ */
 import type { PortState } from './ports.js';
+
+/** The things a capture set can prove or not, one per row of the table. */
+export type CapabilityId =
+  | 'ports-apart'
+  | 'echo-up-bond'
+  | 'bond-passed-echo'
+  | 'echo-or-resend'
+  | 'loop-path'
+  | 'origin'
+  | 'blackhole'
+  | 'directions'
+  | 'inferred-roles'
+  | 'unknown-roles';
 
 export interface Capabilities {
   canProve: string[];
   cannotProve: string[];
+  /** The rows that hold, and those that do not, by id (for the verdict, the tests, the README's table). */
+  proven: CapabilityId[];
+  unproven: CapabilityId[];
+}
+
+/** What the rules read of a capture set: its ports that carried frames, and how. */
+export interface CaptureView {
+  /** Ports that carried at least one frame. */
+  seen: PortState[];
+  slaves: number;
+  has(role: string): boolean;
+  withDirection: boolean;
+  cooked: boolean;
+}
+
+export interface CapabilityRule {
+  id: CapabilityId;
+  /** What a capture must hold for the row to be proven, in a few words (the README's table). */
+  needs: string;
+  /** The row for this capture set: proven or not, in words; null when it says nothing here. */
+  judge(c: CaptureView): { proven: boolean; text: string } | null;
+}
+
+const names = (ps: PortState[]): string => ps.map((p) => p.port.name).join(', ');
+
+export const CAPABILITY_RULES: CapabilityRule[] = [
+  {
+    id: 'ports-apart',
+    needs: 'one interface per capture point (pcapng IDBs, one file per port, -i any ifindexes)',
+    judge: (c) => {
+      const merged = c.seen.filter((p) => p.mergedPoints);
+      if (!merged.length) return null;
+      return {
+        proven: false,
+        text: `which port saw each frame: ${names(merged)} holds copies of one frame from several capture points (interfaces merged into one, as mergecap does by default or a multi-interface capture saved as pcap); capture or merge again with one interface per port (mergecap -I none), or analyse the per-interface files`,
+      };
+    },
+  },
+  {
+    id: 'echo-up-bond',
+    needs: 'the bond',
+    judge: (c) => (c.has('bond') ? { proven: true, text: 'echoes coming up the bond (own-address frames, wrong-port learning)' } : null),
+  },
+  {
+    id: 'loop-path',
+    needs: 'both slaves',
+    judge: (c) =>
+      c.slaves >= 2
+        ? { proven: true, text: 'which slave a looped frame left by and which it came back on' }
+        : c.slaves === 1
+          ? { proven: false, text: 'the loop path: only one slave was captured, so a frame leaving by the other cannot be seen' }
+          : null,
+  },
+  {
+    id: 'origin',
+    needs: 'the bridge or a guest port',
+    judge: (c) =>
+      c.has('guest') || c.has('bridge')
+        ? { proven: true, text: 'where frames started (a guest’s port or the host itself)' }
+        : { proven: false, text: 'which MACs are guests’ or the host’s: no guest port or bridge was captured (guessed from Xen/KVM OUIs and --local-mac)' },
+  },
+  {
+    id: 'blackhole',
+    needs: 'a guest port',
+    // Cooked (-i any) captures have no destination MAC: the unicast is matched to the guest by the
+    // IPv4 address the guest announced in its own ARP (only IPv4 unicast, only after that ARP).
+    judge: (c) =>
+      c.has('guest')
+        ? { proven: true, text: c.cooked ? 'IPv4 unicast for a guest that never reached its port (blackholed), matched by the address in the guest’s own ARP: cooked captures have no destination MAC' : 'unicast for a guest that never reached its port (blackholed)' }
+        : { proven: false, text: 'blackholed unicast: no guest port was captured' },
+  },
+  {
+    id: 'echo-or-resend',
+    needs: 'a slave or the host side beside the bond',
+    judge: (c) =>
+      c.has('bond') && c.slaves === 0 && !c.has('guest') && !c.has('bridge')
+        ? { proven: false, text: 'an echo from a frame sent twice: with only the bond captured, a second copy moments later may be either (findings have medium confidence)' }
+        : null,
+  },
+  {
+    id: 'bond-passed-echo',
+    needs: 'the bond, or the bridge or a guest port beside the slaves',
+    judge: (c) =>
+      !c.has('bond') && c.slaves > 0 && !c.has('bridge') && !c.has('guest')
+        ? { proven: false, text: 'whether the bond passed echoes up to the bridge: only slaves were captured, and a reflection the switches send back into a slave is harmless unless the bond delivers it (capture the bond or the bridge too; `bondscope check` reads the bond’s mode and all_slaves_active)' }
+        : !c.has('bond') && c.slaves > 0
+          ? { proven: false, text: 'whether the bond passed echoes up to the bridge: no bond capture (findings have medium confidence)' }
+          : null,
+  },
+  {
+    id: 'directions',
+    needs: 'pcapng direction flags or cooked (-i any) headers',
+    judge: (c) => (c.withDirection ? null : { proven: false, text: 'direction from the capture itself: no pcapng direction flags or cooked headers, so directions are inferred from each frame’s path' }),
+  },
+  {
+    id: 'inferred-roles',
+    needs: 'names, flags or a recorded topology',
+    judge: (c) => {
+      const inferred = c.seen.filter((p) => p.port.roleSource === 'inferred');
+      return inferred.length
+        ? { proven: false, text: `roles named by nothing but the frames: ${inferred.map((p) => `${p.port.name} (${p.port.role})`).join(', ')} were inferred from which ports saw each frame and in what order; confirm them with --bond/--bridge` }
+        : null;
+    },
+  },
+  {
+    id: 'unknown-roles',
+    needs: 'names, flags, a recorded topology, or frames that tell the roles',
+    judge: (c) => {
+      const unknown = c.seen.filter((p) => p.port.role === 'unknown' && !p.mergedPoints);
+      return unknown.length ? { proven: false, text: `the role of ${names(unknown)}: name them with --bond/--bridge (or --links for an -i any capture)` } : null;
+    },
+  },
+];
+
+export function captureView(ports: PortState[]): CaptureView {
+  const seen = ports.filter((p) => p.frames > 0);
+  return {
+    seen,
+    slaves: seen.filter((p) => p.port.role === 'slave').length,
+    has: (role) => seen.some((p) => p.port.role === role),
+    withDirection: seen.some((p) => p.framesWithDirection > 0),
+    cooked: seen.some((p) => p.cooked),
+  };
 }
 
 export function capabilities(ports: PortState[]): Capabilities {
-  const seen = ports.filter((p) => p.frames > 0);
-  const has = (role: string): boolean => seen.some((p) => p.port.role === role);
-  const slaves = seen.filter((p) => p.port.role === 'slave').length;
-  const withDirection = seen.some((p) => p.framesWithDirection > 0);
-  const canProve: string[] = [];
-  const cannotProve: string[] = [];
-  if (has('bond')) canProve.push('echoes coming up the bond (own-address frames, wrong-port learning)');
-  if (slaves >= 2) canProve.push('which slave a looped frame left by and which it came back on');
-  else if (slaves === 1) cannotProve.push('the loop path: only one slave was captured, so a frame leaving by the other cannot be seen');
-  if (has('guest') || has('bridge')) canProve.push('where frames started (a guest’s port or the host itself)');
-  else cannotProve.push('which MACs are guests’ or the host’s: no guest port or bridge was captured (guessed from Xen/KVM OUIs and --local-mac)');
-  // Cooked (-i any) captures have no destination MAC: the unicast is matched to the guest by the
-  // IPv4 address the guest announced in its own ARP (only IPv4 unicast, only after that ARP).
-  const cooked = seen.some((p) => p.cooked);
-  if (has('guest')) canProve.push(cooked ? 'IPv4 unicast for a guest that never reached its port (blackholed), matched by the address in the guest’s own ARP: cooked captures have no destination MAC' : 'unicast for a guest that never reached its port (blackholed)');
-  else cannotProve.push('blackholed unicast: no guest port was captured');
-  if (has('bond') && slaves === 0 && !has('guest') && !has('bridge')) cannotProve.push('an echo from a frame sent twice: with only the bond captured, a second copy moments later may be either (findings have medium confidence)');
-  if (!has('bond') && slaves > 0) cannotProve.push('whether the bond passed echoes up to the bridge: no bond capture (findings have medium confidence)');
-  if (!withDirection) cannotProve.push('direction from the capture itself: no pcapng direction flags or cooked headers, so directions are inferred from each frame’s path');
-  const inferred = seen.filter((p) => p.port.roleSource === 'inferred');
-  if (inferred.length) cannotProve.push(`roles named by nothing but the frames: ${inferred.map((p) => `${p.port.name} (${p.port.role})`).join(', ')} were inferred from which ports saw each frame and in what order; confirm them with --bond/--bridge`);
-  if (seen.some((p) => p.port.role === 'unknown')) cannotProve.push(`the role of ${seen.filter((p) => p.port.role === 'unknown').map((p) => p.port.name).join(', ')}: name them with --bond/--bridge (or --links for an -i any capture)`);
-  return { canProve, cannotProve };
+  const view = captureView(ports);
+  const out: Capabilities = { canProve: [], cannotProve: [], proven: [], unproven: [] };
+  for (const rule of CAPABILITY_RULES) {
+    const j = rule.judge(view);
+    if (!j) continue;
+    (j.proven ? out.canProve : out.cannotProve).push(j.text);
+    (j.proven ? out.proven : out.unproven).push(rule.id);
+  }
+  return out;
 }

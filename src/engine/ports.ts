@@ -68,6 +68,8 @@ export interface PortState {
   framesWithDirection: number;
   /** Seen in a Linux cooked (SLL, SLL2) capture, which has no destination MAC. */
   cooked: boolean;
+  /** Several capture points merged into this one interface (Port.mergedPoints): it proves nothing of a frame's path. */
+  readonly mergedPoints: boolean;
 }
 
 export class PortTable {
@@ -106,6 +108,7 @@ export class PortTable {
       framesOut: 0,
       framesWithDirection: 0,
       cooked: false,
+      mergedPoints: port.mergedPoints === true,
     };
     this.ports.push(st);
     this.byName.set(name, st);

@@ -31,6 +31,13 @@ export interface Port {
    * on the uplink bridge (or nothing says otherwise).
    */
   via?: string | null;
+  /**
+   * The port's frames are several capture points' (interfaces merged into one, as mergecap's
+   * default does with unnamed interfaces, or a multi-interface capture saved as pcap): copies of
+   * one frame from several hops arrive on it microseconds apart. Which hop saw a copy is lost, so
+   * it has no role and proves nothing about a frame's path.
+   */
+  mergedPoints?: boolean;
 }
 
 export interface BondSlave {

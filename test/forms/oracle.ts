@@ -1,0 +1,119 @@
+/**
+ * The rule every form of a recording is held to: a weaker form proves less, never something else.
+ * Each check reads the kernel's truth (truth.json), the facts the transforms recorded (forms.ts)
+ * and the analyses of the form, of its parent in the chain and of its base form — never what the
+ * engine said of an earlier version of itself.
+ */
+import type { Finding } from '../../src/engine/findings.js';
+import { formatMac } from '../../src/model/mac.js';
+import { analyzeForTruth, type TruthAnalysis } from '../helpers/analyze.js';
+import type { Form } from './forms.js';
+
+export function analyzeForm(f: Form): TruthAnalysis {
+  return analyzeForTruth(f.specs, f.links ?? undefined, { allowDamage: true });
+}
+
+/** Kinds a loop shows in the frames: a host that does not loop has none of them. */
+const FAULTS = ['looped-broadcast', 'wrong-port-learning', 'blackholed-unicast', 'mac-flap'];
+/** Kinds about what one MAC's frames did (control-plane kinds are about switches and the host's NICs). */
+const DATA_PLANE = [...FAULTS, 'own-address', 'mac-move'];
+const CONFIDENCE = { low: 0, medium: 1, high: 2 } as const;
+const SEVERITY = { info: 0, warning: 1, error: 2 } as const;
+
+const mac = (f: Finding): string => (f.mac >= 0 ? formatMac(f.mac) : '-');
+const key = (f: Finding): string => `${f.kind} ${mac(f)}/${f.vlan}`;
+const secs = (f: Finding): number => f.firstSec + f.firstNsec / 1e9;
+
+function warnedMacs(f: Form): Set<string> {
+  return new Set(f.rec.truth.ownAddressWarnings.map((l) => /addr:([0-9a-f:]{17})/i.exec(l)?.[1]?.toLowerCase()).filter((m): m is string => !!m));
+}
+
+/** What the kernel's truth requires of a form that holds the whole run on every port. */
+function required(f: Form, a: TruthAnalysis): string[] {
+  const t = f.rec.truth;
+  const out: string[] = [];
+  if (!t.loops) return out;
+  const has = (kind: string, m: string): boolean => a.findings.some((x) => x.kind === kind && mac(x) === m && x.vlan === 0);
+  for (const [g, port] of Object.entries(t.guestPortsAfterBroadcast)) {
+    if (port !== f.rec.bond) continue;
+    if (!has('looped-broadcast', g)) out.push(`missing looped-broadcast ${g} (the kernel had it on ${port})`);
+    if (!has('wrong-port-learning', g)) out.push(`missing wrong-port-learning ${g} (the kernel had it on ${port})`);
+  }
+  for (const m of warnedMacs(f)) if (!has('own-address', m)) out.push(`missing own-address ${m} (the kernel warned ${t.ownAddressWarnings.length} times)`);
+  if (t.pingLoss.clientToGuestAfterBroadcast > 0 && a.capabilities.proven.includes('blackhole') && !has('blackholed-unicast', t.clientPingsGuest)) {
+    out.push(`missing blackholed-unicast ${t.clientPingsGuest} (client→guest loss ${t.pingLoss.clientToGuestAfterBroadcast}%, and the capabilities claim it)`);
+  }
+  return out;
+}
+
+/**
+ * Every way the analysis `a` of form `f` breaks the rule; `base` is the analysis of the chain's
+ * base form (a whole recording in a form the truth test holds right), `parent` the previous form's
+ * when the last transform was a re-encoding (same frames: the same analysis).
+ */
+export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, parentReencoded: TruthAnalysis | null): string[] {
+  const t = f.rec.truth;
+  const out: string[] = [];
+  const fs = a.findings;
+  const warned = warnedMacs(f);
+
+  // The kernel's truth, in every form.
+  if (!t.loops) {
+    for (const x of fs.filter((y) => FAULTS.includes(y.kind))) out.push(`${key(x)} (${x.severity}) on a host that does not loop`);
+    for (const x of fs.filter((y) => y.kind === 'own-address' && !warned.has(mac(y)))) out.push(`${key(x)} on a host that does not loop (the kernel did not warn about it)`);
+  }
+  const outside = new Set(t.outsideMacs.map((m) => m.toLowerCase()));
+  const inside = new Set([...t.hostMacs, ...t.guests.map((g) => g.mac)].map((m) => m.toLowerCase()));
+  for (const x of fs.filter((y) => DATA_PLANE.includes(y.kind))) {
+    if (outside.has(mac(x))) out.push(`${key(x)} about the outside host ${mac(x)}`);
+    else if (!inside.has(mac(x))) out.push(`${key(x)} about ${mac(x)}, neither the host's nor a guest's`);
+  }
+  for (const x of fs.filter((y) => y.kind === 'mac-move' && !t.movedGuests.includes(mac(y)))) out.push(`${key(x)}, but no guest migrated`);
+  if (t.loopStartedAt !== null) {
+    for (const x of fs.filter((y) => ['looped-broadcast', 'wrong-port-learning', 'own-address'].includes(y.kind) && secs(y) < t.loopStartedAt! - 0.001)) out.push(`${key(x)} before the loop began (at ${t.loopStartedAt})`);
+  }
+  // Slaves alone (no bond, no host side) cannot tell whether the bond delivered what came back:
+  // never an error from that alone.
+  const hostSide = [f.rec.bond, f.rec.bridge, ...f.rec.guestSide];
+  if (!f.ports.some((p) => hostSide.includes(p))) {
+    for (const x of fs.filter((y) => DATA_PLANE.includes(y.kind) && y.severity === 'error')) out.push(`${key(x)} is an error from the slaves alone`);
+  }
+
+  // Never something the whole capture does not show, never surer than it.
+  const full = new Map(base.findings.map((x) => [key(x), x]));
+  for (const x of fs) {
+    const k = key(x);
+    const y = full.get(k);
+    if (!y) {
+      if (DATA_PLANE.includes(x.kind) || x.severity !== 'info') out.push(`${k} (${x.severity}, ${x.confidence}) that the whole capture does not show`);
+      continue;
+    }
+    if (CONFIDENCE[x.confidence] > CONFIDENCE[y.confidence]) out.push(`${k} at ${x.confidence} confidence, the whole capture ${y.confidence}`);
+    if (SEVERITY[x.severity] > SEVERITY[y.severity]) out.push(`${k} is ${x.severity}, the whole capture ${y.severity}`);
+  }
+
+  // The same frames: the same analysis.
+  if (parentReencoded) {
+    const sig = (xs: Finding[]): string[] => xs.map((x) => `${key(x)} ×${x.count} ${x.severity}/${x.confidence}`).sort();
+    const want = sig(parentReencoded.findings);
+    const got = sig(fs);
+    for (const w of want.filter((x) => !got.includes(x))) out.push(`re-encoded, lost: ${w}`);
+    for (const g of got.filter((x) => !want.includes(x))) out.push(`re-encoded, gained: ${g}`);
+  }
+
+  // What it cannot prove is said.
+  const slaves = f.rec.slaves.filter((s) => f.ports.includes(s));
+  const any = a.frames.size > 0;
+  if (any && f.collapsed && !a.capabilities.unproven.includes('ports-apart')) out.push('ports merged into one interface, and the capabilities do not say which port saw a frame cannot be told');
+  if (any && !f.collapsed && slaves.length < 2 && a.capabilities.proven.includes('loop-path')) out.push(`the loop path is claimed with ${slaves.length} slave(s) captured`);
+  if (any && !f.collapsed && slaves.length === 1 && !a.capabilities.unproven.includes('loop-path')) out.push('one slave captured, and the capabilities do not say the loop path cannot be seen');
+  if (any && !f.ports.includes(f.rec.bond) && a.capabilities.proven.includes('echo-up-bond')) out.push('echoes up the bond claimed without the bond captured');
+  if (any && !f.ports.some((p) => f.rec.guestSide.includes(p)) && !a.capabilities.unproven.includes('blackhole')) out.push('no guest port captured, and the capabilities do not say blackholed unicast cannot be proven');
+  if (f.cut && !a.analysis.run.set.errors.some((e) => /cut short/.test(e.message))) out.push(`cut short, and no input says so (${a.analysis.run.set.errors.map((e) => e.message).join('; ') || 'no error'})`);
+  if (!f.cut && a.analysis.run.set.errors.length) out.push(`input errors: ${a.analysis.run.set.errors.map((e) => e.message).join('; ')}`);
+
+  // What the kernel's truth requires of a form that holds every port's whole run.
+  const whole = f.rec.truth.interfaces.every((i) => f.ports.includes(i)) && !f.collapsed && !f.partial;
+  if (whole) out.push(...required(f, a));
+  return out;
+}
