@@ -605,9 +605,19 @@ export class Analyzer implements DetectorContext {
     return n;
   }
 
-  /** Whether every guest's port in the capture set was being captured at t (capture windows). */
+  /**
+   * Whether every guest's port in the capture set was being captured at t (capture windows). A
+   * capture set without a guest's port has none that was: any guest's frame reaches the bridge
+   * device unseen on its way, so the bridge device's copy makes no MAC the host's by itself.
+   */
   private allGuestPortsCapturing(t: number): boolean {
-    for (const p of this.ports.ports) if (p.roleIndex === R_GUEST && !this.capturing(p.index, t)) return false;
+    let any = false;
+    for (const p of this.ports.ports) {
+      if (p.roleIndex !== R_GUEST) continue;
+      if (!this.capturing(p.index, t)) return false;
+      any = true;
+    }
+    if (!any) return false;
     // Interfaces of the capture set that have not given the engine a frame yet (a tcpdump started
     // later): the reader merges inputs by time, so they were not capturing then.
     for (const iface of this.interfaces) {
@@ -617,22 +627,12 @@ export class Analyzer implements DetectorContext {
     return true;
   }
 
-  /**
-   * Whether the bridge device was being captured at t (capture windows), or the capture set has
-   * none to tell by.
-   */
+  /** Whether the bridge device was being captured at t (capture windows). */
   private bridgeDeviceCapturing(t: number): boolean {
-    let has = false;
-    for (const p of this.ports.ports) {
-      if (p.roleIndex !== R_BRIDGE) continue;
-      if (this.capturing(p.index, t)) return true;
-      has = true;
-    }
-    // An interface of the capture set that has not given the engine a frame yet was not capturing then.
-    for (const iface of this.interfaces) {
-      if (!this.ports.get(iface.name) && (this.topology.ports.get(iface.name)?.role ?? roleFromName(iface.name).role) === 'bridge') has = true;
-    }
-    return !has;
+    // A capture set without the bridge device has none that was: the host's own frames, flooded
+    // to every guest's port, then look like a guest's own flooded to the others.
+    for (const p of this.ports.ports) if (p.roleIndex === R_BRIDGE && this.capturing(p.index, t)) return true;
+    return false;
   }
 
   /**
@@ -914,9 +914,14 @@ export function findingKey(kind: FindingKind, mac: number, vlan: number): string
 }
 
 /** Xen and QEMU/KVM guests' OUIs: a weak hint, used only when no guest port was captured. */
+/**
+ * The OUIs hypervisors give their guests' NICs: Xen's 00:16:3e (XenSource), QEMU/KVM's 52:54:00
+ * (libvirt), Proxmox VE's bc:24:11 (since PVE 8.1). A weak hint, read only where the capture
+ * cannot tell.
+ */
 function isGuestOui(mac: number): boolean {
   const oui = Math.floor(mac / 0x1000000);
-  return oui === 0x00163e || oui === 0x525400;
+  return oui === 0x00163e || oui === 0x525400 || oui === 0xbc2411;
 }
 
 /** A kernel log line in a summary: one line, printable (the report escapes it again for the terminal). */

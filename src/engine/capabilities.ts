@@ -77,21 +77,25 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   },
   {
     id: 'origin',
-    needs: 'the bridge or a guest port',
+    needs: 'the bridge or a guest port, with the bond or a slave (or the capture’s directions)',
+    // Without the uplink, a frame from outside and one from the host side reach the bridge and the
+    // guests' ports alike: only the capture's directions tell them apart (path.ts, R2).
     judge: (c) =>
-      c.has('guest') || c.has('bridge')
+      (c.has('guest') || c.has('bridge')) && (c.has('bond') || c.slaves > 0 || c.withDirection)
         ? { proven: true, text: 'where frames started (a guest’s port or the host itself)' }
-        : { proven: false, text: 'which MACs are guests’ or the host’s: no guest port or bridge was captured (guessed from Xen/KVM OUIs and --local-mac)' },
+        : c.has('guest') || c.has('bridge')
+          ? { proven: false, text: 'where frames started: no bond or slave was captured and the capture gives no directions, so a frame from outside and one from the host or a guest reach the bridge alike' }
+          : { proven: false, text: 'which MACs are guests’ or the host’s: no guest port or bridge was captured (guessed from Xen/KVM OUIs and --local-mac)' },
   },
   {
     id: 'blackhole',
-    needs: 'a guest port',
+    needs: 'a guest port and the bond or a slave',
     // Cooked (-i any) captures have no destination MAC: the unicast is matched to the guest by the
     // IPv4 address the guest announced in its own ARP (only IPv4 unicast, only after that ARP).
     judge: (c) =>
-      c.has('guest')
+      c.has('guest') && (c.has('bond') || c.slaves > 0)
         ? { proven: true, text: c.cooked ? 'IPv4 unicast for a guest that never reached its port (blackholed), matched by the address in the guest’s own ARP: cooked captures have no destination MAC' : 'unicast for a guest that never reached its port (blackholed)' }
-        : { proven: false, text: 'blackholed unicast: no guest port was captured' },
+        : { proven: false, text: c.has('guest') ? 'blackholed unicast: no bond or slave was captured, so unicast arriving for a guest cannot be seen' : 'blackholed unicast: no guest port was captured' },
   },
   {
     id: 'echo-or-resend',

@@ -12,6 +12,10 @@ export type FindingKind =
   | 'mac-flap'
   | 'mac-move'
   | 'mac-flood'
+  /** Only slaves captured: frames came back in on another slave; whether the bond delivered them cannot be seen (reflections.ts). */
+  | 'switch-reflection'
+  /** Only the bond captured: frames went out of it and came in again; an echo or a repeat, which the bond alone cannot tell. */
+  | 'echo-or-repeat'
   /** From the host's configuration alone (`bondscope check`, live mode): a bond under a bridge set up so it loops. */
   | 'loop-prone-bond'
   /** Spanning tree and LACP, the fixes users switch to (control-plane.ts): from BPDUs, LACPDUs and the host's view. */
@@ -125,6 +129,15 @@ export interface MacMoveFinding extends FindingFields {
   kind: 'mac-move';
   details: Details<{ from?: string; to?: string }>;
 }
+export interface SwitchReflectionFinding extends FindingFields {
+  kind: 'switch-reflection';
+  /** MACs whose frames came back (the first few), how many more, and the shortest and longest time from leaving to coming back (µs). */
+  details: Details<{ macs?: string; moreMacs?: number; minDelayUs?: number; maxDelayUs?: number }>;
+}
+export interface EchoOrRepeatFinding extends FindingFields {
+  kind: 'echo-or-repeat';
+  details: Details<{ macs?: string; moreMacs?: number; minDelayUs?: number; maxDelayUs?: number }>;
+}
 export interface MacFloodFinding extends FindingFields {
   kind: 'mac-flood';
   details: Details<{ limit?: number; tracked?: number; untrackedAtLeast?: number; untrackedCountSaturated?: 'yes' | 'no'; findingsNotKept?: number }>;
@@ -135,10 +148,20 @@ export interface HostFinding extends FindingFields {
   details: Details<{ source?: string; setting?: string }>;
 }
 
-type DataPlaneKind = 'looped-broadcast' | 'own-address' | 'wrong-port-learning' | 'blackholed-unicast' | 'mac-flap' | 'mac-move' | 'mac-flood';
+type DataPlaneKind = 'looped-broadcast' | 'own-address' | 'wrong-port-learning' | 'blackholed-unicast' | 'mac-flap' | 'mac-move' | 'mac-flood' | 'switch-reflection' | 'echo-or-repeat';
 
 /** A finding, typed by its kind. */
-export type Finding = LoopedBroadcastFinding | OwnAddressFinding | WrongPortLearningFinding | BlackholedUnicastFinding | MacFlapFinding | MacMoveFinding | MacFloodFinding | HostFinding;
+export type Finding =
+  | LoopedBroadcastFinding
+  | OwnAddressFinding
+  | WrongPortLearningFinding
+  | BlackholedUnicastFinding
+  | MacFlapFinding
+  | MacMoveFinding
+  | MacFloodFinding
+  | SwitchReflectionFinding
+  | EchoOrRepeatFinding
+  | HostFinding;
 
 /** The finding of one kind. */
 export type FindingOf<K extends FindingKind> = Extract<Finding, { kind: K }>;
@@ -186,6 +209,8 @@ export const SEVERITY: Record<FindingKind, Severity> = {
   'mac-flap': 'warning',
   'mac-move': 'info',
   'mac-flood': 'warning',
+  'switch-reflection': 'info',
+  'echo-or-repeat': 'info',
   'loop-prone-bond': 'error',
   'stp-host-is-root': 'warning',
   'stp-topology-change': 'warning',
@@ -206,6 +231,9 @@ export const REMEDIES_FOR: Record<FindingKind, RemedyId[]> = {
   'mac-flap': LOOP_REMEDIES,
   'mac-move': ['none-needed'],
   'mac-flood': [],
+  // Not faults in themselves: what settles them is in the explanation.
+  'switch-reflection': [],
+  'echo-or-repeat': [],
   'loop-prone-bond': LOOP_REMEDIES,
   'stp-host-is-root': ['stp-bridge-priority'],
   'stp-topology-change': ['stp-edge-ports'],
@@ -231,6 +259,10 @@ export const EXPLANATION: Record<FindingKind, string> = {
     'This MAC moved once, from one port to another, and stayed: a guest migrated away (or a device was moved). A one-time move is not a fault.',
   'mac-flood':
     'More source MACs than bondscope tracks were seen: a MAC flood (random source addresses, as switch-table attacks or broken devices send). Counting went on, but MACs past the limit were not tracked one by one.',
+  'switch-reflection':
+    'The switches sent frames of the host side back into another slave than they left by: each such frame was seen leaving by one NIC and arriving on the other. With two switches that are not one stack, or NICs not aggregated on one switch, they flood every broadcast into both NICs. That is harmless when the bond drops what arrives on its backup slave (active-backup with all_slaves_active=0, as meant) and it is the loop when the bond passes it up. These captures hold only the slaves, so they cannot show which: capture the bond or the bridge too, or run `bondscope check` on the host (it reads the bond’s mode and all_slaves_active from /proc/net/bonding and sysfs).',
+  'echo-or-repeat':
+    'Frames went out of the bond and came in on it again moments later. That is either an echo (the switches sent the frame back and the bond passed it up: the loop) or the sender sending the same bytes twice, as some network stacks do. With only the bond captured the two cannot be told apart: capture a slave, the bridge or a guest’s port beside it.',
   'loop-prone-bond':
     'This bond sits under a bridge in a setup that passes frames arriving on every slave up to the bridge. When the switches flood a broadcast the host sent out of one slave back into another (two switches, or one switch that does not treat the slaves as one port), the bridge gets its own and its guests’ frames back: the kernel logs "received packet on bond0 with own address", and the bridge learns guests behind the bond.',
   'stp-host-is-root':

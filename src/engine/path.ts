@@ -25,7 +25,10 @@
  *     and router solicitations, MLD reports from its own link-local address) — a frame from
  *     outside never goes out of the uplink again; else in on the uplink, from outside; the origin
  *     then goes first whatever its stamp. Without directions: the earliest copies, ties broken by
- *     R1, with the MAC's known place (a guest's port, the host's own) for a host-side copy. A
+ *     R1, with the MAC's known place (a guest's port, the host's own) for a host-side copy; with no
+ *     host-side port captured, the bond's copy before any slave's (the host side's frame leaves
+ *     by the bond, one from outside comes in on a slave first), and only where the stamps cannot
+ *     say, the MAC (a guest's OUI: a hint the detectors build no fault on). A
  *     known guest first seen on the uplink while the host side was captured is outside now (it
  *     migrated). An unknown port never becomes the origin by a tie. Capture windows: a frame seen
  *     only on the uplink while no host-side port was capturing, or only on the host side while no
@@ -38,9 +41,10 @@
  *     with no second slave is not an echo).
  *  R5 The echo goes up the bond a hop (IN_HOST_HOP_NS) after it came in on a slave: with a slave
  *     capturing, a second copy on the bond with no copy in on another slave just before it is a
- *     resend (the bond's own frame again, tens of ms later). With no slave capturing, a second copy
- *     on the bond may be either: it is taken as the echo and the detectors give it medium
- *     confidence. A copy the capture says came in on the bond is the echo up, whatever its stamp;
+ *     resend (the bond's own frame again, tens of ms later), and so is one followed, a hop later,
+ *     by a copy out of the slave the frame left by (the sender repeated itself microseconds later:
+ *     an echo going up is never sent out again, R7). With no slave capturing, a second copy on the
+ *     bond may be either: it is taken as the echo, and the detectors claim no loop from it. A copy the capture says came in on the bond is the echo up, whatever its stamp;
  *     one from another file stamped within ALIGN_TOLERANCE_NS before its echo's copy on the other
  *     slave is reordered (clocks lined up by estimate agree only that well).
  *  R6 A second copy entering at the port where the frame started is a resend, not an echo (a guest
@@ -358,7 +362,7 @@ function placeFromHost(s: PathSighting[], n: number, g: PortGraph, out: FramePat
         !up &&
         x.dir !== DIR_OUT &&
         // The capture says it came in on the bond: a host-side frame does that only as the echo.
-        (x.dir === DIR_IN || (echoInRef !== undefined ? x.t - echoInRef.t <= g.inHostHopNs : !g.roleCapturing(R_SLAVE, x.t)))
+        (x.dir === DIR_IN || ((echoInRef !== undefined ? x.t - echoInRef.t <= g.inHostHopNs : !g.roleCapturing(R_SLAVE, x.t)) && !goesOutAgain(s, i, n, outSlavePort, g)))
       ) {
         // R5: up the bond a hop after it came in on a slave; with no slave capturing, taken as the echo (medium).
         x.place = P_UP_THE_BOND;
@@ -433,6 +437,24 @@ function echoAhead(s: PathSighting[], i: number, n: number, outSlavePort: number
     for (let k = j; k > i; k--) s[k] = s[k - 1]!;
     s[i] = y;
     return true;
+  }
+  return false;
+}
+
+/**
+ * R5: whether the bond's copy at i is followed, a hop later and before any other copy on the
+ * bond, by a copy out of the slave the frame left by: the bond sent the same bytes again (a
+ * sender that repeats itself microseconds later). An echo going up the bond is never sent out of
+ * it again: the bridge does not flood a frame back out of the port it came in on (R7).
+ */
+function goesOutAgain(s: PathSighting[], i: number, n: number, outSlavePort: number, g: PortGraph): boolean {
+  if (outSlavePort < 0) return false;
+  const x = s[i]!;
+  for (let j = i + 1; j < n && s[j]!.t - x.t <= g.inHostHopNs; j++) {
+    const y = s[j]!;
+    const r = g.role(y.port);
+    if (r === R_BOND) return false;
+    if (y.port === outSlavePort && y.dir !== DIR_IN) return true;
   }
   return false;
 }
@@ -535,8 +557,30 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
     sideUnknown = true;
     return false;
   }
-  // No host-side port captured: only the MAC can say (the host's own, a known guest, a guest's OUI).
-  if (!g.hasRole(R_GUEST) && !g.hasRole(R_BRIDGE)) return src.isHost || src.guestChain >= 0 || src.likelyGuest;
+  // No host-side port captured. With the bond capturing, its stamp says: a frame from the host
+  // side goes out of the bond before any slave, one from outside comes in on a slave first (R8).
+  // Only copies at one instant (or no bond) leave the MAC to say (the host's own, a known guest,
+  // a guest's OUI), and the detectors then claim nothing that hinges on it (loop-echoes.ts).
+  if (!g.hasRole(R_GUEST) && !g.hasRole(R_BRIDGE)) {
+    if (g.hasRole(R_BOND) && !g.roleCapturing(R_BOND, minT) && seenOnRole(s, n, g, R_BOND)) {
+      // The bond's capture began within this frame's path (its first copy there came after a
+      // slave's): whether it missed the copy going out or this came from outside, nothing says.
+      sideUnknown = true;
+      return false;
+    }
+    if (g.roleCapturing(R_BOND, minT)) {
+      let bondFirst = false;
+      let slaveFirst = false;
+      for (let i = 0; i < n; i++) {
+        if (s[i]!.t !== minT) continue;
+        const r = g.role(s[i]!.port);
+        if (r === R_BOND) bondFirst = true;
+        else if (r === R_SLAVE) slaveFirst = true;
+      }
+      if (bondFirst !== slaveFirst) return bondFirst;
+    }
+    return src.isHost || src.guestChain >= 0 || src.likelyGuest;
+  }
   // The earliest copies: on the host side only, on the uplink only, or both at one instant.
   let hostAtFirst = 0;
   let bondAtFirst = false;
@@ -576,13 +620,24 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // A frame seen only on the host side while the uplink, captured at other times, was not
   // capturing proves nothing about where it came from (capture windows): taken as from outside,
   // so no one becomes a guest by it — unless the MAC is known to be the host's or a guest's.
+  // The same when the capture set has no uplink port at all (only the bridge and guests' ports):
+  // a frame from outside and a guest's or the host's own reach the host side alike.
   const uplinkAtFirst = bondAtFirst || slaveAtFirst;
-  if (!uplinkAtFirst && !seenOnUplink(s, n, g) && (g.hasRole(R_BOND) || g.hasRole(R_SLAVE)) && !g.roleCapturing(R_BOND, minT) && !g.roleCapturing(R_SLAVE, minT)) {
+  if (!uplinkAtFirst && !seenOnUplink(s, n, g) && !g.roleCapturing(R_BOND, minT) && !g.roleCapturing(R_SLAVE, minT)) {
     if (src.isHost || src.guestChain >= 0) return true;
     sideUnknown = true;
     return false;
   }
   if (src.isHost || src.guestChain >= 0) return true;
+  // Without the bridge device's copy, the host's own frames on a guest's port look like the
+  // guest's: flooded to every guest's port as a guest's own is flooded to the others, unicast to a
+  // guest as the guest's to the host, and going on out of the bond as a guest's does. From a MAC
+  // not known, nor likely by its OUI, to be a guest's, a frame first seen on a guest's port proves
+  // nothing of where it started.
+  if (!src.likelyGuest && !g.roleCapturing(R_BRIDGE, minT)) {
+    sideUnknown = true;
+    return false;
+  }
   // One guest's port with the uplink at one instant: the guest's own frame; several guests' ports
   // with the uplink: a flood from outside.
   if (uplinkAtFirst) return chains === 1;
@@ -593,6 +648,11 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
 function allDirections(s: PathSighting[], n: number, g: PortGraph): boolean {
   for (let i = 0; i < n; i++) if (s[i]!.dir === DIR_UNKNOWN && g.role(s[i]!.port) !== R_UNKNOWN) return false;
   return true;
+}
+
+function seenOnRole(s: PathSighting[], n: number, g: PortGraph, role: number): boolean {
+  for (let i = 0; i < n; i++) if (g.role(s[i]!.port) === role) return true;
+  return false;
 }
 
 function seenOnHostSide(s: PathSighting[], n: number, g: PortGraph): boolean {
@@ -620,6 +680,20 @@ function hasUplinkOutBefore(s: PathSighting[], i: number, g: PortGraph): boolean
   return false;
 }
 
+/**
+ * Whether an end of `port`'s chain (the guest's own port, the uplink bridge's port) saw the frame
+ * going out, as the capture says: then it passed through the chain from the bridge, and an inner
+ * hop (whose direction says nothing) is not where it started.
+ */
+function chainEndOut(s: PathSighting[], n: number, g: PortGraph, port: number): boolean {
+  const chain = g.chain(port);
+  for (let i = 0; i < n; i++) {
+    const y = s[i]!;
+    if (y.port !== port && g.chain(y.port) === chain && !g.innerHop(y.port) && y.dir === DIR_OUT) return true;
+  }
+  return false;
+}
+
 // What firstOf looks for (any of the bits).
 const F_GUEST_IN = 1;
 const F_BRIDGE_OUT = 2;
@@ -635,7 +709,7 @@ function firstOf(s: PathSighting[], n: number, g: PortGraph, what: number, chain
   for (let i = 0; i < n; i++) {
     const x = s[i]!;
     const r = g.role(x.port);
-    if (what & F_GUEST_IN && r === R_GUEST && x.dir !== DIR_OUT && (chain < 0 || g.chain(x.port) === chain)) return i;
+    if (what & F_GUEST_IN && r === R_GUEST && x.dir !== DIR_OUT && (chain < 0 || g.chain(x.port) === chain) && !(g.innerHop(x.port) && chainEndOut(s, n, g, x.port))) return i;
     if (what & F_BRIDGE_OUT && r === R_BRIDGE && x.dir !== DIR_IN) return i;
     if (what & F_UPLINK_OUT && (r === R_BOND || r === R_SLAVE) && x.dir !== DIR_IN) return i;
     if (what & F_UPLINK_IN && (r === R_BOND || r === R_SLAVE) && x.dir !== DIR_OUT) return i;

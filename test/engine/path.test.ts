@@ -281,6 +281,82 @@ const CASES: Case[] = [
     rest: 3,
     upBond: false,
   },
+  // Issue #19: captures of the uplink alone (no bridge, no guest's port).
+  {
+    name: 'no host side captured: an outside broadcast in on both slaves, then up the bond, is from outside, whatever its OUI (a KVM client is no guest)',
+    copies: ['eth1@0', 'eth0@2', 'bond0@27'],
+    src: { likelyGuest: true },
+    absent: ['xenbr0', 'vif1.0', 'vif2.0', 'mystery', 'tap100i0', 'fwln100i0', 'fwpr100p0'],
+    from: O_OUTSIDE,
+    places: ['eth1:original', 'eth0:inbound', 'bond0:inbound'],
+    upBond: false,
+  },
+  {
+    name: 'no host side captured: the bond stamped first, a guest-OUI-less frame started on the host side and its echo came up (the loop, proven by the stamps)',
+    copies: ['bond0@0', 'eth0@12', 'eth1@19', 'bond0@25'],
+    absent: ['xenbr0', 'vif1.0', 'vif2.0', 'mystery', 'tap100i0', 'fwln100i0', 'fwpr100p0'],
+    from: O_BOND,
+    places: ['bond0:original', 'eth0:out', 'eth1:echo', 'bond0:up-the-bond'],
+    upBond: true,
+  },
+  {
+    name: 'R5: a sender repeating itself 30 µs later: the second bond copy goes out of eth0 again, so it is a resend, not the reflection coming up',
+    copies: ['bond0@0', 'eth0@12', 'eth1@19', 'bond0@30', 'eth0@32', 'eth1@33'],
+    src: { likelyGuest: true },
+    absent: ['xenbr0', 'vif1.0', 'vif2.0', 'mystery', 'tap100i0', 'fwln100i0', 'fwpr100p0'],
+    from: O_BOND,
+    places: ['bond0:original', 'eth0:out', 'eth1:echo'],
+    rest: 3,
+    upBond: false,
+  },
+  {
+    name: "no host side captured: the bond's capture began inside this frame's path (its first copy after a slave's): where it started proves nothing",
+    copies: ['eth1@0', 'eth0@2', 'bond0@27', 'bond0@33'],
+    src: { likelyGuest: true },
+    notCapturing: ['bond0'],
+    absent: ['xenbr0', 'vif1.0', 'vif2.0', 'mystery', 'tap100i0', 'fwln100i0', 'fwpr100p0'],
+    from: O_UNKNOWN,
+    places: ['eth1:unplaced', 'eth0:unplaced', 'bond0:unplaced', 'bond0:unplaced'],
+  },
+  {
+    name: "no bridge device captured: a frame on both guests' ports and the bond, from a MAC no guest's by its OUI (the host's own, flooded to every guest), proves nothing of where it started",
+    copies: ['vif1.0@0', 'vif2.0@3', 'bond0@20', 'eth0@40'],
+    absent: ['xenbr0', 'mystery', 'tap100i0', 'fwln100i0', 'fwpr100p0'],
+    from: O_UNKNOWN,
+    places: ['vif1.0:unplaced', 'vif2.0:unplaced', 'bond0:unplaced', 'eth0:unplaced'],
+  },
+  {
+    name: "no bridge device captured: a unicast seen on one guest's port alone, from a MAC no guest's by its OUI (the host's to its guest, or the guest's to the host), proves nothing",
+    copies: ['vif1.0@0'],
+    absent: ['xenbr0', 'mystery', 'tap100i0', 'fwln100i0', 'fwpr100p0'],
+    from: O_UNKNOWN,
+    places: ['vif1.0:unplaced'],
+  },
+  {
+    name: "no bridge device captured: the host's reply to a guest on the guest's port, then (its second reply, the guest learned on the bond) out of the bond: proves nothing",
+    copies: ['vif1.0@0', 'bond0@86', 'eth0@90'],
+    absent: ['xenbr0', 'mystery', 'tap100i0', 'fwln100i0', 'fwpr100p0'],
+    from: O_UNKNOWN,
+    places: ['vif1.0:unplaced', 'bond0:unplaced', 'eth0:unplaced'],
+  },
+  {
+    name: "no bridge device captured: the same from a Xen guest's OUI is taken as that guest's own (the weak hint that decides)",
+    copies: ['vif1.0@0', 'vif2.0@3', 'bond0@20', 'eth0@40'],
+    src: { likelyGuest: true },
+    absent: ['xenbr0', 'mystery', 'tap100i0', 'fwln100i0', 'fwpr100p0'],
+    from: O_GUEST,
+    places: ['vif1.0:original', 'vif2.0:flooded', 'bond0:out', 'eth0:out'],
+  },
+  {
+    // Its unseen start (the bridge device) leaves the out-going host-side copies to be worked out
+    // as a frame of their own, which proves nothing (no bridge device, no guest's OUI): no guest is made of the host.
+    name: "Proxmox, -i any without the bridge device: the host's multicast goes out to tap101i0, down the chain (fwpr100p0 out, fwln100i0 in, tap100i0 out) and out of the bond: the inner hop is not where it started, the bond is",
+    copies: ['vif2.0@0:out', 'fwpr100p0@5:out', 'bond0@8:out', 'fwln100i0@7:in', 'tap100i0@34:out', 'eth0@44:out'],
+    absent: ['xenbr0', 'mystery'],
+    from: O_BOND,
+    places: ['bond0:original', 'eth0:out'],
+    rest: 4,
+  },
 ];
 
 describe('the path of one frame', () => {

@@ -21,7 +21,12 @@ const CONFIDENCE = { low: 0, medium: 1, high: 2 } as const;
 const SEVERITY = { info: 0, warning: 1, error: 2 } as const;
 
 const mac = (f: Finding): string => (f.mac >= 0 ? formatMac(f.mac) : '-');
-const key = (f: Finding): string => `${f.kind} ${mac(f)}/${f.vlan}`;
+/**
+ * A finding's identity across forms: data-plane kinds by MAC and VLAN; spanning-tree and LACP
+ * kinds by the port they are about (the speaker's MAC is named as the host's or as itself
+ * depending on whether the form shows which MACs are the host's).
+ */
+const key = (f: Finding): string => (DATA_PLANE.includes(f.kind) || f.kind.startsWith('mac-') ? `${f.kind} ${mac(f)}/${f.vlan}` : `${f.kind} on ${f.interfaces.join(',') || '-'}`);
 const secs = (f: Finding): number => f.firstSec + f.firstNsec / 1e9;
 
 function warnedMacs(f: Form): Set<string> {
@@ -79,11 +84,13 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
     for (const x of fs.filter((y) => DATA_PLANE.includes(y.kind) && y.severity === 'error')) out.push(`${key(x)} is an error from the slaves alone`);
   }
 
-  // Never something the whole capture does not show, never surer than it.
+  // Never something the whole capture does not show, never surer than it. Spanning-tree and LACP
+  // findings are about ports: a subset's finding is the whole capture's on the same ports or more.
   const full = new Map(base.findings.map((x) => [key(x), x]));
+  const controlMatch = (x: Finding): Finding | undefined => base.findings.find((y) => y.kind === x.kind && x.interfaces.every((p) => y.interfaces.includes(p)));
   for (const x of fs) {
     const k = key(x);
-    const y = full.get(k);
+    const y = full.get(k) ?? (DATA_PLANE.includes(x.kind) || x.kind.startsWith('mac-') ? undefined : controlMatch(x));
     if (!y) {
       if (DATA_PLANE.includes(x.kind) || x.severity !== 'info') out.push(`${k} (${x.severity}, ${x.confidence}) that the whole capture does not show`);
       continue;

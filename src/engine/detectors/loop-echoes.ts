@@ -3,12 +3,14 @@
  * the other slave and up the bond. `looped-broadcast` for the broadcasts and multicasts that did,
  * `own-address` for the host's own MACs among them (what the kernel logs as "received packet on
  * bond0 with own address as source address"). A guest's own echo is `wrong-port-learning`
- * (learning.ts): what it does to the bridge's table.
+ * (learning.ts): what it does to the bridge's table. Paths the capture cannot settle go to
+ * reflections.ts, which says what was seen and claims no loop.
  */
 import type { Confidence } from '../findings.js';
 import type { FramePath, PathSighting } from '../path.js';
 import type { DetectorContext, SettledGroup } from './context.js';
 import { onGuestEcho } from './learning.js';
+import { onEchoOrRepeat, onReflection } from './reflections.js';
 
 /** One settled frame whose path has an echo. */
 export function onEcho(ctx: DetectorContext, g: SettledGroup, s: PathSighting[], path: FramePath): void {
@@ -19,9 +21,17 @@ export function onEcho(ctx: DetectorContext, g: SettledGroup, s: PathSighting[],
   // proven (the bond may drop it): medium confidence. When the bond was captured and the echo
   // never came up it, the bond dropped it: no loop. When it has the host side but no bond (NICs
   // straight in the bridge, as with STP), a NIC's port state decides, which frames don't show: no claim.
+  // What the capture holds decides what this path proves (capabilities.ts says the same to the user):
+  //  - the echo seen coming up the bond, after it came back in on another slave or with the host
+  //    side captured (where a frame started is known): the loop;
+  //  - only slaves captured (no bond, no host side): the switches sent it back, and whether the
+  //    bond delivered it cannot be seen: a reflection, said as such (reflections.ts);
+  //  - only the bond captured: out and in again may be an echo or a repeat (reflections.ts);
+  //  - the bond or the host side captured and the echo never came up: the bond dropped it.
   let confidence: Confidence;
-  if (up) confidence = back || ctx.seesHostSide() ? 'high' : 'medium';
-  else if (!ctx.seesBond() && !ctx.seesHostSide()) confidence = 'medium';
+  if (up && (back || ctx.seesHostSide())) confidence = 'high';
+  else if (up) return onEchoOrRepeat(ctx, g, s, path);
+  else if (back && !ctx.seesBond() && !ctx.seesHostSide()) return onReflection(ctx, g, s, path);
   else return;
   const echo = up ?? back!;
   const origin = s[path.origin]!;

@@ -39,6 +39,15 @@ export function summarize(f: Finding, host: HostNames): string {
       return `${mac}${vlan} moved between ${f.interfaces.join(', ')} ${f.details.moves} times`;
     case 'mac-move':
       return `${mac}${vlan} moved once from ${f.details.from} to ${f.details.to} and stayed`;
+    case 'switch-reflection': {
+      const [out, back] = f.interfaces;
+      const more = f.details.moreMacs ? ` and ${f.details.moreMacs} more` : '';
+      return `${n}, a frame left by ${out} and came in again on ${back ?? 'another slave'} (${delays(f.details)}; frames of ${f.details.macs}${more}, taken as the host's or its guests' by their MACs): the switches deliver it to both NICs; harmless unless the bond passes up what arrives on ${back ?? 'that slave'}, which captures of the slaves alone cannot show`;
+    }
+    case 'echo-or-repeat': {
+      const more = f.details.moreMacs ? ` and ${f.details.moreMacs} more` : '';
+      return `${n}, a frame went out of ${f.interfaces[0]} and came in on it again (${delays(f.details)}; from ${f.details.macs}${more}): an echo or the sender repeating itself, which the bond alone cannot tell`;
+    }
     case 'mac-flood': {
       const more = f.details.untrackedCountSaturated === 'yes' ? `at least ${f.count}` : `${f.count}`;
       const lost = Number(f.details.findingsNotKept) > 0 ? `; ${f.details.findingsNotKept} findings about them not kept` : '';
@@ -50,6 +59,12 @@ export function summarize(f: Finding, host: HostNames): string {
   }
 }
 
+
+/** The shortest and longest time between a frame and its return, in words. */
+function delays(d: { minDelayUs?: number | string; maxDelayUs?: number | string }): string {
+  if (d.minDelayUs === undefined) return 'delay not known';
+  return d.minDelayUs === d.maxDelayUs ? `after ${d.minDelayUs} µs` : `after ${d.minDelayUs}–${d.maxDelayUs} µs`;
+}
 
 /** What the description of one evidence frame is given: names as the sink shows them (sanitized or not). */
 export interface FrameWords {
