@@ -208,6 +208,7 @@ export class Analyzer implements DetectorContext {
     const t = this.time(rec);
     if (t > this.maxT) this.maxT = t;
     port.frames++;
+    if (t > port.lastT) port.lastT = t;
     // Capture windows: each input's first and latest frame so far.
     const input = rec.inputIndex;
     if (port.input < 0) {
@@ -280,11 +281,14 @@ export class Analyzer implements DetectorContext {
       if (b[p + 4] === 6 && b[p + 5] === 4 && readMac(b, p + 8) === f.src && this.ipv4Owner.size < this.options.maxMacs) {
         const ip = ((b[p + 14]! << 24) | (b[p + 15]! << 16) | (b[p + 16]! << 8) | b[p + 17]!) >>> 0;
         const target = ((b[p + 24]! << 24) | (b[p + 25]! << 16) | (b[p + 26]! << 8) | b[p + 27]!) >>> 0;
-        // A gratuitous ARP (sender = target address) is the owner announcing itself and wins;
-        // any other ARP only names an owner not known yet (a host may send with another's address).
-        if (ip !== 0 && (ip === target || !this.ipv4Owner.has(ip))) this.ipv4Owner.set(ip, f.src);
+        if (ip !== 0) this.claimIpv4(f.vlan, ip, f.src, ip === target);
       }
       return -1;
+    }
+    if (f.etherType === 0x0800 && f.l3Len >= 20) {
+      // The source address of an IPv4 packet is its sender's claim to it, as an ARP's is.
+      const from = ((b[p + 12]! << 24) | (b[p + 13]! << 16) | (b[p + 14]! << 8) | b[p + 15]!) >>> 0;
+      if (from !== 0 && this.ipv4Owner.size < this.options.maxMacs) this.claimIpv4(f.vlan, from, f.src, false);
     }
     if (f.etherType === 0x0800 && f.l3Len >= 20 && !f.isBroadcast && !f.isMulticast) {
       const ip = ((b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!) >>> 0;
@@ -295,8 +299,28 @@ export class Analyzer implements DetectorContext {
     return -1;
   }
 
-  /** IPv4 address → the MAC that announced it in its own ARP (cooked captures' stand-in for a destination MAC). */
+  /**
+   * `mac` sent with `ip` as its own address in `vlan` (an ARP's sender, an IPv4 packet's source). An
+   * address is a MAC's within its broadcast domain. A gratuitous ARP (sender = target address) is
+   * the owner announcing itself and wins; any other claim names an owner only while no other MAC
+   * has made one (a host may send with another's address): two claimants name no one.
+   */
+  private claimIpv4(vlan: number, ip: number, mac: number, announced: boolean): void {
+    const k = ipv4Key(vlan, ip);
+    if (announced) {
+      this.ipv4Owner.set(k, mac);
+      this.ipv4Announced.add(k);
+    } else if (!this.ipv4Announced.has(k)) {
+      const owner = this.ipv4Owner.get(k);
+      if (owner === undefined) this.ipv4Owner.set(k, mac);
+      else if (owner !== mac && owner !== -1) this.ipv4Owner.set(k, -1);
+    }
+  }
+
+  /** (VLAN, IPv4 address) → the MAC that claimed it (-1: claimed by several): cooked captures' stand-in for a destination MAC. */
   private readonly ipv4Owner = new Map<number, number>();
+  /** The (VLAN, IPv4 address) keys a gratuitous ARP announced: their owner is settled. */
+  private readonly ipv4Announced = new Set<number>();
 
   /** The frame the reorder stage released. */
   private process(): void {
@@ -310,7 +334,7 @@ export class Analyzer implements DetectorContext {
     this.nowT = t;
     const port = this.ports.ports[portIndex]!;
     // A cooked frame's destination IPv4 address, as the MAC of the guest whose ARP announced it.
-    if (dst < -1) dst = this.ipv4Owner.get(-2 - dst) ?? -1;
+    if (dst < -1) dst = this.ipv4Owner.get(ipv4Key(vlan, -2 - dst)) ?? -1;
     const dir = dirFlags & 0xff;
     const flags = dirFlags >> 8;
     // SLL captures have no destination: their outgoing frames may be broadcasts.
@@ -329,7 +353,11 @@ export class Analyzer implements DetectorContext {
       const d = dir || port.usualDir;
       this.macs.count(vlan, src, port.index, d, origLen, t);
       this.countDir(port, d);
-      if (d === DIR_IN && port.learns) this.learnAt(vlan, src, port.index, t, false, port.index, input, frame);
+      // A frame of a MAC that turned out to be on the host side, which arrived before any of its
+      // host-side copies did (the start of a file whose interfaces come in batches): it was not
+      // identified, so its path cannot be worked out, and where it came in teaches the table nothing.
+      const unplaced = (flags & FL_IDENTIFIED) === 0 && this.hostSideArrived.size > 0 && (this.hostSideArrived.has(src) || this.hostSideArrived.has(dst));
+      if (d === DIR_IN && port.learns && !unplaced) this.learnAt(vlan, src, port.index, t, false, port.index, input, frame);
     } else {
       this.sight(key, check, src, dst, vlan, (flags & (FL_BROADCAST | FL_MULTICAST)) !== 0, port, t, dir, input, frame);
     }
@@ -504,10 +532,23 @@ export class Analyzer implements DetectorContext {
    * proves nothing by its absence.
    */
   capturing(port: number, t: number): boolean {
-    const input = this.ports.ports[port]!.input;
+    const p = this.ports.ports[port]!;
+    const input = p.input;
     if (input < 0) return false;
     if (input >= MAX_WINDOWS) return true;
-    return this.inputFirstT[input]! <= t && t <= this.inputLastT[input]!;
+    return this.inputFirstT[input]! <= t && t <= (this.inputsCut.has(input) ? p.lastT : this.inputLastT[input]!);
+  }
+
+  /**
+   * Inputs that stopped at damage (a file cut short). An input with several interfaces (dumpcap
+   * writes each one's frames in batches) holds each interface's frames up to a moment of its own
+   * then: each of its ports counts as capturing up to its own latest frame.
+   */
+  private readonly inputsCut = new Set<number>();
+
+  /** The input ended at damage: its ports' capture windows end at their own latest frames (before finish()). */
+  inputCut(input: number): void {
+    this.inputsCut.add(input);
   }
 
   private settleGroup(g: Group): void {
@@ -914,6 +955,11 @@ export function findingKey(kind: FindingKind, mac: number, vlan: number): string
 }
 
 /** Xen and QEMU/KVM guests' OUIs: a weak hint, used only when no guest port was captured. */
+/** An IPv4 address within a VLAN, as one number (exact: VLAN ids are 12 bits). */
+function ipv4Key(vlan: number, ip: number): number {
+  return vlan * 0x100000000 + ip;
+}
+
 /**
  * The OUIs hypervisors give their guests' NICs: Xen's 00:16:3e (XenSource), QEMU/KVM's 52:54:00
  * (libvirt), Proxmox VE's bc:24:11 (since PVE 8.1). A weak hint, read only where the capture

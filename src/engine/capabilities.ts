@@ -124,7 +124,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
     id: 'inferred-roles',
     needs: 'names, flags or a recorded topology',
     judge: (c) => {
-      const inferred = c.seen.filter((p) => p.port.roleSource === 'inferred');
+      const inferred = c.seen.filter((p) => p.port.roleSource === 'inferred' && !p.mergedPoints);
       return inferred.length
         ? { proven: false, text: `roles named by nothing but the frames: ${inferred.map((p) => `${p.port.name} (${p.port.role})`).join(', ')} were inferred from which ports saw each frame and in what order; confirm them with --bond/--bridge` }
         : null;

@@ -175,7 +175,8 @@ export function controlFinding(
     summary,
     mac,
     vlan: 0,
-    interfaces,
+    // A set of ports, in one order whatever order the records came in (eth2 before eth10).
+    interfaces: [...interfaces].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
     count,
     firstSec: first?.sec ?? 0,
     firstNsec: first?.nsec ?? 0,
@@ -230,6 +231,9 @@ export class ControlPlane {
 
   /** A decoded BPDU or LACPDU seen on `port`; `dir` as the capture gives it (2 = out). */
   observe(rec: PacketRecord, f: DecodedFrame, port: PortState, dir: number): void {
+    // Several links' BPDUs and LACPDUs on one interface (ports merged into one): which link said
+    // what is lost, and a conversation cannot be read from them.
+    if (port.mergedPoints) return;
     if (f.payload === PK_STP) this.observeBpdu(rec, f, port, dir);
     else if (f.payload === PK_LACP) this.observeLacp(rec, f, port, dir);
   }

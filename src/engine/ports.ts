@@ -62,6 +62,8 @@ export interface PortState {
   input: number;
   /** Frames seen on this port, and per direction as known or inferred. */
   frames: number;
+  /** Engine time of the latest frame seen on this port (-Infinity before the first). */
+  lastT: number;
   framesIn: number;
   framesOut: number;
   /** Frames whose direction the capture itself gave (pcapng epb_flags, SLL packet type). */
@@ -104,6 +106,7 @@ export class PortTable {
       innerHop: ((port as Port & { via?: string | null }).via ?? name) !== name || /^fw(br|ln)\d+i\d+$/.test(name),
       input: -1,
       frames: 0,
+      lastT: -Infinity,
       framesIn: 0,
       framesOut: 0,
       framesWithDirection: 0,

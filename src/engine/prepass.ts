@@ -17,6 +17,7 @@ import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { type ClockLink, type ClockOffset, clockOffsets, compareClocks, refineOffsets } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
+import { MERGED_COPIES, mergedPorts } from './merged-points.js';
 import { PortTable } from './ports.js';
 
 /** Frames the pre-pass reads from the start of the inputs. */
@@ -277,6 +278,12 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     inferred = again;
   }
   const out = mergeTopology(emptyTopology(), topology);
+  // An interface that holds several capture points' frames is no port: no role (merged-points.ts).
+  const merged = new Set(mergedPorts(s).map((p) => s.ports[p]!.name));
+  inferred = inferred.filter((r) => !merged.has(r.name));
   for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason });
+  for (const name of merged) {
+    out.ports.set(name, { name, role: 'unknown', bond: null, bridge: null, roleSource: 'inferred', reason: `copies of one frame from several capture points arrive on it microseconds apart (at least ${MERGED_COPIES} of most frames): interfaces merged into one`, mergedPoints: true });
+  }
   return { topology: out, inputOffsetsNs, clocks, links, inferred, frames: s.frames };
 }

@@ -133,7 +133,12 @@ export function openFiles(specs: readonly string[], o: FileRunOptions = {}): Fil
       pending = set.next();
       return true;
     },
-    finish: () => (fed ? analyzer.finish() : analyzer.currentFindings()),
+    finish: () => {
+      if (!fed) return analyzer.currentFindings();
+      // An input cut short holds each of its interfaces up to a moment of its own.
+      for (const src of set.sources) if (src.error) analyzer.inputCut(src.rec.inputIndex);
+      return analyzer.finish();
+    },
   };
   return run;
 }

@@ -13,7 +13,7 @@
  * hold less: the analysis may prove less, never something else.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 import { readAll } from '../helpers/rewrite.js';
@@ -128,7 +128,7 @@ export function pathOf(spec: string): string {
   return eq > 0 && !existsSync(spec) ? spec.slice(eq + 1) : spec;
 }
 
-export const HAS_TOOLS = ['mergecap', 'editcap', 'reordercap', 'tshark', 'gzip', 'zstd'].every((t) => spawnSync(t, t === 'gzip' || t === 'zstd' ? ['--version'] : ['-h'], { stdio: 'ignore' }).status === 0);
+export const HAS_TOOLS = ['mergecap', 'editcap', 'reordercap', 'tshark', 'capinfos', 'gzip', 'zstd'].every((t) => spawnSync(t, t === 'gzip' || t === 'zstd' ? ['--version'] : ['-h'], { stdio: 'ignore' }).status === 0);
 
 /** Per frame of a file, the interface (name, or ifindex for -i any) tshark says it was captured on: tshark is the oracle here, not bondscope's reader. */
 const portsOfFrames = new Map<string, string[]>();
@@ -298,9 +298,11 @@ export const TRANSFORMS: Transform[] = [
     },
   },
   {
-    // One file per interface, as if each had its own tcpdump: the same frames, stamps and names.
+    // One file per interface, as if each had its own tcpdump: the same frames, stamps and names,
+    // but no longer when each interface's capture began (a file's window starts at its first
+    // frame), so a weakening: a frame seen before a quiet port's first one proves less.
     name: 'split per interface',
-    reencoding: true,
+    reencoding: false,
     apply: (f, work) => {
       if (!single(f) || f.collapsed || !f.named || f.cut || /\.(gz|zst)$/.test(f.specs[0]!)) return null;
       const file = pathOf(f.specs[0]!);
@@ -455,10 +457,15 @@ export const TRANSFORMS: Transform[] = [
       const d = fresh(work, 'cut');
       const specs = f.specs.map((s) => {
         const p = pathOf(s);
-        const size = statSync(p).size;
+        const bytes = readFileSync(p);
         const out = join(d, basename(p));
-        // Past the header, into a block: 70% of the bytes and 5 more.
-        writeFileSync(out, readFileSync(p).subarray(0, Math.max(40, Math.floor(size * 0.7) + 5)));
+        // Past the header, into a block: 70% of the bytes and a few more, moved on until capinfos
+        // (Wireshark's reader, the oracle here) says the file ends in the middle of a packet.
+        // A compressed file cut anywhere ends inside its compressed stream.
+        for (let k = 5; k < 200; k++) {
+          writeFileSync(out, bytes.subarray(0, Math.max(40, Math.floor(bytes.length * 0.7) + k)));
+          if (/\.(gz|zst)$/.test(p) || spawnSync('capinfos', ['-c', out], { stdio: 'ignore' }).status !== 0) break;
+        }
         return s.includes('=') && !existsSync(s) ? `${s.slice(0, s.indexOf('='))}=${out}` : out;
       });
       return derive(f, 'cut short', { specs, cut: true, partial: true });
