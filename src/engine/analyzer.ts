@@ -171,6 +171,8 @@ export class Analyzer implements DetectorContext {
   private readonly hostSideArrived = new Set<number>();
   /** Guest MAC → its port, from frames that entered the host on a guest port. */
   readonly guestPorts = new Map<number, number>();
+  /** MACs whose frames came in from the uplink as frames of their own (from outside the host). */
+  private readonly outsideSeen = new Set<number>();
   readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, releasedEarly: 0 };
 
   constructor(
@@ -591,6 +593,7 @@ export class Analyzer implements DetectorContext {
     // A guest's port's copy is the guest's own frame only when the capture says it came in, or the
     // bridge device was being captured then: the host's frame sent out to that port looks the same
     // without the bridge device's copy before it (a tcpdump on it that had not started yet).
+    if (path.from === O_OUTSIDE && !this.outsideSeen.has(src) && this.outsideSeen.size < this.options.maxMacs) this.outsideSeen.add(src);
     if (
       path.from === O_GUEST &&
       src !== XEN_VIF_MAC &&
@@ -698,6 +701,20 @@ export class Analyzer implements DetectorContext {
    */
   knowInterfaces(list: readonly CaptureInterface[]): void {
     this.interfaces = list;
+  }
+
+  /**
+   * Where a MAC belongs, as the frames showed it (a result of its own: the report's MAC table and
+   * the JSON's `macs`): a guest behind its port, one of the host's own MACs (flags, a recorded
+   * topology, or frames the host sent), a MAC from outside (its frames came in from the uplink),
+   * or not known from these captures.
+   */
+  belonging(mac: number): { side: 'guest' | 'host' | 'outside' | 'unknown'; port: string | null } {
+    if (this.localMacs.has(mac)) return { side: 'host', port: null };
+    const g = this.guestPorts.get(mac);
+    if (g !== undefined) return { side: 'guest', port: this.ports.ports[g]!.port.name };
+    if (this.outsideSeen.has(mac)) return { side: 'outside', port: null };
+    return { side: 'unknown', port: null };
   }
 
   /** Whether the capture itself gave this sighting's direction (not the path stage). */

@@ -90,6 +90,7 @@ export function analysisJson(a: Analyzer, findings: Finding[], caps: Capabilitie
       vendor: vendorOf(e.mac),
       ports: Object.fromEntries([...e.ports].map(([i, c]) => [ports[i]!.port.name, { in: c[PC_IN], out: c[PC_OUT], unknown: c[PC_UNKNOWN] }])),
       learnedOn: e.learnedOn >= 0 ? ports[e.learnedOn]!.port.name : null,
+      belongs: a.belonging(e.mac),
     })),
     findings: findings.map((f) => findingJson(f, inputs)),
     capabilities: caps,
@@ -160,9 +161,10 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
         .map(([i, c]) => `${safeText(a.ports.ports[i]!.port.name)} ${c[PC_IN]}/${c[PC_OUT]}${c[PC_UNKNOWN] ? `/${c[PC_UNKNOWN]}?` : ''}`)
         .join(', ');
       const learned = e.learnedOn >= 0 ? a.ports.ports[e.learnedOn]!.port.name : '-';
-      return [formatMac(e.mac), String(e.vlan), vendorCell(vendorOf(e.mac)), safeText(learned), seen];
+      const b = a.belonging(e.mac);
+      return [formatMac(e.mac), String(e.vlan), vendorCell(vendorOf(e.mac)), b.port ? `guest on ${safeText(b.port)}` : b.side === 'unknown' ? '?' : b.side, safeText(learned), seen];
     });
-    out.push('', paint('1', 'MACs'), ...columns([['MAC', 'VLAN', 'vendor', 'learned on', 'seen on (in/out)'], ...table], [17, -4, 10, 10]));
+    out.push('', paint('1', 'MACs'), ...columns([['MAC', 'VLAN', 'vendor', 'belongs', 'learned on', 'seen on (in/out)'], ...table], [17, -4, 10, 7, 10]));
   }
   return out.join('\n') + '\n';
 }

@@ -123,6 +123,29 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
   if (f.cut && !a.analysis.run.set.errors.some((e) => /cut short/.test(e.message))) out.push(`cut short, and no input says so (${a.analysis.run.set.errors.map((e) => e.message).join('; ') || 'no error'})`);
   if (!f.cut && a.analysis.run.set.errors.length) out.push(`input errors: ${a.analysis.run.set.errors.map((e) => e.message).join('; ')}`);
 
+  // Where each MAC belongs is a result too: never the host's for a guest or an outside host, never
+  // a guest's for the host or an outside host (a migrated guest is outside now), never behind
+  // another guest's port.
+  const an = a.analysis.run.analyzer;
+  const chainOf = (vif: string): string[] => {
+    const fw = f.rec.truth.params.guests.find((g) => g.vif === vif)?.firewall;
+    return fw ? [vif, fw.bridge, fw.inner, fw.outer] : [vif];
+  };
+  for (const m of t.hostMacs) {
+    const b = an.belonging(Number.parseInt(m.replace(/:/g, ''), 16));
+    if (b.side === 'guest' || b.side === 'outside') out.push(`the host's ${m} belongs to ${b.side}${b.port ? ` on ${b.port}` : ''}`);
+  }
+  for (const g of t.guests) {
+    const b = an.belonging(Number.parseInt(g.mac.replace(/:/g, ''), 16));
+    if (b.side === 'host') out.push(`guest ${g.mac} belongs to the host`);
+    if (b.side === 'outside' && !t.movedGuests.includes(g.mac)) out.push(`guest ${g.mac} belongs outside, and it never migrated`);
+    if (b.side === 'guest' && f.named && !f.collapsed && !chainOf(g.vif).includes(b.port!)) out.push(`guest ${g.mac} belongs to ${b.port}, not its ${g.vif}`);
+  }
+  for (const m of t.outsideMacs) {
+    const b = an.belonging(Number.parseInt(m.replace(/:/g, ''), 16));
+    if (b.side === 'host' || b.side === 'guest') out.push(`the outside host ${m} belongs to ${b.side}${b.port ? ` on ${b.port}` : ''}`);
+  }
+
   // What the kernel's truth requires of a form that holds every port's whole run.
   const whole = f.rec.truth.interfaces.every((i) => f.ports.includes(i)) && !f.collapsed && !f.partial;
   if (whole) out.push(...required(f, a));
