@@ -147,7 +147,7 @@ export class Analyzer implements DetectorContext {
   findingsNotKept = 0;
   private readonly identity = new FrameIdentity();
   /** Every frame passes through here first, so the rest sees them in time order (reorder.ts). */
-  private readonly reorder = new ReorderBuffer();
+  private readonly reorder: ReorderBuffer;
   /** Groups waiting for their window to pass, in arrival order (pending-groups.ts). */
   private readonly pending = new PendingGroups();
   /** The group being settled and its sightings: one set of objects, reused for every group. */
@@ -181,6 +181,15 @@ export class Analyzer implements DetectorContext {
     this.macs = new MacTable(options.maxMacs);
     this.localMacs = new Set(topology.localMacs);
     if (options.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = options.hopGapNs;
+    // Inputs lined up by the pre-pass still come as the reader merged them, on their own clocks:
+    // one whose clock ran ahead arrives that much later than the frames of its moment (a quiet
+    // one's frames came late, 17–53 of captures/loop's with one file 30–350 ms off). Frames are
+    // held for the spread of the offsets (and a horizon longer by it), plus a file's own disorder
+    // across CPUs (an in-host hop's worth), so they go on in lined-up order.
+    const offsets = options.inputOffsetsNs ?? [];
+    const spread = offsets.length ? Math.max(0, ...offsets) - Math.min(0, ...offsets) : 0;
+    this.reorder = new ReorderBuffer(REORDER_HORIZON_NS + spread);
+    if (spread > 0) this.reorder.holdFor(spread + IN_HOST_HOP_NS);
   }
 
   /**

@@ -131,7 +131,7 @@ export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): Cl
 }
 
 /** The verdict on one pair of inputs from their in-host differences (b minus a). */
-function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null {
+function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_HOST_NS): ClockLink | null {
   const order = Uint32Array.from(d.keys()).sort((x, y) => d[x]! - d[y]!);
   const ds = Float64Array.from(order, (i) => d[i]!);
   const ws = Float64Array.from(order, (i) => w[i]!);
@@ -160,7 +160,7 @@ function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null
   for (let hi = 0; hi < ds.length; hi++) {
     sum += ws[hi]!;
     while (ds[hi]! - ds[lo]! > 2 * IN_HOST_NS) sum -= ws[lo++]!;
-    if ((ds[hi]! < bLo - 2 * IN_HOST_NS || ds[lo]! > bHi + 2 * IN_HOST_NS) && sum > second) second = sum;
+    if ((ds[hi]! < bLo - apartNs || ds[lo]! > bHi + apartNs) && sum > second) second = sum;
   }
   if (second >= TIE_SHARE * best) return null;
   // The weighted median of the heaviest window.
@@ -170,6 +170,173 @@ function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null
   const offsetNs = ds[m]!;
   if (Math.abs(offsetNs) < NEGLIGIBLE_OFFSET_NS) return { a, b, offsetNs: 0, sameClock: true, weight: best };
   return { a, b, offsetNs, sameClock: false, weight: best };
+}
+
+/**
+ * Offsets searched for, either way. What bounds the search: a copy pairs across files only when
+ * it has one candidate within the bound on the other port, and that one has it alone in turn, so
+ * a wider search has fewer frames to go by (ARP and IPv6 ND repeat every second or few with the
+ * same bytes; pings, TCP and most IPv4 carry a sequence or an IP ID and never repeat); the
+ * pre-pass reads the files' first PREPASS_FRAMES records as the reader merges them, so two files
+ * `o` apart share frames only in what the pre-pass read less `o`; and the engine lines files up
+ * in its reorder stage, whose horizon (REORDER_HORIZON_NS) is how far apart the reader may hand
+ * over two files' frames of one moment. See the README ("Clocks apart").
+ */
+export const MAX_OFFSET_NS = Number(process.env.BONDSCOPE_MAX_OFFSET ?? 3e9);
+/**
+ * A coarse offset is right to within this for the sightings grouped again on it to be one frame's
+ * (a quarter of the pre-pass's grouping gap, GROUP_GAP_NS): a second cluster of differences further
+ * than this from the heaviest is a rival, closer is the same verdict (a switch between the ports).
+ */
+export const COARSE_TOLERANCE_NS = 25e6;
+
+/**
+ * The coarse comparison of every two inputs, across any offset up to MAX_OFFSET_NS, from copies
+ * whose pairing is not in question. A frame's copy on a port is the first sighting of its
+ * identity there in a group (an original and its echo on one port are one copy, at the
+ * original's stamp); a copy on port P of one input and a copy on port Q of another pair when
+ * each is the other's only candidate within MAX_OFFSET_NS (mutual: then no other offset in the
+ * bound pairs them otherwise), so an identity that recurs within the bound (a resend, a periodic
+ * announcement) pairs with nothing there. Any two ports pair, slaves too: this only has to be right
+ * to within COARSE_TOLERANCE_NS, enough to group a frame's sightings as one (prepass.ts
+ * regroup()); which pairs say the offset to the µs is compareClocks's rule, on the frames grouped
+ * again. Each frame weighs one per pair of inputs (its copies' pairs share the weight), so a file
+ * that shares few frames with the others is judged on those (MIN_WEIGHT), and its own say nothing.
+ */
+export function compareAcrossFiles(s: FrameSightings): ClockLink[] {
+  if (s.inputs < 2) return [];
+  const ports = s.ports.length;
+  const id = identities(s);
+  const copy = firstCopies(s, ports);
+  // The copies, by identity, then port (input and port), then stamp: two counting sorts (stable)
+  // and an insertion sort within each run (a port's copies are nearly in order already).
+  const all: number[] = [];
+  for (let k = 0; k < copy.length; k++) if (copy[k]! >= 0) all.push(k);
+  const byWho = countingSort(all, (k) => copy[k]!, s.inputs * ports);
+  const frameOf = new Int32Array(s.t.length);
+  for (let g = 0; g < s.frames; g++) frameOf.fill(g, s.start[g]!, s.start[g + 1]!);
+  const order = countingSort(byWho, (k) => id[frameOf[k]!]!, s.frames);
+  const sameRun = (x: number, y: number): boolean => copy[x] === copy[y] && id[frameOf[x]!] === id[frameOf[y]!];
+  for (let r = 1; r < order.length; r++) {
+    const k = order[r]!;
+    let q = r - 1;
+    while (q >= 0 && sameRun(order[q]!, k) && s.t[order[q]!]! > s.t[k]!) {
+      order[q + 1] = order[q]!;
+      q--;
+    }
+    order[q + 1] = k;
+  }
+  // Per copy, how many copies its input holds of the frame in its group (the pairs' weights).
+  const ofInput = new Float64Array(s.t.length);
+  for (let g = 0; g < s.frames; g++)
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) {
+      if (copy[k]! < 0) continue;
+      let n = 0;
+      for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
+      ofInput[k] = n;
+    }
+  const lists: ({ d: number[]; w: number[] } | undefined)[] = new Array(s.inputs * s.inputs);
+  const single = new Int32Array(s.t.length);
+  const back = new Int32Array(s.t.length);
+  /** For each copy in run [a, b): its one candidate in run [c, e) within the bound, or -1 (none or several), into `into`. */
+  const only = (a: number, b: number, c: number, e: number, into = single): void => {
+    let lo = c;
+    let hi = c;
+    for (let r = a; r < b; r++) {
+      const t = s.t[order[r]!]!;
+      while (lo < e && s.t[order[lo]!]! < t - MAX_OFFSET_NS) lo++;
+      if (hi < lo) hi = lo;
+      while (hi < e && s.t[order[hi]!]! <= t + MAX_OFFSET_NS) hi++;
+      into[order[r]!] = hi - lo === 1 ? order[lo]! : -1;
+    }
+  };
+  for (let from = 0; from < order.length; ) {
+    // One identity's copies: [from, to), in runs of one port each.
+    let to = from + 1;
+    while (to < order.length && id[frameOf[order[to]!]!] === id[frameOf[order[from]!]!]) to++;
+    const runs: number[] = [from];
+    for (let r = from + 1; r < to; r++) if (copy[order[r]!] !== copy[order[r - 1]!]) runs.push(r);
+    runs.push(to);
+    for (let p = 0; p + 1 < runs.length; p++) {
+      for (let q = p + 1; q + 1 < runs.length; q++) {
+        const [a, b, c, e] = [runs[p]!, runs[p + 1]!, runs[q]!, runs[q + 1]!];
+        const i = s.input[order[a]!]!;
+        const j = s.input[order[c]!]!;
+        if (i === j) continue;
+        // Q's copies' candidates in P, then P's in Q: mutual when x is y's one candidate in turn.
+        only(c, e, a, b);
+        only(a, b, c, e, back);
+        for (let r = a; r < b; r++) {
+          const x = order[r]!;
+          const y = back[x]!;
+          if (y < 0 || single[y] !== x) continue;
+          let [u, v, d] = [i, j, s.t[y]! - s.t[x]!];
+          if (u > v) [u, v, d] = [v, u, -d];
+          const key = u * s.inputs + v;
+          let list = lists[key];
+          if (!list) lists[key] = list = { d: [], w: [] };
+          if (list.d.length >= MAX_PAIRS) continue;
+          list.d.push(d);
+          list.w.push(1 / (ofInput[x]! * ofInput[y]!));
+        }
+      }
+    }
+    from = to;
+  }
+  const links: ClockLink[] = [];
+  lists.forEach((list, key) => {
+    if (!list) return;
+    const link = judge(Math.floor(key / s.inputs), key % s.inputs, list.d, list.w, COARSE_TOLERANCE_NS);
+    if (link) links.push(link);
+  });
+  return links;
+}
+
+/** `items` stably sorted by `by(item)`, an integer in [0, range). */
+function countingSort(items: readonly number[], by: (k: number) => number, range: number): number[] {
+  const count = new Int32Array(range + 1);
+  for (const k of items) count[by(k) + 1]!++;
+  for (let i = 0; i < range; i++) count[i + 1]! += count[i]!;
+  const out = new Array<number>(items.length);
+  for (const k of items) out[count[by(k)]!++] = k;
+  return out;
+}
+
+/**
+ * Per sighting: `input * ports + port` when it is its frame's first copy on that port of that
+ * input in its group (an echo after it is the same copy), else -1.
+ */
+function firstCopies(s: FrameSightings, ports: number): Int32Array {
+  const copy = new Int32Array(s.t.length).fill(-1);
+  for (let g = 0; g < s.frames; g++) {
+    const a = s.start[g]!;
+    const b = s.start[g + 1]!;
+    for (let k = a; k < b; k++) {
+      const who = s.input[k]! * ports + s.port[k]!;
+      let firstAt = k;
+      for (let x = a; x < b; x++) if (x !== k && s.input[x]! * ports + s.port[x]! === who && (s.t[x]! < s.t[k]! || (s.t[x] === s.t[k] && x < k))) firstAt = x;
+      if (firstAt === k) copy[k] = who;
+    }
+  }
+  return copy;
+}
+
+/** Per frame (group): a number per identity (key and check), so that groups a clock apart split (or a resend) share it. */
+function identities(s: FrameSightings): Int32Array {
+  const id = new Int32Array(s.frames);
+  let size = 1024;
+  while (size < 2 * s.frames) size *= 2;
+  const mask = size - 1;
+  const first = new Int32Array(size).fill(-1);
+  for (let g = 0; g < s.frames; g++) {
+    const key = s.key[g]!;
+    const check = s.check[g]!;
+    let h = (Math.imul(key, 0x85ebca6b) ^ check) & mask;
+    while (first[h]! >= 0 && (s.key[first[h]!] !== key || s.check[first[h]!] !== check)) h = (h + 1) & mask;
+    if (first[h]! < 0) first[h] = g;
+    id[g] = first[h]!;
+  }
+  return id;
 }
 
 /** How far a shifted input's offset is moved from the median (see the module comment), in 1 µs steps. */
@@ -191,6 +358,7 @@ export function refineOffsets(s: FrameSightings, roles: readonly PortRole[], off
   // One clock apart moves as one: the inputs that share a (non-zero) offset are refined together.
   const clocks = [...new Set(out.filter((o) => o !== 0))].map((o) => out.map((x) => x === o));
   if (!clocks.length) return out;
+  const copy = firstCopies(s, s.ports.length);
   for (let pass = 0; pass < 2; pass++) {
     for (const moving of clocks) {
       // Frames with a slave, bond and host-side copy, one of them on the moving clock.
@@ -206,30 +374,86 @@ export function refineOffsets(s: FrameSightings, roles: readonly PortRole[], off
         }
         if (on && ranks === 7) groups.push(g);
       }
-      if (!groups.length) continue;
       const now = out[moving.indexOf(true)]!;
-      const steps = Math.round(REFINE_NS / REFINE_STEP_NS);
-      const broken = new Float64Array(2 * steps + 1);
-      for (let i = 0; i <= 2 * steps; i++) broken[i] = brokenOrders(s, roles, out, moving, now + (i - steps) * REFINE_STEP_NS, groups);
-      let least = Infinity;
-      for (const b of broken) least = Math.min(least, b);
-      // The nearest step to the median that breaks the least (on the edge of the steps that do, when
-      // the median breaks more: the nearest pair across the edge is then one step apart, not tied).
-      let best = steps;
-      for (let d = 0; d <= steps; d++) {
-        if (broken[steps - d] === least) {
-          best = steps - d;
-          break;
+      let c = now;
+      let least = 0;
+      if (groups.length) {
+        const steps = Math.round(REFINE_NS / REFINE_STEP_NS);
+        const broken = new Float64Array(2 * steps + 1);
+        for (let i = 0; i <= 2 * steps; i++) broken[i] = brokenOrders(s, roles, out, moving, now + (i - steps) * REFINE_STEP_NS, groups);
+        least = Infinity;
+        for (const b of broken) least = Math.min(least, b);
+        // The nearest step to the median that breaks the least (on the edge of the steps that do, when
+        // the median breaks more: the nearest pair across the edge is then one step apart, not tied).
+        let best = steps;
+        for (let d = 0; d <= steps; d++) {
+          if (broken[steps - d] === least) {
+            best = steps - d;
+            break;
+          }
+          if (broken[steps + d] === least) {
+            best = steps + d;
+            break;
+          }
         }
-        if (broken[steps + d] === least) {
-          best = steps + d;
-          break;
-        }
+        c = now + (best - steps) * REFINE_STEP_NS;
       }
-      for (let i = 0; i < out.length; i++) if (moving[i]) out[i] = now + (best - steps) * REFINE_STEP_NS;
+      // Copies the kernel stamped once say the offset exactly, where that breaks no more orders.
+      const tie = tiedOffset(s, moving, out, now, copy);
+      if (tie !== null && brokenOrders(s, roles, out, moving, tie, groups) <= least) c = tie;
+      for (let i = 0; i < out.length; i++) if (moving[i]) out[i] = c;
     }
   }
   return out;
+}
+
+/** Frames of one source whose copies on two ports all differ by the same amount before that is taken for a single stamp. */
+const TIED_FRAMES = 4;
+
+/**
+ * The offset that copies stamped once give, or null. The kernel stamps a frame once where it is
+ * received, and the copies that receive path hands on keep that stamp: a guest's frame on its
+ * port and on the bridge device (promiscuous: it sees what it forwards), a frame from the switch
+ * on a slave and the bond (real bonding) and the bridge device; a transmit (a flood to a guest's
+ * port, the bond's copy of what goes down) is stamped anew, µs later. So on two clocks apart, the
+ * copies of one receive path differ by the offset itself, to the stamp's resolution, frame after
+ * frame; a transmit's differ by the hop as well, which varies. Per source MAC (one MAC is sent from
+ * one place, so its frames take one path) and pair of ports, one on the moving clock: when at least
+ * TIED_FRAMES frames differ by exactly one value, that value is a candidate; the one most frames
+ * give is taken, unless another (more than a µs away) has half as many. Within REFINE_NS of
+ * `near`; the others' offsets as they stand.
+ */
+function tiedOffset(s: FrameSightings, moving: boolean[], offsets: number[], near: number, copy: Int32Array): number | null {
+  const perSource = new Map<number, Map<number, { d: number; n: number; same: boolean }>>();
+  const ports = s.ports.length;
+  for (let g = 0; g < s.frames; g++) {
+    const a = s.start[g]!;
+    const b = s.start[g + 1]!;
+    for (let x = a; x < b; x++) {
+      if (copy[x]! < 0 || !moving[s.input[x]!]) continue;
+      for (let y = a; y < b; y++) {
+        if (copy[y]! < 0 || moving[s.input[y]!]) continue;
+        const d = s.t[x]! - (s.t[y]! - offsets[s.input[y]!]!);
+        if (Math.abs(d - near) > REFINE_NS) continue;
+        let bySource = perSource.get(s.src[g]!);
+        if (!bySource) perSource.set(s.src[g]!, (bySource = new Map()));
+        const pair = s.port[x]! * ports + s.port[y]!;
+        const st = bySource.get(pair);
+        if (!st) bySource.set(pair, { d, n: 1, same: true });
+        else {
+          st.n++;
+          if (st.d !== d) st.same = false;
+        }
+      }
+    }
+  }
+  const support = new Map<number, number>();
+  for (const bySource of perSource.values()) for (const st of bySource.values()) if (st.same && st.n >= TIED_FRAMES) support.set(st.d, (support.get(st.d) ?? 0) + st.n);
+  let best: number | null = null;
+  for (const [d, n] of support) if (best === null || n > support.get(best)! || (n === support.get(best)! && Math.abs(d - near) < Math.abs(best - near))) best = d;
+  if (best === null) return null;
+  for (const [d, n] of support) if (Math.abs(d - best) > REFINE_STEP_NS && n * 2 >= support.get(best)!) return null;
+  return best;
 }
 
 /**

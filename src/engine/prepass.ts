@@ -14,7 +14,7 @@ import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { type ClockLink, type ClockOffset, clockOffsets, compareClocks, refineOffsets } from './clock.js';
+import { type ClockLink, type ClockOffset, clockOffsets, compareAcrossFiles, compareClocks, refineOffsets } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { PortTable } from './ports.js';
@@ -348,7 +348,15 @@ const ROUNDS = 3;
  * again on the lined-up stamps and the clocks compared again with them, until the roles hold.
  */
 export function prepare(stream: RecordStream, topology: Topology, inputs: number): Prepared {
-  const s = collectSightings(stream, topology, inputs);
+  let s = collectSightings(stream, topology, inputs);
+  // Clocks further apart than the grouping allows split each frame's sightings: grouped again on
+  // the coarse offsets, from frames whose pairing across files is not in question (clock.ts).
+  const coarse = clockOffsets(compareAcrossFiles(s), inputs);
+  if (coarse.some((c) => Math.abs(c.offsetNs) > GROUP_GAP_NS / 2)) {
+    const offsets = new Array<number>(inputs).fill(0);
+    for (const c of coarse) offsets[c.input] = c.offsetNs;
+    s = regroup(s, offsets);
+  }
   const stamps = s.t.slice();
   const rolesOf = (found: InferredRole[]): PortRole[] => {
     const roles = s.ports.map((p) => p.role);
