@@ -37,6 +37,7 @@ import { summarize } from './detectors/wording.js';
 import { COOKED_SLACK_NS, F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, REORDER_HORIZON_NS, ReorderBuffer } from './reorder.js';
 import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_NONE, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, R_UNKNOWN, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
+import type { UnsettledClock } from './clock.js';
 import type { Topology } from '../model/topology.js';
 
 export interface AnalyzerOptions {
@@ -49,6 +50,8 @@ export interface AnalyzerOptions {
    * (ClockOffsetEstimator). Absent: the inputs share a clock.
    */
   inputOffsetsNs?: number[];
+  /** Inputs whose clock the pre-pass could not line up (clock.ts): not read by the engine, told to the capabilities. */
+  unsettledClocks?: UnsettledClock[];
   /**
    * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the
    * same bytes is another frame. Files: the switch round trip bound. Live mode stamps frames on

@@ -173,16 +173,25 @@ function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_
 }
 
 /**
- * Offsets searched for, either way. What bounds the search: a copy pairs across files only when
- * it has one candidate within the bound on the other port, and that one has it alone in turn, so
- * a wider search has fewer frames to go by (ARP and IPv6 ND repeat every second or few with the
- * same bytes; pings, TCP and most IPv4 carry a sequence or an IP ID and never repeat); the
- * pre-pass reads the files' first PREPASS_FRAMES records as the reader merges them, so two files
- * `o` apart share frames only in what the pre-pass read less `o`; and the engine lines files up
- * in its reorder stage, whose horizon (REORDER_HORIZON_NS) is how far apart the reader may hand
- * over two files' frames of one moment. See the README ("Clocks apart").
+ * Offsets searched for, either way (see coarseOffsets). What bounds the search: a copy pairs
+ * across files only when it has one candidate within the bound on the other port and that one has
+ * it alone in turn, so a wider search has fewer frames to go by (ARP, IPv6 ND and MLD repeat every
+ * second or few with the same bytes; pings, TCP and most IPv4 carry a sequence or an IP ID and
+ * never repeat); the pre-pass reads the files' first PREPASS_FRAMES records as the reader merges
+ * them, so two files `o` apart share frames only in what it read less `o`; and the engine holds
+ * frames for the spread of the offsets to put them back in order (REORDER_MAX_FRAMES of them at
+ * most: ten seconds of a 26k frames/s capture). Ten seconds: any clock a person would call
+ * "roughly right", several times the engine's grouping window (2 s), inside which a clock left
+ * apart makes every frame's path read wrong; past it the files are not lined up, and the
+ * capabilities say so.
  */
-export const MAX_OFFSET_NS = Number(process.env.BONDSCOPE_MAX_OFFSET ?? 3e9);
+export const MAX_OFFSET_NS = 10e9;
+/**
+ * The second, narrower search, for files the first leaves alone (their frames recur within ten
+ * seconds, as a slave that only hears echoes of periodic broadcasts does): past the engine's
+ * grouping window (2 s) by a margin.
+ */
+export const NEAR_OFFSET_NS = 2.5e9;
 /**
  * A coarse offset is right to within this for the sightings grouped again on it to be one frame's
  * (a quarter of the pre-pass's grouping gap, GROUP_GAP_NS): a second cluster of differences further
@@ -203,7 +212,7 @@ export const COARSE_TOLERANCE_NS = 25e6;
  * again. Each frame weighs one per pair of inputs (its copies' pairs share the weight), so a file
  * that shares few frames with the others is judged on those (MIN_WEIGHT), and its own say nothing.
  */
-export function compareAcrossFiles(s: FrameSightings): ClockLink[] {
+export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, among: (i: number, j: number) => boolean = () => true): ClockLink[] {
   if (s.inputs < 2) return [];
   const ports = s.ports.length;
   const id = identities(s);
@@ -244,9 +253,9 @@ export function compareAcrossFiles(s: FrameSightings): ClockLink[] {
     let hi = c;
     for (let r = a; r < b; r++) {
       const t = s.t[order[r]!]!;
-      while (lo < e && s.t[order[lo]!]! < t - MAX_OFFSET_NS) lo++;
+      while (lo < e && s.t[order[lo]!]! < t - boundNs) lo++;
       if (hi < lo) hi = lo;
-      while (hi < e && s.t[order[hi]!]! <= t + MAX_OFFSET_NS) hi++;
+      while (hi < e && s.t[order[hi]!]! <= t + boundNs) hi++;
       into[order[r]!] = hi - lo === 1 ? order[lo]! : -1;
     }
   };
@@ -262,7 +271,7 @@ export function compareAcrossFiles(s: FrameSightings): ClockLink[] {
         const [a, b, c, e] = [runs[p]!, runs[p + 1]!, runs[q]!, runs[q + 1]!];
         const i = s.input[order[a]!]!;
         const j = s.input[order[c]!]!;
-        if (i === j) continue;
+        if (i === j || !among(i, j)) continue;
         // Q's copies' candidates in P, then P's in Q: mutual when x is y's one candidate in turn.
         only(c, e, a, b);
         only(a, b, c, e, back);
@@ -290,6 +299,66 @@ export function compareAcrossFiles(s: FrameSightings): ClockLink[] {
     if (link) links.push(link);
   });
   return links;
+}
+
+/**
+ * Each input's coarse offset (as clockOffsets gives them), from compareAcrossFiles within
+ * MAX_OFFSET_NS, then within NEAR_OFFSET_NS for the pairs of inputs the first left without a
+ * verdict: a narrower bound lets more frames pair (fewer recur within it), and a file that pairs
+ * within neither is left alone.
+ */
+export function coarseOffsets(s: FrameSightings): { offsets: ClockOffset[]; links: ClockLink[] } {
+  const links = compareAcrossFiles(s);
+  const linked = new Uint8Array(s.inputs);
+  for (const l of links) linked[l.a] = linked[l.b] = 1;
+  if (s.inputs > 1 && linked.includes(0)) links.push(...compareAcrossFiles(s, NEAR_OFFSET_NS, (i, j) => !linked[i] || !linked[j]));
+  return { offsets: clockOffsets(links, s.inputs), links };
+}
+
+/** An input whose clock the frames could not line up with the others' (the capabilities say so). */
+export interface UnsettledClock {
+  input: number;
+  /**
+   * How far its clock reads from the others', from copies paired across files (coarseOffsets),
+   * when they gave one: then its frames met the others' only where the time the path takes is not
+   * known (across the switch, or through ports of unknown role). Null: too few paired at all.
+   */
+  aboutNs: number | null;
+}
+
+/**
+ * The inputs left out of the largest set of inputs the in-host rule tied together (`links`, from
+ * compareClocks: the host's clock, lined up), each with what the coarse comparison (coarseOffsets)
+ * says of it. None when every input is tied to the others.
+ */
+export function unsettledClocks(links: readonly ClockLink[], coarse: { offsets: readonly ClockOffset[]; links: readonly ClockLink[] }, inputs: number): UnsettledClock[] {
+  if (inputs < 2) return [];
+  const fine = sets(links, inputs);
+  const size = new Int32Array(inputs);
+  for (let i = 0; i < inputs; i++) size[fine[i]!]!++;
+  let host = fine[0]!;
+  for (let i = 0; i < inputs; i++) if (size[fine[i]!]! > size[host]!) host = fine[i]!;
+  // Coarse offsets are each against the lowest input of its set: compared within one set only.
+  const rough = sets(coarse.links, inputs);
+  const about = new Map<number, number>(coarse.offsets.map((c) => [c.input, c.offsetNs]));
+  const out: UnsettledClock[] = [];
+  for (let i = 0; i < inputs; i++) {
+    if (fine[i] === host) continue;
+    const anchor = [...Array(inputs).keys()].find((h) => fine[h] === host && rough[h] === rough[i]);
+    out.push({ input: i, aboutNs: anchor === undefined ? null : (about.get(i) ?? 0) - (about.get(anchor) ?? 0) });
+  }
+  return out;
+}
+
+/** Per input, the lowest input of the set the links tie it into. */
+function sets(links: readonly ClockLink[], inputs: number): Int32Array {
+  const root = Int32Array.from({ length: inputs }, (_, i) => i);
+  const find = (i: number): number => (root[i] === i ? i : (root[i] = find(root[i]!)));
+  for (const l of links) {
+    const [a, b] = [find(l.a), find(l.b)];
+    if (a !== b) root[Math.max(a, b)] = Math.min(a, b);
+  }
+  return root.map((_, i) => find(i));
 }
 
 /** `items` stably sorted by `by(item)`, an integer in [0, range). */
@@ -532,7 +601,10 @@ export function clockOffsets(links: readonly ClockLink[], inputs: number): Clock
   const weight = new Float64Array(inputs);
   const tied = new Uint8Array(inputs);
   const members = Array.from({ length: inputs }, (_, i) => [i]);
-  for (const l of [...links].sort((x, y) => y.weight - x.weight)) {
+  // Inputs on one clock first, so that a clock apart is laid onto all of them by one offset (laid
+  // onto each by its own pairs, one file shifted against five of one host gave them five offsets a
+  // few µs apart, which refineOffsets then moved as five clocks).
+  for (const l of [...links].sort((x, y) => Number(y.sameClock) - Number(x.sameClock) || y.weight - x.weight)) {
     const ra = root[l.a]!;
     const rb = root[l.b]!;
     if (ra === rb) continue;

@@ -14,7 +14,7 @@ import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { type ClockLink, type ClockOffset, clockOffsets, compareAcrossFiles, compareClocks, refineOffsets } from './clock.js';
+import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, type UnsettledClock, unsettledClocks } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { PortTable } from './ports.js';
@@ -332,6 +332,8 @@ export interface Prepared {
   inputOffsetsNs: number[] | undefined;
   clocks: ClockOffset[];
   links: ClockLink[];
+  /** Inputs whose clock could not be lined up with the host's (AnalyzerOptions.unsettledClocks). */
+  unsettled: UnsettledClock[];
   inferred: InferredRole[];
   /** Frames (sightings grouped) the pre-pass looked at. */
   frames: number;
@@ -351,10 +353,10 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   let s = collectSightings(stream, topology, inputs);
   // Clocks further apart than the grouping allows split each frame's sightings: grouped again on
   // the coarse offsets, from frames whose pairing across files is not in question (clock.ts).
-  const coarse = clockOffsets(compareAcrossFiles(s), inputs);
-  if (coarse.some((c) => Math.abs(c.offsetNs) > GROUP_GAP_NS / 2)) {
+  const coarse = coarseOffsets(s);
+  if (coarse.offsets.some((c) => Math.abs(c.offsetNs) > GROUP_GAP_NS / 2)) {
     const offsets = new Array<number>(inputs).fill(0);
-    for (const c of coarse) offsets[c.input] = c.offsetNs;
+    for (const c of coarse.offsets) offsets[c.input] = c.offsetNs;
     s = regroup(s, offsets);
   }
   const stamps = s.t.slice();
@@ -387,5 +389,5 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   }
   const out = mergeTopology(emptyTopology(), topology);
   for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason });
-  return { topology: out, inputOffsetsNs, clocks, links, inferred, frames: s.frames };
+  return { topology: out, inputOffsetsNs, clocks, links, unsettled: unsettledClocks(links, coarse, inputs), inferred, frames: s.frames };
 }
