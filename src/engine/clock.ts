@@ -2,41 +2,61 @@
  * Capture files taken by separate tools each carry a clock. Files from one host (one tcpdump per
  * interface, dumpcap and tcpdump side by side) share the kernel's clock and must never be shifted:
  * the time between a frame leaving one slave and coming back on the other is the loop itself, and
- * the switch's latency (0.3–2 ms on real switches) is latency, not skew. Files from two machines,
- * or from a tool that stamps late, carry clocks apart: an echo may then seem to come before its
- * original and every path reads backwards, so those are lined up before the engine runs.
+ * the switch's latency (0.3–2 ms on real switches) is latency, not skew. Files from two machines
+ * (a switch's mirror port recorded elsewhere, a laptop's dumpcap beside the host's tcpdump), or
+ * from a tool that stamps late, carry clocks apart — by µs, by the few hundred ms of a clock
+ * nobody synchronised, by seconds: an echo may then seem to come before its original and every
+ * path reads backwards, so those are lined up before the engine runs, in three steps.
  *
- * The rule: clocks are compared only across in-host hops, where the order of a frame's sightings
- * is not in question. A frame crosses a host — slave ↔ bond ↔ bridge ↔ guest port, one guest port
- * to another, or the same port captured by two tools — in microseconds, whichever way it goes, so on one clock the two inputs' stamps of
- * the same frame differ by microseconds; on two clocks, by the offset between them. Pairs of
- * slaves are never compared: between them lies the switch (and the loop). Ports without a role
- * (flags, recorded topology, names, or roles inferred from the frames) are not compared either.
+ * 1. Coarse, across files (compareAcrossFiles, coarseOffsets): past the pre-pass's grouping gap
+ *    (100 ms) a frame's copies on two clocks fall into groups of their own, so the files are first
+ *    compared frame by frame, from copies whose pairing is not in question: a copy on a port of one
+ *    file and a copy of the same frame on a port of another pair when each is the other's only
+ *    candidate within ±MAX_OFFSET_NS (±NEAR_OFFSET_NS for files that leave nothing at that bound):
+ *    a frame that recurs with the same bytes within the bound pairs with nothing. Any ports pair
+ *    here, slaves too: this only has to be right to within COARSE_TOLERANCE_NS, for the
+ *    pre-pass to group each frame's sightings again as one (prepass.ts, regroup()). Every VLAN
+ *    alike: a frame's identity leaves its tags out.
  *
- * A frame seen once on each of the two ports pairs one way. A frame seen twice on one of them (an
- * original and its echo on the bond, a resend) pairs with either copy, so each of its pairings
- * weighs 1/(copies on one port × copies on the other): the echo's wrong pairing, off by the loop's
- * delay, never outweighs the right one. The differences are then clustered: the heaviest window of
- * ±IN_HOST_NS is where the in-host pairs lie. Two inputs share a clock when the window around zero
- * holds at least SAME_CLOCK_SHARE of the heaviest window's weight (pairs that sit at zero are what
- * one clock gives, and a loop's delay can only make a second, lighter cluster); otherwise the
- * second input is shifted by the weighted median of the heaviest window, if that is at least
- * NEGLIGIBLE_OFFSET_NS, unless a second window, away from it, weighs nearly as much (≥ TIE_SHARE):
- * an input that only ever sees echoes pairs with an original and its echo alike, and a tie gives
- * no verdict (the input is tied to the others through other pairs, or is not lined up). Inputs are tied together along the heaviest pairs first (a maximum spanning
- * forest), input 0's clock being the reference; an input with no in-host pair to any other (a lone
- * slave beside the other slave, a second machine's port whose role nothing says) is not shifted.
- * Offsets up to GROUP_GAP_NS (100 ms) are found: sightings further apart are not one frame.
+ * 2. In-host (compareClocks, on the sightings grouped again): clocks are compared only across
+ *    in-host hops, where the order of a frame's sightings is not in question. A frame crosses a
+ *    host — slave ↔ bond ↔ bridge ↔ guest port, one guest port to another, or the same port
+ *    captured by two tools — in microseconds, whichever way it goes, so on one clock the two inputs'
+ *    stamps of the same frame differ by microseconds; on two clocks, by the offset between them.
+ *    Pairs of slaves are never compared: between them lies the switch (and the loop). Ports without
+ *    a role (flags, recorded topology, names, or roles inferred from the frames) are not compared
+ *    either. A frame seen once on each of the two ports pairs one way. A frame seen twice on one of
+ *    them (an original and its echo on the bond, a resend) pairs with either copy, so each of its
+ *    pairings weighs 1/(copies on one port × copies on the other): the echo's wrong pairing, off by
+ *    the loop's delay, never outweighs the right one. The differences are then clustered: the
+ *    heaviest window of ±IN_HOST_NS is where the in-host pairs lie. Two inputs share a clock when
+ *    the window around zero holds at least SAME_CLOCK_SHARE of the heaviest window's weight (pairs
+ *    that sit at zero are what one clock gives, and a loop's delay can only make a second, lighter
+ *    cluster); otherwise the second input is shifted by the weighted median of the heaviest window,
+ *    if that is at least NEGLIGIBLE_OFFSET_NS, unless a second window, away from it, weighs nearly
+ *    as much (≥ TIE_SHARE): an input that only ever sees echoes pairs with an original and its echo
+ *    alike, and a tie gives no verdict. Inputs on one clock are tied together first, then the
+ *    clocks apart along the heaviest pairs (a maximum spanning forest), input 0's clock being the
+ *    reference.
  *
- * The median of in-host differences is off by the typical hop (tens of µs where a frame always
- * crosses the two ports one way, as on a backup slave that only receives), enough to put a frame on
- * the bond before the slave it came in by. So a shifted input's offset is then refined, within
- * ±REFINE_NS, to the one nearest the median that breaks the fewest orders that are not in question:
- * each copy of a frame on the bond passed between a slave and the host side (see brokenOrders).
- * Only copies within IN_HOST_NS of each other are compared (an original and its echo are further
- * apart once the switch takes 0.3 ms or more; where it takes less, the wrong ones are outvoted).
- * This pins a slave, the bond and the bridge device to the µs; a guest's port only to within its
- * shortest hop from the bond (a few µs): nothing orders its copies more tightly than that.
+ * 3. To the stamp (refineOffsets): the median of in-host differences is off by the typical hop
+ *    (tens of µs where a frame always crosses the two ports one way, as on a backup slave that only
+ *    receives), enough to put a frame on the bond before the slave it came in by. So a shifted
+ *    input's offset is refined, within ±REFINE_NS, to the one nearest the median that breaks the
+ *    fewest orders that are not in question: each copy of a frame on the bond passed between a
+ *    slave and the host side (see brokenOrders). Only copies within IN_HOST_NS of each other are
+ *    compared (an original and its echo are further apart once the switch takes 0.3 ms or more;
+ *    where it takes less, the wrong ones are outvoted). Then, where copies of one receive path
+ *    give it (tiedOffset: the kernel stamps a frame once where it is received, and the copies that
+ *    path hands on keep that stamp: a guest's frame on its port and on the bridge device), the
+ *    offset is taken exactly, if that breaks no more orders. Orders alone pin a guest's port only
+ *    to within its shortest hop from the bond (a few µs), which is enough to read a guest's own
+ *    broadcast as the host's.
+ *
+ * A file left out of the host's clock — no pair at all (a file that shares too few frames with
+ * the others, or is further off than the bound), or paired only across the switch or through
+ * ports of unknown role — is not shifted (no guess), and the capabilities say so
+ * (unsettledClocks; the 'clocks' row in capabilities.ts).
  *
  * Not used as evidence: pcapng shb_hardware/shb_os/shb_userappl (two machines running the same
  * dumpcap say the same) and file names; if_tsoffset is applied by the reader before this sees a

@@ -7,8 +7,10 @@
  *
  * A frame's sightings are the records with one identity (FrameIdentity: source MAC, EtherType, the
  * first bytes of the packet) no further apart than GROUP_GAP_NS from the previous one: wide enough
- * for the clock offsets clock.ts corrects (up to 100 ms), narrow enough that a resend a second
- * later starts a frame of its own.
+ * for a frame's copies on one clock and on clocks a little apart, narrow enough that a resend a
+ * second later starts a frame of its own. Clocks further apart split a frame's copies into groups
+ * of their own: clock.ts pairs them across the files first, and regroup() groups the sightings
+ * again on the offsets it found.
  */
 import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
@@ -344,7 +346,8 @@ const ROUNDS = 3;
 
 /**
  * The pre-pass: the first frames of `stream` (the same inputs the engine will read, opened a
- * second time), roles inferred for ports nothing else names, then the clocks compared across
+ * second time), grouped again where clocks are further apart than the grouping allows (clock.ts,
+ * coarseOffsets), roles inferred for ports nothing else names, then the clocks compared across
  * in-host hops. Roles are read from the order of each frame's copies, which a clock apart turns
  * around, and clocks are compared across the roles: where a clock is shifted, roles are inferred
  * again on the lined-up stamps and the clocks compared again with them, until the roles hold.
