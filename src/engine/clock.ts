@@ -213,6 +213,14 @@ export const MAX_OFFSET_NS = 10e9;
  */
 export const NEAR_OFFSET_NS = 2.5e9;
 /**
+ * Frames the coarse comparison looks at, at most (a sample by identity): all of a quiet capture,
+ * and a verdict's worth many times over on a busy one, where sorting every copy of the pre-pass's
+ * frames cost more than the rest of it.
+ */
+const COARSE_FRAMES = 10_000;
+/** Pairs kept per pair of inputs in the coarse comparison (it only has to be right to within COARSE_TOLERANCE_NS). */
+const COARSE_PAIRS = 2_000;
+/**
  * A coarse offset is right to within this for the sightings grouped again on it to be one frame's
  * (a quarter of the pre-pass's grouping gap, GROUP_GAP_NS): a second cluster of differences further
  * than this from the heaviest is a rival, closer is the same verdict (a switch between the ports).
@@ -236,7 +244,10 @@ export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, a
   if (s.inputs < 2) return [];
   const ports = s.ports.length;
   const id = identities(s);
-  const copy = firstCopies(s, ports);
+  // A sample of the frames by identity (the same frames in every file: a frame's identity is the
+  // same on every port and clock), COARSE_FRAMES of them at most.
+  const stride = Math.max(1, Math.ceil(s.frames / COARSE_FRAMES));
+  const copy = firstCopies(s, ports, (g) => s.key[g]! % stride === 0);
   // The copies, by identity, then port (input and port), then stamp: two counting sorts (stable)
   // and an insertion sort within each run (a port's copies are nearly in order already).
   const all: number[] = [];
@@ -257,14 +268,18 @@ export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, a
   }
   // Per copy, how many copies its input holds of the frame in its group (the pairs' weights).
   const ofInput = new Float64Array(s.t.length);
-  for (let g = 0; g < s.frames; g++)
-    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) {
-      if (copy[k]! < 0) continue;
-      let n = 0;
-      for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
-      ofInput[k] = n;
-    }
+  for (const k of all) {
+    const g = frameOf[k]!;
+    let n = 0;
+    for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
+    ofInput[k] = n;
+  }
   const lists: ({ d: number[]; w: number[] } | undefined)[] = new Array(s.inputs * s.inputs);
+  // Every pair of inputs that may be compared has its pairs: no need to read on.
+  let pairsOfInputs = 0;
+  for (let i = 0; i < s.inputs; i++) for (let j = i + 1; j < s.inputs; j++) if (among(i, j)) pairsOfInputs++;
+  let full = 0;
+  const runs: number[] = [];
   const single = new Int32Array(s.t.length);
   const back = new Int32Array(s.t.length);
   /** For each copy in run [a, b): its one candidate in run [c, e) within the bound, or -1 (none or several), into `into`. */
@@ -279,11 +294,12 @@ export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, a
       into[order[r]!] = hi - lo === 1 ? order[lo]! : -1;
     }
   };
-  for (let from = 0; from < order.length; ) {
+  for (let from = 0; from < order.length && full < pairsOfInputs; ) {
     // One identity's copies: [from, to), in runs of one port each.
     let to = from + 1;
     while (to < order.length && id[frameOf[order[to]!]!] === id[frameOf[order[from]!]!]) to++;
-    const runs: number[] = [from];
+    runs.length = 0;
+    runs.push(from);
     for (let r = from + 1; r < to; r++) if (copy[order[r]!] !== copy[order[r - 1]!]) runs.push(r);
     runs.push(to);
     for (let p = 0; p + 1 < runs.length; p++) {
@@ -304,9 +320,10 @@ export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, a
           const key = u * s.inputs + v;
           let list = lists[key];
           if (!list) lists[key] = list = { d: [], w: [] };
-          if (list.d.length >= MAX_PAIRS) continue;
+          if (list.d.length >= COARSE_PAIRS) continue;
           list.d.push(d);
           list.w.push(1 / (ofInput[x]! * ofInput[y]!));
+          if (list.d.length === COARSE_PAIRS) full++;
         }
       }
     }
@@ -393,11 +410,12 @@ function countingSort(items: readonly number[], by: (k: number) => number, range
 
 /**
  * Per sighting: `input * ports + port` when it is its frame's first copy on that port of that
- * input in its group (an echo after it is the same copy), else -1.
+ * input in its group (an echo after it is the same copy), else -1; only in the groups `take` takes.
  */
-function firstCopies(s: FrameSightings, ports: number): Int32Array {
+function firstCopies(s: FrameSightings, ports: number, take: (g: number) => boolean = () => true): Int32Array {
   const copy = new Int32Array(s.t.length).fill(-1);
   for (let g = 0; g < s.frames; g++) {
+    if (!take(g)) continue;
     const a = s.start[g]!;
     const b = s.start[g + 1]!;
     for (let k = a; k < b; k++) {

@@ -354,15 +354,6 @@ const ROUNDS = 3;
  */
 export function prepare(stream: RecordStream, topology: Topology, inputs: number): Prepared {
   let s = collectSightings(stream, topology, inputs);
-  // Clocks further apart than the grouping allows split each frame's sightings: grouped again on
-  // the coarse offsets, from frames whose pairing across files is not in question (clock.ts).
-  const coarse = coarseOffsets(s);
-  if (coarse.offsets.some((c) => Math.abs(c.offsetNs) > GROUP_GAP_NS / 2)) {
-    const offsets = new Array<number>(inputs).fill(0);
-    for (const c of coarse.offsets) offsets[c.input] = c.offsetNs;
-    s = regroup(s, offsets);
-  }
-  const stamps = s.t.slice();
   const rolesOf = (found: InferredRole[]): PortRole[] => {
     const roles = s.ports.map((p) => p.role);
     for (const r of found) roles[r.port] = r.role;
@@ -370,11 +361,27 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   };
   const said = (found: InferredRole[]): string => found.map((r) => `${r.port}:${r.role}`).sort().join(',');
   let inferred = inferRoles(s);
+  // A clock further apart than the grouping allows splits each frame's sightings, so no in-host
+  // hop ties its input to the others: such inputs are looked for across the files (clock.ts,
+  // coarseOffsets), and the sightings grouped again on the offsets found.
+  let first: ClockLink[] | null = compareClocks(s, rolesOf(inferred));
+  let coarse: ReturnType<typeof coarseOffsets> | null = null;
+  if (unsettledClocks(first, NO_COARSE, inputs).length) {
+    coarse = coarseOffsets(s);
+    if (coarse.offsets.some((c) => Math.abs(c.offsetNs) > GROUP_GAP_NS / 2)) {
+      const offsets = new Array<number>(inputs).fill(0);
+      for (const c of coarse.offsets) offsets[c.input] = c.offsetNs;
+      s = regroup(s, offsets);
+      inferred = inferRoles(s);
+      first = null;
+    }
+  }
+  const stamps = s.t.slice();
   let links: ClockLink[] = [];
   let clocks: ClockOffset[] = [];
   let inputOffsetsNs: number[] | undefined;
   for (let round = 0; round < ROUNDS; round++) {
-    links = compareClocks(s, rolesOf(inferred));
+    links = round === 0 && first ? first : compareClocks(s, rolesOf(inferred));
     clocks = clockOffsets(links, inputs);
     inputOffsetsNs = undefined;
     if (!clocks.some((c) => c.offsetNs !== 0)) break;
@@ -390,7 +397,13 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     if (said(again) === said(inferred)) break;
     inferred = again;
   }
+  // Inputs the rounds left out of the host's clock: what the frames across files say of them.
+  let unsettled = unsettledClocks(links, coarse ?? NO_COARSE, inputs);
+  if (unsettled.length && !coarse) unsettled = unsettledClocks(links, coarseOffsets(s), inputs);
   const out = mergeTopology(emptyTopology(), topology);
   for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason });
-  return { topology: out, inputOffsetsNs, clocks, links, unsettled: unsettledClocks(links, coarse, inputs), inferred, frames: s.frames };
+  return { topology: out, inputOffsetsNs, clocks, links, unsettled, inferred, frames: s.frames };
 }
+
+/** No coarse comparison (yet). */
+const NO_COARSE = { offsets: [], links: [] };
