@@ -105,7 +105,7 @@ export interface ClockLink {
  */
 export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): ClockLink[] {
   if (s.inputs < 2) return [];
-  const lists: ({ d: number[]; w: number[] } | undefined)[] = new Array(s.inputs * s.inputs);
+  const lists = new PairLists(s.inputs, MAX_PAIRS);
   const copies = new Int32Array(s.ports.length);
   const known = roles.map((r) => r !== 'unknown');
   const slave = roles.map((r) => r === 'slave');
@@ -119,8 +119,8 @@ export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): Cl
     for (let k = from; k < to; k++) copies[s.port[k]!]!++;
     for (let x = from; x < to; x++) {
       for (let y = x + 1; y < to; y++) {
-        let i = s.input[x]!;
-        let j = s.input[y]!;
+        const i = s.input[x]!;
+        const j = s.input[y]!;
         if (i === j) continue;
         const px = s.port[x]!;
         const py = s.port[y]!;
@@ -129,25 +129,46 @@ export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): Cl
         const cx = copies[px]!;
         const cy = copies[py]!;
         if (cx > MAX_COPIES || cy > MAX_COPIES) continue;
-        let d = s.t[y]! - s.t[x]!;
-        if (i > j) [i, j, d] = [j, i, -d];
-        const key = i * s.inputs + j;
-        let list = lists[key];
-        if (!list) lists[key] = list = { d: [], w: [] };
-        if (list.d.length >= MAX_PAIRS) continue;
-        list.d.push(d);
-        list.w.push(1 / (cx * cy));
-        if (list.d.length === MAX_PAIRS) full++;
+        if (lists.add(i, j, s.t[y]! - s.t[x]!, 1 / (cx * cy))) full++;
       }
     }
   }
-  const links: ClockLink[] = [];
-  lists.forEach((list, key) => {
-    if (!list) return;
-    const link = judge(Math.floor(key / s.inputs), key % s.inputs, list.d, list.w);
-    if (link) links.push(link);
-  });
-  return links;
+  return lists.verdicts();
+}
+
+/** Per pair of inputs (a < b), the differences of its pairs (b minus a) and their weights, up to `cap` pairs. */
+class PairLists {
+  private readonly lists: ({ d: number[]; w: number[] } | undefined)[];
+
+  constructor(
+    private readonly inputs: number,
+    private readonly cap: number,
+  ) {
+    this.lists = new Array(inputs * inputs);
+  }
+
+  /** A pair: `d` is input j's stamp minus input i's. Whether that pair of inputs just reached the cap. */
+  add(i: number, j: number, d: number, w: number): boolean {
+    if (i > j) [i, j, d] = [j, i, -d];
+    const key = i * this.inputs + j;
+    let list = this.lists[key];
+    if (!list) this.lists[key] = list = { d: [], w: [] };
+    if (list.d.length >= this.cap) return false;
+    list.d.push(d);
+    list.w.push(w);
+    return list.d.length === this.cap;
+  }
+
+  /** judge()'s verdict on each pair of inputs that has pairs. */
+  verdicts(apartNs?: number): ClockLink[] {
+    const links: ClockLink[] = [];
+    this.lists.forEach((list, key) => {
+      if (!list) return;
+      const link = judge(Math.floor(key / this.inputs), key % this.inputs, list.d, list.w, apartNs);
+      if (link) links.push(link);
+    });
+    return links;
+  }
 }
 
 /** The verdict on one pair of inputs from their in-host differences (b minus a). */
@@ -274,7 +295,7 @@ export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, a
     for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
     ofInput[k] = n;
   }
-  const lists: ({ d: number[]; w: number[] } | undefined)[] = new Array(s.inputs * s.inputs);
+  const lists = new PairLists(s.inputs, COARSE_PAIRS);
   // Every pair of inputs that may be compared has its pairs: no need to read on.
   let pairsOfInputs = 0;
   for (let i = 0; i < s.inputs; i++) for (let j = i + 1; j < s.inputs; j++) if (among(i, j)) pairsOfInputs++;
@@ -315,27 +336,13 @@ export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, a
           const x = order[r]!;
           const y = back[x]!;
           if (y < 0 || single[y] !== x) continue;
-          let [u, v, d] = [i, j, s.t[y]! - s.t[x]!];
-          if (u > v) [u, v, d] = [v, u, -d];
-          const key = u * s.inputs + v;
-          let list = lists[key];
-          if (!list) lists[key] = list = { d: [], w: [] };
-          if (list.d.length >= COARSE_PAIRS) continue;
-          list.d.push(d);
-          list.w.push(1 / (ofInput[x]! * ofInput[y]!));
-          if (list.d.length === COARSE_PAIRS) full++;
+          if (lists.add(i, j, s.t[y]! - s.t[x]!, 1 / (ofInput[x]! * ofInput[y]!))) full++;
         }
       }
     }
     from = to;
   }
-  const links: ClockLink[] = [];
-  lists.forEach((list, key) => {
-    if (!list) return;
-    const link = judge(Math.floor(key / s.inputs), key % s.inputs, list.d, list.w, COARSE_TOLERANCE_NS);
-    if (link) links.push(link);
-  });
-  return links;
+  return lists.verdicts(COARSE_TOLERANCE_NS);
 }
 
 /**
