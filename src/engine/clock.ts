@@ -521,6 +521,22 @@ export function refineOffsets(s: FrameSightings, roles: readonly PortRole[], off
   return out;
 }
 
+/**
+ * `offsets` (per input, ns) with each clock apart moved to the offset copies stamped once give
+ * (tiedOffset), where they give one: roles need no knowing for that, so the pre-pass reads roles
+ * on these stamps before the in-host rule, which needs the roles, has run.
+ */
+export function tieUp(s: FrameSightings, offsets: readonly number[]): number[] {
+  const out = [...offsets];
+  const copy = firstCopies(s, s.ports.length);
+  for (const o of new Set(out.filter((x) => x !== 0))) {
+    const moving = out.map((x) => x === o);
+    const tie = tiedOffset(s, moving, out, o, copy);
+    if (tie !== null) for (let i = 0; i < out.length; i++) if (moving[i]) out[i] = tie;
+  }
+  return out;
+}
+
 /** Frames of one source whose copies on two ports all differ by the same amount before that is taken for a single stamp. */
 const TIED_FRAMES = 4;
 

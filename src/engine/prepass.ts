@@ -16,7 +16,7 @@ import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, type UnsettledClock, unsettledClocks } from './clock.js';
+import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, tieUp, type UnsettledClock, unsettledClocks } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { PortTable } from './ports.js';
@@ -372,7 +372,14 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
       const offsets = new Array<number>(inputs).fill(0);
       for (const c of coarse.offsets) offsets[c.input] = c.offsetNs;
       s = regroup(s, offsets);
+      // Roles are read from the order of each frame's copies: on the coarse offsets' stamps, to the
+      // stamp where copies stamped once say it (a coarse offset is off by µs to ms, which turns
+      // a guest's port's copies around).
+      const lined = tieUp(s, offsets);
+      const stamps = s.t.slice();
+      for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - lined[s.input[k]!]!;
       inferred = inferRoles(s);
+      s.t.set(stamps);
       first = null;
     }
   }
