@@ -37,6 +37,7 @@ import { summarize } from './detectors/wording.js';
 import { COOKED_SLACK_NS, F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, REORDER_HORIZON_NS, ReorderBuffer } from './reorder.js';
 import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_NONE, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, R_UNKNOWN, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
+import type { UnsettledClock } from './clock.js';
 import type { Topology } from '../model/topology.js';
 
 export interface AnalyzerOptions {
@@ -49,6 +50,8 @@ export interface AnalyzerOptions {
    * (ClockOffsetEstimator). Absent: the inputs share a clock.
    */
   inputOffsetsNs?: number[];
+  /** Inputs whose clock the pre-pass could not line up (clock.ts): not read by the engine, told to the capabilities. */
+  unsettledClocks?: UnsettledClock[];
   /**
    * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the
    * same bytes is another frame. Files: the switch round trip bound. Live mode stamps frames on
@@ -147,7 +150,7 @@ export class Analyzer implements DetectorContext {
   findingsNotKept = 0;
   private readonly identity = new FrameIdentity();
   /** Every frame passes through here first, so the rest sees them in time order (reorder.ts). */
-  private readonly reorder = new ReorderBuffer();
+  private readonly reorder: ReorderBuffer;
   /** Groups waiting for their window to pass, in arrival order (pending-groups.ts). */
   private readonly pending = new PendingGroups();
   /** The group being settled and its sightings: one set of objects, reused for every group. */
@@ -183,6 +186,15 @@ export class Analyzer implements DetectorContext {
     this.macs = new MacTable(options.maxMacs);
     this.localMacs = new Set(topology.localMacs);
     if (options.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = options.hopGapNs;
+    // Inputs lined up by the pre-pass still come as the reader merged them, on their own clocks:
+    // one whose clock ran ahead arrives that much later than the frames of its moment (a quiet
+    // one's frames came late, 17–53 of captures/loop's with one file 30–350 ms off). Frames are
+    // held for the spread of the offsets (and a horizon longer by it), plus a file's own disorder
+    // across CPUs (an in-host hop's worth), so they go on in lined-up order.
+    const offsets = options.inputOffsetsNs ?? [];
+    const spread = offsets.length ? Math.max(0, ...offsets) - Math.min(0, ...offsets) : 0;
+    this.reorder = new ReorderBuffer(REORDER_HORIZON_NS + spread);
+    if (spread > 0) this.reorder.holdFor(spread + IN_HOST_HOP_NS);
   }
 
   /**

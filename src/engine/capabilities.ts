@@ -4,6 +4,7 @@
  * with what it takes, judged from the ports the engine saw. The report's "What these captures can
  * prove", the JSON's `capabilities`, and the README's table of capture forms all come from it.
  */
+import { MAX_OFFSET_NS, NEGLIGIBLE_OFFSET_NS, type UnsettledClock } from './clock.js';
 import type { PortState } from './ports.js';
 
 /** The things a capture set can prove or not, one per row of the table. */
@@ -17,7 +18,8 @@ export type CapabilityId =
   | 'blackhole'
   | 'directions'
   | 'inferred-roles'
-  | 'unknown-roles';
+  | 'unknown-roles'
+  | 'clocks';
 
 export interface Capabilities {
   canProve: string[];
@@ -35,6 +37,8 @@ export interface CaptureView {
   has(role: string): boolean;
   withDirection: boolean;
   cooked: boolean;
+  /** Per input whose clock the pre-pass could not line up with the others': its ports that carried frames, and what the frames said. */
+  unsettledClocks: { ports: PortState[]; aboutNs: number | null }[];
 }
 
 export interface CapabilityRule {
@@ -138,9 +142,23 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
       return unknown.length ? { proven: false, text: `the role of ${names(unknown)}: name them with --bond/--bridge (or --links for an -i any capture)` } : null;
     },
   },
+  {
+    id: 'clocks',
+    needs: 'files on one clock, or frames they share through the host',
+    judge: (c) => {
+      const parts = c.unsettledClocks.map((u) =>
+        u.aboutNs === null
+          ? `the order of ${names(u.ports)}’s frames against the other files’: its file shares too few frames with them to line its clock up (none that pair without doubt within ±${MAX_OFFSET_NS / 1e9} s), so they are taken as stamped, right only if it was recorded on the same clock (synchronise a second machine’s clock, or capture the host’s side of that port too)`
+          : Math.abs(u.aboutNs) < NEGLIGIBLE_OFFSET_NS
+            ? `whether ${names(u.ports)}’s file shares the other files’ clock: its frames meet theirs only across the switch, where a loop’s delay and a clock apart look alike; they agree to within ${NEGLIGIBLE_OFFSET_NS / 1e6} ms, taken as one clock`
+            : `the order of ${names(u.ports)}’s frames against the other files’: its clock reads about ${Math.abs(u.aboutNs / 1e6).toFixed(1)} ms ${u.aboutNs > 0 ? 'ahead of' : 'behind'} theirs, but its frames meet theirs only across the switch or through ports of unknown role, where the path itself takes time, so it is not lined up (taken as stamped)`,
+      );
+      return parts.length ? { proven: false, text: parts.join('; ') } : null;
+    },
+  },
 ];
 
-export function captureView(ports: PortState[]): CaptureView {
+export function captureView(ports: PortState[], clocks: readonly UnsettledClock[] = []): CaptureView {
   const seen = ports.filter((p) => p.frames > 0);
   return {
     seen,
@@ -148,11 +166,13 @@ export function captureView(ports: PortState[]): CaptureView {
     has: (role) => seen.some((p) => p.port.role === role),
     withDirection: seen.some((p) => p.framesWithDirection > 0),
     cooked: seen.some((p) => p.cooked),
+    unsettledClocks: clocks.map((u) => ({ ports: seen.filter((p) => p.input === u.input), aboutNs: u.aboutNs })).filter((u) => u.ports.length > 0),
   };
 }
 
-export function capabilities(ports: PortState[]): Capabilities {
-  const view = captureView(ports);
+/** `clocks`: the inputs whose clock the pre-pass could not line up (AnalyzerOptions.unsettledClocks). */
+export function capabilities(ports: PortState[], clocks: readonly UnsettledClock[] = []): Capabilities {
+  const view = captureView(ports, clocks);
   const out: Capabilities = { canProve: [], cannotProve: [], proven: [], unproven: [] };
   for (const rule of CAPABILITY_RULES) {
     const j = rule.judge(view);

@@ -2,41 +2,61 @@
  * Capture files taken by separate tools each carry a clock. Files from one host (one tcpdump per
  * interface, dumpcap and tcpdump side by side) share the kernel's clock and must never be shifted:
  * the time between a frame leaving one slave and coming back on the other is the loop itself, and
- * the switch's latency (0.3–2 ms on real switches) is latency, not skew. Files from two machines,
- * or from a tool that stamps late, carry clocks apart: an echo may then seem to come before its
- * original and every path reads backwards, so those are lined up before the engine runs.
+ * the switch's latency (0.3–2 ms on real switches) is latency, not skew. Files from two machines
+ * (a switch's mirror port recorded elsewhere, a laptop's dumpcap beside the host's tcpdump), or
+ * from a tool that stamps late, carry clocks apart — by µs, by the few hundred ms of a clock
+ * nobody synchronised, by seconds: an echo may then seem to come before its original and every
+ * path reads backwards, so those are lined up before the engine runs, in three steps.
  *
- * The rule: clocks are compared only across in-host hops, where the order of a frame's sightings
- * is not in question. A frame crosses a host — slave ↔ bond ↔ bridge ↔ guest port, one guest port
- * to another, or the same port captured by two tools — in microseconds, whichever way it goes, so on one clock the two inputs' stamps of
- * the same frame differ by microseconds; on two clocks, by the offset between them. Pairs of
- * slaves are never compared: between them lies the switch (and the loop). Ports without a role
- * (flags, recorded topology, names, or roles inferred from the frames) are not compared either.
+ * 1. Coarse, across files (compareAcrossFiles, coarseOffsets): past the pre-pass's grouping gap
+ *    (100 ms) a frame's copies on two clocks fall into groups of their own, so the files are first
+ *    compared frame by frame, from copies whose pairing is not in question: a copy on a port of one
+ *    file and a copy of the same frame on a port of another pair when each is the other's only
+ *    candidate within ±MAX_OFFSET_NS (±NEAR_OFFSET_NS for files that leave nothing at that bound):
+ *    a frame that recurs with the same bytes within the bound pairs with nothing. Any ports pair
+ *    here, slaves too: this only has to be right to within COARSE_TOLERANCE_NS, for the
+ *    pre-pass to group each frame's sightings again as one (prepass.ts, regroup()). Every VLAN
+ *    alike: a frame's identity leaves its tags out.
  *
- * A frame seen once on each of the two ports pairs one way. A frame seen twice on one of them (an
- * original and its echo on the bond, a resend) pairs with either copy, so each of its pairings
- * weighs 1/(copies on one port × copies on the other): the echo's wrong pairing, off by the loop's
- * delay, never outweighs the right one. The differences are then clustered: the heaviest window of
- * ±IN_HOST_NS is where the in-host pairs lie. Two inputs share a clock when the window around zero
- * holds at least SAME_CLOCK_SHARE of the heaviest window's weight (pairs that sit at zero are what
- * one clock gives, and a loop's delay can only make a second, lighter cluster); otherwise the
- * second input is shifted by the weighted median of the heaviest window, if that is at least
- * NEGLIGIBLE_OFFSET_NS, unless a second window, away from it, weighs nearly as much (≥ TIE_SHARE):
- * an input that only ever sees echoes pairs with an original and its echo alike, and a tie gives
- * no verdict (the input is tied to the others through other pairs, or is not lined up). Inputs are tied together along the heaviest pairs first (a maximum spanning
- * forest), input 0's clock being the reference; an input with no in-host pair to any other (a lone
- * slave beside the other slave, a second machine's port whose role nothing says) is not shifted.
- * Offsets up to GROUP_GAP_NS (100 ms) are found: sightings further apart are not one frame.
+ * 2. In-host (compareClocks, on the sightings grouped again): clocks are compared only across
+ *    in-host hops, where the order of a frame's sightings is not in question. A frame crosses a
+ *    host — slave ↔ bond ↔ bridge ↔ guest port, one guest port to another, or the same port
+ *    captured by two tools — in microseconds, whichever way it goes, so on one clock the two inputs'
+ *    stamps of the same frame differ by microseconds; on two clocks, by the offset between them.
+ *    Pairs of slaves are never compared: between them lies the switch (and the loop). Ports without
+ *    a role (flags, recorded topology, names, or roles inferred from the frames) are not compared
+ *    either. A frame seen once on each of the two ports pairs one way. A frame seen twice on one of
+ *    them (an original and its echo on the bond, a resend) pairs with either copy, so each of its
+ *    pairings weighs 1/(copies on one port × copies on the other): the echo's wrong pairing, off by
+ *    the loop's delay, never outweighs the right one. The differences are then clustered: the
+ *    heaviest window of ±IN_HOST_NS is where the in-host pairs lie. Two inputs share a clock when
+ *    the window around zero holds at least SAME_CLOCK_SHARE of the heaviest window's weight (pairs
+ *    that sit at zero are what one clock gives, and a loop's delay can only make a second, lighter
+ *    cluster); otherwise the second input is shifted by the weighted median of the heaviest window,
+ *    if that is at least NEGLIGIBLE_OFFSET_NS, unless a second window, away from it, weighs nearly
+ *    as much (≥ TIE_SHARE): an input that only ever sees echoes pairs with an original and its echo
+ *    alike, and a tie gives no verdict. Inputs on one clock are tied together first, then the
+ *    clocks apart along the heaviest pairs (a maximum spanning forest), input 0's clock being the
+ *    reference.
  *
- * The median of in-host differences is off by the typical hop (tens of µs where a frame always
- * crosses the two ports one way, as on a backup slave that only receives), enough to put a frame on
- * the bond before the slave it came in by. So a shifted input's offset is then refined, within
- * ±REFINE_NS, to the one nearest the median that breaks the fewest orders that are not in question:
- * each copy of a frame on the bond passed between a slave and the host side (see brokenOrders).
- * Only copies within IN_HOST_NS of each other are compared (an original and its echo are further
- * apart once the switch takes 0.3 ms or more; where it takes less, the wrong ones are outvoted).
- * This pins a slave, the bond and the bridge device to the µs; a guest's port only to within its
- * shortest hop from the bond (a few µs): nothing orders its copies more tightly than that.
+ * 3. To the stamp (refineOffsets): the median of in-host differences is off by the typical hop
+ *    (tens of µs where a frame always crosses the two ports one way, as on a backup slave that only
+ *    receives), enough to put a frame on the bond before the slave it came in by. So a shifted
+ *    input's offset is refined, within ±REFINE_NS, to the one nearest the median that breaks the
+ *    fewest orders that are not in question: each copy of a frame on the bond passed between a
+ *    slave and the host side (see brokenOrders). Only copies within IN_HOST_NS of each other are
+ *    compared (an original and its echo are further apart once the switch takes 0.3 ms or more;
+ *    where it takes less, the wrong ones are outvoted). Then, where copies of one receive path
+ *    give it (tiedOffset: the kernel stamps a frame once where it is received, and the copies that
+ *    path hands on keep that stamp: a guest's frame on its port and on the bridge device), the
+ *    offset is taken exactly, if that breaks no more orders. Orders alone pin a guest's port only
+ *    to within its shortest hop from the bond (a few µs), which is enough to read a guest's own
+ *    broadcast as the host's.
+ *
+ * A file left out of the host's clock — no pair at all (a file that shares too few frames with
+ * the others, or is further off than the bound), or paired only across the switch or through
+ * ports of unknown role — is not shifted (no guess), and the capabilities say so
+ * (unsettledClocks; the 'clocks' row in capabilities.ts).
  *
  * Not used as evidence: pcapng shb_hardware/shb_os/shb_userappl (two machines running the same
  * dumpcap say the same) and file names; if_tsoffset is applied by the reader before this sees a
@@ -85,7 +105,7 @@ export interface ClockLink {
  */
 export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): ClockLink[] {
   if (s.inputs < 2) return [];
-  const lists: ({ d: number[]; w: number[] } | undefined)[] = new Array(s.inputs * s.inputs);
+  const lists = new PairLists(s.inputs, MAX_PAIRS);
   const copies = new Int32Array(s.ports.length);
   const known = roles.map((r) => r !== 'unknown');
   const slave = roles.map((r) => r === 'slave');
@@ -99,8 +119,8 @@ export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): Cl
     for (let k = from; k < to; k++) copies[s.port[k]!]!++;
     for (let x = from; x < to; x++) {
       for (let y = x + 1; y < to; y++) {
-        let i = s.input[x]!;
-        let j = s.input[y]!;
+        const i = s.input[x]!;
+        const j = s.input[y]!;
         if (i === j) continue;
         const px = s.port[x]!;
         const py = s.port[y]!;
@@ -109,29 +129,50 @@ export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): Cl
         const cx = copies[px]!;
         const cy = copies[py]!;
         if (cx > MAX_COPIES || cy > MAX_COPIES) continue;
-        let d = s.t[y]! - s.t[x]!;
-        if (i > j) [i, j, d] = [j, i, -d];
-        const key = i * s.inputs + j;
-        let list = lists[key];
-        if (!list) lists[key] = list = { d: [], w: [] };
-        if (list.d.length >= MAX_PAIRS) continue;
-        list.d.push(d);
-        list.w.push(1 / (cx * cy));
-        if (list.d.length === MAX_PAIRS) full++;
+        if (lists.add(i, j, s.t[y]! - s.t[x]!, 1 / (cx * cy))) full++;
       }
     }
   }
-  const links: ClockLink[] = [];
-  lists.forEach((list, key) => {
-    if (!list) return;
-    const link = judge(Math.floor(key / s.inputs), key % s.inputs, list.d, list.w);
-    if (link) links.push(link);
-  });
-  return links;
+  return lists.verdicts();
+}
+
+/** Per pair of inputs (a < b), the differences of its pairs (b minus a) and their weights, up to `cap` pairs. */
+class PairLists {
+  private readonly lists: ({ d: number[]; w: number[] } | undefined)[];
+
+  constructor(
+    private readonly inputs: number,
+    private readonly cap: number,
+  ) {
+    this.lists = new Array(inputs * inputs);
+  }
+
+  /** A pair: `d` is input j's stamp minus input i's. Whether that pair of inputs just reached the cap. */
+  add(i: number, j: number, d: number, w: number): boolean {
+    if (i > j) [i, j, d] = [j, i, -d];
+    const key = i * this.inputs + j;
+    let list = this.lists[key];
+    if (!list) this.lists[key] = list = { d: [], w: [] };
+    if (list.d.length >= this.cap) return false;
+    list.d.push(d);
+    list.w.push(w);
+    return list.d.length === this.cap;
+  }
+
+  /** judge()'s verdict on each pair of inputs that has pairs. */
+  verdicts(apartNs?: number): ClockLink[] {
+    const links: ClockLink[] = [];
+    this.lists.forEach((list, key) => {
+      if (!list) return;
+      const link = judge(Math.floor(key / this.inputs), key % this.inputs, list.d, list.w, apartNs);
+      if (link) links.push(link);
+    });
+    return links;
+  }
 }
 
 /** The verdict on one pair of inputs from their in-host differences (b minus a). */
-function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null {
+function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_HOST_NS): ClockLink | null {
   const order = Uint32Array.from(d.keys()).sort((x, y) => d[x]! - d[y]!);
   const ds = Float64Array.from(order, (i) => d[i]!);
   const ws = Float64Array.from(order, (i) => w[i]!);
@@ -160,7 +201,7 @@ function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null
   for (let hi = 0; hi < ds.length; hi++) {
     sum += ws[hi]!;
     while (ds[hi]! - ds[lo]! > 2 * IN_HOST_NS) sum -= ws[lo++]!;
-    if ((ds[hi]! < bLo - 2 * IN_HOST_NS || ds[lo]! > bHi + 2 * IN_HOST_NS) && sum > second) second = sum;
+    if ((ds[hi]! < bLo - apartNs || ds[lo]! > bHi + apartNs) && sum > second) second = sum;
   }
   if (second >= TIE_SHARE * best) return null;
   // The weighted median of the heaviest window.
@@ -170,6 +211,246 @@ function judge(a: number, b: number, d: number[], w: number[]): ClockLink | null
   const offsetNs = ds[m]!;
   if (Math.abs(offsetNs) < NEGLIGIBLE_OFFSET_NS) return { a, b, offsetNs: 0, sameClock: true, weight: best };
   return { a, b, offsetNs, sameClock: false, weight: best };
+}
+
+/**
+ * Offsets searched for, either way (see coarseOffsets). What bounds the search: a copy pairs
+ * across files only when it has one candidate within the bound on the other port and that one has
+ * it alone in turn, so a wider search has fewer frames to go by (ARP, IPv6 ND and MLD repeat every
+ * second or few with the same bytes; pings, TCP and most IPv4 carry a sequence or an IP ID and
+ * never repeat); the pre-pass reads the files' first PREPASS_FRAMES records as the reader merges
+ * them, so two files `o` apart share frames only in what it read less `o`; and the engine holds
+ * frames for the spread of the offsets to put them back in order (REORDER_MAX_FRAMES of them at
+ * most: ten seconds of a 26k frames/s capture). Ten seconds: any clock a person would call
+ * "roughly right", several times the engine's grouping window (2 s), inside which a clock left
+ * apart makes every frame's path read wrong; past it the files are not lined up, and the
+ * capabilities say so.
+ */
+export const MAX_OFFSET_NS = 10e9;
+/**
+ * The second, narrower search, for files the first leaves alone (their frames recur within ten
+ * seconds, as a slave that only hears echoes of periodic broadcasts does): past the engine's
+ * grouping window (2 s) by a margin.
+ */
+export const NEAR_OFFSET_NS = 2.5e9;
+/**
+ * Frames the coarse comparison looks at, at most (a sample by identity): all of a quiet capture,
+ * and a verdict's worth many times over on a busy one, where sorting every copy of the pre-pass's
+ * frames cost more than the rest of it.
+ */
+const COARSE_FRAMES = 10_000;
+/** Pairs kept per pair of inputs in the coarse comparison (it only has to be right to within COARSE_TOLERANCE_NS). */
+const COARSE_PAIRS = 2_000;
+/**
+ * A coarse offset is right to within this for the sightings grouped again on it to be one frame's
+ * (a quarter of the pre-pass's grouping gap, GROUP_GAP_NS): a second cluster of differences further
+ * than this from the heaviest is a rival, closer is the same verdict (a switch between the ports).
+ */
+export const COARSE_TOLERANCE_NS = 25e6;
+
+/**
+ * The coarse comparison of every two inputs, across any offset up to MAX_OFFSET_NS, from copies
+ * whose pairing is not in question. A frame's copy on a port is the first sighting of its
+ * identity there in a group (an original and its echo on one port are one copy, at the
+ * original's stamp); a copy on port P of one input and a copy on port Q of another pair when
+ * each is the other's only candidate within MAX_OFFSET_NS (mutual: then no other offset in the
+ * bound pairs them otherwise), so an identity that recurs within the bound (a resend, a periodic
+ * announcement) pairs with nothing there. Any two ports pair, slaves too: this only has to be right
+ * to within COARSE_TOLERANCE_NS, enough to group a frame's sightings as one (prepass.ts
+ * regroup()); which pairs say the offset to the µs is compareClocks's rule, on the frames grouped
+ * again. Each frame weighs one per pair of inputs (its copies' pairs share the weight), so a file
+ * that shares few frames with the others is judged on those (MIN_WEIGHT), and its own say nothing.
+ */
+export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, among: (i: number, j: number) => boolean = () => true): ClockLink[] {
+  if (s.inputs < 2) return [];
+  const ports = s.ports.length;
+  const id = identities(s);
+  // A sample of the frames by identity (the same frames in every file: a frame's identity is the
+  // same on every port and clock), COARSE_FRAMES of them at most.
+  const stride = Math.max(1, Math.ceil(s.frames / COARSE_FRAMES));
+  const copy = firstCopies(s, ports, (g) => s.key[g]! % stride === 0);
+  // The copies, by identity, then port (input and port), then stamp: two counting sorts (stable)
+  // and an insertion sort within each run (a port's copies are nearly in order already).
+  const all: number[] = [];
+  for (let k = 0; k < copy.length; k++) if (copy[k]! >= 0) all.push(k);
+  const byWho = countingSort(all, (k) => copy[k]!, s.inputs * ports);
+  const frameOf = new Int32Array(s.t.length);
+  for (let g = 0; g < s.frames; g++) frameOf.fill(g, s.start[g]!, s.start[g + 1]!);
+  const order = countingSort(byWho, (k) => id[frameOf[k]!]!, s.frames);
+  const sameRun = (x: number, y: number): boolean => copy[x] === copy[y] && id[frameOf[x]!] === id[frameOf[y]!];
+  for (let r = 1; r < order.length; r++) {
+    const k = order[r]!;
+    let q = r - 1;
+    while (q >= 0 && sameRun(order[q]!, k) && s.t[order[q]!]! > s.t[k]!) {
+      order[q + 1] = order[q]!;
+      q--;
+    }
+    order[q + 1] = k;
+  }
+  // Per copy, how many copies its input holds of the frame in its group (the pairs' weights).
+  const ofInput = new Float64Array(s.t.length);
+  for (const k of all) {
+    const g = frameOf[k]!;
+    let n = 0;
+    for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
+    ofInput[k] = n;
+  }
+  const lists = new PairLists(s.inputs, COARSE_PAIRS);
+  // Every pair of inputs that may be compared has its pairs: no need to read on.
+  let pairsOfInputs = 0;
+  for (let i = 0; i < s.inputs; i++) for (let j = i + 1; j < s.inputs; j++) if (among(i, j)) pairsOfInputs++;
+  let full = 0;
+  const runs: number[] = [];
+  const single = new Int32Array(s.t.length);
+  const back = new Int32Array(s.t.length);
+  /** For each copy in run [a, b): its one candidate in run [c, e) within the bound, or -1 (none or several), into `into`. */
+  const only = (a: number, b: number, c: number, e: number, into = single): void => {
+    let lo = c;
+    let hi = c;
+    for (let r = a; r < b; r++) {
+      const t = s.t[order[r]!]!;
+      while (lo < e && s.t[order[lo]!]! < t - boundNs) lo++;
+      if (hi < lo) hi = lo;
+      while (hi < e && s.t[order[hi]!]! <= t + boundNs) hi++;
+      into[order[r]!] = hi - lo === 1 ? order[lo]! : -1;
+    }
+  };
+  for (let from = 0; from < order.length && full < pairsOfInputs; ) {
+    // One identity's copies: [from, to), in runs of one port each.
+    let to = from + 1;
+    while (to < order.length && id[frameOf[order[to]!]!] === id[frameOf[order[from]!]!]) to++;
+    runs.length = 0;
+    runs.push(from);
+    for (let r = from + 1; r < to; r++) if (copy[order[r]!] !== copy[order[r - 1]!]) runs.push(r);
+    runs.push(to);
+    for (let p = 0; p + 1 < runs.length; p++) {
+      for (let q = p + 1; q + 1 < runs.length; q++) {
+        const [a, b, c, e] = [runs[p]!, runs[p + 1]!, runs[q]!, runs[q + 1]!];
+        const i = s.input[order[a]!]!;
+        const j = s.input[order[c]!]!;
+        if (i === j || !among(i, j)) continue;
+        // Q's copies' candidates in P, then P's in Q: mutual when x is y's one candidate in turn.
+        only(c, e, a, b);
+        only(a, b, c, e, back);
+        for (let r = a; r < b; r++) {
+          const x = order[r]!;
+          const y = back[x]!;
+          if (y < 0 || single[y] !== x) continue;
+          if (lists.add(i, j, s.t[y]! - s.t[x]!, 1 / (ofInput[x]! * ofInput[y]!))) full++;
+        }
+      }
+    }
+    from = to;
+  }
+  return lists.verdicts(COARSE_TOLERANCE_NS);
+}
+
+/**
+ * Each input's coarse offset (as clockOffsets gives them), from compareAcrossFiles within
+ * MAX_OFFSET_NS, then within NEAR_OFFSET_NS for the pairs of inputs the first left without a
+ * verdict: a narrower bound lets more frames pair (fewer recur within it), and a file that pairs
+ * within neither is left alone.
+ */
+export function coarseOffsets(s: FrameSightings): { offsets: ClockOffset[]; links: ClockLink[] } {
+  const links = compareAcrossFiles(s);
+  const linked = new Uint8Array(s.inputs);
+  for (const l of links) linked[l.a] = linked[l.b] = 1;
+  if (s.inputs > 1 && linked.includes(0)) links.push(...compareAcrossFiles(s, NEAR_OFFSET_NS, (i, j) => !linked[i] || !linked[j]));
+  return { offsets: clockOffsets(links, s.inputs), links };
+}
+
+/** An input whose clock the frames could not line up with the others' (the capabilities say so). */
+export interface UnsettledClock {
+  input: number;
+  /**
+   * How far its clock reads from the others', from copies paired across files (coarseOffsets),
+   * when they gave one: then its frames met the others' only where the time the path takes is not
+   * known (across the switch, or through ports of unknown role). Null: too few paired at all.
+   */
+  aboutNs: number | null;
+}
+
+/**
+ * The inputs left out of the largest set of inputs the in-host rule tied together (`links`, from
+ * compareClocks: the host's clock, lined up), each with what the coarse comparison (coarseOffsets)
+ * says of it. None when every input is tied to the others.
+ */
+export function unsettledClocks(links: readonly ClockLink[], coarse: { offsets: readonly ClockOffset[]; links: readonly ClockLink[] }, inputs: number): UnsettledClock[] {
+  if (inputs < 2) return [];
+  const fine = sets(links, inputs);
+  const size = new Int32Array(inputs);
+  for (let i = 0; i < inputs; i++) size[fine[i]!]!++;
+  let host = fine[0]!;
+  for (let i = 0; i < inputs; i++) if (size[fine[i]!]! > size[host]!) host = fine[i]!;
+  // Coarse offsets are each against the lowest input of its set: compared within one set only.
+  const rough = sets(coarse.links, inputs);
+  const about = new Map<number, number>(coarse.offsets.map((c) => [c.input, c.offsetNs]));
+  const out: UnsettledClock[] = [];
+  for (let i = 0; i < inputs; i++) {
+    if (fine[i] === host) continue;
+    const anchor = [...Array(inputs).keys()].find((h) => fine[h] === host && rough[h] === rough[i]);
+    out.push({ input: i, aboutNs: anchor === undefined ? null : (about.get(i) ?? 0) - (about.get(anchor) ?? 0) });
+  }
+  return out;
+}
+
+/** Per input, the lowest input of the set the links tie it into. */
+function sets(links: readonly ClockLink[], inputs: number): Int32Array {
+  const root = Int32Array.from({ length: inputs }, (_, i) => i);
+  const find = (i: number): number => (root[i] === i ? i : (root[i] = find(root[i]!)));
+  for (const l of links) {
+    const [a, b] = [find(l.a), find(l.b)];
+    if (a !== b) root[Math.max(a, b)] = Math.min(a, b);
+  }
+  return root.map((_, i) => find(i));
+}
+
+/** `items` stably sorted by `by(item)`, an integer in [0, range). */
+function countingSort(items: readonly number[], by: (k: number) => number, range: number): number[] {
+  const count = new Int32Array(range + 1);
+  for (const k of items) count[by(k) + 1]!++;
+  for (let i = 0; i < range; i++) count[i + 1]! += count[i]!;
+  const out = new Array<number>(items.length);
+  for (const k of items) out[count[by(k)]!++] = k;
+  return out;
+}
+
+/**
+ * Per sighting: `input * ports + port` when it is its frame's first copy on that port of that
+ * input in its group (an echo after it is the same copy), else -1; only in the groups `take` takes.
+ */
+function firstCopies(s: FrameSightings, ports: number, take: (g: number) => boolean = () => true): Int32Array {
+  const copy = new Int32Array(s.t.length).fill(-1);
+  for (let g = 0; g < s.frames; g++) {
+    if (!take(g)) continue;
+    const a = s.start[g]!;
+    const b = s.start[g + 1]!;
+    for (let k = a; k < b; k++) {
+      const who = s.input[k]! * ports + s.port[k]!;
+      let firstAt = k;
+      for (let x = a; x < b; x++) if (x !== k && s.input[x]! * ports + s.port[x]! === who && (s.t[x]! < s.t[k]! || (s.t[x] === s.t[k] && x < k))) firstAt = x;
+      if (firstAt === k) copy[k] = who;
+    }
+  }
+  return copy;
+}
+
+/** Per frame (group): a number per identity (key and check), so that groups a clock apart split (or a resend) share it. */
+function identities(s: FrameSightings): Int32Array {
+  const id = new Int32Array(s.frames);
+  let size = 1024;
+  while (size < 2 * s.frames) size *= 2;
+  const mask = size - 1;
+  const first = new Int32Array(size).fill(-1);
+  for (let g = 0; g < s.frames; g++) {
+    const key = s.key[g]!;
+    const check = s.check[g]!;
+    let h = (Math.imul(key, 0x85ebca6b) ^ check) & mask;
+    while (first[h]! >= 0 && (s.key[first[h]!] !== key || s.check[first[h]!] !== check)) h = (h + 1) & mask;
+    if (first[h]! < 0) first[h] = g;
+    id[g] = first[h]!;
+  }
+  return id;
 }
 
 /** How far a shifted input's offset is moved from the median (see the module comment), in 1 µs steps. */
@@ -191,6 +472,7 @@ export function refineOffsets(s: FrameSightings, roles: readonly PortRole[], off
   // One clock apart moves as one: the inputs that share a (non-zero) offset are refined together.
   const clocks = [...new Set(out.filter((o) => o !== 0))].map((o) => out.map((x) => x === o));
   if (!clocks.length) return out;
+  const copy = firstCopies(s, s.ports.length);
   for (let pass = 0; pass < 2; pass++) {
     for (const moving of clocks) {
       // Frames with a slave, bond and host-side copy, one of them on the moving clock.
@@ -206,30 +488,102 @@ export function refineOffsets(s: FrameSightings, roles: readonly PortRole[], off
         }
         if (on && ranks === 7) groups.push(g);
       }
-      if (!groups.length) continue;
       const now = out[moving.indexOf(true)]!;
-      const steps = Math.round(REFINE_NS / REFINE_STEP_NS);
-      const broken = new Float64Array(2 * steps + 1);
-      for (let i = 0; i <= 2 * steps; i++) broken[i] = brokenOrders(s, roles, out, moving, now + (i - steps) * REFINE_STEP_NS, groups);
-      let least = Infinity;
-      for (const b of broken) least = Math.min(least, b);
-      // The nearest step to the median that breaks the least (on the edge of the steps that do, when
-      // the median breaks more: the nearest pair across the edge is then one step apart, not tied).
-      let best = steps;
-      for (let d = 0; d <= steps; d++) {
-        if (broken[steps - d] === least) {
-          best = steps - d;
-          break;
+      let c = now;
+      let least = 0;
+      if (groups.length) {
+        const steps = Math.round(REFINE_NS / REFINE_STEP_NS);
+        const broken = new Float64Array(2 * steps + 1);
+        for (let i = 0; i <= 2 * steps; i++) broken[i] = brokenOrders(s, roles, out, moving, now + (i - steps) * REFINE_STEP_NS, groups);
+        least = Infinity;
+        for (const b of broken) least = Math.min(least, b);
+        // The nearest step to the median that breaks the least (on the edge of the steps that do, when
+        // the median breaks more: the nearest pair across the edge is then one step apart, not tied).
+        let best = steps;
+        for (let d = 0; d <= steps; d++) {
+          if (broken[steps - d] === least) {
+            best = steps - d;
+            break;
+          }
+          if (broken[steps + d] === least) {
+            best = steps + d;
+            break;
+          }
         }
-        if (broken[steps + d] === least) {
-          best = steps + d;
-          break;
-        }
+        c = now + (best - steps) * REFINE_STEP_NS;
       }
-      for (let i = 0; i < out.length; i++) if (moving[i]) out[i] = now + (best - steps) * REFINE_STEP_NS;
+      // Copies the kernel stamped once say the offset exactly, where that breaks no more orders.
+      const tie = tiedOffset(s, moving, out, now, copy);
+      if (tie !== null && brokenOrders(s, roles, out, moving, tie, groups) <= least) c = tie;
+      for (let i = 0; i < out.length; i++) if (moving[i]) out[i] = c;
     }
   }
   return out;
+}
+
+/**
+ * `offsets` (per input, ns) with each clock apart moved to the offset copies stamped once give
+ * (tiedOffset), where they give one: roles need no knowing for that, so the pre-pass reads roles
+ * on these stamps before the in-host rule, which needs the roles, has run.
+ */
+export function tieUp(s: FrameSightings, offsets: readonly number[]): number[] {
+  const out = [...offsets];
+  const copy = firstCopies(s, s.ports.length);
+  for (const o of new Set(out.filter((x) => x !== 0))) {
+    const moving = out.map((x) => x === o);
+    const tie = tiedOffset(s, moving, out, o, copy);
+    if (tie !== null) for (let i = 0; i < out.length; i++) if (moving[i]) out[i] = tie;
+  }
+  return out;
+}
+
+/** Frames of one source whose copies on two ports all differ by the same amount before that is taken for a single stamp. */
+const TIED_FRAMES = 4;
+
+/**
+ * The offset that copies stamped once give, or null. The kernel stamps a frame once where it is
+ * received, and the copies that receive path hands on keep that stamp: a guest's frame on its
+ * port and on the bridge device (promiscuous: it sees what it forwards), a frame from the switch
+ * on a slave and the bond (real bonding) and the bridge device; a transmit (a flood to a guest's
+ * port, the bond's copy of what goes down) is stamped anew, µs later. So on two clocks apart, the
+ * copies of one receive path differ by the offset itself, to the stamp's resolution, frame after
+ * frame; a transmit's differ by the hop as well, which varies. Per source MAC (one MAC is sent from
+ * one place, so its frames take one path) and pair of ports, one on the moving clock: when at least
+ * TIED_FRAMES frames differ by exactly one value, that value is a candidate; the one most frames
+ * give is taken, unless another (more than a µs away) has half as many. Within REFINE_NS of
+ * `near`; the others' offsets as they stand.
+ */
+function tiedOffset(s: FrameSightings, moving: boolean[], offsets: number[], near: number, copy: Int32Array): number | null {
+  const perSource = new Map<number, Map<number, { d: number; n: number; same: boolean }>>();
+  const ports = s.ports.length;
+  for (let g = 0; g < s.frames; g++) {
+    const a = s.start[g]!;
+    const b = s.start[g + 1]!;
+    for (let x = a; x < b; x++) {
+      if (copy[x]! < 0 || !moving[s.input[x]!]) continue;
+      for (let y = a; y < b; y++) {
+        if (copy[y]! < 0 || moving[s.input[y]!]) continue;
+        const d = s.t[x]! - (s.t[y]! - offsets[s.input[y]!]!);
+        if (Math.abs(d - near) > REFINE_NS) continue;
+        let bySource = perSource.get(s.src[g]!);
+        if (!bySource) perSource.set(s.src[g]!, (bySource = new Map()));
+        const pair = s.port[x]! * ports + s.port[y]!;
+        const st = bySource.get(pair);
+        if (!st) bySource.set(pair, { d, n: 1, same: true });
+        else {
+          st.n++;
+          if (st.d !== d) st.same = false;
+        }
+      }
+    }
+  }
+  const support = new Map<number, number>();
+  for (const bySource of perSource.values()) for (const st of bySource.values()) if (st.same && st.n >= TIED_FRAMES) support.set(st.d, (support.get(st.d) ?? 0) + st.n);
+  let best: number | null = null;
+  for (const [d, n] of support) if (best === null || n > support.get(best)! || (n === support.get(best)! && Math.abs(d - near) < Math.abs(best - near))) best = d;
+  if (best === null) return null;
+  for (const [d, n] of support) if (Math.abs(d - best) > REFINE_STEP_NS && n * 2 >= support.get(best)!) return null;
+  return best;
 }
 
 /**
@@ -308,7 +662,10 @@ export function clockOffsets(links: readonly ClockLink[], inputs: number): Clock
   const weight = new Float64Array(inputs);
   const tied = new Uint8Array(inputs);
   const members = Array.from({ length: inputs }, (_, i) => [i]);
-  for (const l of [...links].sort((x, y) => y.weight - x.weight)) {
+  // Inputs on one clock first, so that a clock apart is laid onto all of them by one offset (laid
+  // onto each by its own pairs, one file shifted against five of one host gave them five offsets a
+  // few µs apart, which refineOffsets then moved as five clocks).
+  for (const l of [...links].sort((x, y) => Number(y.sameClock) - Number(x.sameClock) || y.weight - x.weight)) {
     const ra = root[l.a]!;
     const rb = root[l.b]!;
     if (ra === rb) continue;

@@ -7,14 +7,16 @@
  *
  * A frame's sightings are the records with one identity (FrameIdentity: source MAC, EtherType, the
  * first bytes of the packet) no further apart than GROUP_GAP_NS from the previous one: wide enough
- * for the clock offsets clock.ts corrects (up to 100 ms), narrow enough that a resend a second
- * later starts a frame of its own.
+ * for a frame's copies on one clock and on clocks a little apart, narrow enough that a resend a
+ * second later starts a frame of its own. Clocks further apart split a frame's copies into groups
+ * of their own: clock.ts pairs them across the files first, and regroup() groups the sightings
+ * again on the offsets it found.
  */
 import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { type ClockLink, type ClockOffset, clockOffsets, compareClocks, refineOffsets } from './clock.js';
+import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, tieUp, type UnsettledClock, unsettledClocks } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { MERGED_COPIES, mergedPorts } from './merged-points.js';
@@ -59,16 +61,20 @@ export interface FrameSightings {
   /** Per frame: source MAC and destination class. */
   src: Float64Array;
   cast: Uint8Array;
+  /** Per frame: its identity (FrameIdentity's key and check), which frames split by a clock apart share. */
+  key: Int32Array;
+  check: Int32Array;
+  /** Per sighting: its place in the order the records were read (for regroup). */
+  seq: Int32Array;
 }
 
 /**
- * Groups sightings as they are read: per frame identity the group still open, a new one when the
- * identity comes back further than GROUP_GAP_NS away. Typed-array columns for up to `capacity`
- * records (each record is at most one sighting and one group), sightings chained per group.
+ * The grouping rule: per frame identity the group still open, a new one when the identity comes
+ * back further than GROUP_GAP_NS away. Typed-array columns for up to `capacity` sightings (each
+ * is at most one group), sightings chained per group. The time a sighting is grouped by (`at`)
+ * may differ from the stamp it keeps (`t`): regroup() groups on lined-up clocks, stamps as read.
  */
-export class SightingCollector {
-  private readonly table: PortTable;
-  private readonly identity = new FrameIdentity();
+class SightingGroups {
   /** Identity key → its open group. */
   private readonly open = new Map<number, number>();
   private sPort = new Int32Array(0);
@@ -76,27 +82,23 @@ export class SightingCollector {
   private sT = new Float64Array(0);
   private sDir = new Uint8Array(0);
   private sNext = new Int32Array(0);
-  private sightings = 0;
+  sightings = 0;
   private gHead = new Int32Array(0);
   private gTail = new Int32Array(0);
   private gCount = new Int32Array(0);
   private gLast = new Float64Array(0);
+  private gKey = new Int32Array(0);
   private gCheck = new Int32Array(0);
   private gSrc = new Float64Array(0);
   private gCast = new Uint8Array(0);
   /** Rows the columns hold now: grown by doubling up to `capacity` (most runs stop after a few thousand records). */
   private rows = 0;
   private groups = 0;
-  private base = -1;
-  records = 0;
 
-  /** `topology`: the roles known before the frames are read (flags, recorded); it is not changed. */
   constructor(
-    topology: Topology,
     private readonly inputs: number,
-    private readonly capacity = PREPASS_FRAMES,
+    private readonly capacity: number,
   ) {
-    this.table = new PortTable(mergeTopology(emptyTopology(), topology));
     this.grow();
   }
 
@@ -116,41 +118,45 @@ export class SightingCollector {
     this.gTail = wider(this.gTail, (n) => new Int32Array(n));
     this.gCount = wider(this.gCount, (n) => new Int32Array(n));
     this.gLast = wider(this.gLast, (n) => new Float64Array(n));
+    this.gKey = wider(this.gKey, (n) => new Int32Array(n));
     this.gCheck = wider(this.gCheck, (n) => new Int32Array(n));
     this.gSrc = wider(this.gSrc, (n) => new Float64Array(n));
     this.gCast = wider(this.gCast, (n) => new Uint8Array(n));
     this.rows = rows;
   }
 
-  observe(rec: PacketRecord, f: DecodedFrame): void {
-    this.records++;
-    // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
-    if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
-    if (this.sightings >= this.capacity) return;
+  get full(): boolean {
+    return this.sightings >= this.capacity;
+  }
+
+  /** The group a sighting of this identity at `at` joins (a new one if none is open within GROUP_GAP_NS); -1 when that group holds its most. */
+  group(key: number, check: number, src: number, cast: number, at: number): number {
     if (this.sightings >= this.rows || this.groups >= this.rows) this.grow();
-    if (this.base < 0) this.base = rec.tsSec;
-    const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
-    const id = this.identity.of(rec.buf, f);
-    let g = this.open.get(id.key) ?? -1;
-    if (g >= 0 && (this.gCheck[g] !== (id.check | 0) || t - this.gLast[g]! > GROUP_GAP_NS || this.gLast[g]! - t > GROUP_GAP_NS)) g = -1;
+    let g = this.open.get(key) ?? -1;
+    if (g >= 0 && (this.gCheck[g] !== check || at - this.gLast[g]! > GROUP_GAP_NS || this.gLast[g]! - at > GROUP_GAP_NS)) g = -1;
     if (g < 0) {
       g = this.groups++;
       this.gHead[g] = -1;
       this.gTail[g] = -1;
       this.gCount[g] = 0;
-      this.gLast[g] = t;
-      this.gCheck[g] = id.check | 0;
-      this.gSrc[g] = f.src;
-      this.gCast[g] = f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST;
-      this.open.set(id.key, g);
+      this.gLast[g] = at;
+      this.gKey[g] = key;
+      this.gCheck[g] = check;
+      this.gSrc[g] = src;
+      this.gCast[g] = cast;
+      this.open.set(key, g);
     }
-    if (t > this.gLast[g]!) this.gLast[g] = t;
-    if (this.gCount[g]! >= MAX_GROUP_SIGHTINGS) return;
+    if (at > this.gLast[g]!) this.gLast[g] = at;
+    return this.gCount[g]! >= MAX_GROUP_SIGHTINGS ? -1 : g;
+  }
+
+  /** A sighting in group g (from group()). */
+  sight(g: number, port: number, input: number, t: number, dir: number): void {
     const k = this.sightings++;
-    this.sPort[k] = this.table.resolve(rec.iface!, f).index;
-    this.sInput[k] = rec.inputIndex;
+    this.sPort[k] = port;
+    this.sInput[k] = input;
     this.sT[k] = t;
-    this.sDir[k] = rec.direction || f.linkDirection;
+    this.sDir[k] = dir;
     this.sNext[k] = -1;
     if (this.gTail[g]! >= 0) this.sNext[this.gTail[g]!] = k;
     else this.gHead[g] = k;
@@ -158,18 +164,13 @@ export class SightingCollector {
     this.gCount[g]!++;
   }
 
-  /** A port seen so far has no role from flags, a recorded topology or its name, and there are others to tell it by. */
-  mayInfer(): boolean {
-    return this.table.ports.length > 1 && this.table.ports.some((p) => p.port.role === 'unknown');
-  }
-
-  finish(): FrameSightings {
+  finish(ports: PrepassPort[], records: number): FrameSightings {
     const frames = this.groups;
     const n = this.sightings;
     const s: FrameSightings = {
-      ports: this.table.ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource })),
+      ports,
       inputs: this.inputs,
-      records: this.records,
+      records,
       frames,
       start: new Int32Array(frames + 1),
       port: new Int32Array(n),
@@ -178,6 +179,9 @@ export class SightingCollector {
       dir: new Uint8Array(n),
       src: this.gSrc.slice(0, frames),
       cast: this.gCast.slice(0, frames),
+      key: this.gKey.slice(0, frames),
+      check: this.gCheck.slice(0, frames),
+      seq: new Int32Array(n),
     };
     let k = 0;
     for (let g = 0; g < frames; g++) {
@@ -187,11 +191,110 @@ export class SightingCollector {
         s.input[k] = this.sInput[x]!;
         s.t[k] = this.sT[x]!;
         s.dir[k] = this.sDir[x]!;
+        s.seq[k] = x;
       }
     }
     s.start[frames] = k;
     return s;
   }
+}
+
+/** Groups sightings as they are read (SightingGroups' rule), their ports resolved as the engine will. */
+export class SightingCollector {
+  private readonly table: PortTable;
+  private readonly identity = new FrameIdentity();
+  private readonly groups: SightingGroups;
+  private base = -1;
+  records = 0;
+
+  /** `topology`: the roles known before the frames are read (flags, recorded); it is not changed. */
+  constructor(topology: Topology, inputs: number, capacity = PREPASS_FRAMES) {
+    this.table = new PortTable(mergeTopology(emptyTopology(), topology));
+    this.groups = new SightingGroups(inputs, capacity);
+  }
+
+  observe(rec: PacketRecord, f: DecodedFrame): void {
+    this.records++;
+    // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
+    if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
+    if (this.groups.full) return;
+    if (this.base < 0) this.base = rec.tsSec;
+    const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
+    const id = this.identity.of(rec.buf, f);
+    const g = this.groups.group(id.key, id.check | 0, f.src, f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST, t);
+    if (g >= 0) this.groups.sight(g, this.table.resolve(rec.iface!, f).index, rec.inputIndex, t, rec.direction || f.linkDirection);
+  }
+
+  /** A port seen so far has no role from flags, a recorded topology or its name, and there are others to tell it by. */
+  mayInfer(): boolean {
+    return this.table.ports.length > 1 && this.table.ports.some((p) => p.port.role === 'unknown');
+  }
+
+  finish(): FrameSightings {
+    return this.groups.finish(
+      this.table.ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource })),
+      this.records,
+    );
+  }
+}
+
+/**
+ * The same sightings grouped again with each input's stamps moved back by `offsetsNs` (stamps
+ * kept as read): the sightings of a frame that a clock apart by more than GROUP_GAP_NS split
+ * into groups of their own come together. They are taken in the order the reader would have
+ * merged the inputs on lined-up clocks: each input's in its own order, the inputs by lined-up time.
+ */
+export function regroup(s: FrameSightings, offsetsNs: readonly number[]): FrameSightings {
+  const n = s.t.length;
+  const frameOf = new Int32Array(n);
+  for (let g = 0; g < s.frames; g++) frameOf.fill(g, s.start[g]!, s.start[g + 1]!);
+  const byRead = new Int32Array(n);
+  for (let k = 0; k < n; k++) byRead[s.seq[k]!] = k;
+  // Each input's sightings in read order, one after the other.
+  const from = new Int32Array(s.inputs + 1);
+  for (let k = 0; k < n; k++) from[s.input[k]! + 1]!++;
+  for (let i = 0; i < s.inputs; i++) from[i + 1]! += from[i]!;
+  const at = from.slice(0, s.inputs);
+  const queue = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const k = byRead[r]!;
+    queue[at[s.input[k]!]!++] = k;
+  }
+  at.set(from.subarray(0, s.inputs));
+  const lined = (i: number): number => s.t[queue[at[i]!]!]! - (offsetsNs[i] ?? 0);
+  // A k-way merge by lined-up time: a binary heap of inputs with sightings left.
+  const heap: number[] = [];
+  const before = (x: number, y: number): boolean => lined(x) < lined(y) || (lined(x) === lined(y) && x < y);
+  const down = (): void => {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= heap.length) return;
+      const c = l + 1 < heap.length && before(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+      if (!before(heap[c]!, heap[i]!)) return;
+      [heap[i], heap[c]] = [heap[c]!, heap[i]!];
+      i = c;
+    }
+  };
+  for (let i = 0; i < s.inputs; i++) {
+    if (at[i]! === from[i + 1]!) continue;
+    heap.push(i);
+    for (let c = heap.length - 1; c > 0 && before(heap[c]!, heap[(c - 1) >> 1]!); c = (c - 1) >> 1) [heap[c], heap[(c - 1) >> 1]] = [heap[(c - 1) >> 1]!, heap[c]!];
+  }
+  const out = new SightingGroups(s.inputs, Math.max(1, n));
+  while (heap.length) {
+    const i = heap[0]!;
+    const k = queue[at[i]!]!;
+    const f = frameOf[k]!;
+    const g = out.group(s.key[f]!, s.check[f]!, s.src[f]!, s.cast[f]!, s.t[k]! - (offsetsNs[i] ?? 0));
+    if (g >= 0) out.sight(g, s.port[k]!, i, s.t[k]!, s.dir[k]!);
+    if (++at[i]! === from[i + 1]!) {
+      heap[0] = heap[heap.length - 1]!;
+      heap.pop();
+    }
+    down();
+  }
+  return out.finish(s.ports, s.records);
 }
 
 /** What the pre-pass reads: a capture set (src/capture's CaptureSet), named here so the engine imports no source. */
@@ -232,6 +335,8 @@ export interface Prepared {
   inputOffsetsNs: number[] | undefined;
   clocks: ClockOffset[];
   links: ClockLink[];
+  /** Inputs whose clock could not be lined up with the host's (AnalyzerOptions.unsettledClocks). */
+  unsettled: UnsettledClock[];
   inferred: InferredRole[];
   /** Frames (sightings grouped) the pre-pass looked at. */
   frames: number;
@@ -242,14 +347,14 @@ const ROUNDS = 3;
 
 /**
  * The pre-pass: the first frames of `stream` (the same inputs the engine will read, opened a
- * second time), roles inferred for ports nothing else names, then the clocks compared across
+ * second time), grouped again where clocks are further apart than the grouping allows (clock.ts,
+ * coarseOffsets), roles inferred for ports nothing else names, then the clocks compared across
  * in-host hops. Roles are read from the order of each frame's copies, which a clock apart turns
  * around, and clocks are compared across the roles: where a clock is shifted, roles are inferred
  * again on the lined-up stamps and the clocks compared again with them, until the roles hold.
  */
 export function prepare(stream: RecordStream, topology: Topology, inputs: number): Prepared {
-  const s = collectSightings(stream, topology, inputs);
-  const stamps = s.t.slice();
+  let s = collectSightings(stream, topology, inputs);
   const rolesOf = (found: InferredRole[]): PortRole[] => {
     const roles = s.ports.map((p) => p.role);
     for (const r of found) roles[r.port] = r.role;
@@ -257,11 +362,34 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   };
   const said = (found: InferredRole[]): string => found.map((r) => `${r.port}:${r.role}`).sort().join(',');
   let inferred = inferRoles(s);
+  // A clock further apart than the grouping allows splits each frame's sightings, so no in-host
+  // hop ties its input to the others: such inputs are looked for across the files (clock.ts,
+  // coarseOffsets), and the sightings grouped again on the offsets found.
+  let first: ClockLink[] | null = compareClocks(s, rolesOf(inferred));
+  let coarse: ReturnType<typeof coarseOffsets> | null = null;
+  if (unsettledClocks(first, NO_COARSE, inputs).length) {
+    coarse = coarseOffsets(s);
+    if (coarse.offsets.some((c) => Math.abs(c.offsetNs) > GROUP_GAP_NS / 2)) {
+      const offsets = new Array<number>(inputs).fill(0);
+      for (const c of coarse.offsets) offsets[c.input] = c.offsetNs;
+      s = regroup(s, offsets);
+      // Roles are read from the order of each frame's copies: on the coarse offsets' stamps, to the
+      // stamp where copies stamped once say it (a coarse offset is off by µs to ms, which turns
+      // a guest's port's copies around).
+      const lined = tieUp(s, offsets);
+      const stamps = s.t.slice();
+      for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - lined[s.input[k]!]!;
+      inferred = inferRoles(s);
+      s.t.set(stamps);
+      first = null;
+    }
+  }
+  const stamps = s.t.slice();
   let links: ClockLink[] = [];
   let clocks: ClockOffset[] = [];
   let inputOffsetsNs: number[] | undefined;
   for (let round = 0; round < ROUNDS; round++) {
-    links = compareClocks(s, rolesOf(inferred));
+    links = round === 0 && first ? first : compareClocks(s, rolesOf(inferred));
     clocks = clockOffsets(links, inputs);
     inputOffsetsNs = undefined;
     if (!clocks.some((c) => c.offsetNs !== 0)) break;
@@ -277,6 +405,9 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     if (said(again) === said(inferred)) break;
     inferred = again;
   }
+  // Inputs the rounds left out of the host's clock: what the frames across files say of them.
+  let unsettled = unsettledClocks(links, coarse ?? NO_COARSE, inputs);
+  if (unsettled.length && !coarse) unsettled = unsettledClocks(links, coarseOffsets(s), inputs);
   const out = mergeTopology(emptyTopology(), topology);
   // An interface that holds several capture points' frames is no port: no role (merged-points.ts).
   const merged = new Set(mergedPorts(s).map((p) => s.ports[p]!.name));
@@ -285,5 +416,8 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   for (const name of merged) {
     out.ports.set(name, { name, role: 'unknown', bond: null, bridge: null, roleSource: 'inferred', reason: `copies of one frame from several capture points arrive on it microseconds apart (at least ${MERGED_COPIES} of most frames): interfaces merged into one`, mergedPoints: true });
   }
-  return { topology: out, inputOffsetsNs, clocks, links, inferred, frames: s.frames };
+  return { topology: out, inputOffsetsNs, clocks, links, unsettled, inferred, frames: s.frames };
 }
+
+/** No coarse comparison (yet). */
+const NO_COARSE = { offsets: [], links: [] };

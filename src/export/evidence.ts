@@ -270,7 +270,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const outNo = new Map<number, number>();
   copied.forEach((c, i) => outNo.set(c.pos, i + 1));
   const view = hostView(analyzer);
-  const caps = capabilities(analyzer.ports.ports);
+  const caps = capabilities(analyzer.ports.ports, analyzer.options.unsettledClocks);
 
   // Comments: what each noted frame shows, with frame numbers as they are in evidence.pcapng.
   const portOf = (p: number): string => {

@@ -71,7 +71,7 @@ export function settle(set: CaptureSet, specs: readonly string[], o: FileRunOpti
     given,
     prepared,
     topology: prepared?.topology ?? given,
-    engine: { ...engine, inputOffsetsNs: engine.inputOffsetsNs ?? prepared?.inputOffsetsNs },
+    engine: { ...engine, inputOffsetsNs: engine.inputOffsetsNs ?? prepared?.inputOffsetsNs, unsettledClocks: engine.unsettledClocks ?? prepared?.unsettled },
   };
 }
 
@@ -167,5 +167,5 @@ export function analyzeFiles(specs: readonly string[], o: FileRunOptions = {}, h
   while (run.step(hooks.each));
   hooks.end?.(run.analyzer);
   const findings = run.finish();
-  return { run, findings, capabilities: capabilities(run.analyzer.ports.ports) };
+  return { run, findings, capabilities: capabilities(run.analyzer.ports.ports, run.analyzer.options.unsettledClocks) };
 }

@@ -4,8 +4,8 @@
  * the slaves; each case says which input carries which port and how far its clock is off.
  */
 import { describe, expect, it } from 'vitest';
-import { clockOffsets, compareClocks, refineOffsets } from '../../src/engine/clock.js';
-import { CAST_FLOODED, type FrameSightings } from '../../src/engine/prepass.js';
+import { type ClockLink, clockOffsets, coarseOffsets, compareClocks, refineOffsets, unsettledClocks } from '../../src/engine/clock.js';
+import { CAST_FLOODED, CAST_UNICAST, type FrameSightings, regroup } from '../../src/engine/prepass.js';
 import type { PortRole } from '../../src/model/topology.js';
 
 const PORTS: { name: string; role: PortRole }[] = [
@@ -59,6 +59,9 @@ function sightings(frames: number, loopNs: number, inputOf: number[], skewNs: nu
     dir: new Uint8Array(n),
     src: new Float64Array(frames),
     cast: new Uint8Array(frames).fill(CAST_FLOODED),
+    key: Int32Array.from({ length: frames }, (_, g) => g),
+    check: new Int32Array(frames),
+    seq: Int32Array.from({ length: n }, (_, k) => k),
   };
   let k = 0;
   rows.forEach((r, g) => {
@@ -154,6 +157,9 @@ describe('the clock rule', () => {
       dir: new Uint8Array(n),
       src: new Float64Array(rows.length),
       cast: new Uint8Array(rows.length).fill(CAST_FLOODED),
+      key: Int32Array.from({ length: rows.length }, (_, g) => g),
+      check: new Int32Array(rows.length),
+      seq: Int32Array.from({ length: n }, (_, k) => k),
     };
     let k = 0;
     rows.forEach((r, g) => {
@@ -169,5 +175,124 @@ describe('the clock rule', () => {
     // Within the shortest hop (2 µs) of truth, and never ahead of it: the bond's own copies stay first.
     expect(eth1! - 30e6).toBeLessThanOrEqual(0);
     expect(eth1! - 30e6).toBeGreaterThanOrEqual(-2e3);
+  });
+});
+
+/** One frame as the host passes it: its source, identity, whether unicast, and its copies (port, stamp on the host's clock). */
+interface Frame {
+  src: number;
+  id: number;
+  unicast?: boolean;
+  copies: [number, number][];
+}
+
+/**
+ * The pre-pass's sightings of `frames`, port p captured by input inputOf[p] whose clock runs
+ * skewNs[input] ahead, grouped as the pre-pass groups them when it reads the files (each input in
+ * its own order, the inputs merged by their stamps as written): regroup() with no offsets is
+ * that grouping, over sightings given one group each.
+ */
+function capture(frames: Frame[], inputOf: number[], skewNs: number[]): FrameSightings {
+  const rows = frames.flatMap((f) => f.copies.map(([p, t]) => ({ f, p, t: t + skewNs[inputOf[p]!]! })));
+  const n = rows.length;
+  const order = [...rows.keys()].sort((a, b) => rows[a]!.t - rows[b]!.t);
+  const s: FrameSightings = {
+    ports: PORTS.map((p) => ({ ...p, roleSource: 'name' as const })),
+    inputs: Math.max(...inputOf) + 1,
+    records: n,
+    frames: n,
+    start: Int32Array.from({ length: n + 1 }, (_, k) => k),
+    port: Int32Array.from(rows, (r) => r.p),
+    input: Int32Array.from(rows, (r) => inputOf[r.p]!),
+    t: Float64Array.from(rows, (r) => r.t),
+    dir: new Uint8Array(n),
+    src: Float64Array.from(rows, (r) => r.f.src),
+    cast: Uint8Array.from(rows, (r) => (r.f.unicast ? CAST_UNICAST : CAST_FLOODED)),
+    key: Int32Array.from(rows, (r) => r.f.id),
+    check: new Int32Array(n),
+    seq: new Int32Array(n),
+  };
+  order.forEach((k, r) => (s.seq[k] = r));
+  return regroup(s, new Array<number>(s.inputs).fill(0));
+}
+
+/** Frames of a host with a 1 ms switch, 40 ms apart (see sightings()), each with an identity of its own unless `recurring`. */
+function host(frames: number, recurring = false): Frame[] {
+  const out: Frame[] = [];
+  for (let g = 0; g < frames; g++) {
+    const t0 = g * 40e6;
+    const h = 2e3 + (g % 7) * 1e3;
+    const id = recurring ? g % 2 : 100 + g;
+    if (g % 2 === 0) out.push({ src: 1, id, copies: [[VIF, t0], [BR, t0], [BOND, t0 + 2 * h], [ETH0, t0 + 3 * h], [ETH1, t0 + 3 * h + 1e6], [BOND, t0 + 4 * h + 1e6], [BR, t0 + 4 * h + 1e6], [VIF, t0 + 5 * h + 1e6]] });
+    else out.push({ src: 2, id, copies: [[ETH0, t0], [BOND, t0 + h], [BR, t0 + h], [VIF, t0 + 2 * h + 1e3]] });
+  }
+  return out;
+}
+
+const settle = (s: FrameSightings): number[] => {
+  const coarse = coarseOffsets(s).offsets;
+  const rough = new Array<number>(s.inputs).fill(0);
+  for (const c of coarse) rough[c.input] = c.offsetNs;
+  const t = regroup(s, rough);
+  const fine = new Array<number>(s.inputs).fill(0);
+  for (const c of clockOffsets(compareClocks(t, roles), s.inputs)) fine[c.input] = c.offsetNs;
+  return refineOffsets(t, roles, fine);
+};
+
+describe('clocks seconds apart: copies paired across files, the sightings grouped again', () => {
+  it.each([0.35e9, -2.5e9, 7e9, -9.5e9])('the guest port on a clock %d ns apart: its copies fall into groups of their own, are paired, grouped again, and lined up to the stamp', (skew) => {
+    const s = capture(host(400), [0, 0, 0, 0, 1], [0, skew]);
+    // Grouped as read, no group holds a copy of both inputs: the in-host rule sees nothing.
+    expect(compareClocks(s, roles)).toEqual([]);
+    const [coarse] = coarseOffsets(s).offsets;
+    expect(coarse!.input).toBe(1);
+    expect(Math.abs(coarse!.offsetNs - skew)).toBeLessThan(150e3);
+    const again = regroup(s, [0, coarse!.offsetNs]);
+    expect(again.frames).toBe(400);
+    // Stamps are kept as read: only the grouping moved.
+    expect([...again.t].sort((a, b) => a - b)).toEqual([...s.t].sort((a, b) => a - b));
+    // The guest's frames on vif1.0 and xenbr0 carry one stamp: the offset exactly.
+    expect(settle(s)).toEqual([0, skew]);
+  });
+
+  it('frames that recur with the same bytes (an ARP every 80 ms) pair with nothing: each copy has several candidates within the bound', () => {
+    const s = capture(host(400, true), [0, 0, 0, 0, 1], [0, 0.35e9]);
+    expect(coarseOffsets(s).offsets).toEqual([]);
+  });
+
+  it('a file whose frames are mostly its own is lined up on the few it shares; too few (< 8) and it is left alone, and said', () => {
+    const own = (n: number): Frame[] => Array.from({ length: n }, (_, g) => ({ src: 9, id: 10_000 + g, copies: [[VIF, 1e6 + g * 7e6]] as [number, number][] }));
+    const shared = (n: number): Frame[] => host(2 * n).filter((_, g) => g % 2 === 0);
+    // vif1.0 on another machine: 300 frames of its own (the others never saw them), 12 with the host
+    // (each weighs 3/4 here: its copy on eth1, a ms later across the switch, is outside the cluster).
+    const some = capture([...shared(12), ...own(300)], [0, 0, 0, 0, 1], [0, 1.2e9]);
+    expect(settle(some)).toEqual([0, 1.2e9]);
+    const few = capture([...shared(5), ...own(300)], [0, 0, 0, 0, 1], [0, 1.2e9]);
+    const coarse = coarseOffsets(few);
+    expect(coarse.offsets).toEqual([]);
+    expect(unsettledClocks(compareClocks(few, roles), coarse, 2)).toEqual([{ input: 1, aboutNs: null }]);
+  });
+
+  it('files of one host are never moved, whatever the switch takes (coarse pairs cross it, the in-host rule decides)', () => {
+    const s = capture(host(400), [0, 1, 2, 3, 4], [0, 0, 0, 0, 0]);
+    expect(settle(s)).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe('which clocks are said to be unsettled', () => {
+  const link = (a: number, b: number, offsetNs = 0, weight = 20): ClockLink => ({ a, b, offsetNs, sameClock: offsetNs === 0, weight });
+  it.each<[string, ClockLink[], ClockLink[], number, { input: number; aboutNs: number | null }[]]>([
+    ['every input tied by the in-host rule', [link(0, 1), link(1, 2, 5e6)], [], 3, []],
+    ['one input paired with nothing at all', [link(0, 1)], [], 3, [{ input: 2, aboutNs: null }]],
+    ['one input paired only across the switch, 350 ms apart', [link(0, 1)], [link(0, 2, 350e6)], 3, [{ input: 2, aboutNs: 350e6 }]],
+    ['the first input is the odd one (200 ms ahead): the host is the largest set', [link(1, 2), link(2, 3)], [link(0, 1, -200e6), link(1, 2), link(2, 3)], 4, [{ input: 0, aboutNs: 200e6 }]],
+  ])('%s', (_name, fine, coarse, inputs, want) => {
+    expect(unsettledClocks(fine, { offsets: clockOffsets(coarse, inputs), links: coarse }, inputs)).toEqual(want);
+  });
+
+  it('one clock apart against five of one host gets one offset, laid onto all five (not five, a few µs apart)', () => {
+    const links = [link(0, 1, -350.004e6, 60), link(0, 2, -350.006e6, 59), link(0, 3, -350.002e6, 58), link(1, 2, 0, 40), link(2, 3, 0, 30)];
+    const offsets = clockOffsets(links, 4).map((o) => o.offsetNs);
+    expect(new Set(offsets).size).toBe(1);
   });
 });

@@ -93,6 +93,11 @@ export interface Form {
   cooked: boolean;
   /** One file's clock moved against the others (a second machine's capture). */
   shifted: boolean;
+  /**
+   * How: which input (index into specs; null once the files were merged into one, or split again)
+   * and by how many ns its stamps were moved (editcap -t). Null when no clock was moved.
+   */
+  shift: { at: number | null; ns: number } | null;
   /** The capture stops part way (damage at its end is expected). */
   cut: boolean;
   /** Part of the run only (a time slice or a cut): findings required of the whole run may be missing. */
@@ -159,7 +164,7 @@ function keepFrames(file: string, numbers: number[], out: string, format: string
 }
 
 export function base(rec: Recording, which: 'pcapng' | 'pcaps' | 'any'): Form {
-  const common = { rec, collapsed: false, shifted: false, cut: false, partial: false, snap: null };
+  const common = { rec, collapsed: false, shifted: false, shift: null, cut: false, partial: false, snap: null };
   if (which === 'pcapng') return { ...common, chain: ['pcapng'], specs: [join(rec.dir, `${rec.name}.pcapng`)], links: null, ports: [...rec.truth.interfaces], named: true, cooked: false };
   if (which === 'pcaps') return { ...common, chain: ['pcaps'], specs: rec.truth.interfaces.map((i) => join(rec.dir, `${i}.pcap`)), links: null, ports: [...rec.truth.interfaces], named: true, cooked: false };
   return { ...common, chain: ['any'], specs: [join(rec.dir, 'any.pcap')], links: join(rec.dir, 'links.json'), ports: [...rec.truth.interfaces], named: true, cooked: true };
@@ -179,6 +184,12 @@ function shuffled<T>(xs: T[], seed: string): T[] {
 }
 
 const derive = (f: Form, name: string, o: Partial<Form>): Form => ({ ...f, chain: [...f.chain, name], ...o });
+/** The shift of a form whose specs were reordered or some left out (`specs`, from f.specs): where the shifted one went, null if it went. */
+const reordered = (f: Form, specs: string[]): Form['shift'] => {
+  if (!f.shift || f.shift.at === null) return f.shift;
+  const at = specs.indexOf(f.specs[f.shift.at]!);
+  return at < 0 ? null : { ...f.shift, at };
+};
 const single = (f: Form): boolean => f.specs.length === 1;
 
 /** Which of the host's ports a subset keeps. */
@@ -332,7 +343,7 @@ export const TRANSFORMS: Transform[] = [
         copyFileSync(p, out);
         return out;
       });
-      return derive(f, 'renamed', { specs, named: false });
+      return derive(f, 'renamed', { specs, named: false, shift: reordered(f, order) });
     },
   },
   {
@@ -349,7 +360,7 @@ export const TRANSFORMS: Transform[] = [
         copyFileSync(p, out);
         return out;
       });
-      return derive(f, 'renamed otherwise', { specs, named: false });
+      return derive(f, 'renamed otherwise', { specs, named: false, shift: reordered(f, order) });
     },
   },
   {
@@ -360,7 +371,7 @@ export const TRANSFORMS: Transform[] = [
       if (single(f) || f.cooked) return null;
       const out = join(fresh(work, 'merged'), 'merged.pcapng');
       run('mergecap', ['-I', 'none', '-w', out, ...f.specs.map(pathOf)]);
-      return derive(f, 'merged, names lost', { specs: [out], named: false });
+      return derive(f, 'merged, names lost', { specs: [out], named: false, shift: f.shift && { ...f.shift, at: null } });
     },
   },
   {
@@ -372,7 +383,7 @@ export const TRANSFORMS: Transform[] = [
       if (single(f) || f.cooked) return null;
       const out = join(fresh(work, 'collapsed'), 'merged.pcapng');
       run('mergecap', ['-w', out, ...f.specs.map(pathOf)]);
-      return derive(f, 'merged into one interface', { specs: [out], named: false, collapsed: f.ports.length > 1 });
+      return derive(f, 'merged into one interface', { specs: [out], named: false, collapsed: f.ports.length > 1, shift: f.shift && { ...f.shift, at: null } });
     },
   },
   {
@@ -404,7 +415,8 @@ export const TRANSFORMS: Transform[] = [
           if (!f.named) return null;
           const specs = f.specs.filter((s) => keep.includes(basename(pathOf(s)).replace(/\..*$/, '')));
           if (specs.length !== keep.length) return null;
-          return derive(f, name, { specs, ports: keep });
+          const shift = reordered(f, specs);
+          return derive(f, name, { specs, ports: keep, shift, shifted: f.shifted && shift !== null });
         }
         const file = pathOf(f.specs[0]!);
         const per = framePorts(file, f.cooked);
@@ -429,7 +441,7 @@ export const TRANSFORMS: Transform[] = [
         run('editcap', ['-t', '0.35', pathOf(s), out]);
         return out;
       });
-      return derive(f, 'one file 350 ms late', { specs, shifted: true });
+      return derive(f, 'one file 350 ms late', { specs, shifted: true, shift: { at: i, ns: 0.35e9 } });
     },
   },
   {
@@ -445,7 +457,7 @@ export const TRANSFORMS: Transform[] = [
         run('editcap', ['-t', '-0.2', pathOf(s), out]);
         return out;
       });
-      return derive(f, 'one file 200 ms early', { specs, shifted: true });
+      return derive(f, 'one file 200 ms early', { specs, shifted: true, shift: { at: i, ns: -0.2e9 } });
     },
   },
   {

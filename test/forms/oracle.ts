@@ -75,7 +75,9 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
   }
   for (const x of fs.filter((y) => y.kind === 'mac-move' && !t.movedGuests.includes(mac(y)))) out.push(`${key(x)}, but no guest migrated`);
   if (t.loopStartedAt !== null) {
-    for (const x of fs.filter((y) => ['looped-broadcast', 'wrong-port-learning', 'own-address'].includes(y.kind) && secs(y) < t.loopStartedAt! - 0.001)) out.push(`${key(x)} before the loop began (at ${t.loopStartedAt})`);
+    // Findings are stamped on the first file's clock: moved with it when it is the one shifted.
+    const began = t.loopStartedAt + (f.shift?.at === 0 ? f.shift.ns / 1e9 : 0);
+    for (const x of fs.filter((y) => ['looped-broadcast', 'wrong-port-learning', 'own-address'].includes(y.kind) && secs(y) < began - 0.001)) out.push(`${key(x)} before the loop began (at ${t.loopStartedAt})`);
   }
   // Slaves alone (no bond, no host side) cannot tell whether the bond delivered what came back:
   // never an error from that alone.
@@ -146,8 +148,49 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
     if (b.side === 'host' || b.side === 'guest') out.push(`the outside host ${m} belongs to ${b.side}${b.port ? ` on ${b.port}` : ''}`);
   }
 
+  out.push(...clockViolations(f, a));
+
   // What the kernel's truth requires of a form that holds every port's whole run.
   const whole = f.rec.truth.interfaces.every((i) => f.ports.includes(i)) && !f.collapsed && !f.partial;
   if (whole) out.push(...required(f, a));
+  return out;
+}
+
+/**
+ * A shifted file is lined up to within this of the shift applied. A guest's port or the bridge is
+ * pinned to the stamp (copies of one receive path share it); a slave whose frames never cross the
+ * bond (a backup slave's are dropped) only to the switch's timing, tens of µs in the lab.
+ */
+const CLOCK_TOLERANCE_NS = 100e3;
+
+/**
+ * The clocks, from what the transforms did: files of one host are never moved against each other;
+ * a file shifted by `editcap -t` is moved back by that much (when the first file is the one
+ * shifted, every other is moved the other way), or the capabilities say its clock could not be
+ * lined up.
+ */
+function clockViolations(f: Form, a: TruthAnalysis): string[] {
+  const inputs = a.analysis.run.set.sources.length;
+  if (inputs < 2) return [];
+  const offsets = a.analysis.run.analyzer.options.inputOffsetsNs ?? [];
+  const found = (i: number): number => offsets[i] ?? 0;
+  const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
+  const out: string[] = [];
+  const shift = f.shift;
+  if (!shift) {
+    for (let i = 0; i < inputs; i++) if (found(i) !== 0) out.push(`input ${i} moved by ${ms(found(i))}, but every file is on the host's clock`);
+    return out;
+  }
+  if (shift.at === null) return out;
+  const unsettled = a.analysis.run.analyzer.options.unsettledClocks ?? [];
+  const said = a.capabilities.unproven.includes('clocks');
+  for (let i = 0; i < inputs; i++) {
+    const want = shift.at === 0 ? (i === 0 ? 0 : -shift.ns) : i === shift.at ? shift.ns : 0;
+    if (Math.abs(found(i) - want) <= CLOCK_TOLERANCE_NS) continue;
+    // Not lined up: allowed only when the capabilities say which file's clock could not be.
+    const left = unsettled.some((u) => u.input === i || (shift.at === 0 && u.input === 0));
+    if (found(i) === 0 && left && said) continue;
+    out.push(`input ${i} (${f.specs[i]}) moved by ${ms(found(i))}, the shift applied calls for ${ms(want)}${left ? '' : ', and the capabilities do not say its clock could not be lined up'}`);
+  }
   return out;
 }
