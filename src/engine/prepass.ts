@@ -23,6 +23,8 @@ import { PortTable } from './ports.js';
 export const PREPASS_FRAMES = 200_000;
 /** Sightings of one identity further apart than this (from the previous one) are another frame. */
 export const GROUP_GAP_NS = 100e6;
+/** Groups of one identity looked back over for a copy's own (SightingCollector.observe). */
+const MAX_SAME_IDENTITY = 4;
 /** Sightings kept of one frame: a storm of copies proves nothing more than its first few. */
 const MAX_GROUP_SIGHTINGS = 32;
 
@@ -58,7 +60,19 @@ export interface FrameSightings {
   /** Per frame: source MAC and destination class. */
   src: Float64Array;
   cast: Uint8Array;
+  /**
+   * Spanning tree, which the frames above leave out (BPDUs never cross the host): per port that
+   * heard BPDUs, the bridge MACs they named (a port's and bridge's pairs, at most MAX_BPDU_BRIDGES),
+   * and how many BPDUs were heard on two ports (the same bytes within GROUP_GAP_NS: one that a hop
+   * of the host handed on, as a slave hands the switch's to the bond).
+   */
+  bpduPort: Int32Array;
+  bpduBridge: Float64Array;
+  bpduCrossed: number;
 }
+
+/** Port and bridge pairs of BPDUs kept (FrameSightings.bpduPort): a storm of them names no more bridges. */
+const MAX_BPDU_BRIDGES = 64;
 
 /**
  * Groups sightings as they are read: per frame identity the group still open, a new one when the
@@ -80,6 +94,9 @@ export class SightingCollector {
   private gTail = new Int32Array(0);
   private gCount = new Int32Array(0);
   private gLast = new Float64Array(0);
+  private gFirst = new Float64Array(0);
+  /** The group this identity had before this one (-1): groups of one identity, newest first. */
+  private gPrev = new Int32Array(0);
   private gCheck = new Int32Array(0);
   private gSrc = new Float64Array(0);
   private gCast = new Uint8Array(0);
@@ -115,6 +132,8 @@ export class SightingCollector {
     this.gTail = wider(this.gTail, (n) => new Int32Array(n));
     this.gCount = wider(this.gCount, (n) => new Int32Array(n));
     this.gLast = wider(this.gLast, (n) => new Float64Array(n));
+    this.gFirst = wider(this.gFirst, (n) => new Float64Array(n));
+    this.gPrev = wider(this.gPrev, (n) => new Int32Array(n));
     this.gCheck = wider(this.gCheck, (n) => new Int32Array(n));
     this.gSrc = wider(this.gSrc, (n) => new Float64Array(n));
     this.gCast = wider(this.gCast, (n) => new Uint8Array(n));
@@ -123,6 +142,7 @@ export class SightingCollector {
 
   observe(rec: PacketRecord, f: DecodedFrame): void {
     this.records++;
+    if (f.supported && f.payload === PK_STP && f.src >= 0) this.bpdu(rec, f);
     // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
     if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
     if (this.sightings >= this.capacity) return;
@@ -130,20 +150,32 @@ export class SightingCollector {
     if (this.base < 0) this.base = rec.tsSec;
     const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
     const id = this.identity.of(rec.buf, f);
-    let g = this.open.get(id.key) ?? -1;
-    if (g >= 0 && (this.gCheck[g] !== (id.check | 0) || t - this.gLast[g]! > GROUP_GAP_NS || this.gLast[g]! - t > GROUP_GAP_NS)) g = -1;
+    // The group of this identity whose stamps are within GROUP_GAP_NS, the nearest of the last few:
+    // a file not in time order (dumpcap writes each interface's frames in batches, up to a quarter
+    // of a second late) brings a copy after a later frame with the same bytes opened its own group.
+    let g = -1;
+    let best = Infinity;
+    const newest = this.open.get(id.key) ?? -1;
+    for (let x = newest, steps = 0; x >= 0 && steps < MAX_SAME_IDENTITY; x = this.gPrev[x]!, steps++) {
+      if (this.gCheck[x] !== (id.check | 0)) continue;
+      const d = t < this.gFirst[x]! ? this.gFirst[x]! - t : t > this.gLast[x]! ? t - this.gLast[x]! : 0;
+      if (d <= GROUP_GAP_NS && d < best) (best = d), (g = x);
+    }
     if (g < 0) {
       g = this.groups++;
       this.gHead[g] = -1;
       this.gTail[g] = -1;
       this.gCount[g] = 0;
+      this.gFirst[g] = t;
       this.gLast[g] = t;
+      this.gPrev[g] = newest;
       this.gCheck[g] = id.check | 0;
       this.gSrc[g] = f.src;
       this.gCast[g] = f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST;
       this.open.set(id.key, g);
     }
     if (t > this.gLast[g]!) this.gLast[g] = t;
+    if (t < this.gFirst[g]!) this.gFirst[g] = t;
     if (this.gCount[g]! >= MAX_GROUP_SIGHTINGS) return;
     const k = this.sightings++;
     this.sPort[k] = this.table.resolve(rec.iface!, f).index;
@@ -155,6 +187,23 @@ export class SightingCollector {
     else this.gHead[g] = k;
     this.gTail[g] = k;
     this.gCount[g]!++;
+  }
+
+  private readonly bpduPairs = new Map<string, [number, number]>();
+  /** BPDU identity key → [port, stamp] of its last sighting. */
+  private readonly bpduLast = new Map<number, [number, number]>();
+  private bpduCrossed = 0;
+
+  /** A BPDU: which bridge the port heard, and whether the same BPDU was heard on another port just before. */
+  private bpdu(rec: PacketRecord, f: DecodedFrame): void {
+    if (this.base < 0) this.base = rec.tsSec;
+    const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
+    const port = this.table.resolve(rec.iface!, f).index;
+    if (f.bpdu.bridgeMac >= 0 && this.bpduPairs.size < MAX_BPDU_BRIDGES) this.bpduPairs.set(`${port}:${f.bpdu.bridgeMac}`, [port, f.bpdu.bridgeMac]);
+    const key = this.identity.of(rec.buf, f).key;
+    const last = this.bpduLast.get(key);
+    if (last && last[0] !== port && Math.abs(t - last[1]) <= GROUP_GAP_NS) this.bpduCrossed++;
+    if (this.bpduLast.size < PREPASS_FRAMES) this.bpduLast.set(key, [port, t]);
   }
 
   /** A port seen so far has no role from flags, a recorded topology or its name, and there are others to tell it by. */
@@ -177,6 +226,9 @@ export class SightingCollector {
       dir: new Uint8Array(n),
       src: this.gSrc.slice(0, frames),
       cast: this.gCast.slice(0, frames),
+      bpduPort: Int32Array.from([...this.bpduPairs.values()].map((x) => x[0])),
+      bpduBridge: Float64Array.from([...this.bpduPairs.values()].map((x) => x[1])),
+      bpduCrossed: this.bpduCrossed,
     };
     let k = 0;
     for (let g = 0; g < frames; g++) {
@@ -277,6 +329,6 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     inferred = again;
   }
   const out = mergeTopology(emptyTopology(), topology);
-  for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason });
+  for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason, ...(r.via ? { via: r.via } : {}) });
   return { topology: out, inputOffsetsNs, clocks, links, inferred, frames: s.frames };
 }
