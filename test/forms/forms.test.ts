@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TruthAnalysis } from '../helpers/analyze.js';
-import { base, type Form, HAS_TOOLS, recordings, type Transform, TRANSFORMS } from './forms.js';
-import { analyzeForm, violations } from './oracle.js';
+import { base, type Form, HAS_TOOLS, recordings, transform, type Transform, TRANSFORMS } from './forms.js';
+import { analyzeForm, sameUnderRenaming, violations } from './oracle.js';
 
 const work = mkdtempSync(join(tmpdir(), 'bondscope-forms-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -22,6 +22,9 @@ const only = (v: string | undefined): ((x: string) => boolean) => (v ? (x) => v.
 const RECORDINGS = recordings().filter((r) => only(process.env.BONDSCOPE_FORMS_ONLY)(r.name));
 const SWEPT = TRANSFORMS.filter((t) => only(process.env.BONDSCOPE_FORMS_TRANSFORMS)(t.name));
 const BASES = ['pcapng', 'pcaps', 'any'] as const;
+
+/** Each renaming and the other one, whose analysis must be the same (oracle.ts, sameUnderRenaming). */
+const RENAMINGS: Record<string, string> = { renamed: 'renamed otherwise', 'renamed otherwise': 'renamed' };
 
 /** Analyses by chain, so a base form is analysed once however many transforms start from it. */
 const analysed = new Map<string, TruthAnalysis>();
@@ -43,6 +46,10 @@ function check(baseForm: Form, chain: Transform[]): string[] {
     if (!next) continue;
     const a = analysis(next);
     out.push(...violations(next, a, baseAnalysis, t.reencoding ? parent : null).map((v) => `${next.rec.name} ${next.chain.join(' → ')}: ${v}`));
+    // The same files under the other renaming (other names, another order): the same analysis.
+    const other = RENAMINGS[t.name];
+    const sibling = other ? transform(other).apply(f, work) : null;
+    if (sibling) out.push(...sameUnderRenaming(next, a, sibling, analysis(sibling)).map((v) => `${next.rec.name} ${f.chain.join(' → ')}: ${v}`));
     f = next;
     parent = a;
   }
