@@ -27,8 +27,9 @@
  *     port with unicast, while its own are in no other's: a bridge device captured by tcpdump or
  *     dumpcap is promiscuous, so it sees every frame the bridge forwards, besides its own traffic.
  *  2. The bond is the one port B with a partner S (a slave) such that all of S's frames crossed B
- *     (≥ ALL_CONTAINED), frames hop both ways between them (≥ MIN_HOPS each way: up from the switch,
- *     down to it), unicast too (≥ MIN_UNICAST_HOPS: a switch floods broadcasts into a second NIC of
+ *     (≥ ALL_CONTAINED), frames hop both ways between them (≥ MIN_HOPS each way, and neither way
+ *     under 1 - SIDE_SHARE of the other: up from the switch, down to it; the bridge device, stamped
+ *     with the bond now and then, hops mostly one way), unicast too (≥ MIN_UNICAST_HOPS: a switch floods broadcasts into a second NIC of
  *     the bridge, so two NICs in the bridge look like a bond and its slave but for unicast, which
  *     never goes from one to the other), most of B's hops out go to its partners (≥ BOND_OUT_SHARE:
  *     the bond hands what goes down only to a slave), more of the other ports send to B than to S
@@ -170,13 +171,13 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
   /** Frames whose first copy (strictly: alone at the earliest stamp) is on p: frames that entered the host there. */
   const entered = new Float64Array(n);
   const seen = new Uint8Array(n);
+  const byTime = timeOrder(s);
   const order: number[] = [];
   for (let g = 0; g < s.frames; g++) {
     const a = s.start[g]!;
     const b = s.start[g + 1]!;
     order.length = 0;
-    for (let k = a; k < b; k++) order.push(k);
-    order.sort((x, y) => s.t[x]! - s.t[y]!);
+    for (let k = a; k < b; k++) order.push(byTime[k]!);
     const tf = s.t[order[0]!]!;
     if (order.length === 1 || s.t[order[1]!]! > tf) entered[s.port[order[0]!]!]++;
     seen.fill(0);
@@ -263,6 +264,7 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
         aContained(p, b) >= ALL_CONTAINED &&
         hop[b * n + p]! >= MIN_HOPS &&
         hop[p * n + b]! >= MIN_HOPS &&
+        Math.min(hop[b * n + p]!, hop[p * n + b]!) >= (1 - SIDE_SHARE) * Math.max(hop[b * n + p]!, hop[p * n + b]!) &&
         hopU[b * n + p]! >= MIN_UNICAST_HOPS &&
         hopU[p * n + b]! >= MIN_UNICAST_HOPS,
     );
@@ -316,7 +318,7 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
 
   // 3. Slaves of the bond.
   if (bond >= 0) {
-    const { down, up, after } = throughBond(s, bond, (q) => role[q] === 'slave');
+    const { down, up, after } = throughBond(s, byTime, bond, (q) => role[q] === 'slave');
     for (let named = true; named; ) {
       named = false;
       for (const p of ports) {
@@ -429,7 +431,7 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
 
   // 7. Guests' ports.
   if (bond >= 0) {
-    const { up, after } = throughBond(s, bond, (q) => role[q] === 'slave');
+    const { up, after } = throughBond(s, byTime, bond, (q) => role[q] === 'slave');
     for (const p of ports) {
       if (role[p] !== 'unknown' || p === bond || p === bridge) continue;
       // A port that sees another's unicast is no guest's (the bridge sends a guest only its own).
@@ -466,32 +468,34 @@ export function inferRoles(s: FrameSightings): InferredRole[] {
  * `up` of `after`: of the frames p saw after a copy on the bond (its first such copy), those whose
  * bond copy came from a slave (a slave copy since the bond's previous one: from the switch).
  */
-function throughBond(s: FrameSightings, bond: number, isSlave: (q: number) => boolean): { down: Float64Array; up: Float64Array; after: Float64Array } {
+function throughBond(s: FrameSightings, byTime: Int32Array, bond: number, isSlave: (q: number) => boolean): { down: Float64Array; up: Float64Array; after: Float64Array } {
   const n = s.ports.length;
   const down = new Float64Array(n);
   const up = new Float64Array(n);
   const after = new Float64Array(n);
+  const slave = new Uint8Array(n);
+  for (let p = 0; p < n; p++) slave[p] = isSlave(p) ? 1 : 0;
+  /** The frame (+1) in which a port was last counted: no set per frame. */
+  const counted = new Int32Array(n);
   const order: number[] = [];
   for (let g = 0; g < s.frames; g++) {
     order.length = 0;
-    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) order.push(k);
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) order.push(byTime[k]!);
     if (order.length < 2) continue;
-    order.sort((x, y) => s.t[x]! - s.t[y]!);
     // Walk the copies in time: each bond copy came from a slave (a slave copy since the bond's last
     // one) or from the host side; a copy elsewhere after a bond copy got what that one carried.
     let bondAt = -Infinity;
     let bondFromSwitch = false;
     let slaveAt = -Infinity;
-    const counted = new Set<number>();
     for (const k of order) {
       const p = s.port[k]!;
       const t = s.t[k]!;
       if (p === bond) {
         bondFromSwitch = slaveAt > bondAt && slaveAt < t;
         bondAt = t;
-      } else if (isSlave(p)) slaveAt = t;
-      else if (t > bondAt && bondAt > -Infinity && !counted.has(p)) {
-        counted.add(p);
+      } else if (slave[p]) slaveAt = t;
+      else if (t > bondAt && bondAt > -Infinity && counted[p] !== g + 1) {
+        counted[p] = g + 1;
         after[p]++;
         if (bondFromSwitch) up[p]++;
       }
@@ -506,14 +510,39 @@ function throughBond(s: FrameSightings, bond: number, isSlave: (q: number) => bo
       if (s.t[prev] === tb || s.t[next] === tb) continue;
       const prevAlone = i < 2 || s.t[order[i - 2]!] !== s.t[prev];
       const nextAlone = i + 2 >= order.length || s.t[order[i + 2]!] !== s.t[next];
-      if (prevAlone && nextAlone && isSlave(s.port[next]!) && s.port[prev] !== s.port[next]) down[s.port[prev]!]++;
+      if (prevAlone && nextAlone && slave[s.port[next]!] && s.port[prev] !== s.port[next]) down[s.port[prev]!]++;
     }
   }
   return { down, up, after };
 }
 
+/**
+ * Each frame's sightings in time order: byTime[start[g] … start[g+1]-1] are frame g's sighting
+ * indexes, sorted by stamp (insertion sort: a frame has at most a few dozen, mostly in order
+ * already). Copies at one stamp keep the order they were read in; no rule reads that order.
+ */
+function timeOrder(s: FrameSightings): Int32Array {
+  const out = new Int32Array(s.t.length);
+  for (let g = 0; g < s.frames; g++) {
+    const a = s.start[g]!;
+    const b = s.start[g + 1]!;
+    for (let k = a; k < b; k++) {
+      const t = s.t[k]!;
+      let j = k - 1;
+      while (j >= a && s.t[out[j]!]! > t) {
+        out[j + 1] = out[j]!;
+        j--;
+      }
+      out[j + 1] = k;
+    }
+  }
+  return out;
+}
+
 /** Share of port b's frames (unicast frames only, if `unicast`) that one of `others` saw too. */
 function seenOnAny(s: FrameSightings, b: number, others: number[], unicast: boolean): number {
+  const other = new Uint8Array(s.ports.length);
+  for (const q of others) other[q] = 1;
   let all = 0;
   let on = 0;
   for (let g = 0; g < s.frames; g++) {
@@ -522,7 +551,7 @@ function seenOnAny(s: FrameSightings, b: number, others: number[], unicast: bool
     let hasOther = false;
     for (let k = s.start[g]!; k < s.start[g + 1]!; k++) {
       if (s.port[k] === b) hasB = true;
-      else if (others.includes(s.port[k]!)) hasOther = true;
+      else if (other[s.port[k]!]) hasOther = true;
     }
     if (!hasB) continue;
     all++;

@@ -369,3 +369,34 @@ describe('what is inferred depends on the frames only, not on the files’ names
     );
   });
 });
+
+describe('a longer capture: the same roles as the recording itself', () => {
+  const HAS_TOOLS = ['editcap', 'mergecap'].every((t) => spawnSync(t, ['-h'], { stdio: 'ignore' }).status === 0);
+  // pve-loop five times over (each copy 15 s after the last, the recording lasts 11.6 s), one
+  // renamed pcap per interface: a hop seen once a copy (the bridge device stamped with the bond)
+  // reaches MIN_HOPS, and took the bridge device for a slave of the bond, so that no bond was
+  // named (rule 2: hops both ways, neither way under 1 - SIDE_SHARE of the other). At 80 copies
+  // the rules before took the firewall chain's fwpr100p0 for the bond and fwln/fwbr for its slaves.
+  it.skipIf(!HAS_TOOLS)('pve-loop ×5, renamed: every port as in the recording, via too', () => {
+    const { interfaces } = labOf('pve-loop');
+    const out = join(dir, 'longer');
+    mkdirSync(out, { recursive: true });
+    const files = interfaces.map((iface, k) => {
+      const copies = [0, 1, 2, 3, 4].map((c) => {
+        const to = join(out, `${iface}-${c}.pcap`);
+        expect(spawnSync('editcap', ['-t', String(15 * c), join(CAPTURES, 'pve-loop', `${iface}.pcap`), to]).status).toBe(0);
+        return to;
+      });
+      const to = join(out, `p${k}.pcap`);
+      expect(spawnSync('mergecap', ['-F', 'pcap', '-a', '-w', to, ...copies]).status).toBe(0);
+      return to;
+    });
+    const real = (n: string): string => interfaces[Number(n.slice(1))] ?? n;
+    const got = new Map(prepare(openCapture(files), emptyTopology(), files.length).inferred.map((r) => [real(r.name), r]));
+    for (const n of interfaces) {
+      const r = got.get(n);
+      expect(r?.role, `${n}: ${r?.reason}`).toBe(roleFromName(n).role);
+      expect(r?.via ? real(r.via) : null, n).toBe(chainVia(n, interfaces));
+    }
+  });
+});
