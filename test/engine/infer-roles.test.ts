@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/index.js';
+import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../../src/engine/analyzer.js';
 import { inferRoles } from '../../src/engine/infer-roles.js';
@@ -398,5 +399,37 @@ describe('a longer capture: the same roles as the recording itself', () => {
       expect(r?.role, `${n}: ${r?.reason}`).toBe(roleFromName(n).role);
       expect(r?.via ? real(r.via) : null, n).toBe(chainVia(n, interfaces));
     }
+  });
+});
+
+describe('stamps that tie more (an -i any capture rounded down, as a coarser clock or a faster host ties copies)', () => {
+  /** The recording's any.pcap with every stamp rounded down to `us` µs, as a pcapng (the project's writer). */
+  function rounded(scenario: string, us: number): string {
+    const out = join(dir, 'rounded');
+    mkdirSync(out, { recursive: true });
+    const path = join(out, `${scenario}-${us}.pcapng`);
+    const w = new PcapngWriter(path);
+    const set = openCapture([join(CAPTURES, scenario, 'any.pcap')]);
+    let id = -1;
+    while (set.next()) {
+      const r = set.rec;
+      if (id < 0) id = w.addInterface({ name: 'any', linkType: r.iface!.linkType, snaplen: 262144, tsDigits: 9 });
+      w.writePacket(id, r.tsSec, Math.floor(r.tsNsec / (us * 1000)) * us * 1000, r.buf.slice(r.offset, r.offset + r.caplen), 0, r.caplen, r.origLen);
+    }
+    w.close();
+    return path;
+  }
+  // Copies at one stamp give no order: the more of them tie, the less is inferred (at 50 µs the
+  // host's floods tie with the bridge device's own copy, and next to nothing is), never something wrong.
+  it.each(scenarios.flatMap((sc) => [10, 50].map((us) => [sc, us] as const)))('%s at %i µs: no role inferred wrong', (scenario, us) => {
+    const { links } = labOf(scenario);
+    const real = (n: string): string => links.find((l) => `if#${l.ifindex}` === n)?.ifname ?? n;
+    for (const r of prepare(openCapture([rounded(scenario, us)]), emptyTopology(), 1).inferred) expect(r.role, `${real(r.name)}: ${r.reason}`).toBe(TRUE_ROLE[real(r.name)] ?? roleFromName(real(r.name)).role);
+  });
+  it('loop at 10 µs: still every port', () => {
+    const { links } = labOf('loop');
+    const real = (n: string): string => links.find((l) => `if#${l.ifindex}` === n)?.ifname ?? n;
+    const got = new Map(prepare(openCapture([rounded('loop', 10)]), emptyTopology(), 1).inferred.map((r) => [real(r.name), r.role]));
+    expect(Object.fromEntries(got)).toEqual({ xenbr0: 'bridge', bond0: 'bond', eth0: 'slave', eth1: 'slave', 'vif1.0': 'guest', 'vif2.0': 'guest' });
   });
 });
