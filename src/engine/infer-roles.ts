@@ -103,6 +103,9 @@
  * port P's frames is asked only of those between Q's first and last copy, so that absence means Q
  * did not see a frame, not that Q was not being captured. BPDUs and LACPDUs are left out of the
  * frames by the pre-pass (they never cross the host); rule 8 reads which bridges' BPDUs a port heard.
+ * A port more than half of whose frames no other port saw (a file whose clock is off by more than
+ * the pre-pass groups copies over, or of another host) is left out before the rules: its frames
+ * place nothing (withoutIsolated).
  */
 import type { PortRole } from '../model/topology.js';
 import { formatMac } from '../model/mac.js';
@@ -143,10 +146,11 @@ export interface InferredRole {
   reason: string;
 }
 
-export function inferRoles(s: FrameSightings): InferredRole[] {
+export function inferRoles(all: FrameSightings): InferredRole[] {
+  if (!all.ports.some((p) => p.role === 'unknown')) return [];
+  const s = withoutIsolated(all);
   const n = s.ports.length;
   const role: PortRole[] = s.ports.map((p) => p.role);
-  if (!role.includes('unknown')) return [];
   if (isDirected(s)) return inferDirected(s, role);
   // Each port's capture window: its first and last copy. Whether q saw p's frames is asked only of
   // p's frames inside q's window (captures started and stopped at different moments).
@@ -559,6 +563,59 @@ function seenOnAny(s: FrameSightings, b: number, others: number[], unicast: bool
   }
   return all ? on / all : 0;
 }
+
+/**
+ * The sightings without those of ports whose frames (more than half) no other port saw: every
+ * port of a host shares most of its frames with another (a slave's cross the bond, the bridge
+ * floods to every port), so such a port's file is not in the others' time (a clock off by more
+ * than the pre-pass groups copies over: its copies are frames of their own) or not of this host.
+ * Its frames place nothing; it stays unknown, and the rest is inferred as if it was not captured.
+ */
+function withoutIsolated(s: FrameSightings): FrameSightings {
+  const n = s.ports.length;
+  const frames = new Float64Array(n);
+  const shared = new Float64Array(n);
+  const seen = new Int32Array(n);
+  for (let g = 0; g < s.frames; g++) {
+    let distinct = 0;
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) {
+      const p = s.port[k]!;
+      if (seen[p] === g + 1) continue;
+      seen[p] = g + 1;
+      frames[p]++;
+      distinct++;
+    }
+    if (distinct < 2) continue;
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) if (seen[s.port[k]!] === g + 1) (seen[s.port[k]!] = -(g + 1)), shared[s.port[k]!]++;
+  }
+  const isolated = new Uint8Array(n);
+  let any = false;
+  for (let p = 0; p < n; p++) if (frames[p]! > 0 && shared[p]! < ISOLATED * frames[p]!) (isolated[p] = 1), (any = true);
+  if (!any) return s;
+  const keep: number[] = [];
+  const start = new Int32Array(s.frames + 1);
+  for (let g = 0; g < s.frames; g++) {
+    start[g] = keep.length;
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) if (!isolated[s.port[k]!]) keep.push(k);
+  }
+  start[s.frames] = keep.length;
+  const pick = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (len: number) => T): T => {
+    const b = make(keep.length);
+    for (let i = 0; i < keep.length; i++) b[i] = a[keep[i]!]!;
+    return b;
+  };
+  return {
+    ...s,
+    start,
+    port: pick(s.port, (l) => new Int32Array(l)),
+    input: pick(s.input, (l) => new Int32Array(l)),
+    t: pick(s.t, (l) => new Float64Array(l)),
+    dir: pick(s.dir, (l) => new Uint8Array(l)),
+  };
+}
+
+/** Share of a port's frames another port must have seen for its frames to place anything (withoutIsolated). */
+const ISOLATED = 0.5;
 
 /** Share of sightings whose direction the capture gave, above which the rules D1–D5 are read. */
 const DIRECTED = 0.9;
