@@ -13,8 +13,9 @@
  * stdin) are read as the capture they hold, recognised by their first bytes (decompress.ts). A classic pcap's interface is named
  * after the file's stem (`/x/eth1.pcap` → eth1, `capture.pcap.pcapng` → capture.pcap), or NAME
  * when given as NAME=PATH (split only when NAME looks like an interface name and the whole spec
- * is not an existing file). pcapng interfaces carry their if_name; an IDB without one takes the
- * stem (first interface of the first section) or `stem#S.I` (section S, local id I). Stdin is
+ * is not an existing file). pcapng interfaces carry their if_name; an IDB without one takes its
+ * if_description (the first IDB of the file with it), else `stem#N` (N: the IDB's number in the
+ * file, sections counted on), or the stem when it is the file's only interface. Stdin is
  * shown as "stdin" in messages and names its interface "stdin" unless given as NAME=-.
  *
  * Records. `rec` (PacketRecord) holds buf/offset/caplen/origLen, tsSec/tsNsec/tsFrac (tsFrac in

@@ -116,13 +116,19 @@ export class PcapngReader implements RecordSource {
   private le = true;
   private section = -1;
   private ifaces: SectionInterface[] = [];
+  /** IDBs read so far in this file, every section counted: an unnamed interface's number N. */
+  private idbs = 0;
+  /** The file's first interface while it is named after the file alone (it may be the only one). */
+  private named0: CaptureInterface | null = null;
+  /** Names this file's interfaces were given from if_description: one name per IDB. */
+  private readonly described = new Set<string>();
 
   constructor(
     readonly input: string,
     private readonly inp: ChunkedInput,
     private readonly registry: InterfaceRegistry,
     private readonly inputIndex: number,
-    /** Name for interfaces without if_name: the file's stem or the NAME of NAME=PATH. */
+    /** Name for interfaces without if_name or if_description: the file's stem or the NAME of NAME=PATH (FILE, FILE#N). */
     private readonly fallbackName: string,
   ) {
     this.rec.inputIndex = inputIndex;
@@ -370,8 +376,20 @@ export class PcapngReader implements RecordSource {
       return;
     }
     if (offsetSec !== 0) res = { ...res, offsetSec };
+    // Each IDB is an interface of its own, whatever its options (mergecap -I none writes one per
+    // input, all unnamed): without if_name it is named by its if_description (once per file), else
+    // FILE#N, N its number among the file's IDBs. A file's only interface is named FILE, as a
+    // classic pcap's is (a pcap converted to pcapng): the first is called FILE until a second IDB
+    // comes, and FILE#0 from then on if it had no frame yet.
+    const n = this.idbs++;
+    if (this.named0 !== null && this.named0.frames === 0) this.named0.name = `${this.fallbackName}#0`;
+    this.named0 = null;
+    let ifName: string;
+    if (name !== null) ifName = name;
+    else if (description !== null && description !== '' && !this.described.has(description)) this.described.add((ifName = description));
+    else ifName = n === 0 ? this.fallbackName : `${this.fallbackName}#${n}`;
     const iface = this.registry.add({
-      name: name ?? (localId === 0 && this.section === 0 ? this.fallbackName : `${this.fallbackName}#${this.section}.${localId}`),
+      name: ifName,
       description,
       linkType,
       fcsLen,
@@ -383,6 +401,7 @@ export class PcapngReader implements RecordSource {
       localId,
     });
     this.ifaces.push({ iface, res, isbDrops: false });
+    if (n === 0 && ifName === this.fallbackName) this.named0 = iface;
   }
 
   private isb(p: number, len: number): void {

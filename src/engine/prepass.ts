@@ -26,6 +26,8 @@ import { PortTable } from './ports.js';
 export const PREPASS_FRAMES = 200_000;
 /** Sightings of one identity further apart than this (from the previous one) are another frame. */
 export const GROUP_GAP_NS = 100e6;
+/** Groups of one identity looked back over for a copy's own (SightingCollector.observe). */
+const MAX_SAME_IDENTITY = 4;
 /** Sightings kept of one frame: a storm of copies proves nothing more than its first few. */
 const MAX_GROUP_SIGHTINGS = 32;
 
@@ -45,7 +47,7 @@ export const CAST_UNKNOWN = 2;
  * The sightings of the first frames, frame by frame: sightings of frame g are the indexes
  * start[g] … start[g+1]-1 of port/input/t/dir, in the order they were read.
  */
-export interface FrameSightings {
+export interface FrameSightings extends SpanningTreeHeard {
   ports: PrepassPort[];
   inputs: number;
   /** Records read. */
@@ -68,6 +70,22 @@ export interface FrameSightings {
   seq: Int32Array;
 }
 
+/** What the ports heard of the spanning tree. */
+export interface SpanningTreeHeard {
+  /**
+   * Spanning tree, which the frames above leave out (BPDUs never cross the host): per port that
+   * heard BPDUs, the bridge MACs they named (a port's and bridge's pairs, at most MAX_BPDU_BRIDGES),
+   * and how many BPDUs were heard on two ports (the same bytes within GROUP_GAP_NS: one that a hop
+   * of the host handed on, as a slave hands the switch's to the bond).
+   */
+  bpduPort: Int32Array;
+  bpduBridge: Float64Array;
+  bpduCrossed: number;
+}
+
+/** Port and bridge pairs of BPDUs kept (FrameSightings.bpduPort): a storm of them names no more bridges. */
+const MAX_BPDU_BRIDGES = 64;
+
 /**
  * The grouping rule: per frame identity the group still open, a new one when the identity comes
  * back further than GROUP_GAP_NS away. Typed-array columns for up to `capacity` sightings (each
@@ -88,6 +106,9 @@ class SightingGroups {
   private gCount = new Int32Array(0);
   private gLast = new Float64Array(0);
   private gKey = new Int32Array(0);
+  private gFirst = new Float64Array(0);
+  /** The group this identity had before this one (-1): groups of one identity, newest first. */
+  private gPrev = new Int32Array(0);
   private gCheck = new Int32Array(0);
   private gSrc = new Float64Array(0);
   private gCast = new Uint8Array(0);
@@ -119,6 +140,8 @@ class SightingGroups {
     this.gCount = wider(this.gCount, (n) => new Int32Array(n));
     this.gLast = wider(this.gLast, (n) => new Float64Array(n));
     this.gKey = wider(this.gKey, (n) => new Int32Array(n));
+    this.gFirst = wider(this.gFirst, (n) => new Float64Array(n));
+    this.gPrev = wider(this.gPrev, (n) => new Int32Array(n));
     this.gCheck = wider(this.gCheck, (n) => new Int32Array(n));
     this.gSrc = wider(this.gSrc, (n) => new Float64Array(n));
     this.gCast = wider(this.gCast, (n) => new Uint8Array(n));
@@ -129,17 +152,31 @@ class SightingGroups {
     return this.sightings >= this.capacity;
   }
 
-  /** The group a sighting of this identity at `at` joins (a new one if none is open within GROUP_GAP_NS); -1 when that group holds its most. */
+  /**
+   * The group a sighting of this identity at `at` joins: of the last few groups of the identity, the
+   * nearest whose stamps are within GROUP_GAP_NS (a file not in time order: dumpcap writes each
+   * interface's frames in batches, up to a quarter of a second late, so a copy can come after a
+   * later frame with the same bytes opened its own group); a new one if none. -1 when that group
+   * holds its most.
+   */
   group(key: number, check: number, src: number, cast: number, at: number): number {
     if (this.sightings >= this.rows || this.groups >= this.rows) this.grow();
-    let g = this.open.get(key) ?? -1;
-    if (g >= 0 && (this.gCheck[g] !== check || at - this.gLast[g]! > GROUP_GAP_NS || this.gLast[g]! - at > GROUP_GAP_NS)) g = -1;
+    let g = -1;
+    let best = Infinity;
+    const newest = this.open.get(key) ?? -1;
+    for (let x = newest, steps = 0; x >= 0 && steps < MAX_SAME_IDENTITY; x = this.gPrev[x]!, steps++) {
+      if (this.gCheck[x] !== check) continue;
+      const d = at < this.gFirst[x]! ? this.gFirst[x]! - at : at > this.gLast[x]! ? at - this.gLast[x]! : 0;
+      if (d <= GROUP_GAP_NS && d < best) (best = d), (g = x);
+    }
     if (g < 0) {
       g = this.groups++;
       this.gHead[g] = -1;
       this.gTail[g] = -1;
       this.gCount[g] = 0;
+      this.gFirst[g] = at;
       this.gLast[g] = at;
+      this.gPrev[g] = newest;
       this.gKey[g] = key;
       this.gCheck[g] = check;
       this.gSrc[g] = src;
@@ -147,6 +184,7 @@ class SightingGroups {
       this.open.set(key, g);
     }
     if (at > this.gLast[g]!) this.gLast[g] = at;
+    if (at < this.gFirst[g]!) this.gFirst[g] = at;
     return this.gCount[g]! >= MAX_GROUP_SIGHTINGS ? -1 : g;
   }
 
@@ -164,7 +202,7 @@ class SightingGroups {
     this.gCount[g]!++;
   }
 
-  finish(ports: PrepassPort[], records: number): FrameSightings {
+  finish(ports: PrepassPort[], records: number, stp: SpanningTreeHeard): FrameSightings {
     const frames = this.groups;
     const n = this.sightings;
     const s: FrameSightings = {
@@ -182,6 +220,9 @@ class SightingGroups {
       key: this.gKey.slice(0, frames),
       check: this.gCheck.slice(0, frames),
       seq: new Int32Array(n),
+      bpduPort: stp.bpduPort,
+      bpduBridge: stp.bpduBridge,
+      bpduCrossed: stp.bpduCrossed,
     };
     let k = 0;
     for (let g = 0; g < frames; g++) {
@@ -213,8 +254,26 @@ export class SightingCollector {
     this.groups = new SightingGroups(inputs, capacity);
   }
 
+  private readonly bpduPairs = new Map<string, [number, number]>();
+  /** BPDU identity key → [port, stamp] of its last sighting. */
+  private readonly bpduLast = new Map<number, [number, number]>();
+  private bpduCrossed = 0;
+
+  /** A BPDU: which bridge the port heard, and whether the same BPDU was heard on another port just before. */
+  private bpdu(rec: PacketRecord, f: DecodedFrame): void {
+    if (this.base < 0) this.base = rec.tsSec;
+    const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
+    const port = this.table.resolve(rec.iface!, f).index;
+    if (f.bpdu.bridgeMac >= 0 && this.bpduPairs.size < MAX_BPDU_BRIDGES) this.bpduPairs.set(`${port}:${f.bpdu.bridgeMac}`, [port, f.bpdu.bridgeMac]);
+    const key = this.identity.of(rec.buf, f).key;
+    const last = this.bpduLast.get(key);
+    if (last && last[0] !== port && Math.abs(t - last[1]) <= GROUP_GAP_NS) this.bpduCrossed++;
+    if (this.bpduLast.size < PREPASS_FRAMES) this.bpduLast.set(key, [port, t]);
+  }
+
   observe(rec: PacketRecord, f: DecodedFrame): void {
     this.records++;
+    if (f.supported && f.payload === PK_STP && f.src >= 0) this.bpdu(rec, f);
     // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
     if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
     if (this.groups.full) return;
@@ -234,6 +293,11 @@ export class SightingCollector {
     return this.groups.finish(
       this.table.ports.map((p) => ({ name: p.port.name, role: p.port.role, roleSource: p.port.roleSource })),
       this.records,
+      {
+        bpduPort: Int32Array.from([...this.bpduPairs.values()].map((x) => x[0])),
+        bpduBridge: Float64Array.from([...this.bpduPairs.values()].map((x) => x[1])),
+        bpduCrossed: this.bpduCrossed,
+      },
     );
   }
 }
@@ -294,7 +358,7 @@ export function regroup(s: FrameSightings, offsetsNs: readonly number[]): FrameS
     }
     down();
   }
-  return out.finish(s.ports, s.records);
+  return out.finish(s.ports, s.records, s);
 }
 
 /** What the pre-pass reads: a capture set (src/capture's CaptureSet), named here so the engine imports no source. */
@@ -412,7 +476,7 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   // An interface that holds several capture points' frames is no port: no role (merged-points.ts).
   const merged = new Set(mergedPorts(s).map((p) => s.ports[p]!.name));
   inferred = inferred.filter((r) => !merged.has(r.name));
-  for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason });
+  for (const r of inferred) out.ports.set(r.name, { name: r.name, role: r.role, bond: r.bond, bridge: r.bridge, roleSource: 'inferred', reason: r.reason, ...(r.via ? { via: r.via } : {}) });
   for (const name of merged) {
     out.ports.set(name, { name, role: 'unknown', bond: null, bridge: null, roleSource: 'inferred', reason: `copies of one frame from several capture points arrive on it microseconds apart (at least ${MERGED_COPIES} of most frames): interfaces merged into one`, mergedPoints: true });
   }

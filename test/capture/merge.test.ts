@@ -4,14 +4,15 @@
  * own piece; ties go to the earlier input; bad inputs among good ones are reported while the
  * good ones are read; interface names come from file stems or NAME=PATH.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture, parseInputSpec } from '../../src/capture/index.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { DIR_IN } from '../../src/model/record.js';
-import { CORPUS } from '../helpers/tools.js';
+import { CORPUS, PROJECT_ROOT } from '../helpers/tools.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bondscope-merge-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -165,5 +166,66 @@ describe('input specs', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+});
+
+describe('pcapng interfaces without if_name', () => {
+  const HAS_MERGECAP = spawnSync('mergecap', ['-h'], { stdio: 'ignore' }).status === 0;
+  const loop = join(PROJECT_ROOT, 'captures', 'loop');
+  const ports = ['eth0', 'eth1', 'bond0', 'xenbr0'];
+  /** Frames per interface of a file, as tshark numbers its interfaces (frame.interface_id). */
+  const tsharkCounts = (file: string): number[] => {
+    const r = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_id'], { encoding: 'utf8' });
+    const counts: number[] = [];
+    for (const l of r.stdout.trim().split('\n')) counts[Number(l)] = (counts[Number(l)] ?? 0) + 1;
+    return counts;
+  };
+  const names = (specs: string[]): [string, number][] => {
+    const set = openCapture(specs);
+    while (set.next());
+    expect(set.errors).toEqual([]);
+    return set.registry.list.map((i) => [i.name, i.frames]);
+  };
+
+  it.skipIf(!HAS_MERGECAP)('mergecap -I none of per-interface pcaps: each IDB its own interface, FILE#N, with the frames tshark gives it', () => {
+    // Inputs under names that say nothing, as a ticket's attachments are.
+    const inputs = ports.map((p, i) => {
+      const to = join(tmp, `part${i}.pcap`);
+      copyFileSync(join(loop, `${p}.pcap`), to);
+      return to;
+    });
+    const merged = join(tmp, 'merged.pcapng');
+    expect(spawnSync('mergecap', ['-I', 'none', '-w', merged, ...inputs]).status).toBe(0);
+    const counts = tsharkCounts(merged);
+    expect(counts.length).toBe(ports.length);
+    expect(names([merged])).toEqual(counts.map((c, n) => [`merged#${n}`, c]));
+    // NAME=PATH names them NAME#N.
+    expect(names([`all=${merged}`]).map(([n]) => n)).toEqual(counts.map((_, n) => `all#${n}`));
+    // Two such files side by side: no interface of one is taken for the other's.
+    const again = join(tmp, 'again.pcapng');
+    copyFileSync(merged, again);
+    expect(new Set(names([merged, again]).map(([n]) => n)).size).toBe(2 * ports.length);
+  });
+
+  it.skipIf(!HAS_MERGECAP)("a pcap converted to pcapng (editcap -F pcapng): its one interface is named after the file, as the pcap's is", () => {
+    const out = join(tmp, 'eth1.pcapng');
+    expect(spawnSync('editcap', ['-F', 'pcapng', join(loop, 'eth1.pcap'), out]).status).toBe(0);
+    expect(names([out])).toEqual([['eth1', tsharkCounts(out)[0]!]]);
+  });
+
+  it('if_description names an interface without if_name, once per file; the rest are FILE#N', () => {
+    const path = join(tmp, 'described.pcapng');
+    const w = new PcapngWriter(path);
+    const a = w.addInterface({ name: '', description: 'uplink port 3', linkType: 1, snaplen: 262144 });
+    const b = w.addInterface({ name: '', description: 'uplink port 3', linkType: 1, snaplen: 262144 });
+    const c = w.addInterface({ name: '', linkType: 1, snaplen: 262144 });
+    const frame = new Uint8Array(60).fill(0xff);
+    for (const id of [a, b, c, c]) w.writePacket(id, 1700000000, 0, frame, 0, 60, 60);
+    w.close();
+    expect(names([path])).toEqual([
+      ['uplink port 3', 1],
+      ['described#1', 1],
+      ['described#2', 2],
+    ]);
   });
 });

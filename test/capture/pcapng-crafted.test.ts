@@ -132,7 +132,7 @@ function featureSection(le: boolean): Section {
 }
 
 const expectedRows = [
-  { iface: 'feat', section: 0, ts: '1700000000.500000000', nsec: 500000000, caplen: 60, len: 64, dir: DIR_UNKNOWN, comment: null, drops: -1, n: 1, first: 1 },
+  { iface: 'feat#0', section: 0, ts: '1700000000.500000000', nsec: 500000000, caplen: 60, len: 64, dir: DIR_UNKNOWN, comment: null, drops: -1, n: 1, first: 1 },
   { iface: 'vif1.0', section: 0, ts: '1700000000.123', nsec: 123000000, caplen: 60, len: 64, dir: DIR_IN, comment: 'first\nsecond', drops: -1, n: 2, first: 2 },
   { iface: 'bond0', section: 0, ts: '1700000001.000002', nsec: 2000, caplen: 60, len: 64, dir: DIR_OUT, comment: null, drops: 7, n: 3, first: 3 },
   { iface: 'bond0', section: 0, ts: '1700000002.000001', nsec: 1000, caplen: 60, len: 60, dir: DIR_IN, comment: null, drops: 3, n: 4, first: 4 },
@@ -151,7 +151,7 @@ describe('crafted pcapng, both byte orders', () => {
       expect(set.sectionComments).toEqual(['topology: bond0 = eth0 + eth1']);
       const ifaces = set.registry.list.map((i) => ({ name: i.name, description: i.description, fcsLen: i.fcsLen, snaplen: i.snaplen, tsDigits: i.tsDigits, frames: i.frames, drops: i.drops, osDrops: i.osDrops }));
       expect(ifaces).toEqual([
-        { name: 'feat', description: null, fcsLen: 4, snaplen: 0, tsDigits: 9, frames: 1, drops: -1, osDrops: -1 },
+        { name: 'feat#0', description: null, fcsLen: 4, snaplen: 0, tsDigits: 9, frames: 1, drops: -1, osDrops: -1 },
         { name: 'vif1.0', description: 'guest one', fcsLen: 0, snaplen: 262144, tsDigits: 3, frames: 1, drops: -1, osDrops: -1 },
         // epb_dropcount 7 + Packet Block drops 3, then the ISB's total replaces the running sum.
         { name: 'bond0', description: null, fcsLen: 0, snaplen: 96, tsDigits: 6, frames: 2, drops: 50, osDrops: 5 },
@@ -163,7 +163,7 @@ describe('crafted pcapng, both byte orders', () => {
       // tshark 4.0 lists custom blocks as interface-less frames: keep the packets.
       const theirs = run.stdout.trim().split('\n').map((l) => l.split('|')).filter((t) => t[1] !== '');
       expect(theirs.map((t) => t[0])).toEqual(expectedRows.map((r) => r.ts.padEnd(20, '0')));
-      // An IDB without if_name: tshark says "unknown", bondscope names it after the file (or NAME=).
+      // An IDB without if_name: tshark says "unknown", bondscope names it FILE#N (or NAME#N for NAME=).
       expect(theirs.map((t) => t[1])).toEqual(['unknown', 'vif1.0', 'bond0', 'bond0']);
       expect(theirs.map((t) => Number(t[2] || 0))).toEqual(expectedRows.map((r) => r.dir));
       expect(theirs.map((t) => t[3] || null)).toEqual(expectedRows.map((r) => (r.comment ? r.comment.replace('\n', ';') : null)));
@@ -171,10 +171,10 @@ describe('crafted pcapng, both byte orders', () => {
     });
   }
 
-  it('sections of mixed byte order: interface ids are local to each section, names fall back per section', () => {
+  it('sections of mixed byte order: interface ids are local to each section; unnamed IDBs are FILE#N, N counted over the file', () => {
     const second = new Section(false);
     second.shb();
-    second.idb(1, 0); // no if_name: named after the file, section 1, id 0
+    second.idb(1, 0); // no if_name: the file's fourth IDB, mixed#3
     second.idb(1, 0, second.opt(2, 'eth1'));
     second.epb(1, 1800000000000000n, frame(9));
     second.epb(0, 1800000000000001n, frame(10));
@@ -182,12 +182,12 @@ describe('crafted pcapng, both byte orders', () => {
     const { rows, set } = readAll(path);
     expect(set.errors).toEqual([]);
     expect(rows.map((r) => [r.iface, r.section, r.n, r.first])).toEqual([
-      ['mixed', 0, 1, 1],
+      ['mixed#0', 0, 1, 1],
       ['vif1.0', 0, 2, 2],
       ['bond0', 0, 3, 3],
       ['bond0', 0, 4, 4],
       ['eth1', 1, 5, 9],
-      ['mixed#1.0', 1, 6, 10],
+      ['mixed#3', 1, 6, 10],
     ]);
     expect(set.registry.list.map((i) => `${i.section}.${i.localId}`)).toEqual(['0.0', '0.1', '0.2', '1.0', '1.1']);
   });

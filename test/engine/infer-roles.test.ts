@@ -8,16 +8,18 @@
  * those of the same capture with its real names.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/index.js';
+import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../../src/engine/analyzer.js';
 import { inferRoles } from '../../src/engine/infer-roles.js';
 import { collectSightings, prepare } from '../../src/engine/prepass.js';
-import { roleFromName } from '../../src/model/roles.js';
+import { proxmoxFirewallPort, roleFromName } from '../../src/model/roles.js';
 import { emptyTopology, type PortRole, type Topology } from '../../src/model/topology.js';
 import { analysisJson } from '../../src/report/analysis.js';
 import { capabilities } from '../../src/engine/capabilities.js';
@@ -30,20 +32,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Real names the frames do not show, per recording (the same in both forms). */
 const NOT_SHOWN: Record<string, string[]> = {
-  loop: [],
-  single: [],
-  'lacp-nopartner': [],
-  'lacp-pdu': [],
-  'lacp-split': [],
-  // eth1 carries nothing but the switch's LACPDUs (left out) and a handful of frames.
-  lacp: ['eth1'],
-  // No unicast the bond does not carry, and the guests' ports see every broadcast the bond passes
-  // up as the bridge does: the bridge device is not told from them.
-  migrate: ['xenbr0'],
-  // No bond: both NICs are ports of the bridge, and to these rules NICs and guests' ports are alike.
-  stp: ['eth0', 'eth1', 'vif1.0', 'vif2.0'],
-  'stp-root': ['eth0', 'eth1', 'vif1.0', 'vif2.0'],
-  'stp-tcn': ['eth0', 'eth1', 'vif1.0', 'vif2.0'],
+  // Both NICs forwarding (the host is the root), no bond, and only the host's own BPDUs: two NICs in
+  // the bridge and a bond with a slave are alike to these rules (rule 8 needs another bridge's BPDUs).
+  'stp-root': ['eth0', 'eth1'],
 };
 
 /** Where the name says nothing, the lab's truth: foo0 is a port of the bridge (its FDB's master is xenbr0) whose peer sends nothing, a guest's port to the engine. */
@@ -55,16 +46,12 @@ const TRUE_ROLE: Record<string, PortRole> = { foo0: 'guest' };
  */
 const MAY_STAY_UNKNOWN: Record<string, string[]> = {
   'loop-foo0': ['foo0'],
-  // Proxmox's firewall chain (tap → fwbr → fwln ⇄ fwpr → vmbr0) puts a second bridge and a veth pair
-  // on a guest's side: a copy's predecessor is then another guest-side hop, which these rules do not
-  // model, so the chain stays unknown, and in the one-file form (fewer frames to go on) the ports
-  // whose rules lean on it with it. Nothing is inferred wrong: the role assertions above still hold.
-  'pve-loop': ['fwbr100i0', 'fwln100i0', 'fwpr100p0', 'tap100i0', 'tap101i0', 'eno1', 'eno2', 'bond0', 'vmbr0'],
-  'pve-noloop': ['fwbr100i0', 'fwln100i0', 'fwpr100p0', 'tap100i0', 'tap101i0', 'eno1', 'eno2', 'bond0', 'vmbr0'],
+  // eth1 carries a handful of frames besides the switch's LACPDUs (left out).
+  'lacp-latency': ['eth1'],
 };
 
 interface Analysis {
-  roles: Map<string, { role: PortRole; source: string; reason: string }>;
+  roles: Map<string, { role: PortRole; source: string; reason: string; via: string | null }>;
   findings: string[];
   json: { interfaces: { name: string; role: string; roleSource: string; reason: string; bond: string | null; bridge: string | null }[] };
 }
@@ -81,7 +68,7 @@ function analyze(files: string[], real: (name: string) => string = (n) => n, top
   }
   expect(set.errors).toEqual([]);
   const findings = a.finish();
-  const roles = new Map(a.ports.ports.map((p) => [real(p.port.name), { role: p.port.role, source: p.port.roleSource, reason: p.port.reason }]));
+  const roles = new Map(a.ports.ports.map((p) => [real(p.port.name), { role: p.port.role, source: p.port.roleSource, reason: p.port.reason, via: p.port.via ? real(p.port.via) : null }]));
   const json = analysisJson(a, findings, capabilities(a.ports.ports), files.map((name, index) => ({ index, name })), a.stats) as Analysis['json'];
   return {
     roles,
@@ -123,6 +110,9 @@ describe.each(scenarios)('%s, interfaces renamed', (scenario) => {
       expect(r.source, n).toBe('inferred');
       expect(r.role, `${n}: ${r.reason}`).toBe(want);
       expect(r.reason).toMatch(/^inferred from \d+ frames: /);
+      // A hop of a guest's chain names the chain's port on the bridge, as the names do (where a
+      // Proxmox name puts a tap in its chain without a via, the frames give it one).
+      expect(r.via, `${n}: ${r.reason}`).toBe(chainVia(n, names));
     }
     const may = MAY_STAY_UNKNOWN[scenario] ?? [];
     expect(
@@ -164,16 +154,99 @@ describe('renamed, and one file stamped off (a clock apart): no role inferred wr
   });
 });
 
-describe('an -i any capture without --links (ports named if#N)', () => {
-  // Cooked captures have no destination MACs, so no unicast is told from a flood, and the lab's
-  // emulated bond adds a veth end (bond0-drv) beside the bond: today nothing may be inferred wrong.
-  it.each(scenarios)('%s: whatever is inferred is the role its real name gives', (scenario) => {
-    const links = JSON.parse(readFileSync(join(CAPTURES, scenario, 'links.json'), 'utf8')) as { ifindex: number; ifname: string }[];
-    const s = collectSightings(openCapture([join(CAPTURES, scenario, 'any.pcap')]), emptyTopology(), 1);
-    for (const r of inferRoles(s)) {
-      const real = links.find((l) => `if#${l.ifindex}` === r.name)?.ifname ?? r.name;
-      expect(r.role, `${real}: ${r.reason}`).toBe(TRUE_ROLE[real] ?? roleFromName(real).role);
+/** Ports an -i any capture without --links leaves unknown, per recording (the rest are all inferred). */
+const ANY_NOT_SHOWN: Record<string, string[]> = {
+  // As in the per-interface forms (NOT_SHOWN, MAY_STAY_UNKNOWN).
+  'stp-root': ['eth0', 'eth1'],
+  'loop-foo0': ['foo0'],
+  'lacp-latency': ['eth1'],
+};
+
+/** The port on the bridge of the guest's chain a port is a hop of, by its Proxmox name; null for a chain's own port and every other port. */
+function chainVia(name: string, interfaces: string[]): string | null {
+  const fw = proxmoxFirewallPort(name);
+  return roleFromName(name).via ?? (fw && interfaces.includes(fw) ? fw : null);
+}
+
+/** The lab's truth of a recording: its interfaces and, for an -i any capture, their ifindexes. */
+function labOf(scenario: string): { interfaces: string[]; links: { ifindex: number; ifname: string }[] } {
+  const truth = JSON.parse(readFileSync(join(CAPTURES, scenario, 'truth.json'), 'utf8')) as { interfaces: string[] };
+  return { interfaces: truth.interfaces, links: JSON.parse(readFileSync(join(CAPTURES, scenario, 'links.json'), 'utf8')) as { ifindex: number; ifname: string }[] };
+}
+
+describe('an -i any capture without --links (ports named if#N): roles from the directions (rules D1–D5)', () => {
+  it.each(scenarios)("%s: every port the role (and via) its real name gives but the listed; the lab bond's veth end (bond0-drv) unknown", (scenario) => {
+    const { interfaces, links } = labOf(scenario);
+    const prepared = prepare(openCapture([join(CAPTURES, scenario, 'any.pcap')]), emptyTopology(), 1);
+    const real = (n: string): string => links.find((l) => `if#${l.ifindex}` === n)?.ifname ?? n;
+    const got = new Map(prepared.inferred.map((r) => [real(r.name), r]));
+    for (const [n, r] of got) {
+      expect(r.role, `${n}: ${r.reason}`).toBe(TRUE_ROLE[n] ?? roleFromName(n).role);
+      expect(r.via ? real(r.via) : null, `${n}: ${r.reason}`).toBe(chainVia(n, interfaces));
     }
+    expect(interfaces.filter((n) => !got.has(n)).sort(), 'left unknown').toEqual([...(ANY_NOT_SHOWN[scenario] ?? [])].sort());
+  });
+});
+
+/**
+ * The rules added for names that say nothing and -i any without --links, one row each: on a real
+ * recording (renamed, or -i any without --links) the port the rule names, its role, its `via`,
+ * and the reason the rule gives — before the rule the port stayed unknown (or another rule's
+ * reason named it).
+ */
+describe('each rule names what it names, on a renamed recording', () => {
+  type Form = 'pcaps' | 'pcapng' | 'any';
+  const inferred = new Map<string, Map<string, { role: PortRole; via: string | null; reason: string }>>();
+  function inferredOf(scenario: string, form: Form): Map<string, { role: PortRole; via: string | null; reason: string }> {
+    const k = `${scenario}/${form}`;
+    let m = inferred.get(k);
+    if (m) return m;
+    const root = join(CAPTURES, scenario);
+    const { interfaces, links } = labOf(scenario);
+    const alias = new Map(interfaces.map((n, i) => [n, `port${i}`]));
+    let files: string[];
+    let real: (n: string) => string;
+    if (form === 'any') {
+      files = [join(root, 'any.pcap')];
+      real = (n) => links.find((l) => `if#${l.ifindex}` === n)?.ifname ?? n;
+    } else {
+      const out = join(dir, 'rules', scenario, form);
+      mkdirSync(out, { recursive: true });
+      const back = new Map([...alias].map(([a, b]) => [b, a]));
+      real = (n) => back.get(n) ?? n;
+      files =
+        form === 'pcaps'
+          ? writePcaps(readAll(interfaces.map((i) => join(root, `${i}.pcap`))), out, (n) => alias.get(n)!)
+          : [writePcapng(readAll([join(root, `${scenario}.pcapng`)]), join(out, 'all.pcapng'), (n) => alias.get(n)!)];
+    }
+    const prepared = prepare(openCapture(files), emptyTopology(), files.length);
+    m = new Map(prepared.inferred.map((r) => [real(r.name), { role: r.role, via: r.via ? real(r.via) : null, reason: r.reason }]));
+    inferred.set(k, m);
+    return m;
+  }
+  const rows: [string, string, Form, string, PortRole, string | null, RegExp][] = [
+    ['D1 the bridge device floods its own frames', 'loop', 'any', 'xenbr0', 'bridge', null, /went out there first and then out of two or more other ports/],
+    ['D3+D4 the uplink over two links, the bond every frame up crossed', 'loop', 'any', 'bond0', 'bond', null, /over two links .* every frame coming up that way crossed it/],
+    ['D4 a slave: frames came in there and then up the bond', 'loop', 'any', 'eth1', 'slave', null, /came in there and then up .*: a slave of the bond/],
+    ['D4 the single slave of a one-slave bond (the uplink by its machines)', 'single', 'any', 'eth0', 'slave', null, /came in there and then up .*: a slave of the bond/],
+    ["D5 a guest's port: one machine, the uplink's frames flooded to it", 'loop', 'any', 'vif1.0', 'guest', null, /not by the uplink, all from one machine/],
+    ["D5 a guest's chain: its port on the bridge", 'pve-loop', 'any', 'fwpr100p0', 'guest', null, /the hop the bridge reaches first/],
+    ["D5 a guest's chain: the inner end of its veth pair joins it", 'pve-loop', 'any', 'fwln100i0', 'guest', 'fwpr100p0', /a hop of a guest's chain/],
+    ["D5 a guest's chain: the guest's tap", 'pve-noloop', 'any', 'tap100i0', 'guest', 'fwpr100p0', /a hop of a guest's chain/],
+    ["2 the bond by its unicast hops (a guest's chain stamped after it)", 'pve-noloop', 'pcapng', 'bond0', 'bond', null, /every frame of .* crossed it/],
+    ['5 the bridge: every unicast from the switch up the bond', 'migrate', 'pcaps', 'xenbr0', 'bridge', null, /every unicast frame that came up/],
+    ['6 a backup slave by the ways in', 'pve-loop', 'pcaps', 'eno2', 'slave', null, /came in there and up to .* by .*: a slave of the bond/],
+    ["6 a guest's chain by the ways in", 'pve-loop', 'pcaps', 'fwbr100i0', 'guest', 'fwpr100p0', /a hop of a guest's chain/],
+    ["6 a guest's port of a bridge without bond", 'stp', 'pcaps', 'vif1.0', 'guest', null, /not by the uplink, all from one machine/],
+    ['8 NICs in the bridge by the BPDUs of another bridge', 'stp', 'pcaps', 'eth0', 'slave', null, /BPDUs of another bridge/],
+    ['8 NICs in the bridge, the blocking one too', 'stp-tcn', 'pcaps', 'eth1', 'slave', null, /BPDUs of another bridge/],
+  ];
+  it.each(rows)('%s (%s, %s: %s)', (_rule, scenario, form, port, role, via, reason) => {
+    const r = inferredOf(scenario, form).get(port);
+    expect(r, `${port} inferred`).toBeDefined();
+    expect(r!.role, r!.reason).toBe(role);
+    expect(r!.via, r!.reason).toBe(via);
+    expect(r!.reason).toMatch(reason);
   });
 });
 
@@ -233,5 +306,130 @@ describe('what the report says of inferred roles', () => {
         expect(r.role, `${chosen.join(',')}: ${r.name} (${realName}) ${r.reason}`).toBe(roleFromName(realName).role);
       }
     }
+  });
+});
+
+describe('what is inferred depends on the frames only, not on the files’ names or order (fast-check)', () => {
+  const HAS_MERGECAP = spawnSync('mergecap', ['-h'], { stdio: 'ignore' }).status === 0;
+  const RECORDINGS = ['loop', 'pve-loop', 'pve-noloop', 'stp-tcn', 'migrate', 'lacp-split'];
+  /** Names that say nothing: no naming convention gives them a role. */
+  const meaningless = fc.stringMatching(/^[a-z][a-z0-9_-]{0,7}$/).filter((n) => roleFromName(n).role === 'unknown' && !roleFromName(n).via && n !== 'merged');
+  /** Roles inferred, by the host's name of each port (and of its via). */
+  const rolesOf = (files: string[], real: (n: string) => string): string[] =>
+    prepare(openCapture(files), emptyTopology(), files.length)
+      .inferred.map((r) => `${real(r.name)}: ${r.role} via ${r.via ? real(r.via) : '-'} bond ${r.bond ? real(r.bond) : '-'} bridge ${r.bridge ? real(r.bridge) : '-'}`)
+      .sort();
+  const reference = new Map<string, string[]>();
+  const referenceOf = (scenario: string): string[] => {
+    let r = reference.get(scenario);
+    if (!r) {
+      // Under the host's own names nothing would be inferred: the files as given, named p0, p1, …
+      const { interfaces } = labOf(scenario);
+      const out = join(dir, 'order', scenario, 'reference');
+      mkdirSync(out, { recursive: true });
+      const files = interfaces.map((i, k) => {
+        const to = join(out, `p${k}.pcap`);
+        copyFileSync(join(CAPTURES, scenario, `${i}.pcap`), to);
+        return to;
+      });
+      reference.set(scenario, (r = rolesOf(files, (n) => interfaces[Number(n.slice(1))] ?? n)));
+    }
+    return r;
+  };
+  let run = 0;
+  it('any order of the per-interface pcaps, any names, one file each or merged by mergecap -I none: the same roles', { timeout: 300_000 }, () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...RECORDINGS).chain((scenario) => {
+          const n = labOf(scenario).interfaces.length;
+          return fc.record({
+            scenario: fc.constant(scenario),
+            order: fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+            names: fc.uniqueArray(meaningless, { minLength: n, maxLength: n }),
+            merged: fc.boolean(),
+          });
+        }),
+        ({ scenario, order, names, merged }) => {
+          const { interfaces } = labOf(scenario);
+          const out = join(dir, 'order', scenario, String(run++));
+          mkdirSync(out, { recursive: true });
+          const files = order.map((i, k) => {
+            const to = join(out, `${names[k]}.pcap`);
+            copyFileSync(join(CAPTURES, scenario, `${interfaces[i]}.pcap`), to);
+            return to;
+          });
+          const byName = new Map(order.map((i, k) => [names[k]!, interfaces[i]!]));
+          if (merged && HAS_MERGECAP) {
+            const one = join(out, 'merged.pcapng');
+            expect(spawnSync('mergecap', ['-I', 'none', '-w', one, ...files]).status).toBe(0);
+            expect(rolesOf([one], (n) => interfaces[order[Number(n.replace('merged#', ''))]!] ?? n)).toEqual(referenceOf(scenario));
+          } else expect(rolesOf(files, (n) => byName.get(n) ?? n)).toEqual(referenceOf(scenario));
+        },
+      ),
+      { seed: Number(process.env.BONDSCOPE_ORDER_SEED ?? 7), numRuns: Number(process.env.BONDSCOPE_ORDER_RUNS ?? 30) },
+    );
+  });
+});
+
+describe('a longer capture: the same roles as the recording itself', () => {
+  const HAS_TOOLS = ['editcap', 'mergecap'].every((t) => spawnSync(t, ['-h'], { stdio: 'ignore' }).status === 0);
+  // pve-loop five times over (each copy 15 s after the last, the recording lasts 11.6 s), one
+  // renamed pcap per interface: a hop seen once a copy (the bridge device stamped with the bond)
+  // reaches MIN_HOPS, and took the bridge device for a slave of the bond, so that no bond was
+  // named (rule 2: hops both ways, neither way under 1 - SIDE_SHARE of the other). At 80 copies
+  // the rules before took the firewall chain's fwpr100p0 for the bond and fwln/fwbr for its slaves.
+  it.skipIf(!HAS_TOOLS)('pve-loop ×5, renamed: every port as in the recording, via too', () => {
+    const { interfaces } = labOf('pve-loop');
+    const out = join(dir, 'longer');
+    mkdirSync(out, { recursive: true });
+    const files = interfaces.map((iface, k) => {
+      const copies = [0, 1, 2, 3, 4].map((c) => {
+        const to = join(out, `${iface}-${c}.pcap`);
+        expect(spawnSync('editcap', ['-t', String(15 * c), join(CAPTURES, 'pve-loop', `${iface}.pcap`), to]).status).toBe(0);
+        return to;
+      });
+      const to = join(out, `p${k}.pcap`);
+      expect(spawnSync('mergecap', ['-F', 'pcap', '-a', '-w', to, ...copies]).status).toBe(0);
+      return to;
+    });
+    const real = (n: string): string => interfaces[Number(n.slice(1))] ?? n;
+    const got = new Map(prepare(openCapture(files), emptyTopology(), files.length).inferred.map((r) => [real(r.name), r]));
+    for (const n of interfaces) {
+      const r = got.get(n);
+      expect(r?.role, `${n}: ${r?.reason}`).toBe(roleFromName(n).role);
+      expect(r?.via ? real(r.via) : null, n).toBe(chainVia(n, interfaces));
+    }
+  });
+});
+
+describe('stamps that tie more (an -i any capture rounded down, as a coarser clock or a faster host ties copies)', () => {
+  /** The recording's any.pcap with every stamp rounded down to `us` µs, as a pcapng (the project's writer). */
+  function rounded(scenario: string, us: number): string {
+    const out = join(dir, 'rounded');
+    mkdirSync(out, { recursive: true });
+    const path = join(out, `${scenario}-${us}.pcapng`);
+    const w = new PcapngWriter(path);
+    const set = openCapture([join(CAPTURES, scenario, 'any.pcap')]);
+    let id = -1;
+    while (set.next()) {
+      const r = set.rec;
+      if (id < 0) id = w.addInterface({ name: 'any', linkType: r.iface!.linkType, snaplen: 262144, tsDigits: 9 });
+      w.writePacket(id, r.tsSec, Math.floor(r.tsNsec / (us * 1000)) * us * 1000, r.buf.slice(r.offset, r.offset + r.caplen), 0, r.caplen, r.origLen);
+    }
+    w.close();
+    return path;
+  }
+  // Copies at one stamp give no order: the more of them tie, the less is inferred (at 50 µs the
+  // host's floods tie with the bridge device's own copy, and next to nothing is), never something wrong.
+  it.each(scenarios.flatMap((sc) => [10, 50].map((us) => [sc, us] as const)))('%s at %i µs: no role inferred wrong', (scenario, us) => {
+    const { links } = labOf(scenario);
+    const real = (n: string): string => links.find((l) => `if#${l.ifindex}` === n)?.ifname ?? n;
+    for (const r of prepare(openCapture([rounded(scenario, us)]), emptyTopology(), 1).inferred) expect(r.role, `${real(r.name)}: ${r.reason}`).toBe(TRUE_ROLE[real(r.name)] ?? roleFromName(real(r.name)).role);
+  });
+  it('loop at 10 µs: still every port', () => {
+    const { links } = labOf('loop');
+    const real = (n: string): string => links.find((l) => `if#${l.ifindex}` === n)?.ifname ?? n;
+    const got = new Map(prepare(openCapture([rounded('loop', 10)]), emptyTopology(), 1).inferred.map((r) => [real(r.name), r.role]));
+    expect(Object.fromEntries(got)).toEqual({ xenbr0: 'bridge', bond0: 'bond', eth0: 'slave', eth1: 'slave', 'vif1.0': 'guest', 'vif2.0': 'guest' });
   });
 });

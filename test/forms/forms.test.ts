@@ -10,18 +10,21 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TruthAnalysis } from '../helpers/analyze.js';
-import { base, type Form, HAS_TOOLS, recordings, type Transform, TRANSFORMS } from './forms.js';
-import { analyzeForm, violations } from './oracle.js';
+import { base, type Form, HAS_TOOLS, recordings, transform, type Transform, TRANSFORMS } from './forms.js';
+import { analyzeForm, sameUnderRenaming, violations } from './oracle.js';
 
 const work = mkdtempSync(join(tmpdir(), 'bondscope-forms-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 // While working on one class: BONDSCOPE_FORMS_ONLY=loop,pve-loop and BONDSCOPE_FORMS_TRANSFORMS='slaves only,gzip'
-// narrow the sweep (CI runs it whole).
+// narrow the sweep and the chains (CI runs them whole).
 const only = (v: string | undefined): ((x: string) => boolean) => (v ? (x) => v.split(',').includes(x) : () => true);
 const RECORDINGS = recordings().filter((r) => only(process.env.BONDSCOPE_FORMS_ONLY)(r.name));
 const SWEPT = TRANSFORMS.filter((t) => only(process.env.BONDSCOPE_FORMS_TRANSFORMS)(t.name));
 const BASES = ['pcapng', 'pcaps', 'any'] as const;
+
+/** Each renaming and the other one, whose analysis must be the same (oracle.ts, sameUnderRenaming). */
+const RENAMINGS: Record<string, string> = { renamed: 'renamed otherwise', 'renamed otherwise': 'renamed' };
 
 /** Analyses by chain, so a base form is analysed once however many transforms start from it. */
 const analysed = new Map<string, TruthAnalysis>();
@@ -43,6 +46,10 @@ function check(baseForm: Form, chain: Transform[]): string[] {
     if (!next) continue;
     const a = analysis(next);
     out.push(...violations(next, a, baseAnalysis, t.reencoding ? parent : null).map((v) => `${next.rec.name} ${next.chain.join(' → ')}: ${v}`));
+    // The same files under the other renaming (other names, another order): the same analysis.
+    const other = RENAMINGS[t.name];
+    const sibling = other ? transform(other).apply(f, work) : null;
+    if (sibling) out.push(...sameUnderRenaming(next, a, sibling, analysis(sibling)).map((v) => `${next.rec.name} ${f.chain.join(' → ')}: ${v}`));
     f = next;
     parent = a;
   }
@@ -66,7 +73,7 @@ describe.skipIf(!HAS_TOOLS)('chains of transforms, as fast-check picks them', ()
       fc.property(
         fc.constantFrom(...RECORDINGS),
         fc.constantFrom(...BASES),
-        fc.array(fc.constantFrom(...TRANSFORMS), { minLength: 2, maxLength: 4 }),
+        fc.array(fc.constantFrom(...SWEPT), { minLength: 2, maxLength: 4 }),
         (rec, b, chain) => {
           const found = check(base(rec, b), chain);
           if (found.length) throw new Error(`${rec.name} ${b} → ${chain.map((t) => t.name).join(' → ')}:\n  ${[...new Set(found)].join('\n  ')}`);

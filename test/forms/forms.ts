@@ -17,6 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { basename, join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 import { readAll } from '../helpers/rewrite.js';
+import { parseInputSpec } from '../../src/capture/index.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 
 export const CAPTURES = join(PROJECT_ROOT, 'captures');
@@ -104,7 +105,18 @@ export interface Form {
   partial: boolean;
   /** Bytes kept of each frame, when cut afterwards. */
   snap: number | null;
+  /**
+   * Where a transform renamed the files: the host's name of the port each new file stem stands
+   * for (`capture3` → `bond0`). A port name not in it is the host's own (if_name, or never renamed).
+   */
+  trueNames: Record<string, string> | null;
 }
+
+/** The host's name of a port as the form names it (the engine's name: a file stem, an if_name, FILE#N). */
+export function trueName(f: Form, port: string): string {
+  return f.trueNames?.[port] ?? port;
+}
+
 
 /** A transform: a new form from a form, or null where it does not apply. */
 export interface Transform {
@@ -126,6 +138,10 @@ function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
 }
+
+/** The name the reader gives a spec's file's interface (NAME of NAME=PATH, else the file's stem). */
+const specOwnName = (spec: string): string => parseInputSpec(spec).name;
+const stem = specOwnName;
 
 /** The path of a spec (NAME=PATH → PATH). */
 export function pathOf(spec: string): string {
@@ -164,7 +180,7 @@ function keepFrames(file: string, numbers: number[], out: string, format: string
 }
 
 export function base(rec: Recording, which: 'pcapng' | 'pcaps' | 'any'): Form {
-  const common = { rec, collapsed: false, shifted: false, shift: null, cut: false, partial: false, snap: null };
+  const common = { rec, collapsed: false, shifted: false, shift: null, cut: false, partial: false, snap: null, trueNames: null };
   if (which === 'pcapng') return { ...common, chain: ['pcapng'], specs: [join(rec.dir, `${rec.name}.pcapng`)], links: null, ports: [...rec.truth.interfaces], named: true, cooked: false };
   if (which === 'pcaps') return { ...common, chain: ['pcaps'], specs: rec.truth.interfaces.map((i) => join(rec.dir, `${i}.pcap`)), links: null, ports: [...rec.truth.interfaces], named: true, cooked: false };
   return { ...common, chain: ['any'], specs: [join(rec.dir, 'any.pcap')], links: join(rec.dir, 'links.json'), ports: [...rec.truth.interfaces], named: true, cooked: true };
@@ -336,14 +352,16 @@ export const TRANSFORMS: Transform[] = [
       if (single(f) || f.cooked) return null;
       const d = fresh(work, 'renamed');
       const order = shuffled(f.specs, f.chain.join('/'));
+      const trueNames: Record<string, string> = {};
       const specs = order.map((s, i) => {
         const p = pathOf(s);
         const ext = p.slice(p.indexOf('.', p.lastIndexOf('/')));
         const out = join(d, `capture${i + 1}${ext}`);
         copyFileSync(p, out);
+        trueNames[stem(out)] = trueName(f, specOwnName(s));
         return out;
       });
-      return derive(f, 'renamed', { specs, named: false, shift: reordered(f, order) });
+      return derive(f, 'renamed', { specs, named: false, shift: reordered(f, order), trueNames });
     },
   },
   {
@@ -353,14 +371,16 @@ export const TRANSFORMS: Transform[] = [
       if (single(f) || f.cooked) return null;
       const d = fresh(work, 'renamed2');
       const order = shuffled(f.specs, `${f.chain.join('/')}#2`);
+      const trueNames: Record<string, string> = {};
       const specs = order.map((s, i) => {
         const p = pathOf(s);
         const ext = p.slice(p.indexOf('.', p.lastIndexOf('/')));
         const out = join(d, `${String.fromCharCode(97 + ((i * 7) % 26))}${ext}`);
         copyFileSync(p, out);
+        trueNames[stem(out)] = trueName(f, specOwnName(s));
         return out;
       });
-      return derive(f, 'renamed otherwise', { specs, named: false, shift: reordered(f, order) });
+      return derive(f, 'renamed otherwise', { specs, named: false, shift: reordered(f, order), trueNames });
     },
   },
   {

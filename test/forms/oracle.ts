@@ -7,7 +7,7 @@
 import type { Finding } from '../../src/engine/findings.js';
 import { formatMac } from '../../src/model/mac.js';
 import { analyzeForTruth, type TruthAnalysis } from '../helpers/analyze.js';
-import type { Form } from './forms.js';
+import { type Form, trueName } from './forms.js';
 
 export function analyzeForm(f: Form): TruthAnalysis {
   return analyzeForTruth(f.specs, f.links ?? undefined, { allowDamage: true });
@@ -192,5 +192,35 @@ function clockViolations(f: Form, a: TruthAnalysis): string[] {
     if (found(i) === 0 && left && said) continue;
     out.push(`input ${i} (${f.specs[i]}) moved by ${ms(found(i))}, the shift applied calls for ${ms(want)}${left ? '' : ', and the capabilities do not say its clock could not be lined up'}`);
   }
+  return out;
+}
+
+/**
+ * The same files under two sets of names that say nothing, in two orders on the command line
+ * ('renamed', 'renamed otherwise'): the same findings and the same roles, port for port by the
+ * host's name (Form.trueNames). What role inference concludes must not depend on names or order.
+ */
+export function sameUnderRenaming(fa: Form, a: TruthAnalysis, fb: Form, b: TruthAnalysis): string[] {
+  const roles = (f: Form, x: TruthAnalysis): string[] =>
+    x.analysis.run.analyzer.ports.ports
+      .map((p) => {
+        const t = (n: string | null | undefined): string => (n ? trueName(f, n) : '-');
+        return `${t(p.port.name)}: ${p.port.role} (${p.port.roleSource}) bond ${t(p.port.bond)} bridge ${t(p.port.bridge)} via ${t(p.port.via)}`;
+      })
+      .sort();
+  // A finding's ports by their place on the bridge (a guest's chain of hops is one place: its
+  // `via`): which hop of a chain is named where two share a stamp is the path stage's tie, not a
+  // different finding.
+  const findings = (f: Form, x: TruthAnalysis): string[] => {
+    const place = (i: string): string => trueName(f, x.analysis.run.analyzer.ports.get(i)?.port.via ?? i);
+    return x.findings.map((y) => `${key(y)} ×${y.count} ${y.severity}/${y.confidence} on ${[...new Set(y.interfaces.map(place))].sort().join(',')}`).sort();
+  };
+  const out: string[] = [];
+  const diff = (what: string, xs: string[], ys: string[]): void => {
+    for (const x of xs.filter((v) => !ys.includes(v))) out.push(`${what} under ${fa.chain.join(' → ')} only: ${x}`);
+    for (const y of ys.filter((v) => !xs.includes(v))) out.push(`${what} under ${fb.chain.join(' → ')} only: ${y}`);
+  };
+  diff('role', roles(fa, a), roles(fb, b));
+  diff('finding', findings(fa, a), findings(fb, b));
   return out;
 }
