@@ -45,6 +45,7 @@ export type EvidenceRole =
   | 'up-the-bond'
   | 'echo-flooded'
   | 'inbound'
+  | 'promiscuous'
   | 'blackholed'
   | 'set-state'
   | 'moved'
@@ -62,6 +63,12 @@ export interface FrameRef {
   port?: string;
   /** Which occurrence of the finding (1 for the first) it belongs to: the frames of one path share it. */
   occurrence?: number;
+  /**
+   * A frame of the state the occurrence depends on (the echo that taught the bridge the guest on
+   * the bond, and that echo's other copies): another frame than the occurrence's own, with a path
+   * of its own.
+   */
+  ofState?: boolean;
 }
 
 /** What every finding has (the JSON keys of `analyze --json`'s findings, with `details` by kind). */
@@ -111,11 +118,28 @@ export interface OwnAddressFinding extends FindingFields {
 export interface WrongPortLearningFinding extends FindingFields {
   kind: 'wrong-port-learning';
   /** Times the entry was right again, how long it was wrong, and whether it still was at the end. */
-  details: Details<KernelDetails & { episodes?: number; longestWrongMs?: number; totalWrongMs?: number; wrongAtEnd?: 'yes'; wrongAtEndForMs?: number }>;
+  details: Details<
+    KernelDetails & {
+      /** Time within the capture the bridge had the guest on the bond (every episode, the one open at the end included). */
+      wrongMs?: number;
+      /** From the first time it went wrong to the end of the capture. */
+      sinceFirstMs?: number;
+      episodes?: number;
+      longestWrongMs?: number;
+      totalWrongMs?: number;
+      /** Time the entry was right again between episodes (and after the last), and the longest such stretch. */
+      rightMs?: number;
+      longestRightMs?: number;
+      rightAtEndForMs?: number;
+      wrongAtEnd?: 'yes';
+      wrongAtEndForMs?: number;
+    }
+  >;
 }
 export interface BlackholedUnicastFinding extends FindingFields {
   kind: 'blackholed-unicast';
-  details: Details<KernelDetails>;
+  /** Unicast for the guest from outside while its port was captured, and how much of it never reached it. */
+  details: Details<KernelDetails & { arrived?: number; lost?: number }>;
 }
 export interface MacFlapFinding extends FindingFields {
   kind: 'mac-flap';

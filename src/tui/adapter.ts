@@ -71,7 +71,11 @@ export class AnalysisView {
 
     const macs: UiMacRow[] = [];
     for (const e of a.macs.entries()) {
-      macs.push(this.row(a, e, ports, byMac.size ? byMac.get(macKeyOf(e.vlan, e.mac)) : undefined));
+      // What the bridge learned is kept where its forwarding database keys it (per MAC on a bridge that is not VLAN-aware).
+      const learned = a.learningOf(e);
+      const own = byMac.size ? byMac.get(macKeyOf(e.vlan, e.mac)) : undefined;
+      const fdb = learned !== e && byMac.size ? byMac.get(macKeyOf(learned.vlan, e.mac))?.filter((f) => f.kind === 'wrong-port-learning') : undefined;
+      macs.push(this.row(a, e, learned, ports, fdb?.length ? [...(own ?? []), ...fdb] : own));
       if (e.moves) this.noteMove(a, e, ports);
     }
 
@@ -103,7 +107,7 @@ export class AnalysisView {
     this.noteLooped(a.currentFindings(), a.stats.firstSec, now);
   }
 
-  private row(a: Analyzer, e: MacEntry, ports: PortState[], findings: Finding[] | undefined): UiMacRow {
+  private row(a: Analyzer, e: MacEntry, learned: MacEntry, ports: PortState[], findings: Finding[] | undefined): UiMacRow {
     let looped = 0;
     let own = 0;
     let wrongFinding = false;
@@ -120,8 +124,8 @@ export class AnalysisView {
     if (
       c &&
       c.last === e.last &&
-      c.learnedOn === e.learnedOn &&
-      c.wrongSince === e.wrongSince &&
+      c.learnedOn === learned.learnedOn &&
+      c.wrongSince === learned.wrongSince &&
       c.looped === looped &&
       c.own === own &&
       c.wrongFinding === wrongFinding &&
@@ -136,15 +140,15 @@ export class AnalysisView {
       mac: e.mac,
       vendor: vendorOf(e.mac),
       ports: [...e.ports].map(([i, n]) => ({ port: ports[i]!.port.name, inFrames: n[PC_IN]!, outFrames: n[PC_OUT]!, unknownFrames: n[PC_UNKNOWN]! })),
-      learnedOn: e.learnedOn >= 0 ? ports[e.learnedOn]!.port.name : null,
+      learnedOn: learned.learnedOn >= 0 ? ports[learned.learnedOn]!.port.name : null,
       home: home >= 0 ? ports[home]!.port.name : local ? 'host' : null,
-      wrongPort: wrongFinding || e.wrongSince >= 0,
-      wrongNow: e.wrongSince >= 0,
+      wrongPort: wrongFinding || learned.wrongSince >= 0,
+      wrongNow: learned.wrongSince >= 0,
       loopedFrames: looped,
       ownAddressFrames: own,
       lastSeen: e.last >= 0 ? a.wallTime(e.last) : 0,
     };
-    this.rows.set(e, { last: e.last, learnedOn: e.learnedOn, wrongSince: e.wrongSince, looped, own, wrongFinding, home, local, ports: e.ports.size, row });
+    this.rows.set(e, { last: e.last, learnedOn: learned.learnedOn, wrongSince: learned.wrongSince, looped, own, wrongFinding, home, local, ports: e.ports.size, row });
     return row;
   }
 

@@ -99,6 +99,7 @@ export function describeFrame(f: Finding, w: FrameWords): string | null {
       }
     case 'blackholed-unicast':
       if (role === 'set-state') return `this echo taught the bridge the guest on ${port}, before the unicast in frame ${w.ofNo}`;
+      if (role === 'promiscuous') return `the same unicast as frame ${o}, seen by the bridge device ${port}: tcpdump's promiscuous copy of what the bridge received, not a delivery`;
       if (role === 'inbound' || role === 'flooded') return `the same unicast as frame ${o}, seen on ${port}`;
       if (role !== 'blackholed') return `the echo that taught the bridge the guest on the bond: ${role ?? 'a copy'} on ${port}`;
       return `unicast for the guest arrived on ${port} and never reached ${w.guestPort}${w.stateNo !== null ? `; the bridge had the guest on ${w.statePort} since frame ${w.stateNo}` : ''}`;
