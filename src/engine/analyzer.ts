@@ -19,7 +19,8 @@ import {
   type Confidence,
   EVIDENCE_LIMIT,
   type EvidenceRole,
-  EXPLANATION,
+  type ExplanationNames,
+  explanationFor,
   type Finding,
   type FindingKind,
   type FindingOf,
@@ -113,6 +114,8 @@ export interface AnalysisStats {
   lastSec: number;
   /** Frames that arrived after a later-stamped frame had been released (past the reorder horizon): handled in arrival order. */
   lateFrames: number;
+  /** How far out of order the latest of them was, at most (ms). */
+  lateByUpToMs: number;
   /** Frames the reorder stage released before their horizon because it was full. */
   releasedEarly: number;
 }
@@ -175,7 +178,7 @@ export class Analyzer implements DetectorContext {
   private readonly hostSideArrived = new Set<number>();
   /** Guest MAC → its port, from frames that entered the host on a guest port. */
   readonly guestPorts = new Map<number, number>();
-  readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, releasedEarly: 0 };
+  readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, lateByUpToMs: 0, releasedEarly: 0 };
 
   constructor(
     readonly topology: Topology,
@@ -770,6 +773,7 @@ export class Analyzer implements DetectorContext {
       e.moves++;
       if (byEcho) e.echoMoves++;
       e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port: atPort, dir: DIR_IN, input: atInput, frame: atFrame, prevInput: e.lastInInput, prevFrame: e.lastInFrame };
+      e.firstMove ??= e.lastMove;
     }
     e.lastInInput = atInput;
     e.lastInFrame = atFrame;
@@ -843,7 +847,7 @@ export class Analyzer implements DetectorContext {
         lastNsec: nsec,
         evidence: [],
         confidence,
-        explanation: EXPLANATION[kind],
+        explanation: explanationFor(kind),
         remedies: REMEDIES_FOR[kind],
         details: {},
       } as Finding as FindingOf<K>;
@@ -890,7 +894,34 @@ export class Analyzer implements DetectorContext {
     f.details.untrackedCountSaturated = this.macs.droppedSaturated ? 'yes' : 'no';
     f.details.findingsNotKept = this.findingsNotKept;
     // Worded now, not only at finish(): a live view shows it while the flood goes on.
-    f.summary = summarize(f, { guestPortName: (mac) => { const g = this.guestPorts.get(mac); return g === undefined ? null : this.ports.ports[g]!.port.name; }, roleOf: (name) => this.ports.get(name)?.port.role ?? null });
+    f.summary = summarize(f, this.hostNames);
+  }
+
+  /** What the wording needs of the host: a guest's own port, a port's role. */
+  private readonly hostNames = {
+    guestPortName: (mac: number): string | null => this.guestPortName(mac),
+    roleOf: (name: string): string | null => this.ports.get(name)?.port.role ?? null,
+  };
+
+  /** A guest's own port: the guest's end of its chain (its tap, vif, vnet), null when not a known guest. */
+  guestPortName(mac: number): string | null {
+    const g = this.guestPorts.get(mac);
+    if (g === undefined) return null;
+    const end = this.chainEnds(this.ports.ports[g]!.chain).guest;
+    return this.ports.ports[end >= 0 ? end : g]!.port.name;
+  }
+
+  /** The bridge, bond and guest's port a finding is about, as this host names them (null where not known). */
+  namesOf(f: Finding): ExplanationNames {
+    const only = (role: string): string | null => {
+      const names = this.ports.ports.filter((p) => p.port.role === role).map((p) => p.port.name);
+      const known = role === 'bond' ? this.topology.bonds.map((b) => b.name) : role === 'bridge' ? this.topology.bridges.map((b) => b.name) : [];
+      const all = [...new Set([...names, ...known])];
+      return all.length === 1 ? all[0]! : null;
+    };
+    const bond = f.interfaces.find((p) => this.ports.get(p)?.port.role === 'bond' || this.topology.bonds.some((b) => b.name === p)) ?? only('bond');
+    const bridge = (bond ? (this.topology.ports.get(bond)?.bridge ?? this.topology.bridges.find((b) => b.ports.some((p) => p.name === bond))?.name) : null) ?? only('bridge');
+    return { bridge, bond, port: f.mac >= 0 ? this.guestPortName(f.mac) : null };
   }
 
   /** Settles everything and returns the findings, most severe first. */
@@ -901,6 +932,7 @@ export class Analyzer implements DetectorContext {
     // (An -i any capture's interfaces are known only by the frames it has.)
     for (const iface of this.interfaces) if (iface.linkType === LINKTYPE_ETHERNET && iface.frames === 0 && !this.ports.get(iface.name)) this.ports.captured(iface.name, iface.inputIndex);
     this.stats.lateFrames = this.reorder.stats.late;
+    this.stats.lateByUpToMs = Math.round(this.reorder.stats.maxLateNs / 1e3) / 1e3;
     this.stats.releasedEarly = this.reorder.stats.releasedEarly;
     this.closeMoves();
     this.applyKernel();
@@ -908,7 +940,11 @@ export class Analyzer implements DetectorContext {
     this.stats.macsDropped = this.macs.dropped;
     this.stats.lastSec = this.baseSec + Math.floor(this.maxT / 1e9);
     this.noteFlood();
-    for (const f of this.findings.values()) f.summary = summarize(f, { guestPortName: (mac) => { const g = this.guestPorts.get(mac); return g === undefined ? null : this.ports.ports[g]!.port.name; }, roleOf: (name) => this.ports.get(name)?.port.role ?? null });
+    for (const f of this.findings.values()) {
+      f.summary = summarize(f, this.hostNames);
+      // In this host's names: its bridge, the bond the frames came up, the guest's own port.
+      if (f.kind !== 'mac-flood' && f.details.source !== 'kernel log') f.explanation = explanationFor(f.kind, this.namesOf(f));
+    }
     return this.currentFindings();
   }
 

@@ -45,6 +45,8 @@ export class MacEntry {
   moves = 0;
   echoMoves = 0;
   lastMove: Move | null = null;
+  /** The first move (kept for the flap's first frame and time). */
+  firstMove: Move | null = null;
   /** Since when the bridge has this guest behind the bond (ns), -1 while right. */
   wrongSince = -1;
   /** When the bridge first had this guest behind the bond (ns), -1 never. */

@@ -27,6 +27,7 @@ import type { Analyzer } from './analyzer.js';
 import { type Provable, provable as provableOf } from './capabilities.js';
 import { type Finding, REMEDIES, type RemedyId } from './findings.js';
 import { formatMac } from '../model/mac.js';
+import { duration } from './detectors/wording.js';
 
 export type VerdictState = 'loops' | 'does-not-loop' | 'cannot-tell';
 
@@ -149,12 +150,7 @@ export function verdictInput(a: Analyzer, findings: readonly Finding[], pv: Prov
       droppedOn: u.droppedOn >= 0 ? name(u.droppedOn) : null,
       droppedBy: u.droppedBy >= 0 ? name(u.droppedBy) : null,
     },
-    guestPort: (mac) => {
-      const p = a.guestPorts.get(mac);
-      if (p === undefined) return null;
-      const end = a.chainEnds(a.ports.ports[p]!.chain).guest;
-      return name(end >= 0 ? end : p);
-    },
+    guestPort: (mac) => a.guestPortName(mac),
     first: a.stats.firstSec > 0 ? a.wallTime(a.firstT()) : 0,
     last: a.wallTime(a.latestT),
     silent: a.ports.ports.filter((p) => p.frames === 0).map((p) => p.port.name),
@@ -168,14 +164,6 @@ function clock(sec: number): string {
   return Number.isNaN(d.getTime()) ? `${sec.toFixed(3)} s` : d.toISOString().slice(11, 23);
 }
 
-/** "13.5 s", "840 ms", "0.4 ms". */
-export function duration(ms: number): string {
-  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms >= 10) return `${Math.round(ms)} ms`;
-  return `${ms.toFixed(ms >= 1 ? 1 : 3)} ms`;
-}
-
 const list = (xs: string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
 export function decide(v: VerdictInput): Verdict {
@@ -184,7 +172,7 @@ export function decide(v: VerdictInput): Verdict {
   const pv = v.provable;
   const bondName = pv.bond[0] ?? v.bonds[0]?.name ?? 'the bond';
   const wouldTell: string[] = [];
-  const notes = uplinkNotes(v);
+  let notes: string[] = [];
   let state: VerdictState;
   let line: string;
   let loopStarted: Verdict['loopStarted'] = null;
@@ -223,6 +211,7 @@ export function decide(v: VerdictInput): Verdict {
     }
   }
 
+  notes = uplinkNotes(v, state, loopStarted);
   const hurt = state === 'loops' ? hurtGuests(v) : [];
   const remedy = state === 'loops' ? remedyFor(v, proven) : state === 'does-not-loop' ? configRemedy(v) : null;
   const all = [...new Set(v.findings.flatMap((f) => f.remedies))].filter((r) => r !== 'none-needed' || state !== 'loops');
@@ -358,7 +347,7 @@ function configRemedy(v: VerdictInput): Verdict['remedy'] {
 }
 
 /** Failovers, silent slaves, echoes the bond dropped, in the host's names. */
-function uplinkNotes(v: VerdictInput): string[] {
+function uplinkNotes(v: VerdictInput, state: VerdictState, loopStarted: Verdict['loopStarted']): string[] {
   const out: string[] = [];
   const bond = v.provable.bond[0] ?? v.bonds[0]?.name ?? 'the bond';
   for (const f of v.uplink.failovers) out.push(`failover at ${clock(f.at)} UTC: the host side's frames left by ${f.from} until then, by ${f.to} from then on`);
@@ -368,7 +357,8 @@ function uplinkNotes(v: VerdictInput): string[] {
     out.push(role ? `${s} was captured and carried no frame: the backup slave of an active-backup bond, or a link that is down (not a missing capture)` : `${s} was captured and carried no frame`);
   }
   const u = v.uplink;
-  if (u.echoesDropped > 0 && u.droppedOn) out.push(`the switches flood the host side's broadcasts back into ${u.droppedOn} (${u.echoesDropped} time${u.echoesDropped === 1 ? '' : 's'}), and ${u.droppedBy ?? bond} drops them: the bond's protection at work; a failover to a setup that passes them up (all_slaves_active=1, a load-balancing mode) would loop`);
+  if (u.echoesDropped > 0 && u.droppedOn && state === 'loops' && loopStarted) out.push(`before the loop began, the switches flooded the host side's broadcasts back into ${u.droppedOn} and ${u.droppedBy ?? bond} dropped them (${u.echoesDropped} time${u.echoesDropped === 1 ? '' : 's'}): the loop began when it stopped dropping them (all_slaves_active=1, a failover, a mode change)`);
+  else if (u.echoesDropped > 0 && u.droppedOn && state !== 'loops') out.push(`the switches flood the host side's broadcasts back into ${u.droppedOn} (${u.echoesDropped} time${u.echoesDropped === 1 ? '' : 's'}), and ${u.droppedBy ?? bond} drops them: the bond's protection at work; a failover to a setup that passes them up (all_slaves_active=1, a load-balancing mode) would loop`);
   return out;
 }
 

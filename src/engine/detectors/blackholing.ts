@@ -42,8 +42,10 @@ export function onInboundUnicast(ctx: DetectorContext, g: SettledGroup, s: PathS
   // and the echo that taught the bridge the guest on the bond, with the rest of its path (the
   // frame that set the state: another frame, tagged as such).
   const refs: EvidenceSource[] = [{ ...origin, role: 'blackholed' }, ...s.slice(0, path.n).filter((x) => x !== origin)];
-  if (entry.wrongInput >= 0) refs.push({ input: entry.wrongInput, frame: entry.wrongFrame, port: entry.wrongPort, dir: DIR_IN, role: 'set-state', ofState: true });
-  for (const y of entry.wrongPath ?? []) if (y.input !== entry.wrongInput || y.frame !== entry.wrongFrame) refs.push({ ...y, ofState: true });
+  // That echo's copies in the order of its path (time order), the one that set the state tagged so.
+  const setter = (y: { input: number; frame: number }): boolean => y.input === entry.wrongInput && y.frame === entry.wrongFrame;
+  if (entry.wrongPath?.some(setter)) for (const y of entry.wrongPath) refs.push(setter(y) ? { ...y, role: 'set-state', ofState: true } : { ...y, ofState: true });
+  else if (entry.wrongInput >= 0) refs.push({ input: entry.wrongInput, frame: entry.wrongFrame, port: entry.wrongPort, dir: DIR_IN, role: 'set-state', ofState: true });
   ctx.finding('blackholed-unicast', g.dst, vlan, origin.t, refs, [ports[origin.port]!.port.name, ports[guestPort]!.port.name], guestCaptured ? 'high' : 'medium');
 }
 
