@@ -11,12 +11,14 @@ import { topologyFromOvs } from '../capture/host/discover.js';
 import { safeText } from '../report/escape.js';
 import { ovsFdbEntries, readOvsDir, type OvsRecord } from '../capture/host/ovs.js';
 import { atOrAbove } from '../engine/severity.js';
+import { ROLE_MEANING } from '../engine/findings.js';
+import { wrap } from '../report/wrap.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
 import { safeJson } from '../report/escape.js';
 import { failOnOption, parseCommandArgs, windowOption } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
-import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags, unmatchedRoleFlags } from './roles.js';
 
 const USAGE = `usage: bondscope analyze [options] FILE...
 
@@ -33,6 +35,14 @@ options:
                        bridges, bonds and members, and its learning tables (fdb/show) beside the frames
 ${ROLE_USAGE}
   -h, --help           this text
+
+The report opens with the verdict: LOOPS, DOES NOT LOOP (in what these captures show) or CANNOT
+TELL (and what capture or flag would tell); the guests the loop makes unreachable, for how long
+within the capture; and the fix that fits this host. Each finding then shows the path of its
+first frame, in time order, as PORT WORD FRAME → …, the words being:
+${Object.entries(ROLE_MEANING)
+  .map(([word, meaning]) => wrap(meaning, 100, `  ${word.padEnd(17)}`, ' '.repeat(19)).join('\n'))
+  .join('\n')}
 `;
 
 /** `--ovs DIR`: the recorded Open vSwitch state and the topology it gives; a missing or unreadable DIR is a usage error. */
@@ -101,6 +111,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   // Open vSwitch's learning tables, as live mode polls the kernel bridges' FDB: where it had each MAC.
   if (ovs) for (const b of ovs.topology.bridges) analyzer.noteFdb(ovsFdbEntries(ovs.rec, b.name));
   const findings = analyzer.finish();
+  // A role flag that matches nothing is ignored: said, with the names the inputs have.
+  for (const w of unmatchedRoleFlags('analyze', values, analyzer.ports.ports.map((p) => p.port.name))) process.stderr.write(`bondscope: ${safeText(w)}\n`);
   const caps = capabilities(analyzer.ports.ports);
   const inputs: InputInfo[] = positionals.map((p, index) => ({ index, name: p.includes('=') && !set.sources.some((s) => s.input === p) ? p.slice(p.indexOf('=') + 1) : p }));
   if (values.json) process.stdout.write(safeJson(analysisJson(analyzer, findings, caps, inputs, analyzer.stats), 2) + '\n');

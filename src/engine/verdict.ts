@@ -59,6 +59,15 @@ export interface UplinkFacts {
   droppedBy: string | null;
 }
 
+/** A guest's time on the bond so far (the numbers of details.wrongMs and its neighbours). */
+export interface LearningNow {
+  wrongMs: number;
+  sinceFirstMs: number;
+  atEnd: boolean;
+  longestRightMs: number;
+  rightAtEndForMs: number;
+}
+
 export interface VerdictInput {
   findings: readonly Finding[];
   provable: Provable;
@@ -68,6 +77,8 @@ export interface VerdictInput {
   uplink: UplinkFacts;
   /** A guest's own port (the tap, vif or vnet of its chain), null when not known. */
   guestPort(mac: number): string | null;
+  /** How long a wrong-port-learning finding's guest was on the bond: its details at the end, the MAC table's state while frames still come (live). */
+  learning(f: Finding): LearningNow;
   /** The capture: first and last frame, seconds since the epoch. */
   first: number;
   last: number;
@@ -94,8 +105,9 @@ export interface HurtGuest {
   intermittent: boolean;
   /** Unicast for it from outside while its port was captured, and how much never reached it; null where not shown. */
   unicast: { arrived: number; lost: number } | null;
-  /** The line the sinks print. */
+  /** The line the sinks print, and its short form (the terminal UI's header). */
   line: string;
+  short: string;
 }
 
 export interface Verdict {
@@ -151,6 +163,21 @@ export function verdictInput(a: Analyzer, findings: readonly Finding[], pv: Prov
       droppedBy: u.droppedBy >= 0 ? name(u.droppedBy) : null,
     },
     guestPort: (mac) => a.guestPortName(mac),
+    learning: (f) => {
+      const d = f.details;
+      if (d.wrongMs !== undefined) return { wrongMs: Number(d.wrongMs), sinceFirstMs: Number(d.sinceFirstMs ?? d.wrongMs), atEnd: d.wrongAtEnd === 'yes', longestRightMs: Number(d.longestRightMs ?? 0), rightAtEndForMs: Number(d.rightAtEndForMs ?? 0) };
+      // Not settled yet (live, a file still being read): from the MAC table as it stands.
+      const e = a.macs.peek(f.vlan, f.mac);
+      const now = a.latestT;
+      const open = e && e.wrongSince >= 0 ? (now - e.wrongSince) / 1e6 : 0;
+      return {
+        wrongMs: Number(d.totalWrongMs ?? 0) + open,
+        sinceFirstMs: e && e.firstWrong >= 0 ? (now - e.firstWrong) / 1e6 : Number(d.totalWrongMs ?? 0) + open,
+        atEnd: !!e && e.wrongSince >= 0,
+        longestRightMs: Number(d.longestRightMs ?? 0),
+        rightAtEndForMs: e && e.wrongSince < 0 && e.rightSince >= 0 ? (now - e.rightSince) / 1e6 : 0,
+      };
+    },
     first: a.stats.firstSec > 0 ? a.wallTime(a.firstT()) : 0,
     last: a.wallTime(a.latestT),
     silent: a.ports.ports.filter((p) => p.frames === 0).map((p) => p.port.name),
@@ -264,21 +291,18 @@ function hurtGuests(v: VerdictInput): HurtGuest[] {
   const out: HurtGuest[] = [];
   for (const f of v.findings) {
     if (f.kind !== 'wrong-port-learning' || f.confidence !== 'high') continue;
-    const d = f.details;
-    const wrongMs = Number(d.wrongMs ?? d.totalWrongMs ?? 0);
-    const sinceFirstMs = Number(d.sinceFirstMs ?? wrongMs);
-    const atEnd = d.wrongAtEnd === 'yes';
+    const { wrongMs, sinceFirstMs, atEnd, longestRightMs, rightAtEndForMs } = v.learning(f);
     // Reachable again for a good part of the time, in stretches of its own: not only the moments
     // between the guest's frame and its echo, nor only after it spoke for the last time.
-    const intermittent = Number(d.longestRightMs ?? 0) >= INTERMITTENT_MS && wrongMs < sinceFirstMs * INTERMITTENT_SHARE;
+    const intermittent = longestRightMs >= INTERMITTENT_MS && wrongMs < sinceFirstMs * INTERMITTENT_SHARE;
     const b = v.findings.find((x) => x.kind === 'blackholed-unicast' && x.mac === f.mac && x.vlan === f.vlan);
     const unicast = b && typeof b.details.arrived === 'number' && typeof b.details.lost === 'number' && b.details.arrived > 0 ? { arrived: b.details.arrived, lost: b.details.lost } : null;
     const port = v.guestPort(f.mac);
     const on = f.interfaces.find((p) => v.provable.bond.includes(p)) ?? f.interfaces[f.interfaces.length - 1] ?? 'the bond';
     const since = f.firstSec + f.firstNsec / 1e9;
     const share = sinceFirstMs > 0 ? Math.round((wrongMs / sinceFirstMs) * 100) : 100;
-    const between = Number(d.longestRightMs ?? 0);
-    const endRight = Number(d.rightAtEndForMs ?? 0);
+    const between = longestRightMs;
+    const endRight = rightAtEndForMs;
     const home = port ?? 'its port';
     const lost = unicast ? `; ${unicast.lost} of ${unicast.arrived} unicast frame${unicast.arrived === 1 ? '' : 's'} from outside never reached ${port ?? 'it'}` : '';
     const parts = [
@@ -298,6 +322,7 @@ function hurtGuests(v: VerdictInput): HurtGuest[] {
       intermittent,
       unicast,
       line: `${formatMac(f.mac)}${f.vlan ? ` (VLAN ${f.vlan})` : ''}${port ? ` behind ${port}` : ''}: unreachable from outside ${parts.join(', ')}${lost}`,
+      short: `${formatMac(f.mac)}${port ? ` (${port})` : ''} on ${on} ${duration(wrongMs)} of ${duration(sinceFirstMs)}${atEnd ? ', still at the end' : ''}${unicast ? `, ${unicast.lost}/${unicast.arrived} unicast lost` : ''}`,
     });
   }
   return out.sort((a, b) => b.wrongMs - a.wrongMs);

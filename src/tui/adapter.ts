@@ -11,9 +11,10 @@ import type { PortState } from '../engine/ports.js';
 import type { PortRole } from '../model/topology.js';
 import { formatMac } from '../model/mac.js';
 import { vendorOf } from '../report/vendor.js';
-import type { UiBond, UiBridge, UiEvent, UiFinding, UiMacRow, UiSnapshot, UiTopology } from './model.js';
+import type { UiBond, UiBridge, UiEvent, UiFinding, UiMacRow, UiSnapshot, UiTopology, UiVerdict } from './model.js';
 import type { PipelineStatus } from './pipeline.js';
 import { summaryOf } from '../report/analysis.js';
+import { type Verdict, verdictOf } from '../engine/verdict.js';
 
 /** Events kept in the timeline; older ones fall off the front. */
 export const TIMELINE_LIMIT = 2000;
@@ -99,6 +100,7 @@ export class AnalysisView {
       loopedPerSecond: this.looped.slice(),
       messages: st.messages,
       drops: st.drops ?? null,
+      verdict: st.frames > 0 ? uiVerdict(verdictOf(a, findings)) : null,
     };
   }
 
@@ -331,4 +333,9 @@ export function topologyOf(a: Analyzer): UiTopology {
   }
   const assumed = ports.filter((p) => p.roleSource === 'name' || p.roleSource === 'inferred' || p.roleSource === 'none').map((p) => `${p.name}: ${p.role}, ${p.reason}`);
   return { bonds, bridges, assumed };
+}
+
+/** The engine's verdict as the header shows it (worded by the engine, never decided here). */
+function uiVerdict(v: Verdict): UiVerdict {
+  return { state: v.state, line: v.line, hurt: v.hurt.map((h) => h.short), remedy: v.remedy?.text ?? null, tell: v.wouldTell[0] ?? null };
 }
