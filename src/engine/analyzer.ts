@@ -968,10 +968,10 @@ export class Analyzer implements DetectorContext {
   /** Unicast from outside per guest (VLAN × 2^48 + MAC), bounded like the guests. */
   private readonly unicastTallies = new Map<number, UnicastTally>();
 
-  unicastTally(vlan: number, mac: number): UnicastTally | undefined {
+  unicastTally(vlan: number, mac: number, guestPort: number): UnicastTally | undefined {
     const key = vlan * 2 ** 48 + mac;
     let t = this.unicastTallies.get(key);
-    if (!t && this.unicastTallies.size < this.options.maxMacs) this.unicastTallies.set(key, (t = { arrived: 0, lost: 0 }));
+    if (!t && this.unicastTallies.size < this.options.maxMacs) this.unicastTallies.set(key, (t = { guestPort, times: [], arrived: 0, lost: 0 }));
     return t;
   }
 

@@ -52,8 +52,9 @@ export class Naming {
       pairs.sort((a, b) => b[0].length - a[0].length);
       for (const [from, to] of pairs) {
         const esc = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        // Whole names only: not inside a longer name, a trailing sentence dot is fine.
-        this.replacements.push([new RegExp(`(?<![\\w.:@#/-])${esc}(?![\\w:@#/-]|\\.\\w)`, 'g'), to]);
+        // Whole names only: not inside a longer name; a trailing sentence dot, or a colon before a
+        // space ("xenbr0: received packet on …", "behind vif1.0: unreachable"), is fine.
+        this.replacements.push([new RegExp(`(?<![\\w.:@#/-])${esc}(?![\\w@#/-]|:(?!\\s)|\\.\\w)`, 'g'), to]);
       }
     } else this.inputs = inputNames.slice();
   }

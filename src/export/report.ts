@@ -214,7 +214,8 @@ export function buildReport(c: ReportContext): string {
       // A vendor reading the kernel log beside the bundle would look for a line that never comes.
       if (f.kind === 'wrong-port-learning' || f.kind === 'own-address') {
         const names = c.analyzer.namesOf(f);
-        out.push('', md(n.text(kernelSilenceNote(f.kind, { bond: names.bond, bridge: names.bridge }))));
+        // Names given already mapped: inside a path (/sys/class/net/BRIDGE/…) text() leaves them be.
+        out.push('', md(n.text(kernelSilenceNote(f.kind, { bond: names.bond ? n.port(names.bond) : null, bridge: names.bridge ? n.port(names.bridge) : null }))));
       }
     }
     out.push('');

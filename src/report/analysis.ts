@@ -357,7 +357,7 @@ export function findingsText(findings: Finding[], inputs: InputInfo[], ctx: Find
     }
     if (!seenExplanations.has(f.kind)) {
       seenExplanations.add(f.kind);
-      out.push(...wrap(f.explanation, W, pad));
+      out.push(...wrap(safeText(f.explanation), W, pad));
       // Where a user would wait for a kernel log line that never comes.
       if (f.kind === 'wrong-port-learning' || f.kind === 'own-address') {
         const n = ctx.names?.(f) ?? {};

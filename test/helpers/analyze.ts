@@ -7,6 +7,7 @@ import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
 import { type Capabilities, capabilities } from '../../src/engine/capabilities.js';
 import type { Finding } from '../../src/engine/findings.js';
+import { type Verdict, verdictOf } from '../../src/engine/verdict.js';
 import type { Direction } from '../../src/model/record.js';
 import { emptyTopology } from '../../src/model/topology.js';
 
@@ -39,6 +40,10 @@ export interface FrameSeen {
 export interface TruthAnalysis {
   findings: Finding[];
   capabilities: Capabilities;
+  verdict: Verdict;
+  /** First and last frame of the capture set (seconds since the epoch). */
+  first: number;
+  last: number;
   /** Every frame by `input:frame` (FrameRef), to read evidence back without the engine's help. */
   frames: Map<string, FrameSeen>;
 }
@@ -61,5 +66,5 @@ export function analyzeForTruth(files: string[], linksFile?: string): TruthAnaly
   }
   expect(set.errors).toEqual([]);
   const findings = a.finish();
-  return { findings, capabilities: capabilities(a.ports.ports), frames };
+  return { findings, capabilities: capabilities(a.ports.ports), verdict: verdictOf(a, findings), first: a.wallTime(a.firstT()), last: a.wallTime(a.latestT), frames };
 }

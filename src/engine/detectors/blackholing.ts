@@ -11,11 +11,22 @@ import { DIR_IN } from '../../model/record.js';
 import type { FramePath, PathSighting } from '../path.js';
 import type { DetectorContext, EvidenceSource, SettledGroup } from './context.js';
 
-/** Unicast for one guest from outside while its port was captured: how much arrived, how much never reached it. */
+/**
+ * Unicast for one guest from outside: when each arrived and whether it was lost, so that at the
+ * end only those within the guest's port's capture window count (the window of a file of its own
+ * is known only once the file is read: a port quiet for a while — every frame for it lost — is
+ * still being captured if it has frames later). Bounded: past TALLY_LIMIT arrivals only counts.
+ */
 export interface UnicastTally {
+  guestPort: number;
+  /** Arrival times (engine ns), negative for those lost. */
+  times: number[];
+  /** Past the limit: counted without their times, while the port was capturing as known then. */
   arrived: number;
   lost: number;
 }
+
+export const TALLY_LIMIT = 4096;
 
 export function onInboundUnicast(ctx: DetectorContext, g: SettledGroup, s: PathSighting[], path: FramePath): void {
   if (g.dst < 0) return;
@@ -30,12 +41,11 @@ export function onInboundUnicast(ctx: DetectorContext, g: SettledGroup, s: PathS
   const vlan = ctx.fdbVlan(g.vlan);
   const entry = ctx.macs.peek(vlan, g.dst);
   const lost = !reached && !!entry && entry.wrongSince >= 0 && entry.wrongSince <= origin.t;
-  if (guestCaptured) {
-    const tally = ctx.unicastTally(vlan, g.dst);
-    if (tally) {
-      tally.arrived++;
-      if (lost) tally.lost++;
-    }
+  const tally = ctx.unicastTally(vlan, g.dst, guestPort);
+  if (tally && tally.times.length < TALLY_LIMIT) tally.times.push(lost ? -origin.t : origin.t);
+  else if (tally && guestCaptured) {
+    tally.arrived++;
+    if (lost) tally.lost++;
   }
   if (!lost) return;
   // Evidence: the unicast (where it came in, tagged blackholed; its other copies by their place),
@@ -49,10 +59,22 @@ export function onInboundUnicast(ctx: DetectorContext, g: SettledGroup, s: PathS
   ctx.finding('blackholed-unicast', g.dst, vlan, origin.t, refs, [ports[origin.port]!.port.name, ports[guestPort]!.port.name], guestCaptured ? 'high' : 'medium');
 }
 
-/** At the end: what share of the guest's unicast from outside was lost, where its port was captured. */
+/**
+ * At the end: what share of the guest's unicast from outside was lost, within its port's capture
+ * window as the whole capture shows it. A loss inside that window is proven (high confidence),
+ * though the port was quiet around it.
+ */
 export function closeBlackholing(ctx: DetectorContext, vlan: number, mac: number, tally: UnicastTally): void {
   const f = ctx.existing('blackholed-unicast', mac, vlan);
   if (!f) return;
-  f.details.arrived = tally.arrived;
-  f.details.lost = tally.lost;
+  let arrived = tally.arrived;
+  let lost = tally.lost;
+  for (const x of tally.times) {
+    if (!ctx.capturing(tally.guestPort, Math.abs(x))) continue;
+    arrived++;
+    if (x < 0) lost++;
+  }
+  f.details.arrived = arrived;
+  f.details.lost = lost;
+  if (lost > 0) f.confidence = 'high';
 }

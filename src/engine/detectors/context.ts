@@ -46,7 +46,7 @@ export interface DetectorContext {
   /** The finding if it exists (no occurrence counted). */
   existing<K extends FindingKind>(kind: K, mac: number, vlan: number): FindingOf<K> | undefined;
   /** The tally of unicast from outside for a guest (created on first use; undefined past the bound). */
-  unicastTally(vlan: number, mac: number): UnicastTally | undefined;
+  unicastTally(vlan: number, mac: number, guestPort: number): UnicastTally | undefined;
   /** Engine time of the latest frame. */
   readonly latestT: number;
 }
