@@ -228,7 +228,7 @@ export function analysisText(a: Analyzer, findings: Finding[], caps: Capabilitie
   const st = a.stats;
   if (st.lateFrames > 0) {
     const ms = st.lateByUpToMs;
-    const why = ms * 1e6 > REORDER_HORIZON_NS ? `more than the reorder stage's ${REORDER_HORIZON_NS / 1e9} s: an input whose clock or writing lags the others` : 'within one capture (its CPUs hand frames over a little out of order) or between inputs';
+    const why = ms * 1e6 > REORDER_HORIZON_NS ? `more than the reorder stage's ${REORDER_HORIZON_NS / 1e9} s: an input whose clock or writing lags the others` : 'within one capture, whose CPUs hand frames over a little out of order, or between inputs';
     out.push(...wrap(`time order: ${st.lateFrames} frame${st.lateFrames === 1 ? '' : 's'} came stamped up to ${ms} ms before a frame already analysed (${why}); each was analysed as it came, and the copies of one frame are still ordered by their stamps`, REPORT_WIDTH, '  - ', '    '));
   }
   if (st.releasedEarly > 0) out.push(...wrap(`time order: ${st.releasedEarly} frame${st.releasedEarly === 1 ? ' was' : 's were'} analysed before their turn: the reorder buffer was full`, REPORT_WIDTH, '  - ', '    '));
