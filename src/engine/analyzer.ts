@@ -763,6 +763,11 @@ export class Analyzer implements DetectorContext {
     const vlan = this.fdbVlan(frameVlan);
     const e = this.macs.entry(vlan, mac);
     if (!e) return false;
+    // Frames settle group by group, in the order of each group's first copy; a copy of a later
+    // group can be stamped before a copy of an earlier one (a guest's unicast between its
+    // broadcast and that broadcast's echo). The bridge learned in time order: what it learned
+    // from a later frame already stands, so this earlier one changes nothing now.
+    if (t < e.learnedAt) return false;
     // Ports of one guest's chain are one place on the bridge: no move between them.
     if (e.learnedOn === port || (e.learnedOn >= 0 && this.ports.ports[e.learnedOn]!.chain === this.ports.ports[port]!.chain)) {
       e.lastInInput = atInput;
