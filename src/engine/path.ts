@@ -183,7 +183,7 @@ export function emptyPath(): FramePath {
 
 /**
  * Works out the path of the frame whose sightings are s[0, total): sorts them (R1), decides the
- * origin (R2), places each sighting and fills in its direction (R4–R8), and moves copies that are
+ * origin (R2), places each sighting and fills in its direction (R4–R9), and moves copies that are
  * not this frame (resends) to the end: `out.n` sightings belong to this frame.
  */
 export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: SourceKnowledge, out: FramePath): FramePath {
