@@ -9,7 +9,7 @@ import { type Capabilities, capabilities } from '../../src/engine/capabilities.j
 import type { Finding } from '../../src/engine/findings.js';
 import { type Verdict, verdictOf } from '../../src/engine/verdict.js';
 import type { Direction } from '../../src/model/record.js';
-import { emptyTopology } from '../../src/model/topology.js';
+import { emptyTopology, type Topology } from '../../src/model/topology.js';
 
 /**
  * Findings of the files (undamaged: any reader error fails the test); `linksFile` names an -i any
@@ -18,6 +18,11 @@ import { emptyTopology } from '../../src/model/topology.js';
 export function analyzeFiles(files: string[], linksFile?: string, localMacs: number[] = []): Finding[] {
   const topology = emptyTopology();
   for (const m of localMacs) topology.localMacs.add(m);
+  return runAnalyzer(files, topology, linksFile).findings;
+}
+
+/** The engine over the files with this topology (an -i any capture's ifindexes named by `linksFile`), to the end: the analyzer and its findings. */
+export function runAnalyzer(files: string[], topology: Topology = emptyTopology(), linksFile?: string): { a: Analyzer; findings: Finding[] } {
   if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
   const set = openCapture(files);
   const a = new Analyzer(topology);
@@ -28,7 +33,7 @@ export function analyzeFiles(files: string[], linksFile?: string, localMacs: num
     a.observe(set.rec, f);
   }
   expect(set.errors).toEqual([]);
-  return a.finish();
+  return { a, findings: a.finish() };
 }
 
 /** Where one frame of an input was seen: the port (an -i any capture's ifindex named by --links) and its direction. */

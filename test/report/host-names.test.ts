@@ -17,9 +17,6 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topologyFromOvs } from '../../src/capture/host/discover.js';
 import { readOvsDir } from '../../src/capture/host/ovs.js';
-import { openCapture } from '../../src/capture/index.js';
-import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
-import { Analyzer } from '../../src/engine/analyzer.js';
 import { capabilities } from '../../src/engine/capabilities.js';
 import type { FindingKind } from '../../src/engine/findings.js';
 import { verdictOf } from '../../src/engine/verdict.js';
@@ -27,6 +24,7 @@ import { exportEvidence } from '../../src/export/evidence.js';
 import { emptyTopology, mergeTopology, type Topology } from '../../src/model/topology.js';
 import { analysisJson, analysisText } from '../../src/report/analysis.js';
 import { AnalysisView } from '../../src/tui/adapter.js';
+import { runAnalyzer } from '../helpers/analyze.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 
 const CAPTURES = join(PROJECT_ROOT, 'captures');
@@ -92,15 +90,7 @@ function topologyOf(n: Naming): () => Topology {
 
 /** Every rendering of the analysis: text, JSON, the UI's snapshot. */
 function render(files: string[], topology: Topology): { kinds: FindingKind[]; text: string } {
-  const a = new Analyzer(topology);
-  const set = openCapture(files);
-  a.knowInterfaces(set.registry.list);
-  const f = new DecodedFrame();
-  while (set.next()) {
-    decodeFrame(set.rec, f);
-    a.observe(set.rec, f);
-  }
-  const findings = a.finish();
+  const { a, findings } = runAnalyzer(files, topology);
   const caps = capabilities(a.ports.ports);
   const inputs = files.map((name, index) => ({ index, name: name.slice(name.lastIndexOf('/') + 1) }));
   const verdict = verdictOf(a, findings);

@@ -13,13 +13,11 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseLinksJson } from '../../src/capture/host/links.js';
-import { openCapture } from '../../src/capture/index.js';
-import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
-import { Analyzer } from '../../src/engine/analyzer.js';
 import { capabilities } from '../../src/engine/capabilities.js';
 import { verdictOf } from '../../src/engine/verdict.js';
 import { emptyTopology } from '../../src/model/topology.js';
 import { analysisText } from '../../src/report/analysis.js';
+import { runAnalyzer } from '../helpers/analyze.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 
 const CAPTURES = join(PROJECT_ROOT, 'captures');
@@ -36,17 +34,7 @@ interface Truth {
 }
 
 function report(files: string[], links?: string) {
-  const topology = emptyTopology();
-  if (links) for (const l of parseLinksJson(readFileSync(links, 'utf8'), links)) topology.ifNames.set(l.ifindex, l.ifname);
-  const set = openCapture(files);
-  const a = new Analyzer(topology);
-  a.knowInterfaces(set.registry.list);
-  const f = new DecodedFrame();
-  while (set.next()) {
-    decodeFrame(set.rec, f);
-    a.observe(set.rec, f);
-  }
-  const findings = a.finish();
+  const { a, findings } = runAnalyzer(files, emptyTopology(), links);
   const verdict = verdictOf(a, findings);
   return { verdict, text: analysisText(a, findings, capabilities(a.ports.ports), files.map((name, index) => ({ index, name })), verdict) };
 }
