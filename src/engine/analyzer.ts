@@ -13,6 +13,8 @@ import { roleFromName } from '../model/roles.js';
 
 /** DLT_EN10MB. */
 const LINKTYPE_ETHERNET = 1;
+/** Captured interfaces that carried no frame, kept as ports at most. */
+const MAX_SILENT_PORTS = 256;
 import type { DecodedFrame } from '../decode/frame.js';
 import { formatMac, readMac } from '../model/mac.js';
 import {
@@ -934,8 +936,16 @@ export class Analyzer implements DetectorContext {
     this.settle(true);
     // An Ethernet interface of the capture set that carried no frame was captured all the same: a
     // slave that received nothing is the backup of an active-backup bond, or dead — not missing.
-    // (An -i any capture's interfaces are known only by the frames it has.)
-    for (const iface of this.interfaces) if (iface.linkType === LINKTYPE_ETHERNET && iface.frames === 0 && !this.ports.get(iface.name)) this.ports.captured(iface.name, iface.inputIndex);
+    // (An -i any capture's interfaces are known only by the frames it has.) Only interfaces whose
+    // role is known, and a bounded number: a file of 16 000 empty interface blocks is not a host.
+    let silent = 0;
+    for (const iface of this.interfaces) {
+      if (silent >= MAX_SILENT_PORTS) break;
+      if (iface.linkType !== LINKTYPE_ETHERNET || iface.frames !== 0 || this.ports.get(iface.name)) continue;
+      if ((this.topology.ports.get(iface.name)?.role ?? roleFromName(iface.name).role) === 'unknown') continue;
+      this.ports.captured(iface.name, iface.inputIndex);
+      silent++;
+    }
     this.stats.lateFrames = this.reorder.stats.late;
     this.stats.lateByUpToMs = Math.round(this.reorder.stats.maxLateNs / 1e3) / 1e3;
     this.stats.releasedEarly = this.reorder.stats.releasedEarly;

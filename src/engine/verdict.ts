@@ -232,7 +232,9 @@ export function decide(v: VerdictInput): Verdict {
     } else {
       state = 'does-not-loop';
       const via = pv.slaves.length >= 2 ? `back in on ${list(pv.slaves)}` : `up ${bondName}`;
-      line = `DOES NOT LOOP in these captures: ${v.uplink.outbound} frame${v.uplink.outbound === 1 ? '' : 's'} the host side sent left while an echo could be seen (${via}), and none came back up ${bondName}`;
+      // No bond (both NICs in the bridge, as with STP): nothing to come up; an echo would go straight into the bridge.
+      const back = pv.bond.length ? `none came back up ${bondName}` : 'none was seen coming back into the bridge';
+      line = `DOES NOT LOOP in these captures: ${v.uplink.outbound} frame${v.uplink.outbound === 1 ? '' : 's'} the host side sent left while an echo could be seen (${via}), and ${back}`;
       if (pv.unknown.length) wouldTell.push(`the role of ${list(pv.unknown)} is not known: name ${pv.unknown.length === 1 ? 'it' : 'them'} with --bond/--bridge to be sure none is a slave an echo came back on`);
       wouldTell.push('a loop that starts later (after a switch reboot, a failover, a configuration change) is not in these frames: `bondscope monitor` watches for it');
     }
