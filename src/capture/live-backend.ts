@@ -25,6 +25,8 @@ export interface LiveOptions {
   bridges?: string[];
   /** ring: where interfaces are named (default /sys/class/net). */
   sysNet?: string;
+  /** cap: the workers also send frames (LiveCapture.send), for the active probe. */
+  send?: boolean;
 }
 
 export interface LiveEvents {

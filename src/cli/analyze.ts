@@ -8,12 +8,14 @@ import { topologyFromOvs } from '../capture/host/discover.js';
 import { safeText } from '../report/escape.js';
 import { ovsFdbEntries, readOvsDir, type OvsRecord } from '../capture/host/ovs.js';
 import { atOrAbove } from '../engine/severity.js';
+import { ROLE_MEANING } from '../engine/findings.js';
+import { wrap } from '../report/wrap.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
 import { safeJson } from '../report/escape.js';
 import { failOnOption, parseCommandArgs, windowOption } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
-import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags, unmatchedRoleFlags } from './roles.js';
 
 const USAGE = `usage: bondscope analyze [options] FILE...
 
@@ -30,6 +32,14 @@ options:
                        bridges, bonds and members, and its learning tables (fdb/show) beside the frames
 ${ROLE_USAGE}
   -h, --help           this text
+
+The report opens with the verdict: LOOPS, DOES NOT LOOP (in what these captures show) or CANNOT
+TELL (and what capture or flag would tell); the guests the loop makes unreachable, for how long
+within the capture; and the fix that fits this host. Each finding then shows the path of its
+first frame, in time order, as PORT WORD FRAME → …, the words being:
+${Object.entries(ROLE_MEANING)
+  .map(([word, meaning]) => wrap(meaning, 100, `  ${word.padEnd(17)}`, ' '.repeat(19)).join('\n'))
+  .join('\n')}
 `;
 
 /** `--ovs DIR`: the recorded Open vSwitch state and the topology it gives; a missing or unreadable DIR is a usage error. */
@@ -68,7 +78,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const ovs = values.ovs === undefined ? null : readOvs(values.ovs);
 
   const progress = process.stderr.isTTY ? new Progress() : null;
-  const { run, findings, capabilities: caps } = analyzeFiles(
+  const { run, findings, capabilities: caps, verdict } = analyzeFiles(
     positionals,
     { flags: flagged, ovs: ovs?.topology ?? null, engine: { ...DEFAULT_OPTIONS, windowNs } },
     {
@@ -86,9 +96,11 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const { set, analyzer, undecoded } = run;
   // Nothing could be read: no report, only why (an empty report would read as "no loop").
   if (set.nothingRead) return reportInputs(set, undecoded);
+  // A role flag that matches nothing is ignored: said, with the names the inputs have.
+  for (const w of unmatchedRoleFlags('analyze', values, analyzer.ports.ports.map((p) => p.port.name))) process.stderr.write(`bondscope: ${safeText(w)}\n`);
   const inputs: InputInfo[] = positionals.map((p, index) => ({ index, name: p.includes('=') && !set.sources.some((s) => s.input === p) ? p.slice(p.indexOf('=') + 1) : p }));
-  if (values.json) process.stdout.write(safeJson(analysisJson(analyzer, findings, caps, inputs, analyzer.stats), 2) + '\n');
-  else process.stdout.write(analysisText(analyzer, findings, caps, inputs));
+  if (values.json) process.stdout.write(safeJson(analysisJson(analyzer, findings, caps, inputs, analyzer.stats, verdict), 2) + '\n');
+  else process.stdout.write(analysisText(analyzer, findings, caps, inputs, verdict));
   const inputCode = reportInputs(set, undecoded);
   if (inputCode !== EXIT_OK) return inputCode;
   if (threshold && findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;

@@ -78,7 +78,8 @@ export async function runCheck(argv: string[]): Promise<number> {
     else out.push('No loop-prone setting found.', '');
     if (check.fine.length) out.push('Checked and fine:', ...check.fine.map((f) => `  ${safeText(f)}`));
     const bond = info.topology.bonds.find((b) => info.topology.ports.get(b.name)?.bridge)?.name;
-    if (info.topology.bonds.length) out.push('', safeText(kernelSilenceNote('check', bond ? { bond } : {})));
+    const bridge = bond ? info.topology.ports.get(bond)?.bridge : undefined;
+    if (info.topology.bonds.length) out.push('', safeText(kernelSilenceNote('check', bond ? { bond, bridge } : {})));
     for (const w of info.warnings) out.push(`note: ${safeText(w)}`);
     process.stdout.write(out.join('\n') + '\n');
   }

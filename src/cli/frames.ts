@@ -8,6 +8,7 @@ import { parseCommandArgs } from './args.js';
 import { EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
 import { LineWriter } from './output.js';
+import { topologyFromFlags } from './roles.js';
 
 const USAGE = `usage: bondscope frames [options] FILE...
 
@@ -23,6 +24,9 @@ options:
   -i, --iface NAME  only frames captured on interface NAME (repeatable)
   -t, --time FMT    time column: ad (UTC date and time, default), e (epoch
                     seconds), r (seconds since the first frame)
+  --links FILE      \`ip -j link\` output: names the interface of each frame of an
+                    SLL2 -i any capture by its ifindex (as analyze takes it);
+                    without it they are if#N
   -h, --help        this text
 `;
 
@@ -48,6 +52,7 @@ export async function runFrames(argv: string[]): Promise<number> {
       count: { type: 'string', short: 'c' },
       iface: { type: 'string', short: 'i', multiple: true },
       time: { type: 'string', short: 't', default: 'ad' },
+      links: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -60,6 +65,8 @@ export async function runFrames(argv: string[]): Promise<number> {
   if (values.count !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError(`frames: --count takes a whole number, not '${values.count}'`);
   if (!['ad', 'e', 'r'].includes(values.time!)) throw new UsageError(`frames: --time takes ad, e or r, not '${values.time}'`);
   const only = values.iface ? new Set(values.iface) : null;
+  // An -i any (SLL2) capture says each frame's interface by ifindex: named as analyze names it.
+  const ifNames = values.links ? topologyFromFlags({ links: values.links }).ifNames : new Map<number, string>();
 
   const set = openCapture(positionals);
   const out = new LineWriter();
@@ -79,7 +86,8 @@ export async function runFrames(argv: string[]): Promise<number> {
       firstSec = rec.tsSec;
       firstNsec = rec.tsNsec;
     }
-    if (only && !only.has(iface.name)) continue;
+    const ifName = frame.sllIfIndex >= 0 ? (ifNames.get(frame.sllIfIndex) ?? `if#${frame.sllIfIndex}`) : iface.name;
+    if (only && !only.has(ifName) && !only.has(iface.name)) continue;
     printed++;
     const dir = dirText(rec.direction || frame.linkDirection);
     const vlans = Array.from(frame.vlanIds.subarray(0, frame.vlanCount));
@@ -89,7 +97,7 @@ export async function runFrames(argv: string[]): Promise<number> {
         safeJson({
           n,
           ts: formatTimestamp(rec.tsSec, rec.tsFrac, iface.tsDigits),
-          iface: iface.name,
+          iface: ifName,
           dir,
           src: frame.src >= 0 ? formatMac(frame.src) : null,
           dst: frame.dst >= 0 ? formatMac(frame.dst) : null,
@@ -113,7 +121,7 @@ export async function runFrames(argv: string[]): Promise<number> {
     const vlanText = vlans.length ? ` vlan ${vlans.join('.')}` : '';
     const typeText = etherTypeText(frame) ?? (frame.llcLength >= 0 ? '802.3 ' : '-     ');
     out.line(
-      `${String(n).padStart(6)} ${time} ${safeText(iface.name)} ${(dir ?? '-').padEnd(3)} ${src} → ${dst}${vlanText} ${typeText} ${String(rec.origLen).padStart(5)} ${summary}`,
+      `${String(n).padStart(6)} ${time} ${safeText(ifName)} ${(dir ?? '-').padEnd(3)} ${src} → ${dst}${vlanText} ${typeText} ${String(rec.origLen).padStart(5)} ${summary}`,
     );
   }
   out.flush();

@@ -61,3 +61,22 @@ export function topologyFromFlags(values: { bond?: string[]; bridge?: string[]; 
   }
   return t;
 }
+
+/**
+ * The role flags that name no interface of the capture set: ignored (no frame is on their ports),
+ * which must not go unsaid. One line each, with the names the inputs do have.
+ */
+export function unmatchedRoleFlags(command: string, values: { bond?: string[]; bridge?: string[] }, names: readonly string[]): string[] {
+  const have = new Set(names);
+  const shown = [...have].slice(0, 12).join(', ') + (have.size > 12 ? `, … (${have.size} in all)` : '');
+  const out: string[] = [];
+  for (const [flag, list] of [['bond', values.bond], ['bridge', values.bridge]] as const) {
+    for (const v of list ?? []) {
+      const [name, ports] = v.split('=', 2);
+      const mentioned = [name ?? '', ...(ports ?? '').split(',')].filter(Boolean);
+      if (mentioned.some((m) => have.has(m))) continue;
+      out.push(`${command}: --${flag} ${v} names no interface of these captures, so it was not used; they have: ${shown || 'none'}`);
+    }
+  }
+  return out;
+}

@@ -32,6 +32,7 @@ import { PortTable } from '../engine/ports.js';
 import { emptyTopology, mergeTopology, type Topology, topologyToComment } from '../model/topology.js';
 import { analysisJson, type InputInfo } from '../report/analysis.js';
 import { Naming } from './naming.js';
+import { verdictOf } from '../engine/verdict.js';
 import { buildReport, type ReportFrame, type ReportInput, utcSeconds } from './report.js';
 import { AddressMapper, ipv6Text, newSanitizeKey, sanitizeFrame } from './sanitize.js';
 import { describeFrame } from '../engine/detectors/wording.js';
@@ -383,7 +384,8 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     closeSync(fd);
   }
 
-  const json = naming.json(analysisJson(analyzer, findings, caps, inputsInfo, analyzer.stats));
+  const verdict = verdictOf(analyzer, findings);
+  const json = naming.json(analysisJson(analyzer, findings, caps, inputsInfo, analyzer.stats, verdict));
   writePrivate(files.findings, JSON.stringify(json, null, 2) + '\n');
   written.push(files.findings);
 
@@ -419,6 +421,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     analyzer,
     findings,
     caps,
+    verdict,
     view,
     inputs: reportInputs,
     interfaces: set.registry.list,
