@@ -10,8 +10,9 @@
  */
 import type { CaptureInterface, InterfaceRegistry, PacketRecord } from '../model/record.js';
 
-export type BackendName = 'ring' | 'cap';
-export type BackendChoice = BackendName | 'auto';
+export type BackendName = 'ring' | 'cap' | 'ssh';
+/** What --backend can ask for (a host reached over ssh is --ssh's). */
+export type BackendChoice = 'ring' | 'cap' | 'auto';
 
 export interface LiveOptions {
   interfaces: string[];
@@ -36,6 +37,8 @@ export interface LiveEvents {
   onInterfaceGone?(name: string, why: string, time: number): void;
   /** Something the user should know (a backlog drop, a damaged block, a non-Ethernet interface). */
   onWarning?(text: string): void;
+  /** Capture ended by itself (over ssh: the link dropped, the host's tool stopped): nothing more will come. */
+  onEnded?(why: string, time: number): void;
 }
 
 /** Frames lost, by whom: the kernel (ring full) and bondscope itself (it fell behind the ring). */
@@ -62,6 +65,8 @@ export interface LiveBackend {
   readonly rec: PacketRecord;
   /** Wall seconds when capture started. */
   readonly startedAt: number;
+  /** The capture's clock (the frames' timestamps) minus this machine's, in ms: 0 here, the host's offset over ssh. */
+  readonly clockOffsetMs: number;
   readonly framesCaptured: number;
   /** Interfaces still capturing. */
   readonly active: string[];
@@ -75,6 +80,8 @@ export interface LiveBackend {
   /** Lets frames the kernel already holds reach onPacket before stop(). */
   drain(): Promise<void>;
   stop(): void;
+  /** Backend-specific facts for the JSON's stats.capture (the ssh link's), if any. */
+  extraStats?(): Record<string, unknown>;
 }
 
 /**

@@ -116,6 +116,7 @@ export class LiveCapture implements LiveBackend {
   private readonly anchorNs: bigint;
   private stopping = false;
   readonly startedAt: number;
+  readonly clockOffsetMs = 0;
   /** Batches the workers dropped because this process fell behind (cap counts batches, not frames). */
   private droppedBatches = 0;
 

@@ -43,6 +43,7 @@ export class RingCapture implements LiveBackend {
   readonly registry = new InterfaceRegistry();
   readonly rec = new PacketRecord();
   readonly startedAt = Date.now() / 1000;
+  readonly clockOffsetMs = 0;
   private readonly ring: RingNative;
   private handle = -1;
   private worker: Worker | null = null;
