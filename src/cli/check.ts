@@ -9,6 +9,7 @@ import { hostJson, hostTopologyLines } from '../report/host.js';
 import { kernelSilenceNote } from '../report/kernel-silence.js';
 import { readFileSync } from 'node:fs';
 import { failOnOption, parseCommandArgs } from './args.js';
+import { reachHost, SSH_OPTIONS } from './ssh.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 
 const USAGE = `usage: bondscope check [--root DIR] [--vlans FILE] [--ovs DIR] [--json] [--fail-on LEVEL]
@@ -47,6 +48,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     args: argv,
     options: {
       root: { type: 'string', default: '/' },
+      ...SSH_OPTIONS,
       vlans: { type: 'string' },
       ovs: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -67,13 +69,16 @@ export async function runCheck(argv: string[]): Promise<number> {
       throw new UsageError(`check: --vlans ${values.vlans}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
   }
-  const info = discoverHost(values.root, { ...(vlansJson !== undefined ? { vlansJson } : {}), ...(values.ovs ? { ovsDir: values.ovs } : {}) });
+  if (values.ssh !== undefined && (values.root !== '/' || values.vlans || values.ovs)) throw new UsageError('check: --ssh reads the host itself; --root, --vlans and --ovs are for a copy of its files');
+  const remote = await reachHost('check', values);
+  remote?.ssh.close();
+  const info = remote ? remote.snapshot.info : discoverHost(values.root, { ...(vlansJson !== undefined ? { vlansJson } : {}), ...(values.ovs ? { ovsDir: values.ovs } : {}) });
   if (info.interfaces.length === 0) throw new UsageError(`check: ${info.warnings[0] ?? `no interfaces under ${values.root}`}`);
   const check = checkTopology(info.topology, info.lacpStates, info.kernelRelease, info.ovs ? ovsLearned(info.ovs) : undefined);
   if (values.json) {
     process.stdout.write(safeJson(hostJson(info, check), 2) + '\n');
   } else {
-    const out = ['Host as discovered' + (values.root !== '/' ? ` (under ${safeText(values.root)})` : ''), ...hostTopologyLines(info), ''];
+    const out = ['Host as discovered' + (remote ? ` on ${safeText(remote.ssh.target)} (over ssh)` : values.root !== '/' ? ` (under ${safeText(values.root)})` : ''), ...hostTopologyLines(info), ''];
     if (check.findings.length) out.push(...findingsText(check.findings, []), '');
     else out.push('No loop-prone setting found.', '');
     if (check.fine.length) out.push('Checked and fine:', ...check.fine.map((f) => `  ${safeText(f)}`));

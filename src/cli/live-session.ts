@@ -6,7 +6,7 @@
  * Everything that needs root (capture handles, /dev/kmsg, the output file) is opened in `start()`,
  * so the caller can drop privileges right after it and before the first packet is handled.
  */
-import { LocalHostAccount, type HostAccount } from '../capture/host/account.js';
+import { LocalHostAccount, type HostAccount, type LearnedEntry } from '../capture/host/account.js';
 import { startLiveBackend, type BackendChoice, type CaptureDrops, type LiveBackend, type LiveEvents } from '../capture/live-backend.js';
 import type { RemoteHost } from '../capture/remote/index.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
@@ -68,6 +68,8 @@ export class LiveSession {
   private findings: Finding[] | null = null;
   private readonly startedAt = Date.now() / 1000;
   private endedNow: () => void = () => undefined;
+  /** A host reached over ssh: its bridges' learning tables as its watch session last read them. */
+  learnedOnHost?: (bridge: string) => LearnedEntry[] | null;
   /** Resolves when capture ends by itself (over ssh: the link dropped); never for a local capture. */
   readonly ended = new Promise<void>((resolve) => (this.endedNow = resolve));
 
@@ -126,7 +128,13 @@ export class LiveSession {
       const remote = new RemoteCapture({ ...o.remote, interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, kernel: o.kernel !== false, bridges: o.topology.bridges }, events);
       this.backend = remote;
       await remote.start();
-      if (o.kernel !== false) this.host = remote.host;
+      if (o.kernel !== false) {
+        this.host = remote.host;
+        this.learnedOnHost = (name) => {
+          const b = o.topology.bridges.find((x) => x.name === name);
+          return b ? remote.host.fdb(b) : null;
+        };
+      }
       fallback = remote.plan.fallback;
     } else {
       const started = await startLiveBackend(o.backend ?? 'auto', { interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, user: o.user, bridges }, events);

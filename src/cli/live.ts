@@ -15,6 +15,7 @@ import { LiveSession } from './live-session.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
 import type { RemoteHost } from '../capture/remote/index.js';
+import { reachHost, SSH_OPTIONS, SSH_USAGE } from './ssh.js';
 
 /** How live capture is set up: the same words in every command that captures (live, monitor, the view). */
 export const CAPTURE_BACKEND_USAGE = `  -B, --buffer-size MIB  the kernel ring: with the ring backend the one ring for every interface
@@ -22,20 +23,6 @@ export const CAPTURE_BACKEND_USAGE = `  -B, --buffer-size MIB  the kernel ring: 
   --backend ring|cap   ring: one TPACKET_V3 ring for the host (default where it can be set up);
                        cap: libpcap handles per interface (the fallback)
 `;
-
-/** How a host is reached over ssh: the same words in every command that takes --ssh. */
-export const SSH_USAGE = `  --ssh [USER@]HOST    capture on HOST over the system's ssh (its config, agent and known_hosts):
-                       discovery there, its dumpcap or tcpdump capturing, the analysis here
-  --ssh-config FILE    ssh's configuration file (ssh -F) instead of ~/.ssh/config
-  --sudo               on HOST, run the capture tool, the kernel log and ovs-vsctl with sudo -n
-`;
-
-/** The options that reach a host over ssh, shared by every command that takes --ssh. */
-export const SSH_OPTIONS = {
-  ssh: { type: 'string' },
-  'ssh-config': { type: 'string' },
-  sudo: { type: 'boolean', default: false },
-} as const;
 
 /** Options every capturing command takes (live, monitor, the view), read by the same code. */
 export const CAPTURE_OPTIONS = {
@@ -70,7 +57,7 @@ ${CAPTURE_BACKEND_USAGE}  --duration S         stop after S seconds
   --window MS          match sightings of one frame within MS milliseconds (default 2000)
   --user USER          drop to USER once capture is open (default nobody), as tcpdump -Z
   --no-kernel          do not read /dev/kmsg or the bridges' FDB
-${ROLE_USAGE}
+${SSH_USAGE}${ROLE_USAGE}
   -h, --help           this text
 `;
 
@@ -107,21 +94,6 @@ export function planLive(values: { interface?: string[]; bond?: string[]; bridge
   }
   if (interfaces.length === 0) throw new UsageError(`live: found no bridge, bond, slave or guest port to capture on (interfaces: ${known.join(', ')}); name them with -i`);
   return { interfaces, topology, info };
-}
-
-/** --ssh: reaches the host and discovers it (ssh asks for what it needs first); one-line faults as usage errors. */
-export async function reachHost(command: string, values: { ssh?: string; 'ssh-config'?: string; sudo?: boolean }): Promise<RemoteHost | null> {
-  if (values.ssh === undefined) {
-    if (values.sudo) throw new UsageError(`${command}: --sudo is for a host reached with --ssh`);
-    return null;
-  }
-  const { connectRemote, isRemoteError } = await import('../capture/remote/index.js');
-  try {
-    return await connectRemote({ target: values.ssh, config: values['ssh-config'] ?? null, sudo: values.sudo === true });
-  } catch (err) {
-    if (isRemoteError(err)) throw new UsageError(`${command}: ${err.message}`);
-    throw err;
-  }
 }
 
 export async function runLive(argv: string[]): Promise<number> {

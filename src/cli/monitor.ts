@@ -21,6 +21,8 @@ import { EXIT_OK, UsageError } from './errors.js';
 import { backendOption, bufferBytes, CAPTURE_BACKEND_USAGE, CAPTURE_OPTIONS, defaultInterfaces, runUntilStopped } from './live.js';
 import { LiveSession } from './live-session.js';
 import { ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { reachHost, SSH_USAGE } from './ssh.js';
+import { rediscover, type RemoteSnapshot } from '../capture/remote/index.js';
 
 /** Not in the exporters' range 9100–9999, which is fully allocated (see the README). */
 export const DEFAULT_LISTEN = '127.0.0.1:10071';
@@ -56,7 +58,7 @@ ${CAPTURE_BACKEND_USAGE}  --window MS          match sightings of one frame with
   --duration S         stop after S seconds (default: run until SIGTERM/SIGINT)
   --user USER          capture workers run as USER once open, when started as root (default nobody)
   --no-kernel          do not read /dev/kmsg or the bridges' FDB
-${ROLE_USAGE}
+${SSH_USAGE}${ROLE_USAGE}
   -h, --help           this text
 `;
 
@@ -98,12 +100,12 @@ export function parseListen(v: string): { host: string; port: number } | null {
   return { host: m[1] ?? m[2]!, port };
 }
 
-/** Guests' MACs as the kernel's FDB has them on guest ports now. */
-function fdbGuests(topology: Topology): number[] {
+/** Guests' MACs as the kernel's FDB has them on guest ports now (`fdbOf`: this host's, or the ssh host's at discovery). */
+function fdbGuests(topology: Topology, fdbOf: (bridge: string) => { mac: number; port: string; isLocal: boolean }[] = readBridgeFdb): number[] {
   const out: number[] = [];
   for (const b of topology.bridges) {
     try {
-      for (const e of readBridgeFdb(b.name)) if (!e.isLocal && (topology.ports.get(e.port)?.role ?? roleFromName(e.port).role) === 'guest') out.push(e.mac);
+      for (const e of fdbOf(b.name)) if (!e.isLocal && (topology.ports.get(e.port)?.role ?? roleFromName(e.port).role) === 'guest') out.push(e.mac);
     } catch {
       /* not readable: the filter names the host's MACs only */
     }
@@ -146,12 +148,17 @@ export async function runMonitor(argv: string[]): Promise<number> {
     topologyFromFlags(values),
   );
 
+  // --ssh: the host is reached (and discovered) before anything else is opened.
+  const remote = await reachHost('monitor', values);
+  let snapshot: RemoteSnapshot | null = remote ? remote.snapshot : null;
+
   // What to capture, from a fresh look at the host: interfaces, and the filter naming its MACs.
   const planFrom = (info: HostInfo): { topology: Topology; interfaces: string[]; filter: string | undefined; note: string | null } => {
     const topology = mergeTopology(info.topology, topologyFromFlags(values));
     const interfaces = values.interface?.length ? [...new Set(values.interface)] : defaultInterfaces(info, topology);
     if (values.filter !== undefined) return { topology, interfaces, filter: values.filter || undefined, note: null };
-    const filter = diagnosisFilter([...topology.localMacs, ...info.interfaces.filter((i) => interfaces.includes(i.name) && roleFromName(i.name).role !== 'guest').map((i) => i.mac), ...fdbGuests(topology), ...monitor.knownGuestMacs()]);
+    const fdbOf = snapshot ? (b: string) => snapshot!.fdb.get(b) ?? [] : undefined;
+    const filter = diagnosisFilter([...topology.localMacs, ...info.interfaces.filter((i) => interfaces.includes(i.name) && roleFromName(i.name).role !== 'guest').map((i) => i.mac), ...fdbGuests(topology, fdbOf), ...monitor.knownGuestMacs()]);
     return { topology, interfaces, filter: filter ?? undefined, note: filter === null ? 'too many MACs to name in a capture filter: capturing everything' : null };
   };
 
@@ -179,7 +186,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   }
 
   const open = async (plan: ReturnType<typeof planFrom>): Promise<LiveSession> => {
-    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
+    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'], ...(remote && snapshot ? { remote: { ...remote, snapshot } } : {}) });
     try {
       await s.start();
       // A session that opens capture and reads frames in two steps (around dropping privileges)
@@ -193,16 +200,17 @@ export async function runMonitor(argv: string[]): Promise<number> {
     return s;
   };
 
-  let info = discoverHost('/');
+  let info = snapshot ? snapshot.info : discoverHost('/');
   let plan = planFrom(info);
   const known = info.interfaces.map((i) => i.name);
-  for (const name of plan.interfaces) if (name !== 'any' && !known.includes(name)) throw new UsageError(`monitor: no interface '${name}' on this host (there are: ${known.join(', ') || 'none'})`);
+  for (const name of plan.interfaces) if (name !== 'any' && !known.includes(name)) throw new UsageError(`monitor: no interface '${name}' on ${remote ? remote.ssh.target : 'this host'} (there are: ${known.join(', ') || 'none'})`);
   if (plan.interfaces.length === 0) throw new UsageError(`monitor: found no bridge, bond, slave or guest port to capture on (interfaces: ${known.join(', ')}); name them with -i`);
   let session: LiveSession;
   try {
     session = await open(plan);
   } catch (err) {
     server?.close();
+    remote?.ssh.close();
     throw err;
   }
   monitor.attach(session, plan.topology);
@@ -214,14 +222,33 @@ export async function runMonitor(argv: string[]): Promise<number> {
 
   let lastRestart = Date.now();
   let restarting = false;
+  let ended = false;
+  const watchEnd = (s: LiveSession): void => {
+    ended = false;
+    void s.ended.then(() => {
+      if (s === session) ended = true;
+    });
+  };
+  watchEnd(session);
   const recheck = async (): Promise<void> => {
     if (restarting) return;
-    info = discoverHost('/');
+    restarting = true;
+    try {
+      // Over ssh, a round trip: while the link is down it fails, and is tried again next time.
+      if (remote) snapshot = await rediscover(remote);
+      info = snapshot ? snapshot.info : discoverHost('/');
+    } catch (err) {
+      emit(safeJson({ event: 'message', time: new Date().toISOString(), message: `the host could not be read again: ${(err as Error).message}` }) + '\n');
+      restarting = false;
+      return;
+    }
+    restarting = false;
     const next = planFrom(info);
     monitor.checkConfiguration(info, next.topology);
     const same = next.filter === plan.filter && next.interfaces.join('\n') === plan.interfaces.join('\n');
-    // Capture follows the host (a guest started or stopped), at most once a minute.
-    if (same || Date.now() - lastRestart < 60_000) return;
+    // Capture follows the host (a guest started or stopped), at most once a minute; capture that
+    // ended by itself (the ssh link dropped) is opened again as soon as the host answers.
+    if (!ended && (same || Date.now() - lastRestart < 60_000)) return;
     restarting = true;
     try {
       const fresh = await open(next);
@@ -231,6 +258,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
       lastRestart = Date.now();
       monitor.metrics.captureRestarts.inc();
       monitor.attach(session, plan.topology);
+      watchEnd(session);
       started('capture-restarted');
     } catch (err) {
       emit(safeJson({ event: 'message', time: new Date().toISOString(), message: `capture could not follow the host's change: ${(err as Error).message}` }) + '\n');
@@ -249,6 +277,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
 
   monitor.stop();
   session.stop();
+  remote?.ssh.close();
   await monitor.flushEvidence(true);
   emit(safeJson({ event: 'stopped', time: new Date().toISOString() }) + '\n');
   await new Promise((r) => (server ? server.close(r) : r(null)));

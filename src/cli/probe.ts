@@ -20,6 +20,7 @@ import { parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
 import { topologyFromFlags } from './roles.js';
+import { SSH_OPTIONS } from './ssh.js';
 
 const USAGE = `usage: bondscope probe [--bond BOND[=SLAVE,SLAVE]] [--timeout MS] [--json]
 
@@ -86,12 +87,18 @@ export async function runProbe(argv: string[]): Promise<number> {
       timeout: { type: 'string', default: '1000' },
       json: { type: 'boolean', default: false },
       user: { type: 'string', default: 'nobody' },
+      ...SSH_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE);
     return EXIT_OK;
+  }
+  if (values.ssh !== undefined) {
+    // The probe writes its own frames onto each slave: an ssh session has no tool for that
+    // (tcpdump and dumpcap only read), and nothing is installed or left on the host.
+    throw new UsageError(`probe: --ssh: the probe sends frames of its own out of each slave, which no tool an ssh session finds on ${values.ssh} can do; run bondscope probe on the host (the single executable, bondscope-linux-x64, needs no Node there) or watch it with bondscope live --ssh ${values.ssh}`);
   }
   const timeoutMs = Number(values.timeout);
   if (!(timeoutMs > 0)) throw new UsageError(`probe: --timeout takes a positive number of milliseconds, not '${values.timeout}'`);

@@ -11,6 +11,7 @@ import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { parseCommandArgs, windowOption } from './args.js';
 import { LIVE_OPTIONS, type LiveValues } from './live.js';
 import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { SSH_OPTIONS, SSH_USAGE } from './ssh.js';
 
 const USAGE = `usage: bondscope [options] FILE...    full-screen view of capture files
        bondscope [live options]           full-screen view of this host, live (root)
@@ -29,7 +30,7 @@ live options:
   --write FILE               record every frame (pcapng, 0600); \`e\` exports evidence from it
   --user USER                drop to USER once capture is open (default nobody)
   --no-kernel                do not read /dev/kmsg or the bridges' FDB
-${ROLE_USAGE}
+${SSH_USAGE}${ROLE_USAGE}
   -h, --help                 this text
 Keys: press ? in the view.
 `;
@@ -82,6 +83,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
       write: LIVE_OPTIONS.write,
       user: LIVE_OPTIONS.user,
       'no-kernel': LIVE_OPTIONS['no-kernel'],
+      ...SSH_OPTIONS,
     },
   });
   if (values.help) {
@@ -92,7 +94,7 @@ export async function runUiCommand(argv: string[]): Promise<number> {
     if (!process.stdout.isTTY || !process.stdin.isTTY) throw new UsageError('no capture file given; on a terminal, bondscope with no file opens the live view (try --help)');
     return runLiveUi(values, replaySpeed);
   }
-  const liveOnly = (['interface', 'filter', 'write', 'buffer-size'] as const).find((k) => values[k] !== undefined);
+  const liveOnly = (['interface', 'filter', 'write', 'buffer-size', 'ssh'] as const).find((k) => values[k] !== undefined);
   if (liveOnly) throw new UsageError(`--${liveOnly} is for the live view; capture files are given without it`);
   // The view needs the terminal for keys, and reads its files between keys: a capture on stdin
   // (a pipe, or the terminal itself) would block it. Those, and output that is not a terminal,
@@ -161,7 +163,7 @@ async function runLiveUi(
   const windowNs = windowOption('', values.window);
   const { openLiveSession } = await import('./live.js');
   const { dropPrivileges } = await import('../capture/host/privileges.js');
-  const { plan, session } = await openLiveSession(values, windowNs);
+  const { plan, session, remote } = await openLiveSession(values, windowNs);
   // Exports go beside the recording, into a directory made now (as root) and given to the user.
   const exportRoot = values.write ? `${values.write.replace(/\.pcapng$/, '')}-evidence` : null;
   // After the drop the recording and that directory may sit under a directory the user cannot
@@ -178,7 +180,7 @@ async function runLiveUi(
       throw new UsageError(`live: ${(err as Error).message}`);
     }
   }
-  dropPrivileges(values.user, [values.write, exportRoot].filter((p): p is string => Boolean(p)));
+  dropPrivileges(values.user, [values.write, exportRoot, ...(remote?.ssh.ownedPaths() ?? [])].filter((p): p is string => Boolean(p)));
   session.begin();
   const reachable = (path: string, fd: number): string => {
     try {
@@ -193,7 +195,7 @@ async function runLiveUi(
   const { LivePipeline } = await import('../tui/live-pipeline.js');
   const { runUi } = await import('../tui/run.js');
   const pipeline = new LivePipeline(session, {
-    title: plan.interfaces.join(', '),
+    title: `${remote ? `${remote.ssh.target}: ` : ''}${plan.interfaces.join(', ')}`,
     exportEvidence:
       values.write && exportRoot
         ? async () => {
@@ -214,5 +216,6 @@ async function runLiveUi(
   await runUi({ store: pipeline.store, controls: pipeline, start: () => pipeline.start(), stop: () => pipeline.stop() });
   for (const m of session.messages) process.stderr.write(`bondscope: ${safeText(m)}\n`);
   if (values.write) process.stderr.write(`bondscope: ${session.capture.framesCaptured} frames written to ${safeText(values.write)}\n`);
+  remote?.ssh.close();
   return EXIT_OK;
 }

@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 
 export const MGMT_HOST_IP = '203.0.113.2';
@@ -29,7 +30,7 @@ function run(cmd: string, args: string[]): string {
 
 export interface LabSshd {
   dir: string;
-  /** ssh client configuration: Host `lab` (root), `lab-<user>` for each extra user. */
+  /** ssh client configuration: Host `lab` (root), one Host per login, `lab-nokey` (a key the host does not know). */
   config: string;
   /** The sshd process (stopped and started again to drop the link). */
   sshd: ChildProcess;
@@ -43,10 +44,12 @@ export interface SshdOptions {
   ns: string;
   /** The root-namespace end of the management veth (≤ 15 characters, unique to the run). */
   outside: string;
-  /** Extra login users (made with useradd, removed by stop()), each with a key. */
-  users?: string[];
-  /** sshd_config lines added (SetEnv PATH=…). */
-  extra?: string[];
+  /**
+   * More logins, each a Host alias of the client configuration with a key of its own: `user`
+   * (made with useradd when not root, removed by stop()), `path` the PATH its sessions get (the
+   * key's environment= option: a host without some tool, as far as an ssh session can see).
+   */
+  logins?: { alias: string; user: string; path?: string }[];
 }
 
 export async function startSshd(o: SshdOptions): Promise<LabSshd> {
@@ -67,12 +70,17 @@ export async function startSshd(o: SshdOptions): Promise<LabSshd> {
     return readFileSync(join(dir, `id_${name}.pub`), 'utf8');
   };
   const authorized = join(dir, 'authorized_keys');
-  let keys = keyOf('root');
-  for (const u of o.users ?? []) {
-    spawnSync('userdel', [u], { stdio: 'ignore' });
-    run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', u]);
-    madeUsers.push(u);
-    keys += keyOf(u);
+  const logins = [{ alias: 'lab', user: 'root' }, ...(o.logins ?? [])] as { alias: string; user: string; path?: string }[];
+  let keys = '';
+  for (const l of logins) {
+    if (l.user !== 'root' && !madeUsers.includes(l.user)) {
+      spawnSync('userdel', [l.user], { stdio: 'ignore' });
+      run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', l.user]);
+      // No password, but not locked: sshd refuses every login to a locked account.
+      run('usermod', ['-p', '*', l.user]);
+      madeUsers.push(l.user);
+    }
+    keys += `${l.path ? `environment="PATH=${l.path}" ` : ''}${keyOf(l.alias)}`;
   }
   writeFileSync(authorized, keys, { mode: 0o644 });
   const sshdConfig = join(dir, 'sshd_config');
@@ -89,40 +97,46 @@ export async function startSshd(o: SshdOptions): Promise<LabSshd> {
       'UsePAM no',
       'StrictModes no',
       'MaxStartups 100',
+      'PermitUserEnvironment PATH',
       'LogLevel ERROR',
-      ...(o.extra ?? []),
       '',
     ].join('\n'),
   );
   const hostKey = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   writeFileSync(join(dir, 'known_hosts'), `${MGMT_HOST_IP} ${hostKey}\n`);
   const config = join(dir, 'ssh_config');
-  const hostBlock = (alias: string, user: string): string =>
+  const hostBlock = (alias: string, user: string, key = `id_${alias}`): string =>
     [
       `Host ${alias}`,
       `  HostName ${MGMT_HOST_IP}`,
       `  User ${user}`,
-      `  IdentityFile ${join(dir, `id_${user}`)}`,
+      `  IdentityFile ${join(dir, key)}`,
       '  IdentitiesOnly yes',
       `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
       '  StrictHostKeyChecking yes',
       '  ServerAliveInterval 1',
       '  ServerAliveCountMax 3',
       '  ConnectTimeout 3',
-      '  LogLevel ERROR',
       '',
     ].join('\n');
   // `lab-nokey`: a user whose key the host does not know (authentication refused).
-  writeFileSync(config, [hostBlock('lab', 'root'), ...(o.users ?? []).map((u) => hostBlock(`lab-${u}`, u)), hostBlock('lab-nokey', 'nobody').replace(/IdentityFile .*/, `IdentityFile ${join(dir, 'host_key')}`)].join('\n'), { mode: 0o600 });
+  writeFileSync(config, [...logins.map((l) => hostBlock(l.alias, l.user)), hostBlock('lab-nokey', 'root', 'host_key')].join('\n'), { mode: 0o600 });
   const start = (): ChildProcess => spawn('ip', ['netns', 'exec', o.ns, '/usr/sbin/sshd', '-D', '-e', '-f', sshdConfig], { stdio: ['ignore', 'ignore', 'pipe'] });
   const sshd = start();
   let err = '';
   sshd.stderr!.on('data', (d) => (err += d));
-  // Up when it answers.
-  for (let i = 0; i < 50; i++) {
-    if (spawnSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'lab', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0) break;
-    if (sshd.exitCode !== null) throw new Error(`sshd ended at start: ${err}`);
-    await new Promise((r) => setTimeout(r, 100));
+  // Up when it accepts connections.
+  for (let i = 0; ; i++) {
+    const listening = await new Promise<boolean>((resolve) => {
+      const c = connect(22, MGMT_HOST_IP, () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (listening) break;
+    if (sshd.exitCode !== null || i > 100) throw new Error(`sshd did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
   return {
     dir,

@@ -30,7 +30,7 @@ import { handOn } from '../ring/ring-capture.js';
 import { planRemoteCapture, type CapturePlan } from './capture-plan.js';
 import type { StreamMessage, StreamWorkerData } from './protocol.js';
 import { captureScript, watchScript } from './scripts.js';
-import { sshFault, type SshTarget } from './ssh.js';
+import { sessionLost, sshFault, type SshTarget } from './ssh.js';
 import type { RemoteSnapshot } from './snapshot.js';
 
 export interface RemoteCaptureOptions {
@@ -194,7 +194,7 @@ export class RemoteCapture implements LiveBackend {
     return new Promise<void>((resolve, reject) => {
       const started = Date.now();
       const check = setInterval(() => {
-        const fault = this.channels.map((c) => (c.ended || c.readerEnded ? this.faultOf(c) : null)).find((f) => f !== null);
+        const fault = this.channels.map((c) => (c.ended || c.readerEnded || c.toolExit !== null ? this.faultOf(c) : null)).find((f) => f !== null);
         if (fault) {
           clearInterval(check);
           reject(new LiveCaptureError(fault));
@@ -267,7 +267,7 @@ export class RemoteCapture implements LiveBackend {
     if (this.stopping || this.stopped) return;
     // Before capture began, untilCapturing() says the fault; after, the capture ends here.
     if (!this.channels.every((c) => c.ifaces.length > 0)) return;
-    const why = code === 255 ? sshFault(this.o.ssh.target, ch.stderr, this.o.ssh.batch).replace(/^--ssh \S+: /, '') : ch.toolExit !== null && ch.toolExit !== 0 ? `${this.plan.streams[ch.index]!.display} stopped (${this.lastToolLine(ch) || `exit ${ch.toolExit}`})` : `${this.plan.streams[ch.index]!.display} ended`;
+    const why = code === 255 ? sessionLost(this.o.ssh.target, ch.stderr, this.o.ssh.masterSaid(), this.o.ssh.batch) : ch.toolExit !== null && ch.toolExit !== 0 ? `${this.plan.streams[ch.index]!.display} stopped (${this.lastToolLine(ch) || `exit ${ch.toolExit}`})` : `${this.plan.streams[ch.index]!.display} ended`;
     const names = ch.ifaces.map((i) => i.name);
     const time = Date.now() / 1000;
     if (this.channels.every((c) => c.ended)) {
@@ -298,11 +298,13 @@ export class RemoteCapture implements LiveBackend {
     return null;
   }
 
-  /** The capture tool's last message (its stderr without bondscope's frames and its statistics). */
+  /** The capture tool's last message (its stderr without bondscope's frames, sshd's notices and its statistics), its continuation line joined on. */
   private lastToolLine(ch?: Channel): string {
     const text = (ch ? [ch] : this.channels).map((c) => c.stderr).join('\n');
-    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('@@') && !/^Warning: Permanently added/.test(l) && !/^(listening on|Capturing on|File: -)/.test(l));
-    return lines[lines.length - 1] ?? '';
+    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('@@') && !/^(Warning: Permanently added|Could not chdir to home directory|listening on|Capturing on|File: -)/.test(l));
+    const last = lines[lines.length - 1] ?? '';
+    // tcpdump says why on a line of its own: "(socket: Operation not permitted)".
+    return last.startsWith('(') && lines.length > 1 ? `${lines[lines.length - 2]} ${last}` : last;
   }
 
   private receive(m: StreamMessage): void {

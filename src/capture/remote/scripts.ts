@@ -1,7 +1,7 @@
 /**
  * What bondscope runs on a host it reaches over ssh, as POSIX sh scripts sent on the session's
  * standard input to `/bin/sh -s` (whatever the user's login shell is, only `exec /bin/sh -s` goes
- * through it). Every command here only reads: files under /sys/class/net and /proc, the kernel
+ * through it). Each ends with `exit`: sh -s would otherwise wait on standard input for more. Every command here only reads: files under /sys/class/net and /proc, the kernel
  * log, the bridges' and Open vSwitch's learning tables, and the capture tool writing to its
  * standard output. Nothing is written on the host, nothing is left running: each script is one
  * compound command, read whole before it runs, and ends (with everything it started, `kill 0`)
@@ -63,7 +63,7 @@ export function discoveryScript(nonce: string, sudo: boolean): string {
 ${prelude(nonce, sudo, 'out')}
 f() { [ -f "$1" ] && [ -r "$1" ] && { m f "$1"; cat "$1" 2>/dev/null; }; }
 l() { [ -L "$1" ] && m l "$1" "$(readlink "$1")"; }
-P=$($S sh -c 'echo "$PATH"' 2>/dev/null) || P=
+P=$($S /bin/sh -c 'echo "$PATH"' 2>/dev/null) || P=
 w() { IFS=:; for d in $P; do [ -x "$d/$1" ] && [ ! -d "$d/$1" ] && { IFS=' '; echo "$d/$1"; return 0; }; done; IFS=' '; return 1; }
 m fact now "$(date +%s.%N)"
 m fact uid "$(id -u)"
@@ -101,6 +101,7 @@ ${OVS_COMMANDS.map(([file, cmd]) => `  m c ovs/${file}; $S ${cmd.replace(/^ovs-v
   for br in $($S "$V" list-br 2>/dev/null); do m c "ovs/fdb-show-$br.txt"; $S "$A" fdb/show "$br" 2>/dev/null; done
 fi
 m end
+exit 0
 }
 `;
 }
@@ -139,7 +140,7 @@ export function watchScript(nonce: string, sudo: boolean, w: HostWatch): string 
   if (w.kernelLog) {
     // Only the lines kernel.ts reads pass the host's grep; the earlier ones are skipped here by time.
     const g = w.grep ? ` | ${shellQuote(w.grep)} --line-buffered -E 'received packet|active one|link status'` : '';
-    lines.push(`if $S sh -c ': < /dev/kmsg' 2>/dev/null; then ( $S cat /dev/kmsg 2>/dev/null${g} | while IFS= read -r r; do m k "$r"; done ) & else m nokmsg "$(id -un) cannot read /dev/kmsg"; fi`);
+    lines.push(`if $S /bin/sh -c ': < /dev/kmsg' 2>/dev/null; then ( $S cat /dev/kmsg 2>/dev/null${g} | while IFS= read -r r; do m k "$r"; done ) & else m nokmsg "$(id -un) cannot read /dev/kmsg"; fi`);
   }
   lines.push(`m watching`, `read -r _`, `kill 0`, `}`, ``);
   return lines.join('\n');
@@ -161,6 +162,7 @@ W=$!
 wait $P; st=$?
 m exit "$st"
 kill $W 2>/dev/null
+exit 0
 }
 `;
 }

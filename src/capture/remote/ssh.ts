@@ -57,8 +57,11 @@ export function effectiveConfig(o: SshOptions): Map<string, string> {
   return out;
 }
 
+/** Lines a session's stderr carries that are not ssh's: notices of sshd and the capture tools' own. */
+const NOT_SSH = /^(Warning: Permanently added|Could not chdir to home directory|File: |Capturing on|Packets |listening on|tcpdump: |dumpcap: |\d+ packets)/;
+
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^Warning: Permanently added/.test(l));
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !NOT_SSH.test(l));
   return lines[lines.length - 1] ?? '';
 }
 
@@ -80,6 +83,15 @@ export function sshFault(target: string, stderr: string, batch: boolean): string
     return `--ssh ${target}: the link to the host dropped (${ssh})`;
   }
   return `--ssh ${target}: ssh failed (${said || 'exit 255, nothing said'})`;
+}
+
+/**
+ * Why a session that was capturing ended with ssh's exit status 255: the link's words when ssh
+ * (or bondscope's master, in its log) said any, else that the link dropped without a word.
+ */
+export function sessionLost(target: string, stderr: string, masterSaid: string, batch: boolean): string {
+  const why = sshFault(target, `${stderr}\n${masterSaid}`, batch).replace(/^--ssh \S+: /, '');
+  return why.startsWith('ssh failed') ? `the link to the host dropped (ssh ended the session with exit 255${lastLine(stderr + '\n' + masterSaid) ? `: ${lastLine(stderr + '\n' + masterSaid)}` : ''})` : why;
 }
 
 export class SshTarget {
@@ -171,6 +183,16 @@ export class SshTarget {
       p.once('close', (c) => resolve(c));
     });
     return { stdout: Buffer.concat(out), stderr: err, code, firstByteAt: firstByteAt || Date.now() };
+  }
+
+  /** What bondscope's master said (why it ended: the link's timeout), empty where there is none. */
+  masterSaid(): string {
+    if (!this.dir) return '';
+    try {
+      return readFileSync(join(this.dir, 'master.log'), 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   /** What a process that gives up root must own to tidy up after the master (its directory). */
