@@ -19,46 +19,62 @@ export interface LiveRun {
 export interface LiveRunOptions {
   scenario: ScenarioName;
   params: LabParams;
-  /** The command line, [program, ...args]. */
-  command: string[];
-  /** Run once the lab is up, before the command (an sshd in the host); what it returns runs at the end. */
+  /** The command line, [program, ...args]; several run side by side (they capture the same traffic). */
+  command: string[] | string[][];
+  /** Run once the lab is up, before the commands (an sshd in the host); what it returns runs at the end. */
   around?: (lab: Lab) => Promise<() => void>;
   /** Wait this long after the traffic before stopping (default 2500 ms). */
   settleMs?: number;
+  /** What each command says on stderr once it captures (default `capturing on`), by command. */
+  ready?: string | string[];
+  /** Run after the traffic, before the commands are stopped (reads the monitor's /metrics). */
+  during?: () => Promise<void>;
 }
 
+/** One command (or several side by side) during the scenario's traffic, as liveDuringAll. */
 export async function liveDuring(o: LiveRunOptions): Promise<LiveRun> {
+  return (await liveDuringAll(o))[0]!;
+}
+
+/** Every command started (in order) and capturing before the traffic, all stopped with SIGINT after it. */
+export async function liveDuringAll(o: LiveRunOptions): Promise<LiveRun[]> {
   down(o.params.prefix);
   await new Promise((r) => setTimeout(r, 1500));
   const lab = up(o.scenario, o.params);
   let after: (() => void) | null = null;
   try {
     if (o.around) after = await o.around(lab);
-    const started = Date.now();
-    const p = spawn(o.command[0]!, o.command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    // Wait for "capturing on …": the handles are open.
-    await new Promise<void>((resolve, reject) => {
-      const t = setInterval(() => {
-        if (err.includes('capturing on')) {
-          clearInterval(t);
-          resolve();
-        } else if (p.exitCode !== null) {
-          clearInterval(t);
-          reject(new Error(`live exited early (${p.exitCode}): ${err}`));
-        }
-      }, 50);
-    });
-    const startedAfterMs = Date.now() - started;
+    const commands = (Array.isArray(o.command[0]) ? o.command : [o.command]) as string[][];
+    const procs: { p: ReturnType<typeof spawn>; out: string; err: string; startedAfterMs: number }[] = [];
+    for (const [i, c] of commands.entries()) {
+      const started = Date.now();
+      const p = spawn(c[0]!, c.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = { p, out: '', err: '', startedAfterMs: 0 };
+      procs.push(run);
+      p.stdout!.on('data', (d) => (run.out += d));
+      p.stderr!.on('data', (d) => (run.err += d));
+      const ready = Array.isArray(o.ready) ? o.ready[i]! : (o.ready ?? 'capturing on');
+      // Wait for "capturing on …" (or `ready`): the handles are open.
+      await new Promise<void>((resolve, reject) => {
+        const t = setInterval(() => {
+          if (run.err.includes(ready)) {
+            clearInterval(t);
+            resolve();
+          } else if (p.exitCode !== null) {
+            clearInterval(t);
+            reject(new Error(`${c.slice(0, 4).join(' ')} exited early (${p.exitCode}): ${run.err}`));
+          }
+        }, 50);
+      });
+      run.startedAfterMs = Date.now() - started;
+    }
     await new Promise((r) => setTimeout(r, 500));
     const truth = await traffic(lab);
     await new Promise((r) => setTimeout(r, o.settleMs ?? 2500));
-    p.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))));
-    return { code, out, err, truth, startedAfterMs };
+    await o.during?.();
+    for (const { p } of procs) p.kill('SIGINT');
+    const codes = await Promise.all(procs.map(({ p }) => new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))))));
+    return procs.map((r, i) => ({ code: codes[i]!, out: r.out, err: r.err, truth, startedAfterMs: r.startedAfterMs }));
   } finally {
     after?.();
     down(o.params.prefix);

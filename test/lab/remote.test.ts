@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, ringUnavailable } from '../helpers/tools.js';
 import { down, labUnavailable, up } from './lab.js';
-import { liveDuring } from './live-run.js';
+import { liveDuring, liveDuringAll } from './live-run.js';
 import { startSshd, sshdUnavailable, type LabSshd } from './sshd.js';
 import { defaultParams, namespaces, type ScenarioName } from './topology.js';
 
@@ -89,14 +89,31 @@ describe.skipIf(why !== null)(`live over ssh to a real sshd in the lab${why ? ` 
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('loop: the same findings over ssh (dumpcap on the host) as on the host itself, and as analyze of the recording', { timeout: 180_000 }, async () => {
+  it('loop: over ssh (dumpcap on the host) the same findings as on the host itself during the same traffic, as analyze of its recording, and monitor --ssh counts and opens the loop', { timeout: 180_000 }, async () => {
     const localFile = join(work, 'local.pcapng');
-    const local = await liveDuring({ scenario: 'loop', params, command: ['ip', 'netns', 'exec', namespaces(params).host, process.execPath, BIN, 'live', '--json', '--write', localFile, '--bond', bond] });
-    expect(local.code, local.err).toBe(0);
-    const lj = JSON.parse(local.out) as LiveJson;
-    const remote = await overSsh('loop', 'lab');
-    const rj = remote.j;
-    expect(remote.err).toMatch(/capturing on bond0, eth0, eth1, vif1\.0, vif2\.0, xenbr6 of lab .*ssh backend/);
+    const remoteFile = join(work, 'remote.pcapng');
+    const port = 10_071 + (process.pid % 500);
+    let metrics = '';
+    const [remote, local, mon] = await liveDuringAll({
+      scenario: 'loop',
+      params,
+      around: withSshd,
+      ready: ['capturing on', 'capturing on', 'bondscope: monitoring'],
+      get command() {
+        return [
+          [process.execPath, BIN, 'live', '--ssh', 'lab', '--ssh-config', sshd!.config, '--json', '--write', remoteFile, '--bond', bond],
+          ['ip', 'netns', 'exec', namespaces(params).host, process.execPath, BIN, 'live', '--json', '--write', localFile, '--bond', bond],
+          [process.execPath, BIN, 'monitor', '--ssh', 'lab', '--ssh-config', sshd!.config, '--listen', `127.0.0.1:${port}`, '--bond', bond],
+        ];
+      },
+      during: async () => {
+        metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      },
+    });
+    for (const r of [remote!, local!, mon!]) expect(r.code, r.err).toBe(0);
+    const lj = JSON.parse(local!.out) as LiveJson;
+    const rj = JSON.parse(remote!.out) as LiveJson;
+    expect(remote!.err).toMatch(/capturing on bond0, eth0, eth1, vif1\.0, vif2\.0, xenbr6 of lab .*ssh backend/);
     expect(rj.stats.capture.backend).toBe('ssh');
     expect(rj.stats.capture.remote).toMatchObject({ host: 'lab', tool: 'dumpcap', fallback: null, endedBy: null, readerErrors: [] });
     // The ssh connection carrying the stream is never captured (it crosses mgmt0, not a captured port, and is filtered out anyway).
@@ -109,11 +126,19 @@ describe.skipIf(why !== null)(`live over ssh to a real sshd in the lab${why ? ` 
     expect(Number(own.details.kernelWarnings)).toBeGreaterThan(0);
     const wrong = rj.findings.find((f) => f.kind === 'wrong-port-learning' && f.mac === '00:16:3e:00:00:01' && f.vlan === 0)!;
     expect(wrong.details.kernelConfirmed).toBe("the kernel's FDB had 00:16:3e:00:00:01 on bond0");
-    // Remote finds what local finds (the same traffic on the same kind of host: how many frames
-    // each finding counts differs between any two runs, as the host's IPv6 start-up chatter falls
-    // before or inside the capture), and exactly what analyze finds in its own recording.
+    // Remote finds what local finds in the same traffic (how many frames each finding counts
+    // depends on when each capture began: the host's IPv6 start-up chatter falls before or inside
+    // it), and exactly what analyze finds in its own recording.
     expect(keys(rj.findings)).toEqual(keys(lj.findings));
-    expect(counts(analyze(remote.file).findings)).toEqual(counts(rj.findings));
+    expect(counts(analyze(remoteFile).findings)).toEqual(counts(rj.findings));
+
+    const looped = metrics.split('\n').filter((l) => l.startsWith('bondscope_looped_frames_total{')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    expect(looped).toBeGreaterThan(0);
+    const events = mon!.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; kind?: string; filter?: string });
+    // The monitor's own filter (broadcast and multicast, the host's and guests' MACs), applied on the host by its dumpcap.
+    expect(events[0]).toMatchObject({ event: 'started' });
+    expect(events[0]!.filter).toMatch(/^\(ether multicast and inbound\) or ether host /);
+    expect(events.some((e) => e.event === 'opened' && e.kind === 'looped-broadcast')).toBe(true);
   });
 
   it('lacp: no loop over ssh either', { timeout: 120_000 }, async () => {
@@ -122,22 +147,33 @@ describe.skipIf(why !== null)(`live over ssh to a real sshd in the lab${why ? ` 
     expect(counts(analyze(file).findings)).toEqual(counts(j.findings));
   });
 
-  it('without dumpcap: tcpdump -i any (SLL2) finds the loop, as analyze of its recording does', { timeout: 120_000 }, async () => {
-    const { j, err, file } = await overSsh('loop', 'lab-tcpdump');
-    expect(err).toContain('lab-tcpdump has no dumpcap: one tcpdump -i any (cooked, SLL2');
-    expect(j.stats.capture.remote).toMatchObject({ tool: 'tcpdump -i any' });
-    expect(keys(j.findings)).toEqual(expect.arrayContaining(['looped-broadcast 00:16:3e:00:00:01 0', 'wrong-port-learning 00:16:3e:00:00:01 0']));
-    expect(counts(analyze(file).findings)).toEqual(counts(j.findings));
-  });
-
-  it('a filter naming MACs: one tcpdump per port, filtered on the host, finds the loop as analyze of its recording does', { timeout: 120_000 }, async () => {
+  it('without dumpcap: tcpdump -i any (SLL2) and, for a filter naming MACs, one tcpdump per port filtered on the host: each finds the loop as analyze of its recording does', { timeout: 150_000 }, async () => {
     const filter = 'ether multicast or ether host 00:16:3e:00:00:01 or ether host 00:16:3e:00:00:02';
-    const { j, err, file } = await overSsh('loop', 'lab-tcpdump', ['--filter', filter]);
-    expect(err).toContain('the filter names link-layer addresses, which a cooked -i any capture has no field for: one tcpdump per port');
-    expect(j.stats.capture.remote).toMatchObject({ tool: 'tcpdump per port' });
-    expect(String(j.stats.capture.remote!.filter)).toContain(filter);
-    expect(keys(j.findings)).toEqual(expect.arrayContaining(['looped-broadcast 00:16:3e:00:00:01 0', 'wrong-port-learning 00:16:3e:00:00:01 0']));
-    expect(counts(analyze(file).findings)).toEqual(counts(j.findings));
+    const anyFile = join(work, 'any.pcapng');
+    const portsFile = join(work, 'ports.pcapng');
+    const runs = await liveDuringAll({
+      scenario: 'loop',
+      params,
+      around: withSshd,
+      get command() {
+        const ssh = ['--ssh', 'lab-tcpdump', '--ssh-config', sshd!.config, '--json', '--bond', bond];
+        return [
+          [process.execPath, BIN, 'live', ...ssh, '--write', anyFile],
+          [process.execPath, BIN, 'live', ...ssh, '--write', portsFile, '--filter', filter],
+        ];
+      },
+    });
+    for (const r of runs) expect(r.code, r.err).toBe(0);
+    const [any, ports] = runs.map((r) => JSON.parse(r.out) as LiveJson);
+    expect(runs[0]!.err).toContain('lab-tcpdump has no dumpcap: one tcpdump -i any (cooked, SLL2');
+    expect(any!.stats.capture.remote).toMatchObject({ tool: 'tcpdump -i any' });
+    expect(runs[1]!.err).toContain('the filter names link-layer addresses, which a cooked -i any capture has no field for: one tcpdump per port');
+    expect(ports!.stats.capture.remote).toMatchObject({ tool: 'tcpdump per port' });
+    expect(String(ports!.stats.capture.remote!.filter)).toContain(filter);
+    for (const [j, file] of [[any!, anyFile], [ports!, portsFile]] as const) {
+      expect(keys(j.findings)).toEqual(expect.arrayContaining(['looped-broadcast 00:16:3e:00:00:01 0', 'wrong-port-learning 00:16:3e:00:00:01 0']));
+      expect(counts(analyze(file).findings)).toEqual(counts(j.findings));
+    }
   });
 
   it('check --ssh reads what check reads on the host; each fault is one line; a dropped link keeps what was captured', { timeout: 180_000 }, async () => {
