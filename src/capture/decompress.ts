@@ -11,8 +11,8 @@
  * checked); zstd through fzstd (pure JavaScript; it does not check zstd's optional content
  * checksum). lz4, xz and bzip2 are refused in one line that says how to decompress them.
  */
-import { Worker } from 'node:worker_threads';
-import { workerScript } from '../model/package.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../model/package.js';
 import { ByteRing } from './byte-ring.js';
 import type { ByteSource } from './input.js';
 import { type Compression, type DecompressWorkerData, RING_BYTES } from './decompress-protocol.js';
@@ -51,7 +51,7 @@ export class DecompressingSource implements ByteSource {
     prefix: Uint8Array,
   ) {
     const data: DecompressWorkerData = { compression, path, prefix: path === null ? prefix : new Uint8Array(0), shared: this.ring.shared };
-    this.worker = new Worker(workerScript(import.meta.url, 'decompress-worker'), { workerData: data });
+    this.worker = startWorker(import.meta.url, 'decompress-worker', { workerData: data });
     // The run may end (a consumer that stops early) while the worker still decompresses ahead.
     this.worker.unref();
     // The worker ends the ring with its reason before it ends (decompress-worker.ts); an exit

@@ -16,8 +16,8 @@
  * when and why.
  */
 import type { ChildProcess } from 'node:child_process';
-import { Worker } from 'node:worker_threads';
-import { workerScript } from '../../model/package.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../model/package.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface } from '../../model/record.js';
 import type { Bridge } from '../../model/topology.js';
 import type { HostAccount, LearnedEntry } from '../host/account.js';
@@ -172,7 +172,7 @@ export class RemoteCapture implements LiveBackend {
       child.once('close', (code) => this.channelClosed(ch, code));
     }
     const data: StreamWorkerData = { streams: specs, doorbell: this.doorbell.buffer as SharedArrayBuffer, buffers: BUFFERS, blockSize: BLOCK };
-    const worker = new Worker(workerScript(import.meta.url, 'stream-worker'), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+    const worker = startWorker(import.meta.url, 'stream-worker', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
     this.worker = worker;
     this.workerStopped = new Promise<void>((resolve) => {
       worker.on('message', (m: StreamMessage) => {

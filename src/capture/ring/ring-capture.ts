@@ -12,7 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../model/package.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../../model/record.js';
 import type { CaptureDrops, LiveBackend, LiveEvents, LiveOptions } from '../live-backend.js';
 import { LiveCaptureError } from '../live.js';
@@ -122,7 +123,7 @@ export class RingCapture implements LiveBackend {
     for (const iface of this.registry.list) this.promisc(this.ifindexOf.get(iface)!, iface.name);
     const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, all, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, buffers: RING_BUFFERS, blockSize: RING_BLOCK };
     // The reader allocates almost nothing (its buffers go round): a small heap keeps it small.
-    const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+    const worker = startWorker(import.meta.url, 'ring-worker', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
     this.worker = worker;
     worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.workerDone = new Promise<void>((resolve) => {
