@@ -13,16 +13,16 @@ import { failOnOption, parseCommandArgs, windowOption } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { LiveSession } from './live-session.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
-import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { ROLE_HELP, ROLE_OPTIONS, topologyFromFlags } from './roles.js';
+import { helpText, type CommandHelp, type OptionHelp } from './help.js';
 import type { RemoteHost } from '../capture/remote/index.js';
-import { reachHost, SSH_OPTIONS, SSH_USAGE } from './ssh.js';
+import { reachHost, SSH_HELP, SSH_OPTIONS } from './ssh.js';
 
 /** How live capture is set up: the same words in every command that captures (live, monitor, the view). */
-export const CAPTURE_BACKEND_USAGE = `  -B, --buffer-size MIB  the kernel ring: with the ring backend the one ring for every interface
-                       (default 64); with cap, per interface and direction (default 16)
-  --backend ring|cap   ring: one TPACKET_V3 ring for the host (default where it can be set up);
-                       cap: libpcap handles per interface (the fallback)
-`;
+export const CAPTURE_BACKEND_HELP: OptionHelp[] = [
+  ['-B, --buffer-size MIB', 'the kernel ring: with the ring backend the one ring for every interface (default 64); with cap, per interface and direction (default 16); over --ssh, the host tool\'s own -B'],
+  ['--backend ring|cap', 'ring: one TPACKET_V3 ring for the host (default where it can be set up); cap: libpcap handles per interface (the fallback)'],
+];
 
 /** Options every capturing command takes (live, monitor, the view), read by the same code. */
 export const CAPTURE_OPTIONS = {
@@ -39,27 +39,35 @@ export const CAPTURE_OPTIONS = {
   ...ROLE_OPTIONS,
 } as const;
 
-const USAGE = `usage: bondscope live [-i IF]... [options]
+export const HELP: CommandHelp = {
+  name: 'live',
+  synopsis: ['live [-i IF]... [options]', 'live --ssh [USER@]HOST [-i IF]... [options]'],
+  description: [
+    "Captures on the host (as root) on every slave, bond, bridge and guest port at once — or on the interfaces given with -i — with the direction of every frame, while reading the kernel's own log and the bridges' forwarding database. Stops after --duration or on Ctrl-C, then prints the report of `bondscope analyze`.",
+    "With --ssh, the host is one reached over ssh (a hypervisor without Node: XCP-ng's dom0, Proxmox VE 8): it is discovered there in one round trip, its own dumpcap (else tcpdump) captures with the filter applied there, and the frames are analysed here as a local capture's are. Nothing is installed or left running on it; docs/remote.md lists every command run there.",
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['-i, --interface IF', 'capture on IF (repeatable; default: every bridge, bond, slave and guest port)'],
+        ['--filter BPF', 'a libpcap filter (compiled for Ethernet) applied to every frame; over --ssh, applied on the host'],
+        ...CAPTURE_BACKEND_HELP,
+        ['--duration S', 'stop after S seconds'],
+        ['-w, --write FILE', 'record every frame to FILE (pcapng: one interface block per interface, direction flags, the topology in the section comment; created 0600)'],
+        ['--json', "print analyze's JSON at the end"],
+        ['--fail-on LEVEL', 'exit 3 when a finding of LEVEL or worse exists (error, warning, info)'],
+        ['--window MS', 'match sightings of one frame within MS milliseconds (default 2000)'],
+        ['--user USER', 'drop to USER once capture is open (default nobody), as tcpdump -Z'],
+        ['--no-kernel', "do not read /dev/kmsg or the bridges' FDB"],
+        ...SSH_HELP,
+        ...ROLE_HELP,
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+};
 
-Captures on the host (as root) on every slave, bond, bridge and guest port at once — or on the
-interfaces given with -i — with the direction of every frame, while reading the kernel's own log
-and the bridges' forwarding database. Stops after --duration or on Ctrl-C, then prints the report
-of \`bondscope analyze\`.
-
-options:
-  -i, --interface IF   capture on IF (repeatable; default: every bridge, bond, slave and guest port)
-  --filter BPF         a libpcap filter (compiled for Ethernet) applied to every frame
-${CAPTURE_BACKEND_USAGE}  --duration S         stop after S seconds
-  --write FILE         record every frame to FILE (pcapng: one interface block per interface,
-                       direction flags, the topology in the section comment; created 0600)
-  --json               print analyze's JSON at the end
-  --fail-on LEVEL      exit 3 when a finding of LEVEL or worse exists (error, warning, info)
-  --window MS          match sightings of one frame within MS milliseconds (default 2000)
-  --user USER          drop to USER once capture is open (default nobody), as tcpdump -Z
-  --no-kernel          do not read /dev/kmsg or the bridges' FDB
-${SSH_USAGE}${ROLE_USAGE}
-  -h, --help           this text
-`;
 
 export const LIVE_OPTIONS = {
   ...CAPTURE_OPTIONS,
@@ -99,7 +107,7 @@ export function planLive(values: { interface?: string[]; bond?: string[]; bridge
 export async function runLive(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('live', { args: argv, options: LIVE_OPTIONS });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   const threshold = failOnOption('live', values['fail-on']);

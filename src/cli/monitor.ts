@@ -18,10 +18,11 @@ import { VERSION } from '../model/version.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { parseCommandArgs, windowOption } from './args.js';
 import { EXIT_OK, UsageError } from './errors.js';
-import { backendOption, bufferBytes, CAPTURE_BACKEND_USAGE, CAPTURE_OPTIONS, defaultInterfaces, runUntilStopped } from './live.js';
+import { backendOption, bufferBytes, CAPTURE_BACKEND_HELP, CAPTURE_OPTIONS, defaultInterfaces, runUntilStopped } from './live.js';
 import { LiveSession } from './live-session.js';
-import { ROLE_USAGE, topologyFromFlags } from './roles.js';
-import { reachHost, SSH_USAGE } from './ssh.js';
+import { ROLE_HELP, topologyFromFlags } from './roles.js';
+import { helpText, type CommandHelp } from './help.js';
+import { reachHost, SSH_HELP } from './ssh.js';
 import { rediscover, type RemoteSnapshot } from '../capture/remote/index.js';
 
 /** Not in the exporters' range 9100–9999, which is fully allocated (see the README). */
@@ -29,40 +30,45 @@ export const DEFAULT_LISTEN = '127.0.0.1:10071';
 /** Live frames come from one clock within microseconds: a short window settles them sooner. */
 const MONITOR_WINDOW_MS = 500;
 
-const USAGE = `usage: bondscope monitor [options]
+export const HELP: CommandHelp = {
+  name: 'monitor',
+  synopsis: ['monitor [options]', 'monitor --ssh [USER@]HOST [options]'],
+  description: [
+    'Watches the host for good (as a systemd service, or in a terminal): captures on its slaves, bonds, bridges and guest ports, keeps findings open while their evidence keeps arriving and closes them after a quiet spell, serves Prometheus metrics, prints one JSON line per finding opened, updated and closed, and keeps an evidence bundle of the frames around each finding that opens.',
+    'With --ssh, the host is one reached over ssh: its own capture tool filters with the default filter below, and a dropped link is reconnected when the host answers again.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--listen ADDR:PORT', `serve /metrics there (default ${DEFAULT_LISTEN}; 'none' for no server)`],
+        ['--quiet-after S', `close a finding after S seconds without new evidence (default ${DEFAULT_LIFECYCLE.quietAfterMs / 1000})`],
+        ['--update-every S', `at most one 'updated' line per finding every S seconds (default ${DEFAULT_LIFECYCLE.updateEveryMs / 1000})`],
+        ['--forget-after S', `start a fresh engine every S seconds: MACs and findings not seen since are forgotten (default ${DEFAULT_MONITOR.epochMs / 1000})`],
+        ['--evidence-dir DIR', 'write an evidence bundle there when a finding opens (created 0700)'],
+        ['--evidence-before S', `frames from S seconds before the finding opened (default ${DEFAULT_EVIDENCE.beforeSec})`],
+        ['--evidence-after S', `and S seconds after (default ${DEFAULT_EVIDENCE.afterMs / 1000})`],
+        ['--evidence-every S', `at most one bundle every S seconds (default ${DEFAULT_EVIDENCE.minIntervalMs / 1000})`],
+        ['--evidence-max MIB', `keep the directory under MIB, oldest bundles removed first (default ${DEFAULT_EVIDENCE.maxBytes >> 20})`],
+        ['--ring MIB', `memory for recent frames (default ${DEFAULT_RING.bytes >> 20}), kept at most --ring-seconds`],
+        ['--ring-seconds S', `(default ${DEFAULT_RING.seconds})`],
+        ['-i, --interface IF', 'capture on IF (repeatable; default: every bridge, bond, slave and guest port, followed as guests come and go)'],
+        ['--filter BPF', "capture filter (default: broadcast and multicast, and frames from or to the host's and its guests' MACs)"],
+        ...CAPTURE_BACKEND_HELP,
+        ['--window MS', `match sightings of one frame within MS milliseconds (default ${MONITOR_WINDOW_MS})`],
+        ['--config-every S', "re-read the host's configuration every S seconds (default 10)"],
+        ['--duration S', 'stop after S seconds (default: run until SIGTERM/SIGINT)'],
+        ['--user USER', 'capture workers run as USER once open, when started as root (default nobody)'],
+        ['--no-kernel', "do not read /dev/kmsg or the bridges' FDB"],
+        ...SSH_HELP,
+        ...ROLE_HELP,
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+};
 
-Watches the host for good (as a systemd service, or in a terminal): captures on its slaves, bonds,
-bridges and guest ports, keeps findings open while their evidence keeps arriving and closes them
-after a quiet spell, serves Prometheus metrics, prints one JSON line per finding opened, updated
-and closed, and keeps an evidence bundle of the frames around each finding that opens.
-
-options:
-  --listen ADDR:PORT   serve /metrics there (default ${DEFAULT_LISTEN}; 'none' for no server)
-  --quiet-after S      close a finding after S seconds without new evidence (default ${DEFAULT_LIFECYCLE.quietAfterMs / 1000})
-  --update-every S     at most one 'updated' line per finding every S seconds (default ${DEFAULT_LIFECYCLE.updateEveryMs / 1000})
-  --forget-after S     start a fresh engine every S seconds: MACs and findings not seen since are
-                       forgotten (default ${DEFAULT_MONITOR.epochMs / 1000})
-  --evidence-dir DIR   write an evidence bundle there when a finding opens (created 0700)
-  --evidence-before S  frames from S seconds before the finding opened (default ${DEFAULT_EVIDENCE.beforeSec})
-  --evidence-after S   and S seconds after (default ${DEFAULT_EVIDENCE.afterMs / 1000})
-  --evidence-every S   at most one bundle every S seconds (default ${DEFAULT_EVIDENCE.minIntervalMs / 1000})
-  --evidence-max MIB   keep the directory under MIB, oldest bundles removed first (default ${DEFAULT_EVIDENCE.maxBytes >> 20})
-  --ring MIB           memory for recent frames (default ${DEFAULT_RING.bytes >> 20}), kept at most --ring-seconds
-  --ring-seconds S     (default ${DEFAULT_RING.seconds})
-  -i, --interface IF   capture on IF (repeatable; default: every bridge, bond, slave and guest port,
-                       followed as guests come and go)
-  --filter BPF         capture filter (default: broadcast and multicast, and frames from or to the
-                       host's and its guests' MACs)
-${CAPTURE_BACKEND_USAGE}  --window MS          match sightings of one frame within MS milliseconds (default ${MONITOR_WINDOW_MS})
-  --config-every S     re-read the host's configuration every S seconds (default 10)
-  --duration S         stop after S seconds (default: run until SIGTERM/SIGINT)
-  --user USER          capture workers run as USER once open, when started as root (default nobody)
-  --no-kernel          do not read /dev/kmsg or the bridges' FDB
-${SSH_USAGE}${ROLE_USAGE}
-  -h, --help           this text
-`;
-
-const OPTIONS = {
+export const OPTIONS = {
   listen: { type: 'string', default: DEFAULT_LISTEN },
   'quiet-after': { type: 'string' },
   'update-every': { type: 'string' },
@@ -116,7 +122,7 @@ function fdbGuests(topology: Topology, fdbOf: (bridge: string) => { mac: number;
 export async function runMonitor(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('monitor', { args: argv, options: OPTIONS });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   const listen = parseListen(values.listen);

@@ -1,13 +1,14 @@
 /** `--ssh [USER@]HOST`: what every command that can reach a host over ssh shares (live, the view, monitor, check). */
 import type { RemoteHost } from '../capture/remote/index.js';
 import { UsageError } from './errors.js';
+import type { OptionHelp } from './help.js';
 
 /** How a host is reached over ssh: the same words in every command that takes --ssh. */
-export const SSH_USAGE = `  --ssh [USER@]HOST    capture on HOST over the system's ssh (its config, agent and known_hosts):
-                       discovery there, its dumpcap or tcpdump capturing, the analysis here
-  --ssh-config FILE    ssh's configuration file (ssh -F) instead of ~/.ssh/config
-  --sudo               on HOST, run the capture tool, the kernel log and ovs-vsctl with sudo -n
-`;
+export const SSH_HELP: OptionHelp[] = [
+  ['--ssh [USER@]HOST', "the host reached over the system's ssh (its config, agent and known_hosts): discovery there, its own dumpcap or tcpdump capturing, the analysis here"],
+  ['--ssh-config FILE', "ssh's configuration file (ssh -F) instead of ~/.ssh/config"],
+  ['--sudo', 'on that host, run the capture tool, the kernel log reader and ovs-vsctl through sudo -n'],
+];
 
 /** The options that reach a host over ssh, shared by every command that takes --ssh. */
 export const SSH_OPTIONS = {

@@ -9,31 +9,57 @@ import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { parseCommandArgs, windowOption } from './args.js';
-import { LIVE_OPTIONS, type LiveValues } from './live.js';
-import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
-import { SSH_OPTIONS, SSH_USAGE } from './ssh.js';
+import { CAPTURE_BACKEND_HELP, LIVE_OPTIONS, type LiveValues } from './live.js';
+import { ROLE_HELP, ROLE_OPTIONS, topologyFromFlags } from './roles.js';
+import { helpText, type CommandHelp } from './help.js';
+import { SSH_HELP, SSH_OPTIONS } from './ssh.js';
 
-const USAGE = `usage: bondscope [options] FILE...    full-screen view of capture files
-       bondscope [live options]           full-screen view of this host, live (root)
+export const HELP: CommandHelp = {
+  name: '',
+  synopsis: ['[options] FILE...', '[live options]', '--ssh [USER@]HOST [live options]'],
+  description: [
+    'The full-screen view: of capture files, of this host live (root), or of a host reached over ssh. FILE is a pcap or pcapng file, NAME=FILE to name a pcap\'s interface, or - for stdin. When standard output is not a terminal, or the capture comes on stdin, prints the report of `bondscope analyze` instead. With no FILE, captures live as `bondscope live` does.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--replay [SPEED]', 'play the files back in capture time, SPEED times as fast (default 1)'],
+        ['--window MS', 'match sightings of one frame within MS milliseconds (default 2000)'],
+      ],
+    },
+    {
+      title: 'live options',
+      options: [
+        ['-i, --interface IF', 'capture on IF (repeatable; default: every bridge, bond, slave, guest port)'],
+        ['--filter BPF', 'a libpcap filter applied on every interface'],
+        ...CAPTURE_BACKEND_HELP,
+        ['-w, --write FILE', 'record every frame (pcapng, 0600); `e` exports evidence from it'],
+        ['--user USER', 'drop to USER once capture is open (default nobody)'],
+        ['--no-kernel', "do not read /dev/kmsg or the bridges' FDB"],
+        ...SSH_HELP,
+        ...ROLE_HELP,
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+  after: ['Keys: press ? in the view.'],
+};
 
-FILE is a pcap or pcapng file, NAME=FILE to name a pcap's interface, or - for stdin.
-When standard output is not a terminal, or the capture comes on stdin, prints the report of
-\`bondscope analyze\` instead. With no FILE, captures live as \`bondscope live\` does.
-
-options:
-  --replay [SPEED]           play the files back in capture time, SPEED times as fast (default 1)
-  --window MS                match sightings of one frame within MS milliseconds (default 2000)
-live options:
-  -i, --interface IF         capture on IF (repeatable; default: every bridge, bond, slave, guest port)
-  --filter BPF               a libpcap filter applied on every interface
-  -B, --buffer-size MIB      kernel ring per interface and direction (default 16)
-  --write FILE               record every frame (pcapng, 0600); \`e\` exports evidence from it
-  --user USER                drop to USER once capture is open (default nobody)
-  --no-kernel                do not read /dev/kmsg or the bridges' FDB
-${SSH_USAGE}${ROLE_USAGE}
-  -h, --help                 this text
-Keys: press ? in the view.
-`;
+/** The view's options (--replay [SPEED] is taken out before: its value is optional). */
+export const OPTIONS = {
+  window: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+  ...ROLE_OPTIONS,
+  interface: LIVE_OPTIONS.interface,
+  filter: LIVE_OPTIONS.filter,
+  'buffer-size': LIVE_OPTIONS['buffer-size'],
+  backend: LIVE_OPTIONS.backend,
+  write: LIVE_OPTIONS.write,
+  user: LIVE_OPTIONS.user,
+  'no-kernel': LIVE_OPTIONS['no-kernel'],
+  ...SSH_OPTIONS,
+} as const;
 
 export interface UiArgs {
   /** What is left for parseArgs: files and the options analyze shares. */
@@ -72,22 +98,10 @@ export async function runUiCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('', {
     args: rest,
     allowPositionals: true,
-    options: {
-      window: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...ROLE_OPTIONS,
-      interface: LIVE_OPTIONS.interface,
-      filter: LIVE_OPTIONS.filter,
-      'buffer-size': LIVE_OPTIONS['buffer-size'],
-      backend: LIVE_OPTIONS.backend,
-      write: LIVE_OPTIONS.write,
-      user: LIVE_OPTIONS.user,
-      'no-kernel': LIVE_OPTIONS['no-kernel'],
-      ...SSH_OPTIONS,
-    },
+    options: OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   if (positionals.length === 0) {

@@ -36,8 +36,18 @@ export interface RingNative {
 
 export const RING_BINDING_PATH = join(packageRoot(), 'build', 'Release', 'bondscope_ring.node');
 
-/** Why the binding is not there, in the words of the install that should have built it. */
-function notBuilt(): string {
+/**
+ * Why the binding is not there, in the words of the install that should have built it: npm never
+ * ran the install script (no build/install-script.json: a global install whose scripts npm did
+ * not allow), or it ran and the build failed (no compiler or libpcap-dev).
+ */
+export function notBuilt(root = packageRoot()): string {
+  if (!existsSync(join(root, 'build', 'install-script.json'))) {
+    if (/[/\\]lib[/\\]node_modules[/\\]bondscope$/.test(root)) {
+      return 'the capture ring binding was not built: npm did not run bondscope\'s install scripts (npm install -g runs them only when allowed): npm install -g --allow-scripts=bondscope,cap bondscope (or the tarball or directory you installed from)';
+    }
+    return `the capture ring binding was not built: its install script did not run: npm run install in ${root}`;
+  }
   return 'the capture ring binding is not built (it needs g++ and libpcap-dev: `apt-get install g++ make libpcap-dev`, then `npm run install` in the bondscope directory)';
 }
 
