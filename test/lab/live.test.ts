@@ -4,14 +4,14 @@
  * must find the loop the kernel itself shows (its FDB, its log); `--write` then `analyze` must agree;
  * the probe must say yes on `loop` and no on `lacp`. Needs root, namespaces and the `cap` module.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capUnavailable, HAS_CAPINFOS, HAS_TSHARK, liveUnavailable, PROJECT_ROOT, ringUnavailable, tshark } from '../helpers/tools.js';
 import { down, labUnavailable, traffic, up } from './lab.js';
-import { liveDuring, type LiveRun } from './live-run.js';
+import { exited, liveDuring, startCapturing, type LiveRun } from './live-run.js';
 import { defaultParams, namespaces, type ScenarioName } from './topology.js';
 
 const why = labUnavailable() ?? liveUnavailable();
@@ -185,25 +185,17 @@ describe.skipIf(why !== null)(`live capture and probe in the lab${why ? ` [skipp
     const lab = up('loop', params);
     try {
       const ns = namespaces(params).host;
-      const p = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'live', '--json', '-i', 'eth0', '-i', 'vif1.0', '-i', 'vif2.0', '--bond', `${params.bond}=${params.slaves.join(',')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d) => (out += d));
-      p.stderr.on('data', (d) => (err += d));
-      while (!err.includes('capturing on')) {
-        if (p.exitCode !== null) throw new Error(err);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const run = await startCapturing(['ip', 'netns', 'exec', ns, process.execPath, BIN, 'live', '--json', '-i', 'eth0', '-i', 'vif1.0', '-i', 'vif2.0', '--bond', `${params.bond}=${params.slaves.join(',')}`]);
+      const p = run.p;
       spawnSync('ip', ['-n', ns, 'link', 'del', 'vif2.0']);
       // The first guest still talks (the second one's link went with its vif).
       spawnSync('ip', ['netns', 'exec', namespaces(params).guests[0]!, 'ping', '-c', '10', '-i', '0.2', params.hostIp]);
       p.kill('SIGINT');
-      const code = await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))));
-      expect(code).toBe(0);
-      expect(err).toMatch(/bondscope: vif2\.0: (the interface was removed|capture on it ended: the interface went down or was removed); capturing on the rest \(eth0, vif1\.0\)/);
+      expect(await exited(p)).toBe(0);
+      expect(run.err).toMatch(/bondscope: vif2\.0: (the interface was removed|capture on it ended: the interface went down or was removed); capturing on the rest \(eth0, vif1\.0\)/);
       // libpcap's "no IPv4 address assigned" chatter stays in cap's workers.
-      expect(err).not.toContain('Warning:');
-      const j = JSON.parse(out) as { interfaces: { name: string; frames: number }[] };
+      expect(run.err).not.toContain('Warning:');
+      const j = JSON.parse(run.out) as { interfaces: { name: string; frames: number }[] };
       expect(j.interfaces.find((i) => i.name === 'vif1.0')!.frames).toBeGreaterThan(20);
     } finally {
       down(prefix);

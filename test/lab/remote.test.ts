@@ -8,14 +8,14 @@
  * real: sshd stopped, a key the host does not know, no capture tool in the session's PATH, a user
  * without capture rights, the link dropped mid-session.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, ringUnavailable } from '../helpers/tools.js';
 import { down, labUnavailable, up } from './lab.js';
-import { liveDuring, liveDuringAll } from './live-run.js';
+import { exited, liveDuring, liveDuringAll, startCapturing } from './live-run.js';
 import { startSshd, sshdUnavailable, type LabSshd } from './sshd.js';
 import { defaultParams, namespaces, type ScenarioName } from './topology.js';
 
@@ -203,25 +203,17 @@ describe.skipIf(why !== null)(`live over ssh to a real sshd in the lab${why ? ` 
 
       // The link dropped mid-session: capture ends by itself, the report says when, the file is whole.
       const file = join(work, 'dropped.pcapng');
-      const p = spawn(process.execPath, [BIN, 'live', '--ssh', 'lab', '--ssh-config', cfg, '--json', '--write', file, '--bond', bond], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d) => (out += d));
-      p.stderr.on('data', (d) => (err += d));
-      while (!err.includes('capturing on')) {
-        if (p.exitCode !== null) throw new Error(err);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const run = await startCapturing([process.execPath, BIN, 'live', '--ssh', 'lab', '--ssh-config', cfg, '--json', '--write', file, '--bond', bond]);
       // Frames before the drop: the host's own broadcasts.
       spawnSync('ip', ['netns', 'exec', namespaces(params).host, 'arping', '-q', '-c', '3', '-w', '1000000', '-i', params.bridge, '198.51.100.250']);
       await new Promise((r) => setTimeout(r, 1000));
       const droppedAt = Date.now();
       sshd!.link(false);
-      const code = await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))));
+      const code = await exited(run.p);
       // ServerAliveInterval 1 × ServerAliveCountMax 3 in the test's ssh configuration.
       expect(Date.now() - droppedAt).toBeLessThan(15_000);
       expect(code).toBe(0);
-      const j = JSON.parse(out) as LiveJson;
+      const j = JSON.parse(run.out) as LiveJson;
       const ended = j.stats.capture.events.find((e) => e.kind === 'ended')!;
       expect(ended.text).toMatch(/^lab: the link to the host dropped \(ssh.*\): capture stopped at \d{4}-\d\d-\d\dT[\d:.]+Z; the \d+ frames before it are kept$/);
       expect(j.stats.capture.remote!.endedAt).toEqual(expect.any(Number));

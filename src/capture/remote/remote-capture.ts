@@ -26,7 +26,7 @@ import { ovsFdbEntries, parseFdbShow } from '../host/ovs.js';
 import { ByteRing } from '../byte-ring.js';
 import type { CaptureDrops, LiveBackend, LiveEvents } from '../live-backend.js';
 import { LiveCaptureError } from '../live.js';
-import { handOn } from '../ring/ring-capture.js';
+import { count, handOn, type Counter } from '../ring/ring-capture.js';
 import { planRemoteCapture, type CapturePlan } from './capture-plan.js';
 import type { StreamMessage, StreamWorkerData } from './protocol.js';
 import { captureScript, watchScript } from './scripts.js';
@@ -76,11 +76,6 @@ interface Channel {
   readerEnded: boolean;
 }
 
-interface Counter {
-  total: number;
-  peak: number;
-  last: number;
-}
 
 export class RemoteCapture implements LiveBackend {
   readonly kind = 'ssh' as const;
@@ -247,12 +242,10 @@ export class RemoteCapture implements LiveBackend {
 
   private count(n: number): void {
     this.linkThisSec += n;
-    this.link.total += n;
   }
 
   private tickLink(): void {
-    this.link.last = this.linkThisSec;
-    if (this.linkThisSec > this.link.peak) this.link.peak = this.linkThisSec;
+    count(this.link, this.linkThisSec);
     this.linkThisSec = 0;
   }
 
@@ -370,7 +363,7 @@ export class RemoteCapture implements LiveBackend {
 
   /** What crosses the link: bytes in all, the last whole second's and the peak. */
   linkStats(): { bytes: number; lastSecBytes: number; peakSecBytes: number; seconds: number } {
-    return { bytes: this.link.total, lastSecBytes: this.link.last, peakSecBytes: this.link.peak, seconds: Math.max(1, Date.now() / 1000 - this.startedAt) };
+    return { bytes: this.link.total + this.linkThisSec, lastSecBytes: this.link.last, peakSecBytes: this.link.peak, seconds: Math.max(1, Date.now() / 1000 - this.startedAt) };
   }
 
   describe(): string {

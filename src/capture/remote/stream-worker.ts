@@ -18,7 +18,7 @@ import { ByteRing } from '../byte-ring.js';
 import { readerOn } from '../index.js';
 import { ChunkedInput, type ByteSource } from '../input.js';
 import { InterfaceRegistry, type RecordSource } from '../../model/record.js';
-import { INDEX_STRIDE, IX_CAPLEN, IX_DIR, IX_HATYPE, IX_IFINDEX, IX_LEN, IX_NSEC, IX_OFFSET, IX_SEC } from '../ring/block.js';
+import { indexFrame, INDEX_STRIDE } from '../ring/block.js';
 import type { StreamControl, StreamMessage, StreamWorkerData } from './protocol.js';
 
 const data = workerData as StreamWorkerData;
@@ -174,16 +174,8 @@ function append(b: Uint8Array, off: number, caplen: number, origLen: number, id:
   const s = slot!;
   if (count === 0) firstAt = Date.now();
   s.bytes.set(b.subarray(off, off + caplen), used);
-  const o = count * INDEX_STRIDE;
-  const ix = s.index;
-  ix[o + IX_OFFSET] = used;
-  ix[o + IX_CAPLEN] = caplen;
-  ix[o + IX_LEN] = origLen;
-  ix[o + IX_IFINDEX] = id;
-  ix[o + IX_DIR] = dir;
-  ix[o + IX_SEC] = sec;
-  ix[o + IX_NSEC] = nsec;
-  ix[o + IX_HATYPE] = 0;
+  // The worker's interface id where the ring has an ifindex; no ARPHRD (the stream's link type says).
+  indexFrame(s.index, count * INDEX_STRIDE, used, caplen, origLen, id, dir, sec, nsec, 0);
   used += caplen;
   count++;
 }

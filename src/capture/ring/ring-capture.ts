@@ -33,7 +33,8 @@ export const RING_SNAPLEN = 65535;
 /** Block copies going round between the reader and this thread (16 MiB): past them, blocks wait in the ring. */
 const RING_BUFFERS = 16;
 
-interface Counter {
+/** A count per second: in all, the last whole second's, the most in one second. */
+export interface Counter {
   total: number;
   peak: number;
   last: number;
@@ -251,7 +252,8 @@ export class RingCapture implements LiveBackend {
   }
 }
 
-function count(c: Counter, n: number): void {
+/** One second's count into the counter. */
+export function count(c: Counter, n: number): void {
   c.total += n;
   c.last = n;
   if (n > c.peak) c.peak = n;
