@@ -66,7 +66,7 @@ export function planRemoteCapture(host: string, facts: RemoteFacts, hostIfaces: 
   const filter = and(userFilter, sshExclusion(facts.ssh));
   const dumpcap = facts.tools.dumpcap;
   const tcpdump = facts.tools.tcpdump;
-  const where = sudo ? "sudo's secure_path" : 'the PATH of an ssh session';
+  const where = sudo ? 'the PATH of an ssh session, /usr/local/sbin, /usr/sbin or /sbin' : 'the PATH of an ssh session';
   if (!dumpcap && !tcpdump) return `${host} has neither dumpcap nor tcpdump in ${where} (${facts.path || 'empty'}): install tcpdump there (yum install tcpdump, or apt-get install tcpdump)`;
   const mib = bufferBytes === undefined ? [] : ['-B', String(Math.max(1, Math.round(bufferBytes / 2 ** 20)))];
   const kib = bufferBytes === undefined ? [] : ['-B', String(Math.max(1, Math.round(bufferBytes / 1024)))];

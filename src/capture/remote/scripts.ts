@@ -38,7 +38,7 @@ const OVS_COMMANDS: [string, string][] = [
   ['lacp-show.txt', 'ovs-appctl lacp/show'],
 ];
 
-/** The tools looked for (in the PATH of the session, or sudo's secure_path with --sudo). */
+/** The tools looked for (in the PATH of the session; with --sudo also in /usr/local/sbin, /usr/sbin, /sbin). */
 export const TOOLS = ['dumpcap', 'tcpdump', 'ovs-vsctl', 'ovs-appctl', 'bridge', 'grep', 'od'] as const;
 
 function prelude(nonce: string, sudo: boolean, to: 'out' | 'err'): string {
@@ -63,7 +63,8 @@ export function discoveryScript(nonce: string, sudo: boolean): string {
 ${prelude(nonce, sudo, 'out')}
 f() { [ -f "$1" ] && [ -r "$1" ] && { m f "$1"; cat "$1" 2>/dev/null; }; }
 l() { [ -L "$1" ] && m l "$1" "$(readlink "$1")"; }
-P=$($S /bin/sh -c 'echo "$PATH"' 2>/dev/null) || P=
+# Tools are looked for in the session's PATH; with sudo also where sudo's secure_path has them.
+P=$PATH; [ -n "$S" ] && P="$P:/usr/local/sbin:/usr/sbin:/sbin"
 w() { IFS=:; for d in $P; do [ -x "$d/$1" ] && [ ! -d "$d/$1" ] && { IFS=' '; echo "$d/$1"; return 0; }; done; IFS=' '; return 1; }
 m fact now "$(date +%s.%N)"
 m fact uid "$(id -u)"
@@ -138,9 +139,10 @@ export function watchScript(nonce: string, sudo: boolean, w: HostWatch): string 
     lines.push(`( while :; do for br in ${w.ovsBridges.map(shellQuote).join(' ')}; do $S ${shellQuote(w.ovsAppctl)} fdb/show "$br" 2>/dev/null | while IFS= read -r r; do m ovs "$br" "$r"; done; m ovsend "$br"; done; sleep 2; done ) &`);
   }
   if (w.kernelLog) {
-    // Only the lines kernel.ts reads pass the host's grep; the earlier ones are skipped here by time.
-    const g = w.grep ? ` | ${shellQuote(w.grep)} --line-buffered -E 'received packet|active one|link status'` : '';
-    lines.push(`if $S /bin/sh -c ': < /dev/kmsg' 2>/dev/null; then ( $S cat /dev/kmsg 2>/dev/null${g} | while IFS= read -r r; do m k "$r"; done ) & else m nokmsg "$(id -un) cannot read /dev/kmsg"; fi`);
+    // Only the lines kernel.ts reads pass the host's grep (the earlier ones are skipped here by
+    // time); cat's own failure (no CAP_SYSLOG under dmesg_restrict) comes through the same pipe.
+    const g = w.grep ? ` | ${shellQuote(w.grep)} --line-buffered -E 'received packet|active one|link status|^@@'` : '';
+    lines.push(`( { $S cat /dev/kmsg 2>/dev/null || echo "@@ nokmsg"; }${g} | while IFS= read -r r; do case "$r" in '@@ nokmsg') m nokmsg "$(id -un) cannot read /dev/kmsg";; *) m k "$r";; esac; done ) &`);
   }
   lines.push(`m watching`, `read -r _`, `kill 0`, `}`, ``);
   return lines.join('\n');
