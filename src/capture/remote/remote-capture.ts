@@ -74,6 +74,10 @@ interface Channel {
   /** Interfaces of this stream said by the reader. */
   ifaces: CaptureInterface[];
   readerEnded: boolean;
+  /** Why it closed while capturing, and when (wall seconds); said (once) when its reader is done too. */
+  why: string | null;
+  endedAt: number;
+  said: boolean;
 }
 
 
@@ -154,7 +158,7 @@ export class RemoteCapture implements LiveBackend {
       if (index > 0) await new Promise((r) => setTimeout(r, SESSION_GAP_MS));
       const ring = ByteRing.create(ringBytes, this.doorbell);
       const child = o.ssh.session(captureScript(o.nonce, o.sudo, s.argv));
-      const ch: Channel = { index, child, ring, queue: [], stderr: '', toolExit: null, ended: false, ifaces: [], readerEnded: false };
+      const ch: Channel = { index, child, ring, queue: [], stderr: '', toolExit: null, ended: false, ifaces: [], readerEnded: false, why: null, endedAt: 0, said: false };
       this.channels.push(ch);
       specs.push({ shared: ring.shared, display: s.display, name: s.name, direction: 0 });
       child.stdout!.on('data', (d: Buffer) => this.feed(ch, d));
@@ -260,14 +264,24 @@ export class RemoteCapture implements LiveBackend {
     if (this.stopping || this.stopped) return;
     // Before capture began, untilCapturing() says the fault; after, the capture ends here.
     if (!this.channels.every((c) => c.ifaces.length > 0)) return;
-    const why = code === 255 ? sessionLost(this.o.ssh.target, ch.stderr, this.o.ssh.masterSaid(), this.o.ssh.batch) : ch.toolExit !== null && ch.toolExit !== 0 ? `${this.plan.streams[ch.index]!.display} stopped (${this.lastToolLine(ch) || `exit ${ch.toolExit}`})` : `${this.plan.streams[ch.index]!.display} ended`;
-    const names = ch.ifaces.map((i) => i.name);
-    const time = Date.now() / 1000;
-    if (this.channels.every((c) => c.ended)) {
+    ch.why = code === 255 ? sessionLost(this.o.ssh.target, ch.stderr, this.o.ssh.masterSaid(), this.o.ssh.batch) : ch.toolExit !== null && ch.toolExit !== 0 ? `${this.plan.streams[ch.index]!.display} stopped (${this.lastToolLine(ch) || `exit ${ch.toolExit}`})` : `${this.plan.streams[ch.index]!.display} ended`;
+    ch.endedAt = Date.now() / 1000;
+    this.maybeEnded(ch);
+  }
+
+  /**
+   * A channel that closed while capturing is said once its reader has handed on every frame it
+   * carried: an interface gone (one of several per-port channels), or, the last, capture ended.
+   */
+  private maybeEnded(ch: Channel): void {
+    if (!ch.why || !ch.readerEnded || ch.said) return;
+    ch.said = true;
+    const time = ch.endedAt;
+    if (this.channels.every((c) => c.said)) {
       if (this.endedBy) return;
-      this.endedBy = { time, why };
-      this.events.onEnded?.(`${this.o.ssh.target}: ${why}: capture stopped at ${new Date(time * 1000).toISOString()}; the ${this.frames} frames before it are kept`, time);
-    } else for (const n of names) this.events.onInterfaceGone?.(n, `capture on ${this.o.ssh.target} ended (${why})`, time);
+      this.endedBy = { time, why: ch.why };
+      this.events.onEnded?.(`${this.o.ssh.target}: ${ch.why}: capture stopped at ${new Date(time * 1000).toISOString()}; the ${this.frames} frames before it are kept`, time);
+    } else for (const i of ch.ifaces) this.events.onInterfaceGone?.(i.name, `capture on ${this.o.ssh.target} ended (${ch.why})`, time);
   }
 
   /** The one-line fault of a channel that ended before capturing, or null while it may still start. */
@@ -323,6 +337,7 @@ export class RemoteCapture implements LiveBackend {
       // A stream cut short by a dropped link ends inside a record: said with the link's end, not as damage.
       if (m.error && !/cut short/.test(m.error)) this.readerErrors.push(m.error);
       if (m.error && this.begun && !/cut short/.test(m.error)) this.events.onWarning?.(m.error);
+      this.maybeEnded(ch);
     }
   }
 
