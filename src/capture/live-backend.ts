@@ -10,8 +10,9 @@
  */
 import type { CaptureInterface, InterfaceRegistry, PacketRecord } from '../model/record.js';
 
-export type BackendName = 'ring' | 'cap';
-export type BackendChoice = BackendName | 'auto';
+export type BackendName = 'ring' | 'cap' | 'ssh';
+/** What --backend can ask for (a host reached over ssh is --ssh's). */
+export type BackendChoice = 'ring' | 'cap' | 'auto';
 
 export interface LiveOptions {
   interfaces: string[];
@@ -38,6 +39,8 @@ export interface LiveEvents {
   onInterfaceGone?(name: string, why: string, time: number): void;
   /** Something the user should know (a backlog drop, a damaged block, a non-Ethernet interface). */
   onWarning?(text: string): void;
+  /** Capture ended by itself (over ssh: the link dropped, the host's tool stopped): nothing more will come. */
+  onEnded?(why: string, time: number): void;
 }
 
 /** Frames lost, by whom: the kernel (ring full) and bondscope itself (it fell behind the ring). */
@@ -64,6 +67,8 @@ export interface LiveBackend {
   readonly rec: PacketRecord;
   /** Wall seconds when capture started. */
   readonly startedAt: number;
+  /** The capture's clock (the frames' timestamps) minus this machine's, in ms: 0 here, the host's offset over ssh. */
+  readonly clockOffsetMs: number;
   readonly framesCaptured: number;
   /** Interfaces still capturing. */
   readonly active: string[];
@@ -77,6 +82,8 @@ export interface LiveBackend {
   /** Lets frames the kernel already holds reach onPacket before stop(). */
   drain(): Promise<void>;
   stop(): void;
+  /** Backend-specific facts for the JSON's stats.capture (the ssh link's), if any. */
+  extraStats?(): Record<string, unknown>;
 }
 
 /**
@@ -101,7 +108,7 @@ export function parseBackend(v: string | undefined): BackendChoice | null {
  * `--backend ring` a ring that cannot be set up is an error.
  */
 export async function startLiveBackend(requested: BackendChoice, options: LiveOptions, events: LiveEvents): Promise<{ backend: LiveBackend; fallback: string | null }> {
-  const { LiveCapture, LiveCaptureError } = await import('./live.js');
+  const { LiveCapture, LiveCaptureError, loadCap } = await import('./live.js');
   const { loadRing } = await import('./ring/native.js');
   const { RingCapture, RingSetupError } = await import('./ring/ring-capture.js');
   const loaded = loadRing();
@@ -120,6 +127,14 @@ export async function startLiveBackend(requested: BackendChoice, options: LiveOp
       const cap = new LiveCapture(options, events);
       await cap.start();
       return { backend: cap, fallback: retry.fallback };
+    }
+  }
+  // Neither the ring nor its fallback: one line, the ring's (whose fix makes live capture work).
+  if (requested === 'auto' && typeof loaded === 'string') {
+    try {
+      loadCap();
+    } catch {
+      throw new LiveCaptureError(`${loaded}; cap, the fallback, is not built either`);
     }
   }
   const cap = new LiveCapture(options, events);

@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FRAME_HEADER, WORKER_PREFIX } from './live-protocol.js';
+import { runningAsExecutable } from '../model/package.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../model/record.js';
 import type { CaptureDrops, LiveBackend, LiveEvents, LiveOptions } from './live-backend.js';
 
@@ -52,6 +53,9 @@ export function loadCap(): CapModule {
     } catch {
       capModule = null;
     }
+  }
+  if (!capModule && runningAsExecutable()) {
+    throw new LiveCaptureError('the single executable carries the capture ring, not `cap` (libpcap handles per interface, the fallback and the probe\'s sender): use an npm install of bondscope for those');
   }
   if (!capModule) {
     throw new LiveCaptureError(
@@ -116,6 +120,7 @@ export class LiveCapture implements LiveBackend {
   private readonly anchorNs: bigint;
   private stopping = false;
   readonly startedAt: number;
+  readonly clockOffsetMs = 0;
   /** Batches the workers dropped because this process fell behind (cap counts batches, not frames). */
   private droppedBatches = 0;
 

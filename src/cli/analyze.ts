@@ -9,38 +9,49 @@ import { safeText } from '../report/escape.js';
 import { ovsFdbEntries, readOvsDir, type OvsRecord } from '../capture/host/ovs.js';
 import { atOrAbove } from '../engine/severity.js';
 import { ROLE_MEANING } from '../engine/findings.js';
-import { wrap } from '../report/wrap.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
 import { safeJson } from '../report/escape.js';
 import { failOnOption, parseCommandArgs, windowOption } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
-import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags, unmatchedRoleFlags } from './roles.js';
+import { ROLE_HELP, ROLE_OPTIONS, topologyFromFlags, unmatchedRoleFlags } from './roles.js';
+import { helpText, type CommandHelp } from './help.js';
 
-const USAGE = `usage: bondscope analyze [options] FILE...
+export const HELP: CommandHelp = {
+  name: 'analyze',
+  synopsis: ['analyze [options] FILE...'],
+  description: [
+    'Tells whether the bonded bridge these captures were taken on loops, what that does to its guests, and what to do, with the frames that prove it. FILE as for `frames` (pcap, pcapng, gzip or zstd compressed, NAME=FILE, -).',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--json', 'one JSON object: interfaces, macs, findings, capabilities, stats'],
+        ['--fail-on LEVEL', 'exit 3 when a finding of LEVEL or worse exists (error, warning, info)'],
+        ['--window MS', 'match sightings of one frame within MS milliseconds (default 2000)'],
+        ['--kernel-log FILE', "the host's kernel log of the same time (dmesg, dmesg -T, syslog, journalctl -k): own-address warnings and bonding failovers beside the frames"],
+        ['--ovs DIR', "the host's recorded Open vSwitch state (as for `check --ovs`): roles of its bridges, bonds and members, and its learning tables (fdb/show) beside the frames"],
+        ...ROLE_HELP,
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+  after: [
+    'The report opens with the verdict: LOOPS, DOES NOT LOOP (in what these captures show) or CANNOT TELL (and what capture or flag would tell); the guests the loop makes unreachable, for how long within the capture; and the fix that fits this host. Each finding then shows the path of its first frame, in time order, as PORT WORD FRAME → …, the words being:',
+    { items: Object.entries(ROLE_MEANING) },
+  ],
+};
 
-Tells whether the bonded bridge these captures were taken on loops, what that does to its guests,
-and what to do, with the frames that prove it. FILE as for \`frames\` (pcap, pcapng, NAME=FILE, -).
-
-options:
-  --json               one JSON object: interfaces, macs, findings, capabilities, stats
-  --fail-on LEVEL      exit 3 when a finding of LEVEL or worse exists (error, warning, info)
-  --window MS          match sightings of one frame within MS milliseconds (default 2000)
-  --kernel-log FILE    the host's kernel log of the same time (dmesg, dmesg -T, syslog, journalctl -k):
-                       own-address warnings and bonding failovers beside the frames
-  --ovs DIR            the host's recorded Open vSwitch state (as for \`check --ovs\`): roles of its
-                       bridges, bonds and members, and its learning tables (fdb/show) beside the frames
-${ROLE_USAGE}
-  -h, --help           this text
-
-The report opens with the verdict: LOOPS, DOES NOT LOOP (in what these captures show) or CANNOT
-TELL (and what capture or flag would tell); the guests the loop makes unreachable, for how long
-within the capture; and the fix that fits this host. Each finding then shows the path of its
-first frame, in time order, as PORT WORD FRAME → …, the words being:
-${Object.entries(ROLE_MEANING)
-  .map(([word, meaning]) => wrap(meaning, 100, `  ${word.padEnd(17)}`, ' '.repeat(19)).join('\n'))
-  .join('\n')}
-`;
+export const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  'fail-on': { type: 'string' },
+  window: { type: 'string' },
+  'kernel-log': { type: 'string' },
+  ovs: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+  ...ROLE_OPTIONS,
+} as const;
 
 /** `--ovs DIR`: the recorded Open vSwitch state and the topology it gives; a missing or unreadable DIR is a usage error. */
 function readOvs(dir: string): { rec: OvsRecord; topology: Topology } {
@@ -56,18 +67,10 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('analyze', {
       args: argv,
       allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        'fail-on': { type: 'string' },
-        window: { type: 'string' },
-        'kernel-log': { type: 'string' },
-        ovs: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        ...ROLE_OPTIONS,
-      },
+      options: OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   if (positionals.length === 0) throw new UsageError('analyze: no capture file given (try --help)');

@@ -9,26 +9,37 @@ import { EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
 import { LineWriter } from './output.js';
 import { topologyFromFlags } from './roles.js';
+import { helpText, type CommandHelp } from './help.js';
 
-const USAGE = `usage: bondscope frames [options] FILE...
+export const HELP: CommandHelp = {
+  name: 'frames',
+  synopsis: ['frames [options] FILE...'],
+  description: [
+    'Prints one line per frame: number, time, interface, direction, source and destination MAC, VLAN ids, EtherType, length and a short summary. FILE is a pcap or pcapng file (gzip or zstd compressed or not), NAME=FILE to name a pcap\'s interface, or - for stdin. Several files are merged into one timeline by timestamp.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--json', 'one JSON object per line (keys n, ts, iface, dir, src, dst, vlan, ethertype, len, caplen, summary)'],
+        ['-c, --count N', 'stop after N frames'],
+        ['-i, --iface NAME', 'only frames captured on interface NAME (repeatable)'],
+        ['-t, --time FMT', 'time column: ad (UTC date and time, default), e (epoch seconds), r (seconds since the first frame)'],
+        ['--links FILE', '`ip -j link` output: names the interface of each frame of an SLL2 -i any capture by its ifindex (as analyze takes it); without it they are if#N'],
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+};
 
-Prints one line per frame: number, time, interface, direction, source and
-destination MAC, VLAN ids, EtherType, length and a short summary.
-FILE is a pcap or pcapng file, NAME=FILE to name a pcap's interface, or - for stdin.
-Several files are merged into one timeline by timestamp.
-
-options:
-  --json            one JSON object per line (keys n, ts, iface, dir, src, dst,
-                    vlan, ethertype, len, caplen, summary)
-  -c, --count N     stop after N frames
-  -i, --iface NAME  only frames captured on interface NAME (repeatable)
-  -t, --time FMT    time column: ad (UTC date and time, default), e (epoch
-                    seconds), r (seconds since the first frame)
-  --links FILE      \`ip -j link\` output: names the interface of each frame of an
-                    SLL2 -i any capture by its ifindex (as analyze takes it);
-                    without it they are if#N
-  -h, --help        this text
-`;
+export const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  count: { type: 'string', short: 'c' },
+  iface: { type: 'string', short: 'i', multiple: true },
+  time: { type: 'string', short: 't', default: 'ad' },
+  links: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 function dirText(dir: number): 'in' | 'out' | null {
   return dir === DIR_IN ? 'in' : dir === DIR_OUT ? 'out' : null;
@@ -47,17 +58,10 @@ export async function runFrames(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('frames', {
     args: argv,
     allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      count: { type: 'string', short: 'c' },
-      iface: { type: 'string', short: 'i', multiple: true },
-      time: { type: 'string', short: 't', default: 'ad' },
-      links: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   if (positionals.length === 0) throw new UsageError('frames: no capture file given (try --help)');

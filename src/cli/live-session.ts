@@ -6,9 +6,9 @@
  * Everything that needs root (capture handles, /dev/kmsg, the output file) is opened in `start()`,
  * so the caller can drop privileges right after it and before the first packet is handled.
  */
-import { readBridgeFdb, KmsgReader } from '../capture/host/kernel.js';
-import { OvsFdbPoller } from '../capture/host/ovs.js';
-import { startLiveBackend, type BackendChoice, type CaptureDrops, type LiveBackend } from '../capture/live-backend.js';
+import { LocalHostAccount, type HostAccount, type LearnedEntry } from '../capture/host/account.js';
+import { startLiveBackend, type BackendChoice, type CaptureDrops, type LiveBackend, type LiveEvents } from '../capture/live-backend.js';
+import type { RemoteHost } from '../capture/remote/index.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import type { PacketRecord } from '../model/record.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
@@ -35,12 +35,14 @@ export interface LiveSessionOptions {
   windowNs?: number;
   /** Read /dev/kmsg and the bridges' FDB (default true). */
   kernel?: boolean;
+  /** Capture on a host reached over ssh (--ssh) instead of this one. */
+  remote?: RemoteHost;
 }
 
 /** Something that happened to the capture itself, with its wall time (seconds since the epoch). */
 export interface SessionEvent {
   time: number;
-  kind: 'appeared' | 'gone' | 'warning' | 'backend';
+  kind: 'appeared' | 'gone' | 'warning' | 'backend' | 'ended';
   iface: string | null;
   text: string;
 }
@@ -54,7 +56,8 @@ export class LiveSession {
   private writer: PcapngWriter | null = null;
   /** Writer interface id per capture interface id. */
   private readonly writerIds = new Map<number, number>();
-  private kmsg: KmsgReader | null = null;
+  /** The host's kernel log and learning tables (this machine's, or the ssh host's). */
+  private host: HostAccount | null = null;
   private readonly frame = new DecodedFrame();
   private timer: NodeJS.Timeout | null = null;
   /** Things the user should know about the session itself (an interface gone, no kernel log). */
@@ -64,9 +67,11 @@ export class LiveSession {
   readonly observers: FrameObserver[] = [];
   private findings: Finding[] | null = null;
   private readonly startedAt = Date.now() / 1000;
-
-  /** Open vSwitch bridges' learning tables (fdb/show), polled every 2 s. */
-  private readonly ovsFdb = new OvsFdbPoller();
+  private endedNow: () => void = () => undefined;
+  /** A host reached over ssh: its bridges' learning tables as its watch session last read them. */
+  learnedOnHost?: (bridge: string) => LearnedEntry[] | null;
+  /** Resolves when capture ends by itself (over ssh: the link dropped); never for a local capture. */
+  readonly ended = new Promise<void>((resolve) => (this.endedNow = resolve));
 
   constructor(readonly options: LiveSessionOptions) {
     this.analyzer = this.newAnalyzer();
@@ -104,36 +109,50 @@ export class LiveSession {
   async start(): Promise<void> {
     const o = this.options;
     const bridges = o.topology.bridges.map((b) => b.name).filter((b) => o.interfaces.includes(b));
-    const { backend, fallback } = await startLiveBackend(
-      o.backend ?? 'auto',
-      { interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, user: o.user, bridges },
-      {
-        onPacket: (rec) => this.onPacket(rec),
-        onInterfaceAdded: (iface, why, time) => {
-          this.addToRecording(iface.id, iface.name, iface.linkType, iface.snaplen);
-          this.note('appeared', iface.name, `${iface.name}: ${why}`, time);
-        },
-        onInterfaceGone: (name, why, time) => this.note('gone', name, `${name}: ${why}; capturing on the rest (${this.backend?.active.join(', ') || 'none left'})`, time),
-        onWarning: (text) => this.note('warning', null, text),
+    const events: LiveEvents = {
+      onPacket: (rec) => this.onPacket(rec),
+      onInterfaceAdded: (iface, why, time) => {
+        this.addToRecording(iface.id, iface.name, iface.linkType, iface.snaplen);
+        this.note('appeared', iface.name, `${iface.name}: ${why}`, time);
       },
-    );
-    this.backend = backend;
+      onInterfaceGone: (name, why, time) => this.note('gone', name, `${name}: ${why}; capturing on the rest (${this.backend?.active.join(', ') || 'none left'})`, time),
+      onWarning: (text) => this.note('warning', null, text),
+      onEnded: (why, time) => {
+        this.note('ended', null, why, time);
+        this.endedNow();
+      },
+    };
+    let fallback: string | null = null;
+    if (o.remote) {
+      const { RemoteCapture } = await import('../capture/remote/remote-capture.js');
+      const remote = new RemoteCapture({ ...o.remote, interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, kernel: o.kernel !== false, bridges: o.topology.bridges }, events);
+      this.backend = remote;
+      await remote.start();
+      if (o.kernel !== false) {
+        this.host = remote.host;
+        this.learnedOnHost = (name) => {
+          const b = o.topology.bridges.find((x) => x.name === name);
+          return b ? remote.host.fdb(b) : null;
+        };
+      }
+      fallback = remote.plan.fallback;
+    } else {
+      const started = await startLiveBackend(o.backend ?? 'auto', { interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, user: o.user, bridges }, events);
+      this.backend = started.backend;
+      fallback = started.fallback;
+      if (o.kernel !== false) this.host = new LocalHostAccount(this.backend.startedAt);
+    }
+    const backend = this.backend;
     this.analyzer.knowInterfaces(backend.registry.list);
     if (fallback) this.note('backend', null, fallback);
+    if (this.host?.kernelLogProblem) this.note('warning', null, this.host.kernelLogProblem);
     if (o.write) {
       this.writer = new PcapngWriter(o.write, {
-        comment: topologyToComment(o.topology, { capturedBy: `bondscope ${VERSION} live`, interfaces: o.interfaces, filter: o.filter ?? null }),
+        comment: topologyToComment(o.topology, { capturedBy: `bondscope ${VERSION} live${o.remote ? ` over ssh on ${o.remote.ssh.target}` : ''}`, interfaces: o.interfaces, filter: o.filter ?? null }),
         userappl: `bondscope ${VERSION}`,
         os: 'Linux',
       });
       for (const iface of backend.registry.list) this.addToRecording(iface.id, iface.name, iface.linkType, iface.snaplen);
-    }
-    if (o.kernel !== false) {
-      try {
-        this.kmsg = new KmsgReader(backend.startedAt);
-      } catch (err) {
-        this.note('warning', null, `kernel log: /dev/kmsg not readable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); own-address warnings come from the frames only`);
-      }
     }
   }
 
@@ -159,16 +178,15 @@ export class LiveSession {
 
   /** Time passes without frames too: settle, read the kernel's log and FDB. */
   tick(): void {
-    const now = Date.now();
-    this.analyzer.advanceTo(Math.floor(now / 1000), (now % 1000) * 1e6);
-    if (this.kmsg) for (const e of this.kmsg.poll()) if (this.concerns(e.bridge, e.port)) this.analyzer.noteKernel(e);
-    if (this.options.kernel !== false) {
+    // On the capture's clock: a host reached over ssh stamps frames with its own.
+    const now = Date.now() + (this.backend?.clockOffsetMs ?? 0);
+    this.analyzer.advanceTo(Math.floor(now / 1000), Math.round(now % 1000) * 1e6);
+    const host = this.host;
+    if (host) {
+      for (const e of host.kernelEvents()) if (this.concerns(e.bridge, e.port)) this.analyzer.noteKernel(e);
       for (const b of this.options.topology.bridges) {
-        try {
-          this.analyzer.noteFdb(b.kind === 'ovs' ? this.ovsFdb.poll(b.name) : readBridgeFdb(b.name));
-        } catch {
-          /* the bridge went away, or this is not its namespace: the frames still tell */
-        }
+        const entries = host.fdb(b);
+        if (entries) this.analyzer.noteFdb(entries);
       }
     }
     this.writer?.flush();
@@ -217,7 +235,7 @@ export class LiveSession {
       }
       this.writer.close();
     }
-    this.kmsg?.close();
+    this.host?.close();
     this.findings = this.analyzer.finish();
     return this.findings;
   }
@@ -235,6 +253,7 @@ export class LiveSession {
       ringFrames: d?.ringFrames ?? null,
       freezes: d?.freezes ?? null,
       events: this.events.map((e) => ({ time: e.time, kind: e.kind, iface: e.iface, text: e.text })),
+      ...(this.backend?.extraStats ? { remote: this.backend.extraStats() } : {}),
     };
   }
 }

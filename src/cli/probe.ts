@@ -20,22 +20,40 @@ import { parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
 import { topologyFromFlags } from './roles.js';
+import { SSH_OPTIONS } from './ssh.js';
+import { helpText, type CommandHelp } from './help.js';
 
-const USAGE = `usage: bondscope probe [--bond BOND[=SLAVE,SLAVE]] [--timeout MS] [--json]
+export const HELP: CommandHelp = {
+  name: 'probe',
+  synopsis: ['probe [--bond BOND[=SLAVE,SLAVE]] [--timeout MS] [--json]'],
+  description: [
+    "Sends one marked broadcast out of each slave of the bond and watches the other slaves and the bond for it: a definite yes or no, within a second, on whether the switches flood the host's broadcasts back and whether the bond passes them up to the bridge. Needs root, and the cap module. Exit 3 when a loop was found, 0 when none.",
+    'Not over --ssh: the probe writes frames of its own, which no tool an ssh session finds on the host can do; run it on the host (the single executable needs no Node there, but carries no cap: use an npm install) or watch with `live --ssh`.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--bond BOND[=SLAVES]', 'the bond to probe (default: the only bond discovered); SLAVES when the bond is not a kernel bond (or to probe some slaves only)'],
+        ['--timeout MS', 'how long to wait for each probe to come back (default 1000)'],
+        ['--json', "one JSON object with each slave's result"],
+        ['--user USER', 'drop to USER once the handles are open (default nobody)'],
+        ['--ssh [USER@]HOST', 'not for the probe: it says in one line why, and what to run instead'],
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+};
 
-Sends one marked broadcast out of each slave of the bond and watches the other slaves and the
-bond for it: a definite yes or no, within a second, on whether the switches flood the host's
-broadcasts back and whether the bond passes them up to the bridge. Needs root.
-Exit 3 when a loop was found, 0 when none.
-
-options:
-  --bond BOND[=SLAVES]   the bond to probe (default: the only bond discovered); SLAVES when the
-                         bond is not a kernel bond (or to probe some slaves only)
-  --timeout MS           how long to wait for each probe to come back (default 1000)
-  --json                 one JSON object with each slave's result
-  --user USER            drop to USER once the handles are open (default nobody)
-  -h, --help             this text
-`;
+export const OPTIONS = {
+  bond: { type: 'string' },
+  timeout: { type: 'string', default: '1000' },
+  json: { type: 'boolean', default: false },
+  user: { type: 'string', default: 'nobody' },
+  // Taken only to say why the probe cannot run over ssh.
+  ssh: SSH_OPTIONS.ssh,
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 export const PROBE_ETHERTYPE = 0x88b5;
 const MAGIC = 'bondscope-probe';
@@ -81,17 +99,16 @@ export interface ProbeResult {
 export async function runProbe(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('probe', {
     args: argv,
-    options: {
-      bond: { type: 'string' },
-      timeout: { type: 'string', default: '1000' },
-      json: { type: 'boolean', default: false },
-      user: { type: 'string', default: 'nobody' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
+  }
+  if (values.ssh !== undefined) {
+    // The probe writes its own frames onto each slave: an ssh session has no tool for that
+    // (tcpdump and dumpcap only read), and nothing is installed or left on the host.
+    throw new UsageError(`probe: --ssh: the probe sends frames of its own out of each slave, which no tool an ssh session finds on ${values.ssh} can do; run bondscope probe on the host (the single executable, bondscope-linux-x64, needs no Node there) or watch it with bondscope live --ssh ${values.ssh}`);
   }
   const timeoutMs = Number(values.timeout);
   if (!(timeoutMs > 0)) throw new UsageError(`probe: --timeout takes a positive number of milliseconds, not '${values.timeout}'`);

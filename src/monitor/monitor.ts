@@ -37,6 +37,8 @@ export interface MonitorSession {
   drops?(): { kernel: number | null; internal: number } | null;
   /** A fresh engine from the next frame on. */
   reset(): void;
+  /** A host reached over ssh: its bridges' learning tables as its session last read them (this host's are read here). */
+  readonly learnedOnHost?: (bridge: string) => { mac: number; port: string; isLocal: boolean }[] | null;
 }
 
 export interface MonitorOptions {
@@ -361,10 +363,11 @@ export class Monitor {
     for (const br of this.topology.bridges) {
       let entries;
       try {
-        entries = readBridgeFdb(br.name);
+        entries = this.session?.learnedOnHost ? this.session.learnedOnHost(br.name) : readBridgeFdb(br.name);
       } catch {
         continue;
       }
+      if (!entries) continue;
       const wrong = new Map<string, number>();
       for (const b of this.topology.bonds) if (this.bridgeOf(b.name) === br.name) wrong.set(b.name, 0);
       for (const e of entries) {

@@ -12,7 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../model/package.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../../model/record.js';
 import type { CaptureDrops, LiveBackend, LiveEvents, LiveOptions } from '../live-backend.js';
 import { LiveCaptureError } from '../live.js';
@@ -32,7 +33,8 @@ export const RING_SNAPLEN = 65535;
 /** Block copies going round between the reader and this thread (16 MiB): past them, blocks wait in the ring. */
 const RING_BUFFERS = 16;
 
-interface Counter {
+/** A count per second: in all, the last whole second's, the most in one second. */
+export interface Counter {
   total: number;
   peak: number;
   last: number;
@@ -43,6 +45,7 @@ export class RingCapture implements LiveBackend {
   readonly registry = new InterfaceRegistry();
   readonly rec = new PacketRecord();
   readonly startedAt = Date.now() / 1000;
+  readonly clockOffsetMs = 0;
   private readonly ring: RingNative;
   private handle = -1;
   private worker: Worker | null = null;
@@ -121,7 +124,7 @@ export class RingCapture implements LiveBackend {
     for (const iface of this.registry.list) this.promisc(this.ifindexOf.get(iface)!, iface.name);
     const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, all, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, buffers: RING_BUFFERS, blockSize: RING_BLOCK };
     // The reader allocates almost nothing (its buffers go round): a small heap keeps it small.
-    const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+    const worker = startWorker(import.meta.url, 'ring-worker', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
     this.worker = worker;
     worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.workerDone = new Promise<void>((resolve) => {
@@ -249,7 +252,8 @@ export class RingCapture implements LiveBackend {
   }
 }
 
-function count(c: Counter, n: number): void {
+/** One second's count into the counter. */
+export function count(c: Counter, n: number): void {
   c.total += n;
   c.last = n;
   if (n > c.peak) c.peak = n;
