@@ -12,7 +12,7 @@ import { ROLE_MEANING } from '../engine/findings.js';
 import { analysisJson, analysisText, type InputInfo } from '../report/analysis.js';
 import { safeJson } from '../report/escape.js';
 import { failOnOption, parseCommandArgs, windowOption } from './args.js';
-import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
+import { EXIT_CANNOT_TELL, EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
 import { ROLE_HELP, ROLE_OPTIONS, topologyFromFlags, unmatchedRoleFlags } from './roles.js';
 import { helpText, type CommandHelp } from './help.js';
@@ -28,7 +28,7 @@ export const HELP: CommandHelp = {
       title: 'options',
       options: [
         ['--json', 'one JSON object: interfaces, macs, findings, capabilities, stats'],
-        ['--fail-on LEVEL', 'exit 3 when a finding of LEVEL or worse exists (error, warning, info)'],
+        ['--fail-on LEVEL', 'exit 3 when a finding of LEVEL or worse exists (error, warning, info); without it, or with none, exit 4 when the verdict is CANNOT TELL'],
         ['--window MS', 'match sightings of one frame within MS milliseconds (default 2000)'],
         ['--kernel-log FILE', "the host's kernel log of the same time (dmesg, dmesg -T, syslog, journalctl -k): own-address warnings and bonding failovers beside the frames"],
         ['--ovs DIR', "the host's recorded Open vSwitch state (as for `check --ovs`): roles of its bridges, bonds and members, and its learning tables (fdb/show) beside the frames"],
@@ -107,6 +107,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const inputCode = reportInputs(set, undecoded);
   if (inputCode !== EXIT_OK) return inputCode;
   if (threshold && findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT_FINDINGS;
+  if (verdict.state === 'cannot-tell') return EXIT_CANNOT_TELL;
   return EXIT_OK;
 }
 

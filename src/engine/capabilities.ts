@@ -193,8 +193,10 @@ export interface Provable {
   bond: string[];
   bridge: string[];
   guestPorts: string[];
-  /** Ports of no known role. */
+  /** Ports of no known role (interfaces merged into one not among them: `merged`). */
   unknown: string[];
+  /** Interfaces that hold several capture points' frames (merged-points.ts). */
+  merged: string[];
   /** Ports whose role only the frames gave. */
   inferred: string[];
   /** A Linux cooked (-i any) capture: no destination MACs. */
@@ -221,7 +223,8 @@ export function provable(ports: PortState[]): Provable {
     bond,
     bridge: named('bridge'),
     guestPorts: named('guest'),
-    unknown: named('unknown'),
+    unknown: ports.filter((p) => p.port.role === 'unknown' && !p.mergedPoints).map((p) => p.port.name),
+    merged: ports.filter((p) => p.mergedPoints).map((p) => p.port.name),
     inferred: ports.filter((p) => p.port.roleSource === 'inferred').map((p) => p.port.name),
     cooked: ports.some((p) => p.cooked),
     directions: ports.some((p) => p.framesWithDirection > 0),

@@ -129,6 +129,8 @@ export interface Verdict {
 
 /** The kinds that prove the loop when seen at high confidence: an echo that came back up the bond. */
 const LOOP_KINDS = new Set(['looped-broadcast', 'wrong-port-learning']);
+/** Echoes seen where the captures cannot show whether the bond passed them up (reflections.ts). */
+const UNSETTLED_KINDS = new Set(['switch-reflection', 'echo-or-repeat']);
 /** A guest reachable again for this long between echoes was reachable for a while… */
 const INTERMITTENT_MS = 100;
 /** …and intermittently so when the bridge had it on the bond for less than this share of the time. */
@@ -196,6 +198,7 @@ const list = (xs: string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.s
 export function decide(v: VerdictInput): Verdict {
   const loopFindings = v.findings.filter((f) => LOOP_KINDS.has(f.kind) && f.details.basis !== 'configuration');
   const proven = loopFindings.filter((f) => f.confidence === 'high');
+  const unsettled = v.findings.filter((f) => UNSETTLED_KINDS.has(f.kind));
   const pv = v.provable;
   const bondName = pv.bond[0] ?? v.bonds[0]?.name ?? 'the bond';
   const wouldTell: string[] = [];
@@ -218,11 +221,18 @@ export function decide(v: VerdictInput): Verdict {
     line =
       `LOOPS: ${path ? `frames the host side sends out of ${path.out} come back in on ${path.back} and up ${path.bond}` : `frames the host side sends come back up ${bondName}`}` +
       `${times ? ` (${times} looped broadcast${times === 1 ? '' : 's'}` : ' ('}${delays.length ? `${times ? ', ' : ''}loop delay ${Math.min(...delays)} µs` : ''}${times || delays.length ? ', ' : ''}${when})`;
-  } else if (loopFindings.length) {
+  } else if (loopFindings.length || unsettled.length) {
+    // Echoes seen where the captures cannot show whether the bond passed them up (loop findings at
+    // lower confidence, the slaves' reflection, the bond's copy out and in again): never a loop
+    // from that alone, and never "does not loop" either — the full capture could show either.
     state = 'cannot-tell';
-    const f = loopFindings[0]!;
-    line = `CANNOT TELL: the switches flood the host's broadcasts back (${f.interfaces.join(' → ')}), but whether ${bondName} passes them up to the bridge is not in these captures`;
+    const f = (loopFindings[0] ?? unsettled[0])!;
+    line =
+      f.kind === 'echo-or-repeat'
+        ? `CANNOT TELL: frames went out of ${bondName} and came back in on it (${f.count} time${f.count === 1 ? '' : 's'}), but whether that is an echo or the sender repeating itself is not in a capture of ${bondName} alone`
+        : `CANNOT TELL: the switches flood the host's broadcasts back (${f.interfaces.join(' → ')}), but whether ${bondName} passes them up to the bridge is not in these captures`;
     wouldTell.push(`capture ${bondName} as well (beside its slaves and the bridge): an echo going up it is the loop, none is no loop`);
+    if (f.kind === 'switch-reflection') wouldTell.push(`or read the bond's mode and all_slaves_active on the host: \`bondscope check\` (an active-backup bond that drops what its backup slave receives does not loop)`);
   } else {
     const missing = cannotTellBecause(v);
     if (missing.length) {
@@ -278,6 +288,7 @@ function cannotTellBecause(v: VerdictInput): { why: string; tell: string }[] {
   const slavesNamed = v.bonds[0]?.slaves.length ? v.bonds[0].slaves : pv.slaves;
   const dumpcap = (ifaces: string[]): string => `dumpcap ${ifaces.map((i) => `-i ${i}`).join(' ')} -w host.pcapng`;
   const allPorts = [...new Set([...slavesNamed, ...pv.bond, ...pv.bridge, ...pv.guestPorts])];
+  if (pv.merged.length) out.push({ why: `${list(pv.merged)} holds the frames of several capture points merged into one interface: which port saw each frame cannot be told`, tell: 'analyse the per-interface files, or merge them with one interface per port: `mergecap -I none -w host.pcapng FILE...`' });
   if (!pv.echoVisible) {
     if (pv.slaves.length === 1 && !pv.bond.length) out.push({ why: `only one slave (${pv.slaves[0]}) was captured: a frame leaving by it and coming back by another cannot be seen`, tell: `capture every slave and the bond at once: ${dumpcap(allPorts.length > 1 ? allPorts : [...pv.slaves, 'OTHER-SLAVE', 'BOND'])}` });
     else if (pv.bond.length && !pv.bridge.length && !pv.guestPorts.length) out.push({ why: `only ${bond} was captured, neither its slaves nor the host side: an echo cannot be told from a frame the host sent again`, tell: `capture ${bond}'s slaves and the bridge too: ${dumpcap(allPorts)}` });
