@@ -1,7 +1,8 @@
 // bondscope's capture ring: one AF_PACKET socket with a TPACKET_V3 mmap ring for the whole host.
 //
 // What this file does and no more: open the socket (as root), compile the --filter with libpcap on a
-// dead Ethernet handle and attach it, map the ring, bind to every interface (ifindex 0), set
+// dead Ethernet handle and attach it (and replace it later: SO_ATTACH_FILTER on a bound socket swaps
+// the program atomically, no frame lost or let through unfiltered), map the ring, bind to every interface (ifindex 0), set
 // promiscuous membership, read PACKET_STATISTICS, and hand each retired block to JavaScript as a copy.
 // The block's frames are parsed in TypeScript (src/capture/ring/block.ts), so the parser is tested
 // without root on hand-built blocks.
@@ -43,6 +44,7 @@ struct Ring {
   size_t mapSize = 0;
   unsigned blockSize = 0;
   unsigned blockCount = 0;
+  unsigned snaplen = 65535;
   unsigned next = 0;  // the block the reader waits on
   std::mutex reading;  // one reader at a time
   ~Ring() {
@@ -86,6 +88,28 @@ uint32_t optU32(const Napi::Object& o, const char* key, uint32_t dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : dflt;
 }
 
+// Compiles `filter` (empty: every frame) for Ethernet with libpcap and attaches it to the socket,
+// replacing any program before it; the program's return value is the snaplen.
+void attachFilter(Napi::Env env, int fd, const std::string& filter, unsigned snaplen) {
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+  if (!dead) throw Napi::Error::New(env, "pcap_open_dead failed");
+  struct bpf_program prog;
+  if (pcap_compile(dead, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0) {
+    Napi::Error e = Napi::Error::New(env, std::string("--filter: ") + pcap_geterr(dead));
+    e.Set("code", Napi::String::New(env, "EFILTER"));
+    pcap_close(dead);
+    throw e;
+  }
+  pcap_close(dead);
+  struct sock_fprog fprog;
+  fprog.len = (unsigned short)prog.bf_len;
+  fprog.filter = reinterpret_cast<struct sock_filter*>(prog.bf_insns);
+  int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+  int attachErr = errno;
+  pcap_freecode(&prog);
+  if (rc < 0) throw sysError(env, "setsockopt(SO_ATTACH_FILTER)", attachErr);
+}
+
 // open({blockSize, blockCount, frameSize, retireMs, snaplen, filter}) → handle
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -111,24 +135,8 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   unsigned reserve = 4;
   if (setsockopt(ring->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0) throw sysError(env, "setsockopt(PACKET_RESERVE)", errno);
 
-  // The filter (empty: every frame), compiled for Ethernet; its return value is the snaplen.
-  pcap_t* dead = pcap_open_dead(DLT_EN10MB, (int)snaplen);
-  if (!dead) throw Napi::Error::New(env, "pcap_open_dead failed");
-  struct bpf_program prog;
-  if (pcap_compile(dead, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0) {
-    Napi::Error e = Napi::Error::New(env, std::string("--filter: ") + pcap_geterr(dead));
-    e.Set("code", Napi::String::New(env, "EFILTER"));
-    pcap_close(dead);
-    throw e;
-  }
-  pcap_close(dead);
-  struct sock_fprog fprog;
-  fprog.len = (unsigned short)prog.bf_len;
-  fprog.filter = reinterpret_cast<struct sock_filter*>(prog.bf_insns);
-  int rc = setsockopt(ring->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
-  int attachErr = errno;
-  pcap_freecode(&prog);
-  if (rc < 0) throw sysError(env, "setsockopt(SO_ATTACH_FILTER)", attachErr);
+  attachFilter(env, ring->fd, filter, snaplen);
+  ring->snaplen = snaplen;
 
   struct tpacket_req3 req;
   memset(&req, 0, sizeof req);
@@ -176,6 +184,15 @@ Napi::Value Promisc(const Napi::CallbackInfo& info) {
   mr.mr_type = PACKET_MR_PROMISC;
   bool on = info.Length() < 3 || info[2].ToBoolean();
   if (setsockopt(ring->fd, SOL_PACKET, on ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mr, sizeof mr) < 0) throw sysError(env, "setsockopt(PACKET_ADD_MEMBERSHIP)", errno);
+  return env.Undefined();
+}
+
+// setFilter(handle, filter): the socket's filter replaced by `filter` (same rules as open's).
+Napi::Value SetFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto ring = ringArg(info);
+  if (info.Length() < 2 || !info[1].IsString()) throw Napi::TypeError::New(env, "setFilter(handle, filter)");
+  attachFilter(env, ring->fd, info[1].As<Napi::String>().Utf8Value(), ring->snaplen);
   return env.Undefined();
 }
 
@@ -246,6 +263,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, Open));
   exports.Set("promisc", Napi::Function::New(env, Promisc));
   exports.Set("stats", Napi::Function::New(env, Stats));
+  exports.Set("setFilter", Napi::Function::New(env, SetFilter));
   exports.Set("next", Napi::Function::New(env, Next));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("libpcapVersion", Napi::String::New(env, pcap_lib_version()));

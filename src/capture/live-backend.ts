@@ -74,6 +74,12 @@ export interface LiveBackend {
   describe(): string;
   /** Lets frames the kernel already holds reach onPacket before stop(). */
   drain(): Promise<void>;
+  /**
+   * Replaces the capture filter while capturing, without a gap (ring: the socket's program is
+   * swapped atomically). Absent, or false, where the backend cannot (cap: its handles are reopened
+   * instead).
+   */
+  setFilter?(filter: string): boolean;
   stop(): void;
 }
 

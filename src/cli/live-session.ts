@@ -64,6 +64,12 @@ export class LiveSession {
   readonly observers: FrameObserver[] = [];
   private findings: Finding[] | null = null;
   private readonly startedAt = Date.now() / 1000;
+  /** The latest frame's stamp, and the one the engine's time was last anchored to with its monotonic ms. */
+  private lastSec = -1;
+  private lastNsec = 0;
+  private anchorSec = -1;
+  private anchorNsec = 0;
+  private anchorMono = 0;
 
   /** Open vSwitch bridges' learning tables (fdb/show), polled every 2 s. */
   private readonly ovsFdb = new OvsFdbPoller();
@@ -150,6 +156,8 @@ export class LiveSession {
   }
 
   private onPacket(rec: PacketRecord): void {
+    this.lastSec = rec.tsSec;
+    this.lastNsec = rec.tsNsec;
     const f = this.frame;
     decodeFrame(rec, f);
     this.analyzer.observe(rec, f);
@@ -157,10 +165,23 @@ export class LiveSession {
     for (const o of this.observers) o(rec, f);
   }
 
-  /** Time passes without frames too: settle, read the kernel's log and FDB. */
+  /**
+   * Time passes without frames too: settle, read the kernel's log and FDB. The engine's time goes
+   * on from the latest frame's own stamp by the monotonic time since, not from the wall clock: the
+   * frames are stamped by the kernel, and a wall clock stepped (or set apart from the kernel's)
+   * would otherwise settle frames whose copies are still arriving, or hold them for the step.
+   */
   tick(): void {
-    const now = Date.now();
-    this.analyzer.advanceTo(Math.floor(now / 1000), (now % 1000) * 1e6);
+    const mono = performance.now();
+    if (this.lastSec !== this.anchorSec || this.lastNsec !== this.anchorNsec) {
+      this.anchorSec = this.lastSec;
+      this.anchorNsec = this.lastNsec;
+      this.anchorMono = mono;
+    }
+    if (this.anchorSec >= 0) {
+      const ns = this.anchorNsec + Math.round((mono - this.anchorMono) * 1e6);
+      this.analyzer.advanceTo(this.anchorSec + Math.floor(ns / 1e9), ns % 1e9);
+    }
     if (this.kmsg) for (const e of this.kmsg.poll()) if (this.concerns(e.bridge, e.port)) this.analyzer.noteKernel(e);
     if (this.options.kernel !== false) {
       for (const b of this.options.topology.bridges) {
@@ -182,6 +203,15 @@ export class LiveSession {
     const t = this.options.topology;
     if (bridge !== null && t.bridges.length) return t.bridges.some((b) => b.name === bridge);
     return port === null || t.ports.has(port) || this.options.interfaces.includes(port);
+  }
+
+  /**
+   * The capture filter replaced while capturing, where the backend can (the ring): no gap, no fresh
+   * engine. Returns false where it cannot (cap): the caller reopens the capture instead.
+   */
+  setFilter(filter: string | undefined): boolean {
+    const b = this.backend;
+    return b?.setFilter?.(filter ?? '') ?? false;
   }
 
   /** Writes what is buffered of the recording, so a second reader (export) sees every frame so far. */

@@ -212,37 +212,69 @@ export async function runMonitor(argv: string[]): Promise<number> {
   monitor.checkConfiguration(info, plan.topology);
   process.stderr.write(`bondscope: monitoring ${plan.interfaces.map(safeText).join(', ')}${listen ? `; metrics on http://${safeText(values.listen)}/metrics` : ''} (SIGTERM or Ctrl-C to stop)\n`);
 
-  let lastRestart = Date.now();
+  let lastRestart = performance.now();
   let restarting = false;
+  const said = (obj: Record<string, unknown>): void => emit(safeJson({ time: new Date().toISOString(), ...obj }) + '\n');
+  // The ring follows new ports of the captured bridges by itself (a guest started) and can swap
+  // its filter while capturing: the host's changes need no restart then, and no fresh engine.
+  const followed = (next: ReturnType<typeof planFrom>, name: string): boolean =>
+    [next.topology, plan.topology].some((t) => {
+      const port = t.ports.get(name);
+      const bridge = port?.bridge ?? t.bridges.find((b) => b.ports.some((x) => x.name === name))?.name;
+      return (port?.role ?? roleFromName(name).role) === 'guest' && bridge !== undefined && plan.interfaces.includes(bridge);
+    });
+  const refilter = (next: ReturnType<typeof planFrom>): boolean => {
+    if (next.filter === plan.filter) return true;
+    try {
+      if (!session.setFilter(next.filter)) return false;
+    } catch (err) {
+      said({ event: 'message', message: `capture filter not replaced: ${(err as Error).message}` });
+      return false;
+    }
+    plan = { ...plan, filter: next.filter, note: next.note };
+    said({ event: 'capture-filter', filter: next.filter ?? null, note: next.note });
+    return true;
+  };
   const recheck = async (): Promise<void> => {
     if (restarting) return;
     info = discoverHost('/');
     const next = planFrom(info);
     monitor.checkConfiguration(info, next.topology);
-    const same = next.filter === plan.filter && next.interfaces.join('\n') === plan.interfaces.join('\n');
-    // Capture follows the host (a guest started or stopped), at most once a minute.
-    if (same || Date.now() - lastRestart < 60_000) return;
+    const added = next.interfaces.filter((i) => !plan.interfaces.includes(i));
+    const gone = plan.interfaces.filter((i) => !next.interfaces.includes(i));
+    // Guests' ports coming and going under a captured bridge, and a filter the ring can swap: followed in place.
+    if ([...added, ...gone].every((i) => followed(next, i)) && refilter(next)) {
+      plan = { ...plan, topology: next.topology, interfaces: next.interfaces };
+      return;
+    }
+    // Otherwise capture restarts on the new plan, at most once a minute.
+    if (performance.now() - lastRestart < 60_000) return;
     restarting = true;
     try {
       const fresh = await open(next);
       session.stop();
       session = fresh;
       plan = next;
-      lastRestart = Date.now();
+      lastRestart = performance.now();
       monitor.metrics.captureRestarts.inc();
       monitor.attach(session, plan.topology);
       started('capture-restarted');
     } catch (err) {
-      emit(safeJson({ event: 'message', time: new Date().toISOString(), message: `capture could not follow the host's change: ${(err as Error).message}` }) + '\n');
-      lastRestart = Date.now();
+      said({ event: 'message', message: `capture could not follow the host's change: ${(err as Error).message}` });
+      lastRestart = performance.now();
     } finally {
       restarting = false;
     }
+  };
+  // Guests the engine or the FDB found since: named in the filter within seconds, where it can be swapped.
+  const followGuests = (): void => {
+    if (!restarting && values.filter === undefined) refilter(planFrom(info));
   };
 
   await runUntilStopped(duration, [
     [() => monitor.poll(), 500],
     [() => monitor.slowPoll(), 2000],
+    [() => followGuests(), 2000],
     [() => void monitor.flushEvidence(), 1000],
     [() => void recheck(), configEveryMs],
   ]);

@@ -138,6 +138,19 @@ export class RingCapture implements LiveBackend {
     });
   }
 
+  /** The filter replaced on the open socket: frames from now on pass the new one, none are lost. False with a binding built before setFilter. */
+  setFilter(filter: string): boolean {
+    if (!this.ring.setFilter || this.handle < 0) return false;
+    try {
+      this.ring.setFilter(this.handle, filter.trim());
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.code === 'EFILTER') throw new LiveCaptureError(`filter: libpcap cannot compile it: ${e.message.replace(/^--filter: /, '')}`);
+      throw err;
+    }
+    return true;
+  }
+
   begin(): void {
     if (!this.worker || this.stopped) return;
     this.worker.postMessage({ type: 'go' });
