@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -88,9 +89,15 @@ uint32_t optU32(const Napi::Object& o, const char* key, uint32_t dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : dflt;
 }
 
+// Ports whose inbound frames are kept whatever the filter says, at most (an 8-bit jump reaches past them).
+const size_t MAX_KEEP = 250;
+
 // Compiles `filter` (empty: every frame) for Ethernet with libpcap and attaches it to the socket,
-// replacing any program before it; the program's return value is the snaplen.
-void attachFilter(Napi::Env env, int fd, const std::string& filter, unsigned snaplen) {
+// replacing any program before it; the program's return value is the snaplen. With `keep`, frames
+// that arrive on one of those ifindexes (not PACKET_OUTGOING) are kept before the filter is asked:
+// a program in front of libpcap's reads the kernel's ancillary pkttype and ifindex (the monitor
+// keeps everything a guest sends on its own port, before it knows the guest's MAC).
+void attachFilter(Napi::Env env, int fd, const std::string& filter, unsigned snaplen, const std::vector<uint32_t>& keep) {
   pcap_t* dead = pcap_open_dead(DLT_EN10MB, (int)snaplen);
   if (!dead) throw Napi::Error::New(env, "pcap_open_dead failed");
   struct bpf_program prog;
@@ -101,16 +108,43 @@ void attachFilter(Napi::Env env, int fd, const std::string& filter, unsigned sna
     throw e;
   }
   pcap_close(dead);
-  struct sock_fprog fprog;
-  fprog.len = (unsigned short)prog.bf_len;
-  fprog.filter = reinterpret_cast<struct sock_filter*>(prog.bf_insns);
-  int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
-  int attachErr = errno;
+  std::vector<struct sock_filter> code;
+  size_t n = keep.size() > MAX_KEEP ? 0 : keep.size();
+  if (n > 0) {
+    // [0] A = pkttype; [1] outgoing: on to the filter; [2] A = ifindex; [3, 3+n) one of them: keep;
+    // [3+n] on to the filter; [4+n] keep; [5+n…] libpcap's program (its jumps are relative).
+    const unsigned filterAt = 5 + n, keepAt = 4 + n;
+    code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)));
+    code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, (uint8_t)(filterAt - 2), 0));
+    code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_IFINDEX)));
+    for (size_t k = 0; k < n; k++) code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, keep[k], (uint8_t)(keepAt - (3 + k) - 1), 0));
+    code.push_back(BPF_STMT(BPF_JMP | BPF_JA, 1));
+    code.push_back(BPF_STMT(BPF_RET | BPF_K, snaplen));
+  }
+  for (u_int i = 0; i < prog.bf_len; i++) {
+    const struct bpf_insn& x = prog.bf_insns[i];
+    code.push_back(sock_filter{x.code, x.jt, x.jf, x.k});
+  }
   pcap_freecode(&prog);
-  if (rc < 0) throw sysError(env, "setsockopt(SO_ATTACH_FILTER)", attachErr);
+  struct sock_fprog fprog;
+  fprog.len = (unsigned short)code.size();
+  fprog.filter = code.data();
+  int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+  if (rc < 0) throw sysError(env, "setsockopt(SO_ATTACH_FILTER)", errno);
 }
 
-// open({blockSize, blockCount, frameSize, retireMs, snaplen, filter}) → handle
+std::vector<uint32_t> ifindexList(const Napi::Value& v) {
+  std::vector<uint32_t> out;
+  if (!v.IsArray()) return out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value x = a.Get(i);
+    if (x.IsNumber()) out.push_back(x.As<Napi::Number>().Uint32Value());
+  }
+  return out;
+}
+
+// open({blockSize, blockCount, frameSize, retireMs, snaplen, filter, keepInbound}) → handle
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "open(options)");
@@ -135,7 +169,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   unsigned reserve = 4;
   if (setsockopt(ring->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0) throw sysError(env, "setsockopt(PACKET_RESERVE)", errno);
 
-  attachFilter(env, ring->fd, filter, snaplen);
+  attachFilter(env, ring->fd, filter, snaplen, ifindexList(o.Get("keepInbound")));
   ring->snaplen = snaplen;
 
   struct tpacket_req3 req;
@@ -187,12 +221,12 @@ Napi::Value Promisc(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// setFilter(handle, filter): the socket's filter replaced by `filter` (same rules as open's).
+// setFilter(handle, filter[, keepInbound]): the socket's filter replaced (same rules as open's).
 Napi::Value SetFilter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto ring = ringArg(info);
   if (info.Length() < 2 || !info[1].IsString()) throw Napi::TypeError::New(env, "setFilter(handle, filter)");
-  attachFilter(env, ring->fd, info[1].As<Napi::String>().Utf8Value(), ring->snaplen);
+  attachFilter(env, ring->fd, info[1].As<Napi::String>().Utf8Value(), ring->snaplen, info.Length() > 2 ? ifindexList(info[2]) : std::vector<uint32_t>());
   return env.Undefined();
 }
 

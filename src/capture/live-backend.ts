@@ -25,6 +25,13 @@ export interface LiveOptions {
   bridges?: string[];
   /** ring: where interfaces are named (default /sys/class/net). */
   sysNet?: string;
+  /**
+   * ring: interfaces whose inbound frames are kept whatever the filter says, and whether new
+   * ports of the captured bridges join them (the monitor: everything a guest sends on its own
+   * port, from its first frame, before its MAC is known to the filter).
+   */
+  keepInbound?: string[];
+  keepInboundOnNewPorts?: boolean;
 }
 
 export interface LiveEvents {

@@ -14,6 +14,7 @@ import type { PacketRecord } from '../model/record.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import type { Finding } from '../engine/findings.js';
+import { roleFromName } from '../model/roles.js';
 import { topologyToComment, type Topology } from '../model/topology.js';
 import { VERSION } from '../model/version.js';
 
@@ -35,6 +36,12 @@ export interface LiveSessionOptions {
   windowNs?: number;
   /** Read /dev/kmsg and the bridges' FDB (default true). */
   kernel?: boolean;
+  /**
+   * ring: everything the guests' ports receive from their guests is captured whatever the filter
+   * says, new ports' from their first frame (the monitor's default filter names the guests' MACs,
+   * which a guest just started does not have in it yet).
+   */
+  keepGuestsInbound?: boolean;
 }
 
 /** Something that happened to the capture itself, with its wall time (seconds since the epoch). */
@@ -112,7 +119,14 @@ export class LiveSession {
     const bridges = o.topology.bridges.map((b) => b.name).filter((b) => o.interfaces.includes(b));
     const { backend, fallback } = await startLiveBackend(
       o.backend ?? 'auto',
-      { interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, user: o.user, bridges },
+      {
+        interfaces: o.interfaces,
+        filter: o.filter,
+        bufferSize: o.bufferSize,
+        user: o.user,
+        bridges,
+        ...(o.keepGuestsInbound ? { keepInbound: o.interfaces.filter((i) => (o.topology.ports.get(i)?.role ?? roleFromName(i).role) === 'guest'), keepInboundOnNewPorts: true } : {}),
+      },
       {
         onPacket: (rec) => this.onPacket(rec),
         onInterfaceAdded: (iface, why, time) => {

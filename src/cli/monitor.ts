@@ -179,7 +179,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   }
 
   const open = async (plan: ReturnType<typeof planFrom>): Promise<LiveSession> => {
-    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
+    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'], keepGuestsInbound: values.filter === undefined });
     try {
       await s.start();
       // A session that opens capture and reads frames in two steps (around dropping privileges)

@@ -106,6 +106,8 @@ export class Monitor {
   private dropsSaidAt = -Infinity;
   /** Guests' MACs (from the engine and from the FDB on guest ports) → their port, this epoch. */
   private guestMacs = new Map<number, string>();
+  /** Ports gone this epoch: the engine still knows their guests, the filter must not name them. */
+  private gonePorts = new Set<string>();
   private configSignature = '';
   /** Ring drops of earlier sessions (the counter goes on across capture restarts). */
   private dropsBefore = 0;
@@ -183,6 +185,7 @@ export class Monitor {
     this.kernelNotesRead = 0;
     this.movesSeen = new Map();
     this.guestMacs = new Map();
+    this.gonePorts = new Set();
   }
 
   /**
@@ -252,8 +255,11 @@ export class Monitor {
     if (!list) return;
     for (; this.portEventsRead < list.length; this.portEventsRead++) {
       const e = list[this.portEventsRead]!;
-      if (e.kind !== 'gone' || e.iface === null) continue;
+      if (e.iface === null) continue;
+      if (e.kind === 'appeared') this.gonePorts.delete(e.iface);
+      if (e.kind !== 'gone') continue;
       const name = e.iface;
+      this.gonePorts.add(name);
       void this.metrics.forgetPort(name);
       const macs = new Set<number>();
       const a = s.analyzer;
@@ -450,7 +456,10 @@ export class Monitor {
 
   /** Guests' MACs the kernel has on a bond now: the FDB read against the guests known this epoch. */
   private readFdb(a: Analyzer): void {
-    for (const [mac, port] of a.guestPorts) if (this.guestMacs.size < 65536 && !this.guestMacs.has(mac)) this.guestMacs.set(mac, a.ports.ports[port]?.port.name ?? '');
+    for (const [mac, port] of a.guestPorts) {
+      const name = a.ports.ports[port]?.port.name ?? '';
+      if (this.guestMacs.size < 65536 && !this.guestMacs.has(mac) && !this.gonePorts.has(name)) this.guestMacs.set(mac, name);
+    }
     const g = this.metrics.wrongPortMacs;
     g.reset();
     for (const br of this.topology.bridges) {
