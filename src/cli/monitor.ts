@@ -4,6 +4,7 @@
  * capture when the host's interfaces or guests change.
  */
 import { createServer, type Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { discoverHost, type HostInfo } from '../capture/host/discover.js';
 import { readBridgeFdb } from '../capture/host/kernel.js';
 import { LiveCaptureError } from '../capture/live.js';
@@ -156,8 +157,11 @@ export async function runMonitor(argv: string[]): Promise<number> {
   };
 
   let server: Server | null = null;
+  /** Set at shutdown: answers say Connection: close, so keep-alive scrapers let go. */
+  let stopping = false;
   if (listen) {
     server = createServer((req, res) => {
+      if (stopping) res.setHeader('Connection', 'close');
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET' }).end();
         return;
@@ -283,6 +287,25 @@ export async function runMonitor(argv: string[]): Promise<number> {
   session.stop();
   await monitor.flushEvidence(true);
   emit(safeJson({ event: 'stopped', time: new Date().toISOString() }) + '\n');
-  await new Promise((r) => (server ? server.close(r) : r(null)));
+  if (server) await closeGracefully(server, () => (stopping = true));
   return EXIT_OK;
+}
+
+/** A scrape that connected before the end is answered in full; later ones are refused. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Stops listening, lets every connection already made get its answer (http.Server.close would
+ * drop those whose request has not arrived yet: a scrape that connected a moment before the end
+ * got no answer at all), then ends the idle keep-alive ones after CLOSE_GRACE_MS.
+ */
+function closeGracefully(server: Server, stopping: () => void): Promise<void> {
+  stopping();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    NetServer.prototype.close.call(server, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -125,6 +125,7 @@ export class Monitor {
       this.event({ event: 'message', time: iso(this.clock.wall()), message: `evidence: removed ${this.evidence.leftovers.length} partial bundle(s) a stopped monitor had left unfinished (${this.evidence.leftovers.join(', ')})` });
     }
     this.tracker = new FindingTracker(options.lifecycle, (f, delta) => this.countEvidence(f, delta));
+    if (this.evidence) for (const reason of ['rate-limit', 'disk-full', 'error']) this.metrics.evidenceSkipped.inc({ reason }, 0);
     this.metrics.activeBy = this.tracker.activeBy;
   }
 
@@ -308,7 +309,16 @@ export class Monitor {
       const prone = check.findings.some((f) => f.kind === 'loop-prone-bond' && f.interfaces.includes(b.name));
       m.bondLoopProne.set({ bridge, bond: b.name }, prone ? 1 : 0);
       m.bondInfo.set({ bond: b.name, mode: b.mode ?? 'unknown' }, 1);
+      // The loop's counters exist from the start at 0 for each bond (and slave), so rate() and
+      // increase() say 0 on a healthy host instead of nothing.
+      for (const sl of b.slaves) m.loopedFrames.inc({ bridge, bond: b.name, slave: sl.name }, 0);
+      m.wrongPortLearning.inc({ bridge, bond: b.name }, 0);
+      m.blackholedUnicast.inc({ bridge, bond: b.name }, 0);
+      m.ownAddressFrames.inc({ bridge, port: b.name }, 0);
+      m.kernelOwnAddress.inc({ bridge, port: b.name }, 0);
+      m.bondFailovers.inc({ bond: b.name }, 0);
     }
+    for (const br of topology.bridges) m.macFlaps.inc({ bridge: br.name }, 0);
     m.stpPortState.reset();
     m.stpPortBlocked.reset();
     m.stpHostIsRoot.reset();

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { down, up } from './lab.js';
-import { METRICS, metric, monitorLabParams, monitorLabUnavailable, sleep, startMonitor, startPrometheus } from './monitor-lab.js';
+import { addGuestPort, guestTalks, METRICS, metric, monitorLabParams, monitorLabUnavailable, removeGuestPort, sleep, startMonitor, startPrometheus } from './monitor-lab.js';
 import { namespaces } from './topology.js';
 
 const why = monitorLabUnavailable({ prometheus: true });
@@ -25,26 +25,6 @@ const prefix = `bsmc${process.pid % 10000}`;
 const params = monitorLabParams(prefix, 65);
 const work = mkdtempSync(join(tmpdir(), 'bondscope-monitor-churn-'));
 const UNICAST = 5;
-
-function sh(cmd: string): void {
-  const r = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
-}
-
-/** The guest behind `dev` (in namespace `ns`): UNICAST UDP frames to `to`, 10 ms apart. */
-function talk(ns: string, dev: string, mac: string, ip: string, to: string): void {
-  const m = (x: string): string => x.split(':').map((b) => `\\x${b}`).join('');
-  const py = [
-    'import socket, time',
-    `s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('${dev}', 0))`,
-    `src = b'${m(mac)}'; ip = bytes([${ip.split('.').join(',')}])`,
-    `for i in range(${UNICAST}):`,
-    '    time.sleep(0.01)',
-    `    s.send(b'${m(to)}' + src + b'\\x08\\x00' + bytes([0x45, 0, 0, 28, 0, i, 0, 0, 64, 17, 0, 0]) + ip + bytes([198, 51, 100, 100]) + bytes([0, 9, 0, 9, 0, 8, 0, 0]) + b'\\x00'*18)`,
-  ].join('\n');
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'python3', '-c', py], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`guest on ${dev}: ${r.stderr}`);
-}
 
 describe.skipIf(why !== null)(`guests coming and going${why ? ` [skipped: ${why}]` : ''}`, () => {
   afterAll(() => {
@@ -57,12 +37,12 @@ describe.skipIf(why !== null)(`guests coming and going${why ? ` [skipped: ${why}
     up('lacp', params);
     const ns = namespaces(params);
     const gx = `${prefix}-gx`;
-    sh(`ip netns add ${gx}`);
+    spawnSync('ip', ['netns', 'add', gx]);
     // Quiet host side: no IPv6 router solicitations or MLD reports from the host and the lasting
     // guests, which the bridge floods out of every port (their MACs are in the filter: they would
     // be counted on the transient ports too).
-    for (const dev of [params.bridge, params.bond]) sh(`ip netns exec ${ns.host} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`);
-    for (const g of ns.guests) sh(`ip netns exec ${g} sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1`);
+    for (const dev of [params.bridge, params.bond]) spawnSync('ip', ['netns', 'exec', ns.host, 'sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=1`]);
+    for (const g of ns.guests) spawnSync('ip', ['netns', 'exec', g, 'sysctl', '-qw', 'net.ipv6.conf.eth0.disable_ipv6=1']);
     const monitor = await startMonitor(ns.host, ['--listen', METRICS, '--bond', `${params.bond}=${params.slaves.join(',')}`, '--config-every', '2', '--quiet-after', '5']);
     const prometheus = await startPrometheus(ns.host, work);
     prometheus.watch();
@@ -86,20 +66,12 @@ describe.skipIf(why !== null)(`guests coming and going${why ? ` [skipped: ${why}
         const vif = `vif${100 + k}.0`;
         const mac = `00:16:3e:00:65:${(k & 0xff).toString(16).padStart(2, '0')}`;
         const ip = `198.51.100.${100 + (k % 100) + 20}`;
-        sh(
-          [
-            `ip link add name ${vif} netns ${ns.host} type veth peer name g${k} netns ${gx}`,
-            `ip netns exec ${gx} sysctl -qw net.ipv6.conf.g${k}.disable_ipv6=1`,
-            `ip netns exec ${ns.host} sysctl -qw net/ipv6/conf/${vif}/disable_ipv6=1`,
-            `ip -n ${ns.host} link set ${vif} address ${params.vifMac} master ${params.bridge} up`,
-            `ip -n ${gx} link set g${k} address ${mac} up`,
-          ].join(' && '),
-        );
+        addGuestPort(ns.host, gx, params.bridge, vif, `g${k}`, mac, params.vifMac);
         alive.set(vif, k);
         guests++;
         await sleep(slot + 1000 - Date.now());
         // The guest has booted: it talks.
-        talk(gx, `g${k}`, mac, ip, params.client.mac);
+        guestTalks(gx, `g${k}`, { mac, ip }, params.client.mac, UNICAST);
         // Ports about 5 s old go (two or three are alive at any time), each checked before it goes.
         const text = monitor.metrics();
         checkSeries(text);
@@ -107,14 +79,14 @@ describe.skipIf(why !== null)(`guests coming and going${why ? ` [skipped: ${why}
           if (k - j < 2) continue;
           const got = metric(text, 'bondscope_capture_frames_total', `interface="${old}"`);
           if (got !== UNICAST) problems.push(`${old}: ${got} frames captured of the ${UNICAST} its guest sent`);
-          sh(`ip -n ${ns.host} link del ${old}`);
+          removeGuestPort(ns.host, old);
           alive.delete(old);
           goneAt.set(old, Date.now());
         }
         await sleep(slot + 2000 - Date.now());
       }
       for (const old of alive.keys()) {
-        sh(`ip -n ${ns.host} link del ${old}`);
+        removeGuestPort(ns.host, old);
         goneAt.set(old, Date.now());
       }
       alive.clear();

@@ -5,7 +5,7 @@
  * loopback), HTTP from inside it, guests that send broadcasts, and reading the metrics.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { liveUnavailable, PROJECT_ROOT } from '../helpers/tools.js';
 import { labUnavailable } from './lab.js';
@@ -245,4 +245,77 @@ export function arpSender(ns: string, guest: { mac: string; ip: string }, ms: nu
 export function rssMiB(pid: number): number {
   const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** A classic pcap (µs stamps, Ethernet) of the given frames, for tcpreplay. */
+export function writePcap(path: string, frames: Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  const h = Buffer.alloc(24);
+  h.writeUInt32LE(0xa1b2c3d4, 0);
+  h.writeUInt16LE(2, 4);
+  h.writeUInt16LE(4, 6);
+  h.writeUInt32LE(65535, 16);
+  h.writeUInt32LE(1, 20);
+  writeSync(fd, h);
+  frames.forEach((f, i) => {
+    const r = Buffer.alloc(16);
+    r.writeUInt32LE(1_800_000_000 + Math.floor(i / 1e6), 0);
+    r.writeUInt32LE(i % 1e6, 4);
+    r.writeUInt32LE(f.length, 8);
+    r.writeUInt32LE(f.length, 12);
+    writeSync(fd, r);
+    writeSync(fd, f);
+  });
+  closeSync(fd);
+}
+
+/**
+ * Every query of the shipped Grafana dashboard (deploy/grafana/bondscope-fleet.json) as
+ * Prometheus runs it: Grafana's variables put in ($__rate_interval a few scrapes of this lab's
+ * 1 s interval, every host chosen).
+ */
+export function dashboardQueries(): { panel: string; expr: string }[] {
+  const d = JSON.parse(readFileSync(join(PROJECT_ROOT, 'deploy/grafana/bondscope-fleet.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+  return d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$__rate_interval', '10s').replaceAll('$instance', '.*') })));
+}
+
+/**
+ * A guest port that comes and goes: `vif` in the lab host's namespace, its guest's end `dev` in
+ * namespace `gx` with `mac`, IPv6 off on both (they send only what they are made to send).
+ */
+export function addGuestPort(host: string, gx: string, bridge: string, vif: string, dev: string, mac: string, vifMac: string): void {
+  shell(
+    [
+      `ip link add name ${vif} netns ${host} type veth peer name ${dev} netns ${gx}`,
+      `ip netns exec ${gx} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`,
+      `ip netns exec ${host} sysctl -qw net/ipv6/conf/${vif}/disable_ipv6=1`,
+      `ip -n ${host} link set ${vif} address ${vifMac} master ${bridge} up`,
+      `ip -n ${gx} link set ${dev} address ${mac} up`,
+    ].join(' && '),
+  );
+}
+
+export function removeGuestPort(host: string, vif: string): void {
+  shell(`ip -n ${host} link del ${vif}`);
+}
+
+/** The guest behind `dev` sends `count` unicast UDP frames to `to` (a MAC), 10 ms apart, optionally a gratuitous ARP first. */
+export function guestTalks(gx: string, dev: string, guest: { mac: string; ip: string }, to: string, count: number, o: { arpFirst?: boolean } = {}): void {
+  const m = (x: string): string => x.split(':').map((b) => `\\x${b}`).join('');
+  const py = [
+    'import socket, struct, time',
+    `s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('${dev}', 0))`,
+    `src = b'${m(guest.mac)}'; ip = bytes([${guest.ip.split('.').join(',')}])`,
+    o.arpFirst ? "s.send(b'\\xff'*6 + src + b'\\x08\\x06' + struct.pack('!HHBBH6s4s6s4s', 1, 0x0800, 6, 4, 1, src, ip, b'\\x00'*6, ip) + b'\\x00'*18)" : '',
+    `for i in range(${count}):`,
+    '    time.sleep(0.01)',
+    `    s.send(b'${m(to)}' + src + b'\\x08\\x00' + bytes([0x45, 0, 0, 28, 0, i, 0, 0, 64, 17, 0, 0]) + ip + bytes([198, 51, 100, 100]) + bytes([0, 9, 0, 9, 0, 8, 0, 0]) + b'\\x00'*18)`,
+  ].join('\n');
+  const r = spawnSync('ip', ['netns', 'exec', gx, 'python3', '-c', py], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`guest on ${dev}: ${r.stderr}`);
+}
+
+function shell(cmd: string): void {
+  const r = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
 }
