@@ -198,7 +198,7 @@ export class Monitor {
     if (!s) return;
     const mono = now ?? this.clock.mono();
     const wall = now ?? this.clock.wall();
-    if (now === undefined) this.noteClockStep(wall, mono);
+    const stepped = now === undefined && this.noteClockStep(wall, mono);
     this.flushCounts();
     this.noteDrops(mono, wall);
     for (; this.messagesShown < s.messages.length; this.messagesShown++) {
@@ -211,10 +211,13 @@ export class Monitor {
     }
     this.readPortEvents(s, wall);
     if (Number.isNaN(this.epochStart)) this.epochStart = mono;
-    if (mono - this.epochStart >= this.options.epochMs) {
+    if (stepped || mono - this.epochStart >= this.options.epochMs) {
       // Forget: a fresh engine. What the old one holds is settled and read first (frames waiting
       // for their window would be lost otherwise); open findings stay open while the new engine
-      // finds them again.
+      // finds them again. Also when the clock stepped: the kernel stamps frames by the same wall
+      // clock, and an engine whose frames went back in time reads them as late (what the bridge
+      // learned before the step would be newer than every frame after it) until time passes the
+      // step again; a fresh one starts from the new time.
       const old = s.analyzer;
       old.settle(true);
       this.readKernelNotes(old);
@@ -230,13 +233,14 @@ export class Monitor {
     if (this.lastFrameSec) this.metrics.lastFrame.set(this.lastFrameSec);
   }
 
-  /** The wall clock moved against the monotonic one (NTP stepped it): said once per step. */
-  private noteClockStep(wall: number, mono: number): void {
+  /** The wall clock moved against the monotonic one (NTP stepped it): said once per step; returns whether it did. */
+  private noteClockStep(wall: number, mono: number): boolean {
     const offset = wall - mono;
     const step = offset - this.wallOffset;
     this.wallOffset = offset;
-    if (Math.abs(step) < CLOCK_STEP_MS) return;
-    this.event({ event: 'message', time: iso(wall), message: `the wall clock stepped ${step > 0 ? 'forward' : 'back'} by ${(Math.abs(step) / 1000).toFixed(1)} s: quiet periods, epochs and evidence delays run on the monotonic clock and are not affected; event times follow the wall clock` });
+    if (Math.abs(step) < CLOCK_STEP_MS) return false;
+    this.event({ event: 'message', time: iso(wall), message: `the wall clock stepped ${step > 0 ? 'forward' : 'back'} by ${(Math.abs(step) / 1000).toFixed(1)} s: quiet periods, epochs and evidence delays run on the monotonic clock and are not affected; event times follow the wall clock; a fresh engine starts from the new time` });
+    return true;
   }
 
   /** Capture drops: a line at most every DROPS_EVERY_MS while frames are being lost (the counter has them all). */
