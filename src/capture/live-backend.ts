@@ -28,6 +28,13 @@ export interface LiveOptions {
   sysNet?: string;
   /** cap: the workers also send frames (LiveCapture.send), for the active probe. */
   send?: boolean;
+  /**
+   * ring: interfaces whose inbound frames are kept whatever the filter says, and whether new
+   * ports of the captured bridges join them (the monitor: everything a guest sends on its own
+   * port, from its first frame, before its MAC is known to the filter).
+   */
+  keepInbound?: string[];
+  keepInboundOnNewPorts?: boolean;
 }
 
 export interface LiveEvents {
@@ -81,6 +88,12 @@ export interface LiveBackend {
   describe(): string;
   /** Lets frames the kernel already holds reach onPacket before stop(). */
   drain(): Promise<void>;
+  /**
+   * Replaces the capture filter while capturing, without a gap (ring: the socket's program is
+   * swapped atomically). Absent, or false, where the backend cannot (cap: its handles are reopened
+   * instead).
+   */
+  setFilter?(filter: string): boolean;
   stop(): void;
   /** Backend-specific facts for the JSON's stats.capture (the ssh link's), if any. */
   extraStats?(): Record<string, unknown>;

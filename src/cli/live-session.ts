@@ -14,6 +14,7 @@ import type { PacketRecord } from '../model/record.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import type { Finding } from '../engine/findings.js';
+import { roleFromName } from '../model/roles.js';
 import { topologyToComment, type Topology } from '../model/topology.js';
 import { VERSION } from '../model/version.js';
 
@@ -37,6 +38,12 @@ export interface LiveSessionOptions {
   kernel?: boolean;
   /** Capture on a host reached over ssh (--ssh) instead of this one. */
   remote?: RemoteHost;
+  /**
+   * ring: everything the guests' ports receive from their guests is captured whatever the filter
+   * says, new ports' from their first frame (the monitor's default filter names the guests' MACs,
+   * which a guest just started does not have in it yet).
+   */
+  keepGuestsInbound?: boolean;
 }
 
 /** Something that happened to the capture itself, with its wall time (seconds since the epoch). */
@@ -72,6 +79,13 @@ export class LiveSession {
   learnedOnHost?: (bridge: string) => LearnedEntry[] | null;
   /** Resolves when capture ends by itself (over ssh: the link dropped); never for a local capture. */
   readonly ended = new Promise<void>((resolve) => (this.endedNow = resolve));
+  /** The latest frame's stamp, and the one the engine's time was last anchored to with its monotonic ms. */
+  private lastSec = -1;
+  private lastNsec = 0;
+  private anchorSec = -1;
+  private anchorNsec = 0;
+  private anchorMono = 0;
+
 
   constructor(readonly options: LiveSessionOptions) {
     this.analyzer = this.newAnalyzer();
@@ -137,7 +151,18 @@ export class LiveSession {
       }
       fallback = remote.plan.fallback;
     } else {
-      const started = await startLiveBackend(o.backend ?? 'auto', { interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, user: o.user, bridges }, events);
+      const started = await startLiveBackend(
+        o.backend ?? 'auto',
+        {
+          interfaces: o.interfaces,
+          filter: o.filter,
+          bufferSize: o.bufferSize,
+          user: o.user,
+          bridges,
+          ...(o.keepGuestsInbound ? { keepInbound: o.interfaces.filter((i) => (o.topology.ports.get(i)?.role ?? roleFromName(i).role) === 'guest'), keepInboundOnNewPorts: true } : {}),
+        },
+        events,
+      );
       this.backend = started.backend;
       fallback = started.fallback;
       if (o.kernel !== false) this.host = new LocalHostAccount(this.backend.startedAt);
@@ -169,6 +194,8 @@ export class LiveSession {
   }
 
   private onPacket(rec: PacketRecord): void {
+    this.lastSec = rec.tsSec;
+    this.lastNsec = rec.tsNsec;
     const f = this.frame;
     decodeFrame(rec, f);
     this.analyzer.observe(rec, f);
@@ -176,11 +203,23 @@ export class LiveSession {
     for (const o of this.observers) o(rec, f);
   }
 
-  /** Time passes without frames too: settle, read the kernel's log and FDB. */
+  /**
+   * Time passes without frames too: settle, read the kernel's log and FDB. The engine's time goes
+   * on from the latest frame's own stamp by the monotonic time since, not from the wall clock: the
+   * frames are stamped by the kernel, and a wall clock stepped (or set apart from the kernel's)
+   * would otherwise settle frames whose copies are still arriving, or hold them for the step.
+   */
   tick(): void {
-    // On the capture's clock: a host reached over ssh stamps frames with its own.
-    const now = Date.now() + (this.backend?.clockOffsetMs ?? 0);
-    this.analyzer.advanceTo(Math.floor(now / 1000), Math.round(now % 1000) * 1e6);
+    const mono = performance.now();
+    if (this.lastSec !== this.anchorSec || this.lastNsec !== this.anchorNsec) {
+      this.anchorSec = this.lastSec;
+      this.anchorNsec = this.lastNsec;
+      this.anchorMono = mono;
+    }
+    if (this.anchorSec >= 0) {
+      const ns = this.anchorNsec + Math.round((mono - this.anchorMono) * 1e6);
+      this.analyzer.advanceTo(this.anchorSec + Math.floor(ns / 1e9), ns % 1e9);
+    }
     const host = this.host;
     if (host) {
       for (const e of host.kernelEvents()) if (this.concerns(e.bridge, e.port)) this.analyzer.noteKernel(e);
@@ -200,6 +239,15 @@ export class LiveSession {
     const t = this.options.topology;
     if (bridge !== null && t.bridges.length) return t.bridges.some((b) => b.name === bridge);
     return port === null || t.ports.has(port) || this.options.interfaces.includes(port);
+  }
+
+  /**
+   * The capture filter replaced while capturing, where the backend can (the ring): no gap, no fresh
+   * engine. Returns false where it cannot (cap): the caller reopens the capture instead.
+   */
+  setFilter(filter: string | undefined): boolean {
+    const b = this.backend;
+    return b?.setFilter?.(filter ?? '') ?? false;
   }
 
   /** Writes what is buffered of the recording, so a second reader (export) sees every frame so far. */

@@ -4,6 +4,7 @@
  * capture when the host's interfaces or guests change.
  */
 import { createServer, type Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { discoverHost, type HostInfo } from '../capture/host/discover.js';
 import { readBridgeFdb } from '../capture/host/kernel.js';
 import { LiveCaptureError } from '../capture/live.js';
@@ -169,8 +170,11 @@ export async function runMonitor(argv: string[]): Promise<number> {
   };
 
   let server: Server | null = null;
+  /** Set at shutdown: answers say Connection: close, so keep-alive scrapers let go. */
+  let stopping = false;
   if (listen) {
     server = createServer((req, res) => {
+      if (stopping) res.setHeader('Connection', 'close');
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET' }).end();
         return;
@@ -192,7 +196,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   }
 
   const open = async (plan: ReturnType<typeof planFrom>): Promise<LiveSession> => {
-    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'], ...(remote && snapshot ? { remote: { ...remote, snapshot } } : {}) });
+    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'], keepGuestsInbound: values.filter === undefined, ...(remote && snapshot ? { remote: { ...remote, snapshot } } : {}) });
     try {
       await s.start();
       // A session that opens capture and reads frames in two steps (around dropping privileges)
@@ -226,7 +230,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   monitor.checkConfiguration(info, plan.topology);
   process.stderr.write(`bondscope: monitoring ${plan.interfaces.map(safeText).join(', ')}${listen ? `; metrics on http://${safeText(values.listen)}/metrics` : ''} (SIGTERM or Ctrl-C to stop)\n`);
 
-  let lastRestart = Date.now();
+  let lastRestart = performance.now();
   let restarting = false;
   let ended = false;
   const watchEnd = (s: LiveSession): void => {
@@ -236,6 +240,27 @@ export async function runMonitor(argv: string[]): Promise<number> {
     });
   };
   watchEnd(session);
+  const said = (obj: Record<string, unknown>): void => emit(safeJson({ time: new Date().toISOString(), ...obj }) + '\n');
+  // The ring follows new ports of the captured bridges by itself (a guest started) and can swap
+  // its filter while capturing: the host's changes need no restart then, and no fresh engine.
+  const followed = (next: ReturnType<typeof planFrom>, name: string): boolean =>
+    [next.topology, plan.topology].some((t) => {
+      const port = t.ports.get(name);
+      const bridge = port?.bridge ?? t.bridges.find((b) => b.ports.some((x) => x.name === name))?.name;
+      return (port?.role ?? roleFromName(name).role) === 'guest' && bridge !== undefined && plan.interfaces.includes(bridge);
+    });
+  const refilter = (next: ReturnType<typeof planFrom>): boolean => {
+    if (next.filter === plan.filter) return true;
+    try {
+      if (!session.setFilter(next.filter)) return false;
+    } catch (err) {
+      said({ event: 'message', message: `capture filter not replaced: ${(err as Error).message}` });
+      return false;
+    }
+    plan = { ...plan, filter: next.filter, note: next.note };
+    said({ event: 'capture-filter', filter: next.filter ?? null, note: next.note });
+    return true;
+  };
   const recheck = async (): Promise<void> => {
     if (restarting) return;
     restarting = true;
@@ -251,32 +276,45 @@ export async function runMonitor(argv: string[]): Promise<number> {
     restarting = false;
     const next = planFrom(info);
     monitor.checkConfiguration(info, next.topology);
+    const added = next.interfaces.filter((i) => !plan.interfaces.includes(i));
+    const gone = plan.interfaces.filter((i) => !next.interfaces.includes(i));
+    // Guests' ports coming and going under a captured bridge, and a filter the ring can swap:
+    // followed in place (not over ssh, whose capture follows nothing by itself; nor a capture
+    // that ended by itself — the ssh link dropped — which is opened again as soon as the host answers).
+    if (!ended && !remote && [...added, ...gone].every((i) => followed(next, i)) && refilter(next)) {
+      plan = { ...plan, topology: next.topology, interfaces: next.interfaces };
+      return;
+    }
     const same = next.filter === plan.filter && next.interfaces.join('\n') === plan.interfaces.join('\n');
-    // Capture follows the host (a guest started or stopped), at most once a minute; capture that
-    // ended by itself (the ssh link dropped) is opened again as soon as the host answers.
-    if (!ended && (same || Date.now() - lastRestart < 60_000)) return;
+    // Otherwise capture restarts on the new plan, at most once a minute.
+    if (!ended && (same || performance.now() - lastRestart < 60_000)) return;
     restarting = true;
     try {
       const fresh = await open(next);
       session.stop();
       session = fresh;
       plan = next;
-      lastRestart = Date.now();
+      lastRestart = performance.now();
       monitor.metrics.captureRestarts.inc();
       monitor.attach(session, plan.topology);
       watchEnd(session);
       started('capture-restarted');
     } catch (err) {
-      emit(safeJson({ event: 'message', time: new Date().toISOString(), message: `capture could not follow the host's change: ${(err as Error).message}` }) + '\n');
-      lastRestart = Date.now();
+      said({ event: 'message', message: `capture could not follow the host's change: ${(err as Error).message}` });
+      lastRestart = performance.now();
     } finally {
       restarting = false;
     }
+  };
+  // Guests the engine or the FDB found since: named in the filter within seconds, where it can be swapped.
+  const followGuests = (): void => {
+    if (!restarting && values.filter === undefined) refilter(planFrom(info));
   };
 
   await runUntilStopped(duration, [
     [() => monitor.poll(), 500],
     [() => monitor.slowPoll(), 2000],
+    [() => followGuests(), 2000],
     [() => void monitor.flushEvidence(), 1000],
     [() => void recheck(), configEveryMs],
   ]);
@@ -286,6 +324,25 @@ export async function runMonitor(argv: string[]): Promise<number> {
   remote?.ssh.close();
   await monitor.flushEvidence(true);
   emit(safeJson({ event: 'stopped', time: new Date().toISOString() }) + '\n');
-  await new Promise((r) => (server ? server.close(r) : r(null)));
+  if (server) await closeGracefully(server, () => (stopping = true));
   return EXIT_OK;
+}
+
+/** A scrape that connected before the end is answered in full; later ones are refused. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Stops listening, lets every connection already made get its answer (http.Server.close would
+ * drop those whose request has not arrived yet: a scrape that connected a moment before the end
+ * got no answer at all), then ends the idle keep-alive ones after CLOSE_GRACE_MS.
+ */
+function closeGracefully(server: Server, stopping: () => void): Promise<void> {
+  stopping();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    NetServer.prototype.close.call(server, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

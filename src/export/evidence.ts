@@ -62,6 +62,8 @@ export interface ExportOptions {
   analyzer?: Analyzer;
   /** Time of the export (tests). */
   now?: Date;
+  /** How the report names each input and its commands cite it (default: as given), e.g. by its name inside the bundle. */
+  inputNames?: string[];
 }
 
 export interface ExportSummary {
@@ -229,7 +231,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const mapper = o.sanitize ? new AddressMapper(o.sanitizeKey ?? newSanitizeKey()) : null;
   const allPorts = [...analyzer.ports.ports.map((p) => ({ name: p.port.name, role: p.port.role }))];
   for (const p of [...ports.ports.map((x) => x.port), ...analyzer.topology.ports.values()]) if (!allPorts.some((x) => x.name === p.name)) allPorts.push({ name: p.name, role: p.role });
-  const inputNames = specs.map((s) => s.display);
+  const inputNames = specs.map((s, i) => o.inputNames?.[i] ?? s.display);
 
   // Pass 2: copy the chosen frames (sanitized when asked).
   const want = new Int32Array(index.length).fill(-1);
@@ -428,7 +430,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     frames: reportFrames,
     context,
     sanitized: mapper !== null,
-    originalSpecs: o.specs,
+    originalSpecs: o.inputNames ?? o.specs,
     roleArgs: o.roleArgs ?? [],
     topology: makeTopology(),
     linksFile,

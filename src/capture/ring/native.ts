@@ -17,12 +17,16 @@ export interface RingOpenOptions {
   snaplen: number;
   /** A libpcap filter, compiled for Ethernet; empty for every frame. */
   filter: string;
+  /** ifindexes whose inbound frames are kept whatever the filter says (at most 250). */
+  keepInbound?: number[];
 }
 
 export interface RingNative {
   /** Opens the socket, attaches the filter, maps the ring, binds to every interface. Throws an Error with `code` and `step`. */
   open(options: RingOpenOptions): number;
   promisc(handle: number, ifindex: number, on: boolean): void;
+  /** Replaces the socket's filter (libpcap syntax, empty for every frame); throws code EFILTER when it does not compile. Absent in a binding built before it. */
+  setFilter?(handle: number, filter: string, keepInbound?: number[]): void;
   /** [tp_packets, tp_drops, tp_freeze_q_cnt] since the last call (reading PACKET_STATISTICS resets it). */
   stats(handle: number): [number, number, number];
   /**
