@@ -22,7 +22,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FRAME_HEADER, WORKER_PREFIX } from './live-protocol.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../model/record.js';
-import type { CaptureDrops, LiveBackend, LiveEvents, LiveOptions } from './live-backend.js';
+import { LiveCaptureError, type CaptureDrops, type LiveBackend, type LiveEvents, type LiveOptions } from './live-types.js';
+
+export { LiveCaptureError } from './live-types.js';
 
 /** The part of cap's Cap class bondscope uses. */
 interface CapHandle {
@@ -38,10 +40,6 @@ interface CapModule {
 }
 
 /** Why live capture cannot start, in words that say how to fix it. */
-export class LiveCaptureError extends Error {
-  override name = 'LiveCaptureError';
-}
-
 let capModule: CapModule | null | undefined;
 
 /** Loads `cap` once; it is an optional dependency (it needs libpcap-dev to build). */
