@@ -8,96 +8,10 @@
  *    where the ring cannot be set up (binding not built, a kernel without TPACKET_V3), or asked
  *    for with `--backend cap`. Frames stamped on arrival, no drop counters.
  */
-import type { CaptureInterface, InterfaceRegistry, PacketRecord } from '../model/record.js';
+import { LiveCaptureError, type BackendChoice, type BackendName, type LiveBackend, type LiveEvents, type LiveOptions } from './live-types.js';
 
-export type BackendName = 'ring' | 'cap' | 'ssh';
-/** What --backend can ask for (a host reached over ssh is --ssh's). */
-export type BackendChoice = 'ring' | 'cap' | 'auto';
-
-export interface LiveOptions {
-  interfaces: string[];
-  /** A BPF filter applied on every interface. */
-  filter?: string;
-  /** cap: kernel ring per handle; ring: the one ring's size. Bytes. */
-  bufferSize?: number;
-  /** cap: the workers become this user once their handles are open (null: stay as they are). */
-  user?: string | null;
-  /** ring: bridges whose new ports are captured from their first frame. */
-  bridges?: string[];
-  /** ring: where interfaces are named (default /sys/class/net). */
-  sysNet?: string;
-  /** cap: the workers also send frames (LiveCapture.send), for the active probe. */
-  send?: boolean;
-  /**
-   * ring: interfaces whose inbound frames are kept whatever the filter says, and whether new
-   * ports of the captured bridges join them (the monitor: everything a guest sends on its own
-   * port, from its first frame, before its MAC is known to the filter).
-   */
-  keepInbound?: string[];
-  keepInboundOnNewPorts?: boolean;
-}
-
-export interface LiveEvents {
-  /** Called for each frame; the record is valid only during the call. */
-  onPacket(rec: PacketRecord): void;
-  /** An interface joined the capture after the start (a new port of a captured bridge). */
-  onInterfaceAdded?(iface: CaptureInterface, why: string, time: number): void;
-  /** An interface went away; capture goes on on the rest. */
-  onInterfaceGone?(name: string, why: string, time: number): void;
-  /** Something the user should know (a backlog drop, a damaged block, a non-Ethernet interface). */
-  onWarning?(text: string): void;
-  /** Capture ended by itself (over ssh: the link dropped, the host's tool stopped): nothing more will come. */
-  onEnded?(why: string, time: number): void;
-}
-
-/** Frames lost, by whom: the kernel (ring full) and bondscope itself (it fell behind the ring). */
-export interface CaptureDrops {
-  /** The kernel's tp_drops summed (null: the backend cannot tell, as cap). */
-  kernel: number | null;
-  /** Frames dropped inside bondscope. */
-  internal: number;
-  /** The most in one second so far. */
-  kernelPeakPerSec: number | null;
-  internalPeakPerSec: number;
-  /** The last whole second's. */
-  kernelLastSec: number | null;
-  internalLastSec: number;
-  /** Frames the kernel put in the ring (tp_packets, every interface), null where unknown. */
-  ringFrames: number | null;
-  /** tp_freeze_q_cnt summed. */
-  freezes: number | null;
-}
-
-export interface LiveBackend {
-  readonly kind: BackendName;
-  readonly registry: InterfaceRegistry;
-  readonly rec: PacketRecord;
-  /** Wall seconds when capture started. */
-  readonly startedAt: number;
-  /** The capture's clock (the frames' timestamps) minus this machine's, in ms: 0 here, the host's offset over ssh. */
-  readonly clockOffsetMs: number;
-  readonly framesCaptured: number;
-  /** Interfaces still capturing. */
-  readonly active: string[];
-  /** Opens everything that needs root. No frame is read before begin(). */
-  start(): Promise<void>;
-  /** Privileges are dropped: frames may be read. */
-  begin(): void;
-  drops(): CaptureDrops;
-  /** What the capture is, for the report's header: "ring (TPACKET_V3, 64 MiB)". */
-  describe(): string;
-  /** Lets frames the kernel already holds reach onPacket before stop(). */
-  drain(): Promise<void>;
-  /**
-   * Replaces the capture filter while capturing, without a gap (ring: the socket's program is
-   * swapped atomically). Absent, or false, where the backend cannot (cap: its handles are reopened
-   * instead).
-   */
-  setFilter?(filter: string): boolean;
-  stop(): void;
-  /** Backend-specific facts for the JSON's stats.capture (the ssh link's), if any. */
-  extraStats?(): Record<string, unknown>;
-}
+export { LiveCaptureError } from './live-types.js';
+export type { BackendChoice, BackendName, CaptureDrops, LiveBackend, LiveEvents, LiveOptions } from './live-types.js';
 
 /**
  * Which backend to use: the one asked for, else the ring where it can be set up, else cap with the
@@ -121,7 +35,7 @@ export function parseBackend(v: string | undefined): BackendChoice | null {
  * `--backend ring` a ring that cannot be set up is an error.
  */
 export async function startLiveBackend(requested: BackendChoice, options: LiveOptions, events: LiveEvents): Promise<{ backend: LiveBackend; fallback: string | null }> {
-  const { LiveCapture, LiveCaptureError, loadCap } = await import('./live.js');
+  const { LiveCapture, loadCap } = await import('./live.js');
   const { loadRing } = await import('./ring/native.js');
   const { RingCapture, RingSetupError } = await import('./ring/ring-capture.js');
   const loaded = loadRing();

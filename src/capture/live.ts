@@ -23,7 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { FRAME_HEADER, WORKER_PREFIX } from './live-protocol.js';
 import { runningAsExecutable } from '../model/package.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../model/record.js';
-import type { CaptureDrops, LiveBackend, LiveEvents, LiveOptions } from './live-backend.js';
+import { LiveCaptureError, type CaptureDrops, type LiveBackend, type LiveEvents, type LiveOptions } from './live-types.js';
+
+export { LiveCaptureError } from './live-types.js';
 
 /** The part of cap's Cap class bondscope uses. */
 interface CapHandle {
@@ -39,10 +41,6 @@ interface CapModule {
 }
 
 /** Why live capture cannot start, in words that say how to fix it. */
-export class LiveCaptureError extends Error {
-  override name = 'LiveCaptureError';
-}
-
 let capModule: CapModule | null | undefined;
 
 /** Loads `cap` once; it is an optional dependency (it needs libpcap-dev to build). */

@@ -3,6 +3,7 @@
  * fixes the layout: actor TLV (type 1, 20 bytes), partner TLV (type 2, 20), collector TLV (type 3,
  * 16), terminator. Each TLV is read only when captured whole; version 2's extra TLVs are not read.
  */
+import { u16 } from './bytes.js';
 
 export const LACP_STATE_ACTIVITY = 0x01;
 /** Set: short timeout (LACPDUs every second); clear: long timeout (every 30 s, 90 s to notice a dead partner). */
@@ -42,10 +43,6 @@ const TLV_PARTNER = 2;
 const TLV_COLLECTOR = 3;
 const INFO_LENGTH = 20;
 const COLLECTOR_LENGTH = 16;
-
-function u16(b: Uint8Array, p: number): number {
-  return (b[p]! << 8) | b[p + 1]!;
-}
 
 function mac(b: Uint8Array, p: number): number {
   return u16(b, p) * 4294967296 + (((b[p + 2]! << 24) | (b[p + 3]! << 16) | (b[p + 4]! << 8) | b[p + 5]!) >>> 0);

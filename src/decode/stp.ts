@@ -4,6 +4,7 @@
  * IEEE 802.1Q-2018 clause 14 (the BPDU starts at its protocol identifier). Each step checks the
  * captured length first; `complete` says whether the fixed part of the BPDU's type was all there.
  */
+import { u16, u32 } from './bytes.js';
 
 export const BPDU_TYPE_CONFIG = 0x00;
 export const BPDU_TYPE_TCN = 0x80;
@@ -93,14 +94,6 @@ export class Bpdu {
 
   /** PVST+: the originating VLAN from Cisco's TLV, -1 when none. */
   pvstVlan = -1;
-}
-
-function u16(b: Uint8Array, p: number): number {
-  return (b[p]! << 8) | b[p + 1]!;
-}
-
-function u32(b: Uint8Array, p: number): number {
-  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
 
 function mac(b: Uint8Array, p: number): number {

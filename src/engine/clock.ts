@@ -63,7 +63,7 @@
  * stamp. The frames decide.
  */
 import type { PortRole } from '../model/topology.js';
-import { CAST_UNICAST, type FrameSightings } from './prepass.js';
+import { CAST_UNICAST, type FrameSightings } from './sightings.js';
 
 /** In-host hops are within this of each other on one clock (µs in practice; softirq backlog under load). */
 export const IN_HOST_NS = 150e3;

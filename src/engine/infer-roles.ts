@@ -111,7 +111,7 @@ import type { PortRole } from '../model/topology.js';
 import { formatMac } from '../model/mac.js';
 import { DIR_IN, DIR_OUT } from '../model/record.js';
 import { IN_HOST_HOP_NS } from './path.js';
-import { CAST_UNICAST, type FrameSightings } from './prepass.js';
+import { CAST_UNICAST, type FrameSightings } from './sightings.js';
 
 /** Share of one port's frames that another must also hold to contain it. */
 const CONTAINED = 0.9;

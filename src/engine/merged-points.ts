@@ -11,7 +11,7 @@
  * the rest of the capture is several points. Two ports merged give two copies a frame, as a
  * single port does on a looping host: they cannot be told from it, and stay one unknown port.
  */
-import type { FrameSightings } from './prepass.js';
+import type { FrameSightings } from './sightings.js';
 
 /** Copies of one frame on one interface that no single capture point shows. */
 export const MERGED_COPIES = 3;

@@ -13,7 +13,7 @@
  * again on the offsets it found.
  */
 import type { PacketRecord } from '../model/record.js';
-import { emptyTopology, mergeTopology, type PortRole, type RoleSource, type Topology } from '../model/topology.js';
+import { emptyTopology, mergeTopology, type PortRole, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, tieUp, type UnsettledClock, unsettledClocks } from './clock.js';
@@ -21,6 +21,10 @@ import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { MERGED_COPIES, mergedPorts } from './merged-points.js';
 import { PortTable } from './ports.js';
+import { CAST_FLOODED, CAST_UNICAST, CAST_UNKNOWN, type FrameSightings, type PrepassPort, type SpanningTreeHeard } from './sightings.js';
+
+export { CAST_FLOODED, CAST_UNICAST, CAST_UNKNOWN } from './sightings.js';
+export type { FrameSightings, PrepassPort, SpanningTreeHeard } from './sightings.js';
 
 /** Frames the pre-pass reads from the start of the inputs. */
 export const PREPASS_FRAMES = 200_000;
@@ -30,58 +34,6 @@ export const GROUP_GAP_NS = 100e6;
 const MAX_SAME_IDENTITY = 4;
 /** Sightings kept of one frame: a storm of copies proves nothing more than its first few. */
 const MAX_GROUP_SIGHTINGS = 32;
-
-export interface PrepassPort {
-  name: string;
-  role: PortRole;
-  roleSource: RoleSource;
-}
-
-/** Destination class of a frame: what a learning bridge does with it. */
-export const CAST_UNICAST = 0;
-export const CAST_FLOODED = 1;
-/** No destination in the capture (Linux cooked). */
-export const CAST_UNKNOWN = 2;
-
-/**
- * The sightings of the first frames, frame by frame: sightings of frame g are the indexes
- * start[g] … start[g+1]-1 of port/input/t/dir, in the order they were read.
- */
-export interface FrameSightings extends SpanningTreeHeard {
-  ports: PrepassPort[];
-  inputs: number;
-  /** Records read. */
-  records: number;
-  frames: number;
-  start: Int32Array;
-  port: Int32Array;
-  input: Int32Array;
-  /** Nanoseconds since the first record's second, on the record's own (uncorrected) clock. */
-  t: Float64Array;
-  /** Direction the capture gave (1 in, 2 out), 0 when it gave none. */
-  dir: Uint8Array;
-  /** Per frame: source MAC and destination class. */
-  src: Float64Array;
-  cast: Uint8Array;
-  /** Per frame: its identity (FrameIdentity's key and check), which frames split by a clock apart share. */
-  key: Int32Array;
-  check: Int32Array;
-  /** Per sighting: its place in the order the records were read (for regroup). */
-  seq: Int32Array;
-}
-
-/** What the ports heard of the spanning tree. */
-export interface SpanningTreeHeard {
-  /**
-   * Spanning tree, which the frames above leave out (BPDUs never cross the host): per port that
-   * heard BPDUs, the bridge MACs they named (a port's and bridge's pairs, at most MAX_BPDU_BRIDGES),
-   * and how many BPDUs were heard on two ports (the same bytes within GROUP_GAP_NS: one that a hop
-   * of the host handed on, as a slave hands the switch's to the bond).
-   */
-  bpduPort: Int32Array;
-  bpduBridge: Float64Array;
-  bpduCrossed: number;
-}
 
 /** Port and bridge pairs of BPDUs kept (FrameSightings.bpduPort): a storm of them names no more bridges. */
 const MAX_BPDU_BRIDGES = 64;

@@ -4,7 +4,14 @@
  * loop timed in a fresh process, and the whole process on the file and on one five times its
  * size), pcap-parser's bare iteration, and tshark's field dump of the same file.
  *
- *   npm run bench [-- --frames N] [-- --keep]
+ * Then the multi-port bench (multiport.ts): the same mix as a bonded bridge host's seven ports record
+ * it, each frame on 4–6 ports (the loop variant's broadcasts on up to 12), as per-interface pcaps
+ * and as one dumpcap-like pcapng; bondscope analyze and tshark's field dump on each, reporting
+ * sightings/s (records read: a frame seen on five ports is five sightings), frames/s and peak RSS.
+ * `--compare DIR` also runs DIR's bondscope (another checkout, built) on the same files, row by
+ * row beside this one, so before and after are measured in one run on one machine state.
+ *
+ *   npm run bench [-- --frames N] [-- --mp-frames N] [-- --only multiport] [-- --compare DIR] [-- --keep]
  *
  * Every measurement runs as its own child process (wrapped by python3 for wall time and the
  * child's peak RSS from getrusage), so one tool's heap never counts against another's.
@@ -16,6 +23,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateBenchPcap } from './generate.js';
+import { generateMultiport, type MultiportRun } from './multiport.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SELF = fileURLToPath(import.meta.url);
@@ -123,16 +131,24 @@ function fmtRate(frames: number, seconds: number): string {
   return `${(frames / seconds / 1e6).toFixed(2)} M/s`;
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    options: { frames: { type: 'string', default: '2000000' }, keep: { type: 'boolean', default: false } },
-    allowPositionals: true,
-  });
-  if (positionals[0] === 'child') return child(positionals[1]!, positionals[2]!);
+/**
+ * Median of `runs` fresh processes per command: each includes its own JIT warm-up, none reuses
+ * another's (this machine's speed wanders). Several commands are run in turn, round by round, so
+ * a slow spell of the machine falls on all of them alike.
+ */
+function medianOf(cmds: string[][], inner: boolean, runs: number): { seconds: number; rss: number }[] {
+  const all = cmds.map(() => [] as { seconds: number; rss: number }[]);
+  for (let r = 0; r < runs; r++) {
+    cmds.forEach((cmd, i) => {
+      const m = measure(cmd);
+      if (!m.ok) throw new Error(`${cmd.slice(1).join(' ')} failed: ${m.stderr.trim().split('\n').pop()}`);
+      all[i]!.push({ seconds: inner ? (lastJson(m.stderr)?.seconds ?? m.seconds) : m.seconds, rss: m.maxRssMiB });
+    });
+  }
+  return all.map((xs) => xs.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)]!);
+}
 
-  const n = Number(values.frames);
-  const dir = resolve(ROOT, 'bench-data');
-  mkdirSync(dir, { recursive: true });
+function singlePort(n: number, dir: string, node: string): void {
   const big = resolve(dir, `bench-${n}.pcap`);
   const quarter = resolve(dir, `bench-${Math.floor(n / 4)}.pcap`);
   const large = resolve(dir, `bench-${5 * n}.pcap`);
@@ -145,18 +161,8 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${n} frames, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB\n`);
 
   const results: Measured[] = [];
-  const node = process.execPath;
   const bin = resolve(ROOT, 'bin/bondscope');
-  /** Median of five fresh processes: each includes its own JIT warm-up, none reuses another's (this machine's speed wanders). */
-  const median = (cmd: string[], inner: boolean): { seconds: number; rss: number } => {
-    const runs = [0, 1, 2, 3, 4].map(() => {
-      const m = measure(cmd);
-      if (!m.ok) throw new Error(`${cmd.slice(1).join(' ')} failed: ${m.stderr.trim().split('\n').pop()}`);
-      return { seconds: inner ? (lastJson(m.stderr)?.seconds ?? m.seconds) : m.seconds, rss: m.maxRssMiB };
-    });
-    runs.sort((a, b) => a.seconds - b.seconds);
-    return runs[2]!;
-  };
+  const median = (cmd: string[], inner: boolean) => medianOf([cmd], inner, 5)[0]!;
 
   for (const [name, file, frames] of [
     ['bondscope read+decode', big, n],
@@ -193,6 +199,66 @@ async function main(): Promise<void> {
     lines.push(`| ${r.name} | ${r.frames} | ${r.seconds.toFixed(3)} | ${fmtRate(r.frames, r.seconds)} | ${r.maxRssMiB.toFixed(0)} MiB | ${vs} | ${r.note ?? ''} |`);
   }
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** Runs of each multi-port row (whole processes of ~1–3 s each). */
+const MULTIPORT_RUNS = 3;
+
+function multiPort(frames: number, dir: string, node: string, compare: string | undefined): void {
+  const runs: { label: string; run: MultiportRun }[] = [];
+  for (const loop of [false, true]) {
+    const sub = resolve(dir, `multiport-${frames}${loop ? '-loop' : ''}`);
+    process.stderr.write(`bench: generating the multi-port capture (${frames} frames${loop ? ', loop' : ''}) into ${sub}\n`);
+    runs.push({ label: loop ? 'loop' : 'no loop', run: generateMultiport(sub, frames, loop) });
+  }
+  const bins: { who: string; bin: string }[] = [{ who: 'bondscope', bin: resolve(ROOT, 'bin/bondscope') }];
+  if (compare) bins.push({ who: `bondscope (${compare})`, bin: resolve(compare, 'bin/bondscope') });
+  const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+  const rows: string[] = [
+    '| what | form | frames | sightings | seconds | sightings/s | frames/s | peak RSS | how timed |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  const row = (what: string, form: string, r: MultiportRun, seconds: number, rss: number, how: string): void => {
+    rows.push(`| ${what} | ${form} | ${r.frames} | ${r.sightings} | ${seconds.toFixed(3)} | ${fmtRate(r.sightings, seconds)} | ${fmtRate(r.frames, seconds)} | ${rss.toFixed(0)} MiB | ${how} |`);
+  };
+  for (const { label, run } of runs) {
+    for (const [form, files] of [
+      [`${run.perInterface.length} per-interface pcaps`, run.perInterface],
+      ['one dumpcap-like pcapng', [run.pcapng]],
+    ] as const) {
+      const got = medianOf(bins.map((b) => [node, b.bin, 'analyze', '--json', ...files]), false, MULTIPORT_RUNS);
+      bins.forEach((b, i) => row(`${b.who} analyze --json, ${label}`, form, run, got[i]!.seconds, got[i]!.rss, `whole process, median of ${MULTIPORT_RUNS}`));
+      if (hasTshark) {
+        // tshark reads one file a process: the per-interface form is one tshark per file, in turn.
+        const script = 'for f in "$@"; do tshark -r "$f" -T fields -e eth.src -e eth.dst -e vlan.id || exit 1; done';
+        const m = measure(['sh', '-c', script, 'sh', ...files]);
+        if (!m.ok) throw new Error(`tshark failed: ${m.stderr.trim().split('\n').pop()}`);
+        row(`tshark -T fields eth.src eth.dst vlan.id, ${label}`, form, run, m.seconds, m.maxRssMiB, files.length > 1 ? 'whole processes, one per file in turn, once' : 'whole process, once');
+      }
+    }
+  }
+  if (!hasTshark) process.stderr.write('bench: tshark not installed, its rows are skipped\n');
+  process.stdout.write('\nMulti-port (each frame on every port its path crosses):\n' + rows.join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: {
+      frames: { type: 'string', default: '2000000' },
+      'mp-frames': { type: 'string', default: '400000' },
+      only: { type: 'string' },
+      compare: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (positionals[0] === 'child') return child(positionals[1]!, positionals[2]!);
+
+  const dir = resolve(ROOT, 'bench-data');
+  mkdirSync(dir, { recursive: true });
+  const node = process.execPath;
+  if (values.only !== 'multiport') singlePort(Number(values.frames), dir, node);
+  if (values.only === undefined || values.only === 'multiport') multiPort(Number(values['mp-frames']), dir, node, values.compare);
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
 }
 

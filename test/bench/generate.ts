@@ -9,7 +9,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 const HOSTS = 256;
 
 /** xorshift32: reproducible files across runs and machines. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;
@@ -29,8 +29,8 @@ function putMac(b: Uint8Array, at: number, host: number): void {
   b[at + 5] = host & 0xff;
 }
 
-/** Writes one frame at b[0..] and returns its length. */
-function frame(b: Uint8Array, next: () => number): number {
+/** Writes one frame of the mix at b[0..] and returns its length. */
+export function benchFrame(b: Uint8Array, next: () => number): number {
   const r = next() % 100;
   const src = next() % HOSTS;
   let at = 12;
@@ -96,7 +96,7 @@ export function generateBenchPcap(path: string, frames: number, seed = 0x5eed): 
   const scratch = new Uint8Array(256);
   let usec = 0;
   for (let n = 0; n < frames; n++) {
-    const len = frame(scratch, next);
+    const len = benchFrame(scratch, next);
     if (used + 16 + len > chunk.length) {
       writeSync(fd, chunk, 0, used);
       used = 0;
