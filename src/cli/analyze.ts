@@ -100,7 +100,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   // Nothing could be read: no report, only why (an empty report would read as "no loop").
   if (set.nothingRead) return reportInputs(set, undecoded);
   // A role flag that matches nothing is ignored: said, with the names the inputs have.
-  for (const w of unmatchedRoleFlags('analyze', values, analyzer.ports.ports.map((p) => p.port.name))) process.stderr.write(`bondscope: ${safeText(w)}\n`);
+  for (const w of unmatchedRoleFlags('analyze', values, [...new Set([...set.registry.list.map((i) => i.name), ...analyzer.ports.ports.map((p) => p.port.name)])])) process.stderr.write(`bondscope: ${safeText(w)}\n`);
   const inputs: InputInfo[] = positionals.map((p, index) => ({ index, name: p.includes('=') && !set.sources.some((s) => s.input === p) ? p.slice(p.indexOf('=') + 1) : p }));
   if (values.json) process.stdout.write(safeJson(analysisJson(analyzer, findings, caps, inputs, analyzer.stats, verdict), 2) + '\n');
   else process.stdout.write(analysisText(analyzer, findings, caps, inputs, verdict));

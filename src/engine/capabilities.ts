@@ -162,7 +162,8 @@ export function captureView(ports: PortState[], clocks: readonly UnsettledClock[
   const seen = ports.filter((p) => p.frames > 0);
   return {
     seen,
-    slaves: seen.filter((p) => p.port.role === 'slave').length,
+    // A slave that carried no frame was captured all the same (a backup slave, or a dead one): it counts.
+    slaves: ports.filter((p) => p.port.role === 'slave').length,
     has: (role) => seen.some((p) => p.port.role === role),
     withDirection: seen.some((p) => p.framesWithDirection > 0),
     cooked: seen.some((p) => p.cooked),

@@ -223,7 +223,7 @@ describe('evidence keeper', () => {
     const keeper = new EvidenceKeeper({ dir, beforeSec: 3600, afterMs: 0, minIntervalMs: 0, maxBytes: 64 << 20 }, ring, () => emptyTopology());
     expect(keeper.leftovers).toEqual(['.partial-20261201T000000Z-looped-broadcast']);
     expect(readdirSync(dir)).toEqual([]);
-    const f = analyzeFiles([LOOP])[0]!;
+    const f = analyzeFiles([LOOP]).find((x) => x.kind === 'looped-broadcast')!;
     const t: Tracked = { id: 'x', key: 'x', origin: 'frames', finding: f, openedAt: 0, lastEvidenceAt: 0, openedWall: Date.UTC(2026, 11, 1), lastEvidenceWall: 0, total: 1, lastEventAt: 0, lastEventTotal: 1, bundle: null };
     const bundle = keeper.request(t, 0, Date.UTC(2026, 11, 1))!;
     expect(basename(bundle)).toBe('20261201T000000Z-looped-broadcast');
