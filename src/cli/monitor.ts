@@ -26,7 +26,7 @@ import { helpText, type CommandHelp } from './help.js';
 import { reachHost, SSH_HELP } from './ssh.js';
 import { rediscover, type RemoteSnapshot } from '../capture/remote/index.js';
 
-/** Not in the exporters' range 9100–9999, which is fully allocated (see the README). */
+/** Not in the exporters' range 9100–9999, which is fully allocated (see docs/monitor.md, Metrics). */
 export const DEFAULT_LISTEN = '127.0.0.1:10071';
 /** Live frames come from one clock within microseconds: a short window settles them sooner. */
 const MONITOR_WINDOW_MS = 500;

@@ -2,7 +2,7 @@
  * What a set of observation points can prove, so the report claims no more than the frames show.
  * One table (CAPABILITY_RULES): each row is one thing a capture may or may not be able to prove,
  * with what it takes, judged from the ports the engine saw. The report's "What these captures can
- * prove", the JSON's `capabilities`, and the README's table of capture forms all come from it.
+ * prove", the JSON's `capabilities`, and docs/forms.md's table of capture forms all come from it.
  */
 import { MAX_OFFSET_NS, NEGLIGIBLE_OFFSET_NS, type UnsettledClock } from './clock.js';
 import type { PortState } from './ports.js';
@@ -24,7 +24,7 @@ export type CapabilityId =
 export interface Capabilities {
   canProve: string[];
   cannotProve: string[];
-  /** The rows that hold, and those that do not, by id (for the verdict, the tests, the README's table). */
+  /** The rows that hold, and those that do not, by id (for the verdict, the tests, docs/forms.md's table). */
   proven: CapabilityId[];
   unproven: CapabilityId[];
 }
@@ -43,7 +43,7 @@ export interface CaptureView {
 
 export interface CapabilityRule {
   id: CapabilityId;
-  /** What a capture must hold for the row to be proven, in a few words (the README's table). */
+  /** What a capture must hold for the row to be proven, in a few words (docs/forms.md's table). */
   needs: string;
   /** The row for this capture set: proven or not, in words; null when it says nothing here. */
   judge(c: CaptureView): { proven: boolean; text: string } | null;

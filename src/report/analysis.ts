@@ -1,4 +1,4 @@
-/** analyze's output: the terminal report and the JSON object (a contract: see README). */
+/** analyze's output: the terminal report and the JSON object (a contract: see docs/analyze.md). */
 import { REORDER_HORIZON_NS } from '../engine/reorder.js';
 import type { Capabilities } from '../engine/capabilities.js';
 import type { AnalysisStats, Analyzer } from '../engine/analyzer.js';

@@ -8,7 +8,7 @@
  * (its ALERTS series, plus a poll of /api/v1/alerts every second) must be none, no loop finding
  * may open, and the monitor must have seen the traffic.
  *
- * `npm test` runs each setup once; BONDSCOPE_MONITOR_HEALTHY_RUNS=N runs each N times (the README
+ * `npm test` runs each setup once; BONDSCOPE_MONITOR_HEALTHY_RUNS=N runs each N times (docs/fleet.md
  * says how many runs the claim rests on). Every run is made and counted before the test fails; a
  * run that raised anything keeps its directory (the monitor's event lines, its evidence bundles,
  * Prometheus's data) under the system's temporary directory, named in the failure.

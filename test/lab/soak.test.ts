@@ -4,7 +4,7 @@
  * Memory must stay flat (the second half grows no more than a small slack) and no finding may be
  * lost: every broadcast a guest sent loops, so each guest's looped-broadcast count must reach
  * (nearly) what it sent. `npm test` runs it briefly; set BONDSCOPE_SOAK_SECONDS=1800 for the
- * 30-minute run reported in the README.
+ * 30-minute run reported in docs/speed.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
