@@ -26,6 +26,17 @@ function rollup(): Record<string, number> {
   return out;
 }
 
+/** Resident memory by kind (/proc/self/status: anonymous, file-backed, shared such as a packet ring) and the threads, MiB. */
+function status(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const m of readFileSync('/proc/self/status', 'utf8').matchAll(/^(RssAnon|RssFile|RssShmem|Threads):\s+(\d+)(?: kB)?$/gm)) out[m[1]!] = m[1] === 'Threads' ? Number(m[2]) : Number(m[2]) / 1024;
+  } catch {
+    /* not Linux */
+  }
+  return out;
+}
+
 const snapshotAt = Number(process.env.BONDSCOPE_MEMORY_SNAPSHOT_AT ?? NaN);
 
 if (file && isMainThread) {
@@ -35,7 +46,7 @@ if (file && isMainThread) {
     const u = process.memoryUsage();
     const r = rollup();
     const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, +(s.space_size / MiB).toFixed(2)]));
-    const line = { t: (Date.now() - t0) / 1000, rss: u.rss / MiB, anon: r.Anonymous ?? NaN, heapTotal: u.heapTotal / MiB, heapUsed: u.heapUsed / MiB, external: u.external / MiB, arrayBuffers: u.arrayBuffers / MiB, spaces };
+    const line = { t: (Date.now() - t0) / 1000, rss: u.rss / MiB, anon: r.Anonymous ?? NaN, status: status(), heapTotal: u.heapTotal / MiB, heapUsed: u.heapUsed / MiB, external: u.external / MiB, arrayBuffers: u.arrayBuffers / MiB, spaces };
     appendFileSync(file, JSON.stringify(line) + '\n');
   }, every);
   timer.unref();

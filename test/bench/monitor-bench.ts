@@ -26,7 +26,7 @@
  *   npm run bench:monitor [-- --seconds 120 --pps 100000 --trials 10 --soak 600 --only latency|scrape|cost|soak]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -257,6 +257,7 @@ interface ProbeLine {
   external: number;
   arrayBuffers: number;
   spaces: Record<string, number>;
+  status?: Record<string, number>;
 }
 
 async function soak(work: string, seconds: number, pps: number): Promise<void> {
@@ -278,8 +279,11 @@ async function soak(work: string, seconds: number, pps: number): Promise<void> {
   const m = spawn(
     'ip',
     ['netns', 'exec', ns.host, process.execPath, '--import', join(ROOT, 'dist/test/bench/memory-probe.js'), BIN, 'monitor', '--listen', METRICS, '--bond', `${p.bond}=${p.slaves.join(',')}`, '--forget-after', '60', '--evidence-dir', join(work, 'evidence'), '--evidence-every', '30', '--quiet-after', '30'],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BONDSCOPE_MEMORY_PROBE: probe, BONDSCOPE_MEMORY_PROBE_MS: '10000' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BONDSCOPE_MEMORY_PROBE: probe, BONDSCOPE_MEMORY_PROBE_MS: '10000' } },
   );
+  // The monitor's event lines: when it dropped, what its filter was, the bundles it wrote.
+  let events = '';
+  m.stdout!.on('data', (d) => (events += d));
   let err = '';
   m.stderr!.on('data', (d) => (err += d));
   while (!err.includes('monitoring ')) {
@@ -328,11 +332,12 @@ async function soak(work: string, seconds: number, pps: number): Promise<void> {
   (macs as ChildProcess | null)?.kill('SIGINT');
   for (const gp of guests) gp.kill();
   await stopMonitor(m);
+  if (process.env.BONDSCOPE_SOAK_EVENTS) writeFileSync(process.env.BONDSCOPE_SOAK_EVENTS, events);
   spawnSync('ip', ['netns', 'del', gx]);
   down(SOAK_PREFIX);
   const rows = readFileSync(probe, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ProbeLine);
   const at = (r: ProbeLine): string =>
-    `  t=${r.t.toFixed(0)}s RSS ${r.rss.toFixed(0)} MiB (anonymous ${r.anon.toFixed(0)}), V8 heap ${r.heapTotal.toFixed(0)} committed / ${r.heapUsed.toFixed(0)} used (young generation ${(r.spaces.new_space ?? 0).toFixed(0)}, old ${(r.spaces.old_space ?? 0).toFixed(0)}), outside the heap ${r.external.toFixed(0)} (array buffers ${r.arrayBuffers.toFixed(0)})`;
+    `  t=${r.t.toFixed(0)}s RSS ${r.rss.toFixed(0)} MiB (anonymous ${r.anon.toFixed(0)}), V8 heap ${r.heapTotal.toFixed(0)} committed / ${r.heapUsed.toFixed(0)} used (young generation ${(r.spaces.new_space ?? 0).toFixed(0)}, old ${(r.spaces.old_space ?? 0).toFixed(0)}), outside the heap ${r.external.toFixed(0)} (array buffers ${r.arrayBuffers.toFixed(0)})${r.status?.RssShmem !== undefined ? `; resident shared ${r.status.RssShmem.toFixed(0)} (the capture ring), file ${r.status.RssFile!.toFixed(0)}, ${r.status.Threads} threads` : ''}`;
   const every = Math.max(1, Math.round(rows.length / 24));
   process.stdout.write(rows.filter((_, i) => i % every === 0 || i === rows.length - 1).map(at).join('\n') + '\n');
   const max = (list: ProbeLine[], key: 'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'anon'): number => Math.max(...list.map((r) => r[key]));
@@ -340,6 +345,20 @@ async function soak(work: string, seconds: number, pps: number): Promise<void> {
   const halves = [warm.slice(0, Math.floor(warm.length / 2)), warm.slice(Math.floor(warm.length / 2))];
   const dropped = [...metrics.matchAll(/^bondscope_capture_dropped_frames_total\{[^}]*\} (\d+)/gm)].reduce((s, x) => s + Number(x[1]), 0);
   const tracked = Number(/^bondscope_macs_tracked (\d+)/m.exec(metrics)?.[1]);
+  const lines = events.trim().split('\n').flatMap((l) => {
+    try {
+      return [JSON.parse(l) as { event: string; time?: string; dropped?: number; peakPerSecond?: number; filter?: string | null; note?: string | null; error?: string; frames?: number }];
+    } catch {
+      return [];
+    }
+  });
+  const dropping = lines.filter((e) => e.event === 'capture-dropping');
+  const at0 = Date.parse(lines[0]?.time ?? '') || 0;
+  const since = (e: { time?: string }): string => ((Date.parse(e.time ?? '') - at0) / 1000).toFixed(0);
+  const bundles = lines.filter((e) => e.event === 'evidence');
+  process.stdout.write(
+    `soak events: ${dropping.length} capture-dropping lines${dropping.length ? ` (${since(dropping[0]!)}–${since(dropping.at(-1)!)} s after start, peak ${Math.max(...dropping.map((e) => e.peakPerSecond ?? 0))}/s)` : ''}; ${lines.filter((e) => e.event === 'capture-filter').length} filter swaps, notes: ${[...new Set(lines.filter((e) => e.note).map((e) => e.note))].join('; ') || 'none'}; ${bundles.filter((e) => !e.error).length} bundles written (${bundles.filter((e) => !e.error).map((e) => e.frames).join(', ')} frames), ${bundles.filter((e) => e.error).length} failed\n`,
+  );
   process.stdout.write(
     `soak: ${elapsed.toFixed(0)} s, eth0 received ${rate.toFixed(0)} frames/s, ${k} guest ports came and went, ${SETS} sets of 40 000 MACs in turn (a new set each minute), ${tracked} MACs tracked at the end, ${dropped} frames dropped; monitor CPU ${(cpu * 100).toFixed(1)}% of a core; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n` +
       (halves[1]!.length

@@ -47,6 +47,17 @@ export function readAll(files: string[]): Copied[] {
 }
 
 /** One classic pcap (µs) per interface, `DIR/NAME.pcap`, records sorted by time; returns the paths. */
+/** A classic pcap file header (little-endian, microsecond stamps, version 2.4). */
+export function pcapFileHeader(snaplen: number, linkType: number): Buffer {
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(snaplen, 16);
+  head.writeUInt32LE(linkType, 20);
+  return head;
+}
+
 export function writePcaps(records: Copied[], dir: string, rename: (iface: string) => string = (n) => n): string[] {
   const by = new Map<string, Copied[]>();
   for (const r of records) {
@@ -59,13 +70,7 @@ export function writePcaps(records: Copied[], dir: string, rename: (iface: strin
     list.sort((a, b) => a.t - b.t);
     const path = join(dir, `${name}.pcap`);
     const fd = openSync(path, 'w');
-    const head = Buffer.alloc(24);
-    head.writeUInt32LE(0xa1b2c3d4, 0);
-    head.writeUInt16LE(2, 4);
-    head.writeUInt16LE(4, 6);
-    head.writeUInt32LE(262144, 16);
-    head.writeUInt32LE(list[0]!.linkType, 20);
-    writeSync(fd, head);
+    writeSync(fd, pcapFileHeader(262144, list[0]!.linkType));
     for (const r of list) {
       const us = Math.round(r.t / 1000);
       const rh = Buffer.alloc(16);

@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { liveUnavailable, PROJECT_ROOT } from '../helpers/tools.js';
+import { pcapFileHeader } from '../helpers/rewrite.js';
 import { labUnavailable } from './lab.js';
 import { defaultParams, type LabParams } from './topology.js';
 
@@ -250,13 +251,7 @@ export function rssMiB(pid: number): number {
 /** A classic pcap (µs stamps, Ethernet) of the given frames, for tcpreplay. */
 export function writePcap(path: string, frames: Uint8Array[]): void {
   const fd = openSync(path, 'w');
-  const h = Buffer.alloc(24);
-  h.writeUInt32LE(0xa1b2c3d4, 0);
-  h.writeUInt16LE(2, 4);
-  h.writeUInt16LE(4, 6);
-  h.writeUInt32LE(65535, 16);
-  h.writeUInt32LE(1, 20);
-  writeSync(fd, h);
+  writeSync(fd, pcapFileHeader(65535, 1));
   frames.forEach((f, i) => {
     const r = Buffer.alloc(16);
     r.writeUInt32LE(1_800_000_000 + Math.floor(i / 1e6), 0);
