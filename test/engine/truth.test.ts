@@ -30,27 +30,12 @@ import type { Finding } from '../../src/engine/findings.js';
 import { formatMac } from '../../src/model/mac.js';
 import { DIR_IN, DIR_OUT } from '../../src/model/record.js';
 import { analyzeForTruth, type TruthAnalysis } from '../helpers/analyze.js';
+import type { RecordedTruth } from '../lab/lab.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 
 const CAPTURES = join(PROJECT_ROOT, 'captures');
 
-interface Truth {
-  scenario: string;
-  loops: boolean;
-  guestPortsFinal: Record<string, string | null>;
-  pingLoss: { clientToGuestAfterBroadcast: number; clientToGuestAfterGuestSpoke: number };
-  captureWindows?: Record<string, [number, number]>;
-  loopStartedAt: number | null;
-  hostMacs: string[];
-  guests: { mac: string; vif: string; ip: string }[];
-  outsideMacs: string[];
-  clientPingsGuest: string;
-  movedGuests: string[];
-  guestPortsAfterBroadcast: Record<string, string | null>;
-  ownAddressWarnings: string[];
-  interfaces: string[];
-  params: { slaves: string[]; bond: string };
-}
+type Truth = RecordedTruth;
 
 function readTruth(folder: string): Truth {
   return JSON.parse(readFileSync(join(CAPTURES, folder, 'truth.json'), 'utf8')) as Truth;

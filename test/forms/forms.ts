@@ -19,24 +19,12 @@ import { PROJECT_ROOT } from '../helpers/tools.js';
 import { readAll } from '../helpers/rewrite.js';
 import { parseInputSpec } from '../../src/capture/index.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
+import type { RecordedTruth } from '../lab/lab.js';
 
 export const CAPTURES = join(PROJECT_ROOT, 'captures');
 
-export interface Truth {
-  scenario: string;
-  loops: boolean;
-  loopStartedAt: number | null;
-  hostMacs: string[];
-  guests: { mac: string; vif: string; ip: string }[];
-  outsideMacs: string[];
-  clientPingsGuest: string;
-  movedGuests: string[];
-  guestPortsAfterBroadcast: Record<string, string | null>;
-  ownAddressWarnings: string[];
-  pingLoss: { clientToGuestAfterBroadcast: number };
-  interfaces: string[];
-  params: { slaves: string[]; bond: string; bridge: string; guests: { vif: string; firewall?: { bridge: string; inner: string; outer: string } }[] };
-}
+/** A recording's truth.json (the lab's own record of the kernel's state). */
+export type Truth = RecordedTruth;
 
 export interface Recording {
   name: string;

@@ -313,6 +313,12 @@ export interface GroundTruth {
   fdbLog?: { startedAt: number; atStart: Record<string, Record<string, string | null>>; changes: FdbChange[] };
 }
 
+/** A recording's truth.json as the tests read it: the ground truth, the interfaces recorded and the lab's parameters. */
+export interface RecordedTruth extends GroundTruth {
+  interfaces: string[];
+  params: { slaves: string[]; bond: string; bridge: string; guests: { vif: string; firewall?: { bridge: string; inner: string; outer: string } }[] };
+}
+
 /** One change of a guest's FDB entry: now on `port` of `bridge` (or deleted). */
 export interface FdbChange {
   at: number;
