@@ -655,7 +655,10 @@ export class Analyzer implements DetectorContext {
     // A guest's port's copy is the guest's own frame only when the capture says it came in, or the
     // bridge device was being captured then: the host's frame sent out to that port looks the same
     // without the bridge device's copy before it (a tcpdump on it that had not started yet).
-    if (path.from === O_OUTSIDE && !this.outsideSeen.has(src) && this.outsideSeen.size < this.options.maxMacs) this.outsideSeen.add(src);
+    // From outside, for what a MAC belongs to, only while the bridge device was captured: without it
+    // the host's own frames are never seen leaving it, and their reflections come in from the
+    // switch as any outside host's would.
+    if (path.from === O_OUTSIDE && !this.outsideSeen.has(src) && this.outsideSeen.size < this.options.maxMacs && this.bridgeDeviceCapturing(origin.t)) this.outsideSeen.add(src);
     if (
       path.from === O_GUEST &&
       src !== XEN_VIF_MAC &&

@@ -34,6 +34,8 @@ export interface CaptureView {
   /** Ports that carried at least one frame. */
   seen: PortState[];
   slaves: number;
+  /** Slaves' interfaces in the capture set that carried no frame. */
+  silentSlaves: PortState[];
   has(role: string): boolean;
   withDirection: boolean;
   cooked: boolean;
@@ -75,9 +77,11 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
     judge: (c) =>
       c.slaves >= 2
         ? { proven: true, text: 'which slave a looped frame left by and which it came back on' }
-        : c.slaves === 1
-          ? { proven: false, text: 'the loop path: only one slave was captured, so a frame leaving by the other cannot be seen' }
-          : null,
+        : c.slaves + c.silentSlaves.length >= 2
+          ? { proven: false, text: `the loop path: ${names(c.silentSlaves)} carried no frame (a backup slave that receives nothing, a dead one, or filtered out of the file), so a frame leaving by it or coming back on it cannot be seen` }
+          : c.slaves === 1
+            ? { proven: false, text: 'the loop path: only one slave was captured, so a frame leaving by the other cannot be seen' }
+            : null,
   },
   {
     id: 'origin',
@@ -162,8 +166,11 @@ export function captureView(ports: PortState[], clocks: readonly UnsettledClock[
   const seen = ports.filter((p) => p.frames > 0);
   return {
     seen,
-    // A slave that carried no frame was captured all the same (a backup slave, or a dead one): it counts.
-    slaves: ports.filter((p) => p.port.role === 'slave').length,
+    slaves: seen.filter((p) => p.port.role === 'slave').length,
+    // An interface of a slave that carried no frame: a backup slave, a dead one, or one filtered
+    // out of the file after capture (editcap, tshark -Y keep every interface block) — which the
+    // file cannot tell apart, so it shows no way back for an echo.
+    silentSlaves: ports.filter((p) => p.port.role === 'slave' && p.frames === 0),
     has: (role) => seen.some((p) => p.port.role === role),
     withDirection: seen.some((p) => p.framesWithDirection > 0),
     cooked: seen.some((p) => p.cooked),
@@ -218,7 +225,8 @@ export function provable(ports: PortState[]): Provable {
   const named = (role: string): string[] => ports.filter((p) => p.port.role === role).map((p) => p.port.name);
   const slaves = named('slave');
   const bond = named('bond');
-  const hostSide = named('bridge').length + named('guest').length > 0;
+  const carried = (role: string): number => ports.filter((p) => p.port.role === role && p.frames > 0).length;
+  const hostSideCarried = carried('bridge') + carried('guest') > 0;
   return {
     slaves,
     bond,
@@ -229,7 +237,9 @@ export function provable(ports: PortState[]): Provable {
     inferred: ports.filter((p) => p.port.roleSource === 'inferred').map((p) => p.port.name),
     cooked: ports.some((p) => p.cooked),
     directions: ports.some((p) => p.framesWithDirection > 0),
-    echoVisible: slaves.length >= 2 || (bond.length > 0 && hostSide),
-    upTheBondVisible: bond.length > 0 || (hostSide && slaves.length >= 2),
+    // What could show an echo counts ports that carried frames: an interface with none may have
+    // been filtered out of the file after capture.
+    echoVisible: carried('slave') >= 2 || (carried('bond') > 0 && hostSideCarried),
+    upTheBondVisible: carried('bond') > 0 || (hostSideCarried && carried('slave') >= 2),
   };
 }

@@ -393,7 +393,9 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
 
   const topo = analyzer.topology;
   let linksFile: string | null = null;
-  if (topo.ifNames.size > 0) {
+  // Only an -i any capture needs its ifindexes named (a live session knows every interface's, and
+  // its pcapng names them itself).
+  if (topo.ifNames.size > 0 && analyzer.ports.ports.some((p) => p.cooked)) {
     // Sanitized: only the interfaces the frames were seen on, by their role names; the host's others are not the vendor's business.
     const links = [...topo.ifNames].filter(([, name]) => naming.knows(name)).map(([ifindex, name]) => ({ ifindex, ifname: naming.port(name) }));
     writePrivate(files.links, JSON.stringify(links, null, 2) + '\n');

@@ -203,17 +203,17 @@ describe.skipIf(why !== null)(`live over ssh to a real sshd in the lab${why ? ` 
 
       // The link dropped mid-session: capture ends by itself, the report says when, the file is whole.
       const file = join(work, 'dropped.pcapng');
-      const run = await startCapturing([process.execPath, BIN, 'live', '--ssh', 'lab', '--ssh-config', cfg, '--json', '--write', file, '--bond', bond]);
+      const capturing = await startCapturing([process.execPath, BIN, 'live', '--ssh', 'lab', '--ssh-config', cfg, '--json', '--write', file, '--bond', bond]);
       // Frames before the drop: the host's own broadcasts.
       spawnSync('ip', ['netns', 'exec', namespaces(params).host, 'arping', '-q', '-c', '3', '-w', '1000000', '-i', params.bridge, '198.51.100.250']);
       await new Promise((r) => setTimeout(r, 1000));
       const droppedAt = Date.now();
       sshd!.link(false);
-      const code = await exited(run.p);
+      const code = await exited(capturing.p);
       // ServerAliveInterval 1 × ServerAliveCountMax 3 in the test's ssh configuration.
       expect(Date.now() - droppedAt).toBeLessThan(15_000);
       expect(code).toBe(0);
-      const j = JSON.parse(run.out) as LiveJson;
+      const j = JSON.parse(capturing.out) as LiveJson;
       const ended = j.stats.capture.events.find((e) => e.kind === 'ended')!;
       expect(ended.text).toMatch(/^lab: the link to the host dropped \(ssh.*\): capture stopped at \d{4}-\d\d-\d\dT[\d:.]+Z; the \d+ frames before it are kept$/);
       expect(j.stats.capture.remote!.endedAt).toEqual(expect.any(Number));

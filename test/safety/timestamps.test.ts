@@ -46,7 +46,8 @@ describe('a timestamp past the range of a Date', () => {
     for (const args of [['analyze', path], ['analyze', '--json', path], [path]]) {
       const r = bondscope(args);
       expect(r.err).not.toContain('internal error');
-      expect(r.code).toBe(0);
+      // Read whole: 0, or 4 when the frames cannot tell whether a host loops (the verdict).
+      expect([0, 4]).toContain(r.code);
     }
   });
 });
