@@ -184,8 +184,6 @@ export class Analyzer implements DetectorContext {
   private readonly hostSideArrived = new Set<number>();
   /** Guest MAC → its port, from frames that entered the host on a guest port. */
   readonly guestPorts = new Map<number, number>();
-  /** MACs whose frames came in from the uplink as frames of their own (from outside the host). */
-  private readonly outsideSeen = new Set<number>();
   readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, lateByUpToMs: 0, releasedEarly: 0 };
 
   constructor(
@@ -655,10 +653,6 @@ export class Analyzer implements DetectorContext {
     // A guest's port's copy is the guest's own frame only when the capture says it came in, or the
     // bridge device was being captured then: the host's frame sent out to that port looks the same
     // without the bridge device's copy before it (a tcpdump on it that had not started yet).
-    // From outside, for what a MAC belongs to, only while the bridge device was captured: without it
-    // the host's own frames are never seen leaving it, and their reflections come in from the
-    // switch as any outside host's would.
-    if (path.from === O_OUTSIDE && !this.outsideSeen.has(src) && this.outsideSeen.size < this.options.maxMacs && this.bridgeDeviceCapturing(origin.t)) this.outsideSeen.add(src);
     if (
       path.from === O_GUEST &&
       src !== XEN_VIF_MAC &&
@@ -797,7 +791,9 @@ export class Analyzer implements DetectorContext {
     if (this.localMacs.has(mac)) return { side: 'host', port: null };
     const g = this.guestPorts.get(mac);
     if (g !== undefined) return { side: 'guest', port: this.ports.ports[g]!.port.name };
-    if (this.outsideSeen.has(mac)) return { side: 'outside', port: null };
+    // 'outside' is not claimed: a frame first seen coming in from the switch is the host's own as
+    // often as an outside host's (a NIC's own frames sent as a bridge port and flooded back, the
+    // reflections of the host's broadcasts): the form sweep found both.
     return { side: 'unknown', port: null };
   }
 
