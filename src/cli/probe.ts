@@ -39,6 +39,7 @@ export const HELP: CommandHelp = {
         ['--json', "one JSON object with each slave's result"],
         ['--user USER', 'drop to USER once the handles are open (default nobody)'],
         ['--ssh [USER@]HOST', 'not for the probe: it says in one line why, and what to run instead'],
+        ['--ssh-config FILE', 'taken with --ssh, as the other commands take it, only for the line above'],
         ['-h, --help', 'this text'],
       ],
     },
@@ -52,6 +53,7 @@ export const OPTIONS = {
   user: { type: 'string', default: 'nobody' },
   // Taken only to say why the probe cannot run over ssh.
   ssh: SSH_OPTIONS.ssh,
+  'ssh-config': SSH_OPTIONS['ssh-config'],
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
