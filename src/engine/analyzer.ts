@@ -784,10 +784,9 @@ export class Analyzer implements DetectorContext {
   /**
    * Where a MAC belongs, as the frames showed it (a result of its own: the report's MAC table and
    * the JSON's `macs`): a guest behind its port, one of the host's own MACs (flags, a recorded
-   * topology, or frames the host sent), a MAC from outside (its frames came in from the uplink),
-   * or not known from these captures.
+   * topology, or frames the host sent), or not known from these captures.
    */
-  belonging(mac: number): { side: 'guest' | 'host' | 'outside' | 'unknown'; port: string | null } {
+  belonging(mac: number): { side: 'guest' | 'host' | 'unknown'; port: string | null } {
     if (this.localMacs.has(mac)) return { side: 'host', port: null };
     const g = this.guestPorts.get(mac);
     if (g !== undefined) return { side: 'guest', port: this.ports.ports[g]!.port.name };

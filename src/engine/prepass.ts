@@ -206,6 +206,12 @@ export class SightingCollector {
     this.groups = new SightingGroups(inputs, capacity);
   }
 
+  /** A record's stamp in ns since the first record's second (as FrameSightings.t). */
+  private stamp(rec: PacketRecord): number {
+    if (this.base < 0) this.base = rec.tsSec;
+    return (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
+  }
+
   private readonly bpduPairs = new Map<string, [number, number]>();
   /** BPDU identity key → [port, stamp] of its last sighting. */
   private readonly bpduLast = new Map<number, [number, number]>();
@@ -213,8 +219,7 @@ export class SightingCollector {
 
   /** A BPDU: which bridge the port heard, and whether the same BPDU was heard on another port just before. */
   private bpdu(rec: PacketRecord, f: DecodedFrame): void {
-    if (this.base < 0) this.base = rec.tsSec;
-    const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
+    const t = this.stamp(rec);
     const port = this.table.resolve(rec.iface!, f).index;
     if (f.bpdu.bridgeMac >= 0 && this.bpduPairs.size < MAX_BPDU_BRIDGES) this.bpduPairs.set(`${port}:${f.bpdu.bridgeMac}`, [port, f.bpdu.bridgeMac]);
     const key = this.identity.of(rec.buf, f).key;
@@ -229,8 +234,7 @@ export class SightingCollector {
     // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
     if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
     if (this.groups.full) return;
-    if (this.base < 0) this.base = rec.tsSec;
-    const t = (rec.tsSec - this.base) * 1e9 + rec.tsNsec;
+    const t = this.stamp(rec);
     const id = this.identity.of(rec.buf, f);
     const g = this.groups.group(id.key, id.check | 0, f.src, f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST, t);
     if (g >= 0) this.groups.sight(g, this.table.resolve(rec.iface!, f).index, rec.inputIndex, t, rec.direction || f.linkDirection);

@@ -131,8 +131,7 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
   if (!f.cut && a.analysis.run.set.errors.length) out.push(`input errors: ${a.analysis.run.set.errors.map((e) => e.message).join('; ')}`);
 
   // Where each MAC belongs is a result too: never the host's for a guest or an outside host, never
-  // a guest's for the host or an outside host (a migrated guest is outside now), never behind
-  // another guest's port.
+  // a guest's for the host or an outside host, never behind another guest's port.
   const an = a.analysis.run.analyzer;
   const chainOf = (vif: string): string[] => {
     const fw = f.rec.truth.params.guests.find((g) => g.vif === vif)?.firewall;
@@ -142,14 +141,13 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
     const b = an.belonging(Number.parseInt(m.replace(/:/g, ''), 16));
     // The host's end of a guest's link (a Proxmox tap's own MAC, which the truth counts as the
     // host's) sends from inside that guest's chain: the guest's side of the bridge, as the frames show.
-    const chainEnd = f.rec.truth.params.guests.find((g) => (g as { portMac?: string }).portMac === m);
+    const chainEnd = f.rec.truth.params.guests.find((g) => g.portMac === m);
     if (b.side === 'guest' && chainEnd && (!f.named || f.collapsed || chainOf(chainEnd.vif).includes(b.port!) || /^if#/.test(b.port ?? ''))) continue;
-    if (b.side === 'guest' || b.side === 'outside') out.push(`the host's ${m} belongs to ${b.side}${b.port ? ` on ${b.port}` : ''}`);
+    if (b.side === 'guest') out.push(`the host's ${m} belongs to a guest on ${b.port}`);
   }
   for (const g of t.guests) {
     const b = an.belonging(Number.parseInt(g.mac.replace(/:/g, ''), 16));
     if (b.side === 'host') out.push(`guest ${g.mac} belongs to the host`);
-    if (b.side === 'outside' && !t.movedGuests.includes(g.mac)) out.push(`guest ${g.mac} belongs outside, and it never migrated`);
     if (b.side === 'guest' && f.named && !f.collapsed && !chainOf(g.vif).includes(b.port!)) out.push(`guest ${g.mac} belongs to ${b.port}, not its ${g.vif}`);
   }
   for (const m of t.outsideMacs) {

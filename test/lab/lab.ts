@@ -316,7 +316,7 @@ export interface GroundTruth {
 /** A recording's truth.json as the tests read it: the ground truth, the interfaces recorded and the lab's parameters. */
 export interface RecordedTruth extends GroundTruth {
   interfaces: string[];
-  params: { slaves: string[]; bond: string; bridge: string; guests: { vif: string; firewall?: { bridge: string; inner: string; outer: string } }[] };
+  params: { slaves: string[]; bond: string; bridge: string; guests: { vif: string; portMac?: string; firewall?: { bridge: string; inner: string; outer: string } }[] };
 }
 
 /** One change of a guest's FDB entry: now on `port` of `bridge` (or deleted). */
