@@ -392,7 +392,7 @@ function uplinkNotes(v: VerdictInput, state: VerdictState, loopStarted: Verdict[
   for (const k of v.kernelFailovers) out.push(`the kernel logged a failover${k.at !== null ? ` at ${clock(k.at)} UTC` : ''}: ${k.text}`);
   for (const s of v.silent) {
     const role = v.provable.slaves.includes(s) ? 'slave' : null;
-    out.push(role ? `${s} was captured and carried no frame: the backup slave of an active-backup bond, or a link that is down (not a missing capture)` : `${s} was captured and carried no frame`);
+    out.push(role ? `${s} was captured and carried no frame: the backup slave of an active-backup bond, a link that is down, or its frames filtered out of the file` : `${s} was captured and carried no frame`);
   }
   const u = v.uplink;
   if (u.echoesDropped > 0 && u.droppedOn && state === 'loops' && loopStarted) out.push(`before the loop began, the switches flooded the host side's broadcasts back into ${u.droppedOn} and ${u.droppedBy ?? bond} dropped them (${u.echoesDropped} time${u.echoesDropped === 1 ? '' : 's'}): the loop began when it stopped dropping them (all_slaves_active=1, a failover, a mode change)`);
