@@ -401,7 +401,9 @@ export class PcapngReader implements RecordSource {
       localId,
     });
     this.ifaces.push({ iface, res, isbDrops: false });
-    if (n === 0 && ifName === this.fallbackName) this.named0 = iface;
+    // Only a name the file gave it (not an if_name that happens to be the file's stem: editcap -r
+    // of eth0 out of a capture of five ports keeps all five IDBs in eth0.pcapng, the first named eth0).
+    if (n === 0 && name === null && ifName === this.fallbackName) this.named0 = iface;
   }
 
   private isb(p: number, len: number): void {

@@ -192,6 +192,17 @@ describe('crafted pcapng, both byte orders', () => {
     expect(set.registry.list.map((i) => `${i.section}.${i.localId}`)).toEqual(['0.0', '0.1', '0.2', '1.0', '1.1']);
   });
 
+  it("an if_name that is the file's stem stays the interface's name when more IDBs follow (editcap -r of eth0 keeps every IDB of the capture)", () => {
+    const s = new Section(true);
+    s.shb().idb(1, 0, s.opt(2, 'eth0')).idb(1, 0, s.opt(2, 'eth1')).idb(1, 0);
+    s.epb(0, 1n, frame(1));
+    const path = write('eth0.pcapng', s.bytes());
+    const { rows, set } = readAll(path);
+    expect(set.errors).toEqual([]);
+    expect(set.registry.list.map((i) => i.name)).toEqual(['eth0', 'eth1', 'eth0#2']);
+    expect(rows.map((r) => r.iface)).toEqual(['eth0']);
+  });
+
   it('a block larger than the read buffer is read whole; packets around it are intact', () => {
     const s = new Section(true);
     s.shb().idb(1, 0, s.opt(2, 'eth0'));
