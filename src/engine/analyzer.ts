@@ -61,6 +61,12 @@ export interface AnalyzerOptions {
   /** Inputs whose clock the pre-pass could not line up (clock.ts): not read by the engine, told to the capabilities. */
   unsettledClocks?: UnsettledClock[];
   /**
+   * Where each port's capture ended, by port name (its latest frame, epoch ns on its input's own
+   * clock), when the pre-pass read every record: an input of several interfaces (files merged after
+   * the fact) holds ports that stopped at moments of their own, which the stream shows only at its end.
+   */
+  portEndsNs?: Map<string, number> | null;
+  /**
    * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the
    * same bytes is another frame. Files: the switch round trip bound. Live mode stamps frames on
    * arrival in each capture worker, which adds the workers' scheduling delays.
@@ -233,10 +239,13 @@ export class Analyzer implements DetectorContext {
     if (t < this.minT) this.minT = t;
     port.frames++;
     if (t > port.lastT) port.lastT = t;
+    if (t < port.firstT) port.firstT = t;
     // Capture windows: each input's first and latest frame so far.
     const input = rec.inputIndex;
     if (port.input < 0) {
       port.input = input;
+      const end = this.options.portEndsNs?.get(port.port.name);
+      if (end !== undefined) port.endT = end - (this.baseSec * 1e9 + (this.options.inputOffsetsNs?.[input] ?? 0));
       this.holdForInput(input, f);
     }
     if (input < MAX_WINDOWS) {
@@ -588,16 +597,19 @@ export class Analyzer implements DetectorContext {
   private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, likelyGuest: false, unicastForOther: false };
 
   /**
-   * Whether the capture holding `port` was running at `t`: between the first and the latest frame
-   * of its input so far (capture windows). A port whose input started later or stopped earlier
-   * proves nothing by its absence.
+   * Whether the capture holding `port` was running at `t`: from the port's own first frame (an
+   * input of several interfaces may be files merged after the fact — mergecap of tcpdumps started
+   * one by one — whose interfaces began at moments of their own; a port on which the host floods
+   * every broadcast is never quiet for long while it captures) to the latest frame of its input so
+   * far (capture windows). A port whose capture started later or stopped earlier proves nothing by
+   * its absence.
    */
   capturing(port: number, t: number): boolean {
     const p = this.ports.ports[port]!;
     const input = p.input;
     if (input < 0) return false;
     if (input >= MAX_WINDOWS) return true;
-    return this.inputFirstT[input]! <= t && t <= (this.inputsCut.has(input) ? p.lastT : this.inputLastT[input]!);
+    return this.inputFirstT[input]! <= t && p.firstT <= t && t <= p.endT && t <= (this.inputsCut.has(input) ? p.lastT : this.inputLastT[input]!);
   }
 
   /**

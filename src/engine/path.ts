@@ -32,7 +32,8 @@
  *     known guest first seen on the uplink while the host side was captured is outside now (it
  *     migrated). An unknown port never becomes the origin by a tie. Capture windows: a frame seen
  *     only on the uplink while no host-side port was capturing, or only on the host side while no
- *     uplink port was, proves nothing about where it came from (not learned anywhere).
+ *     uplink port was, proves nothing about where it came from (not learned anywhere) — nor does
+ *     one within a hop of a window's start or end (its copy there may fall just outside it).
  *  R3 One hop at a time. Copies of one frame follow each other by at most the switch round trip
  *     (SWITCH_ROUND_TRIP_NS, enforced where sightings are grouped); hops inside the host take
  *     microseconds.
@@ -534,6 +535,16 @@ function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: Frame
   }
 }
 
+/**
+ * R2's capture windows: whether a port of this role was capturing for a hop on either side of t.
+ * A copy missing there proves nothing near the start or the end of that port's capture: the
+ * frame's copy a hop before (or after) it may have come before the capture began (a time slice,
+ * a tcpdump started a moment later) or after it stopped (a file cut short).
+ */
+function watched(g: PortGraph, role: number, t: number): boolean {
+  return g.roleCapturing(role, t - g.inHostHopNs) && g.roleCapturing(role, t + g.inHostHopNs);
+}
+
 /** R2: whether the frame started on the host side (a guest, the host, the bond itself) rather than outside. */
 /** Set by startsOnHostSide when the frame's copies cannot tell where it started (capture windows). */
 let sideUnknown = false;
@@ -576,13 +587,13 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // Only copies at one instant (or no bond) leave the MAC to say (the host's own, a known guest,
   // a guest's OUI), and the detectors then claim nothing that hinges on it (loop-echoes.ts).
   if (!g.hasRole(R_GUEST) && !g.hasRole(R_BRIDGE)) {
-    if (g.hasRole(R_BOND) && !g.roleCapturing(R_BOND, minT) && seenOnRole(s, n, g, R_BOND)) {
+    if (g.hasRole(R_BOND) && !watched(g, R_BOND, minT) && seenOnRole(s, n, g, R_BOND)) {
       // The bond's capture began within this frame's path (its first copy there came after a
       // slave's): whether it missed the copy going out or this came from outside, nothing says.
       sideUnknown = true;
       return false;
     }
-    if (g.roleCapturing(R_BOND, minT)) {
+    if (watched(g, R_BOND, minT)) {
       let bondFirst = false;
       let slaveFirst = false;
       for (let i = 0; i < n; i++) {
@@ -622,7 +633,7 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
     // starts on the bond, out of it before any slave.
     if (src.isHost && bondAtFirst && !slaveAtFirst) return true;
     // The host side was not being captured then: only the MAC can say.
-    if (!g.roleCapturing(R_GUEST, minT) && !g.roleCapturing(R_BRIDGE, minT) && !seenOnHostSide(s, n, g)) {
+    if (!watched(g, R_GUEST, minT) && !watched(g, R_BRIDGE, minT) && !seenOnHostSide(s, n, g)) {
       // Seen only on the uplink while no host-side port was capturing: it may have come from a
       // guest or from outside; it proves nothing (capture windows).
       if (src.isHost || src.guestChain >= 0) return true;
@@ -637,7 +648,7 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // The same when the capture set has no uplink port at all (only the bridge and guests' ports):
   // a frame from outside and a guest's or the host's own reach the host side alike.
   const uplinkAtFirst = bondAtFirst || slaveAtFirst;
-  if (!uplinkAtFirst && !seenOnUplink(s, n, g) && !g.roleCapturing(R_BOND, minT) && !g.roleCapturing(R_SLAVE, minT)) {
+  if (!uplinkAtFirst && !seenOnUplink(s, n, g) && !watched(g, R_BOND, minT) && !watched(g, R_SLAVE, minT)) {
     if (src.isHost || src.guestChain >= 0) return true;
     sideUnknown = true;
     return false;
@@ -648,7 +659,7 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // guest as the guest's to the host, and going on out of the bond as a guest's does. From a MAC
   // not known, nor likely by its OUI, to be a guest's, a frame first seen on a guest's port proves
   // nothing of where it started.
-  if (!src.likelyGuest && !g.roleCapturing(R_BRIDGE, minT)) {
+  if (!src.likelyGuest && !watched(g, R_BRIDGE, minT)) {
     sideUnknown = true;
     return false;
   }

@@ -62,8 +62,11 @@ export interface PortState {
   input: number;
   /** Frames seen on this port, and per direction as known or inferred. */
   frames: number;
-  /** Engine time of the latest frame seen on this port (-Infinity before the first). */
+  /** Engine time of the first and the latest frame seen on this port (Infinity and -Infinity before the first). */
+  firstT: number;
   lastT: number;
+  /** Where the port's capture ended, when known before the end (AnalyzerOptions.portEndsNs); Infinity when not. */
+  endT: number;
   framesIn: number;
   framesOut: number;
   /** Frames whose direction the capture itself gave (pcapng epb_flags, SLL packet type). */
@@ -106,7 +109,9 @@ export class PortTable {
       innerHop: ((port as Port & { via?: string | null }).via ?? name) !== name || /^fw(br|ln)\d+i\d+$/.test(name),
       input: -1,
       frames: 0,
+      firstT: Infinity,
       lastT: -Infinity,
+      endT: Infinity,
       framesIn: 0,
       framesOut: 0,
       framesWithDirection: 0,

@@ -230,6 +230,12 @@ export class SightingCollector {
 
   observe(rec: PacketRecord, f: DecodedFrame): void {
     this.records++;
+    if (f.supported && f.src >= 0) {
+      // Each port's latest frame, as the engine counts frames (decoded, with a source).
+      const port = this.table.resolve(rec.iface!, f).index;
+      const at = rec.tsSec * 1e9 + rec.tsNsec;
+      if (!(this.lastSeen[port]! >= at)) this.lastSeen[port] = at;
+    }
     if (f.supported && f.payload === PK_STP && f.src >= 0) this.bpdu(rec, f);
     // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
     if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
@@ -238,6 +244,14 @@ export class SightingCollector {
     const id = this.identity.of(rec.buf, f);
     const g = this.groups.group(id.key, id.check | 0, f.src, f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST, t);
     if (g >= 0) this.groups.sight(g, this.table.resolve(rec.iface!, f).index, rec.inputIndex, t, rec.direction || f.linkDirection);
+  }
+
+  /** Per port (PortTable index): the stamp of its latest frame (epoch ns, to a few hundred ns: a double). */
+  private readonly lastSeen: number[] = [];
+
+  /** Each port's latest frame by name (epoch ns): where each port's capture ended, once every record was read. */
+  portEnds(): Map<string, number> {
+    return new Map(this.table.ports.flatMap((p) => (this.lastSeen[p.index] !== undefined ? [[p.port.name, this.lastSeen[p.index]!] as [string, number]] : [])));
   }
 
   /** A port seen so far has no role from flags, a recorded topology or its name, and there are others to tell it by. */
@@ -332,11 +346,17 @@ export interface RecordStream {
 const NOTHING_TO_DO_AFTER = 4096;
 
 /** The sightings of the first `limit` records of `stream`, which is closed after. */
-export function collectSightings(stream: RecordStream, topology: Topology, inputs: number, limit = PREPASS_FRAMES): FrameSightings {
+export function collectSightings(stream: RecordStream, topology: Topology, inputs: number, limit = PREPASS_FRAMES): FrameSightings & { portEnds: Map<string, number> | null } {
   const collector = new SightingCollector(topology, inputs, limit);
   const frame = new DecodedFrame();
+  let complete = false;
   try {
-    while (collector.records < limit && stream.next()) {
+    for (;;) {
+      if (collector.records >= limit) break;
+      if (!stream.next()) {
+        complete = true;
+        break;
+      }
       decodeFrame(stream.rec, frame);
       collector.observe(stream.rec, frame);
       if (collector.records === NOTHING_TO_DO_AFTER && inputs === 1 && !collector.mayInfer()) break;
@@ -344,7 +364,7 @@ export function collectSightings(stream: RecordStream, topology: Topology, input
   } finally {
     stream.close();
   }
-  return collector.finish();
+  return { ...collector.finish(), portEnds: complete ? collector.portEnds() : null };
 }
 
 /** What the pre-pass settled, for the engine and the report. */
@@ -360,6 +380,11 @@ export interface Prepared {
   inferred: InferredRole[];
   /** Frames (sightings grouped) the pre-pass looked at. */
   frames: number;
+  /**
+   * Where each port's capture ended (its latest frame, epoch ns) when the pre-pass read every
+   * record (AnalyzerOptions.portEndsNs); null when it stopped early.
+   */
+  portEnds: Map<string, number> | null;
 }
 
 /** Rounds of (infer roles, compare clocks) at most: each round's roles are read on the last one's lined-up stamps. */
@@ -374,7 +399,9 @@ const ROUNDS = 3;
  * again on the lined-up stamps and the clocks compared again with them, until the roles hold.
  */
 export function prepare(stream: RecordStream, topology: Topology, inputs: number): Prepared {
-  let s = collectSightings(stream, topology, inputs);
+  const collected = collectSightings(stream, topology, inputs);
+  const portEnds = collected.portEnds;
+  let s: FrameSightings = collected;
   const rolesOf = (found: InferredRole[]): PortRole[] => {
     const roles = s.ports.map((p) => p.role);
     for (const r of found) roles[r.port] = r.role;
@@ -436,7 +463,7 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   for (const name of merged) {
     out.ports.set(name, { name, role: 'unknown', bond: null, bridge: null, roleSource: 'inferred', reason: `copies of one frame from several capture points arrive on it microseconds apart (at least ${MERGED_COPIES} of most frames): interfaces merged into one`, mergedPoints: true });
   }
-  return { topology: out, inputOffsetsNs, clocks, links, unsettled, inferred, frames: s.frames };
+  return { topology: out, inputOffsetsNs, clocks, links, unsettled, inferred, frames: s.frames, portEnds };
 }
 
 /** No coarse comparison (yet). */

@@ -72,7 +72,7 @@ export function settle(set: CaptureSet, specs: readonly string[], o: FileRunOpti
     given,
     prepared,
     topology: prepared?.topology ?? given,
-    engine: { ...engine, inputOffsetsNs: engine.inputOffsetsNs ?? prepared?.inputOffsetsNs, unsettledClocks: engine.unsettledClocks ?? prepared?.unsettled },
+    engine: { ...engine, inputOffsetsNs: engine.inputOffsetsNs ?? prepared?.inputOffsetsNs, unsettledClocks: engine.unsettledClocks ?? prepared?.unsettled, portEndsNs: engine.portEndsNs ?? prepared?.portEnds },
   };
 }
 

@@ -50,6 +50,8 @@ interface Case {
   notCapturing?: string[];
   /** Ports not in the capture set at all. */
   absent?: string[];
+  /** Ports whose capture ran only from..until (µs; each port's window, where its input's began or ended near this frame). */
+  windows?: Record<string, [number, number]>;
   from: number;
   /** Each of this frame's copies: port:place (in time order). */
   places: string[];
@@ -62,11 +64,15 @@ function graph(c: Case): PortGraph {
   const absent = new Set(c.absent ?? []);
   const off = new Set(c.notCapturing ?? []);
   const present = NAMES.filter((n) => !absent.has(n));
+  const on = (n: string, t: number): boolean => {
+    const w = c.windows?.[n];
+    return !off.has(n) && (!w || (w[0] * 1e3 <= t && t <= w[1] * 1e3));
+  };
   return {
     role: (p) => PORTS[NAMES[p]!]!.role,
     chain: (p) => PORTS[NAMES[p]!]!.chain,
-    capturing: (p) => !off.has(NAMES[p]!) && !absent.has(NAMES[p]!),
-    roleCapturing: (r) => present.some((n) => PORTS[n]!.role === r && !off.has(n)),
+    capturing: (p, t) => on(NAMES[p]!, t) && !absent.has(NAMES[p]!),
+    roleCapturing: (r, t) => present.some((n) => PORTS[n]!.role === r && on(n, t)),
     hasRole: (r) => present.some((n) => PORTS[n]!.role === r),
     innerHop: (p) => NAMES[p] === 'fwln100i0',
     inHostHopNs: IN_HOST_HOP_NS,
@@ -224,6 +230,30 @@ const CASES: Case[] = [
     notCapturing: ['xenbr0', 'vif1.0', 'vif2.0', 'tap100i0', 'fwpr100p0', 'fwln100i0'],
     from: O_UNKNOWN,
     places: ['bond0:unplaced', 'eth0:unplaced'],
+  },
+  {
+    name: "capture windows: a frame seen on a guest's port 3 µs after the uplink's capture began proves nothing (its copy on the uplink may have come just before)",
+    copies: ['vif1.0@3'],
+    src: {},
+    windows: { eth0: [0, 1e7], eth1: [0, 1e7], bond0: [0, 1e7] },
+    from: O_UNKNOWN,
+    places: ['vif1.0:unplaced'],
+  },
+  {
+    name: "capture windows: the same 3 µs before the uplink's capture ended (a file cut short) proves nothing",
+    copies: ['vif1.0@99997'],
+    src: {},
+    windows: { eth0: [0, 1e5], eth1: [0, 1e5], bond0: [0, 1e5] },
+    from: O_UNKNOWN,
+    places: ['vif1.0:unplaced'],
+  },
+  {
+    name: "capture windows: the same a second into the uplink's capture: the guest's own",
+    copies: ['vif1.0@1000000'],
+    src: {},
+    windows: { eth0: [0, 1e7], eth1: [0, 1e7], bond0: [0, 1e7] },
+    from: O_GUEST,
+    places: ['vif1.0:original'],
   },
   {
     name: "the host's own frame flooded to every guest at the instant it leaves the bridge device",

@@ -26,7 +26,10 @@ const mac = (f: Finding): string => (f.mac >= 0 ? formatMac(f.mac) : '-');
  * kinds by the port they are about (the speaker's MAC is named as the host's or as itself
  * depending on whether the form shows which MACs are the host's).
  */
-const key = (f: Finding): string => (DATA_PLANE.includes(f.kind) || f.kind.startsWith('mac-') ? `${f.kind} ${mac(f)}/${f.vlan}` : `${f.kind} on ${f.interfaces.join(',') || '-'}`);
+const dataPlane = (x: Finding): boolean => DATA_PLANE.includes(x.kind) || x.kind.startsWith('mac-');
+/** A finding's ports by the host's names (a renamed form's `capture3` is the host's bond0). */
+const hostPorts = (f: Form | null, x: Finding): string[] => x.interfaces.map((i) => (f ? trueName(f, i) : i));
+const key = (x: Finding, f: Form | null = null): string => (dataPlane(x) ? `${x.kind} ${mac(x)}/${x.vlan}` : `${x.kind} on ${hostPorts(f, x).join(',') || '-'}`);
 const secs = (f: Finding): number => f.firstSec + f.firstNsec / 1e9;
 
 function warnedMacs(f: Form): Set<string> {
@@ -93,11 +96,17 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
 
   // Never something the whole capture does not show, never surer than it. Spanning-tree and LACP
   // findings are about ports: a subset's finding is the whole capture's on the same ports or more.
+  // A port the form no longer names as the host did (names lost: merged#4, if#3; an interface
+  // block repeated in every file of a split, eth0#0) can be any of the base's ports: kind alone.
   const full = new Map(base.findings.map((x) => [key(x), x]));
-  const controlMatch = (x: Finding): Finding | undefined => base.findings.find((y) => y.kind === x.kind && x.interfaces.every((p) => y.interfaces.includes(p)));
+  const controlMatch = (x: Finding): Finding | undefined => {
+    const ports = hostPorts(f, x);
+    const named = ports.every((p) => t.interfaces.includes(p));
+    return base.findings.find((y) => y.kind === x.kind && (named ? ports.every((p) => y.interfaces.includes(p)) : ports.length <= Math.max(1, y.interfaces.length)));
+  };
   for (const x of fs) {
-    const k = key(x);
-    const y = full.get(k) ?? (DATA_PLANE.includes(x.kind) || x.kind.startsWith('mac-') ? undefined : controlMatch(x));
+    const k = key(x, f);
+    const y = full.get(k) ?? (dataPlane(x) ? undefined : controlMatch(x));
     if (!y) {
       if (DATA_PLANE.includes(x.kind) || x.severity !== 'info') out.push(`${k} (${x.severity}, ${x.confidence}) that the whole capture does not show`);
       continue;
@@ -220,7 +229,7 @@ export function sameUnderRenaming(fa: Form, a: TruthAnalysis, fb: Form, b: Truth
   // different finding.
   const findings = (f: Form, x: TruthAnalysis): string[] => {
     const place = (i: string): string => trueName(f, x.analysis.run.analyzer.ports.get(i)?.port.via ?? i);
-    return x.findings.map((y) => `${key(y)} ×${y.count} ${y.severity}/${y.confidence} on ${[...new Set(y.interfaces.map(place))].sort().join(',')}`).sort();
+    return x.findings.map((y) => `${dataPlane(y) ? key(y) : y.kind} ×${y.count} ${y.severity}/${y.confidence} on ${[...new Set(y.interfaces.map(place))].sort().join(',')}`).sort();
   };
   const out: string[] = [];
   const diff = (what: string, xs: string[], ys: string[]): void => {

@@ -7,7 +7,7 @@
  * reflections.ts, which says what was seen and claims no loop.
  */
 import type { Confidence } from '../findings.js';
-import type { FramePath, PathSighting } from '../path.js';
+import { type FramePath, O_BOND, O_GUEST, O_HOST, P_ECHO_FLOODED, type PathSighting } from '../path.js';
 import type { DetectorContext, SettledGroup } from './context.js';
 import { onGuestEcho } from './learning.js';
 import { onEchoOrRepeat, onReflection } from './reflections.js';
@@ -28,8 +28,17 @@ export function onEcho(ctx: DetectorContext, g: SettledGroup, s: PathSighting[],
   //    bond delivered it cannot be seen: a reflection, said as such (reflections.ts);
   //  - only the bond captured: out and in again may be an echo or a repeat (reflections.ts);
   //  - the bond or the host side captured and the echo never came up: the bond dropped it.
+  // Up the bond with no copy in on another slave (no other slave's capture was running then, R5)
+  // is the echo only where the host side shows it: the port the frame started on was capturing
+  // (a repeat shows there again before the bond's copy, R6; an echo is flooded back after), or,
+  // for the bond's own frame, the bridge delivered the copy (a bond's repeat never reaches the
+  // bridge). Else — the sender's port not captured at that moment: its file ended, began later,
+  // or was left out — an echo or a repeat.
+  const hostSideShows = (x: PathSighting): boolean =>
+    ((path.from === O_GUEST || path.from === O_HOST) && ctx.capturing(s[path.origin]!.port, x.t)) ||
+    (path.from === O_BOND && s.slice(0, path.n).some((y) => y.place === P_ECHO_FLOODED));
   let confidence: Confidence;
-  if (up && (back || ctx.seesHostSide())) confidence = 'high';
+  if (up && (back || hostSideShows(up))) confidence = 'high';
   else if (up) return onEchoOrRepeat(ctx, g, s, path);
   else if (back && !ctx.seesBond() && !ctx.seesHostSide()) return onReflection(ctx, g, s, path);
   else return;
