@@ -10,7 +10,8 @@
  *  - stp-port-blocked (info): which of the host's NICs spanning tree blocks;
  *  - lacp-partner-mismatch: slaves of one bond reach different partner systems or keys (two
  *    switches that are not one stack), so only one aggregator carries traffic;
- *  - lacp-not-distributing: a side of a link is not in sync/collecting/distributing;
+ *  - lacp-not-distributing: a side of a link is not in sync/collecting/distributing, and stayed so
+ *    over more than one of its LACPDUs (one LACPDU in that state is a link on its way up);
  *  - lacp-no-partner: LACPDUs go unanswered, or name a partner of zeros;
  *  - lacp-slow-timeout (info): LACPDUs every 30 s, a dead partner noticed after 90 s.
  *
@@ -102,6 +103,8 @@ interface LacpRecord {
   partnerSystem: number;
   partnerKey: number;
   partnerState: number;
+  /** LACPDUs in a row, up to the latest, with the latest one's actor state: 1 while it has just changed. */
+  stateHeld: number;
   srcMac: number;
   sentOut: boolean;
   count: number;
@@ -130,6 +133,14 @@ export interface LacpSlaveView {
   partnerSends: boolean;
   /** False when the capture could not tell the host's LACPDUs from the switch's: the "partner" is then just the latest speaker. */
   sidesKnown?: boolean;
+  /**
+   * From frames: whether each side's latest state was held over more than its one latest LACPDU.
+   * A side seen in one LACPDU only in a state (a link coming up, a capture that ended a moment
+   * later) may be on its way to distributing: the next LACPDU exchange moves it. Absent: settled
+   * (the state /proc/net/bonding reads now).
+   */
+  hostStateSettled?: boolean;
+  partnerStateSettled?: boolean;
   evidence: FrameRef[];
   first: Seen | null;
   last: Seen | null;
@@ -298,7 +309,7 @@ export class ControlPlane {
         this.recordsNotKept++;
         return;
       }
-      r = { port: port.index, actorSystem: x.actorSystem, actorKey: 0, actorPort: 0, actorState: 0, partnerSystem: 0, partnerKey: 0, partnerState: 0, srcMac: f.src, sentOut: false, count: 0, first: at, last: at, evidence: [] };
+      r = { port: port.index, actorSystem: x.actorSystem, actorKey: 0, actorPort: 0, actorState: 0, partnerSystem: 0, partnerKey: 0, partnerState: 0, stateHeld: 0, srcMac: f.src, sentOut: false, count: 0, first: at, last: at, evidence: [] };
       this.lacps.set(key, r);
     }
     r.count++;
@@ -309,6 +320,7 @@ export class ControlPlane {
       r.last = at;
       r.actorKey = x.actorKey;
       r.actorPort = x.actorPort;
+      r.stateHeld = r.count > 1 && r.actorState === x.actorState ? r.stateHeld + 1 : 1;
       r.actorState = x.actorState;
       r.partnerSystem = x.partnerSystem;
       r.partnerKey = x.partnerKey;
@@ -524,6 +536,8 @@ export class ControlPlane {
         partnerKey: partnerRec ? partnerRec.actorKey : hostRec ? hostRec.partnerKey : -1,
         partnerState: partnerRec ? partnerRec.actorState : -1,
         hostState: hostRec ? hostRec.actorState : -1,
+        hostStateSettled: hostRec ? hostRec.stateHeld >= 2 : undefined,
+        partnerStateSettled: partnerRec ? partnerRec.stateHeld >= 2 : undefined,
         hostSends: !!hostRec,
         hostSeesPartnerSystem: hostRec ? hostRec.partnerSystem : -1,
         aggregatorId: -1,
@@ -559,7 +573,7 @@ export class ControlPlane {
       const who = formatMac(r.actorSystem);
       if (r.partnerSystem === 0 && !out.some((f) => f.kind === 'lacp-no-partner' && f.interfaces[0] === port)) {
         out.push(controlFinding('lacp-no-partner', `${port}|${who}`, `${port}: ${who}'s latest LACPDU names no partner (00:00:00:00:00:00): it has not heard the other side`, [port], r.evidence, r.first, r.last, r.count, 'high', { actor: who, state: lacpStateFlags(r.actorState) }, r.actorSystem));
-      } else if (r.partnerSystem !== 0 && !lacpDistributing(r.actorState) && !out.some((f) => f.kind === 'lacp-not-distributing' && f.interfaces[0] === port)) {
+      } else if (r.partnerSystem !== 0 && !lacpDistributing(r.actorState) && r.stateHeld >= 2 && !out.some((f) => f.kind === 'lacp-not-distributing' && f.interfaces[0] === port)) {
         out.push(notDistributing(port, who, r.actorState, r.evidence, r.first, r.last, r.count, r.actorSystem));
       }
     }
@@ -628,8 +642,8 @@ export function evaluateLacp(views: LacpSlaveView[]): Finding[] {
     } else if (v.partnerSystem === 0) {
       out.push(controlFinding('lacp-no-partner', v.port, `${v.port}: no LACP partner (partner system 00:00:00:00:00:00)`, [v.port], v.evidence, v.first, v.last, 1, 'high', { partner: formatMac(Math.max(0, v.partnerSystem)) }));
     } else {
-      if (v.hostState >= 0 && !lacpDistributing(v.hostState)) out.push(notDistributing(v.port, 'the host', v.hostState, v.evidence, v.first, v.last, 1, -1));
-      else if (v.partnerState >= 0 && !lacpDistributing(v.partnerState)) out.push(notDistributing(v.port, `${v.sidesKnown === false ? '' : 'the switch '}${formatMac(v.partnerSystem)}`, v.partnerState, v.evidence, v.first, v.last, 1, v.partnerSystem));
+      if (v.hostState >= 0 && !lacpDistributing(v.hostState) && v.hostStateSettled !== false) out.push(notDistributing(v.port, 'the host', v.hostState, v.evidence, v.first, v.last, 1, -1));
+      else if (v.partnerState >= 0 && !lacpDistributing(v.partnerState) && v.partnerStateSettled !== false) out.push(notDistributing(v.port, `${v.sidesKnown === false ? '' : 'the switch '}${formatMac(v.partnerSystem)}`, v.partnerState, v.evidence, v.first, v.last, 1, v.partnerSystem));
     }
   }
   // The host's own timeout, from its configuration (frames report each speaker's on their own, see ControlPlane).

@@ -4,7 +4,8 @@
  * their LACPDUs say), and the host's own view through /proc/net/bonding fixtures.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/index.js';
@@ -223,6 +224,32 @@ describe('tcpdump’s STP and LACP captures', () => {
   it('STP captures of switches alone: no host bridge, no topology change, nothing found', () => {
     for (const name of ['802.1D_spanning_tree.pcap', 'MSTP_Intra-Region_BPDUs.pcap', 'rpvstp-trunk-native-vid5.pcap', 'spb_bpduv4.pcap']) {
       expect(control(analyze([join(TCPDUMP, name)])), name).toEqual([]);
+    }
+  });
+
+  it.skipIf(!HAS_TSHARK)("lacp-split's eth1 up to the host's first LACPDU in a state out of sync: a link on its way up, no lacp-not-distributing; up to its second in that state: lacp-not-distributing [needs tshark]", () => {
+    const file = join(CAPTURES, 'lacp-split', 'eth1.pcap');
+    // tshark is the oracle of which LACPDUs the host sent in sync or not.
+    const rows = execFileSync('tshark', ['-r', file, '-Y', 'lacp', '-T', 'fields', '-E', 'separator=|', '-e', 'frame.number', '-e', 'lacp.actor.sysid', '-e', 'lacp.actor.state.synchronization', '-e', 'lacp.actor.state'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'))
+      .filter((r) => r[1] === '00:25:90:00:00:01');
+    // The host's first two LACPDUs in a row with one state, out of sync.
+    const at = rows.findIndex((r, i) => (r[2] === 'False' || r[2] === '0') && rows[i + 1]?.[3] === r[3]);
+    expect(at).toBeGreaterThanOrEqual(0);
+    const outOfSync = [Number(rows[at]![0]), Number(rows[at + 1]![0])];
+    const dir = mkdtempSync(join(tmpdir(), 'bondscope-lacp-'));
+    try {
+      const upTo = (n: number): Finding[] => {
+        const out = join(dir, `eth1-${n}.pcap`);
+        execFileSync('editcap', ['-r', file, out, `1-${n}`], { stdio: 'ignore' });
+        return analyze([`eth1=${out}`]);
+      };
+      expect(upTo(outOfSync[0]!).filter((f) => f.kind === 'lacp-not-distributing')).toEqual([]);
+      expect(upTo(outOfSync[1]!).filter((f) => f.kind === 'lacp-not-distributing').map((f) => f.interfaces)).toEqual([['eth1']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
