@@ -594,7 +594,7 @@ export class Analyzer implements DetectorContext {
   /** First and latest frame time per input (capture windows); NaN until its first frame. */
   private readonly inputFirstT = new Float64Array(MAX_WINDOWS).fill(NaN);
   private readonly inputLastT = new Float64Array(MAX_WINDOWS).fill(NaN);
-  private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, likelyGuest: false, unicastForOther: false };
+  private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, guestPort: -1, likelyGuest: false, unicastForOther: false };
 
   /**
    * Whether the capture holding `port` was running at `t`: from the port's own first frame (an
@@ -654,6 +654,7 @@ export class Analyzer implements DetectorContext {
     k.isHost = this.localMacs.has(src);
     const gp = this.guestPorts.get(src);
     k.guestChain = gp === undefined ? -1 : this.ports.ports[gp]!.chain;
+    k.guestPort = gp ?? -1;
     k.likelyGuest = k.isHost || isGuestOui(src);
     k.unicastForOther = !g.group && g.dst >= 0 && !this.localMacs.has(g.dst);
     const path = pathOf(s, s.length, this.graph, k, this.path);

@@ -160,6 +160,8 @@ export interface SourceKnowledge {
   isHost: boolean;
   /** The guest port (chain) it was learned behind as a guest, -1 when not a known guest. */
   guestChain: number;
+  /** That port itself (-1 when not known): whether it was capturing says whether its copy is missing. */
+  guestPort?: number;
   /** A Xen or KVM guest's OUI: a weak hint, read only when no host-side port was captured. */
   likelyGuest: boolean;
   /** The frame is unicast for a MAC that is not the host's own (R9: the bridge device sees it only in promiscuous mode). */
@@ -228,6 +230,14 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   let from = O_UNKNOWN;
   if (hostSide) {
     if (src.guestChain >= 0) origin = firstOf(s, total, g, F_GUEST_IN, src.guestChain);
+    // A known guest's frame with no copy on its own port while that port was not capturing
+    // (capture windows): where it started cannot be told — on its port, unseen, or elsewhere
+    // (a move, which only a capturing port shows).
+    if (origin < 0 && src.guestChain >= 0 && src.guestPort !== undefined && src.guestPort >= 0 && !onChain(s, total, g, src.guestChain) && !portWatched(g, src.guestPort, s[0]!.t)) {
+      out.origin = Math.max(0, firstOf(s, total, g, F_KNOWN, -1));
+      out.from = O_UNKNOWN;
+      return out;
+    }
     else if (hostFrame) origin = firstOf(s, total, g, F_BRIDGE_OUT, -1);
     else origin = firstOf(s, total, g, F_GUEST_IN | F_BRIDGE_OUT, -1);
     if (origin >= 0) from = g.role(s[origin]!.port) === R_GUEST ? O_GUEST : O_HOST;
@@ -543,6 +553,16 @@ function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: Frame
  */
 function watched(g: PortGraph, role: number, t: number): boolean {
   return g.roleCapturing(role, t - g.inHostHopNs) && g.roleCapturing(role, t + g.inHostHopNs);
+}
+
+/** The same for one port. */
+function portWatched(g: PortGraph, port: number, t: number): boolean {
+  return g.capturing(port, t - g.inHostHopNs) && g.capturing(port, t + g.inHostHopNs);
+}
+
+function onChain(s: PathSighting[], n: number, g: PortGraph, chain: number): boolean {
+  for (let i = 0; i < n; i++) if (g.role(s[i]!.port) === R_GUEST && g.chain(s[i]!.port) === chain) return true;
+  return false;
 }
 
 /** R2: whether the frame started on the host side (a guest, the host, the bond itself) rather than outside. */

@@ -256,6 +256,14 @@ const CASES: Case[] = [
     places: ['vif1.0:original'],
   },
   {
+    name: "capture windows: a known guest's frame on another guest's port while its own port's capture had ended (a file cut short) proves nothing: no move",
+    copies: ['vif2.0@0', 'xenbr0@0', 'bond0@30', 'eth0@50'],
+    src: { guestChain: 4, guestPort: NAMES.indexOf('vif1.0') },
+    windows: { 'vif1.0': [-1e7, -1e6] },
+    from: O_UNKNOWN,
+    places: ['vif2.0:unplaced', 'xenbr0:unplaced', 'bond0:unplaced', 'eth0:unplaced'],
+  },
+  {
     name: "the host's own frame flooded to every guest at the instant it leaves the bridge device",
     copies: ['vif2.0@0', 'vif1.0@0', 'xenbr0@0', 'bond0@30', 'eth0@50'],
     src: {},
