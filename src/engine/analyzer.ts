@@ -310,11 +310,15 @@ export class Analyzer implements DetectorContext {
   private cookedDestination(b: Uint8Array, f: DecodedFrame): number {
     const p = f.l3Off;
     if (f.etherType === 0x0806 && f.l3Len >= 28) {
-      // ARP over Ethernet/IPv4: the sender's MAC (bytes 8-13) and IPv4 (14-17), when it is the frame's own source.
+      // ARP over Ethernet/IPv4: the sender's MAC (bytes 8-13) and IPv4 (14-17), when it is the
+      // frame's own source. A reply answers for the address and a gratuitous ARP announces it; a
+      // request's sender address claims nothing (arping -s, address-conflict probes and
+      // misconfigured hosts ask with an address not theirs: the lab's fdblog guest does).
       if (b[p + 4] === 6 && b[p + 5] === 4 && readMac(b, p + 8) === f.src && this.ipv4Owner.size < this.options.maxMacs) {
         const ip = ((b[p + 14]! << 24) | (b[p + 15]! << 16) | (b[p + 16]! << 8) | b[p + 17]!) >>> 0;
         const target = ((b[p + 24]! << 24) | (b[p + 25]! << 16) | (b[p + 26]! << 8) | b[p + 27]!) >>> 0;
-        if (ip !== 0) this.claimIpv4(f.vlan, ip, f.src, ip === target);
+        const reply = b[p + 6] === 0 && b[p + 7] === 2;
+        if (ip !== 0 && (reply || ip === target)) this.claimIpv4(f.vlan, ip, f.src, ip === target);
       }
       return -1;
     }
@@ -333,7 +337,7 @@ export class Analyzer implements DetectorContext {
   }
 
   /**
-   * `mac` sent with `ip` as its own address in `vlan` (an ARP's sender, an IPv4 packet's source). An
+   * `mac` sent with `ip` as its own address in `vlan` (an ARP reply's sender, an IPv4 packet's source). An
    * address is a MAC's within its broadcast domain. A gratuitous ARP (sender = target address) is
    * the owner announcing itself and wins; any other claim names an owner only while no other MAC
    * has made one (a host may send with another's address): two claimants name no one.
