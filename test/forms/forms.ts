@@ -188,6 +188,23 @@ function shuffled<T>(xs: T[], seed: string): T[] {
 }
 
 const derive = (f: Form, name: string, o: Partial<Form>): Form => ({ ...f, chain: [...f.chain, name], ...o });
+
+/** The files copied under names that say nothing (`stemOf(i)` for the i-th), in an order of their own (seeded by the chain). */
+function renamed(f: Form, work: string, name: string, seed: string, stemOf: (i: number) => string): Form | null {
+  if (single(f) || f.cooked) return null;
+  const d = fresh(work, name.replace(/ /g, '-'));
+  const order = shuffled(f.specs, `${f.chain.join('/')}${seed}`);
+  const trueNames: Record<string, string> = {};
+  const specs = order.map((s, i) => {
+    const p = pathOf(s);
+    const ext = p.slice(p.indexOf('.', p.lastIndexOf('/')));
+    const out = join(d, `${stemOf(i)}${ext}`);
+    copyFileSync(p, out);
+    trueNames[stem(out)] = trueName(f, specOwnName(s));
+    return out;
+  });
+  return derive(f, name, { specs, named: false, shift: reordered(f, order), trueNames });
+}
 /** The shift of a form whose specs were reordered or some left out (`specs`, from f.specs): where the shifted one went, null if it went. */
 const reordered = (f: Form, specs: string[]): Form['shift'] => {
   if (!f.shift || f.shift.at === null) return f.shift;
@@ -336,40 +353,12 @@ export const TRANSFORMS: Transform[] = [
   {
     name: 'renamed',
     reencoding: false,
-    apply: (f, work) => {
-      if (single(f) || f.cooked) return null;
-      const d = fresh(work, 'renamed');
-      const order = shuffled(f.specs, f.chain.join('/'));
-      const trueNames: Record<string, string> = {};
-      const specs = order.map((s, i) => {
-        const p = pathOf(s);
-        const ext = p.slice(p.indexOf('.', p.lastIndexOf('/')));
-        const out = join(d, `capture${i + 1}${ext}`);
-        copyFileSync(p, out);
-        trueNames[stem(out)] = trueName(f, specOwnName(s));
-        return out;
-      });
-      return derive(f, 'renamed', { specs, named: false, shift: reordered(f, order), trueNames });
-    },
+    apply: (f, work) => renamed(f, work, 'renamed', '', (i) => `capture${i + 1}`),
   },
   {
     name: 'renamed otherwise',
     reencoding: false,
-    apply: (f, work) => {
-      if (single(f) || f.cooked) return null;
-      const d = fresh(work, 'renamed2');
-      const order = shuffled(f.specs, `${f.chain.join('/')}#2`);
-      const trueNames: Record<string, string> = {};
-      const specs = order.map((s, i) => {
-        const p = pathOf(s);
-        const ext = p.slice(p.indexOf('.', p.lastIndexOf('/')));
-        const out = join(d, `${String.fromCharCode(97 + ((i * 7) % 26))}${ext}`);
-        copyFileSync(p, out);
-        trueNames[stem(out)] = trueName(f, specOwnName(s));
-        return out;
-      });
-      return derive(f, 'renamed otherwise', { specs, named: false, shift: reordered(f, order), trueNames });
-    },
+    apply: (f, work) => renamed(f, work, 'renamed otherwise', '#2', (i) => String.fromCharCode(97 + ((i * 7) % 26))),
   },
   {
     // mergecap -I none: one IDB per input, none of them named (the inputs are classic pcaps).
