@@ -329,12 +329,18 @@ export async function runMonitor(argv: string[]): Promise<number> {
     [() => void recheck(), configEveryMs],
   ]);
 
+  // The endpoint stops listening first, while the event loop is free: the shutdown below blocks
+  // it (the last bundles are written and fsynced), and connections made meanwhile would wait in
+  // the listener's queue, to be reset when it closed. Those it accepted are answered in full as
+  // the shutdown goes on.
+  stopping = true;
+  const served = server ? await stopListening(server) : async () => {};
   monitor.stop();
   session.stop();
   remote?.ssh.close();
   await monitor.flushEvidence(true);
   emit(safeJson({ event: 'stopped', time: new Date().toISOString() }) + '\n');
-  if (server) await closeGracefully(server, () => (stopping = true));
+  await served();
   return EXIT_OK;
 }
 
@@ -355,21 +361,29 @@ function restartMessage(reason: RestartReason, kind: string): string {
   }
 }
 
-/** A scrape that connected before the end is answered in full; later ones are refused. */
-const CLOSE_GRACE_MS = 1000;
+/** Connections idle this long after the shutdown (a keep-alive scraper's, between scrapes) are ended. */
+const CLOSE_IDLE_MS = 1000;
+/** A request still unanswered this long after the shutdown (a client that never finished it) is given up. */
+const CLOSE_LIMIT_MS = 10_000;
 
 /**
- * Stops listening, lets every connection already made get its answer (http.Server.close would
- * drop those whose request has not arrived yet: a scrape that connected a moment before the end
- * got no answer at all), then ends the idle keep-alive ones after CLOSE_GRACE_MS.
+ * Stops listening without cutting off a scrape: one that connected before is answered in full,
+ * later ones are refused. Closing a listener resets the connections the kernel completed that
+ * still wait in its queue, so the close comes right after the loop has accepted what was queued
+ * (two check phases, each after a poll phase) and before the shutdown blocks the loop.
+ * http.Server.close is not used: it also drops the connections accepted whose request has not
+ * been read yet (a scrape that connected a moment before got no answer at all). Returns, once
+ * listening stopped, what to await when the shutdown is done: every connection accepted has had
+ * its answer (answers say Connection: close) and the idle ones are ended.
  */
-function closeGracefully(server: Server, stopping: () => void): Promise<void> {
-  stopping();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-    NetServer.prototype.close.call(server, () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+export async function stopListening(server: Server): Promise<() => Promise<void>> {
+  await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+  const drained = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  return async () => {
+    const idle = setTimeout(() => server.closeIdleConnections(), CLOSE_IDLE_MS);
+    const limit = setTimeout(() => server.closeAllConnections(), CLOSE_LIMIT_MS);
+    await drained;
+    clearTimeout(idle);
+    clearTimeout(limit);
+  };
 }
