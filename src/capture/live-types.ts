@@ -89,6 +89,13 @@ export interface LiveBackend {
    * instead).
    */
   setFilter?(filter: string): boolean;
+  /**
+   * Captures these interfaces too from now on, without reopening (ring: the one ring sees every
+   * interface, its reader is told to count them); `keepInbound` among them pass the filter
+   * inbound. Absent, or false, where the backend cannot (cap: a handle pair per interface,
+   * opened at the start; ssh: the host's tool was given its interfaces).
+   */
+  follow?(names: readonly string[], keepInbound?: readonly string[]): boolean;
   stop(): void;
   /** Backend-specific facts for the JSON's stats.capture (the ssh link's), if any. */
   extraStats?(): Record<string, unknown>;

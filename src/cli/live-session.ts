@@ -250,6 +250,19 @@ export class LiveSession {
     return b?.setFilter?.(filter ?? '') ?? false;
   }
 
+  /**
+   * Interfaces that appeared since the start, on no captured bridge, captured from now on where
+   * the backend can without reopening (the ring); a guest's port among them (by `topology`, else
+   * its name) passes the filter inbound, as at the start. False where it cannot (cap, ssh): the
+   * caller reopens the capture instead.
+   */
+  follow(interfaces: readonly string[], topology: Topology): boolean {
+    const b = this.backend;
+    if (!b?.follow) return false;
+    const keep = this.options.keepGuestsInbound ? interfaces.filter((i) => (topology.ports.get(i)?.role ?? roleFromName(i).role) === 'guest') : [];
+    return b.follow(interfaces, keep);
+  }
+
   /** Writes what is buffered of the recording, so a second reader (export) sees every frame so far. */
   flush(): void {
     this.writer?.flush();

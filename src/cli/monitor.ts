@@ -13,6 +13,7 @@ import { DEFAULT_EVIDENCE } from '../monitor/evidence-keeper.js';
 import { DEFAULT_RING } from '../monitor/frame-ring.js';
 import { DEFAULT_LIFECYCLE } from '../monitor/lifecycle.js';
 import { DEFAULT_MONITOR, Monitor } from '../monitor/monitor.js';
+import { RESTART_REASONS } from '../monitor/metrics.js';
 import { mergeTopology, type Topology } from '../model/topology.js';
 import { roleFromName } from '../model/roles.js';
 import { VERSION } from '../model/version.js';
@@ -224,8 +225,8 @@ export async function runMonitor(argv: string[]): Promise<number> {
     throw err;
   }
   monitor.attach(session, plan.topology);
-  const started = (why: 'started' | 'capture-restarted'): void =>
-    emit(safeJson({ event: why, time: new Date().toISOString(), version: VERSION, interfaces: plan.interfaces, filter: plan.filter ?? null, listen: listen ? values.listen : null, evidenceDir: values['evidence-dir'] ?? null, note: plan.note }) + '\n');
+  const started = (why: 'started' | 'capture-restarted', restart: Record<string, unknown> = {}): void =>
+    emit(safeJson({ event: why, time: new Date().toISOString(), ...restart, version: VERSION, interfaces: plan.interfaces, filter: plan.filter ?? null, listen: listen ? values.listen : null, evidenceDir: values['evidence-dir'] ?? null, note: plan.note }) + '\n');
   started('started');
   monitor.checkConfiguration(info, plan.topology);
   process.stderr.write(`bondscope: monitoring ${plan.interfaces.map(safeText).join(', ')}${listen ? `; metrics on http://${safeText(values.listen)}/metrics` : ''} (SIGTERM or Ctrl-C to stop)\n`);
@@ -241,13 +242,14 @@ export async function runMonitor(argv: string[]): Promise<number> {
   };
   watchEnd(session);
   const said = (obj: Record<string, unknown>): void => emit(safeJson({ time: new Date().toISOString(), ...obj }) + '\n');
-  // The ring follows new ports of the captured bridges by itself (a guest started) and can swap
-  // its filter while capturing: the host's changes need no restart then, and no fresh engine.
-  const followed = (next: ReturnType<typeof planFrom>, name: string): boolean =>
+  // The ring follows new ports of the captured bridges by itself (a guest started), takes on any
+  // other interface it is told about (it sees them all) and can swap its filter while capturing:
+  // guests' ports coming and going need no restart then, and no fresh engine.
+  const isGuestPort = (next: ReturnType<typeof planFrom>, name: string): boolean => [next.topology, plan.topology].some((t) => (t.ports.get(name)?.role ?? roleFromName(name).role) === 'guest');
+  const onCapturedBridge = (next: ReturnType<typeof planFrom>, name: string): boolean =>
     [next.topology, plan.topology].some((t) => {
-      const port = t.ports.get(name);
-      const bridge = port?.bridge ?? t.bridges.find((b) => b.ports.some((x) => x.name === name))?.name;
-      return (port?.role ?? roleFromName(name).role) === 'guest' && bridge !== undefined && plan.interfaces.includes(bridge);
+      const bridge = t.ports.get(name)?.bridge ?? t.bridges.find((b) => b.ports.some((x) => x.name === name))?.name;
+      return bridge !== undefined && plan.interfaces.includes(bridge);
     });
   const refilter = (next: ReturnType<typeof planFrom>): boolean => {
     if (next.filter === plan.filter) return true;
@@ -278,16 +280,24 @@ export async function runMonitor(argv: string[]): Promise<number> {
     monitor.checkConfiguration(info, next.topology);
     const added = next.interfaces.filter((i) => !plan.interfaces.includes(i));
     const gone = plan.interfaces.filter((i) => !next.interfaces.includes(i));
-    // Guests' ports coming and going under a captured bridge, and a filter the ring can swap:
-    // followed in place (not over ssh, whose capture follows nothing by itself; nor a capture
-    // that ended by itself — the ssh link dropped — which is opened again as soon as the host answers).
-    if (!ended && !remote && [...added, ...gone].every((i) => followed(next, i)) && refilter(next)) {
-      plan = { ...plan, topology: next.topology, interfaces: next.interfaces };
-      return;
+    const topologyChanged = [...added, ...gone].some((i) => !isGuestPort(next, i));
+    // Guests' ports coming and going, and a filter the ring can swap: followed in place. Those
+    // that went the capture notices by itself; those that came on a captured bridge it takes on
+    // at their first frame; the others (read before they were enslaved, or on no captured
+    // bridge) it is told about. Not over ssh, whose capture follows nothing by itself; nor a
+    // capture that ended by itself (the ssh link dropped), opened again as soon as the host answers.
+    if (!ended && !remote && !topologyChanged) {
+      const told = added.filter((i) => !onCapturedBridge(next, i));
+      if ((told.length === 0 || session.follow(told, next.topology)) && refilter(next)) {
+        plan = { ...plan, topology: next.topology, interfaces: next.interfaces };
+        return;
+      }
     }
     const same = next.filter === plan.filter && next.interfaces.join('\n') === plan.interfaces.join('\n');
-    // Otherwise capture restarts on the new plan, at most once a minute.
+    // Otherwise capture restarts on the new plan, at most once a minute, saying why.
     if (!ended && (same || performance.now() - lastRestart < 60_000)) return;
+    const reason: RestartReason = ended ? 'capture-ended' : topologyChanged ? 'topology' : 'backend';
+    const kind = session.capture.kind;
     restarting = true;
     try {
       const fresh = await open(next);
@@ -295,10 +305,10 @@ export async function runMonitor(argv: string[]): Promise<number> {
       session = fresh;
       plan = next;
       lastRestart = performance.now();
-      monitor.metrics.captureRestarts.inc();
+      monitor.metrics.captureRestarts.inc({ reason });
       monitor.attach(session, plan.topology);
       watchEnd(session);
-      started('capture-restarted');
+      started('capture-restarted', { reason, message: restartMessage(reason, kind), added, gone });
     } catch (err) {
       said({ event: 'message', message: `capture could not follow the host's change: ${(err as Error).message}` });
       lastRestart = performance.now();
@@ -319,30 +329,61 @@ export async function runMonitor(argv: string[]): Promise<number> {
     [() => void recheck(), configEveryMs],
   ]);
 
+  // The endpoint stops listening first, while the event loop is free: the shutdown below blocks
+  // it (the last bundles are written and fsynced), and connections made meanwhile would wait in
+  // the listener's queue, to be reset when it closed. Those it accepted are answered in full as
+  // the shutdown goes on.
+  stopping = true;
+  const served = server ? await stopListening(server) : async () => {};
   monitor.stop();
   session.stop();
   remote?.ssh.close();
   await monitor.flushEvidence(true);
   emit(safeJson({ event: 'stopped', time: new Date().toISOString() }) + '\n');
-  if (server) await closeGracefully(server, () => (stopping = true));
+  await served();
   return EXIT_OK;
 }
 
-/** A scrape that connected before the end is answered in full; later ones are refused. */
-const CLOSE_GRACE_MS = 1000;
+/** Why capture is reopened (bondscope_capture_restarts_total's `reason`, the capture-restarted line's). */
+type RestartReason = (typeof RESTART_REASONS)[number];
+
+/** In words, for the capture-restarted line: `kind` is the capture's backend before the restart. */
+function restartMessage(reason: RestartReason, kind: string): string {
+  switch (reason) {
+    case 'capture-ended':
+      return 'the capture had ended by itself (the ssh link dropped, or the host\'s capture tool stopped): opened again';
+    case 'topology':
+      return 'a bridge, bond or slave came or went: capture reopened, with a fresh engine on the new topology';
+    case 'backend':
+      return kind === 'ssh'
+        ? "guests' ports or MACs changed and the host's capture tool over ssh captures the interfaces and filter it was started with: started again"
+        : `guests' ports or MACs changed and the ${kind} backend cannot take on an interface or swap its filter while capturing: reopened`;
+  }
+}
+
+/** Connections idle this long after the shutdown (a keep-alive scraper's, between scrapes) are ended. */
+const CLOSE_IDLE_MS = 1000;
+/** A request still unanswered this long after the shutdown (a client that never finished it) is given up. */
+const CLOSE_LIMIT_MS = 10_000;
 
 /**
- * Stops listening, lets every connection already made get its answer (http.Server.close would
- * drop those whose request has not arrived yet: a scrape that connected a moment before the end
- * got no answer at all), then ends the idle keep-alive ones after CLOSE_GRACE_MS.
+ * Stops listening without cutting off a scrape: one that connected before is answered in full,
+ * later ones are refused. Closing a listener resets the connections the kernel completed that
+ * still wait in its queue, so the close comes right after the loop has accepted what was queued
+ * (two check phases, each after a poll phase) and before the shutdown blocks the loop.
+ * http.Server.close is not used: it also drops the connections accepted whose request has not
+ * been read yet (a scrape that connected a moment before got no answer at all). Returns, once
+ * listening stopped, what to await when the shutdown is done: every connection accepted has had
+ * its answer (answers say Connection: close) and the idle ones are ended.
  */
-function closeGracefully(server: Server, stopping: () => void): Promise<void> {
-  stopping();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-    NetServer.prototype.close.call(server, () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+export async function stopListening(server: Server): Promise<() => Promise<void>> {
+  await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+  const drained = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  return async () => {
+    const idle = setTimeout(() => server.closeIdleConnections(), CLOSE_IDLE_MS);
+    const limit = setTimeout(() => server.closeAllConnections(), CLOSE_LIMIT_MS);
+    await drained;
+    clearTimeout(idle);
+    clearTimeout(limit);
+  };
 }

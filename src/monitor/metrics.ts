@@ -16,6 +16,8 @@ import { VERSION } from '../model/version.js';
 
 /** Labels whose values are the host's own ports. */
 const PORT_LABELS = ['interface', 'port', 'slave', 'bond', 'bridge'];
+/** Why capture was reopened (`reason` of bondscope_capture_restarts_total): each exported from the start, at 0. */
+export const RESTART_REASONS = ['capture-ended', 'topology', 'backend'] as const;
 
 export class MonitorMetrics {
   readonly registry = new Registry();
@@ -48,7 +50,7 @@ export class MonitorMetrics {
   readonly evidenceBundles: Counter;
   readonly evidenceSkipped: Counter<'reason'>;
   readonly evidenceBytes: Gauge;
-  readonly captureRestarts: Counter;
+  readonly captureRestarts: Counter<'reason'>;
 
   /** Active findings by `kind|severity` (the lifecycle keeps it). */
   activeBy: ReadonlyMap<string, number> = new Map();
@@ -96,7 +98,8 @@ export class MonitorMetrics {
     this.evidenceBundles = counter('bondscope_evidence_bundles_total', 'Evidence bundles written.');
     this.evidenceSkipped = counter('bondscope_evidence_skipped_total', 'Evidence bundles not written, by reason (rate-limit, error).', ['reason']);
     this.evidenceBytes = gauge('bondscope_evidence_bytes', 'Bytes the evidence directory holds (bundles over the cap are removed oldest first).');
-    this.captureRestarts = counter('bondscope_capture_restarts_total', 'Times capture was restarted because the host changed (interfaces, guests).');
+    this.captureRestarts = counter('bondscope_capture_restarts_total', "Times capture was reopened, by reason: capture-ended (the ssh link dropped), topology (a bridge, bond or slave came or went), backend (guests' ports or MACs changed and the cap or ssh capture cannot follow in place; the ring does).", ['reason']);
+    for (const reason of RESTART_REASONS) this.captureRestarts.inc({ reason }, 0);
     // The process's own cost, under the standard names (prom-client's default collectors add
     // dozens of nodejs_* series, some of which promtool's lint rejects).
     gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', [], (g) => g.set(process.memoryUsage.rss()));

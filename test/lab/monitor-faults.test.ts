@@ -153,7 +153,9 @@ describe.skipIf(why !== null)(`faults the monitor survives${why ? ` [skipped: ${
       '    time.sleep(0.02)',
     ].join('\n');
     const scraper = spawn('ip', ['netns', 'exec', ns.host, 'python3', '-c', py], { stdio: 'ignore' });
-    await sleep(500);
+    // The scraper is at work (its first connection refused) before the monitor starts: python's
+    // start-up on a loaded machine can take longer than the monitor's to listen.
+    for (let t0 = Date.now(); readdirSync(dir).length === 0 && Date.now() - t0 < 10_000; ) await sleep(50);
     const senders = params.guests.map((g, i) => arpSender(ns.guests[i]!, g, 20, { vary: true }));
     const monitor = await startMonitor(ns.host, ['--listen', METRICS, ...bond, '--evidence-dir', join(work, 'scrape-evidence'), '--evidence-after', '1']);
     await sleep(4000);

@@ -276,15 +276,17 @@ export function dashboardQueries(): { panel: string; expr: string }[] {
 
 /**
  * A guest port that comes and goes: `vif` in the lab host's namespace, its guest's end `dev` in
- * namespace `gx` with `mac`, IPv6 off on both (they send only what they are made to send).
+ * namespace `gx` with `mac`, IPv6 off on both (they send only what they are made to send). Made
+ * first and enslaved to `bridge` after, as Xen's hotplug script and libvirt do (for a few tens of
+ * ms it is a guest's port on no bridge); `bridge` null: it stays on none (a routed guest's port).
  */
-export function addGuestPort(host: string, gx: string, bridge: string, vif: string, dev: string, mac: string, vifMac: string): void {
+export function addGuestPort(host: string, gx: string, bridge: string | null, vif: string, dev: string, mac: string, vifMac: string): void {
   shell(
     [
       `ip link add name ${vif} netns ${host} type veth peer name ${dev} netns ${gx}`,
       `ip netns exec ${gx} sysctl -qw net.ipv6.conf.${dev}.disable_ipv6=1`,
       `ip netns exec ${host} sysctl -qw net/ipv6/conf/${vif}/disable_ipv6=1`,
-      `ip -n ${host} link set ${vif} address ${vifMac} master ${bridge} up`,
+      `ip -n ${host} link set ${vif} address ${vifMac}${bridge === null ? '' : ` master ${bridge}`} up`,
       `ip -n ${gx} link set ${dev} address ${mac} up`,
     ].join(' && '),
   );

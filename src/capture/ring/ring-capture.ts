@@ -172,19 +172,54 @@ export class RingCapture implements LiveBackend {
   private receive(m: WorkerMessage): void {
     if (m.type === 'batch') this.batch(m.block, m.bytes, m.index, m.frames);
     else if (m.type === 'iface') {
-      let iface = [...this.ifindexOf.keys()].find((i) => i.name === m.name && this.gone.has(i));
-      if (iface) {
-        // The same name back (a guest restarted): its old entry goes on.
-        this.gone.delete(iface);
-        this.byIfindex.set(m.ifindex, iface);
-        this.ifindexOf.set(iface, m.ifindex);
-      } else iface = this.register(m.name, m.ifindex);
-      this.promisc(m.ifindex, m.name);
       // A new port of a captured bridge (a guest started): what it receives from its guest is
       // kept from now on, whatever its addresses (its first frame, which named it, is in already).
       if (this.options.keepInboundOnNewPorts && m.master !== null) this.keepInboundOn([m.ifindex]);
+      // Already taken on by follow() (made on no bridge, enslaved since): said then.
+      const known = this.byIfindex.get(m.ifindex);
+      if (known && !this.gone.has(known)) return;
+      const iface = this.takeOn(m.name, m.ifindex);
       this.events.onInterfaceAdded?.(iface, m.master === null ? 'appeared in the ring: captured from its first frame (-i any)' : `appeared as a port of ${m.master}: captured from its first frame`, m.time);
     } else if (m.type === 'warning') this.events.onWarning?.(m.text);
+  }
+
+  /** An interface that counts from now on: registered (the same name back, a guest restarted, keeps its old entry), promiscuous. */
+  private takeOn(name: string, ifindex: number): CaptureInterface {
+    let iface = [...this.ifindexOf.keys()].find((i) => i.name === name && this.gone.has(i));
+    if (iface) {
+      this.gone.delete(iface);
+      this.byIfindex.set(ifindex, iface);
+      this.ifindexOf.set(iface, ifindex);
+    } else iface = this.register(name, ifindex);
+    this.promisc(ifindex, name);
+    return iface;
+  }
+
+  /**
+   * Interfaces captured from now on that no captured bridge brings in by itself: a guest's port
+   * read before it was enslaved (Xen's hotplug script and libvirt make it first, enslave it
+   * after), or one on no captured bridge (a routed guest's, an Open vSwitch port). The one ring
+   * sees every interface of the host: the reader is told to count them, nothing is reopened, and
+   * no frame of the others is lost. `keepInbound`: those whose inbound frames pass whatever the
+   * filter says (a guest's port). Names captured already are left as they are, names gone
+   * already are skipped. False once stopped.
+   */
+  follow(names: readonly string[], keepInbound: readonly string[] = []): boolean {
+    if (this.handle < 0 || this.stopped || !this.worker) return false;
+    const kept: number[] = [];
+    for (const name of names) {
+      const ifindex = this.ifindexByName(name);
+      if (ifindex < 0) continue;
+      if (keepInbound.includes(name)) kept.push(ifindex);
+      const known = this.byIfindex.get(ifindex);
+      if (known && !this.gone.has(known)) continue;
+      // Registered before the reader counts its frames: none arrives unnamed.
+      const iface = this.takeOn(name, ifindex);
+      this.worker.postMessage({ type: 'want', ifindex });
+      this.events.onInterfaceAdded?.(iface, 'captured from now on: it appeared on no captured bridge (the host was read again)', Date.now() / 1000);
+    }
+    this.keepInboundOn(kept);
+    return true;
   }
 
   private batch(block: ArrayBuffer, bytes: number, indexBuf: ArrayBuffer, count: number): void {
