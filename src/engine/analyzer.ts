@@ -8,7 +8,7 @@
  * Frames that can show the loop — broadcasts and multicasts, frames from or to the host and its
  * guests — are grouped and settled in time order.
  */
-import { type CaptureInterface, DIR_IN, DIR_OUT, type PacketRecord } from '../model/record.js';
+import { type CaptureInterface, DIR_IN, DIR_OUT, type FrameStamps, type PacketRecord } from '../model/record.js';
 import { roleFromName } from '../model/roles.js';
 
 /** DLT_EN10MB. */
@@ -61,14 +61,29 @@ export interface AnalyzerOptions {
   /** Inputs whose clock the pre-pass could not line up (clock.ts): not read by the engine, told to the capabilities. */
   unsettledClocks?: UnsettledClock[];
   /**
-   * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the
-   * same bytes is another frame. Files: the switch round trip bound. Live mode stamps frames on
-   * arrival in each capture worker, which adds the workers' scheduling delays.
+   * Who stamped the frames (model/record.ts); absent: the kernel. It sets the hop gap (hopGapFor),
+   * so it is a fact about the capture, never a tuning: a live session takes it from its backend,
+   * the file pipeline from what the recording says.
    */
-  hopGapNs: number;
+  stamps?: FrameStamps;
 }
 
-export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536, hopGapNs: SWITCH_ROUND_TRIP_NS };
+export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536 };
+
+/**
+ * Frames stamped on arrival in a capture worker (cap): copies of one frame on two interfaces are
+ * apart by the workers' scheduling too, not only by the hops; half a second covers a loaded host.
+ */
+export const ARRIVAL_HOP_GAP_NS = 500e6;
+
+/**
+ * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the same
+ * bytes is another frame. Kernel stamps: the switch round trip bound; arrival stamps: the workers'
+ * scheduling bound, which stretches the in-host hops as much.
+ */
+export function hopGapFor(stamps: FrameStamps = 'kernel'): number {
+  return stamps === 'arrival' ? ARRIVAL_HOP_GAP_NS : SWITCH_ROUND_TRIP_NS;
+}
 
 /** How far before the first frame the engine's time base lies (see time()). */
 const TIME_LEAD_SEC = 4;
@@ -167,6 +182,8 @@ export class Analyzer implements DetectorContext {
   private readonly settling: Group = { src: 0, dst: 0, vlan: 0, group: false, firstT: 0, sightings: [] };
   private readonly sightingRows: Sighting[] = Array.from({ length: MAX_SIGHTINGS }, () => ({ port: 0, t: 0, dir: 0, input: 0, frame: 0, place: 0 }));
   private baseSec = -1;
+  /** How far apart two copies of one frame may be stamped (hopGapFor the options' stamps). */
+  private readonly hopGapNs: number;
   private maxT = 0;
   /**
    * Time of the latest frame: windows are measured from it, not from the latest time ever seen,
@@ -194,7 +211,8 @@ export class Analyzer implements DetectorContext {
     this.macs = new MacTable(options.maxMacs);
     this.localMacs = new Set(topology.localMacs);
     this.fdbPerVlan = topology.bridges.some((b) => b.vlanFiltering === true || b.kind === 'ovs');
-    if (options.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = options.hopGapNs;
+    this.hopGapNs = hopGapFor(options.stamps);
+    if (this.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = this.hopGapNs;
     // Inputs lined up by the pre-pass still come as the reader merged them, on their own clocks:
     // one whose clock ran ahead arrives that much later than the frames of its moment (a quiet
     // one's frames came late, 17–53 of captures/loop's with one file 30–350 ms off). Frames are
@@ -401,7 +419,7 @@ export class Analyzer implements DetectorContext {
       (pg.check[slot] !== check ||
         pg.src[slot] !== src ||
         t - pg.firstT[slot]! > this.options.windowNs ||
-        t - pg.lastT[slot]! > this.options.hopGapNs ||
+        t - pg.lastT[slot]! > this.hopGapNs ||
         pg.count[slot]! >= MAX_SIGHTINGS)
     )
       slot = -1;
@@ -427,7 +445,7 @@ export class Analyzer implements DetectorContext {
     // of the latest copy (path.ts, R3): a group whose latest copy is older than that is complete.
     // It waits SETTLE_AFTER_NS all the same, so the capture windows it is judged by have seen
     // whether each port went on capturing after it. (The window still caps a group's span.)
-    const horizon = all ? Infinity : this.nowT - Math.max(this.options.hopGapNs, SETTLE_AFTER_NS);
+    const horizon = all ? Infinity : this.nowT - Math.max(this.hopGapNs, SETTLE_AFTER_NS);
     // A group more than a window ahead of the latest frame came from a clock that jumped: no
     // later sighting can join it in time order, so it settles now instead of blocking the queue.
     const future = this.nowT + this.options.windowNs;
@@ -566,7 +584,7 @@ export class Analyzer implements DetectorContext {
 
   /** The host's port graph as the path stage reads it (path.ts). */
   private readonly graph: PortGraph = {
-    // Live stamps (a hop gap larger than the switch's) stretch in-host hops as much.
+    // Arrival stamps (a hop gap larger than the switch's) stretch in-host hops as much.
     inHostHopNs: IN_HOST_HOP_NS,
     role: (port) => this.ports.ports[port]!.roleIndex,
     chain: (port) => this.ports.ports[port]!.chain,
