@@ -3,7 +3,7 @@
  * (live-backend.ts) share: the backend's interface, its options and events, its drop counts and
  * its error. Kept apart so the backends import it and the chooser imports them, without a circle.
  */
-import type { CaptureInterface, InterfaceRegistry, PacketRecord } from '../model/record.js';
+import type { CaptureInterface, FrameStamps, InterfaceRegistry, PacketRecord } from '../model/record.js';
 
 export type BackendName = 'ring' | 'cap' | 'ssh';
 /** What --backend can ask for (a host reached over ssh is --ssh's). */
@@ -65,6 +65,8 @@ export interface CaptureDrops {
 
 export interface LiveBackend {
   readonly kind: BackendName;
+  /** Who stamps the frames: the kernel (the ring; dumpcap or tcpdump over ssh) or the capture workers on arrival (cap). */
+  readonly stamps: FrameStamps;
   readonly registry: InterfaceRegistry;
   readonly rec: PacketRecord;
   /** Wall seconds when capture started. */

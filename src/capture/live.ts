@@ -110,6 +110,8 @@ interface Worker {
  */
 export class LiveCapture implements LiveBackend {
   readonly kind = 'cap' as const;
+  /** Each worker stamps a frame when its libpcap callback gets it (CLOCK_MONOTONIC), not when the kernel saw it. */
+  readonly stamps = 'arrival' as const;
   readonly registry = new InterfaceRegistry();
   readonly rec = new PacketRecord();
   private readonly workers: Worker[] = [];

@@ -18,9 +18,6 @@ import { roleFromName } from '../model/roles.js';
 import { topologyToComment, type Topology } from '../model/topology.js';
 import { VERSION } from '../model/version.js';
 
-/** Copies of one frame in live mode follow each other by at most this (user-space stamps: see Analyzer's hopGapNs). */
-const LIVE_HOP_GAP_NS = 500e6;
-
 export interface LiveSessionOptions {
   interfaces: string[];
   filter?: string;
@@ -107,10 +104,12 @@ export class LiveSession {
     return this.backend?.drops() ?? null;
   }
 
+  /**
+   * An engine for this session's frames: grouped by who stamps them (the backend's stamps, which
+   * the recording names too), so that `analyze` of the recording groups them the same way.
+   */
   private newAnalyzer(): Analyzer {
-    // Frames are stamped on arrival in each capture worker: copies of one frame on two interfaces
-    // are apart by the workers' scheduling too, not only by the hops (LIVE_HOP_GAP_NS).
-    return new Analyzer(this.options.topology, { ...DEFAULT_OPTIONS, windowNs: this.options.windowNs ?? DEFAULT_OPTIONS.windowNs, hopGapNs: LIVE_HOP_GAP_NS });
+    return new Analyzer(this.options.topology, { ...DEFAULT_OPTIONS, windowNs: this.options.windowNs ?? DEFAULT_OPTIONS.windowNs, stamps: this.backend?.stamps ?? 'kernel' });
   }
 
   /** A fresh engine from the next frame on (capture and recording go on). */
@@ -168,12 +167,14 @@ export class LiveSession {
       if (o.kernel !== false) this.host = new LocalHostAccount(this.backend.startedAt);
     }
     const backend = this.backend;
+    // No frame has been read yet: the engine is made again for the backend's stamps.
+    this.analyzer = this.newAnalyzer();
     this.analyzer.knowInterfaces(backend.registry.list);
     if (fallback) this.note('backend', null, fallback);
     if (this.host?.kernelLogProblem) this.note('warning', null, this.host.kernelLogProblem);
     if (o.write) {
       this.writer = new PcapngWriter(o.write, {
-        comment: topologyToComment(o.topology, { capturedBy: `bondscope ${VERSION} live${o.remote ? ` over ssh on ${o.remote.ssh.target}` : ''}`, interfaces: o.interfaces, filter: o.filter ?? null }),
+        comment: topologyToComment(o.topology, { capturedBy: `bondscope ${VERSION} live${o.remote ? ` over ssh on ${o.remote.ssh.target}` : ''}`, interfaces: o.interfaces, filter: o.filter ?? null, stamps: backend.stamps }),
         userappl: `bondscope ${VERSION}`,
         os: 'Linux',
       });

@@ -8,7 +8,7 @@
  * Frames that can show the loop — broadcasts and multicasts, frames from or to the host and its
  * guests — are grouped and settled in time order.
  */
-import { type CaptureInterface, DIR_IN, DIR_OUT, type PacketRecord } from '../model/record.js';
+import { type CaptureInterface, DIR_IN, DIR_OUT, type FrameStamps, type PacketRecord } from '../model/record.js';
 import { roleFromName } from '../model/roles.js';
 
 /** DLT_EN10MB. */
@@ -67,14 +67,29 @@ export interface AnalyzerOptions {
    */
   portEndsNs?: Map<string, number> | null;
   /**
-   * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the
-   * same bytes is another frame. Files: the switch round trip bound. Live mode stamps frames on
-   * arrival in each capture worker, which adds the workers' scheduling delays.
+   * Who stamped the frames (model/record.ts); absent: the kernel. It sets the hop gap (hopGapFor),
+   * so it is a fact about the capture, never a tuning: a live session takes it from its backend,
+   * the file pipeline from what the recording says.
    */
-  hopGapNs: number;
+  stamps?: FrameStamps;
 }
 
-export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536, hopGapNs: SWITCH_ROUND_TRIP_NS };
+export const DEFAULT_OPTIONS: AnalyzerOptions = { windowNs: 2e9, maxMacs: 65536 };
+
+/**
+ * Frames stamped on arrival in a capture worker (cap): copies of one frame on two interfaces are
+ * apart by the workers' scheduling too, not only by the hops; half a second covers a loaded host.
+ */
+export const ARRIVAL_HOP_GAP_NS = 500e6;
+
+/**
+ * Copies of one frame follow each other by at most this (path.ts, R3): a later copy with the same
+ * bytes is another frame. Kernel stamps: the switch round trip bound; arrival stamps: the workers'
+ * scheduling bound, which stretches the in-host hops as much.
+ */
+export function hopGapFor(stamps: FrameStamps = 'kernel'): number {
+  return stamps === 'arrival' ? ARRIVAL_HOP_GAP_NS : SWITCH_ROUND_TRIP_NS;
+}
 
 /** How far before the first frame the engine's time base lies (see time()). */
 const TIME_LEAD_SEC = 4;
@@ -100,8 +115,8 @@ export const MAX_PENDING_GROUPS = 65536;
  * stopped), short enough that the pending groups stay a few thousand (in cache) on a busy uplink.
  */
 export const SETTLE_AFTER_NS = 500e6;
-/** Groups queued since the last settle that trigger one even when time has not moved on. */
-export const SETTLE_EVERY_GROUPS = 4096;
+/** Groups are settled once per this much engine time (settleStep): a few thousand at a time on a busy uplink, not one per frame. */
+export const SETTLE_STEP_NS = 50e6;
 
 type Sighting = PathSighting;
 
@@ -173,15 +188,16 @@ export class Analyzer implements DetectorContext {
   private readonly settling: Group = { src: 0, dst: 0, vlan: 0, group: false, firstT: 0, sightings: [] };
   private readonly sightingRows: Sighting[] = Array.from({ length: MAX_SIGHTINGS }, () => ({ port: 0, t: 0, dir: 0, input: 0, frame: 0, place: 0 }));
   private baseSec = -1;
+  /** How far apart two copies of one frame may be stamped (hopGapFor the options' stamps). */
+  private readonly hopGapNs: number;
   private maxT = 0;
   /**
    * Time of the latest frame: windows are measured from it, not from the latest time ever seen,
    * so one frame stamped far in the future (or a clock stepped back) does not stop the settling.
    */
   private nowT = 0;
-  private lastSettle = 0;
-  /** Groups queued since the last settle. */
-  private queuedSinceSettle = 0;
+  /** The step of engine time (SETTLE_STEP_NS) groups were last settled at. */
+  private settledStep = NaN;
   /** MACs the host owns (bridge, bond, slaves): from the topology and from frames the bridge device sent. */
   readonly localMacs: Set<number>;
   /** Sources of frames seen on guest ports or the bridge device, in time order. */
@@ -200,7 +216,8 @@ export class Analyzer implements DetectorContext {
     this.macs = new MacTable(options.maxMacs);
     this.localMacs = new Set(topology.localMacs);
     this.fdbPerVlan = topology.bridges.some((b) => b.vlanFiltering === true || b.kind === 'ovs');
-    if (options.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = options.hopGapNs;
+    this.hopGapNs = hopGapFor(options.stamps);
+    if (this.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = this.hopGapNs;
     // Inputs lined up by the pre-pass still come as the reader merged them, on their own clocks:
     // one whose clock ran ahead arrives that much later than the frames of its moment (a quiet
     // one's frames came late, 17–53 of captures/loop's with one file 30–350 ms off). Frames are
@@ -369,6 +386,8 @@ export class Analyzer implements DetectorContext {
   /** One frame, in time order: the MAC table for unicast between outside hosts, a group for the rest. */
   private processFrame(t: number, src: number, dst: number, frame: number, portIndex: number, input: number, origLen: number, vlan: number, key: number, check: number, dirFlags: number): void {
     this.nowT = t;
+    // What was complete at this step's start settles first: it came before this frame, which cannot join it.
+    this.settleStep();
     const port = this.ports.ports[portIndex]!;
     // A cooked frame's destination IPv4 address, as the MAC of the guest whose ARP announced it.
     if (dst < -1) dst = this.ipv4Owner.get(ipv4Key(vlan, -2 - dst)) ?? -1;
@@ -398,7 +417,6 @@ export class Analyzer implements DetectorContext {
     } else {
       this.sight(key, check, src, dst, vlan, (flags & (FL_BROADCAST | FL_MULTICAST)) !== 0, port, t, dir, input, frame);
     }
-    if (Math.abs(t - this.lastSettle) > 50e6 || this.queuedSinceSettle >= SETTLE_EVERY_GROUPS) this.settle(false);
   }
 
   private countDir(port: PortState, d: number): void {
@@ -414,13 +432,12 @@ export class Analyzer implements DetectorContext {
       (pg.check[slot] !== check ||
         pg.src[slot] !== src ||
         t - pg.firstT[slot]! > this.options.windowNs ||
-        t - pg.lastT[slot]! > this.options.hopGapNs ||
+        t - pg.lastT[slot]! > this.hopGapNs ||
         pg.count[slot]! >= MAX_SIGHTINGS)
     )
       slot = -1;
     if (slot < 0) {
       pg.open(key, check, src, dst, vlan, isGroup, port.index, t, dir, input, frame);
-      this.queuedSinceSettle++;
       this.stats.groups++;
       return;
     }
@@ -429,21 +446,46 @@ export class Analyzer implements DetectorContext {
     pg.add(slot, port.index, t, dir, input, frame);
   }
 
-  /** Settles every group whose window has passed (all of them at the end). */
+  /**
+   * Settles every group complete at the start of the engine time's step (all of them, `all`, at
+   * the end). Everything means the frames still held for time order too (the monitor settles an
+   * engine before it forgets it; finish() at the end): released first, they settle below.
+   */
   settle(all: boolean): void {
-    // Everything means the frames still held for time order too (the monitor settles an engine
-    // before it forgets it; finish() at the end): released first, they settle below.
-    if (all) this.drain(true);
-    this.lastSettle = this.nowT;
-    this.queuedSinceSettle = 0;
+    if (!all) {
+      this.settleStep();
+      return;
+    }
+    this.drain(true);
+    this.settleAt(Infinity, true);
+  }
+
+  /**
+   * Once per step of engine time (a step back counts as another, a clock stepped back), and
+   * whenever more groups wait than MAX_PENDING_GROUPS: what was complete at the step's start.
+   * Steps, not each frame's own time: which groups have settled before a frame is handled then
+   * depends on the frames alone. A live session's ticks (advanceTo) settle at most what its next
+   * frame would settle before it — that frame is in the same step or a later one — so analyze of
+   * the session's recording settles the same groups before the same frames, and what the bridge
+   * learned from a unicast and from a group's copies is applied in the same order.
+   */
+  private settleStep(): void {
+    const step = Math.floor(this.nowT / SETTLE_STEP_NS);
+    if (step === this.settledStep && this.pending.length <= MAX_PENDING_GROUPS) return;
+    this.settledStep = step;
+    this.settleAt(step * SETTLE_STEP_NS, false);
+  }
+
+  /** Settles the groups complete at engine time `at` (every one, `all`). */
+  private settleAt(at: number, all: boolean): void {
     // Frames come in time order (reorder.ts), and a copy joins its frame only within the hop gap
     // of the latest copy (path.ts, R3): a group whose latest copy is older than that is complete.
     // It waits SETTLE_AFTER_NS all the same, so the capture windows it is judged by have seen
     // whether each port went on capturing after it. (The window still caps a group's span.)
-    const horizon = all ? Infinity : this.nowT - Math.max(this.options.hopGapNs, SETTLE_AFTER_NS);
+    const horizon = all ? Infinity : at - Math.max(this.hopGapNs, SETTLE_AFTER_NS);
     // A group more than a window ahead of the latest frame came from a clock that jumped: no
     // later sighting can join it in time order, so it settles now instead of blocking the queue.
-    const future = this.nowT + this.options.windowNs;
+    const future = at + this.options.windowNs;
     // Groups open in time order: take them from the front while they are complete. (One that is
     // still growing holds the ones behind it for at most a hop gap.)
     const pg = this.pending;
@@ -579,7 +621,7 @@ export class Analyzer implements DetectorContext {
 
   /** The host's port graph as the path stage reads it (path.ts). */
   private readonly graph: PortGraph = {
-    // Live stamps (a hop gap larger than the switch's) stretch in-host hops as much.
+    // Arrival stamps (a hop gap larger than the switch's) stretch in-host hops as much.
     inHostHopNs: IN_HOST_HOP_NS,
     role: (port) => this.ports.ports[port]!.roleIndex,
     chain: (port) => this.ports.ports[port]!.chain,

@@ -348,7 +348,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const lastAll = perInput.filter((p) => p.frames).sort((a, b) => b.last - a.last)[0];
   // The section comment: the topology as live mode records it (so analyze of the bundle takes the
   // same roles, with the bundle's names), then the same in words for whoever opens the file.
-  const record = topologyToComment(recordedTopology(analysedTopology(analyzer), naming), { tool: `bondscope ${VERSION}`, exported: now.toISOString(), sanitized: mapper !== null });
+  const record = topologyToComment(recordedTopology(analysedTopology(analyzer), naming), { tool: `bondscope ${VERSION}`, exported: now.toISOString(), sanitized: mapper !== null, stamps: analyzer.options.stamps });
   const sectionComment = [
     record,
     '',

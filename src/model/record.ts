@@ -10,6 +10,17 @@ export const DIR_UNKNOWN: Direction = 0;
 export const DIR_IN: Direction = 1;
 export const DIR_OUT: Direction = 2;
 
+/**
+ * Who stamped a capture's frames, which bounds how far apart the copies of one frame can be stamped:
+ *  - 'kernel': the kernel, as each frame passed the tap (libpcap, tcpdump, dumpcap, the AF_PACKET
+ *    ring): copies are apart by the hops themselves;
+ *  - 'arrival': a capture worker in user space, when it got the frame (cap's workers): the
+ *    workers' scheduling is added, up to hundreds of ms on a loaded host.
+ * A live session's backend says which; its `--write` file records it, so `analyze` of the file
+ * groups the frames exactly as the session did.
+ */
+export type FrameStamps = 'kernel' | 'arrival';
+
 /** libpcap caps a record at this size (MAXIMUM_SNAPLEN); past it the record is damaged, not big. */
 export const MAX_RECORD_CAPLEN = 262144;
 

@@ -4,6 +4,7 @@
  * host, and last from interface names; every port says where its role came from, because the
  * report must say which roles it assumed and why.
  */
+import type { FrameStamps } from './record.js';
 
 export type PortRole = 'slave' | 'bond' | 'bridge' | 'guest' | 'unknown';
 
@@ -166,16 +167,8 @@ export function topologyToComment(t: Topology, extra: Record<string, unknown> = 
  * not one. A damaged or hand-edited record yields what could be read of it: roles are only hints.
  */
 export function topologyFromComment(comment: string): Topology | null {
-  if (!comment.startsWith(TOPOLOGY_COMMENT_HEADER)) return null;
-  let body: Record<string, unknown>;
-  try {
-    // The record is the one JSON line after the header; text may follow it (an evidence bundle's
-    // section comment goes on in words for whoever opens the file in Wireshark).
-    const rest = comment.slice(TOPOLOGY_COMMENT_HEADER.length).replace(/^\s+/, '');
-    body = JSON.parse(rest.split('\n', 1)[0]!) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
+  const body = recordBody(comment);
+  if (!body) return null;
   const t = emptyTopology();
   const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   const mac = (v: unknown): number => (typeof v === 'string' && /^[0-9a-f]{12}$/.test(v) ? parseInt(v, 16) : -1);
@@ -210,6 +203,30 @@ export function topologyFromComment(comment: string): Topology | null {
   for (const m of Array.isArray(body.localMacs) ? body.localMacs : []) if (mac(m) >= 0) t.localMacs.add(mac(m));
   if (body.ifNames && typeof body.ifNames === 'object') for (const [k, v] of Object.entries(body.ifNames)) if (typeof v === 'string' && Number.isInteger(Number(k))) t.ifNames.set(Number(k), v);
   return t;
+}
+
+/**
+ * Who stamped the frames of a recording whose section comment this is (model/record.ts), as the
+ * recording says; null when it is not one of bondscope's or does not say (taken as the kernel's,
+ * as every other tool's).
+ */
+export function stampsFromComment(comment: string): FrameStamps | null {
+  const s = recordBody(comment)?.stamps;
+  return s === 'kernel' || s === 'arrival' ? s : null;
+}
+
+/** The JSON record of a section comment bondscope wrote, or null. */
+function recordBody(comment: string): Record<string, unknown> | null {
+  if (!comment.startsWith(TOPOLOGY_COMMENT_HEADER)) return null;
+  try {
+    // The record is the one JSON line after the header; text may follow it (an evidence bundle's
+    // section comment goes on in words for whoever opens the file in Wireshark).
+    const rest = comment.slice(TOPOLOGY_COMMENT_HEADER.length).replace(/^\s+/, '');
+    const body = JSON.parse(rest.split('\n', 1)[0]!) as unknown;
+    return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

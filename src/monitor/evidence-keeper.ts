@@ -23,6 +23,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportEvidence } from '../export/evidence.js';
+import type { FrameStamps } from '../model/record.js';
 import { topologyToComment, type Topology } from '../model/topology.js';
 import { VERSION } from '../model/version.js';
 import type { FrameRing } from './frame-ring.js';
@@ -84,6 +85,8 @@ export class EvidenceKeeper {
     readonly options: EvidenceOptions,
     private readonly ring: FrameRing,
     private readonly topology: () => Topology,
+    /** Who stamped the ring's frames (the session's backend), recorded so the bundle is analysed as the monitor's engine grouped them. */
+    private readonly stamps: () => FrameStamps | undefined = () => undefined,
   ) {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     for (const n of readdirSync(options.dir)) {
@@ -135,7 +138,7 @@ export class EvidenceKeeper {
       mkdirSync(partial, { mode: 0o700 });
       const capture = join(partial, 'capture.pcapng');
       const topology = this.topology();
-      const frames = this.ring.writePcapng(capture, p.fromSec, topologyToComment(topology, { capturedBy: `bondscope ${VERSION} monitor`, interfaces: this.ring.interfaces.map((i) => i.name) }), `bondscope ${VERSION}`);
+      const frames = this.ring.writePcapng(capture, p.fromSec, topologyToComment(topology, { capturedBy: `bondscope ${VERSION} monitor`, interfaces: this.ring.interfaces.map((i) => i.name), stamps: this.stamps() }), `bondscope ${VERSION}`);
       // The bundle names its capture as it will be found beside the report: capture.pcapng.
       await exportEvidence({ specs: [capture], inputNames: ['capture.pcapng'], outDir: partial, topology: () => this.topology() });
       for (const f of readdirSync(partial)) syncFile(join(partial, f));

@@ -122,7 +122,7 @@ export class Monitor {
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.wallOffset = this.clock.wall() - this.clock.mono();
     this.ring = new FrameRing(options.ring);
-    this.evidence = options.evidence ? new EvidenceKeeper(options.evidence, this.ring, () => this.topology) : null;
+    this.evidence = options.evidence ? new EvidenceKeeper(options.evidence, this.ring, () => this.topology, () => this.session?.analyzer.options.stamps) : null;
     if (this.evidence?.leftovers.length) {
       this.event({ event: 'message', time: iso(this.clock.wall()), message: `evidence: removed ${this.evidence.leftovers.length} partial bundle(s) a stopped monitor had left unfinished (${this.evidence.leftovers.join(', ')})` });
     }

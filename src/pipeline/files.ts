@@ -4,7 +4,8 @@
  * engine, with what is settled before the first frame is analysed:
  *
  *  1. the files' first record is read, so their section headers are: a file written by `bondscope
- *     live --write` records the host's topology in its section comment;
+ *     live --write` records the host's topology in its section comment, and who stamped its
+ *     frames (the engine groups them as the session did);
  *  2. the roles: Open vSwitch's recorded state (--ovs), under what the files recorded, under the
  *     role flags (the strongest last);
  *  3. the pre-pass (src/engine/prepass.ts), a first reading of the files' start: roles for the
@@ -20,7 +21,8 @@ import { type Capabilities, capabilities } from '../engine/capabilities.js';
 import type { Finding } from '../engine/findings.js';
 import { type Verdict, verdictOf } from '../engine/verdict.js';
 import { type Prepared, prepare } from '../engine/prepass.js';
-import { emptyTopology, mergeTopology, topologyFromComment, type Topology } from '../model/topology.js';
+import type { FrameStamps } from '../model/record.js';
+import { emptyTopology, mergeTopology, stampsFromComment, topologyFromComment, type Topology } from '../model/topology.js';
 
 export interface FileRunOptions {
   /** The role flags (and --links' names of an -i any capture's ifindexes): laid over what the files recorded. */
@@ -61,6 +63,9 @@ export function readsStdin(specs: readonly string[]): boolean {
  */
 export function settle(set: CaptureSet, specs: readonly string[], o: FileRunOptions = {}): FileSetup {
   const recorded = set.sectionComments.map(topologyFromComment).find((t) => t !== null) ?? null;
+  // Who stamped the frames, as the recordings say (a live session's backend): any section stamped
+  // on arrival widens the hop gap for the run, as it did in the session that wrote it.
+  const stamps = set.sectionComments.map(stampsFromComment).reduce<FrameStamps | undefined>((a, s) => (s === 'arrival' || a === 'arrival' ? 'arrival' : (s ?? a)), undefined);
   const base = o.ovs && recorded ? mergeTopology(o.ovs, recorded) : (recorded ?? o.ovs ?? null);
   const flags = o.flags ?? emptyTopology();
   const given = base ? mergeTopology(base, flags) : mergeTopology(emptyTopology(), flags);
@@ -72,7 +77,7 @@ export function settle(set: CaptureSet, specs: readonly string[], o: FileRunOpti
     given,
     prepared,
     topology: prepared?.topology ?? given,
-    engine: { ...engine, inputOffsetsNs: engine.inputOffsetsNs ?? prepared?.inputOffsetsNs, unsettledClocks: engine.unsettledClocks ?? prepared?.unsettled, portEndsNs: engine.portEndsNs ?? prepared?.portEnds },
+    engine: { ...engine, stamps: engine.stamps ?? stamps, inputOffsetsNs: engine.inputOffsetsNs ?? prepared?.inputOffsetsNs, unsettledClocks: engine.unsettledClocks ?? prepared?.unsettled, portEndsNs: engine.portEndsNs ?? prepared?.portEnds },
   };
 }
 

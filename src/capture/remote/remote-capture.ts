@@ -83,6 +83,8 @@ interface Channel {
 
 export class RemoteCapture implements LiveBackend {
   readonly kind = 'ssh' as const;
+  /** dumpcap and tcpdump on the host write libpcap's stamps: the kernel's. */
+  readonly stamps = 'kernel' as const;
   readonly registry = new InterfaceRegistry();
   readonly rec = new PacketRecord();
   readonly startedAt = Date.now() / 1000;

@@ -41,6 +41,8 @@ export interface Counter {
 
 export class RingCapture implements LiveBackend {
   readonly kind = 'ring' as const;
+  /** TPACKET_V3 hands on the kernel's own stamp of each frame. */
+  readonly stamps = 'kernel' as const;
   readonly registry = new InterfaceRegistry();
   readonly rec = new PacketRecord();
   readonly startedAt = Date.now() / 1000;
