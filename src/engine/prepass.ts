@@ -16,7 +16,7 @@ import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, tieUp, type UnsettledClock, unsettledClocks } from './clock.js';
+import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, tieClocks, type UnsettledClock, unsettledClocks } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { MERGED_COPIES, mergedPorts } from './merged-points.js';
@@ -367,8 +367,9 @@ const ROUNDS = 3;
 
 /**
  * The pre-pass: the first frames of `stream` (the same inputs the engine will read, opened a
- * second time), grouped again where clocks are further apart than the grouping allows (clock.ts,
- * coarseOffsets), roles inferred for ports nothing else names, then the clocks compared across
+ * second time), files lined up where copies stamped once tie them to the others (clock.ts,
+ * tieClocks: no roles needed), grouped again where clocks are further apart than the grouping
+ * allows (coarseOffsets), roles inferred for ports nothing else names, then the clocks compared across
  * in-host hops. Roles are read from the order of each frame's copies, which a clock apart turns
  * around, and clocks are compared across the roles: where a clock is shifted, roles are inferred
  * again on the lined-up stamps and the clocks compared again with them, until the roles hold.
@@ -381,13 +382,19 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     return roles;
   };
   const said = (found: InferredRole[]): string => found.map((r) => `${r.port}:${r.role}`).sort().join(',');
+  // Copies the kernel stamped once tie the files they are in to the stamp, whatever the roles
+  // (clock.ts, tieClocks): a file stamped off by them is lined up before any role is read from the
+  // order of copies, and these lined-up stamps are the ones the rest compares ("as given").
+  const ties = tieClocks(s, new Array<number>(inputs).fill(0));
+  const tiedNs = ties.offsets;
+  if (tiedNs.some((o) => o !== 0)) for (let k = 0; k < s.t.length; k++) s.t[k] = s.t[k]! - tiedNs[s.input[k]!]!;
   let inferred = inferRoles(s);
   // A clock further apart than the grouping allows splits each frame's sightings, so no in-host
   // hop ties its input to the others: such inputs are looked for across the files (clock.ts,
   // coarseOffsets), and the sightings grouped again on the offsets found.
   let first: ClockLink[] | null = compareClocks(s, rolesOf(inferred));
   let coarse: ReturnType<typeof coarseOffsets> | null = null;
-  if (unsettledClocks(first, NO_COARSE, inputs).length) {
+  if (unsettledClocks([...first, ...tiesHeld(ties)], NO_COARSE, inputs).length) {
     coarse = coarseOffsets(s);
     if (coarse.offsets.some((c) => Math.abs(c.offsetNs) > GROUP_GAP_NS / 2)) {
       const offsets = new Array<number>(inputs).fill(0);
@@ -396,7 +403,7 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
       // Roles are read from the order of each frame's copies: on the coarse offsets' stamps, to the
       // stamp where copies stamped once say it (a coarse offset is off by µs to ms, which turns
       // a guest's port's copies around).
-      const lined = tieUp(s, offsets);
+      const lined = tieClocks(s, offsets).offsets;
       const stamps = s.t.slice();
       for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - lined[s.input[k]!]!;
       inferred = inferRoles(s);
@@ -425,6 +432,17 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     if (said(again) === said(inferred)) break;
     inferred = again;
   }
+  // The engine reads the stamps as the files give them: the ties' offsets and the rounds' add up.
+  if (tiedNs.some((o) => o !== 0)) {
+    const found = inputOffsetsNs ?? new Array<number>(inputs).fill(0);
+    inputOffsetsNs = found.map((o, i) => o + tiedNs[i]!);
+    for (let i = 0; i < inputs; i++) {
+      const c = clocks.find((x) => x.input === i);
+      if (c) c.offsetNs = inputOffsetsNs[i]!;
+      else if (tiedNs[i] !== 0) clocks.push({ input: i, offsetNs: tiedNs[i]!, pairs: 0 });
+    }
+  }
+  links = [...links, ...tiesHeld(ties)];
   // Inputs the rounds left out of the host's clock: what the frames across files say of them.
   let unsettled = unsettledClocks(links, coarse ?? NO_COARSE, inputs);
   if (unsettled.length && !coarse) unsettled = unsettledClocks(links, coarseOffsets(s), inputs);
@@ -437,6 +455,11 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     out.ports.set(name, { name, role: 'unknown', bond: null, bridge: null, roleSource: 'inferred', reason: `copies of one frame from several capture points arrive on it microseconds apart (at least ${MERGED_COPIES} of most frames): interfaces merged into one`, mergedPoints: true });
   }
   return { topology: out, inputOffsetsNs, clocks, links, unsettled, inferred, frames: s.frames };
+}
+
+/** The links of the inputs copies stamped once hold together (tieClocks): each is on the host's clock as much as an in-host hop ties it. */
+function tiesHeld(ties: ReturnType<typeof tieClocks>): ClockLink[] {
+  return ties.links.filter((l) => ties.tied[l.a] && ties.tied[l.b]);
 }
 
 /** No coarse comparison (yet). */
