@@ -104,6 +104,12 @@ export interface ClockLink {
   /** b's clock minus a's, 0 when they share one. */
   offsetNs: number;
   sameClock: boolean;
+  /**
+   * Where the pairs do not sit at zero but their cluster is nearer than NEGLIGIBLE_OFFSET_NS (a
+   * same-clock verdict by negligibility, the clocks left as they are): the cluster's median. 0 when
+   * the pairs sit at zero (or the verdict is an offset).
+   */
+  residualNs?: number;
   /** Weight of the cluster the verdict rests on. */
   weight: number;
 }
@@ -260,7 +266,7 @@ function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_
   let m = bestFrom;
   for (; m < bestTo && half > ws[m]!; m++) half -= ws[m]!;
   const offsetNs = ds[m]!;
-  if (Math.abs(offsetNs) < NEGLIGIBLE_OFFSET_NS) return { a, b, offsetNs: 0, sameClock: true, weight: best };
+  if (Math.abs(offsetNs) < NEGLIGIBLE_OFFSET_NS) return { a, b, offsetNs: 0, sameClock: true, weight: best, residualNs: offsetNs };
   return { a, b, offsetNs, sameClock: false, weight: best };
 }
 
@@ -844,4 +850,38 @@ export function clockOffsets(links: readonly ClockLink[], inputs: number): Clock
     out.push({ input: i, offsetNs: Math.abs(offset[i]!) < NEGLIGIBLE_OFFSET_NS ? 0 : offset[i]!, pairs: Math.round(weight[i]!) });
   }
   return out;
+}
+
+/**
+ * Which inputs' stamps may be read against each other for roles, once the clocks are lined up
+ * (`offsets`, per input, ns); null when nothing is in question. An offset the in-host rule found
+ * (compareClocks, refineOffsets) rests on the roles it compared across, which were read from the
+ * order of copies on the clocks before it was found: the order it fixes it may have turned around
+ * itself, and nothing but copies stamped once confirms it (a guest's port's file 0.5 ms late took
+ * the slave for the guest, and the offset found on that lined the guest up 11 µs off, the
+ * unsettled files not at all). So is a pair of inputs whose in-host pairs sit off zero, by less
+ * than NEGLIGIBLE_OFFSET_NS (left alone: residualNs). Where an offset was found, or pairs sit off
+ * zero, the inputs held together without either — by in-host pairs at zero as they were stamped,
+ * or by copies stamped once at zero on the lined-up stamps (tieLinks) — and that are more than any
+ * other such set are the ones whose orders are read: the largest set (none, if two are as large).
+ */
+export function heldClocks(s: FrameSightings, links: readonly ClockLink[], offsets: readonly number[]): boolean[] | null {
+  const inQuestion = offsets.some((o) => o !== 0) || links.some((l) => !l.sameClock || (l.residualNs ?? 0) !== 0);
+  if (!inQuestion) return null;
+  const root = Int32Array.from({ length: s.inputs }, (_, i) => i);
+  const find = (i: number): number => (root[i] === i ? i : (root[i] = find(root[i]!)));
+  const join = (a: number, b: number): void => {
+    const [ra, rb] = [find(a), find(b)];
+    if (ra !== rb) root[Math.max(ra, rb)] = Math.min(ra, rb);
+  };
+  for (const l of links) if (l.sameClock && (l.residualNs ?? 0) === 0 && offsets[l.a] === offsets[l.b]) join(l.a, l.b);
+  for (const l of tieLinks(s, offsets)) if (Math.abs(l.offsetNs) <= REFINE_STEP_NS) join(l.a, l.b);
+  const present = new Uint8Array(s.inputs);
+  for (let k = 0; k < s.input.length; k++) present[s.input[k]!] = 1;
+  const size = new Int32Array(s.inputs);
+  for (let i = 0; i < s.inputs; i++) if (present[i]) size[find(i)]!++;
+  const most = Math.max(...size);
+  const largest = [...size.keys()].filter((r) => size[r] === most);
+  const held = [...Array(s.inputs).keys()].map((i) => largest.length === 1 && find(i) === largest[0]);
+  return held.every((h, i) => h || !present[i]) ? null : held;
 }

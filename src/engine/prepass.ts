@@ -16,7 +16,7 @@ import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, tieClocks, type UnsettledClock, unsettledClocks } from './clock.js';
+import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, heldClocks, refineOffsets, tieClocks, type UnsettledClock, unsettledClocks } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { MERGED_COPIES, mergedPorts } from './merged-points.js';
@@ -317,6 +317,31 @@ export function regroup(s: FrameSightings, offsetsNs: readonly number[]): FrameS
   return out.finish(s.ports, s.records, s);
 }
 
+/** The sightings of the inputs `keep` holds only (the stamps as they stand): the others' frames place nothing. */
+function ofInputs(s: FrameSightings, keep: readonly boolean[]): FrameSightings {
+  const kept: number[] = [];
+  const start = new Int32Array(s.frames + 1);
+  for (let g = 0; g < s.frames; g++) {
+    start[g] = kept.length;
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) if (keep[s.input[k]!]) kept.push(k);
+  }
+  start[s.frames] = kept.length;
+  const pick = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const b = make(kept.length);
+    for (let i = 0; i < kept.length; i++) b[i] = a[kept[i]!]!;
+    return b;
+  };
+  return {
+    ...s,
+    start,
+    port: pick(s.port, (n) => new Int32Array(n)),
+    input: pick(s.input, (n) => new Int32Array(n)),
+    t: pick(s.t, (n) => new Float64Array(n)),
+    dir: pick(s.dir, (n) => new Uint8Array(n)),
+    seq: pick(s.seq, (n) => new Int32Array(n)),
+  };
+}
+
 /** What the pre-pass reads: a capture set (src/capture's CaptureSet), named here so the engine imports no source. */
 export interface RecordStream {
   next(): boolean;
@@ -431,6 +456,15 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     s.t.set(stamps);
     if (said(again) === said(inferred)) break;
     inferred = again;
+  }
+  // Roles are claimed only from the orders of files whose clocks something other than those roles
+  // ties together (clock.ts, heldClocks): the others' frames place nothing, their ports stay
+  // unknown, and the offsets found stay the engine's best estimate.
+  const held = heldClocks(s, links, inputOffsetsNs ?? new Array<number>(inputs).fill(0));
+  if (held) {
+    for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - (inputOffsetsNs?.[s.input[k]!] ?? 0);
+    inferred = inferRoles(ofInputs(s, held));
+    s.t.set(stamps);
   }
   // The engine reads the stamps as the files give them: the ties' offsets and the rounds' add up.
   if (tiedNs.some((o) => o !== 0)) {
