@@ -440,31 +440,43 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   let links: ClockLink[] = [];
   let clocks: ClockOffset[] = [];
   let inputOffsetsNs: number[] | undefined;
-  for (let round = 0; round < ROUNDS; round++) {
-    links = round === 0 && first ? first : compareClocks(s, rolesOf(inferred));
+  /** The in-host rule on `roles` (or the links given): links, offsets, refined to the stamp. */
+  const lineUp = (roles: PortRole[], given: ClockLink[] | null = null): void => {
+    links = given ?? compareClocks(s, roles);
     clocks = clockOffsets(links, inputs);
     inputOffsetsNs = undefined;
-    if (!clocks.some((c) => c.offsetNs !== 0)) break;
+    if (!clocks.some((c) => c.offsetNs !== 0)) return;
     inputOffsetsNs = new Array<number>(inputs).fill(0);
     for (const c of clocks) inputOffsetsNs[c.input] = c.offsetNs;
-    inputOffsetsNs = refineOffsets(s, rolesOf(inferred), inputOffsetsNs);
+    inputOffsetsNs = refineOffsets(s, roles, inputOffsetsNs);
     for (const c of clocks) c.offsetNs = inputOffsetsNs[c.input]!;
-    if (!inferred.length && !rolesOf([]).includes('unknown')) break;
-    // The comparison reads the stamps as given: put them back before the next round.
-    for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - inputOffsetsNs[s.input[k]!]!;
-    const again = inferRoles(s);
+  };
+  /** Roles on the stamps lined up (the comparison reads them as given: put back after), of the inputs `keep` holds. */
+  const rolesLinedUp = (keep: readonly boolean[] | null = null): InferredRole[] => {
+    for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - (inputOffsetsNs?.[s.input[k]!] ?? 0);
+    const found = inferRoles(keep ? ofInputs(s, keep) : s);
     s.t.set(stamps);
+    return found;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    lineUp(rolesOf(inferred), round === 0 ? first : null);
+    if (!inputOffsetsNs) break;
+    if (!inferred.length && !rolesOf([]).includes('unknown')) break;
+    const again = rolesLinedUp();
     if (said(again) === said(inferred)) break;
     inferred = again;
   }
   // Roles are claimed only from the orders of files whose clocks something other than those roles
-  // ties together (clock.ts, heldClocks): the others' frames place nothing, their ports stay
-  // unknown, and the offsets found stay the engine's best estimate.
-  const held = heldClocks(s, links, inputOffsetsNs ?? new Array<number>(inputs).fill(0));
+  // ties together (clock.ts, heldClocks): the others' frames place nothing and their ports stay
+  // unknown. An offset found on the roles withdrawn is withdrawn with them: the clocks are
+  // compared again on the roles that remain (a file left out of the host's clock is said so).
+  const held = rolesOf([]).includes('unknown') ? heldClocks(s, links, inputOffsetsNs ?? new Array<number>(inputs).fill(0)) : null;
   if (held) {
-    for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - (inputOffsetsNs?.[s.input[k]!] ?? 0);
-    inferred = inferRoles(ofInputs(s, held));
-    s.t.set(stamps);
+    const kept = rolesLinedUp(held);
+    if (said(kept) !== said(inferred)) {
+      inferred = kept;
+      lineUp(rolesOf(inferred));
+    }
   }
   // The engine reads the stamps as the files give them: the ties' offsets and the rounds' add up.
   if (tiedNs.some((o) => o !== 0)) {
