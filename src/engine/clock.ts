@@ -76,7 +76,7 @@ import { CAST_UNICAST, type FrameSightings } from './sightings.js';
 
 /** In-host hops are within this of each other on one clock (µs in practice; softirq backlog under load). */
 export const IN_HOST_NS = 150e3;
-/** Offsets below this are left alone: not worth a correction, and within what one clock's hops can give. */
+/** Offsets the in-host rule finds below this are left alone: within what one clock's hops can give (copies stamped once, which give the offset exactly, line up smaller ones: tieClocks). */
 export const NEGLIGIBLE_OFFSET_NS = 300e3;
 /** Weight (frames' worth of pairs) needed before two inputs' clocks are compared at all. */
 const MIN_WEIGHT = 8;

@@ -485,7 +485,7 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     for (let i = 0; i < inputs; i++) {
       const c = clocks.find((x) => x.input === i);
       if (c) c.offsetNs = inputOffsetsNs[i]!;
-      else if (tiedNs[i] !== 0) clocks.push({ input: i, offsetNs: tiedNs[i]!, pairs: 0 });
+      else if (tiedNs[i] !== 0) clocks.push({ input: i, offsetNs: tiedNs[i]!, pairs: Math.max(0, ...ties.links.filter((l) => l.a === i || l.b === i).map((l) => l.weight)) });
     }
   }
   links = [...links, ...tiesHeld(ties)];
