@@ -6,7 +6,16 @@
  * (a switch's mirror port recorded elsewhere, a laptop's dumpcap beside the host's tcpdump), or
  * from a tool that stamps late, carry clocks apart — by µs, by the few hundred ms of a clock
  * nobody synchronised, by seconds: an echo may then seem to come before its original and every
- * path reads backwards, so those are lined up before the engine runs, in three steps.
+ * path reads backwards, so those are lined up before the engine runs, in three steps, after one
+ * that needs no roles.
+ *
+ * 0. Ties (tieLinks, tieClocks): the kernel stamps a frame once where it is received, and the
+ *    copies that receive path hands on keep that stamp (a guest's frame on its port and on the
+ *    bridge device, a frame from the switch on the bond and the bridge device). So copies on two
+ *    files of one clock differ by exactly zero, frame after frame; on two clocks, by exactly the
+ *    offset. That holds whatever the ports' roles, which are read from the order of copies (a
+ *    clock apart by more than a hop, 0.2 ms as well as 2, turns them around): a file these ties
+ *    hold against several that agree among themselves is lined up onto them first, exactly.
  *
  * 1. Coarse, across files (compareAcrossFiles, coarseOffsets): past the pre-pass's grouping gap
  *    (100 ms) a frame's copies on two clocks fall into groups of their own, so the files are first
@@ -67,7 +76,7 @@ import { CAST_UNICAST, type FrameSightings } from './sightings.js';
 
 /** In-host hops are within this of each other on one clock (µs in practice; softirq backlog under load). */
 export const IN_HOST_NS = 150e3;
-/** Offsets below this are left alone: not worth a correction, and within what one clock's hops can give. */
+/** Offsets the in-host rule finds below this are left alone: within what one clock's hops can give (copies stamped once, which give the offset exactly, line up smaller ones: tieClocks). */
 export const NEGLIGIBLE_OFFSET_NS = 300e3;
 /** Weight (frames' worth of pairs) needed before two inputs' clocks are compared at all. */
 const MIN_WEIGHT = 8;
@@ -95,6 +104,12 @@ export interface ClockLink {
   /** b's clock minus a's, 0 when they share one. */
   offsetNs: number;
   sameClock: boolean;
+  /**
+   * Where the pairs do not sit at zero but their cluster is nearer than NEGLIGIBLE_OFFSET_NS (a
+   * same-clock verdict by negligibility, the clocks left as they are): the cluster's median. 0 when
+   * the pairs sit at zero (or the verdict is an offset).
+   */
+  residualNs?: number;
   /** Weight of the cluster the verdict rests on. */
   weight: number;
 }
@@ -251,7 +266,7 @@ function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_
   let m = bestFrom;
   for (; m < bestTo && half > ws[m]!; m++) half -= ws[m]!;
   const offsetNs = ds[m]!;
-  if (Math.abs(offsetNs) < NEGLIGIBLE_OFFSET_NS) return { a, b, offsetNs: 0, sameClock: true, weight: best };
+  if (Math.abs(offsetNs) < NEGLIGIBLE_OFFSET_NS) return { a, b, offsetNs: 0, sameClock: true, weight: best, residualNs: offsetNs };
   return { a, b, offsetNs, sameClock: false, weight: best };
 }
 
@@ -564,19 +579,124 @@ export function refineOffsets(s: FrameSightings, roles: readonly PortRole[], off
 }
 
 /**
- * `offsets` (per input, ns) with each clock apart moved to the offset copies stamped once give
- * (tiedOffset), where they give one: roles need no knowing for that, so the pre-pass reads roles
- * on these stamps before the in-host rule, which needs the roles, has run.
+ * Offsets copies stamped once are looked for within, either way, from the offsets given
+ * (tieClocks): the pre-pass groups a frame's copies up to 100 ms apart (GROUP_GAP_NS) as one, and
+ * lines up clocks further apart than half that coarsely first (to within COARSE_TOLERANCE_NS).
  */
-export function tieUp(s: FrameSightings, offsets: readonly number[]): number[] {
-  const out = [...offsets];
-  const copy = firstCopies(s, s.ports.length);
-  for (const o of new Set(out.filter((x) => x !== 0))) {
-    const moving = out.map((x) => x === o);
-    const tie = tiedOffset(s, moving, out, o, copy);
-    if (tie !== null) for (let i = 0; i < out.length; i++) if (moving[i]) out[i] = tie;
+export const TIE_SEARCH_NS = 50e6;
+
+/** What copies stamped once say of every two inputs (tieLinks); `weight` is the frames that say it. */
+export type TieLink = ClockLink;
+
+/**
+ * Per pair of inputs, the offset copies stamped once give (see tiedOffset: the kernel stamps a
+ * frame once where it is received, and the copies that receive path hands on keep that stamp),
+ * role-free: per source MAC and pair of ports, one on each input, when at least TIED_FRAMES frames
+ * differ by exactly one value (within TIE_SEARCH_NS of the offsets given, their differences on
+ * `offsets`' stamps), that value is a candidate; the one most frames give (≥ MIN_WEIGHT) is the
+ * link's, unless another (more than a µs away) has half as many. On one clock the links are at
+ * zero; a file stamped off is tied to the others by its offset, to the stamp's resolution.
+ */
+export function tieLinks(s: FrameSightings, offsets: readonly number[]): TieLink[] {
+  if (s.inputs < 2) return [];
+  const ports = s.ports.length;
+  const copy = firstCopies(s, ports);
+  /** (input pair, port pair) → source → the one difference so far (NaN once two differ) and frames. */
+  const perPair = new Map<number, Map<number, { d: number; n: number }>>();
+  for (let g = 0; g < s.frames; g++) {
+    const a = s.start[g]!;
+    const b = s.start[g + 1]!;
+    if (b - a < 2) continue;
+    for (let x = a; x < b; x++) {
+      if (copy[x]! < 0) continue;
+      const i = s.input[x]!;
+      for (let y = a; y < b; y++) {
+        const j = s.input[y]!;
+        if (copy[y]! < 0 || j <= i) continue;
+        const d = s.t[y]! - offsets[j]! - (s.t[x]! - offsets[i]!);
+        if (Math.abs(d) > TIE_SEARCH_NS) continue;
+        const key = ((i * s.inputs + j) * ports + s.port[x]!) * ports + s.port[y]!;
+        let bySource = perPair.get(key);
+        if (!bySource) perPair.set(key, (bySource = new Map()));
+        const st = bySource.get(s.src[g]!);
+        if (!st) bySource.set(s.src[g]!, { d, n: 1 });
+        else {
+          st.n++;
+          if (st.d !== d) st.d = NaN;
+        }
+      }
+    }
   }
-  return out;
+  /** Input pair → difference → frames that give it. */
+  const support = new Map<number, Map<number, number>>();
+  for (const [key, bySource] of perPair) {
+    const pair = Math.floor(key / (ports * ports));
+    for (const st of bySource.values()) {
+      if (Number.isNaN(st.d) || st.n < TIED_FRAMES) continue;
+      let m = support.get(pair);
+      if (!m) support.set(pair, (m = new Map()));
+      m.set(st.d, (m.get(st.d) ?? 0) + st.n);
+    }
+  }
+  const links: TieLink[] = [];
+  for (const [pair, m] of support) {
+    let best: number | null = null;
+    for (const [d, n] of m) if (best === null || n > m.get(best)! || (n === m.get(best)! && Math.abs(d) < Math.abs(best))) best = d;
+    if (best === null || m.get(best)! < MIN_WEIGHT) continue;
+    if ([...m].some(([d, n]) => Math.abs(d - best) > REFINE_STEP_NS && n * 2 >= m.get(best)!)) continue;
+    const a = Math.floor(pair / s.inputs);
+    const b = pair % s.inputs;
+    links.push({ a, b, offsetNs: best, sameClock: best === 0, weight: m.get(best)! });
+  }
+  return links;
+}
+
+/**
+ * `offsets` (per input, ns) with the clocks apart that copies stamped once show (tieLinks) moved
+ * onto the others exactly, and which inputs the ties hold in one clock with others. Roles need no
+ * knowing for that, so the pre-pass lines these up before it reads roles from the order of each
+ * frame's copies (which a clock apart by more than a hop turns around, whatever its size). The
+ * inputs the links tie together are laid out along the heaviest links (a spanning forest); a set
+ * whose links disagree with that layout (by more than a µs) moves nothing. In each set, the
+ * inputs at the offset most of them share keep their clock and the others move onto it: a file
+ * stamped off is one against several that agree (the bridge device's file ties to the bond's and
+ * to each guest's port's). A set split evenly between two offsets moves nothing: which of the two
+ * is the host's clock, the ties do not say.
+ */
+export function tieClocks(s: FrameSightings, offsets: readonly number[]): { offsets: number[]; tied: boolean[]; links: TieLink[] } {
+  const out = [...offsets];
+  const tied = new Array<boolean>(s.inputs).fill(false);
+  const links = tieLinks(s, offsets);
+  const root = Int32Array.from({ length: s.inputs }, (_, i) => i);
+  const find = (i: number): number => (root[i] === i ? i : (root[i] = find(root[i]!)));
+  /** Per input, its clock minus its set's root's (ns), along the forest. */
+  const rel = new Float64Array(s.inputs);
+  const members = Array.from({ length: s.inputs }, (_, i) => [i]);
+  for (const l of [...links].sort((x, y) => y.weight - x.weight)) {
+    const [ra, rb] = [find(l.a), find(l.b)];
+    if (ra === rb) continue;
+    // b's clock = a's + offsetNs: lay b's set onto a's.
+    const shift = rel[l.a]! + l.offsetNs - rel[l.b]!;
+    for (const m of members[rb]!) rel[m] = rel[m]! + shift;
+    members[ra]!.push(...members[rb]!);
+    members[rb] = [];
+    root[rb] = ra;
+  }
+  const agrees = new Uint8Array(s.inputs).fill(1);
+  for (const l of links) if (Math.abs(rel[l.b]! - rel[l.a]! - l.offsetNs) > REFINE_STEP_NS) agrees[find(l.a)] = 0;
+  for (let r = 0; r < s.inputs; r++) {
+    const set = members[r]!;
+    if (set.length < 2 || !agrees[r]) continue;
+    for (const i of set) tied[i] = true;
+    // The offset most of the set's inputs share (within a µs).
+    const counts = set.map((i) => set.filter((j) => Math.abs(rel[j]! - rel[i]!) <= REFINE_STEP_NS).length);
+    const most = Math.max(...counts);
+    const at = set.filter((_, k) => counts[k] === most).map((i) => rel[i]!);
+    if (at.some((x) => Math.abs(x - at[0]!) > REFINE_STEP_NS)) continue;
+    const host = set[counts.indexOf(most)]!;
+    for (const i of set) if (Math.abs(rel[i]! - rel[host]!) > REFINE_STEP_NS) out[i] = offsets[i]! + rel[i]! - rel[host]!;
+  }
+  return { offsets: out, tied, links };
 }
 
 /** Frames of one source whose copies on two ports all differ by the same amount before that is taken for a single stamp. */
@@ -730,4 +850,38 @@ export function clockOffsets(links: readonly ClockLink[], inputs: number): Clock
     out.push({ input: i, offsetNs: Math.abs(offset[i]!) < NEGLIGIBLE_OFFSET_NS ? 0 : offset[i]!, pairs: Math.round(weight[i]!) });
   }
   return out;
+}
+
+/**
+ * Which inputs' stamps may be read against each other for roles, once the clocks are lined up
+ * (`offsets`, per input, ns); null when nothing is in question. An offset the in-host rule found
+ * (compareClocks, refineOffsets) rests on the roles it compared across, which were read from the
+ * order of copies on the clocks before it was found: the order it fixes it may have turned around
+ * itself, and nothing but copies stamped once confirms it (a guest's port's file 0.5 ms late took
+ * the slave for the guest, and the offset found on that lined the guest up 11 µs off, the
+ * unsettled files not at all). So is a pair of inputs whose in-host pairs sit off zero, by less
+ * than NEGLIGIBLE_OFFSET_NS (left alone: residualNs). Where an offset was found, or pairs sit off
+ * zero, the inputs held together without either — by in-host pairs at zero as they were stamped,
+ * or by copies stamped once at zero on the lined-up stamps (tieLinks) — and that are more than any
+ * other such set are the ones whose orders are read: the largest set (none, if two are as large).
+ */
+export function heldClocks(s: FrameSightings, links: readonly ClockLink[], offsets: readonly number[]): boolean[] | null {
+  const inQuestion = offsets.some((o) => o !== 0) || links.some((l) => !l.sameClock || (l.residualNs ?? 0) !== 0);
+  if (!inQuestion) return null;
+  const root = Int32Array.from({ length: s.inputs }, (_, i) => i);
+  const find = (i: number): number => (root[i] === i ? i : (root[i] = find(root[i]!)));
+  const join = (a: number, b: number): void => {
+    const [ra, rb] = [find(a), find(b)];
+    if (ra !== rb) root[Math.max(ra, rb)] = Math.min(ra, rb);
+  };
+  for (const l of links) if (l.sameClock && (l.residualNs ?? 0) === 0 && offsets[l.a] === offsets[l.b]) join(l.a, l.b);
+  for (const l of tieLinks(s, offsets)) if (Math.abs(l.offsetNs) <= REFINE_STEP_NS) join(l.a, l.b);
+  const present = new Uint8Array(s.inputs);
+  for (let k = 0; k < s.input.length; k++) present[s.input[k]!] = 1;
+  const size = new Int32Array(s.inputs);
+  for (let i = 0; i < s.inputs; i++) if (present[i]) size[find(i)]!++;
+  const most = Math.max(...size);
+  const largest = [...size.keys()].filter((r) => size[r] === most);
+  const held = [...Array(s.inputs).keys()].map((i) => largest.length === 1 && find(i) === largest[0]);
+  return held.every((h, i) => h || !present[i]) ? null : held;
 }

@@ -16,7 +16,7 @@ import type { PacketRecord } from '../model/record.js';
 import { emptyTopology, mergeTopology, type PortRole, type Topology } from '../model/topology.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, refineOffsets, tieUp, type UnsettledClock, unsettledClocks } from './clock.js';
+import { type ClockLink, type ClockOffset, clockOffsets, coarseOffsets, compareClocks, heldClocks, refineOffsets, tieClocks, type UnsettledClock, unsettledClocks } from './clock.js';
 import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { MERGED_COPIES, mergedPorts } from './merged-points.js';
@@ -331,6 +331,31 @@ export function regroup(s: FrameSightings, offsetsNs: readonly number[]): FrameS
   return out.finish(s.ports, s.records, s);
 }
 
+/** The sightings of the inputs `keep` holds only (the stamps as they stand): the others' frames place nothing. */
+function ofInputs(s: FrameSightings, keep: readonly boolean[]): FrameSightings {
+  const kept: number[] = [];
+  const start = new Int32Array(s.frames + 1);
+  for (let g = 0; g < s.frames; g++) {
+    start[g] = kept.length;
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) if (keep[s.input[k]!]) kept.push(k);
+  }
+  start[s.frames] = kept.length;
+  const pick = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const b = make(kept.length);
+    for (let i = 0; i < kept.length; i++) b[i] = a[kept[i]!]!;
+    return b;
+  };
+  return {
+    ...s,
+    start,
+    port: pick(s.port, (n) => new Int32Array(n)),
+    input: pick(s.input, (n) => new Int32Array(n)),
+    t: pick(s.t, (n) => new Float64Array(n)),
+    dir: pick(s.dir, (n) => new Uint8Array(n)),
+    seq: pick(s.seq, (n) => new Int32Array(n)),
+  };
+}
+
 /** What the pre-pass reads: a capture set (src/capture's CaptureSet), named here so the engine imports no source. */
 export interface RecordStream {
   next(): boolean;
@@ -392,8 +417,9 @@ const ROUNDS = 3;
 
 /**
  * The pre-pass: the first frames of `stream` (the same inputs the engine will read, opened a
- * second time), grouped again where clocks are further apart than the grouping allows (clock.ts,
- * coarseOffsets), roles inferred for ports nothing else names, then the clocks compared across
+ * second time), files lined up where copies stamped once tie them to the others (clock.ts,
+ * tieClocks: no roles needed), grouped again where clocks are further apart than the grouping
+ * allows (coarseOffsets), roles inferred for ports nothing else names, then the clocks compared across
  * in-host hops. Roles are read from the order of each frame's copies, which a clock apart turns
  * around, and clocks are compared across the roles: where a clock is shifted, roles are inferred
  * again on the lined-up stamps and the clocks compared again with them, until the roles hold.
@@ -408,13 +434,19 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     return roles;
   };
   const said = (found: InferredRole[]): string => found.map((r) => `${r.port}:${r.role}`).sort().join(',');
+  // Copies the kernel stamped once tie the files they are in to the stamp, whatever the roles
+  // (clock.ts, tieClocks): a file stamped off by them is lined up before any role is read from the
+  // order of copies, and these lined-up stamps are the ones the rest compares ("as given").
+  const ties = tieClocks(s, new Array<number>(inputs).fill(0));
+  const tiedNs = ties.offsets;
+  if (tiedNs.some((o) => o !== 0)) for (let k = 0; k < s.t.length; k++) s.t[k] = s.t[k]! - tiedNs[s.input[k]!]!;
   let inferred = inferRoles(s);
   // A clock further apart than the grouping allows splits each frame's sightings, so no in-host
   // hop ties its input to the others: such inputs are looked for across the files (clock.ts,
   // coarseOffsets), and the sightings grouped again on the offsets found.
   let first: ClockLink[] | null = compareClocks(s, rolesOf(inferred));
   let coarse: ReturnType<typeof coarseOffsets> | null = null;
-  if (unsettledClocks(first, NO_COARSE, inputs).length) {
+  if (unsettledClocks([...first, ...tiesHeld(ties)], NO_COARSE, inputs).length) {
     coarse = coarseOffsets(s);
     if (coarse.offsets.some((c) => Math.abs(c.offsetNs) > GROUP_GAP_NS / 2)) {
       const offsets = new Array<number>(inputs).fill(0);
@@ -423,7 +455,7 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
       // Roles are read from the order of each frame's copies: on the coarse offsets' stamps, to the
       // stamp where copies stamped once say it (a coarse offset is off by µs to ms, which turns
       // a guest's port's copies around).
-      const lined = tieUp(s, offsets);
+      const lined = tieClocks(s, offsets).offsets;
       const stamps = s.t.slice();
       for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - lined[s.input[k]!]!;
       inferred = inferRoles(s);
@@ -435,23 +467,55 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
   let links: ClockLink[] = [];
   let clocks: ClockOffset[] = [];
   let inputOffsetsNs: number[] | undefined;
-  for (let round = 0; round < ROUNDS; round++) {
-    links = round === 0 && first ? first : compareClocks(s, rolesOf(inferred));
+  /** The in-host rule on `roles` (or the links given): links, offsets, refined to the stamp. */
+  const lineUp = (roles: PortRole[], given: ClockLink[] | null = null): void => {
+    links = given ?? compareClocks(s, roles);
     clocks = clockOffsets(links, inputs);
     inputOffsetsNs = undefined;
-    if (!clocks.some((c) => c.offsetNs !== 0)) break;
+    if (!clocks.some((c) => c.offsetNs !== 0)) return;
     inputOffsetsNs = new Array<number>(inputs).fill(0);
     for (const c of clocks) inputOffsetsNs[c.input] = c.offsetNs;
-    inputOffsetsNs = refineOffsets(s, rolesOf(inferred), inputOffsetsNs);
+    inputOffsetsNs = refineOffsets(s, roles, inputOffsetsNs);
     for (const c of clocks) c.offsetNs = inputOffsetsNs[c.input]!;
-    if (!inferred.length && !rolesOf([]).includes('unknown')) break;
-    // The comparison reads the stamps as given: put them back before the next round.
-    for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - inputOffsetsNs[s.input[k]!]!;
-    const again = inferRoles(s);
+  };
+  /** Roles on the stamps lined up (the comparison reads them as given: put back after), of the inputs `keep` holds. */
+  const rolesLinedUp = (keep: readonly boolean[] | null = null): InferredRole[] => {
+    for (let k = 0; k < s.t.length; k++) s.t[k] = stamps[k]! - (inputOffsetsNs?.[s.input[k]!] ?? 0);
+    const found = inferRoles(keep ? ofInputs(s, keep) : s);
     s.t.set(stamps);
+    return found;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    lineUp(rolesOf(inferred), round === 0 ? first : null);
+    if (!inputOffsetsNs) break;
+    if (!inferred.length && !rolesOf([]).includes('unknown')) break;
+    const again = rolesLinedUp();
     if (said(again) === said(inferred)) break;
     inferred = again;
   }
+  // Roles are claimed only from the orders of files whose clocks something other than those roles
+  // ties together (clock.ts, heldClocks): the others' frames place nothing and their ports stay
+  // unknown. An offset found on the roles withdrawn is withdrawn with them: the clocks are
+  // compared again on the roles that remain (a file left out of the host's clock is said so).
+  const held = rolesOf([]).includes('unknown') ? heldClocks(s, links, inputOffsetsNs ?? new Array<number>(inputs).fill(0)) : null;
+  if (held) {
+    const kept = rolesLinedUp(held);
+    if (said(kept) !== said(inferred)) {
+      inferred = kept;
+      lineUp(rolesOf(inferred));
+    }
+  }
+  // The engine reads the stamps as the files give them: the ties' offsets and the rounds' add up.
+  if (tiedNs.some((o) => o !== 0)) {
+    const found = inputOffsetsNs ?? new Array<number>(inputs).fill(0);
+    inputOffsetsNs = found.map((o, i) => o + tiedNs[i]!);
+    for (let i = 0; i < inputs; i++) {
+      const c = clocks.find((x) => x.input === i);
+      if (c) c.offsetNs = inputOffsetsNs[i]!;
+      else if (tiedNs[i] !== 0) clocks.push({ input: i, offsetNs: tiedNs[i]!, pairs: Math.max(0, ...ties.links.filter((l) => l.a === i || l.b === i).map((l) => l.weight)) });
+    }
+  }
+  links = [...links, ...tiesHeld(ties)];
   // Inputs the rounds left out of the host's clock: what the frames across files say of them.
   let unsettled = unsettledClocks(links, coarse ?? NO_COARSE, inputs);
   if (unsettled.length && !coarse) unsettled = unsettledClocks(links, coarseOffsets(s), inputs);
@@ -464,6 +528,11 @@ export function prepare(stream: RecordStream, topology: Topology, inputs: number
     out.ports.set(name, { name, role: 'unknown', bond: null, bridge: null, roleSource: 'inferred', reason: `copies of one frame from several capture points arrive on it microseconds apart (at least ${MERGED_COPIES} of most frames): interfaces merged into one`, mergedPoints: true });
   }
   return { topology: out, inputOffsetsNs, clocks, links, unsettled, inferred, frames: s.frames, portEnds };
+}
+
+/** The links of the inputs copies stamped once hold together (tieClocks): each is on the host's clock as much as an in-host hop ties it. */
+function tiesHeld(ties: ReturnType<typeof tieClocks>): ClockLink[] {
+  return ties.links.filter((l) => ties.tied[l.a] && ties.tied[l.b]);
 }
 
 /** No coarse comparison (yet). */
