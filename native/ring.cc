@@ -1,7 +1,8 @@
 // bondscope's capture ring: one AF_PACKET socket with a TPACKET_V3 mmap ring for the whole host.
 //
 // What this file does and no more: open the socket (as root), compile the --filter with libpcap on a
-// dead Ethernet handle and attach it, map the ring, bind to every interface (ifindex 0), set
+// dead Ethernet handle and attach it (and replace it later: SO_ATTACH_FILTER on a bound socket swaps
+// the program atomically, no frame lost or let through unfiltered), map the ring, bind to every interface (ifindex 0), set
 // promiscuous membership, read PACKET_STATISTICS, and hand each retired block to JavaScript as a copy.
 // The block's frames are parsed in TypeScript (src/capture/ring/block.ts), so the parser is tested
 // without root on hand-built blocks.
@@ -34,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -43,6 +45,7 @@ struct Ring {
   size_t mapSize = 0;
   unsigned blockSize = 0;
   unsigned blockCount = 0;
+  unsigned snaplen = 65535;
   unsigned next = 0;  // the block the reader waits on
   std::mutex reading;  // one reader at a time
   ~Ring() {
@@ -86,7 +89,62 @@ uint32_t optU32(const Napi::Object& o, const char* key, uint32_t dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : dflt;
 }
 
-// open({blockSize, blockCount, frameSize, retireMs, snaplen, filter}) → handle
+// Ports whose inbound frames are kept whatever the filter says, at most (an 8-bit jump reaches past them).
+const size_t MAX_KEEP = 250;
+
+// Compiles `filter` (empty: every frame) for Ethernet with libpcap and attaches it to the socket,
+// replacing any program before it; the program's return value is the snaplen. With `keep`, frames
+// that arrive on one of those ifindexes (not PACKET_OUTGOING) are kept before the filter is asked:
+// a program in front of libpcap's reads the kernel's ancillary pkttype and ifindex (the monitor
+// keeps everything a guest sends on its own port, before it knows the guest's MAC).
+void attachFilter(Napi::Env env, int fd, const std::string& filter, unsigned snaplen, const std::vector<uint32_t>& keep) {
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+  if (!dead) throw Napi::Error::New(env, "pcap_open_dead failed");
+  struct bpf_program prog;
+  if (pcap_compile(dead, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0) {
+    Napi::Error e = Napi::Error::New(env, std::string("--filter: ") + pcap_geterr(dead));
+    e.Set("code", Napi::String::New(env, "EFILTER"));
+    pcap_close(dead);
+    throw e;
+  }
+  pcap_close(dead);
+  std::vector<struct sock_filter> code;
+  size_t n = keep.size() > MAX_KEEP ? 0 : keep.size();
+  if (n > 0) {
+    // [0] A = pkttype; [1] outgoing: on to the filter; [2] A = ifindex; [3, 3+n) one of them: keep;
+    // [3+n] on to the filter; [4+n] keep; [5+n…] libpcap's program (its jumps are relative).
+    const unsigned filterAt = 5 + n, keepAt = 4 + n;
+    code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)));
+    code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, (uint8_t)(filterAt - 2), 0));
+    code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_IFINDEX)));
+    for (size_t k = 0; k < n; k++) code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, keep[k], (uint8_t)(keepAt - (3 + k) - 1), 0));
+    code.push_back(BPF_STMT(BPF_JMP | BPF_JA, 1));
+    code.push_back(BPF_STMT(BPF_RET | BPF_K, snaplen));
+  }
+  for (u_int i = 0; i < prog.bf_len; i++) {
+    const struct bpf_insn& x = prog.bf_insns[i];
+    code.push_back(sock_filter{x.code, x.jt, x.jf, x.k});
+  }
+  pcap_freecode(&prog);
+  struct sock_fprog fprog;
+  fprog.len = (unsigned short)code.size();
+  fprog.filter = code.data();
+  int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+  if (rc < 0) throw sysError(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+}
+
+std::vector<uint32_t> ifindexList(const Napi::Value& v) {
+  std::vector<uint32_t> out;
+  if (!v.IsArray()) return out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value x = a.Get(i);
+    if (x.IsNumber()) out.push_back(x.As<Napi::Number>().Uint32Value());
+  }
+  return out;
+}
+
+// open({blockSize, blockCount, frameSize, retireMs, snaplen, filter, keepInbound}) → handle
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "open(options)");
@@ -111,24 +169,8 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   unsigned reserve = 4;
   if (setsockopt(ring->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0) throw sysError(env, "setsockopt(PACKET_RESERVE)", errno);
 
-  // The filter (empty: every frame), compiled for Ethernet; its return value is the snaplen.
-  pcap_t* dead = pcap_open_dead(DLT_EN10MB, (int)snaplen);
-  if (!dead) throw Napi::Error::New(env, "pcap_open_dead failed");
-  struct bpf_program prog;
-  if (pcap_compile(dead, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0) {
-    Napi::Error e = Napi::Error::New(env, std::string("--filter: ") + pcap_geterr(dead));
-    e.Set("code", Napi::String::New(env, "EFILTER"));
-    pcap_close(dead);
-    throw e;
-  }
-  pcap_close(dead);
-  struct sock_fprog fprog;
-  fprog.len = (unsigned short)prog.bf_len;
-  fprog.filter = reinterpret_cast<struct sock_filter*>(prog.bf_insns);
-  int rc = setsockopt(ring->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
-  int attachErr = errno;
-  pcap_freecode(&prog);
-  if (rc < 0) throw sysError(env, "setsockopt(SO_ATTACH_FILTER)", attachErr);
+  attachFilter(env, ring->fd, filter, snaplen, ifindexList(o.Get("keepInbound")));
+  ring->snaplen = snaplen;
 
   struct tpacket_req3 req;
   memset(&req, 0, sizeof req);
@@ -176,6 +218,15 @@ Napi::Value Promisc(const Napi::CallbackInfo& info) {
   mr.mr_type = PACKET_MR_PROMISC;
   bool on = info.Length() < 3 || info[2].ToBoolean();
   if (setsockopt(ring->fd, SOL_PACKET, on ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mr, sizeof mr) < 0) throw sysError(env, "setsockopt(PACKET_ADD_MEMBERSHIP)", errno);
+  return env.Undefined();
+}
+
+// setFilter(handle, filter[, keepInbound]): the socket's filter replaced (same rules as open's).
+Napi::Value SetFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto ring = ringArg(info);
+  if (info.Length() < 2 || !info[1].IsString()) throw Napi::TypeError::New(env, "setFilter(handle, filter)");
+  attachFilter(env, ring->fd, info[1].As<Napi::String>().Utf8Value(), ring->snaplen, info.Length() > 2 ? ifindexList(info[2]) : std::vector<uint32_t>());
   return env.Undefined();
 }
 
@@ -246,6 +297,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, Open));
   exports.Set("promisc", Napi::Function::New(env, Promisc));
   exports.Set("stats", Napi::Function::New(env, Stats));
+  exports.Set("setFilter", Napi::Function::New(env, SetFilter));
   exports.Set("next", Napi::Function::New(env, Next));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("libpcapVersion", Napi::String::New(env, pcap_lib_version()));

@@ -11,22 +11,17 @@ import { once } from 'node:events';
 import { workerData } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import { C_CLOSED, C_FILLED, C_REASON_LEN, C_STATE, CONTROL_BYTES, type DecompressWorkerData, REASON_BYTES, RING_BYTES, ST_DONE, ST_FAILED } from './decompress-protocol.js';
+import { ByteRing, ReaderGone } from './byte-ring.js';
+import type { DecompressWorkerData } from './decompress-protocol.js';
 
 const d = workerData as DecompressWorkerData;
 /** The compressed input: standard input, or the file once this thread has opened it. */
 let fd = d.path === null ? 0 : -1;
-const control = new Int32Array(d.shared, 0, CONTROL_BYTES / 4);
-const reasonBytes = new Uint8Array(d.shared, CONTROL_BYTES, REASON_BYTES);
-const ring = new Uint8Array(d.shared, CONTROL_BYTES + REASON_BYTES, RING_BYTES);
+const ring = new ByteRing(d.shared);
 /** Compressed bytes read so far (the prefix included): where a failure is said to be. */
 let compressedRead = 0;
-let writeAt = 0;
 let prefixSent = false;
 let ended = false;
-
-/** Thrown out of a decompressor's callback when the reader has stopped. */
-class ReaderClosed extends Error {}
 
 const COMPRESSED_CHUNK = 256 << 10;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -59,36 +54,16 @@ function readCompressed(): Uint8Array | null {
   }
 }
 
-/** Copies decompressed bytes into the ring, waiting for room; throws ReaderClosed when the reader has stopped. */
+/** Copies decompressed bytes into the ring, waiting for room; throws ReaderGone when the reader has stopped. */
 function put(chunk: Uint8Array): void {
-  let off = 0;
-  while (off < chunk.length) {
-    if (Atomics.load(control, C_CLOSED)) throw new ReaderClosed();
-    const filled = Atomics.load(control, C_FILLED);
-    const room = RING_BYTES - filled;
-    if (room === 0) {
-      Atomics.wait(control, C_FILLED, filled, 1000);
-      continue;
-    }
-    const n = Math.min(room, chunk.length - off, RING_BYTES - writeAt);
-    ring.set(chunk.subarray(off, off + n), writeAt);
-    writeAt = (writeAt + n) % RING_BYTES;
-    off += n;
-    Atomics.add(control, C_FILLED, n);
-    Atomics.notify(control, C_FILLED);
-  }
+  ring.putAll(chunk);
 }
 
-function end(state: number, reason = ''): void {
+/** Ends the ring (done, or failed with the reason) and closes the file this thread opened. */
+function end(reason: string | null = null): void {
   if (ended) return;
   ended = true;
-  if (reason) {
-    const b = new TextEncoder().encode(reason).subarray(0, REASON_BYTES);
-    reasonBytes.set(b);
-    Atomics.store(control, C_REASON_LEN, b.length);
-  }
-  Atomics.store(control, C_STATE, state);
-  Atomics.notify(control, C_FILLED);
+  ring.finish(reason);
   if (d.path !== null && fd >= 0) closeSync(fd);
 }
 
@@ -123,7 +98,7 @@ async function gunzip(): Promise<void> {
       // The reader stopped: nothing more to decompress.
       closed = true;
       z.destroy();
-      end(ST_DONE);
+      end();
     }
   });
   // zlib reports damage as an 'error' event; the write under way may never call back after it.
@@ -137,7 +112,7 @@ async function gunzip(): Promise<void> {
   let step = 0;
   try {
     for (;;) {
-      if (closed || Atomics.load(control, C_CLOSED)) return end(ST_DONE);
+      if (closed || ring.readerGone) return end();
       const c = readCompressed();
       if (c === null) break;
       for (let off = 0; off < c.length && !closed; off += GZIP_STEP) {
@@ -150,9 +125,9 @@ async function gunzip(): Promise<void> {
     step = 0;
     z.end();
     await finished;
-    end(ST_DONE);
+    end();
   } catch (err) {
-    if (!closed) end(ST_FAILED, failure(err, taken, taken + step));
+    if (!closed) end(failure(err, taken, taken + step));
   }
 }
 
@@ -171,21 +146,21 @@ function unzstd(): void {
       lastPush = c.length;
       z.push(c);
     }
-    end(ST_DONE);
+    end();
   } catch (err) {
-    if (err instanceof ReaderClosed) end(ST_DONE);
-    else end(ST_FAILED, failure(err, compressedRead - lastPush, compressedRead));
+    if (err instanceof ReaderGone) end();
+    else end(failure(err, compressedRead - lastPush, compressedRead));
   }
 }
 
 // Whatever stops this thread must leave the reading thread a reason: it waits on the ring until the state changes.
-process.on('uncaughtException', (err) => end(ST_FAILED, `decompression stopped: ${err.message}`));
-process.on('unhandledRejection', (err) => end(ST_FAILED, `decompression stopped: ${err instanceof Error ? err.message : String(err)}`));
+process.on('uncaughtException', (err) => end(`decompression stopped: ${err.message}`));
+process.on('unhandledRejection', (err) => end(`decompression stopped: ${err instanceof Error ? err.message : String(err)}`));
 
 try {
   if (d.path !== null) fd = openSync(d.path, 'r');
   if (d.compression === 'gzip') void gunzip();
   else unzstd();
 } catch (err) {
-  end(ST_FAILED, `cannot read: ${(err as Error).message}`);
+  end(`cannot read: ${(err as Error).message}`);
 }

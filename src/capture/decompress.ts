@@ -11,22 +11,11 @@
  * checked); zstd through fzstd (pure JavaScript; it does not check zstd's optional content
  * checksum). lz4, xz and bzip2 are refused in one line that says how to decompress them.
  */
-import { Worker } from 'node:worker_threads';
-import { workerScript } from '../model/package.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../model/package.js';
+import { ByteRing } from './byte-ring.js';
 import type { ByteSource } from './input.js';
-import {
-  C_CLOSED,
-  C_FILLED,
-  C_REASON_LEN,
-  C_STATE,
-  type Compression,
-  CONTROL_BYTES,
-  type DecompressWorkerData,
-  REASON_BYTES,
-  RING_BYTES,
-  ST_FAILED,
-  ST_RUNNING,
-} from './decompress-protocol.js';
+import { type Compression, type DecompressWorkerData, RING_BYTES } from './decompress-protocol.js';
 
 export type { Compression } from './decompress-protocol.js';
 
@@ -48,11 +37,8 @@ export function unreadCompression(b: Uint8Array, n: number): string | null {
 
 /** The decompressed bytes of a compressed input, from the worker thread's ring. */
 export class DecompressingSource implements ByteSource {
-  private readonly control: Int32Array;
-  private readonly reason: Uint8Array;
-  private readonly ring: Uint8Array;
+  private readonly ring = ByteRing.create(RING_BYTES);
   private readonly worker: Worker;
-  private readAt = 0;
   private closed = false;
 
   /**
@@ -64,56 +50,23 @@ export class DecompressingSource implements ByteSource {
     path: string | null,
     prefix: Uint8Array,
   ) {
-    const shared = new SharedArrayBuffer(CONTROL_BYTES + REASON_BYTES + RING_BYTES);
-    this.control = new Int32Array(shared, 0, CONTROL_BYTES / 4);
-    this.reason = new Uint8Array(shared, CONTROL_BYTES, REASON_BYTES);
-    this.ring = new Uint8Array(shared, CONTROL_BYTES + REASON_BYTES, RING_BYTES);
-    const data: DecompressWorkerData = { compression, path, prefix: path === null ? prefix : new Uint8Array(0), shared };
-    this.worker = new Worker(workerScript(import.meta.url, 'decompress-worker'), { workerData: data });
+    const data: DecompressWorkerData = { compression, path, prefix: path === null ? prefix : new Uint8Array(0), shared: this.ring.shared };
+    this.worker = startWorker(import.meta.url, 'decompress-worker', { workerData: data });
     // The run may end (a consumer that stops early) while the worker still decompresses ahead.
     this.worker.unref();
-    // The worker leaves its reason in the shared block before it ends (decompress-worker.ts);
-    // an exit without one (it could not start) is said the same way.
-    this.worker.on('error', (err) => this.stopped(`decompression stopped: ${err.message}`));
-    this.worker.on('exit', () => this.stopped('decompression stopped: its worker thread ended'));
+    // The worker ends the ring with its reason before it ends (decompress-worker.ts); an exit
+    // without one (it could not start) is said the same way, so the reader never waits for it.
+    this.worker.on('error', (err) => this.ring.finish(`decompression stopped: ${err.message}`));
+    this.worker.on('exit', () => this.ring.finish('decompression stopped: its worker thread ended'));
   }
 
   read(buf: Uint8Array, at: number, len: number): number {
-    const control = this.control;
-    for (;;) {
-      const filled = Atomics.load(control, C_FILLED);
-      if (filled > 0) {
-        const n = Math.min(len, filled, RING_BYTES - this.readAt);
-        buf.set(this.ring.subarray(this.readAt, this.readAt + n), at);
-        this.readAt = (this.readAt + n) % RING_BYTES;
-        Atomics.sub(control, C_FILLED, n);
-        Atomics.notify(control, C_FILLED);
-        return n;
-      }
-      const state = Atomics.load(control, C_STATE);
-      if (state !== ST_RUNNING) {
-        // The worker fills the ring before it says it has ended: bytes counted since are still to be taken.
-        if (Atomics.load(control, C_FILLED) > 0) continue;
-        if (state === ST_FAILED) throw new Error(new TextDecoder().decode(this.reason.subarray(0, Atomics.load(control, C_REASON_LEN))));
-        return 0;
-      }
-      Atomics.wait(control, C_FILLED, 0, 1000);
-    }
-  }
-
-  /** The worker is gone: if it left no state, the reader must not wait for it. */
-  private stopped(reason: string): void {
-    if (Atomics.load(this.control, C_STATE) !== ST_RUNNING) return;
-    const b = new TextEncoder().encode(reason).subarray(0, REASON_BYTES);
-    this.reason.set(b);
-    Atomics.store(this.control, C_REASON_LEN, b.length);
-    Atomics.store(this.control, C_STATE, ST_FAILED);
+    return this.ring.read(buf, at, len);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    Atomics.store(this.control, C_CLOSED, 1);
-    Atomics.notify(this.control, C_FILLED);
+    this.ring.stopReading();
   }
 }

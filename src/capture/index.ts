@@ -126,6 +126,17 @@ function openInput(spec: InputSpec, registry: InterfaceRegistry, inputIndex: num
     inp = new ChunkedInput(new DecompressingSource(compression, owned ? spec.path : null, prefix), chunkBytes);
     inp.ensure(24);
   }
+  return readerOn(inp, display, spec.name, registry, inputIndex, spec.path === '-');
+}
+
+/**
+ * The reader for the capture on `inp` (its first 24 bytes ensured), recognised by its first bytes
+ * as openInput does for files: a pcapng or classic pcap reader, or an unreadable CaptureError
+ * saying what it is instead. Also for bytes that do not come from a file (a capture streamed over
+ * ssh). `name` names a classic pcap's interface.
+ */
+export function readerOn(inp: ChunkedInput, display: string, name: string, registry: InterfaceRegistry, inputIndex: number, stdin = false): RecordSource {
+  const compression = inp.compression;
   const fail = (what: string, where: string): never => {
     inp.close();
     throw new CaptureError(display, what, 0, where, true, compression);
@@ -133,16 +144,16 @@ function openInput(spec: InputSpec, registry: InterfaceRegistry, inputIndex: num
   if (inp.failure !== null) fail(`cannot read: ${inp.failure}`, 'file');
   const b = inp.buf;
   const n = inp.available;
-  const empty = compression ? `${compression}-compressed, but empty inside` : spec.path === '-' ? 'no input on stdin' : 'empty file';
+  const empty = compression ? `${compression}-compressed, but empty inside` : stdin ? 'no input on stdin' : 'empty file';
   if (n === 0) fail(`${empty}, no capture header`, 'file header');
   const first = n >= 4 ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : -1;
-  if (first === BT_SHB) return new PcapngReader(display, inp, registry, inputIndex, spec.name);
+  if (first === BT_SHB) return new PcapngReader(display, inp, registry, inputIndex, name);
   if (first === 0xa1b2c3d4 || first === 0xd4c3b2a1 || first === 0xa1b23c4d || first === 0x4d3cb2a1) {
     if (n < 24) fail(`pcap file header cut short (${n} of 24 bytes)`, 'pcap file header');
     const header = parsePcapHeader(b, 0)!;
     if (header.versionMajor !== 2) fail(`pcap version ${header.versionMajor}.${header.versionMinor} is not 2.x`, 'pcap file header');
     const iface = registry.add({
-      name: spec.name,
+      name,
       description: null,
       linkType: header.linkType,
       fcsLen: header.fcsLen,

@@ -35,7 +35,7 @@ export function parseBackend(v: string | undefined): BackendChoice | null {
  * `--backend ring` a ring that cannot be set up is an error.
  */
 export async function startLiveBackend(requested: BackendChoice, options: LiveOptions, events: LiveEvents): Promise<{ backend: LiveBackend; fallback: string | null }> {
-  const { LiveCapture } = await import('./live.js');
+  const { LiveCapture, loadCap } = await import('./live.js');
   const { loadRing } = await import('./ring/native.js');
   const { RingCapture, RingSetupError } = await import('./ring/ring-capture.js');
   const loaded = loadRing();
@@ -54,6 +54,14 @@ export async function startLiveBackend(requested: BackendChoice, options: LiveOp
       const cap = new LiveCapture(options, events);
       await cap.start();
       return { backend: cap, fallback: retry.fallback };
+    }
+  }
+  // Neither the ring nor its fallback: one line, the ring's (whose fix makes live capture work).
+  if (requested === 'auto' && typeof loaded === 'string') {
+    try {
+      loadCap();
+    } catch {
+      throw new LiveCaptureError(`${loaded}; cap, the fallback, is not built either`);
     }
   }
   const cap = new LiveCapture(options, events);

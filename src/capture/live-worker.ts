@@ -8,7 +8,10 @@
  * Protocol (live-protocol.ts). argv[2] is JSON {device, filter, bufferSize, user}. On stderr, lines
  * prefixed `bondscope-worker:` — `ready LINKTYPE` once both handles are open, `error MESSAGE` if one
  * could not be, `dropped N` when frames had to be dropped because the main process fell behind;
- * anything else on stderr is libpcap's own chatter. On stdout, the frames. The monotonic clock is
+ * anything else on stderr is libpcap's own chatter. On stdout, the frames. With `send`, frames to
+ * send out of the interface come on stdin (a u32 little-endian length, then the bytes), sent by
+ * the outbound handle: the active probe sends through the worker, so libpcap's chatter of an open
+ * stays off the user's terminal there too. The monotonic clock is
  * the system's (CLOCK_MONOTONIC), the same in every worker, so the main process puts all
  * interfaces on one time line.
  */
@@ -24,6 +27,8 @@ interface WorkerArgs {
   filter?: string;
   bufferSize: number;
   user: string | null;
+  /** Frames to send come on stdin. */
+  send?: boolean;
 }
 
 function say(line: string): void {
@@ -56,7 +61,7 @@ function main(): void {
     }
     used = 0;
   };
-  const handles: { cap: { close(): void }; buffer: Buffer }[] = [];
+  const handles: { cap: { close(): void; send(b: Buffer, n: number): void }; buffer: Buffer }[] = [];
   let linkType = '';
   for (const direction of [1, 2]) {
     const cap = new mod.Cap();
@@ -89,6 +94,18 @@ function main(): void {
     handles.push({ cap, buffer });
   }
   if (args.user) dropPrivileges(args.user);
+  if (args.send) {
+    let pending: Buffer = Buffer.alloc(0);
+    process.stdin.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32LE(0)) {
+        const n = pending.readUInt32LE(0);
+        const frame = Buffer.from(pending.subarray(4, 4 + n));
+        handles[handles.length - 1]!.cap.send(frame, frame.length);
+        pending = pending.subarray(4 + n);
+      }
+    });
+  }
   say(`ready ${linkType}`);
   const stop = (): void => {
     for (const h of handles) h.cap.close();

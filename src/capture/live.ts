@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FRAME_HEADER, WORKER_PREFIX } from './live-protocol.js';
+import { runningAsExecutable } from '../model/package.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../model/record.js';
 import { LiveCaptureError, type CaptureDrops, type LiveBackend, type LiveEvents, type LiveOptions } from './live-types.js';
 
@@ -50,6 +51,9 @@ export function loadCap(): CapModule {
     } catch {
       capModule = null;
     }
+  }
+  if (!capModule && runningAsExecutable()) {
+    throw new LiveCaptureError('the single executable carries the capture ring, not `cap` (libpcap handles per interface, the fallback and the probe\'s sender): use an npm install of bondscope for those');
   }
   if (!capModule) {
     throw new LiveCaptureError(
@@ -114,6 +118,7 @@ export class LiveCapture implements LiveBackend {
   private readonly anchorNs: bigint;
   private stopping = false;
   readonly startedAt: number;
+  readonly clockOffsetMs = 0;
   /** Batches the workers dropped because this process fell behind (cap counts batches, not frames). */
   private droppedBatches = 0;
 
@@ -131,8 +136,8 @@ export class LiveCapture implements LiveBackend {
     const script = fileURLToPath(new URL('./live-worker.js', import.meta.url));
     const opened = this.options.interfaces.map((name) => {
       const iface = this.registry.add({ name, description: null, linkType: 1, fcsLen: 0, snaplen: SNAPLEN, tsDigits: 9, input: `live:${name}`, inputIndex: 0, section: 0, localId: this.registry.list.length });
-      const args = JSON.stringify({ device: name, filter: this.options.filter, bufferSize: this.options.bufferSize ?? DEFAULT_BUFFER_BYTES, user: this.options.user ?? null });
-      const child = spawn(process.execPath, [script, args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const args = JSON.stringify({ device: name, filter: this.options.filter, bufferSize: this.options.bufferSize ?? DEFAULT_BUFFER_BYTES, user: this.options.user ?? null, send: this.options.send === true });
+      const child = spawn(process.execPath, [script, args], { stdio: [this.options.send ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
       const w: Worker = { iface, child, open: false, carry: null };
       this.workers.push(w);
       return new Promise<void>((resolve, reject) => {
@@ -218,6 +223,20 @@ export class LiveCapture implements LiveBackend {
     return this.frames;
   }
 
+  /** Sends a frame out of a captured interface, through its worker (options.send). */
+  send(iface: string, frame: Uint8Array): void {
+    const w = this.workers.find((x) => x.iface.name === iface);
+    if (!w?.child.stdin) throw new LiveCaptureError(`${iface}: not captured with send`);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(frame.length, 0);
+    w.child.stdin.write(Buffer.concat([head, Buffer.from(frame)]));
+  }
+
+  /** The wall time (ns since the epoch) a monotonic reading (process.hrtime.bigint()) stands for, on the frames' clock. */
+  wallNs(mono: bigint): bigint {
+    return this.anchorNs + mono;
+  }
+
   /** Interfaces still capturing. */
   get active(): string[] {
     return this.workers.filter((w) => w.open).map((w) => w.iface.name);
@@ -249,29 +268,3 @@ export class LiveCapture implements LiveBackend {
   }
 }
 
-/** Sends raw frames out of one interface (the active probe). Keeps its buffers referenced like capture. */
-export class RawSender {
-  private readonly cap: CapHandle;
-  private readonly buffer = Buffer.alloc(SNAPLEN);
-  constructor(readonly device: string) {
-    const mod = loadCap();
-    this.cap = new mod.Cap();
-    try {
-      // A filter that matches nothing: this handle only sends.
-      this.cap.open(device, 'less 1', 1 << 16, this.buffer);
-    } catch (err) {
-      throw new LiveCaptureError(explainOpenError(device, (err as Error).message));
-    }
-  }
-  send(frame: Uint8Array): void {
-    const b = Buffer.from(frame);
-    this.cap.send(b, b.length);
-  }
-  close(): void {
-    try {
-      this.cap.close();
-    } catch {
-      /* already closed */
-    }
-  }
-}

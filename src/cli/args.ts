@@ -16,7 +16,8 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
   try {
     return parseArgs<T>(config);
   } catch (err) {
-    throw new UsageError(`${prefix(command)}${(err as Error).message}`);
+    // node's messages run over several lines ("… is ambiguous.\nDid you forget …"): one line, as every usage error is.
+    throw new UsageError(`${prefix(command)}${(err as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ')}`);
   }
 }
 

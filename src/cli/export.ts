@@ -5,27 +5,46 @@ import { safeText } from '../report/escape.js';
 import { parseCommandArgs, windowOption } from './args.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { linkTypeName } from '../model/link-types.js';
-import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { ROLE_HELP, ROLE_OPTIONS, topologyFromFlags } from './roles.js';
+import { helpText, type CommandHelp } from './help.js';
 
-const USAGE = `usage: bondscope export [options] -o DIR FILE...
+export const HELP: CommandHelp = {
+  name: 'export',
+  synopsis: ['export [options] -o DIR FILE...'],
+  description: [
+    'Writes an evidence bundle for a bug report into DIR (created if missing, files mode 0600):',
+    {
+      items: [
+        ['evidence.pcapng', 'the frames that prove each finding, where each went, and context; a comment on every evidence frame naming its finding; one interface per capture point'],
+        ['report.md', 'what was captured, the host, findings with their frame numbers, timeline, remedies, the commands that reproduce it, a Mermaid picture of the loop'],
+        ['findings.json', 'the analysis, as `bondscope analyze --json` prints it'],
+      ],
+    },
+    'FILE as for `analyze` (pcap, pcapng, NAME=FILE); not stdin: the files are read twice.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['-o, --output DIR', "the bundle's directory (required)"],
+        ['--context N', `frames of context before and after each evidence frame (default ${DEFAULT_CONTEXT})`],
+        ['--sanitize', 'map MACs and IPs (consistently, prefix-preserving), cut payload past the L3/L4 headers, name interfaces by role (slave0, bond0, bridge0, guest0)'],
+        ['--window MS', 'match sightings of one frame within MS milliseconds (default 2000)'],
+        ...ROLE_HELP,
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+};
 
-Writes an evidence bundle for a bug report into DIR (created if missing, files mode 0600):
-  evidence.pcapng  the frames that prove each finding, where each went, and context; a comment
-                   on every evidence frame naming its finding; one interface per capture point
-  report.md        what was captured, the host, findings with their frame numbers, timeline,
-                   remedies, the commands that reproduce it, a Mermaid picture of the loop
-  findings.json    the analysis, as \`bondscope analyze --json\` prints it
-FILE as for \`analyze\` (pcap, pcapng, NAME=FILE); not stdin: the files are read twice.
-
-options:
-  -o, --output DIR     the bundle's directory (required)
-  --context N          frames of context before and after each evidence frame (default ${DEFAULT_CONTEXT})
-  --sanitize           map MACs and IPs (consistently, prefix-preserving), cut payload past the
-                       L3/L4 headers, name interfaces by role (slave0, bond0, bridge0, guest0)
-  --window MS          match sightings of one frame within MS milliseconds (default 2000)
-${ROLE_USAGE}
-  -h, --help           this text
-`;
+export const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  context: { type: 'string' },
+  sanitize: { type: 'boolean', default: false },
+  window: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+  ...ROLE_OPTIONS,
+} as const;
 
 /** The role flags as the user typed them, for the report's commands. */
 function roleArgs(values: { bond?: string[]; bridge?: string[]; 'local-mac'?: string[]; links?: string }): string[] {
@@ -41,17 +60,10 @@ export async function runExport(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('export', {
     args: argv,
     allowPositionals: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      context: { type: 'string' },
-      sanitize: { type: 'boolean', default: false },
-      window: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...ROLE_OPTIONS,
-    },
+    options: OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   if (positionals.length === 0) throw new UsageError('export: no capture file given (try --help)');

@@ -8,23 +8,38 @@ import { parseCommandArgs } from './args.js';
 import { EXIT_OK, UsageError } from './errors.js';
 import { reportInputs } from './inputs.js';
 import { LineWriter } from './output.js';
+import { topologyFromFlags } from './roles.js';
+import { helpText, type CommandHelp } from './help.js';
 
-const USAGE = `usage: bondscope frames [options] FILE...
+export const HELP: CommandHelp = {
+  name: 'frames',
+  synopsis: ['frames [options] FILE...'],
+  description: [
+    'Prints one line per frame: number, time, interface, direction, source and destination MAC, VLAN ids, EtherType, length and a short summary. FILE is a pcap or pcapng file (gzip or zstd compressed or not), NAME=FILE to name a pcap\'s interface, or - for stdin. Several files are merged into one timeline by timestamp.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--json', 'one JSON object per line (keys n, ts, iface, dir, src, dst, vlan, ethertype, len, caplen, summary)'],
+        ['-c, --count N', 'stop after N frames'],
+        ['-i, --iface NAME', 'only frames captured on interface NAME (repeatable)'],
+        ['-t, --time FMT', 'time column: ad (UTC date and time, default), e (epoch seconds), r (seconds since the first frame)'],
+        ['--links FILE', '`ip -j link` output: names the interface of each frame of an SLL2 -i any capture by its ifindex (as analyze takes it); without it they are if#N'],
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+};
 
-Prints one line per frame: number, time, interface, direction, source and
-destination MAC, VLAN ids, EtherType, length and a short summary.
-FILE is a pcap or pcapng file, NAME=FILE to name a pcap's interface, or - for stdin.
-Several files are merged into one timeline by timestamp.
-
-options:
-  --json            one JSON object per line (keys n, ts, iface, dir, src, dst,
-                    vlan, ethertype, len, caplen, summary)
-  -c, --count N     stop after N frames
-  -i, --iface NAME  only frames captured on interface NAME (repeatable)
-  -t, --time FMT    time column: ad (UTC date and time, default), e (epoch
-                    seconds), r (seconds since the first frame)
-  -h, --help        this text
-`;
+export const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  count: { type: 'string', short: 'c' },
+  iface: { type: 'string', short: 'i', multiple: true },
+  time: { type: 'string', short: 't', default: 'ad' },
+  links: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 function dirText(dir: number): 'in' | 'out' | null {
   return dir === DIR_IN ? 'in' : dir === DIR_OUT ? 'out' : null;
@@ -43,16 +58,10 @@ export async function runFrames(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('frames', {
     args: argv,
     allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      count: { type: 'string', short: 'c' },
-      iface: { type: 'string', short: 'i', multiple: true },
-      time: { type: 'string', short: 't', default: 'ad' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   if (positionals.length === 0) throw new UsageError('frames: no capture file given (try --help)');
@@ -60,6 +69,8 @@ export async function runFrames(argv: string[]): Promise<number> {
   if (values.count !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError(`frames: --count takes a whole number, not '${values.count}'`);
   if (!['ad', 'e', 'r'].includes(values.time!)) throw new UsageError(`frames: --time takes ad, e or r, not '${values.time}'`);
   const only = values.iface ? new Set(values.iface) : null;
+  // An -i any (SLL2) capture says each frame's interface by ifindex: named as analyze names it.
+  const ifNames = values.links ? topologyFromFlags({ links: values.links }).ifNames : new Map<number, string>();
 
   const set = openCapture(positionals);
   const out = new LineWriter();
@@ -79,7 +90,8 @@ export async function runFrames(argv: string[]): Promise<number> {
       firstSec = rec.tsSec;
       firstNsec = rec.tsNsec;
     }
-    if (only && !only.has(iface.name)) continue;
+    const ifName = frame.sllIfIndex >= 0 ? (ifNames.get(frame.sllIfIndex) ?? `if#${frame.sllIfIndex}`) : iface.name;
+    if (only && !only.has(ifName) && !only.has(iface.name)) continue;
     printed++;
     const dir = dirText(rec.direction || frame.linkDirection);
     const vlans = Array.from(frame.vlanIds.subarray(0, frame.vlanCount));
@@ -89,7 +101,7 @@ export async function runFrames(argv: string[]): Promise<number> {
         safeJson({
           n,
           ts: formatTimestamp(rec.tsSec, rec.tsFrac, iface.tsDigits),
-          iface: iface.name,
+          iface: ifName,
           dir,
           src: frame.src >= 0 ? formatMac(frame.src) : null,
           dst: frame.dst >= 0 ? formatMac(frame.dst) : null,
@@ -113,7 +125,7 @@ export async function runFrames(argv: string[]): Promise<number> {
     const vlanText = vlans.length ? ` vlan ${vlans.join('.')}` : '';
     const typeText = etherTypeText(frame) ?? (frame.llcLength >= 0 ? '802.3 ' : '-     ');
     out.line(
-      `${String(n).padStart(6)} ${time} ${safeText(iface.name)} ${(dir ?? '-').padEnd(3)} ${src} → ${dst}${vlanText} ${typeText} ${String(rec.origLen).padStart(5)} ${summary}`,
+      `${String(n).padStart(6)} ${time} ${safeText(ifName)} ${(dir ?? '-').padEnd(3)} ${src} → ${dst}${vlanText} ${typeText} ${String(rec.origLen).padStart(5)} ${summary}`,
     );
   }
   out.flush();

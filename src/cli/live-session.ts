@@ -6,14 +6,15 @@
  * Everything that needs root (capture handles, /dev/kmsg, the output file) is opened in `start()`,
  * so the caller can drop privileges right after it and before the first packet is handled.
  */
-import { readBridgeFdb, KmsgReader } from '../capture/host/kernel.js';
-import { OvsFdbPoller } from '../capture/host/ovs.js';
-import { startLiveBackend, type BackendChoice, type CaptureDrops, type LiveBackend } from '../capture/live-backend.js';
+import { LocalHostAccount, type HostAccount, type LearnedEntry } from '../capture/host/account.js';
+import { startLiveBackend, type BackendChoice, type CaptureDrops, type LiveBackend, type LiveEvents } from '../capture/live-backend.js';
+import type { RemoteHost } from '../capture/remote/index.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import type { PacketRecord } from '../model/record.js';
 import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import type { Finding } from '../engine/findings.js';
+import { roleFromName } from '../model/roles.js';
 import { topologyToComment, type Topology } from '../model/topology.js';
 import { VERSION } from '../model/version.js';
 
@@ -35,12 +36,20 @@ export interface LiveSessionOptions {
   windowNs?: number;
   /** Read /dev/kmsg and the bridges' FDB (default true). */
   kernel?: boolean;
+  /** Capture on a host reached over ssh (--ssh) instead of this one. */
+  remote?: RemoteHost;
+  /**
+   * ring: everything the guests' ports receive from their guests is captured whatever the filter
+   * says, new ports' from their first frame (the monitor's default filter names the guests' MACs,
+   * which a guest just started does not have in it yet).
+   */
+  keepGuestsInbound?: boolean;
 }
 
 /** Something that happened to the capture itself, with its wall time (seconds since the epoch). */
 export interface SessionEvent {
   time: number;
-  kind: 'appeared' | 'gone' | 'warning' | 'backend';
+  kind: 'appeared' | 'gone' | 'warning' | 'backend' | 'ended';
   iface: string | null;
   text: string;
 }
@@ -54,7 +63,8 @@ export class LiveSession {
   private writer: PcapngWriter | null = null;
   /** Writer interface id per capture interface id. */
   private readonly writerIds = new Map<number, number>();
-  private kmsg: KmsgReader | null = null;
+  /** The host's kernel log and learning tables (this machine's, or the ssh host's). */
+  private host: HostAccount | null = null;
   private readonly frame = new DecodedFrame();
   private timer: NodeJS.Timeout | null = null;
   /** Things the user should know about the session itself (an interface gone, no kernel log). */
@@ -64,9 +74,18 @@ export class LiveSession {
   readonly observers: FrameObserver[] = [];
   private findings: Finding[] | null = null;
   private readonly startedAt = Date.now() / 1000;
+  private endedNow: () => void = () => undefined;
+  /** A host reached over ssh: its bridges' learning tables as its watch session last read them. */
+  learnedOnHost?: (bridge: string) => LearnedEntry[] | null;
+  /** Resolves when capture ends by itself (over ssh: the link dropped); never for a local capture. */
+  readonly ended = new Promise<void>((resolve) => (this.endedNow = resolve));
+  /** The latest frame's stamp, and the one the engine's time was last anchored to with its monotonic ms. */
+  private lastSec = -1;
+  private lastNsec = 0;
+  private anchorSec = -1;
+  private anchorNsec = 0;
+  private anchorMono = 0;
 
-  /** Open vSwitch bridges' learning tables (fdb/show), polled every 2 s. */
-  private readonly ovsFdb = new OvsFdbPoller();
 
   constructor(readonly options: LiveSessionOptions) {
     this.analyzer = this.newAnalyzer();
@@ -104,36 +123,61 @@ export class LiveSession {
   async start(): Promise<void> {
     const o = this.options;
     const bridges = o.topology.bridges.map((b) => b.name).filter((b) => o.interfaces.includes(b));
-    const { backend, fallback } = await startLiveBackend(
-      o.backend ?? 'auto',
-      { interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, user: o.user, bridges },
-      {
-        onPacket: (rec) => this.onPacket(rec),
-        onInterfaceAdded: (iface, why, time) => {
-          this.addToRecording(iface.id, iface.name, iface.linkType, iface.snaplen);
-          this.note('appeared', iface.name, `${iface.name}: ${why}`, time);
-        },
-        onInterfaceGone: (name, why, time) => this.note('gone', name, `${name}: ${why}; capturing on the rest (${this.backend?.active.join(', ') || 'none left'})`, time),
-        onWarning: (text) => this.note('warning', null, text),
+    const events: LiveEvents = {
+      onPacket: (rec) => this.onPacket(rec),
+      onInterfaceAdded: (iface, why, time) => {
+        this.addToRecording(iface.id, iface.name, iface.linkType, iface.snaplen);
+        this.note('appeared', iface.name, `${iface.name}: ${why}`, time);
       },
-    );
-    this.backend = backend;
+      onInterfaceGone: (name, why, time) => this.note('gone', name, `${name}: ${why}; capturing on the rest (${this.backend?.active.join(', ') || 'none left'})`, time),
+      onWarning: (text) => this.note('warning', null, text),
+      onEnded: (why, time) => {
+        this.note('ended', null, why, time);
+        this.endedNow();
+      },
+    };
+    let fallback: string | null = null;
+    if (o.remote) {
+      const { RemoteCapture } = await import('../capture/remote/remote-capture.js');
+      const remote = new RemoteCapture({ ...o.remote, interfaces: o.interfaces, filter: o.filter, bufferSize: o.bufferSize, kernel: o.kernel !== false, bridges: o.topology.bridges }, events);
+      this.backend = remote;
+      await remote.start();
+      if (o.kernel !== false) {
+        this.host = remote.host;
+        this.learnedOnHost = (name) => {
+          const b = o.topology.bridges.find((x) => x.name === name);
+          return b ? remote.host.fdb(b) : null;
+        };
+      }
+      fallback = remote.plan.fallback;
+    } else {
+      const started = await startLiveBackend(
+        o.backend ?? 'auto',
+        {
+          interfaces: o.interfaces,
+          filter: o.filter,
+          bufferSize: o.bufferSize,
+          user: o.user,
+          bridges,
+          ...(o.keepGuestsInbound ? { keepInbound: o.interfaces.filter((i) => (o.topology.ports.get(i)?.role ?? roleFromName(i).role) === 'guest'), keepInboundOnNewPorts: true } : {}),
+        },
+        events,
+      );
+      this.backend = started.backend;
+      fallback = started.fallback;
+      if (o.kernel !== false) this.host = new LocalHostAccount(this.backend.startedAt);
+    }
+    const backend = this.backend;
     this.analyzer.knowInterfaces(backend.registry.list);
     if (fallback) this.note('backend', null, fallback);
+    if (this.host?.kernelLogProblem) this.note('warning', null, this.host.kernelLogProblem);
     if (o.write) {
       this.writer = new PcapngWriter(o.write, {
-        comment: topologyToComment(o.topology, { capturedBy: `bondscope ${VERSION} live`, interfaces: o.interfaces, filter: o.filter ?? null }),
+        comment: topologyToComment(o.topology, { capturedBy: `bondscope ${VERSION} live${o.remote ? ` over ssh on ${o.remote.ssh.target}` : ''}`, interfaces: o.interfaces, filter: o.filter ?? null }),
         userappl: `bondscope ${VERSION}`,
         os: 'Linux',
       });
       for (const iface of backend.registry.list) this.addToRecording(iface.id, iface.name, iface.linkType, iface.snaplen);
-    }
-    if (o.kernel !== false) {
-      try {
-        this.kmsg = new KmsgReader(backend.startedAt);
-      } catch (err) {
-        this.note('warning', null, `kernel log: /dev/kmsg not readable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); own-address warnings come from the frames only`);
-      }
     }
   }
 
@@ -150,6 +194,8 @@ export class LiveSession {
   }
 
   private onPacket(rec: PacketRecord): void {
+    this.lastSec = rec.tsSec;
+    this.lastNsec = rec.tsNsec;
     const f = this.frame;
     decodeFrame(rec, f);
     this.analyzer.observe(rec, f);
@@ -157,18 +203,29 @@ export class LiveSession {
     for (const o of this.observers) o(rec, f);
   }
 
-  /** Time passes without frames too: settle, read the kernel's log and FDB. */
+  /**
+   * Time passes without frames too: settle, read the kernel's log and FDB. The engine's time goes
+   * on from the latest frame's own stamp by the monotonic time since, not from the wall clock: the
+   * frames are stamped by the kernel, and a wall clock stepped (or set apart from the kernel's)
+   * would otherwise settle frames whose copies are still arriving, or hold them for the step.
+   */
   tick(): void {
-    const now = Date.now();
-    this.analyzer.advanceTo(Math.floor(now / 1000), (now % 1000) * 1e6);
-    if (this.kmsg) for (const e of this.kmsg.poll()) if (this.concerns(e.bridge, e.port)) this.analyzer.noteKernel(e);
-    if (this.options.kernel !== false) {
+    const mono = performance.now();
+    if (this.lastSec !== this.anchorSec || this.lastNsec !== this.anchorNsec) {
+      this.anchorSec = this.lastSec;
+      this.anchorNsec = this.lastNsec;
+      this.anchorMono = mono;
+    }
+    if (this.anchorSec >= 0) {
+      const ns = this.anchorNsec + Math.round((mono - this.anchorMono) * 1e6);
+      this.analyzer.advanceTo(this.anchorSec + Math.floor(ns / 1e9), ns % 1e9);
+    }
+    const host = this.host;
+    if (host) {
+      for (const e of host.kernelEvents()) if (this.concerns(e.bridge, e.port)) this.analyzer.noteKernel(e);
       for (const b of this.options.topology.bridges) {
-        try {
-          this.analyzer.noteFdb(b.kind === 'ovs' ? this.ovsFdb.poll(b.name) : readBridgeFdb(b.name));
-        } catch {
-          /* the bridge went away, or this is not its namespace: the frames still tell */
-        }
+        const entries = host.fdb(b);
+        if (entries) this.analyzer.noteFdb(entries);
       }
     }
     this.writer?.flush();
@@ -182,6 +239,15 @@ export class LiveSession {
     const t = this.options.topology;
     if (bridge !== null && t.bridges.length) return t.bridges.some((b) => b.name === bridge);
     return port === null || t.ports.has(port) || this.options.interfaces.includes(port);
+  }
+
+  /**
+   * The capture filter replaced while capturing, where the backend can (the ring): no gap, no fresh
+   * engine. Returns false where it cannot (cap): the caller reopens the capture instead.
+   */
+  setFilter(filter: string | undefined): boolean {
+    const b = this.backend;
+    return b?.setFilter?.(filter ?? '') ?? false;
   }
 
   /** Writes what is buffered of the recording, so a second reader (export) sees every frame so far. */
@@ -217,7 +283,7 @@ export class LiveSession {
       }
       this.writer.close();
     }
-    this.kmsg?.close();
+    this.host?.close();
     this.findings = this.analyzer.finish();
     return this.findings;
   }
@@ -235,6 +301,7 @@ export class LiveSession {
       ringFrames: d?.ringFrames ?? null,
       freezes: d?.freezes ?? null,
       events: this.events.map((e) => ({ time: e.time, kind: e.kind, iface: e.iface, text: e.text })),
+      ...(this.backend?.extraStats ? { remote: this.backend.extraStats() } : {}),
     };
   }
 }

@@ -3,50 +3,16 @@ import { CaptureError } from '../model/record.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { OutputClosed } from './output.js';
+import { COMMANDS } from './commands.js';
 
-/** A subcommand: takes its own arguments, returns the exit code. */
-type Command = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  // One entry per subcommand, each in its own module.
-  analyze: {
-    summary: 'find bridge loops, own-address frames and wrong-port learning, with evidence',
-    load: async () => (await import('./analyze.js')).runAnalyze,
-  },
-  check: {
-    summary: "from the host's configuration alone: is its bonded bridge set up to loop",
-    load: async () => (await import('./check.js')).runCheck,
-  },
-  live: {
-    summary: 'capture on the host (root): every slave, bond, bridge and guest port at once',
-    load: async () => (await import('./live.js')).runLive,
-  },
-  monitor: {
-    summary: 'watch the host for good: metrics for Prometheus, findings as JSON lines, evidence kept (root)',
-    load: async () => (await import('./monitor.js')).runMonitor,
-  },
-  probe: {
-    summary: 'send a marked broadcast out of each slave and see whether it loops back (root)',
-    load: async () => (await import('./probe.js')).runProbe,
-  },
-  frames: {
-    summary: 'print one line (or one JSON object) per frame',
-    load: async () => (await import('./frames.js')).runFrames,
-  },
-  export: {
-    summary: 'write an evidence bundle (trimmed pcapng with comments, report.md, findings.json)',
-    load: async () => (await import('./export.js')).runExport,
-  },
-};
-
-function usage(): string {
+/** The commands, then the view's own usage (the view is `bondscope` itself), from the same data as the manual. */
+async function usage(): Promise<string> {
+  const { HELP } = await import('./ui.js');
+  const { helpText } = await import('./help.js');
   const lines = ['usage: bondscope <command> [options] FILE...', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', 'the full-screen view (on a terminal):');
-  lines.push('  bondscope [options] FILE...      capture files (--replay [SPEED] plays them back in time)');
-  lines.push('  bondscope [-i IF]... [options]   no file: this host, live (root)');
-  lines.push('', 'Run `bondscope <command> --help` for the options of one command.');
-  return lines.join('\n') + '\n';
+  lines.push('', 'Run `bondscope <command> --help` for the options of one command, `man bondscope` for everything.', '');
+  return lines.join('\n') + '\n' + helpText(HELP);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -54,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
   // `bondscope` alone on a terminal: the live view of this host.
   if (name === undefined && process.stdout.isTTY && process.stdin.isTTY) return (await import('./ui.js')).runUiCommand([]);
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === '--version' || name === '-V') {

@@ -4,6 +4,7 @@
  * capture when the host's interfaces or guests change.
  */
 import { createServer, type Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { discoverHost, type HostInfo } from '../capture/host/discover.js';
 import { readBridgeFdb } from '../capture/host/kernel.js';
 import { LiveCaptureError } from '../capture/live.js';
@@ -18,49 +19,57 @@ import { VERSION } from '../model/version.js';
 import { safeJson, safeText } from '../report/escape.js';
 import { parseCommandArgs, windowOption } from './args.js';
 import { EXIT_OK, UsageError } from './errors.js';
-import { backendOption, bufferBytes, CAPTURE_BACKEND_USAGE, CAPTURE_OPTIONS, defaultInterfaces, runUntilStopped } from './live.js';
+import { backendOption, bufferBytes, CAPTURE_BACKEND_HELP, CAPTURE_OPTIONS, defaultInterfaces, runUntilStopped } from './live.js';
 import { LiveSession } from './live-session.js';
-import { ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { ROLE_HELP, topologyFromFlags } from './roles.js';
+import { helpText, type CommandHelp } from './help.js';
+import { reachHost, SSH_HELP } from './ssh.js';
+import { rediscover, type RemoteSnapshot } from '../capture/remote/index.js';
 
 /** Not in the exporters' range 9100–9999, which is fully allocated (see the README). */
 export const DEFAULT_LISTEN = '127.0.0.1:10071';
 /** Live frames come from one clock within microseconds: a short window settles them sooner. */
 const MONITOR_WINDOW_MS = 500;
 
-const USAGE = `usage: bondscope monitor [options]
+export const HELP: CommandHelp = {
+  name: 'monitor',
+  synopsis: ['monitor [options]', 'monitor --ssh [USER@]HOST [options]'],
+  description: [
+    'Watches the host for good (as a systemd service, or in a terminal): captures on its slaves, bonds, bridges and guest ports, keeps findings open while their evidence keeps arriving and closes them after a quiet spell, serves Prometheus metrics, prints one JSON line per finding opened, updated and closed, and keeps an evidence bundle of the frames around each finding that opens.',
+    'With --ssh, the host is one reached over ssh: its own capture tool filters with the default filter below, and a dropped link is reconnected when the host answers again.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--listen ADDR:PORT', `serve /metrics there (default ${DEFAULT_LISTEN}; 'none' for no server)`],
+        ['--quiet-after S', `close a finding after S seconds without new evidence (default ${DEFAULT_LIFECYCLE.quietAfterMs / 1000})`],
+        ['--update-every S', `at most one 'updated' line per finding every S seconds (default ${DEFAULT_LIFECYCLE.updateEveryMs / 1000})`],
+        ['--forget-after S', `start a fresh engine every S seconds: MACs and findings not seen since are forgotten (default ${DEFAULT_MONITOR.epochMs / 1000})`],
+        ['--evidence-dir DIR', 'write an evidence bundle there when a finding opens (created 0700)'],
+        ['--evidence-before S', `frames from S seconds before the finding opened (default ${DEFAULT_EVIDENCE.beforeSec})`],
+        ['--evidence-after S', `and S seconds after (default ${DEFAULT_EVIDENCE.afterMs / 1000})`],
+        ['--evidence-every S', `at most one bundle every S seconds (default ${DEFAULT_EVIDENCE.minIntervalMs / 1000})`],
+        ['--evidence-max MIB', `keep the directory under MIB, oldest bundles removed first (default ${DEFAULT_EVIDENCE.maxBytes >> 20})`],
+        ['--ring MIB', `memory for recent frames (default ${DEFAULT_RING.bytes >> 20}), kept at most --ring-seconds`],
+        ['--ring-seconds S', `(default ${DEFAULT_RING.seconds})`],
+        ['-i, --interface IF', 'capture on IF (repeatable; default: every bridge, bond, slave and guest port, followed as guests come and go)'],
+        ['--filter BPF', "capture filter (default: broadcast and multicast, and frames from or to the host's and its guests' MACs)"],
+        ...CAPTURE_BACKEND_HELP,
+        ['--window MS', `match sightings of one frame within MS milliseconds (default ${MONITOR_WINDOW_MS})`],
+        ['--config-every S', "re-read the host's configuration every S seconds (default 10)"],
+        ['--duration S', 'stop after S seconds (default: run until SIGTERM/SIGINT)'],
+        ['--user USER', 'capture workers run as USER once open, when started as root (default nobody)'],
+        ['--no-kernel', "do not read /dev/kmsg or the bridges' FDB"],
+        ...SSH_HELP,
+        ...ROLE_HELP,
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+};
 
-Watches the host for good (as a systemd service, or in a terminal): captures on its slaves, bonds,
-bridges and guest ports, keeps findings open while their evidence keeps arriving and closes them
-after a quiet spell, serves Prometheus metrics, prints one JSON line per finding opened, updated
-and closed, and keeps an evidence bundle of the frames around each finding that opens.
-
-options:
-  --listen ADDR:PORT   serve /metrics there (default ${DEFAULT_LISTEN}; 'none' for no server)
-  --quiet-after S      close a finding after S seconds without new evidence (default ${DEFAULT_LIFECYCLE.quietAfterMs / 1000})
-  --update-every S     at most one 'updated' line per finding every S seconds (default ${DEFAULT_LIFECYCLE.updateEveryMs / 1000})
-  --forget-after S     start a fresh engine every S seconds: MACs and findings not seen since are
-                       forgotten (default ${DEFAULT_MONITOR.epochMs / 1000})
-  --evidence-dir DIR   write an evidence bundle there when a finding opens (created 0700)
-  --evidence-before S  frames from S seconds before the finding opened (default ${DEFAULT_EVIDENCE.beforeSec})
-  --evidence-after S   and S seconds after (default ${DEFAULT_EVIDENCE.afterMs / 1000})
-  --evidence-every S   at most one bundle every S seconds (default ${DEFAULT_EVIDENCE.minIntervalMs / 1000})
-  --evidence-max MIB   keep the directory under MIB, oldest bundles removed first (default ${DEFAULT_EVIDENCE.maxBytes >> 20})
-  --ring MIB           memory for recent frames (default ${DEFAULT_RING.bytes >> 20}), kept at most --ring-seconds
-  --ring-seconds S     (default ${DEFAULT_RING.seconds})
-  -i, --interface IF   capture on IF (repeatable; default: every bridge, bond, slave and guest port,
-                       followed as guests come and go)
-  --filter BPF         capture filter (default: broadcast and multicast, and frames from or to the
-                       host's and its guests' MACs)
-${CAPTURE_BACKEND_USAGE}  --window MS          match sightings of one frame within MS milliseconds (default ${MONITOR_WINDOW_MS})
-  --config-every S     re-read the host's configuration every S seconds (default 10)
-  --duration S         stop after S seconds (default: run until SIGTERM/SIGINT)
-  --user USER          capture workers run as USER once open, when started as root (default nobody)
-  --no-kernel          do not read /dev/kmsg or the bridges' FDB
-${ROLE_USAGE}
-  -h, --help           this text
-`;
-
-const OPTIONS = {
+export const OPTIONS = {
   listen: { type: 'string', default: DEFAULT_LISTEN },
   'quiet-after': { type: 'string' },
   'update-every': { type: 'string' },
@@ -98,12 +107,12 @@ export function parseListen(v: string): { host: string; port: number } | null {
   return { host: m[1] ?? m[2]!, port };
 }
 
-/** Guests' MACs as the kernel's FDB has them on guest ports now. */
-function fdbGuests(topology: Topology): number[] {
+/** Guests' MACs as the kernel's FDB has them on guest ports now (`fdbOf`: this host's, or the ssh host's at discovery). */
+function fdbGuests(topology: Topology, fdbOf: (bridge: string) => { mac: number; port: string; isLocal: boolean }[] = readBridgeFdb): number[] {
   const out: number[] = [];
   for (const b of topology.bridges) {
     try {
-      for (const e of readBridgeFdb(b.name)) if (!e.isLocal && (topology.ports.get(e.port)?.role ?? roleFromName(e.port).role) === 'guest') out.push(e.mac);
+      for (const e of fdbOf(b.name)) if (!e.isLocal && (topology.ports.get(e.port)?.role ?? roleFromName(e.port).role) === 'guest') out.push(e.mac);
     } catch {
       /* not readable: the filter names the host's MACs only */
     }
@@ -114,7 +123,7 @@ function fdbGuests(topology: Topology): number[] {
 export async function runMonitor(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('monitor', { args: argv, options: OPTIONS });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   const listen = parseListen(values.listen);
@@ -146,18 +155,26 @@ export async function runMonitor(argv: string[]): Promise<number> {
     topologyFromFlags(values),
   );
 
+  // --ssh: the host is reached (and discovered) before anything else is opened.
+  const remote = await reachHost('monitor', values);
+  let snapshot: RemoteSnapshot | null = remote ? remote.snapshot : null;
+
   // What to capture, from a fresh look at the host: interfaces, and the filter naming its MACs.
   const planFrom = (info: HostInfo): { topology: Topology; interfaces: string[]; filter: string | undefined; note: string | null } => {
     const topology = mergeTopology(info.topology, topologyFromFlags(values));
     const interfaces = values.interface?.length ? [...new Set(values.interface)] : defaultInterfaces(info, topology);
     if (values.filter !== undefined) return { topology, interfaces, filter: values.filter || undefined, note: null };
-    const filter = diagnosisFilter([...topology.localMacs, ...info.interfaces.filter((i) => interfaces.includes(i.name) && roleFromName(i.name).role !== 'guest').map((i) => i.mac), ...fdbGuests(topology), ...monitor.knownGuestMacs()]);
+    const fdbOf = snapshot ? (b: string) => snapshot!.fdb.get(b) ?? [] : undefined;
+    const filter = diagnosisFilter([...topology.localMacs, ...info.interfaces.filter((i) => interfaces.includes(i.name) && roleFromName(i.name).role !== 'guest').map((i) => i.mac), ...fdbGuests(topology, fdbOf), ...monitor.knownGuestMacs()]);
     return { topology, interfaces, filter: filter ?? undefined, note: filter === null ? 'too many MACs to name in a capture filter: capturing everything' : null };
   };
 
   let server: Server | null = null;
+  /** Set at shutdown: answers say Connection: close, so keep-alive scrapers let go. */
+  let stopping = false;
   if (listen) {
     server = createServer((req, res) => {
+      if (stopping) res.setHeader('Connection', 'close');
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET' }).end();
         return;
@@ -179,7 +196,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   }
 
   const open = async (plan: ReturnType<typeof planFrom>): Promise<LiveSession> => {
-    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'] });
+    const s = new LiveSession({ interfaces: plan.interfaces, filter: plan.filter, bufferSize: buffer, backend, user: values.user, topology: plan.topology, windowNs, kernel: !values['no-kernel'], keepGuestsInbound: values.filter === undefined, ...(remote && snapshot ? { remote: { ...remote, snapshot } } : {}) });
     try {
       await s.start();
       // A session that opens capture and reads frames in two steps (around dropping privileges)
@@ -193,16 +210,17 @@ export async function runMonitor(argv: string[]): Promise<number> {
     return s;
   };
 
-  let info = discoverHost('/');
+  let info = snapshot ? snapshot.info : discoverHost('/');
   let plan = planFrom(info);
   const known = info.interfaces.map((i) => i.name);
-  for (const name of plan.interfaces) if (name !== 'any' && !known.includes(name)) throw new UsageError(`monitor: no interface '${name}' on this host (there are: ${known.join(', ') || 'none'})`);
+  for (const name of plan.interfaces) if (name !== 'any' && !known.includes(name)) throw new UsageError(`monitor: no interface '${name}' on ${remote ? remote.ssh.target : 'this host'} (there are: ${known.join(', ') || 'none'})`);
   if (plan.interfaces.length === 0) throw new UsageError(`monitor: found no bridge, bond, slave or guest port to capture on (interfaces: ${known.join(', ')}); name them with -i`);
   let session: LiveSession;
   try {
     session = await open(plan);
   } catch (err) {
     server?.close();
+    remote?.ssh.close();
     throw err;
   }
   monitor.attach(session, plan.topology);
@@ -212,45 +230,119 @@ export async function runMonitor(argv: string[]): Promise<number> {
   monitor.checkConfiguration(info, plan.topology);
   process.stderr.write(`bondscope: monitoring ${plan.interfaces.map(safeText).join(', ')}${listen ? `; metrics on http://${safeText(values.listen)}/metrics` : ''} (SIGTERM or Ctrl-C to stop)\n`);
 
-  let lastRestart = Date.now();
+  let lastRestart = performance.now();
   let restarting = false;
+  let ended = false;
+  const watchEnd = (s: LiveSession): void => {
+    ended = false;
+    void s.ended.then(() => {
+      if (s === session) ended = true;
+    });
+  };
+  watchEnd(session);
+  const said = (obj: Record<string, unknown>): void => emit(safeJson({ time: new Date().toISOString(), ...obj }) + '\n');
+  // The ring follows new ports of the captured bridges by itself (a guest started) and can swap
+  // its filter while capturing: the host's changes need no restart then, and no fresh engine.
+  const followed = (next: ReturnType<typeof planFrom>, name: string): boolean =>
+    [next.topology, plan.topology].some((t) => {
+      const port = t.ports.get(name);
+      const bridge = port?.bridge ?? t.bridges.find((b) => b.ports.some((x) => x.name === name))?.name;
+      return (port?.role ?? roleFromName(name).role) === 'guest' && bridge !== undefined && plan.interfaces.includes(bridge);
+    });
+  const refilter = (next: ReturnType<typeof planFrom>): boolean => {
+    if (next.filter === plan.filter) return true;
+    try {
+      if (!session.setFilter(next.filter)) return false;
+    } catch (err) {
+      said({ event: 'message', message: `capture filter not replaced: ${(err as Error).message}` });
+      return false;
+    }
+    plan = { ...plan, filter: next.filter, note: next.note };
+    said({ event: 'capture-filter', filter: next.filter ?? null, note: next.note });
+    return true;
+  };
   const recheck = async (): Promise<void> => {
     if (restarting) return;
-    info = discoverHost('/');
+    restarting = true;
+    try {
+      // Over ssh, a round trip: while the link is down it fails, and is tried again next time.
+      if (remote) snapshot = await rediscover(remote);
+      info = snapshot ? snapshot.info : discoverHost('/');
+    } catch (err) {
+      emit(safeJson({ event: 'message', time: new Date().toISOString(), message: `the host could not be read again: ${(err as Error).message}` }) + '\n');
+      restarting = false;
+      return;
+    }
+    restarting = false;
     const next = planFrom(info);
     monitor.checkConfiguration(info, next.topology);
+    const added = next.interfaces.filter((i) => !plan.interfaces.includes(i));
+    const gone = plan.interfaces.filter((i) => !next.interfaces.includes(i));
+    // Guests' ports coming and going under a captured bridge, and a filter the ring can swap:
+    // followed in place (not over ssh, whose capture follows nothing by itself; nor a capture
+    // that ended by itself — the ssh link dropped — which is opened again as soon as the host answers).
+    if (!ended && !remote && [...added, ...gone].every((i) => followed(next, i)) && refilter(next)) {
+      plan = { ...plan, topology: next.topology, interfaces: next.interfaces };
+      return;
+    }
     const same = next.filter === plan.filter && next.interfaces.join('\n') === plan.interfaces.join('\n');
-    // Capture follows the host (a guest started or stopped), at most once a minute.
-    if (same || Date.now() - lastRestart < 60_000) return;
+    // Otherwise capture restarts on the new plan, at most once a minute.
+    if (!ended && (same || performance.now() - lastRestart < 60_000)) return;
     restarting = true;
     try {
       const fresh = await open(next);
       session.stop();
       session = fresh;
       plan = next;
-      lastRestart = Date.now();
+      lastRestart = performance.now();
       monitor.metrics.captureRestarts.inc();
       monitor.attach(session, plan.topology);
+      watchEnd(session);
       started('capture-restarted');
     } catch (err) {
-      emit(safeJson({ event: 'message', time: new Date().toISOString(), message: `capture could not follow the host's change: ${(err as Error).message}` }) + '\n');
-      lastRestart = Date.now();
+      said({ event: 'message', message: `capture could not follow the host's change: ${(err as Error).message}` });
+      lastRestart = performance.now();
     } finally {
       restarting = false;
     }
+  };
+  // Guests the engine or the FDB found since: named in the filter within seconds, where it can be swapped.
+  const followGuests = (): void => {
+    if (!restarting && values.filter === undefined) refilter(planFrom(info));
   };
 
   await runUntilStopped(duration, [
     [() => monitor.poll(), 500],
     [() => monitor.slowPoll(), 2000],
+    [() => followGuests(), 2000],
     [() => void monitor.flushEvidence(), 1000],
     [() => void recheck(), configEveryMs],
   ]);
 
   monitor.stop();
   session.stop();
+  remote?.ssh.close();
   await monitor.flushEvidence(true);
   emit(safeJson({ event: 'stopped', time: new Date().toISOString() }) + '\n');
-  await new Promise((r) => (server ? server.close(r) : r(null)));
+  if (server) await closeGracefully(server, () => (stopping = true));
   return EXIT_OK;
+}
+
+/** A scrape that connected before the end is answered in full; later ones are refused. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Stops listening, lets every connection already made get its answer (http.Server.close would
+ * drop those whose request has not arrived yet: a scrape that connected a moment before the end
+ * got no answer at all), then ends the idle keep-alive ones after CLOSE_GRACE_MS.
+ */
+function closeGracefully(server: Server, stopping: () => void): Promise<void> {
+  stopping();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    NetServer.prototype.close.call(server, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { discoverHost } from '../capture/host/discover.js';
-import { LiveCapture, LiveCaptureError, RawSender } from '../capture/live.js';
+import { LiveCapture, LiveCaptureError } from '../capture/live.js';
 import { DIR_IN, type PacketRecord } from '../model/record.js';
 import { formatMac, readMac } from '../model/mac.js';
 import { mergeTopology } from '../model/topology.js';
@@ -20,22 +20,40 @@ import { parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './errors.js';
 import { dropPrivileges } from '../capture/host/privileges.js';
 import { topologyFromFlags } from './roles.js';
+import { SSH_OPTIONS } from './ssh.js';
+import { helpText, type CommandHelp } from './help.js';
 
-const USAGE = `usage: bondscope probe [--bond BOND[=SLAVE,SLAVE]] [--timeout MS] [--json]
+export const HELP: CommandHelp = {
+  name: 'probe',
+  synopsis: ['probe [--bond BOND[=SLAVE,SLAVE]] [--timeout MS] [--json]'],
+  description: [
+    "Sends one marked broadcast out of each slave of the bond and watches the other slaves and the bond for it: a definite yes or no, within a second, on whether the switches flood the host's broadcasts back and whether the bond passes them up to the bridge. Needs root, and the cap module. Exit 3 when a loop was found, 0 when none.",
+    'Not over --ssh: the probe writes frames of its own, which no tool an ssh session finds on the host can do; run it on the host (the single executable needs no Node there, but carries no cap: use an npm install) or watch with `live --ssh`.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--bond BOND[=SLAVES]', 'the bond to probe (default: the only bond discovered); SLAVES when the bond is not a kernel bond (or to probe some slaves only)'],
+        ['--timeout MS', 'how long to wait for each probe to come back (default 1000)'],
+        ['--json', "one JSON object with each slave's result"],
+        ['--user USER', 'drop to USER once the handles are open (default nobody)'],
+        ['--ssh [USER@]HOST', 'not for the probe: it says in one line why, and what to run instead'],
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+};
 
-Sends one marked broadcast out of each slave of the bond and watches the other slaves and the
-bond for it: a definite yes or no, within a second, on whether the switches flood the host's
-broadcasts back and whether the bond passes them up to the bridge. Needs root.
-Exit 3 when a loop was found, 0 when none.
-
-options:
-  --bond BOND[=SLAVES]   the bond to probe (default: the only bond discovered); SLAVES when the
-                         bond is not a kernel bond (or to probe some slaves only)
-  --timeout MS           how long to wait for each probe to come back (default 1000)
-  --json                 one JSON object with each slave's result
-  --user USER            drop to USER once the handles are open (default nobody)
-  -h, --help             this text
-`;
+export const OPTIONS = {
+  bond: { type: 'string' },
+  timeout: { type: 'string', default: '1000' },
+  json: { type: 'boolean', default: false },
+  user: { type: 'string', default: 'nobody' },
+  // Taken only to say why the probe cannot run over ssh.
+  ssh: SSH_OPTIONS.ssh,
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 export const PROBE_ETHERTYPE = 0x88b5;
 const MAGIC = 'bondscope-probe';
@@ -81,17 +99,16 @@ export interface ProbeResult {
 export async function runProbe(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('probe', {
     args: argv,
-    options: {
-      bond: { type: 'string' },
-      timeout: { type: 'string', default: '1000' },
-      json: { type: 'boolean', default: false },
-      user: { type: 'string', default: 'nobody' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
+  }
+  if (values.ssh !== undefined) {
+    // The probe writes its own frames onto each slave: an ssh session has no tool for that
+    // (tcpdump and dumpcap only read), and nothing is installed or left on the host.
+    throw new UsageError(`probe: --ssh: the probe sends frames of its own out of each slave, which no tool an ssh session finds on ${values.ssh} can do; run bondscope probe on the host (the single executable, bondscope-linux-x64, needs no Node there) or watch it with bondscope live --ssh ${values.ssh}`);
   }
   const timeoutMs = Number(values.timeout);
   if (!(timeoutMs > 0)) throw new UsageError(`probe: --timeout takes a positive number of milliseconds, not '${values.timeout}'`);
@@ -114,12 +131,14 @@ export async function runProbe(argv: string[]): Promise<number> {
 
   const nonce = randomBytes(8);
   const srcMac = Uint8Array.of(0x02, 0x62, 0x73, ...randomBytes(3)); // 02: locally administered; "bs"
-  /** hrtime of each copy sent, by slave index * 256 + copy. */
+  /** hrtime (monotonic ns) of each copy sent, by slave index * 256 + copy. */
   const sent = new Map<number, bigint>();
   const results: ProbeResult[] = slaves.map((slave) => ({ slave, returnedOn: [], loops: false }));
   const watch = [...slaves, bond.name];
   const capture = new LiveCapture(
-    { interfaces: watch, filter: `ether proto ${PROBE_ETHERTYPE}`, user: values.user },
+    // The workers also send the probes: every libpcap handle is opened in a worker, whose chatter
+    // ("Warning: eth0: no IPv4 address assigned") stays off the terminal.
+    { interfaces: watch, filter: `ether proto ${PROBE_ETHERTYPE}`, user: values.user, send: true },
     {
       onPacket: (rec: PacketRecord) => {
         if (rec.direction !== DIR_IN) return;
@@ -129,21 +148,19 @@ export async function runProbe(argv: string[]): Promise<number> {
         const r = results[id >> 8]!;
         const name = rec.iface!.name;
         if (name === r.slave) return;
-        // cap has no timestamps: the delay is measured on arrival in user space, an upper bound.
-        const delayUs = Number((process.hrtime.bigint() - at) / 1000n);
+        // Stamped by its worker on arrival in user space (one monotonic clock for all): an upper bound.
+        const arrived = BigInt(rec.tsSec) * 1_000_000_000n + BigInt(rec.tsNsec);
+        const delayUs = Number((arrived - capture.wallNs(at)) / 1000n);
         const seen = r.returnedOn.find((x) => x.iface === name);
         if (!seen) r.returnedOn.push({ iface: name, delayUs });
         else if (delayUs < seen.delayUs) seen.delayUs = delayUs;
       },
     },
   );
-  const senders: RawSender[] = [];
   try {
     await capture.start();
-    for (const s of slaves) senders.push(new RawSender(s));
   } catch (err) {
     capture.stop();
-    for (const s of senders) s.close();
     if (err instanceof LiveCaptureError) throw new UsageError(`probe: ${err.message}`);
     throw err;
   }
@@ -153,14 +170,16 @@ export async function runProbe(argv: string[]): Promise<number> {
   for (let i = 0; i < slaves.length; i++) {
     for (let c = 0; c < COPIES; c++) {
       sent.set(i * 256 + c, process.hrtime.bigint());
-      senders[i]!.send(probeFrame(srcMac, nonce, i, c));
+      capture.send(slaves[i]!, probeFrame(srcMac, nonce, i, c));
       await sleep(50);
     }
     await sleep(timeoutMs);
   }
   capture.stop();
-  for (const s of senders) s.close();
-  for (const r of results) r.loops = r.returnedOn.some((x) => x.iface === bond.name);
+  for (const r of results) {
+    r.loops = r.returnedOn.some((x) => x.iface === bond.name);
+    physicalOrder(r, bond.name);
+  }
 
   const looped = results.some((r) => r.loops);
   if (values.json) {
@@ -169,7 +188,12 @@ export async function runProbe(argv: string[]): Promise<number> {
     const out = [`Probing ${safeText(bond.name)} (slaves ${slaves.map(safeText).join(', ')}) with broadcasts from ${formatMac(readMac(srcMac, 0))}, EtherType 0x${PROBE_ETHERTYPE.toString(16)}:`];
     for (const r of results) {
       if (r.returnedOn.length === 0) out.push(`  out of ${safeText(r.slave)}: not seen again within ${timeoutMs} ms`);
-      else out.push(`  out of ${safeText(r.slave)}: came back in on ${r.returnedOn.map((x) => `${safeText(x.iface)} after ≤${x.delayUs} µs`).join(', ')}${r.loops ? ` — the bond passed it up` : ''}`);
+      else {
+        const back = r.returnedOn.filter((x) => x.iface !== bond.name);
+        const up = r.returnedOn.find((x) => x.iface === bond.name);
+        const words = [...back.map((x) => `back in on ${safeText(x.iface)} within ${x.delayUs} µs`), ...(up ? [`up ${safeText(bond.name)} within ${up.delayUs} µs`] : [])];
+        out.push(`  out of ${safeText(r.slave)}: ${words.join(', then ')}${r.loops ? ' — the bond passed it up' : ''}`);
+      }
     }
     const backOnSlave = results.some((r) => r.returnedOn.some((x) => x.iface !== bond.name));
     out.push(
@@ -182,6 +206,17 @@ export async function runProbe(argv: string[]): Promise<number> {
     process.stdout.write(out.join('\n') + '\n');
   }
   return looped ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/**
+ * The bounds in the order the frame went: each worker stamps on its own arrival, so the bond's
+ * worker may see the echo before the slave's does; but the bond gets it from the slave, so the
+ * slave had it no later than the bond — its bound is the smaller of the two. Listed slaves first.
+ */
+export function physicalOrder(r: ProbeResult, bond: string): void {
+  const up = r.returnedOn.find((x) => x.iface === bond);
+  if (up) for (const x of r.returnedOn) if (x !== up && x.delayUs > up.delayUs) x.delayUs = up.delayUs;
+  r.returnedOn.sort((a, b) => Number(a.iface === bond) - Number(b.iface === bond) || a.delayUs - b.delayUs);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -4,6 +4,7 @@ import { parseLinksJson } from '../capture/host/links.js';
 import { parseMac } from '../model/mac.js';
 import { emptyTopology, type Topology } from '../model/topology.js';
 import { UsageError } from './errors.js';
+import type { OptionHelp } from './help.js';
 
 export const ROLE_OPTIONS = {
   bond: { type: 'string', multiple: true },
@@ -12,10 +13,13 @@ export const ROLE_OPTIONS = {
   links: { type: 'string' },
 } as const;
 
-export const ROLE_USAGE = `  --bond BOND=SLAVE,SLAVE    a bond and its slaves (repeatable)
-  --bridge BR=PORT,PORT      a bridge and its ports; ports not a bond are guests' (repeatable)
-  --local-mac MAC            one of the host's own MACs (repeatable)
-  --links FILE               \`ip -j link\` output: names the interfaces of an SLL2 -i any capture`;
+/** The role flags' help, the same in every command that takes them. */
+export const ROLE_HELP: OptionHelp[] = [
+  ['--bond BOND=SLAVE,SLAVE', 'a bond and its slaves (repeatable)'],
+  ['--bridge BR=PORT,PORT', "a bridge and its ports; ports not a bond are guests' (repeatable)"],
+  ['--local-mac MAC', "one of the host's own MACs (repeatable)"],
+  ['--links FILE', '`ip -j link` output: names the interfaces of an SLL2 -i any capture'],
+];
 
 function pairs(values: string[] | undefined, flag: string): [string, string[]][] {
   return (values ?? []).map((v) => {
@@ -60,4 +64,23 @@ export function topologyFromFlags(values: { bond?: string[]; bridge?: string[]; 
     }
   }
   return t;
+}
+
+/**
+ * The role flags that name no interface of the capture set: ignored (no frame is on their ports),
+ * which must not go unsaid. One line each, with the names the inputs do have.
+ */
+export function unmatchedRoleFlags(command: string, values: { bond?: string[]; bridge?: string[] }, names: readonly string[]): string[] {
+  const have = new Set(names);
+  const shown = [...have].slice(0, 12).join(', ') + (have.size > 12 ? `, … (${have.size} in all)` : '');
+  const out: string[] = [];
+  for (const [flag, list] of [['bond', values.bond], ['bridge', values.bridge]] as const) {
+    for (const v of list ?? []) {
+      const [name, ports] = v.split('=', 2);
+      const mentioned = [name ?? '', ...(ports ?? '').split(',')].filter(Boolean);
+      if (mentioned.some((m) => have.has(m))) continue;
+      out.push(`${command}: --${flag} ${v} names no interface of these captures, so it was not used; they have: ${shown || 'none'}`);
+    }
+  }
+  return out;
 }

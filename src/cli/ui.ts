@@ -9,30 +9,57 @@ import { DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { safeText } from '../report/escape.js';
 import { EXIT_DAMAGED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { parseCommandArgs, windowOption } from './args.js';
-import { LIVE_OPTIONS, type LiveValues } from './live.js';
-import { ROLE_OPTIONS, ROLE_USAGE, topologyFromFlags } from './roles.js';
+import { CAPTURE_BACKEND_HELP, LIVE_OPTIONS, type LiveValues } from './live.js';
+import { ROLE_HELP, ROLE_OPTIONS, topologyFromFlags } from './roles.js';
+import { helpText, type CommandHelp } from './help.js';
+import { SSH_HELP, SSH_OPTIONS } from './ssh.js';
 
-const USAGE = `usage: bondscope [options] FILE...    full-screen view of capture files
-       bondscope [live options]           full-screen view of this host, live (root)
+export const HELP: CommandHelp = {
+  name: '',
+  synopsis: ['[options] FILE...', '[live options]', '--ssh [USER@]HOST [live options]'],
+  description: [
+    'The full-screen view: of capture files, of this host live (root), or of a host reached over ssh. FILE is a pcap or pcapng file, NAME=FILE to name a pcap\'s interface, or - for stdin. When standard output is not a terminal, or the capture comes on stdin, prints the report of `bondscope analyze` instead. With no FILE, captures live as `bondscope live` does.',
+  ],
+  groups: [
+    {
+      title: 'options',
+      options: [
+        ['--replay [SPEED]', 'play the files back in capture time, SPEED times as fast (default 1)'],
+        ['--window MS', 'match sightings of one frame within MS milliseconds (default 2000)'],
+      ],
+    },
+    {
+      title: 'live options',
+      options: [
+        ['-i, --interface IF', 'capture on IF (repeatable; default: every bridge, bond, slave, guest port)'],
+        ['--filter BPF', 'a libpcap filter applied on every interface'],
+        ...CAPTURE_BACKEND_HELP,
+        ['-w, --write FILE', 'record every frame (pcapng, 0600); `e` exports evidence from it'],
+        ['--user USER', 'drop to USER once capture is open (default nobody)'],
+        ['--no-kernel', "do not read /dev/kmsg or the bridges' FDB"],
+        ...SSH_HELP,
+        ...ROLE_HELP,
+        ['-h, --help', 'this text'],
+      ],
+    },
+  ],
+  after: ['Keys: press ? in the view.'],
+};
 
-FILE is a pcap or pcapng file, NAME=FILE to name a pcap's interface, or - for stdin.
-When standard output is not a terminal, or the capture comes on stdin, prints the report of
-\`bondscope analyze\` instead. With no FILE, captures live as \`bondscope live\` does.
-
-options:
-  --replay [SPEED]           play the files back in capture time, SPEED times as fast (default 1)
-  --window MS                match sightings of one frame within MS milliseconds (default 2000)
-live options:
-  -i, --interface IF         capture on IF (repeatable; default: every bridge, bond, slave, guest port)
-  --filter BPF               a libpcap filter applied on every interface
-  -B, --buffer-size MIB      kernel ring per interface and direction (default 16)
-  --write FILE               record every frame (pcapng, 0600); \`e\` exports evidence from it
-  --user USER                drop to USER once capture is open (default nobody)
-  --no-kernel                do not read /dev/kmsg or the bridges' FDB
-${ROLE_USAGE}
-  -h, --help                 this text
-Keys: press ? in the view.
-`;
+/** The view's options (--replay [SPEED] is taken out before: its value is optional). */
+export const OPTIONS = {
+  window: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+  ...ROLE_OPTIONS,
+  interface: LIVE_OPTIONS.interface,
+  filter: LIVE_OPTIONS.filter,
+  'buffer-size': LIVE_OPTIONS['buffer-size'],
+  backend: LIVE_OPTIONS.backend,
+  write: LIVE_OPTIONS.write,
+  user: LIVE_OPTIONS.user,
+  'no-kernel': LIVE_OPTIONS['no-kernel'],
+  ...SSH_OPTIONS,
+} as const;
 
 export interface UiArgs {
   /** What is left for parseArgs: files and the options analyze shares. */
@@ -71,28 +98,17 @@ export async function runUiCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('', {
     args: rest,
     allowPositionals: true,
-    options: {
-      window: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...ROLE_OPTIONS,
-      interface: LIVE_OPTIONS.interface,
-      filter: LIVE_OPTIONS.filter,
-      'buffer-size': LIVE_OPTIONS['buffer-size'],
-      backend: LIVE_OPTIONS.backend,
-      write: LIVE_OPTIONS.write,
-      user: LIVE_OPTIONS.user,
-      'no-kernel': LIVE_OPTIONS['no-kernel'],
-    },
+    options: OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(HELP));
     return EXIT_OK;
   }
   if (positionals.length === 0) {
     if (!process.stdout.isTTY || !process.stdin.isTTY) throw new UsageError('no capture file given; on a terminal, bondscope with no file opens the live view (try --help)');
     return runLiveUi(values, replaySpeed);
   }
-  const liveOnly = (['interface', 'filter', 'write', 'buffer-size'] as const).find((k) => values[k] !== undefined);
+  const liveOnly = (['interface', 'filter', 'write', 'buffer-size', 'ssh'] as const).find((k) => values[k] !== undefined);
   if (liveOnly) throw new UsageError(`--${liveOnly} is for the live view; capture files are given without it`);
   // The view needs the terminal for keys, and reads its files between keys: a capture on stdin
   // (a pipe, or the terminal itself) would block it. Those, and output that is not a terminal,
@@ -161,7 +177,7 @@ async function runLiveUi(
   const windowNs = windowOption('', values.window);
   const { openLiveSession } = await import('./live.js');
   const { dropPrivileges } = await import('../capture/host/privileges.js');
-  const { plan, session } = await openLiveSession(values, windowNs);
+  const { plan, session, remote } = await openLiveSession(values, windowNs);
   // Exports go beside the recording, into a directory made now (as root) and given to the user.
   const exportRoot = values.write ? `${values.write.replace(/\.pcapng$/, '')}-evidence` : null;
   // After the drop the recording and that directory may sit under a directory the user cannot
@@ -178,7 +194,7 @@ async function runLiveUi(
       throw new UsageError(`live: ${(err as Error).message}`);
     }
   }
-  dropPrivileges(values.user, [values.write, exportRoot].filter((p): p is string => Boolean(p)));
+  dropPrivileges(values.user, [values.write, exportRoot, ...(remote?.ssh.ownedPaths() ?? [])].filter((p): p is string => Boolean(p)));
   session.begin();
   const reachable = (path: string, fd: number): string => {
     try {
@@ -193,7 +209,7 @@ async function runLiveUi(
   const { LivePipeline } = await import('../tui/live-pipeline.js');
   const { runUi } = await import('../tui/run.js');
   const pipeline = new LivePipeline(session, {
-    title: plan.interfaces.join(', '),
+    title: `${remote ? `${remote.ssh.target}: ` : ''}${plan.interfaces.join(', ')}`,
     exportEvidence:
       values.write && exportRoot
         ? async () => {
@@ -214,5 +230,6 @@ async function runLiveUi(
   await runUi({ store: pipeline.store, controls: pipeline, start: () => pipeline.start(), stop: () => pipeline.stop() });
   for (const m of session.messages) process.stderr.write(`bondscope: ${safeText(m)}\n`);
   if (values.write) process.stderr.write(`bondscope: ${session.capture.framesCaptured} frames written to ${safeText(values.write)}\n`);
+  remote?.ssh.close();
   return EXIT_OK;
 }

@@ -10,13 +10,19 @@
  */
 import { type CaptureInterface, DIR_IN, DIR_OUT, type PacketRecord } from '../model/record.js';
 import { roleFromName } from '../model/roles.js';
+
+/** DLT_EN10MB. */
+const LINKTYPE_ETHERNET = 1;
+/** Captured interfaces that carried no frame, kept as ports at most. */
+const MAX_SILENT_PORTS = 256;
 import type { DecodedFrame } from '../decode/frame.js';
 import { formatMac, readMac } from '../model/mac.js';
 import {
   type Confidence,
   EVIDENCE_LIMIT,
   type EvidenceRole,
-  EXPLANATION,
+  type ExplanationNames,
+  explanationFor,
   type Finding,
   type FindingKind,
   type FindingOf,
@@ -26,18 +32,19 @@ import {
 import { FrameIdentity } from './identity.js';
 import { ControlPlane } from './control-plane.js';
 import { PK_LACP, PK_STP } from '../decode/frame.js';
-import { MacTable } from './mac-table.js';
+import { type MacEntry, MacTable } from './mac-table.js';
 import { PendingGroups } from './pending-groups.js';
 import type { DetectorContext, EvidenceSource } from './detectors/context.js';
 import { onEcho } from './detectors/loop-echoes.js';
-import { closeLearning, entryRight } from './detectors/learning.js';
-import { onInboundUnicast } from './detectors/blackholing.js';
+import { closeLearning, entryRight, entryWrongAgain } from './detectors/learning.js';
+import { closeBlackholing, onInboundUnicast, type UnicastTally } from './detectors/blackholing.js';
 import { closeMoves } from './detectors/moves.js';
 import { summarize } from './detectors/wording.js';
 import { COOKED_SLACK_NS, F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, REORDER_HORIZON_NS, ReorderBuffer } from './reorder.js';
-import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_NONE, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, R_UNKNOWN, type SourceKnowledge } from './path.js';
+import { IN_HOST_HOP_NS, PLACE_NAMES, SWITCH_ROUND_TRIP_NS, emptyPath, type FramePath, type PathSighting, O_BOND, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_ECHO_IN, P_NONE, P_UP_THE_BOND, pathOf, type PortGraph, R_BOND, R_BRIDGE, R_GUEST, R_SLAVE, R_UNKNOWN, type SourceKnowledge } from './path.js';
 import { PortTable, type PortState } from './ports.js';
 import type { UnsettledClock } from './clock.js';
+import { UplinkWatch } from './uplink.js';
 import type { Topology } from '../model/topology.js';
 
 export interface AnalyzerOptions {
@@ -112,6 +119,8 @@ export interface AnalysisStats {
   lastSec: number;
   /** Frames that arrived after a later-stamped frame had been released (past the reorder horizon): handled in arrival order. */
   lateFrames: number;
+  /** How far out of order the latest of them was, at most (ms). */
+  lateByUpToMs: number;
   /** Frames the reorder stage released before their horizon because it was full. */
   releasedEarly: number;
 }
@@ -176,7 +185,7 @@ export class Analyzer implements DetectorContext {
   readonly guestPorts = new Map<number, number>();
   /** MACs whose frames came in from the uplink as frames of their own (from outside the host). */
   private readonly outsideSeen = new Set<number>();
-  readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, releasedEarly: 0 };
+  readonly stats: AnalysisStats = { frames: 0, undecoded: 0, groups: 0, pendingGroups: 0, macsTracked: 0, macsDropped: 0, firstSec: 0, lastSec: 0, lateFrames: 0, lateByUpToMs: 0, releasedEarly: 0 };
 
   constructor(
     readonly topology: Topology,
@@ -185,6 +194,7 @@ export class Analyzer implements DetectorContext {
     this.ports = new PortTable(topology);
     this.macs = new MacTable(options.maxMacs);
     this.localMacs = new Set(topology.localMacs);
+    this.fdbPerVlan = topology.bridges.some((b) => b.vlanFiltering === true || b.kind === 'ovs');
     if (options.hopGapNs > SWITCH_ROUND_TRIP_NS) (this.graph as { inHostHopNs: number }).inHostHopNs = options.hopGapNs;
     // Inputs lined up by the pre-pass still come as the reader merged them, on their own clocks:
     // one whose clock ran ahead arrives that much later than the frames of its moment (a quiet
@@ -221,6 +231,7 @@ export class Analyzer implements DetectorContext {
     const port = this.ports.resolve(rec.iface!, f);
     const t = this.time(rec);
     if (t > this.maxT) this.maxT = t;
+    if (t < this.minT) this.minT = t;
     port.frames++;
     if (t > port.lastT) port.lastT = t;
     // Capture windows: each input's first and latest frame so far.
@@ -504,6 +515,43 @@ export class Analyzer implements DetectorContext {
     this.hasBond = ports.some((p) => p.port.role === 'bond');
   }
 
+  /**
+   * Whether a frame coming in on this guest's port is what the uplink bridge learns from. Inside a
+   * guest's chain (Proxmox's tap100i0 → fwbr100i0 → fwln100i0 ⇄ fwpr100p0 → vmbr0) the uplink
+   * bridge learns only what reaches its own port, fwpr100p0: a frame of the guest's for the
+   * firewall bridge's side (its own address there) never does. So when the chain's port on the
+   * uplink bridge is in the capture set, only its copies count (outside its capture window nothing
+   * is learned: whether the frame reached the uplink bridge is not known); when it is not, the hop
+   * captured stands for it.
+   */
+  private uplinkBridgeLearnsAt(port: number): boolean {
+    const up = this.chainEnds(this.ports.ports[port]!.chain).uplink;
+    return up < 0 || up === port;
+  }
+
+  /**
+   * The ends of a guest's chain: the uplink bridge's port (the one a hop names as its `via`:
+   * fwpr100p0) and the guest's own (its tap, vif or vnet: neither an inner hop nor the uplink's
+   * port); -1 where not captured. A chain of one port is both.
+   */
+  chainEnds(chain: number): { uplink: number; guest: number } {
+    if (this.chainEndsFor !== this.ports.ports.length) {
+      this.chainEndsFor = this.ports.ports.length;
+      this.chainEndCache.clear();
+    }
+    let ends = this.chainEndCache.get(chain);
+    if (ends) return ends;
+    const ports = this.ports.ports.filter((p) => p.chain === chain && p.roleIndex === R_GUEST);
+    const via = ports.map((p) => p.port.via).find((v): v is string => !!v);
+    const uplink = via !== undefined ? (this.ports.get(via)?.index ?? -1) : (ports.length === 1 ? ports[0]!.index : -1);
+    const guest = ports.find((p) => !p.innerHop && p.index !== uplink)?.index ?? (ports.length === 1 ? ports[0]!.index : uplink);
+    ends = { uplink, guest };
+    this.chainEndCache.set(chain, ends);
+    return ends;
+  }
+  private chainEndsFor = -1;
+  private readonly chainEndCache = new Map<number, { uplink: number; guest: number }>();
+
   /** Whether the capture set has any port on the host side of the bond (bridge or guest ports). */
   seesHostSide(): boolean {
     this.updateRoles();
@@ -538,7 +586,7 @@ export class Analyzer implements DetectorContext {
   /** First and latest frame time per input (capture windows); NaN until its first frame. */
   private readonly inputFirstT = new Float64Array(MAX_WINDOWS).fill(NaN);
   private readonly inputLastT = new Float64Array(MAX_WINDOWS).fill(NaN);
-  private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, likelyGuest: false };
+  private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, likelyGuest: false, unicastForOther: false };
 
   /**
    * Whether the capture holding `port` was running at `t`: between the first and the latest frame
@@ -596,6 +644,7 @@ export class Analyzer implements DetectorContext {
     const gp = this.guestPorts.get(src);
     k.guestChain = gp === undefined ? -1 : this.ports.ports[gp]!.chain;
     k.likelyGuest = k.isHost || isGuestOui(src);
+    k.unicastForOther = !g.group && g.dst >= 0 && !this.localMacs.has(g.dst);
     const path = pathOf(s, s.length, this.graph, k, this.path);
     const n = path.n;
     const origin = s[path.origin]!;
@@ -641,10 +690,10 @@ export class Analyzer implements DetectorContext {
       const x = s[i]!;
       if (x.dir !== DIR_IN) continue;
       const role = this.ports.ports[x.port]!.roleIndex;
-      if (role === R_GUEST || role === R_BOND) {
+      if (role === R_BOND || (role === R_GUEST && this.uplinkBridgeLearnsAt(x.port))) {
         if (this.learnAt(g.vlan, src, x.port, x.t, x.place === P_UP_THE_BOND, x.port, x.input, x.frame)) {
           // The entry went wrong here: keep the whole path of the echo that did it, as evidence.
-          const e = this.macs.entry(g.vlan, src);
+          const e = this.macs.entry(this.fdbVlan(g.vlan), src);
           if (e) e.wrongPath = s.slice(0, n).map((y) => ({ input: y.input, frame: y.frame, port: y.port, dir: y.dir, place: y.place }));
         }
       }
@@ -657,9 +706,28 @@ export class Analyzer implements DetectorContext {
 
     // The detectors, on the settled path.
     if (path.echo && path.from !== O_OUTSIDE && path.from !== O_UNKNOWN) onEcho(this, g, s, path);
+    if (path.from === O_GUEST || path.from === O_HOST || path.from === O_BOND) this.noteUplink(g, s, path);
     if (path.from === O_OUTSIDE && !g.group) onInboundUnicast(this, g, s, path);
     return n;
   }
+
+  /** What the host's uplink did with a frame the host side sent (uplink.ts): which slave it left by, whether it came back. */
+  private noteUplink(g: Group, s: Sighting[], path: FramePath): void {
+    const t = s[path.origin]!.t;
+    const bondCapturing = this.graph.roleCapturing(R_BOND, t);
+    let slaves = 0;
+    for (const p of this.ports.ports) if (p.roleIndex === R_SLAVE && this.capturing(p.index, t)) slaves++;
+    // An echo of it could be seen: coming up the bond, or back in on another slave.
+    const visible = bondCapturing || slaves >= 2;
+    // Came back, as the loop-echo detector counts it (up the bond; in on a slave when nothing else was captured).
+    const echoed = path.echo && (path.upBond >= 0 || (!this.seesBond() && !this.seesHostSide()));
+    const back = path.echoIn >= 0 ? s[path.echoIn]! : null;
+    const dropped = back !== null && path.upBond < 0 && this.graph.roleCapturing(R_BOND, back.t);
+    this.uplink.note(t, g.group, path.outSlave >= 0 ? s[path.outSlave]!.port : -1, path.firstOut >= 0, visible, echoed, dropped ? back.port : -1, dropped ? this.bondOf(back.port) : -1);
+  }
+
+  /** What the uplink did with the host side's frames (uplink.ts). */
+  readonly uplink = new UplinkWatch();
 
   /**
    * Whether every guest's port in the capture set was being captured at t (capture windows). A
@@ -741,12 +809,37 @@ export class Analyzer implements DetectorContext {
     return this.ports.get(p.bond)?.index ?? -1;
   }
 
+  /**
+   * Whether the bridges learn per VLAN: a VLAN-aware Linux bridge (vlan_filtering=1) and Open
+   * vSwitch key their tables by VLAN and MAC; a Linux bridge without vlan_filtering (the kernel's
+   * default, and what a capture without the host's settings is taken for) learns by MAC alone —
+   * br_handle_frame_finish() calls br_fdb_update() with vid 0 — so a tagged echo moves the same
+   * entry as an untagged one.
+   */
+  private readonly fdbPerVlan: boolean;
+
+  /** The VLAN the bridge's forwarding database keys a frame of `vlan` by (0 on a bridge that is not VLAN-aware). */
+  fdbVlan(vlan: number): number {
+    return this.fdbPerVlan ? vlan : 0;
+  }
+
+  /** The entry that holds what the bridge learned for this (VLAN, MAC) row: the row itself, or the MAC's VLAN 0 entry on a bridge that is not VLAN-aware. */
+  learningOf(e: MacEntry): MacEntry {
+    return this.fdbPerVlan || e.vlan === 0 ? e : (this.macs.peek(0, e.mac) ?? e);
+  }
+
   /** Returns whether the entry of a guest went wrong with this frame. */
-  private learnAt(vlan: number, mac: number, port: number, t: number, byEcho: boolean, atPort: number, atInput: number, atFrame: number): boolean {
+  private learnAt(frameVlan: number, mac: number, port: number, t: number, byEcho: boolean, atPort: number, atInput: number, atFrame: number): boolean {
     // The bridge never learns its own addresses from frames (it drops them with the warning).
     if (mac === XEN_VIF_MAC || this.localMacs.has(mac)) return false;
+    const vlan = this.fdbVlan(frameVlan);
     const e = this.macs.entry(vlan, mac);
     if (!e) return false;
+    // Frames settle group by group, in the order of each group's first copy; a copy of a later
+    // group can be stamped before a copy of an earlier one (a guest's unicast between its
+    // broadcast and that broadcast's echo). The bridge learned in time order: what it learned
+    // from a later frame already stands, so this earlier one changes nothing now.
+    if (t < e.learnedAt) return false;
     // Ports of one guest's chain are one place on the bridge: no move between them.
     if (e.learnedOn === port || (e.learnedOn >= 0 && this.ports.ports[e.learnedOn]!.chain === this.ports.ports[port]!.chain)) {
       e.lastInInput = atInput;
@@ -757,6 +850,7 @@ export class Analyzer implements DetectorContext {
       e.moves++;
       if (byEcho) e.echoMoves++;
       e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port: atPort, dir: DIR_IN, input: atInput, frame: atFrame, prevInput: e.lastInInput, prevFrame: e.lastInFrame };
+      e.firstMove ??= e.lastMove;
     }
     e.lastInInput = atInput;
     e.lastInFrame = atFrame;
@@ -764,7 +858,11 @@ export class Analyzer implements DetectorContext {
     let wentWrong = false;
     if (byEcho && guestPort !== undefined) {
       if (e.wrongSince < 0) {
+        // Right again for a while before this echo (the guest had spoken): how long it was reachable.
+        if (e.rightSince >= 0) entryWrongAgain(this, mac, vlan, (t - e.rightSince) / 1e6);
+        e.rightSince = -1;
         e.wrongSince = t;
+        if (e.firstWrong < 0) e.firstWrong = t;
         e.wrongInput = atInput;
         e.wrongFrame = atFrame;
         e.wrongPort = atPort;
@@ -774,6 +872,7 @@ export class Analyzer implements DetectorContext {
       // The guest spoke again: the entry is right again. How long was it wrong?
       entryRight(this, mac, vlan, (t - e.wrongSince) / 1e6);
       e.wrongSince = -1;
+      e.rightSince = t;
       e.wrongInput = e.wrongFrame = e.wrongPort = -1;
       e.wrongPath = null;
     }
@@ -791,6 +890,12 @@ export class Analyzer implements DetectorContext {
   get latestT(): number {
     return this.maxT;
   }
+
+  /** Engine time of the earliest frame (0 before the first). */
+  firstT(): number {
+    return this.minT === Infinity ? 0 : this.minT;
+  }
+  private minT = Infinity;
 
   finding<K extends FindingKind>(kind: K, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], path: string[], confidence: Confidence): FindingOf<K> {
     const key = findingKey(kind, mac, vlan);
@@ -819,7 +924,7 @@ export class Analyzer implements DetectorContext {
         lastNsec: nsec,
         evidence: [],
         confidence,
-        explanation: EXPLANATION[kind],
+        explanation: explanationFor(kind),
         remedies: REMEDIES_FOR[kind],
         details: {},
       } as Finding as FindingOf<K>;
@@ -841,6 +946,7 @@ export class Analyzer implements DetectorContext {
         dir: r.dir === DIR_IN ? 'in' : r.dir === DIR_OUT ? 'out' : null,
         port: this.ports.ports[r.port]?.port.name ?? '?',
         occurrence: f.count,
+        ...(r.ofState ? { ofState: true } : {}),
       });
     }
     // Kept in the order cited: each occurrence's frames in the order of its path.
@@ -865,13 +971,53 @@ export class Analyzer implements DetectorContext {
     f.details.untrackedCountSaturated = this.macs.droppedSaturated ? 'yes' : 'no';
     f.details.findingsNotKept = this.findingsNotKept;
     // Worded now, not only at finish(): a live view shows it while the flood goes on.
-    f.summary = summarize(f, { guestPortName: (mac) => { const g = this.guestPorts.get(mac); return g === undefined ? null : this.ports.ports[g]!.port.name; }, roleOf: (name) => this.ports.get(name)?.port.role ?? null });
+    f.summary = summarize(f, this.hostNames);
+  }
+
+  /** What the wording needs of the host: a guest's own port, a port's role. */
+  private readonly hostNames = {
+    guestPortName: (mac: number): string | null => this.guestPortName(mac),
+    roleOf: (name: string): string | null => this.ports.get(name)?.port.role ?? null,
+  };
+
+  /** A guest's own port: the guest's end of its chain (its tap, vif, vnet), null when not a known guest. */
+  guestPortName(mac: number): string | null {
+    const g = this.guestPorts.get(mac);
+    if (g === undefined) return null;
+    const end = this.chainEnds(this.ports.ports[g]!.chain).guest;
+    return this.ports.ports[end >= 0 ? end : g]!.port.name;
+  }
+
+  /** The bridge, bond and guest's port a finding is about, as this host names them (null where not known). */
+  namesOf(f: Finding): ExplanationNames {
+    const only = (role: string): string | null => {
+      const names = this.ports.ports.filter((p) => p.port.role === role).map((p) => p.port.name);
+      const known = role === 'bond' ? this.topology.bonds.map((b) => b.name) : role === 'bridge' ? this.topology.bridges.map((b) => b.name) : [];
+      const all = [...new Set([...names, ...known])];
+      return all.length === 1 ? all[0]! : null;
+    };
+    const bond = f.interfaces.find((p) => this.ports.get(p)?.port.role === 'bond' || this.topology.bonds.some((b) => b.name === p)) ?? only('bond');
+    const bridge = (bond ? (this.topology.ports.get(bond)?.bridge ?? this.topology.bridges.find((b) => b.ports.some((p) => p.name === bond))?.name) : null) ?? only('bridge');
+    return { bridge, bond, port: f.mac >= 0 ? this.guestPortName(f.mac) : null };
   }
 
   /** Settles everything and returns the findings, most severe first. */
   finish(): Finding[] {
     this.settle(true);
+    // An Ethernet interface of the capture set that carried no frame was captured all the same: a
+    // slave that received nothing is the backup of an active-backup bond, or dead — not missing.
+    // (An -i any capture's interfaces are known only by the frames it has.) Only interfaces whose
+    // role is known, and a bounded number: a file of 16 000 empty interface blocks is not a host.
+    let silent = 0;
+    for (const iface of this.interfaces) {
+      if (silent >= MAX_SILENT_PORTS) break;
+      if (iface.linkType !== LINKTYPE_ETHERNET || iface.frames !== 0 || this.ports.get(iface.name)) continue;
+      if ((this.topology.ports.get(iface.name)?.role ?? roleFromName(iface.name).role) === 'unknown') continue;
+      this.ports.captured(iface.name, iface.inputIndex);
+      silent++;
+    }
     this.stats.lateFrames = this.reorder.stats.late;
+    this.stats.lateByUpToMs = Math.round(this.reorder.stats.maxLateNs / 1e3) / 1e3;
     this.stats.releasedEarly = this.reorder.stats.releasedEarly;
     this.closeMoves();
     this.applyKernel();
@@ -879,7 +1025,11 @@ export class Analyzer implements DetectorContext {
     this.stats.macsDropped = this.macs.dropped;
     this.stats.lastSec = this.baseSec + Math.floor(this.maxT / 1e9);
     this.noteFlood();
-    for (const f of this.findings.values()) f.summary = summarize(f, { guestPortName: (mac) => { const g = this.guestPorts.get(mac); return g === undefined ? null : this.ports.ports[g]!.port.name; }, roleOf: (name) => this.ports.get(name)?.port.role ?? null });
+    for (const f of this.findings.values()) {
+      f.summary = summarize(f, this.hostNames);
+      // In this host's names: its bridge, the bond the frames came up, the guest's own port.
+      if (f.kind !== 'mac-flood' && f.details.source !== 'kernel log') f.explanation = explanationFor(f.kind, this.namesOf(f));
+    }
     return this.currentFindings();
   }
 
@@ -890,13 +1040,24 @@ export class Analyzer implements DetectorContext {
     return [...this.findings.values(), ...control].sort((a, b) => rank[a.severity] - rank[b.severity] || b.count - a.count);
   }
 
-  /** At the end, from the MAC table: moves and flaps, entries still wrong. */
+  /** At the end, from the MAC table: moves and flaps, entries still wrong; the share of each guest's unicast lost. */
   private closeMoves(): void {
     for (const e of this.macs.entries()) {
       if (e.mac === XEN_VIF_MAC) continue;
       closeMoves(this, e);
       closeLearning(this, e);
     }
+    for (const [key, t] of this.unicastTallies) closeBlackholing(this, Math.floor(key / 2 ** 48), key % 2 ** 48, t);
+  }
+
+  /** Unicast from outside per guest (VLAN × 2^48 + MAC), bounded like the guests. */
+  private readonly unicastTallies = new Map<number, UnicastTally>();
+
+  unicastTally(vlan: number, mac: number, guestPort: number): UnicastTally | undefined {
+    const key = vlan * 2 ** 48 + mac;
+    let t = this.unicastTallies.get(key);
+    if (!t && this.unicastTallies.size < this.options.maxMacs) this.unicastTallies.set(key, (t = { guestPort, times: [], arrived: 0, lost: 0 }));
+    return t;
   }
 
   /** Kernel log lines (own-address warnings, failovers), kept for the timeline and the findings. */

@@ -182,3 +182,53 @@ export function capabilities(ports: PortState[], clocks: readonly UnsettledClock
   }
   return out;
 }
+
+/**
+ * What the capture set holds, as the verdict reads it (verdict.ts): the small interface through
+ * which "cannot tell" is decided, fed from the ports today.
+ */
+export interface Provable {
+  /** Slaves captured (a slave that carried no frame counts: it was captured and received nothing). */
+  slaves: string[];
+  bond: string[];
+  bridge: string[];
+  guestPorts: string[];
+  /** Ports of no known role (interfaces merged into one not among them: `merged`). */
+  unknown: string[];
+  /** Interfaces that hold several capture points' frames (merged-points.ts). */
+  merged: string[];
+  /** Ports whose role only the frames gave. */
+  inferred: string[];
+  /** A Linux cooked (-i any) capture: no destination MACs. */
+  cooked: boolean;
+  /** Whether the capture itself gave directions (pcapng flags, cooked headers). */
+  directions: boolean;
+  /**
+   * Whether an echo of a frame the host sent could be seen at all: coming up the bond (the bond
+   * and the host side captured) or back in on another slave (two slaves).
+   */
+  echoVisible: boolean;
+  /** Whether it can be told that an echo reached the bridge: the bond captured, or the host side beside two slaves. */
+  upTheBondVisible: boolean;
+}
+
+/** Every port of the capture set counts, frames or none: a port that carried nothing was still captured. */
+export function provable(ports: PortState[]): Provable {
+  const named = (role: string): string[] => ports.filter((p) => p.port.role === role).map((p) => p.port.name);
+  const slaves = named('slave');
+  const bond = named('bond');
+  const hostSide = named('bridge').length + named('guest').length > 0;
+  return {
+    slaves,
+    bond,
+    bridge: named('bridge'),
+    guestPorts: named('guest'),
+    unknown: ports.filter((p) => p.port.role === 'unknown' && !p.mergedPoints).map((p) => p.port.name),
+    merged: ports.filter((p) => p.mergedPoints).map((p) => p.port.name),
+    inferred: ports.filter((p) => p.port.roleSource === 'inferred').map((p) => p.port.name),
+    cooked: ports.some((p) => p.cooked),
+    directions: ports.some((p) => p.framesWithDirection > 0),
+    echoVisible: slaves.length >= 2 || (bond.length > 0 && hostSide),
+    upTheBondVisible: bond.length > 0 || (hostSide && slaves.length >= 2),
+  };
+}

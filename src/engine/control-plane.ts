@@ -23,7 +23,7 @@ import { PK_LACP, PK_STP } from '../decode/frame.js';
 import { LACP_STATE_DEFAULTED, LACP_STATE_EXPIRED, LACP_STATE_TIMEOUT, lacpDistributing, lacpStateFlags } from '../decode/lacp.js';
 import { formatMac, parseMac } from '../model/mac.js';
 import { BPDU_TYPE_TCN, STP_FLAG_TC, STP_ROLE_ALTERNATE_BACKUP, stpRole } from '../decode/stp.js';
-import { EVIDENCE_LIMIT, EXPLANATION, type Confidence, type Finding, type FindingKind, type FrameRef, REMEDIES_FOR, SEVERITY } from './findings.js';
+import { EVIDENCE_LIMIT, explanationFor, type Confidence, type Finding, type FindingKind, type FrameRef, REMEDIES_FOR, SEVERITY } from './findings.js';
 import type { PortState } from './ports.js';
 import type { Bond, Bridge, Topology } from '../model/topology.js';
 
@@ -184,7 +184,7 @@ export function controlFinding(
     lastNsec: last?.nsec ?? 0,
     evidence: ev,
     confidence,
-    explanation: EXPLANATION[kind],
+    explanation: explanationFor(kind),
     remedies: REMEDIES_FOR[kind],
     details: { subject, ...details },
   };

@@ -49,10 +49,30 @@ export type EvidenceRole =
   | 'up-the-bond'
   | 'echo-flooded'
   | 'inbound'
+  | 'promiscuous'
   | 'blackholed'
   | 'set-state'
   | 'moved'
   | 'last-before-move';
+
+/**
+ * What each word of a frame's path means: the one legend the text report, `analyze --help`, the
+ * UI and report.md print.
+ */
+export const ROLE_MEANING: Record<EvidenceRole, string> = {
+  original: 'where the frame started: in on a guest’s port, out of the bridge device (the host’s own), out of the bond (its own), or in on a slave from outside',
+  out: 'on its way out of the host: out of the bond, out of the slave it left by',
+  flooded: 'sent on by the bridge to that port (to every port for a broadcast, to the port it learned for unicast), or up to the host',
+  echo: 'back in on another slave than it left by: the switches flooded it back',
+  'up-the-bond': 'the echo passed up by the bond to the bridge: the loop (the bridge learns the sender on the bond)',
+  'echo-flooded': 'the echo sent on by the bridge to the guests’ ports and the host, the sender’s own port too',
+  inbound: 'a frame from outside on its way in: in on a slave, up the bond',
+  promiscuous: 'the bridge device’s copy of unicast for another MAC: tcpdump’s promiscuous mode shows it every frame the bridge receives, whether it then forwards or drops it (not a delivery)',
+  blackholed: 'unicast for a guest that came in on the uplink and never reached the guest’s port',
+  'set-state': 'the frame that made the bridge’s entry wrong: the echo that taught it the guest on the bond',
+  moved: 'the frame that made the bridge learn the MAC on its new port',
+  'last-before-move': 'the MAC’s last frame on its old port before it moved',
+};
 
 /** A frame as the user finds it again: its input file and its number there (as Wireshark numbers it). */
 export interface FrameRef {
@@ -66,6 +86,12 @@ export interface FrameRef {
   port?: string;
   /** Which occurrence of the finding (1 for the first) it belongs to: the frames of one path share it. */
   occurrence?: number;
+  /**
+   * A frame of the state the occurrence depends on (the echo that taught the bridge the guest on
+   * the bond, and that echo's other copies): another frame than the occurrence's own, with a path
+   * of its own.
+   */
+  ofState?: boolean;
 }
 
 /** What every finding has (the JSON keys of `analyze --json`'s findings, with `details` by kind). */
@@ -115,11 +141,28 @@ export interface OwnAddressFinding extends FindingFields {
 export interface WrongPortLearningFinding extends FindingFields {
   kind: 'wrong-port-learning';
   /** Times the entry was right again, how long it was wrong, and whether it still was at the end. */
-  details: Details<KernelDetails & { episodes?: number; longestWrongMs?: number; totalWrongMs?: number; wrongAtEnd?: 'yes'; wrongAtEndForMs?: number }>;
+  details: Details<
+    KernelDetails & {
+      /** Time within the capture the bridge had the guest on the bond (every episode, the one open at the end included). */
+      wrongMs?: number;
+      /** From the first time it went wrong to the end of the capture. */
+      sinceFirstMs?: number;
+      episodes?: number;
+      longestWrongMs?: number;
+      totalWrongMs?: number;
+      /** Time the entry was right again between episodes (and after the last), and the longest such stretch. */
+      rightMs?: number;
+      longestRightMs?: number;
+      rightAtEndForMs?: number;
+      wrongAtEnd?: 'yes';
+      wrongAtEndForMs?: number;
+    }
+  >;
 }
 export interface BlackholedUnicastFinding extends FindingFields {
   kind: 'blackholed-unicast';
-  details: Details<KernelDetails>;
+  /** Unicast for the guest from outside while its port was captured, and how much of it never reached it. */
+  details: Details<KernelDetails & { arrived?: number; lost?: number }>;
 }
 export interface MacFlapFinding extends FindingFields {
   kind: 'mac-flap';
@@ -246,13 +289,13 @@ export const REMEDIES_FOR: Record<FindingKind, RemedyId[]> = {
 
 export const EXPLANATION: Record<FindingKind, string> = {
   'looped-broadcast':
-    'A broadcast or multicast the host sent out of one slave came back in on the bond: the switches flooded it into the other slave, and the bond passed it up to the bridge. Every broadcast the host or its guests send makes this round trip.',
+    'A broadcast or multicast the host sent out of one slave came back in on {bond}: the switches flooded it into the other slave, and {bond} passed it up to {bridge}. Every broadcast the host or its guests send makes this round trip.',
   'own-address':
-    'Frames with one of the host’s own MACs as their source arrived on the uplink. This is what the kernel logs as "received packet on bond0 with own address as source address". The message alone is harmless (the bridge drops such frames), but it is the fingerprint of the loop: the host’s own broadcasts are coming back.',
+    'Frames with one of the host’s own MACs as their source arrived on the uplink. This is what the kernel logs as "{bridge}: received packet on {bond} with own address as source address". The message alone is harmless (the bridge drops such frames), but it is the fingerprint of the loop: the host’s own broadcasts are coming back.',
   'wrong-port-learning':
-    'A guest’s own frame came back in on the bond, so the bridge learned the guest’s MAC behind the bond instead of its vif. Until the guest speaks again, the bridge sends frames for the guest out of the bond, and drops frames for it arriving from the bond: the guest is unreachable from outside.',
+    'A guest’s own frame came back in on {bond}, so {bridge} learned the guest’s MAC behind {bond} instead of its own port ({port}). Until the guest speaks again, the bridge sends frames for the guest out of {bond}, and drops frames for it arriving from {bond}: the guest is unreachable from outside for as long as the bridge has it there.',
   'blackholed-unicast':
-    'Unicast for a guest arrived on the bond while the bridge had the guest learned on the bond, and never reached the guest’s port: the bridge dropped it because it would have had to send it back where it came from. This is the outage users see: the guest is unreachable from some hosts, intermittently.',
+    'Unicast for a guest arrived on {bond} while {bridge} had the guest learned on {bond}, and never reached the guest’s port ({port}): the bridge dropped it because it would have had to send it back where it came from. This is the outage users see: the guest is unreachable from outside for as long as the bridge has it on {bond} (the verdict says how long, and how much of its unicast was lost).',
   'mac-flap':
     'The bridge saw this MAC alternate between ports again and again. With a bonded uplink this is the loop at work: each echo of the guest’s broadcasts moves it behind the bond, each frame it sends moves it back.',
   'mac-move':
@@ -264,7 +307,7 @@ export const EXPLANATION: Record<FindingKind, string> = {
   'echo-or-repeat':
     'Frames went out of the bond and came in on it again moments later. That is either an echo (the switches sent the frame back and the bond passed it up: the loop) or the sender sending the same bytes twice, as some network stacks do. With only the bond captured the two cannot be told apart: capture a slave, the bridge or a guest’s port beside it.',
   'loop-prone-bond':
-    'This bond sits under a bridge in a setup that passes frames arriving on every slave up to the bridge. When the switches flood a broadcast the host sent out of one slave back into another (two switches, or one switch that does not treat the slaves as one port), the bridge gets its own and its guests’ frames back: the kernel logs "received packet on bond0 with own address", and the bridge learns guests behind the bond.',
+    'This bond sits under a bridge in a setup that passes frames arriving on every slave up to the bridge. When the switches flood a broadcast the host sent out of one slave back into another (two switches, or one switch that does not treat the slaves as one port), the bridge gets its own and its guests’ frames back: the kernel logs "{bridge}: received packet on {bond} with own address", and the bridge learns guests behind {bond}.',
   'stp-host-is-root':
     'The host’s Linux bridge is the spanning-tree root. A Linux bridge starts with priority 32768, the same as most switches, so the lowest MAC wins and that is often the host’s: traffic between switches may then cross the host’s NICs, and every change at the host reshapes the whole tree.',
   'stp-topology-change':
@@ -280,3 +323,22 @@ export const EXPLANATION: Record<FindingKind, string> = {
   'lacp-slow-timeout':
     'LACP runs with the long timeout: LACPDUs every 30 s, and a partner that stops answering is noticed only after 90 s, while frames sent down that link are lost.',
 };
+
+/** The names an explanation uses: this host's bridge, bond and the guest's own port. */
+export interface ExplanationNames {
+  bridge?: string | null;
+  bond?: string | null;
+  port?: string | null;
+}
+
+/**
+ * A kind's explanation in this host's names (`{bridge}`, `{bond}`, `{port}` in EXPLANATION); where
+ * a name is not known, words that name no port ("the bridge", "the bond", "the guest's port"),
+ * never another host's.
+ */
+export function explanationFor(kind: FindingKind, names: ExplanationNames = {}): string {
+  return EXPLANATION[kind]
+    .replace(/\{bridge\}/g, names.bridge || 'the bridge')
+    .replace(/\{bond\}/g, names.bond || 'the bond')
+    .replace(/ \(\{port\}\)/g, names.port ? ` (${names.port})` : '');
+}

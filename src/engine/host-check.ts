@@ -19,7 +19,7 @@
  */
 import { formatMac } from '../model/mac.js';
 import { evaluateLacp, lacpViewsFromBonds, stpFindingsFromBridges } from './control-plane.js';
-import { EXPLANATION, REMEDIES_FOR, SEVERITY, type Confidence, type Finding, type FindingKind } from './findings.js';
+import { explanationFor, REMEDIES_FOR, SEVERITY, type Confidence, type Finding, type FindingKind } from './findings.js';
 import { bySeverity } from './severity.js';
 import type { Bond, Topology } from '../model/topology.js';
 
@@ -69,7 +69,8 @@ export function configFinding(kind: FindingKind, summary: string, interfaces: st
     lastNsec: 0,
     evidence: [],
     confidence,
-    explanation: EXPLANATION[kind],
+    // A loop-prone bond's ports come as [bridge, bond, slaves…]: its explanation names them.
+    explanation: explanationFor(kind, kind === 'loop-prone-bond' ? { bridge: interfaces[0] ?? null, bond: interfaces[1] ?? null } : {}),
     remedies: REMEDIES_FOR[kind],
     details: { source: 'configuration', ...details },
   };
@@ -251,6 +252,7 @@ function learnedOnBonds(t: Topology, learned: LearnedTables, findings: Finding[]
       if (t.ports.get(e.port)?.role !== 'bond') continue;
       const f = ruleFinding('wrong-port-learning', `${bridge}'s learning table has guest ${formatMac(e.mac)} on ${e.port} instead of ${home}`, [bridge, e.port, home], 'high', learned.source, { setting: `fdb: ${formatMac(e.mac)} on ${e.port}`, learnedOn: e.port, home });
       f.mac = e.mac;
+      f.explanation = explanationFor('wrong-port-learning', { bridge, bond: e.port, port: home });
       findings.push(f);
     }
     if (checked) fine.push(`${bridge}: ${checked} guest MAC${checked === 1 ? '' : 's'} checked in its learning table (${learned.source})`);

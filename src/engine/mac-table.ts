@@ -45,8 +45,14 @@ export class MacEntry {
   moves = 0;
   echoMoves = 0;
   lastMove: Move | null = null;
+  /** The first move (kept for the flap's first frame and time). */
+  firstMove: Move | null = null;
   /** Since when the bridge has this guest behind the bond (ns), -1 while right. */
   wrongSince = -1;
+  /** When the bridge first had this guest behind the bond (ns), -1 never. */
+  firstWrong = -1;
+  /** Since when the entry is right again after having been wrong (ns), -1 otherwise. */
+  rightSince = -1;
   /** The echo that made the entry wrong (input, frame, port), while wrong. */
   wrongInput = -1;
   wrongFrame = -1;
@@ -125,6 +131,13 @@ export class MacTable {
     }
   }
 
+  /** The entry if it is in the table (never creates one). */
+  peek(vlan: number, mac: number): MacEntry | undefined {
+    const id = this.find(mac | 0, (vlan << 16) | ((mac / TWO_32) & 0xffff));
+    return id >= 0 ? this.all[id] : undefined;
+  }
+
+  /** The entry, created when new (undefined past the limit). */
   entry(vlan: number, mac: number): MacEntry | undefined {
     const id = this.idOf(vlan, mac);
     return id >= 0 ? this.all[id] : undefined;

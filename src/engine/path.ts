@@ -54,6 +54,11 @@
  *     each port once: a second copy on a port before the echo is a resend.
  *  R8 A frame from outside comes in on the slaves (both, when the switches flood it to both) and
  *     goes up the bond once per copy that came in; never in on a guest port.
+ *  R9 The bridge device sees a unicast frame for another MAC only because it is promiscuous (a
+ *     tcpdump on it): br_handle_frame_finish() passes the frame up locally when the bridge device
+ *     has IFF_PROMISC, before (and whatever) the forwarding decision. That copy is `promiscuous`,
+ *     never `flooded`: a frame the bridge then drops (for a guest it has learned on the port the
+ *     frame came in on) was not delivered anywhere.
  */
 import { DIR_IN, DIR_OUT, DIR_UNKNOWN } from '../model/record.js';
 
@@ -91,8 +96,14 @@ export const P_ECHO_FLOODED = 6;
 export const P_INBOUND = 7;
 /** Not this frame: the same bytes sent again (its path is worked out on its own). */
 export const P_RESEND = 8;
+/**
+ * The bridge device's copy of a unicast frame for someone else (R9): tcpdump puts the bridge
+ * device in promiscuous mode, so it sees every frame the bridge takes in, whether the bridge then
+ * forwards it or drops it. It says the bridge received the frame, not that it was delivered.
+ */
+export const P_PROMISCUOUS = 9;
 
-export const PLACE_NAMES = ['unplaced', 'original', 'out', 'flooded', 'echo', 'up-the-bond', 'echo-flooded', 'inbound', 'resend'] as const;
+export const PLACE_NAMES = ['unplaced', 'original', 'out', 'flooded', 'echo', 'up-the-bond', 'echo-flooded', 'inbound', 'resend', 'promiscuous'] as const;
 export type PlaceName = (typeof PLACE_NAMES)[number];
 
 /** Where a frame started. */
@@ -150,6 +161,8 @@ export interface SourceKnowledge {
   guestChain: number;
   /** A Xen or KVM guest's OUI: a weak hint, read only when no host-side port was captured. */
   likelyGuest: boolean;
+  /** The frame is unicast for a MAC that is not the host's own (R9: the bridge device sees it only in promiscuous mode). */
+  unicastForOther?: boolean;
 }
 
 export interface FramePath {
@@ -174,7 +187,7 @@ export function emptyPath(): FramePath {
 
 /**
  * Works out the path of the frame whose sightings are s[0, total): sorts them (R1), decides the
- * origin (R2), places each sighting and fills in its direction (R4–R8), and moves copies that are
+ * origin (R2), places each sighting and fills in its direction (R4–R9), and moves copies that are
  * not this frame (resends) to the end: `out.n` sightings belong to this frame.
  */
 export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: SourceKnowledge, out: FramePath): FramePath {
@@ -253,7 +266,7 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
       // copy is one the bridge delivered, out to a guest or up to the host.
       from = O_OUTSIDE;
       if (r === R_GUEST || r === R_BRIDGE) {
-        o.place = P_FLOODED;
+        o.place = r === R_BRIDGE && src.unicastForOther ? P_PROMISCUOUS : P_FLOODED;
         if (o.dir === DIR_UNKNOWN) o.dir = r === R_GUEST ? DIR_OUT : DIR_IN;
       }
     }
@@ -262,7 +275,7 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   if (o.dir === DIR_UNKNOWN) o.dir = from === O_GUEST || from === O_OUTSIDE ? DIR_IN : from === O_HOST || from === O_BOND ? DIR_OUT : DIR_UNKNOWN;
   if (total === 1) return out;
   if (out.from === O_BOND || out.from === O_HOST || out.from === O_GUEST) placeFromHost(s, total, g, out);
-  else if (out.from === O_OUTSIDE) placeFromOutside(s, total, g, out);
+  else if (out.from === O_OUTSIDE) placeFromOutside(s, total, g, out, src.unicastForOther === true);
 
   // Copies before the origin (a host-side copy that is another frame, stamped first): resends.
   for (let i = 0; i < origin; i++) if (s[i]!.place === P_NONE && g.role(s[i]!.port) !== R_UNKNOWN) s[i]!.place = P_RESEND;
@@ -468,8 +481,8 @@ function sameChainHop(s: PathSighting[], i: number, chain: number, g: PortGraph)
   return false;
 }
 
-/** R8: a frame from outside. */
-function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: FramePath): void {
+/** R8, R9: a frame from outside. */
+function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: FramePath, unicastForOther: boolean): void {
   outSlaveRef = echoInRef = upBondRef = firstOutRef = undefined;
   const o = s[out.origin]!;
   slaveCopies.next();
@@ -513,7 +526,8 @@ function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: Frame
       if (!wrongWay && seen < Math.max(1, bondCopies, slaveN)) {
         portSeen.add(x.port);
         portCopies[x.port] = seen + 1;
-        x.place = P_FLOODED;
+        // R9: the bridge device's copy of unicast for another MAC is tcpdump's, not a delivery.
+        x.place = role === R_BRIDGE && unicastForOther ? P_PROMISCUOUS : P_FLOODED;
         x.dir = role === R_GUEST ? DIR_OUT : DIR_IN;
       } else x.place = P_RESEND;
     }

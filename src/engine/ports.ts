@@ -126,6 +126,13 @@ export class PortTable {
     return c;
   }
 
+  /** The port of a captured interface that carried no frame: it is in the capture set all the same. */
+  captured(name: string, input: number): PortState {
+    const st = this.add(name);
+    if (st.input < 0) st.input = input;
+    return st;
+  }
+
   get(name: string): PortState | undefined {
     return this.byName.get(name);
   }

@@ -64,6 +64,8 @@ export const FL_IDENTIFIED = 4;
 export interface ReorderStats {
   /** Frames that arrived stamped before a frame already released: handled in arrival order. */
   late: number;
+  /** How far before the newest released frame the latest of them was stamped, at most (ns). */
+  maxLateNs: number;
   /** Frames released before their horizon because the buffer was full. */
   releasedEarly: number;
   /** Frames held at most at one time. */
@@ -167,7 +169,7 @@ export class ReorderBuffer {
   private readonly inputStream = new Int32Array(MAX_INPUTS);
   /** How far behind the slowest active stream a frame must be to go: the slack, or the horizon once an input has several interfaces. */
   private margin = STREAM_SLACK_NS;
-  readonly stats: ReorderStats = { late: 0, releasedEarly: 0, maxHeld: 0 };
+  readonly stats: ReorderStats = { late: 0, maxLateNs: 0, releasedEarly: 0, maxHeld: 0 };
 
   constructor(
     readonly horizonNs = REORDER_HORIZON_NS,
@@ -200,7 +202,10 @@ export class ReorderBuffer {
   /** Holds one frame. */
   push(stream: number, t: number, src: number, dst: number, frame: number, port: number, input: number, origLen: number, vlan: number, dirFlags: number, key: number, check: number): void {
     this.held++;
-    if (t < this.releasedT) this.stats.late++;
+    if (t < this.releasedT) {
+      this.stats.late++;
+      if (this.releasedT - t > this.stats.maxLateNs) this.stats.maxLateNs = this.releasedT - t;
+    }
     this.latestT = t;
     if (t > this.newestT) this.newestT = t;
     const s = stream < MAX_STREAMS ? stream : MAX_STREAMS - 1;

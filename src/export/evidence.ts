@@ -32,6 +32,7 @@ import { PortTable } from '../engine/ports.js';
 import { emptyTopology, mergeTopology, type Topology, topologyToComment } from '../model/topology.js';
 import { analysisJson, type InputInfo } from '../report/analysis.js';
 import { Naming } from './naming.js';
+import { verdictOf } from '../engine/verdict.js';
 import { buildReport, type ReportFrame, type ReportInput, utcSeconds } from './report.js';
 import { AddressMapper, ipv6Text, newSanitizeKey, sanitizeFrame } from './sanitize.js';
 import { describeFrame } from '../engine/detectors/wording.js';
@@ -61,6 +62,8 @@ export interface ExportOptions {
   analyzer?: Analyzer;
   /** Time of the export (tests). */
   now?: Date;
+  /** How the report names each input and its commands cite it (default: as given), e.g. by its name inside the bundle. */
+  inputNames?: string[];
 }
 
 export interface ExportSummary {
@@ -228,7 +231,7 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
   const mapper = o.sanitize ? new AddressMapper(o.sanitizeKey ?? newSanitizeKey()) : null;
   const allPorts = [...analyzer.ports.ports.map((p) => ({ name: p.port.name, role: p.port.role }))];
   for (const p of [...ports.ports.map((x) => x.port), ...analyzer.topology.ports.values()]) if (!allPorts.some((x) => x.name === p.name)) allPorts.push({ name: p.name, role: p.role });
-  const inputNames = specs.map((s) => s.display);
+  const inputNames = specs.map((s, i) => o.inputNames?.[i] ?? s.display);
 
   // Pass 2: copy the chosen frames (sanitized when asked).
   const want = new Int32Array(index.length).fill(-1);
@@ -383,7 +386,8 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     closeSync(fd);
   }
 
-  const json = naming.json(analysisJson(analyzer, findings, caps, inputsInfo, analyzer.stats));
+  const verdict = verdictOf(analyzer, findings);
+  const json = naming.json(analysisJson(analyzer, findings, caps, inputsInfo, analyzer.stats, verdict));
   writePrivate(files.findings, JSON.stringify(json, null, 2) + '\n');
   written.push(files.findings);
 
@@ -419,13 +423,14 @@ export async function exportEvidence(o: ExportOptions): Promise<ExportSummary> {
     analyzer,
     findings,
     caps,
+    verdict,
     view,
     inputs: reportInputs,
     interfaces: set.registry.list,
     frames: reportFrames,
     context,
     sanitized: mapper !== null,
-    originalSpecs: o.specs,
+    originalSpecs: o.inputNames ?? o.specs,
     roleArgs: o.roleArgs ?? [],
     topology: makeTopology(),
     linksFile,

@@ -17,10 +17,20 @@ export interface PortLike {
   role: PortRole;
 }
 
+/** A name-like token of free text: what a whole name is bounded by. */
+const TOKEN = /[\w.:@#/-]+/g;
+const TOKEN_ONLY = /^[\w.:@#/-]+$/;
+
 export class Naming {
   private readonly ports = new Map<string, string>();
   private readonly inputs: string[];
-  /** Original → new names, longest first (so `vif1.0` is replaced before a shorter name inside it). */
+  /**
+   * Original → new names. A name made of the characters a name-like token holds ([\w.:@#/-]) is
+   * looked up once per token of the text (one pass, whatever the number of interfaces: a capture
+   * may hold thousands); any other name (with a space, an escape) by a regular expression of its
+   * own, longest first (so `vif1.0` is replaced before a shorter name inside it).
+   */
+  private readonly byToken = new Map<string, string>();
   private readonly replacements: [RegExp, string][] = [];
 
   constructor(
@@ -51,9 +61,14 @@ export class Naming {
       inputNames.forEach((n, i) => pairs.push([n, this.inputs[i]!]));
       pairs.sort((a, b) => b[0].length - a[0].length);
       for (const [from, to] of pairs) {
+        if (TOKEN_ONLY.test(from)) {
+          if (!this.byToken.has(from)) this.byToken.set(from, to);
+          continue;
+        }
         const esc = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        // Whole names only: not inside a longer name, a trailing sentence dot is fine.
-        this.replacements.push([new RegExp(`(?<![\\w.:@#/-])${esc}(?![\\w:@#/-]|\\.\\w)`, 'g'), to]);
+        // Whole names only: not inside a longer name; a trailing sentence dot, or a colon before a
+        // space ("xenbr0: received packet on …", "behind vif1.0: unreachable"), is fine.
+        this.replacements.push([new RegExp(`(?<![\\w.:@#/-])${esc}(?![\\w@#/-]|:(?!\\s)|\\.\\w)`, 'g'), to]);
       }
     } else this.inputs = inputNames.slice();
   }
@@ -90,7 +105,19 @@ export class Naming {
     if (!this.mapper) return s;
     let out = this.mapper.mapText(s);
     for (const [re, to] of this.replacements) out = out.replace(re, to);
-    return out;
+    if (this.byToken.size === 0) return out;
+    // Whole tokens only (not inside a longer name); a trailing sentence dot, or a colon before a
+    // space or the end ("xenbr0: received packet on …"), stays outside the name.
+    return out.replace(TOKEN, (t: string, at: number, all: string) => {
+      const hit = this.byToken.get(t);
+      if (hit !== undefined) return hit;
+      const last = t[t.length - 1];
+      if (last === '.' || (last === ':' && (at + t.length >= all.length || /\s/.test(all[at + t.length]!)))) {
+        const base = this.byToken.get(t.slice(0, -1));
+        if (base !== undefined) return base + last;
+      }
+      return t;
+    });
   }
 
   /**

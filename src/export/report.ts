@@ -8,6 +8,7 @@
 import { kernelSilenceNote } from '../report/kernel-silence.js';
 import type { CaptureInterface } from '../model/record.js';
 import type { Capabilities } from '../engine/capabilities.js';
+import type { Verdict } from '../engine/verdict.js';
 import type { Analyzer } from '../engine/analyzer.js';
 import { type Finding, REMEDIES } from '../engine/findings.js';
 import type { Topology } from '../model/topology.js';
@@ -41,6 +42,8 @@ export interface ReportContext {
   analyzer: Analyzer;
   findings: Finding[];
   caps: Capabilities;
+  /** The engine's verdict (verdict.ts): printed first, never decided here. */
+  verdict: Verdict;
   view: HostView;
   inputs: ReportInput[];
   interfaces: CaptureInterface[];
@@ -105,12 +108,8 @@ export function buildReport(c: ReportContext): string {
   const n = c.naming;
   const out: string[] = [];
   const errors = c.findings.filter((f) => f.severity === 'error');
-  const loop = c.findings.some((f) => f.kind === 'looped-broadcast' || f.kind === 'wrong-port-learning' || f.kind === 'own-address');
-  const verdict = loop
-    ? 'the bonded bridge loops: frames the host sends come back in on the bond'
-    : c.findings.length
-      ? 'no loop; other findings below'
-      : 'no loop found in these frames';
+  const v = c.verdict;
+  const verdict = v.state === 'loops' ? 'the bonded bridge loops' : v.state === 'does-not-loop' ? 'no loop in these captures' : 'these captures cannot tell whether it loops';
   out.push(`# bondscope evidence: ${verdict}`, '');
   out.push(
     `Exported by bondscope ${c.version} on ${c.now.toISOString()}. This directory holds \`evidence.pcapng\` (the frames below, ` +
@@ -127,6 +126,23 @@ export function buildReport(c: ReportContext): string {
     );
   }
   out.push('');
+
+  // The answer first, as the engine worded it (names through the bundle's naming).
+  out.push('## Verdict', '');
+  out.push(`**${md(n.prose(v.line))}**`, '');
+  if (v.hurt.length) {
+    out.push('Guests unreachable from outside:', '');
+    for (const h of v.hurt) out.push(`- ${md(n.prose(h.line))}`);
+    out.push('');
+  }
+  if (v.remedy) out.push(`${v.state === 'loops' ? 'What to do on this host' : 'Still to fix'}: ${md(n.prose(v.remedy.text))} (because ${md(n.prose(v.remedy.why))})`, '');
+  if (v.wouldTell.length) {
+    out.push(v.state === 'cannot-tell' ? 'What would tell:' : 'What these captures do not show:', '');
+    for (const w of v.wouldTell) out.push(`- ${md(n.prose(w))}`);
+    out.push('');
+  }
+  for (const x of v.notes) out.push(`- ${md(n.prose(x))}`);
+  if (v.notes.length) out.push('');
 
   out.push('## Summary', '');
   if (c.findings.length === 0) out.push('No looped broadcasts, own-address frames, wrong-port learning or MAC moves in these frames.');
@@ -194,9 +210,13 @@ export function buildReport(c: ReportContext): string {
     if (details.length) out.push(`- Details: ${details.map(([k, v]) => `${k} ${md(n.text(String(v)))}`).join(', ')}`);
     if (!explained.has(f.kind)) {
       explained.add(f.kind);
-      out.push('', `What this means: ${md(f.explanation)}`);
+      out.push('', `What this means: ${md(n.text(f.explanation))}`);
       // A vendor reading the kernel log beside the bundle would look for a line that never comes.
-      if (f.kind === 'wrong-port-learning' || f.kind === 'own-address') out.push('', md(n.text(kernelSilenceNote(f.kind, { bond: f.interfaces.find((p) => /bond/.test(p)) }))));
+      if (f.kind === 'wrong-port-learning' || f.kind === 'own-address') {
+        const names = c.analyzer.namesOf(f);
+        // Names given already mapped: inside a path (/sys/class/net/BRIDGE/…) text() leaves them be.
+        out.push('', md(n.text(kernelSilenceNote(f.kind, { bond: names.bond ? n.port(names.bond) : null, bridge: names.bridge ? n.port(names.bridge) : null }))));
+      }
     }
     out.push('');
   });
@@ -218,8 +238,9 @@ export function buildReport(c: ReportContext): string {
   }
 
   out.push('## What to do', '');
-  const remedies = [...new Set(c.findings.flatMap((f) => f.remedies))];
-  if (remedies.length === 0) out.push('Nothing: no fault found.');
+  const remedies = [...new Set(c.findings.flatMap((f) => f.remedies))].filter((r) => r !== v.remedy?.id);
+  if (v.remedy) out.push(`- On this host: ${md(n.prose(v.remedy.text))}`);
+  if (remedies.length === 0 && !v.remedy) out.push('Nothing: no fault found.');
   for (const r of remedies) out.push(`- ${md(REMEDIES[r])}`);
   out.push('');
 

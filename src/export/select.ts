@@ -102,7 +102,7 @@ export type NoteKind = 'evidence' | 'before';
 
 /** Copies the bridge delivered, or that came in on the way to it: the rest of a frame's path, not its key frames. */
 export function isPathCopy(note: Note): boolean {
-  return note.ref.role === 'flooded' || note.ref.role === 'echo-flooded' || note.ref.role === 'inbound';
+  return note.ref.role === 'flooded' || note.ref.role === 'echo-flooded' || note.ref.role === 'inbound' || note.ref.role === 'promiscuous';
 }
 
 export interface Note {

@@ -11,8 +11,16 @@
  * capture.pcapng goes and its trimmed evidence stays. While a bundle is written the directory can
  * pass the cap by at most that bundle, when the cap is smaller than the ring. Only directories
  * this keeper named are ever removed.
+ *
+ * Never a bundle that looks complete and is not: each is written into a hidden `.partial-<name>`
+ * directory beside the others, its files flushed to disk, and renamed to its name once whole (a
+ * rename within one directory is atomic). A write that fails — the disk is full, above all — removes
+ * its partial directory and is counted; a partial directory left by a process that was killed
+ * mid-bundle is removed at the next start, and said. Bundles are pruned in the order they were
+ * written (those found at start first, by name), not by the stamp in their names: a wall clock
+ * stepped back would otherwise make the newest bundle look the oldest.
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportEvidence } from '../export/evidence.js';
 import { topologyToComment, type Topology } from '../model/topology.js';
@@ -36,6 +44,11 @@ export const DEFAULT_EVIDENCE: Omit<EvidenceOptions, 'dir'> = { beforeSec: 30, a
 
 /** Bundle directories: UTC stamp, then the kind of the finding that asked for it. */
 const BUNDLE_NAME = /^\d{8}T\d{6}(?:\.\d{3})?Z-[a-z-]+$/;
+/** A bundle being written (or left half-written by a process killed meanwhile). */
+const PARTIAL = '.partial-';
+
+/** Why a bundle was not written. */
+export type SkipReason = 'rate-limit' | 'disk-full' | 'error';
 
 export interface BundleWritten {
   bundle: string;
@@ -43,6 +56,8 @@ export interface BundleWritten {
   frames: number;
   bytes: number;
   error: string | null;
+  /** Set when `error` is: the disk (or the quota) was full, or anything else. */
+  reason: Exclude<SkipReason, 'rate-limit'> | null;
 }
 
 interface Pending {
@@ -60,6 +75,10 @@ export class EvidenceKeeper {
   bytes = 0;
   written = 0;
   skipped = 0;
+  /** Partial bundles a killed process had left, removed at start (the monitor says so). */
+  readonly leftovers: string[] = [];
+  /** Bundles this keeper wrote, oldest first (pruning goes by this order, not by their names). */
+  private readonly order: string[] = [];
 
   constructor(
     readonly options: EvidenceOptions,
@@ -67,13 +86,19 @@ export class EvidenceKeeper {
     private readonly topology: () => Topology,
   ) {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    for (const n of readdirSync(options.dir)) {
+      if (!n.startsWith(PARTIAL)) continue;
+      rmSync(join(options.dir, n), { recursive: true, force: true });
+      this.leftovers.push(n);
+    }
     this.bytes = this.prune();
   }
 
   /**
-   * A finding opened: the bundle its frames will be in (set on `t.bundle`), or null when rate-limited.
+   * A finding opened (at monotonic `now`, wall `wall`): the bundle its frames will be in (set on
+   * `t.bundle`), or null when rate-limited.
    */
-  request(t: Tracked, now: number): string | null {
+  request(t: Tracked, now: number, wall = now): string | null {
     if (this.pending) {
       this.pending.findings.push(t);
       t.bundle = this.pending.dir;
@@ -83,43 +108,49 @@ export class EvidenceKeeper {
       this.skipped++;
       return null;
     }
-    const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date(wall).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     let dir = join(this.options.dir, `${stamp}-${t.finding.kind}`);
-    // Two in one second (a restart): keep them apart.
-    try {
-      statSync(dir);
-      dir = join(this.options.dir, `${stamp.replace('Z', '')}.${String(now % 1000).padStart(3, '0')}Z-${t.finding.kind}`);
-    } catch {
-      /* free */
-    }
-    this.pending = { dir, fromSec: Math.floor(t.openedAt / 1000 - this.options.beforeSec), due: now + this.options.afterMs, findings: [t] };
+    // Two in one second (a restart, a clock stepped back): keep them apart.
+    if (exists(dir)) dir = join(this.options.dir, `${stamp.replace('Z', '')}.${String(Math.round(wall) % 1000).padStart(3, '0')}Z-${t.finding.kind}`);
+    // The frames from `beforeSec` before the evidence that opened it, on the frames' own clock.
+    this.pending = { dir, fromSec: Math.floor(t.finding.lastSec - this.options.beforeSec), due: now + this.options.afterMs, findings: [t] };
     this.lastAt = now;
     t.bundle = dir;
     return dir;
   }
 
-  /** Writes the pending bundle once it is due; resolves with what was written, or null. */
+  /** Writes the pending bundle once it is due (monotonic `now`); resolves with what was written, or null. */
   async tick(now: number): Promise<BundleWritten | null> {
     const p = this.pending;
     if (!p || this.writing || now < p.due) return null;
     this.writing = true;
     this.pending = null;
     const ids = p.findings.map((t) => t.id);
+    const name = p.dir.slice(this.options.dir.length + 1);
+    const partial = join(this.options.dir, `${PARTIAL}${name}`);
     try {
       // Room first: the new bundle holds at most the ring (pcapng adds a few bytes per frame) and
       // a report, so older bundles go before it is written, not only after.
       this.prune(Math.ceil(this.ring.used * 1.25) + (256 << 10));
-      mkdirSync(p.dir, { mode: 0o700 });
-      const capture = join(p.dir, 'capture.pcapng');
+      mkdirSync(partial, { mode: 0o700 });
+      const capture = join(partial, 'capture.pcapng');
       const topology = this.topology();
       const frames = this.ring.writePcapng(capture, p.fromSec, topologyToComment(topology, { capturedBy: `bondscope ${VERSION} monitor`, interfaces: this.ring.interfaces.map((i) => i.name) }), `bondscope ${VERSION}`);
-      await exportEvidence({ specs: [capture], outDir: p.dir, topology: () => this.topology() });
+      // The bundle names its capture as it will be found beside the report: capture.pcapng.
+      await exportEvidence({ specs: [capture], inputNames: ['capture.pcapng'], outDir: partial, topology: () => this.topology() });
+      for (const f of readdirSync(partial)) syncFile(join(partial, f));
+      renameSync(partial, p.dir);
+      this.order.push(name);
       this.written++;
       this.bytes = this.prune();
-      return { bundle: p.dir, findings: ids, frames, bytes: dirBytes(p.dir), error: null };
+      return { bundle: p.dir, findings: ids, frames, bytes: dirBytes(p.dir), error: null, reason: null };
     } catch (err) {
+      rmSync(partial, { recursive: true, force: true });
       this.skipped++;
-      return { bundle: p.dir, findings: ids, frames: 0, bytes: 0, error: (err as Error).message };
+      const code = (err as NodeJS.ErrnoException).code;
+      const full = code === 'ENOSPC' || code === 'EDQUOT';
+      this.bytes = this.prune();
+      return { bundle: p.dir, findings: ids, frames: 0, bytes: 0, error: full ? `the evidence directory's disk is full (${code}): bundle not written` : (err as Error).message, reason: full ? 'disk-full' : 'error' };
     } finally {
       this.writing = false;
     }
@@ -129,7 +160,10 @@ export class EvidenceKeeper {
   private prune(reserve = 0): number {
     let names: string[];
     try {
-      names = readdirSync(this.options.dir).filter((n) => BUNDLE_NAME.test(n)).sort();
+      const found = readdirSync(this.options.dir).filter((n) => BUNDLE_NAME.test(n));
+      // Forget bundles removed since (by pruning, or by hand): the list stays as long as the directory.
+      this.order.splice(0, this.order.length, ...this.order.filter((n) => found.includes(n)));
+      names = oldestFirst(found, this.order);
     } catch {
       return 0;
     }
@@ -153,6 +187,31 @@ export class EvidenceKeeper {
       }
     }
     return total;
+  }
+}
+
+/** Bundles oldest first: those this keeper did not write (found at start) by name, then the ones it wrote, in order. */
+export function oldestFirst(found: readonly string[], written: readonly string[]): string[] {
+  const mine = new Set(written);
+  return [...found.filter((n) => !mine.has(n)).sort(), ...written.filter((n) => found.includes(n))];
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Flushes a file to the disk (a crash after the rename finds every byte of the bundle). */
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

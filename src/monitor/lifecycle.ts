@@ -11,6 +11,10 @@
  *
  * Findings from the host's configuration (`check`) have no evidence stream: they are active while
  * the latest check reports them, and close as soon as it no longer does.
+ *
+ * Two clocks: every interval here (quiet period, update rate) is measured on the caller's `now`,
+ * a monotonic clock, so an NTP step of the wall clock neither closes a finding early nor keeps it
+ * open for the length of the step; `wall` is only what the event lines show.
  */
 import type { Finding, FindingKind } from '../engine/findings.js';
 import type { Severity } from '../engine/severity.js';
@@ -24,8 +28,12 @@ export interface Tracked {
   origin: Origin;
   /** The engine's latest copy (same object the engine updates, or the last one it had). */
   finding: Finding;
+  /** Monotonic ms (intervals are measured on these). */
   openedAt: number;
   lastEvidenceAt: number;
+  /** Wall-clock ms of the same moments, for the event lines. */
+  openedWall: number;
+  lastEvidenceWall: number;
   /** Count accumulated over engine generations while open. */
   total: number;
   lastEventAt: number;
@@ -36,8 +44,11 @@ export interface Tracked {
 
 export interface LifecycleEvent {
   event: 'opened' | 'updated' | 'closed';
+  /** Wall-clock ms. */
   at: number;
   tracked: Tracked;
+  /** Why a finding closed before its quiet period: its guest's port is gone. */
+  reason?: 'port-gone';
 }
 
 export interface LifecycleOptions {
@@ -76,8 +87,8 @@ export class FindingTracker {
     private readonly onEvidence: (f: Finding, delta: number) => void = () => {},
   ) {}
 
-  /** A reading of the engine's findings; returns what opened, updated and closed. */
-  observe(findings: readonly Finding[], generation: number, now: number): LifecycleEvent[] {
+  /** A reading of the engine's findings at monotonic `now` (wall `wall`); returns what opened, updated and closed. */
+  observe(findings: readonly Finding[], generation: number, now: number, wall = now): LifecycleEvent[] {
     if (generation !== this.generation) {
       this.generation = generation;
       this.seen = new Map();
@@ -98,25 +109,38 @@ export class FindingTracker {
       if (delta > 0) this.onEvidence(f, delta);
       let t = this.open.get(key);
       if (!t) {
-        t = this.start(key, 'frames', f, now);
+        t = this.start(key, 'frames', f, now, wall);
         t.total = Math.max(delta, 1);
         t.lastEventTotal = t.total;
-        events.push({ event: 'opened', at: now, tracked: t });
+        events.push({ event: 'opened', at: wall, tracked: t });
         continue;
       }
       t.finding = f;
       t.lastEvidenceAt = now;
+      t.lastEvidenceWall = wall;
       t.total += Math.max(delta, 0);
-      if (t.total !== t.lastEventTotal && now - t.lastEventAt >= this.options.updateEveryMs) events.push(this.emitted(t, 'updated', now));
+      if (t.total !== t.lastEventTotal && now - t.lastEventAt >= this.options.updateEveryMs) events.push(this.emitted(t, 'updated', now, wall));
     }
     for (const t of this.open.values()) {
-      if (t.origin === 'frames' && now - t.lastEvidenceAt >= this.options.quietAfterMs) events.push(this.finish(t, now));
+      if (t.origin === 'frames' && now - t.lastEvidenceAt >= this.options.quietAfterMs) events.push(this.finish(t, wall));
+    }
+    return events;
+  }
+
+  /**
+   * A guest's port is gone (the guest was destroyed or moved away): the findings about the MACs
+   * that were its guests close now, with the reason, rather than linger for the quiet period.
+   */
+  closeFor(macs: ReadonlySet<number>, wall: number): LifecycleEvent[] {
+    const events: LifecycleEvent[] = [];
+    for (const t of this.open.values()) {
+      if (t.origin === 'frames' && macs.has(t.finding.mac)) events.push({ ...this.finish(t, wall), reason: 'port-gone' });
     }
     return events;
   }
 
   /** The latest configuration check: what it reports is active, what it no longer reports closes. */
-  observeConfiguration(findings: readonly Finding[], now: number): LifecycleEvent[] {
+  observeConfiguration(findings: readonly Finding[], now: number, wall = now): LifecycleEvent[] {
     const events: LifecycleEvent[] = [];
     const current = new Set<string>();
     for (const f of findings) {
@@ -124,15 +148,15 @@ export class FindingTracker {
       current.add(key);
       const t = this.open.get(key);
       if (t) t.finding = f;
-      else events.push({ event: 'opened', at: now, tracked: this.start(key, 'configuration', f, now) });
+      else events.push({ event: 'opened', at: wall, tracked: this.start(key, 'configuration', f, now, wall) });
     }
-    for (const t of this.open.values()) if (t.origin === 'configuration' && !current.has(t.key)) events.push(this.finish(t, now));
+    for (const t of this.open.values()) if (t.origin === 'configuration' && !current.has(t.key)) events.push(this.finish(t, wall));
     return events;
   }
 
   /** Everything still open, closed (at shutdown: the process stops watching). */
-  closeAll(now: number): LifecycleEvent[] {
-    return [...this.open.values()].map((t) => this.finish(t, now));
+  closeAll(wall: number): LifecycleEvent[] {
+    return [...this.open.values()].map((t) => this.finish(t, wall));
   }
 
   get active(): IterableIterator<Tracked> {
@@ -143,25 +167,25 @@ export class FindingTracker {
     return this.open.size;
   }
 
-  private start(key: string, origin: Origin, f: Finding, now: number): Tracked {
-    const t: Tracked = { id: `${f.kind}/${f.mac >= 0 ? f.mac.toString(16).padStart(12, '0') : '-'}/${f.vlan}/${now}`, key, origin, finding: f, openedAt: now, lastEvidenceAt: now, total: 0, lastEventAt: now, lastEventTotal: 0, bundle: null };
+  private start(key: string, origin: Origin, f: Finding, now: number, wall: number): Tracked {
+    const t: Tracked = { id: `${f.kind}/${f.mac >= 0 ? f.mac.toString(16).padStart(12, '0') : '-'}/${f.vlan}/${Math.round(wall)}`, key, origin, finding: f, openedAt: now, lastEvidenceAt: now, openedWall: wall, lastEvidenceWall: wall, total: 0, lastEventAt: now, lastEventTotal: 0, bundle: null };
     this.open.set(key, t);
     this.opened++;
     this.bump(f.kind, f.severity, 1);
     return t;
   }
 
-  private finish(t: Tracked, now: number): LifecycleEvent {
+  private finish(t: Tracked, wall: number): LifecycleEvent {
     this.open.delete(t.key);
     this.closed++;
     this.bump(t.finding.kind, t.finding.severity, -1);
-    return { event: 'closed', at: now, tracked: t };
+    return { event: 'closed', at: wall, tracked: t };
   }
 
-  private emitted(t: Tracked, event: 'updated', now: number): LifecycleEvent {
+  private emitted(t: Tracked, event: 'updated', now: number, wall: number): LifecycleEvent {
     t.lastEventAt = now;
     t.lastEventTotal = t.total;
-    return { event, at: now, tracked: t };
+    return { event, at: wall, tracked: t };
   }
 
   private bump(kind: FindingKind, severity: Severity, by: number): void {

@@ -7,10 +7,15 @@
  * Labels are bounded by the host's own ports (bridge, bond, slave, port, interface) and by the fixed
  * finding kinds and severities. Never a MAC: a loop or a MAC flood would create one series per
  * address seen, without bound, in every Prometheus that scrapes the host. The MACs are in the events
- * and the evidence bundles.
+ * and the evidence bundles. A port that goes away (a guest destroyed) takes its series with it
+ * (`forgetPort`): a host whose guests come and go all day exports the ports it has, not every port
+ * it ever had.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { VERSION } from '../model/version.js';
+
+/** Labels whose values are the host's own ports. */
+const PORT_LABELS = ['interface', 'port', 'slave', 'bond', 'bridge'];
 
 export class MonitorMetrics {
   readonly registry = new Registry();
@@ -101,6 +106,24 @@ export class MonitorMetrics {
       c.inc((u.user + u.system) / 1e6);
     });
     gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.').set(Math.round(Date.now() / 1000 - process.uptime()));
+    // V8's heap and the memory outside it (buffers, typed arrays), under prom-client's names: with
+    // the resident size they say where the memory is when it grows.
+    gauge('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', [], (g) => g.set(process.memoryUsage().heapTotal));
+    gauge('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', [], (g) => g.set(process.memoryUsage().heapUsed));
+    gauge('nodejs_external_memory_bytes', 'Node.js external memory size in bytes (array buffers included).', [], (g) => g.set(process.memoryUsage().external));
+  }
+
+  /** Series of a port that went away, removed from every metric with a port in its labels. */
+  async forgetPort(name: string): Promise<void> {
+    this.captured.delete(name);
+    this.dropped.delete(name);
+    for (const m of this.registry.getMetricsAsArray() as unknown as (Counter<string> | Gauge<string>)[]) {
+      const got = await m.get();
+      for (const v of got.values) {
+        const labels = v.labels as Record<string, string | number>;
+        if (PORT_LABELS.some((l) => labels[l] === name)) m.remove(labels);
+      }
+    }
   }
 
   async text(): Promise<string> {

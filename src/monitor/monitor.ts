@@ -8,7 +8,12 @@
  *
  * Bounded for months: the engine is replaced every `epochMs` (MACs not seen since are forgotten,
  * the engine's finding and kernel-line lists start again); the lifecycle keeps only open findings;
- * the frame ring and the evidence directory have fixed caps.
+ * the frame ring and the evidence directory have fixed caps; a port that goes away takes its
+ * metric series and its guests' findings with it.
+ *
+ * Time: every interval (epochs, quiet periods, evidence delays and rates) runs on a monotonic
+ * clock; the wall clock only stamps what people read. An NTP step is said once and changes nothing
+ * else. The frames carry their own (kernel) stamps, which the engine orders by itself.
  */
 import type { HostInfo } from '../capture/host/discover.js';
 import { readBridgeFdb } from '../capture/host/kernel.js';
@@ -26,17 +31,35 @@ import { FrameRing, type RingOptions, DEFAULT_RING } from './frame-ring.js';
 import { DEFAULT_LIFECYCLE, FindingTracker, type LifecycleEvent, type LifecycleOptions, type Tracked } from './lifecycle.js';
 import { MonitorMetrics } from './metrics.js';
 
+/** The monitor's two clocks (ms): monotonic for intervals, wall for the event lines and bundle names. */
+export interface MonitorClock {
+  mono(): number;
+  wall(): number;
+}
+
+export const SYSTEM_CLOCK: MonitorClock = { mono: () => performance.now(), wall: () => Date.now() };
+
+/** A port appearing or going away, as the session saw it. */
+export interface PortEvent {
+  readonly kind: string;
+  readonly iface: string | null;
+}
+
 /** What the monitor uses of a live session: the engine, a frame tap, its messages and drops. */
 export interface MonitorSession {
   readonly analyzer: Analyzer;
   readonly observers: ((rec: PacketRecord, frame: DecodedFrame) => void)[];
   readonly messages: readonly string[];
+  /** Interfaces appearing and going away (kind 'appeared' / 'gone'), in order. */
+  readonly events?: readonly PortEvent[];
   /** Worker capture: interfaces whose capture fell behind (how many frames is not known). */
   readonly dropped?: ReadonlySet<string>;
   /** Ring capture: frames dropped so far for the whole host, by the kernel and inside bondscope. */
-  drops?(): { kernel: number | null; internal: number } | null;
+  drops?(): { kernel: number | null; internal: number; kernelPeakPerSec?: number | null; internalPeakPerSec?: number } | null;
   /** A fresh engine from the next frame on. */
   reset(): void;
+  /** A host reached over ssh: its bridges' learning tables as its session last read them (this host's are read here). */
+  readonly learnedOnHost?: (bridge: string) => { mac: number; port: string; isLocal: boolean }[] | null;
 }
 
 export interface MonitorOptions {
@@ -49,6 +72,8 @@ export interface MonitorOptions {
   kernel: boolean;
   /** One NDJSON line per event. */
   emit: (line: string) => void;
+  /** Default: the system's (performance.now, Date.now). */
+  clock?: MonitorClock;
 }
 
 export const DEFAULT_MONITOR: Omit<MonitorOptions, 'emit' | 'evidence'> = { lifecycle: DEFAULT_LIFECYCLE, epochMs: 3_600_000, ring: DEFAULT_RING, kernel: true };
@@ -60,9 +85,13 @@ export class Monitor {
   readonly evidence: EvidenceKeeper | null;
   private session: MonitorSession | null = null;
   private topology: Topology;
+  readonly clock: MonitorClock;
   /** Bumped at each fresh engine (epoch or capture restart): counts restart with it. */
   private generation = 0;
-  private epochStart = Date.now();
+  /** Monotonic ms; NaN until the first poll of the epoch (which starts it, on the caller's clock). */
+  private epochStart = NaN;
+  /** Wall minus monotonic at the last poll: a change is the wall clock stepping. */
+  private wallOffset: number;
   /** Per-frame counts by the capture registry's interface id, and their names (this session). */
   private framesById = new Float64Array(64);
   private namesById: string[] = [];
@@ -71,8 +100,16 @@ export class Monitor {
   private kernelNotesRead = 0;
   private movesSeen = new Map<string, number>();
   private messagesShown = 0;
+  private portEventsRead = 0;
+  /** Messages about the kernel log said so far: a capture restart opens it again, and is not said again. */
+  private readonly kernelLogSaid = new Set<string>();
+  /** Drops last said (a capture-dropping line at most every DROPS_EVERY_MS). */
+  private dropsSaid = 0;
+  private dropsSaidAt = -Infinity;
   /** Guests' MACs (from the engine and from the FDB on guest ports) → their port, this epoch. */
   private guestMacs = new Map<number, string>();
+  /** Ports gone this epoch: the engine still knows their guests, the filter must not name them. */
+  private gonePorts = new Set<string>();
   private configSignature = '';
   /** Ring drops of earlier sessions (the counter goes on across capture restarts). */
   private dropsBefore = 0;
@@ -82,9 +119,15 @@ export class Monitor {
     topology: Topology,
   ) {
     this.topology = topology;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.wallOffset = this.clock.wall() - this.clock.mono();
     this.ring = new FrameRing(options.ring);
     this.evidence = options.evidence ? new EvidenceKeeper(options.evidence, this.ring, () => this.topology) : null;
+    if (this.evidence?.leftovers.length) {
+      this.event({ event: 'message', time: iso(this.clock.wall()), message: `evidence: removed ${this.evidence.leftovers.length} partial bundle(s) a stopped monitor had left unfinished (${this.evidence.leftovers.join(', ')})` });
+    }
     this.tracker = new FindingTracker(options.lifecycle, (f, delta) => this.countEvidence(f, delta));
+    if (this.evidence) for (const reason of ['rate-limit', 'disk-full', 'error']) this.metrics.evidenceSkipped.inc({ reason }, 0);
     this.metrics.activeBy = this.tracker.activeBy;
   }
 
@@ -99,6 +142,7 @@ export class Monitor {
     this.countedById.fill(0);
     this.namesById = [];
     this.messagesShown = 0;
+    this.portEventsRead = 0;
     session.observers.push((rec) => this.onFrame(rec));
   }
 
@@ -140,35 +184,97 @@ export class Monitor {
 
   private newGeneration(): void {
     this.generation++;
-    this.epochStart = Date.now();
+    this.epochStart = NaN;
     this.kernelNotesRead = 0;
     this.movesSeen = new Map();
     this.guestMacs = new Map();
+    this.gonePorts = new Set();
   }
 
-  /** Every poll (about twice a second): read the engine and emit what changed. */
-  poll(now = Date.now()): void {
+  /**
+   * Every poll (about twice a second): read the engine and emit what changed. `now` (tests) stands
+   * for both clocks; by default the monotonic one times the intervals and the wall one the lines.
+   */
+  poll(now?: number): void {
     const s = this.session;
     if (!s) return;
+    const mono = now ?? this.clock.mono();
+    const wall = now ?? this.clock.wall();
+    const stepped = now === undefined && this.noteClockStep(wall, mono);
     this.flushCounts();
-    for (; this.messagesShown < s.messages.length; this.messagesShown++) this.event({ event: 'message', time: iso(now), message: s.messages[this.messagesShown] });
-    if (now - this.epochStart >= this.options.epochMs) {
+    this.noteDrops(mono, wall);
+    for (; this.messagesShown < s.messages.length; this.messagesShown++) {
+      const message = s.messages[this.messagesShown]!;
+      if (message.startsWith('kernel log:')) {
+        if (this.kernelLogSaid.has(message)) continue;
+        this.kernelLogSaid.add(message);
+      }
+      this.event({ event: 'message', time: iso(wall), message });
+    }
+    this.readPortEvents(s, wall);
+    if (Number.isNaN(this.epochStart)) this.epochStart = mono;
+    if (stepped || mono - this.epochStart >= this.options.epochMs) {
       // Forget: a fresh engine. What the old one holds is settled and read first (frames waiting
       // for their window would be lost otherwise); open findings stay open while the new engine
-      // finds them again.
+      // finds them again. Also when the clock stepped: the kernel stamps frames by the same wall
+      // clock, and an engine whose frames went back in time reads them as late (what the bridge
+      // learned before the step would be newer than every frame after it) until time passes the
+      // step again; a fresh one starts from the new time.
       const old = s.analyzer;
       old.settle(true);
       this.readKernelNotes(old);
       this.countFlaps(old);
-      this.emitAll(this.tracker.observe(old.currentFindings(), this.generation, now));
+      this.emitAll(this.tracker.observe(old.currentFindings(), this.generation, mono, wall), mono);
       s.reset();
       this.newGeneration();
     }
     const a = s.analyzer;
     this.readKernelNotes(a);
-    this.emitAll(this.tracker.observe(a.currentFindings(), this.generation, now));
+    this.emitAll(this.tracker.observe(a.currentFindings(), this.generation, mono, wall), mono);
     this.metrics.macsTracked.set(a.macs.size);
     if (this.lastFrameSec) this.metrics.lastFrame.set(this.lastFrameSec);
+  }
+
+  /** The wall clock moved against the monotonic one (NTP stepped it): said once per step; returns whether it did. */
+  private noteClockStep(wall: number, mono: number): boolean {
+    const offset = wall - mono;
+    const step = offset - this.wallOffset;
+    this.wallOffset = offset;
+    if (Math.abs(step) < CLOCK_STEP_MS) return false;
+    this.event({ event: 'message', time: iso(wall), message: `the wall clock stepped ${step > 0 ? 'forward' : 'back'} by ${(Math.abs(step) / 1000).toFixed(1)} s: quiet periods, epochs and evidence delays run on the monotonic clock and are not affected; event times follow the wall clock; a fresh engine starts from the new time` });
+    return true;
+  }
+
+  /** Capture drops: a line at most every DROPS_EVERY_MS while frames are being lost (the counter has them all). */
+  private noteDrops(mono: number, wall: number): void {
+    const total = [...this.metrics.dropped.values()].reduce((a, b) => a + b, 0);
+    if (total <= this.dropsSaid || mono - this.dropsSaidAt < DROPS_EVERY_MS) return;
+    const d = this.session?.drops?.();
+    const peak = d ? Math.max(d.kernelPeakPerSec ?? 0, d.internalPeakPerSec ?? 0) : null;
+    this.event({ event: 'capture-dropping', time: iso(wall), dropped: total - this.dropsSaid, total, ...(peak !== null ? { peakPerSecond: peak } : {}), message: 'the capture lost frames: findings may be missed or undercounted until it keeps up (see bondscope_capture_dropped_frames_total)' });
+    this.dropsSaid = total;
+    this.dropsSaidAt = mono;
+  }
+
+  /** Ports that went away: their metric series go, and the findings about their guests close. */
+  private readPortEvents(s: MonitorSession, wall: number): void {
+    const list = s.events;
+    if (!list) return;
+    for (; this.portEventsRead < list.length; this.portEventsRead++) {
+      const e = list[this.portEventsRead]!;
+      if (e.iface === null) continue;
+      if (e.kind === 'appeared') this.gonePorts.delete(e.iface);
+      if (e.kind !== 'gone') continue;
+      const name = e.iface;
+      this.gonePorts.add(name);
+      void this.metrics.forgetPort(name);
+      const macs = new Set<number>();
+      const a = s.analyzer;
+      for (const [mac, port] of a.guestPorts) if (a.ports.ports[port]?.port.name === name) macs.add(mac);
+      for (const [mac, port] of this.guestMacs) if (port === name) macs.add(mac);
+      for (const mac of macs) this.guestMacs.delete(mac);
+      this.emitAll(this.tracker.closeFor(macs, wall), this.clock.mono());
+    }
   }
 
   /** Less often (every few seconds): the kernel's FDB, MAC flaps. */
@@ -181,12 +287,12 @@ export class Monitor {
 
   /** Async work: evidence bundles that are due (all of them with `force`, at shutdown). */
   async flushEvidence(force = false): Promise<void> {
-    const w = await this.evidence?.tick(force ? Infinity : Date.now());
-    const now = Date.now();
+    const w = await this.evidence?.tick(force ? Infinity : this.clock.mono());
+    const now = this.clock.wall();
     if (!w) return;
     if (w.error) {
-      this.metrics.evidenceSkipped.inc({ reason: 'error' });
-      this.event({ event: 'evidence', time: iso(now), bundle: w.bundle, findings: w.findings, error: w.error });
+      this.metrics.evidenceSkipped.inc({ reason: w.reason ?? 'error' });
+      this.event({ event: 'evidence', time: iso(now), bundle: w.bundle, findings: w.findings, error: w.error, reason: w.reason });
     } else {
       this.metrics.evidenceBundles.inc();
       this.event({ event: 'evidence', time: iso(now), bundle: w.bundle, findings: w.findings, frames: w.frames, bytes: w.bytes });
@@ -198,7 +304,7 @@ export class Monitor {
    * The host's configuration (`check`): configuration findings open and close, gauges for STP,
    * LACP and loop-prone bonds. Returns whether it changed since the last check.
    */
-  checkConfiguration(info: HostInfo, topology: Topology, now = Date.now()): boolean {
+  checkConfiguration(info: HostInfo, topology: Topology, now = this.clock.wall()): boolean {
     this.topology = topology;
     const check = checkTopology(topology, info.lacpStates);
     const m = this.metrics;
@@ -209,7 +315,16 @@ export class Monitor {
       const prone = check.findings.some((f) => f.kind === 'loop-prone-bond' && f.interfaces.includes(b.name));
       m.bondLoopProne.set({ bridge, bond: b.name }, prone ? 1 : 0);
       m.bondInfo.set({ bond: b.name, mode: b.mode ?? 'unknown' }, 1);
+      // The loop's counters exist from the start at 0 for each bond (and slave), so rate() and
+      // increase() say 0 on a healthy host instead of nothing.
+      for (const sl of b.slaves) m.loopedFrames.inc({ bridge, bond: b.name, slave: sl.name }, 0);
+      m.wrongPortLearning.inc({ bridge, bond: b.name }, 0);
+      m.blackholedUnicast.inc({ bridge, bond: b.name }, 0);
+      m.ownAddressFrames.inc({ bridge, port: b.name }, 0);
+      m.kernelOwnAddress.inc({ bridge, port: b.name }, 0);
+      m.bondFailovers.inc({ bond: b.name }, 0);
     }
+    for (const br of topology.bridges) m.macFlaps.inc({ bridge: br.name }, 0);
     m.stpPortState.reset();
     m.stpPortBlocked.reset();
     m.stpHostIsRoot.reset();
@@ -234,7 +349,7 @@ export class Monitor {
         }
       }
     }
-    this.emitAll(this.tracker.observeConfiguration(check.findings, now));
+    this.emitAll(this.tracker.observeConfiguration(check.findings, this.clock.mono(), now), this.clock.mono());
     const signature = JSON.stringify({ bonds: topology.bonds.map((b) => [b.name, b.mode, b.allSlavesActive, b.driverVersion, b.slaves.map((s) => s.name)]), bridges: topology.bridges.map((b) => [b.name, b.stpEnabled, b.ports.map((p) => p.name)]) });
     const changed = signature !== this.configSignature;
     if (changed) {
@@ -245,19 +360,20 @@ export class Monitor {
   }
 
   /** At shutdown: every open finding closes (nobody watches any more). */
-  stop(now = Date.now()): void {
+  stop(now?: number): void {
     this.poll(now);
-    this.emitAll(this.tracker.closeAll(now));
+    this.emitAll(this.tracker.closeAll(now ?? this.clock.wall()), now ?? this.clock.mono());
     this.session = null;
   }
 
-  private emitAll(events: LifecycleEvent[]): void {
+  /** Lines for what the lifecycle says; `mono` is now on the monotonic clock (the evidence delays). */
+  private emitAll(events: LifecycleEvent[], mono: number): void {
     for (const e of events) {
       const t = e.tracked;
       if (e.event === 'opened') {
         this.metrics.findingsOpened.inc({ kind: t.finding.kind, severity: t.finding.severity });
         if (this.evidence && t.origin === 'frames') {
-          if (this.evidence.request(t, e.at) === null) this.metrics.evidenceSkipped.inc({ reason: 'rate-limit' });
+          if (this.evidence.request(t, mono, e.at) === null) this.metrics.evidenceSkipped.inc({ reason: 'rate-limit' });
         }
       }
       const f = findingJson(t.finding, []) as Record<string, unknown>;
@@ -272,9 +388,10 @@ export class Monitor {
         origin: t.origin,
         ...f,
         count: t.total,
-        openedAt: iso(t.openedAt),
-        lastEvidenceAt: iso(t.lastEvidenceAt),
+        openedAt: iso(t.openedWall),
+        lastEvidenceAt: iso(t.lastEvidenceWall),
         ...(e.event === 'closed' ? { activeSeconds: Math.round((t.lastEvidenceAt - t.openedAt) / 1000) } : {}),
+        ...(e.reason ? { reason: e.reason } : {}),
         bundle: t.bundle,
       });
     }
@@ -355,16 +472,20 @@ export class Monitor {
 
   /** Guests' MACs the kernel has on a bond now: the FDB read against the guests known this epoch. */
   private readFdb(a: Analyzer): void {
-    for (const [mac, port] of a.guestPorts) if (this.guestMacs.size < 65536 && !this.guestMacs.has(mac)) this.guestMacs.set(mac, a.ports.ports[port]?.port.name ?? '');
+    for (const [mac, port] of a.guestPorts) {
+      const name = a.ports.ports[port]?.port.name ?? '';
+      if (this.guestMacs.size < 65536 && !this.guestMacs.has(mac) && !this.gonePorts.has(name)) this.guestMacs.set(mac, name);
+    }
     const g = this.metrics.wrongPortMacs;
     g.reset();
     for (const br of this.topology.bridges) {
       let entries;
       try {
-        entries = readBridgeFdb(br.name);
+        entries = this.session?.learnedOnHost ? this.session.learnedOnHost(br.name) : readBridgeFdb(br.name);
       } catch {
         continue;
       }
+      if (!entries) continue;
       const wrong = new Map<string, number>();
       for (const b of this.topology.bonds) if (this.bridgeOf(b.name) === br.name) wrong.set(b.name, 0);
       for (const e of entries) {
@@ -386,6 +507,10 @@ export class Monitor {
 
 /** The `interface` label of drops that belong to the whole host's capture ring. */
 const ALL_INTERFACES = 'all';
+/** A change of the wall clock against the monotonic one larger than this is a step (NTP), said once. */
+const CLOCK_STEP_MS = 2000;
+/** While capture drops, a line at most this often. */
+const DROPS_EVERY_MS = 10_000;
 
 const STP_STATES = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'];
 

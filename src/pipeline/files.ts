@@ -18,6 +18,7 @@ import { DecodedFrame, decodeFrame } from '../decode/index.js';
 import { Analyzer, type AnalyzerOptions, DEFAULT_OPTIONS } from '../engine/analyzer.js';
 import { type Capabilities, capabilities } from '../engine/capabilities.js';
 import type { Finding } from '../engine/findings.js';
+import { type Verdict, verdictOf } from '../engine/verdict.js';
 import { type Prepared, prepare } from '../engine/prepass.js';
 import { emptyTopology, mergeTopology, topologyFromComment, type Topology } from '../model/topology.js';
 
@@ -148,6 +149,8 @@ export interface FileAnalysis {
   run: FileRun;
   findings: Finding[];
   capabilities: Capabilities;
+  /** The answer first (engine/verdict.ts). */
+  verdict: Verdict;
 }
 
 /** What a caller adds to a run to the end: what the engine is told besides the frames. */
@@ -167,5 +170,5 @@ export function analyzeFiles(specs: readonly string[], o: FileRunOptions = {}, h
   while (run.step(hooks.each));
   hooks.end?.(run.analyzer);
   const findings = run.finish();
-  return { run, findings, capabilities: capabilities(run.analyzer.ports.ports, run.analyzer.options.unsettledClocks) };
+  return { run, findings, capabilities: capabilities(run.analyzer.ports.ports, run.analyzer.options.unsettledClocks), verdict: verdictOf(run.analyzer, findings) };
 }

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { executableAsset } from '../model/package.js';
 
 /** Conventions for locally administered MACs (not IEEE registrations), by 24-bit prefix. */
 const LOCAL_CONVENTIONS: Record<number, string> = {
@@ -42,7 +43,8 @@ const CACHE_LIMIT = 65536;
 function load(): Registry | null {
   let buf: Buffer;
   try {
-    buf = readFileSync(createRequire(import.meta.url).resolve('oui-data'));
+    const carried = executableAsset('oui-data.json');
+    buf = carried ? Buffer.from(carried.buffer, carried.byteOffset, carried.byteLength) : readFileSync(createRequire(import.meta.url).resolve('oui-data'));
   } catch {
     return null;
   }

@@ -12,6 +12,7 @@ import { Footer } from './components/Footer.js';
 import { Header } from './components/Header.js';
 import { MacTable } from './components/MacTable.js';
 import { Timeline } from './components/Timeline.js';
+import { Verdict } from './components/Verdict.js';
 import type { UiSnapshot } from './model.js';
 import type { UiControls, UiStore } from './store.js';
 import { derive, detailView, type Effect, helpView, initialViewState, layout, MIN_COLUMNS, MIN_ROWS, PANE_NAMES, reduceKey, splitKeys, type ViewState } from './view-state.js';
@@ -163,6 +164,7 @@ export function App({ store, controls, refreshMs = 100, size: fixedSize, onQuit 
   return (
     <Box flexDirection="column" width={L.width} height={L.height}>
       <Header snapshot={S} width={L.width} height={L.header} paused={s.paused} />
+      <Verdict verdict={S.verdict} width={L.width} height={L.verdict} />
       {body}
       <Footer width={L.width} looped={S.loopedPerSecond} paused={s.paused} draft={s.draft} draftPane={PANE_NAMES[s.focus]} message={status} />
     </Box>

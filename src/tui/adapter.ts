@@ -11,9 +11,10 @@ import type { PortState } from '../engine/ports.js';
 import type { PortRole } from '../model/topology.js';
 import { formatMac } from '../model/mac.js';
 import { vendorOf } from '../report/vendor.js';
-import type { UiBond, UiBridge, UiEvent, UiFinding, UiMacRow, UiSnapshot, UiTopology } from './model.js';
+import type { UiBond, UiBridge, UiEvent, UiFinding, UiMacRow, UiSnapshot, UiTopology, UiVerdict } from './model.js';
 import type { PipelineStatus } from './pipeline.js';
 import { summaryOf } from '../report/analysis.js';
+import { type Verdict, verdictOf } from '../engine/verdict.js';
 
 /** Events kept in the timeline; older ones fall off the front. */
 export const TIMELINE_LIMIT = 2000;
@@ -71,7 +72,11 @@ export class AnalysisView {
 
     const macs: UiMacRow[] = [];
     for (const e of a.macs.entries()) {
-      macs.push(this.row(a, e, ports, byMac.size ? byMac.get(macKeyOf(e.vlan, e.mac)) : undefined));
+      // What the bridge learned is kept where its forwarding database keys it (per MAC on a bridge that is not VLAN-aware).
+      const learned = a.learningOf(e);
+      const own = byMac.size ? byMac.get(macKeyOf(e.vlan, e.mac)) : undefined;
+      const fdb = learned !== e && byMac.size ? byMac.get(macKeyOf(learned.vlan, e.mac))?.filter((f) => f.kind === 'wrong-port-learning') : undefined;
+      macs.push(this.row(a, e, learned, ports, fdb?.length ? [...(own ?? []), ...fdb] : own));
       if (e.moves) this.noteMove(a, e, ports);
     }
 
@@ -95,6 +100,7 @@ export class AnalysisView {
       loopedPerSecond: this.looped.slice(),
       messages: st.messages,
       drops: st.drops ?? null,
+      verdict: st.frames > 0 ? uiVerdict(verdictOf(a, findings)) : null,
     };
   }
 
@@ -103,7 +109,7 @@ export class AnalysisView {
     this.noteLooped(a.currentFindings(), a.stats.firstSec, now);
   }
 
-  private row(a: Analyzer, e: MacEntry, ports: PortState[], findings: Finding[] | undefined): UiMacRow {
+  private row(a: Analyzer, e: MacEntry, learned: MacEntry, ports: PortState[], findings: Finding[] | undefined): UiMacRow {
     let looped = 0;
     let own = 0;
     let wrongFinding = false;
@@ -120,8 +126,8 @@ export class AnalysisView {
     if (
       c &&
       c.last === e.last &&
-      c.learnedOn === e.learnedOn &&
-      c.wrongSince === e.wrongSince &&
+      c.learnedOn === learned.learnedOn &&
+      c.wrongSince === learned.wrongSince &&
       c.looped === looped &&
       c.own === own &&
       c.wrongFinding === wrongFinding &&
@@ -136,15 +142,15 @@ export class AnalysisView {
       mac: e.mac,
       vendor: vendorOf(e.mac),
       ports: [...e.ports].map(([i, n]) => ({ port: ports[i]!.port.name, inFrames: n[PC_IN]!, outFrames: n[PC_OUT]!, unknownFrames: n[PC_UNKNOWN]! })),
-      learnedOn: e.learnedOn >= 0 ? ports[e.learnedOn]!.port.name : null,
+      learnedOn: learned.learnedOn >= 0 ? ports[learned.learnedOn]!.port.name : null,
       home: home >= 0 ? ports[home]!.port.name : local ? 'host' : null,
-      wrongPort: wrongFinding || e.wrongSince >= 0,
-      wrongNow: e.wrongSince >= 0,
+      wrongPort: wrongFinding || learned.wrongSince >= 0,
+      wrongNow: learned.wrongSince >= 0,
       loopedFrames: looped,
       ownAddressFrames: own,
       lastSeen: e.last >= 0 ? a.wallTime(e.last) : 0,
     };
-    this.rows.set(e, { last: e.last, learnedOn: e.learnedOn, wrongSince: e.wrongSince, looped, own, wrongFinding, home, local, ports: e.ports.size, row });
+    this.rows.set(e, { last: e.last, learnedOn: learned.learnedOn, wrongSince: learned.wrongSince, looped, own, wrongFinding, home, local, ports: e.ports.size, row });
     return row;
   }
 
@@ -327,4 +333,9 @@ export function topologyOf(a: Analyzer): UiTopology {
   }
   const assumed = ports.filter((p) => p.roleSource === 'name' || p.roleSource === 'inferred' || p.roleSource === 'none').map((p) => `${p.name}: ${p.role}, ${p.reason}`);
   return { bonds, bridges, assumed };
+}
+
+/** The engine's verdict as the header shows it (worded by the engine, never decided here). */
+function uiVerdict(v: Verdict): UiVerdict {
+  return { state: v.state, line: v.line, hurt: v.hurt.map((h) => h.short), remedy: v.remedy?.text ?? null, tell: v.wouldTell[0] ?? null };
 }

@@ -110,6 +110,17 @@ export interface UiEvent {
   text: string;
 }
 
+/** The engine's verdict (verdict.ts) as the header shows it: the answer, the guests it hurts, the remedy. */
+export interface UiVerdict {
+  state: 'loops' | 'does-not-loop' | 'cannot-tell';
+  line: string;
+  /** One short line per guest hurt. */
+  hurt: string[];
+  remedy: string | null;
+  /** What would tell (cannot tell), the first of them. */
+  tell: string | null;
+}
+
 export interface UiSnapshot {
   /** What is being looked at: file names, or the host for live. */
   title: string;
@@ -130,6 +141,8 @@ export interface UiSnapshot {
   messages: string[];
   /** Live: frames lost so far, shown in the header's status; null for files. */
   drops: UiDrops | null;
+  /** The verdict so far (final once the files are read); null before any frame. */
+  verdict: UiVerdict | null;
 }
 
 /** Frames a live capture lost: by the kernel (null: the backend cannot tell) and by bondscope. */
@@ -155,6 +168,7 @@ export function emptySnapshot(title: string, mode: SourceMode): UiSnapshot {
     loopedPerSecond: [],
     messages: [],
     drops: null,
+    verdict: null,
   };
 }
 

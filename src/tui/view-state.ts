@@ -38,6 +38,8 @@ export interface Layout {
   width: number;
   height: number;
   header: number;
+  /** The verdict band under the header (Verdict.tsx). */
+  verdict: number;
   macs: number;
   bottom: number;
   /** Height of help and details, which replace the panes. */
@@ -57,7 +59,9 @@ export function layout(columns: number, rows: number): Layout {
   const width = columns;
   const height = rows - 1;
   const header = height >= 40 ? 5 : height >= 27 ? 4 : 3;
-  const body = height - header - 1;
+  // The answer before any table: six lines on a tall terminal (verdict, guests, remedy, each with room), fewer on small ones.
+  const verdict = height >= 39 ? 6 : height >= 30 ? 5 : height >= 23 ? 3 : height >= 20 ? 2 : 1;
+  const body = height - header - verdict - 1;
   const bottom = Math.max(8, Math.round(body * 0.42));
   const wide = columns >= 120;
   const findingsWidth = wide ? Math.floor(columns * 0.3) : Math.ceil(columns * 0.55);
@@ -66,6 +70,7 @@ export function layout(columns: number, rows: number): Layout {
     width,
     height,
     header,
+    verdict,
     macs: body - bottom,
     bottom,
     overlay: body,

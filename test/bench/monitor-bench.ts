@@ -11,16 +11,28 @@
  *  2. Latency: on the looping host, one guest broadcast at a time; the time from sending it to the
  *     /metrics counter bondscope_looped_frames_total changing (polled every 20 ms), --trials times.
  *  3. Scrape: 10 000 outside hosts' ARP broadcasts (10 000 MACs tracked), then /metrics timed.
+ *  4. Soak (--soak S, default 600; `--only soak --soak 3600` for an hour): memory over time on
+ *     the looping lab with everything a host meets in months, accelerated — unicast between
+ *     outside hosts into the uplink at --pps, broadcasts from 40 000 outside MACs at 4 000/s, half
+ *     of them 802.1Q-tagged (VLANs 10–19), a new set of 40 000 MACs every minute (six sets in
+ *     turn: MACs come and go), eight guests broadcasting every 200 ms (so the loop's findings
+ *     stay open and evidence is kept), a guest port created every 3 s and destroyed 6 s later
+ *     (each guest sends a gratuitous ARP and unicast), a fresh engine every 60 s (--forget-after;
+ *     1 h by default), an evidence bundle at most every 30 s (300 s by default). Its own lab
+ *     prefix and bridge, so it may run beside the test suite (it is a memory measurement). A probe
+ *     preloaded into the monitor (memory-probe.ts) writes its memory every 10 s: resident,
+ *     anonymous, V8's heap committed and used, its young generation, the memory outside it.
  *
- *   npm run bench:monitor [-- --seconds 120 --pps 100000 --trials 10]
+ *   npm run bench:monitor [-- --seconds 120 --pps 100000 --trials 10 --soak 600 --only latency|scrape|cost|soak]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { down, up } from '../lab/lab.js';
+import { addGuestPort, arpSender, guestTalks, monitorLabParams, removeGuestPort, writePcap } from '../lab/monitor-lab.js';
 import { defaultParams, namespaces, type LabParams, type ScenarioName } from '../lab/topology.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,28 +45,6 @@ function params(guests: number): LabParams {
   const p = { ...defaultParams(PREFIX), bridge: 'xenbr6', hostMac: '00:25:90:00:06:21' };
   p.guests = Array.from({ length: guests }, (_, i) => ({ vif: `vif${i + 1}.0`, mac: `00:16:3e:00:6${(i >> 8) & 0xf}:${(i & 0xff).toString(16).padStart(2, '0')}`, ip: `198.51.100.${10 + i}` }));
   return p;
-}
-
-/** A classic pcap (µs) of the given frames. */
-function writePcap(path: string, frames: Uint8Array[]): void {
-  const fd = openSync(path, 'w');
-  const h = Buffer.alloc(24);
-  h.writeUInt32LE(0xa1b2c3d4, 0);
-  h.writeUInt16LE(2, 4);
-  h.writeUInt16LE(4, 6);
-  h.writeUInt32LE(65535, 16);
-  h.writeUInt32LE(1, 20);
-  writeSync(fd, h);
-  frames.forEach((f, i) => {
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(1_800_000_000 + Math.floor(i / 1e6), 0);
-    r.writeUInt32LE(i % 1e6, 4);
-    r.writeUInt32LE(f.length, 8);
-    r.writeUInt32LE(f.length, 12);
-    writeSync(fd, r);
-    writeSync(fd, f);
-  });
-  closeSync(fd);
 }
 
 function mac(prefix: number, n: number): number[] {
@@ -240,22 +230,144 @@ async function scrape(work: string): Promise<void> {
   process.stdout.write(`scrape: ${tracked} MACs tracked; /metrics in ${times[25]!.toFixed(1)} ms median, ${times[49]!.toFixed(1)} ms max of 50 (curl's time_total)\n`);
 }
 
+
+/** The soak's lab: a prefix and bridge of its own (it may run beside the test suite), eight guests. */
+const SOAK_PREFIX = 'bsmk';
+
+/** ARP requests from `count` outside MACs (set `set`), every other one tagged with a VLAN of 10–19. */
+function churnBroadcasts(set: number, count: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, i) => {
+    const src = [0x02, 0xe0 + set, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x01];
+    const arp = arpRequest(src, i);
+    if (i % 2 === 0) return arp;
+    const tagged = new Uint8Array(64);
+    tagged.set(arp.subarray(0, 12), 0);
+    tagged.set([0x81, 0x00, 0, 10 + (i % 10)], 12);
+    tagged.set(arp.subarray(12, 60), 16);
+    return tagged;
+  });
+}
+
+interface ProbeLine {
+  t: number;
+  rss: number;
+  anon: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  spaces: Record<string, number>;
+}
+
+async function soak(work: string, seconds: number, pps: number): Promise<void> {
+  const p = monitorLabParams(SOAK_PREFIX, 69, 8);
+  down(SOAK_PREFIX);
+  up('loop', p);
+  const ns = namespaces(p);
+  const gx = `${SOAK_PREFIX}-gx`;
+  spawnSync('ip', ['netns', 'add', gx]);
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const pair = i % 64;
+    frames.push(i % 1000 < 64 ? udp(mac(0xbb, pair), mac(0xaa, pair)) : udp(mac(0xaa, pair), mac(0xbb, pair)));
+  }
+  writePcap(join(work, 'unicast.pcap'), frames);
+  const SETS = 6;
+  for (let set = 0; set < SETS; set++) writePcap(join(work, `macs${set}.pcap`), churnBroadcasts(set, 40_000));
+  const probe = join(work, 'probe.jsonl');
+  const m = spawn(
+    'ip',
+    ['netns', 'exec', ns.host, process.execPath, '--import', join(ROOT, 'dist/test/bench/memory-probe.js'), BIN, 'monitor', '--listen', METRICS, '--bond', `${p.bond}=${p.slaves.join(',')}`, '--forget-after', '60', '--evidence-dir', join(work, 'evidence'), '--evidence-every', '30', '--quiet-after', '30'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BONDSCOPE_MEMORY_PROBE: probe, BONDSCOPE_MEMORY_PROBE_MS: '10000' } },
+  );
+  let err = '';
+  m.stderr!.on('data', (d) => (err += d));
+  while (!err.includes('monitoring ')) {
+    if (m.exitCode !== null) throw new Error(`monitor did not start: ${err}`);
+    await sleep(100);
+  }
+  const guests = p.guests.map((g, i) => arpSender(ns.guests[i]!, g, 200, { vary: true }).proc);
+  const uni = spawn('ip', ['netns', 'exec', ns.sw, 'tcpreplay', '-q', '-i', 'sw-p0', `--pps=${pps - 4000}`, '--loop=0', join(work, 'unicast.pcap')], { stdio: 'ignore' });
+  let macs: ChildProcess | null = null;
+  let set = 0;
+  const nextSet = (): void => {
+    macs?.kill('SIGINT');
+    macs = spawn('ip', ['netns', 'exec', ns.sw, 'tcpreplay', '-q', '-i', 'sw-p0', '--pps=4000', '--loop=0', join(work, `macs${set++ % SETS}.pcap`)], { stdio: 'ignore' });
+  };
+  nextSet();
+  const rx = (): number => Number(spawnSync('ip', ['netns', 'exec', ns.host, 'cat', `/sys/class/net/${p.slaves[0]}/statistics/rx_packets`], { encoding: 'utf8' }).stdout);
+  const t0 = Date.now();
+  const rx0 = rx();
+  const loads: number[] = [];
+  let k = 0;
+  const alive: [string, number][] = [];
+  let lastSet = Date.now();
+  const cpu0 = usage(m.pid!).mainCpuSec;
+  while (Date.now() - t0 < seconds * 1000) {
+    if (Date.now() - lastSet >= 60_000) {
+      nextSet();
+      lastSet = Date.now();
+    }
+    // A guest port every 3 s, destroyed 6 s later.
+    const vif = `vif${200 + (k % 500)}.0`;
+    const g = { mac: `00:16:3e:01:${((k >> 8) & 0xff).toString(16).padStart(2, '0')}:${(k & 0xff).toString(16).padStart(2, '0')}`, ip: `198.51.100.${20 + (k % 200)}` };
+    addGuestPort(ns.host, gx, p.bridge, vif, `g${k % 500}`, g.mac, p.vifMac);
+    alive.push([vif, Date.now()]);
+    await sleep(500);
+    guestTalks(gx, `g${k % 500}`, g, p.client.mac, 5, { arpFirst: true });
+    k++;
+    while (alive.length && Date.now() - alive[0]![1] > 6000) removeGuestPort(ns.host, alive.shift()![0]);
+    loads.push(Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]));
+    await sleep(2500);
+  }
+  const elapsed = (Date.now() - t0) / 1000;
+  const rate = (rx() - rx0) / elapsed;
+  const cpu = (usage(m.pid!).mainCpuSec - cpu0) / elapsed;
+  const metrics = get(ns.host, `http://${METRICS}/metrics`).body;
+  uni.kill('SIGINT');
+  (macs as ChildProcess | null)?.kill('SIGINT');
+  for (const gp of guests) gp.kill();
+  await stopMonitor(m);
+  spawnSync('ip', ['netns', 'del', gx]);
+  down(SOAK_PREFIX);
+  const rows = readFileSync(probe, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ProbeLine);
+  const at = (r: ProbeLine): string =>
+    `  t=${r.t.toFixed(0)}s RSS ${r.rss.toFixed(0)} MiB (anonymous ${r.anon.toFixed(0)}), V8 heap ${r.heapTotal.toFixed(0)} committed / ${r.heapUsed.toFixed(0)} used (young generation ${(r.spaces.new_space ?? 0).toFixed(0)}, old ${(r.spaces.old_space ?? 0).toFixed(0)}), outside the heap ${r.external.toFixed(0)} (array buffers ${r.arrayBuffers.toFixed(0)})`;
+  const every = Math.max(1, Math.round(rows.length / 24));
+  process.stdout.write(rows.filter((_, i) => i % every === 0 || i === rows.length - 1).map(at).join('\n') + '\n');
+  const max = (list: ProbeLine[], key: 'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'anon'): number => Math.max(...list.map((r) => r[key]));
+  const warm = rows.filter((r) => r.t >= 300);
+  const halves = [warm.slice(0, Math.floor(warm.length / 2)), warm.slice(Math.floor(warm.length / 2))];
+  const dropped = [...metrics.matchAll(/^bondscope_capture_dropped_frames_total\{[^}]*\} (\d+)/gm)].reduce((s, x) => s + Number(x[1]), 0);
+  const tracked = Number(/^bondscope_macs_tracked (\d+)/m.exec(metrics)?.[1]);
+  process.stdout.write(
+    `soak: ${elapsed.toFixed(0)} s, eth0 received ${rate.toFixed(0)} frames/s, ${k} guest ports came and went, ${SETS} sets of 40 000 MACs in turn (a new set each minute), ${tracked} MACs tracked at the end, ${dropped} frames dropped; monitor CPU ${(cpu * 100).toFixed(1)}% of a core; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n` +
+      (halves[1]!.length
+        ? `soak memory after the first 5 min: first half RSS max ${max(halves[0]!, 'rss').toFixed(0)} MiB (heap used ${max(halves[0]!, 'heapUsed').toFixed(0)}, committed ${max(halves[0]!, 'heapTotal').toFixed(0)}, outside ${max(halves[0]!, 'external').toFixed(0)}); second half RSS max ${max(halves[1]!, 'rss').toFixed(0)} MiB (heap used ${max(halves[1]!, 'heapUsed').toFixed(0)}, committed ${max(halves[1]!, 'heapTotal').toFixed(0)}, outside ${max(halves[1]!, 'external').toFixed(0)})\n`
+        : ''),
+  );
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, pps: { type: 'string', default: '100000' }, trials: { type: 'string', default: '10' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, pps: { type: 'string', default: '100000' }, trials: { type: 'string', default: '10' }, soak: { type: 'string', default: '600' }, only: { type: 'string' } } });
   if (process.getuid?.() !== 0) throw new Error('bench:monitor needs root (the lab)');
   const work = mkdtempSync(join(tmpdir(), 'bondscope-monitor-bench-'));
   try {
     if (!values.only || values.only === 'latency') await latency(Number(values.trials));
     if (!values.only || values.only === 'scrape') await scrape(work);
     if (!values.only || values.only === 'cost') await cost(work, Number(values.seconds), Number(values.pps));
+    if (!values.only || values.only === 'soak') await soak(work, Number(values.soak), Number(values.pps));
   } finally {
-    down(PREFIX);
+    // Only this run's labs (the soak may run alone, outside the lab lock, beside another bench's).
+    if (values.only !== 'soak') down(PREFIX);
+    down(SOAK_PREFIX);
     rmSync(work, { recursive: true, force: true });
   }
 }
 
 main().catch((err: unknown) => {
   process.stderr.write(`${(err as Error).message}\n`);
-  down(PREFIX);
+  if (!process.argv.includes('soak')) down(PREFIX);
+  down(SOAK_PREFIX);
   process.exitCode = 1;
 });

@@ -160,6 +160,27 @@ const CASES: Case[] = [
     places: ['eth0:original', 'eth1:inbound', 'bond0:inbound', 'bond0:inbound', 'xenbr0:flooded', 'vif1.0:flooded', 'vif2.0:flooded'],
   },
   {
+    name: 'R9: unicast for a guest the bridge has on the bond, dropped by the bridge: the promiscuous bridge device saw it, nothing was flooded',
+    copies: ['eth0@0', 'bond0@4', 'xenbr0@6'],
+    src: { unicastForOther: true },
+    from: O_OUTSIDE,
+    places: ['eth0:original', 'bond0:inbound', 'xenbr0:promiscuous'],
+  },
+  {
+    name: 'R9: unicast for a guest forwarded to its port: the bridge device’s copy is still only the promiscuous one',
+    copies: ['eth0@0', 'bond0@4', 'xenbr0@6', 'vif1.0@8'],
+    src: { unicastForOther: true },
+    from: O_OUTSIDE,
+    places: ['eth0:original', 'bond0:inbound', 'xenbr0:promiscuous', 'vif1.0:flooded'],
+  },
+  {
+    name: 'R9 is for unicast only: a broadcast from outside reaches the bridge device as a flood',
+    copies: ['eth0@0', 'bond0@4', 'xenbr0@6'],
+    src: {},
+    from: O_OUTSIDE,
+    places: ['eth0:original', 'bond0:inbound', 'xenbr0:flooded'],
+  },
+  {
     name: 'a guest that migrated away (known as a guest) seen first on the uplink: from outside now',
     copies: ['eth1@0', 'eth0@3', 'bond0@8', 'xenbr0@9', 'vif2.0@12'],
     src: GUEST1,

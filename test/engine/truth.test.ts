@@ -37,6 +37,9 @@ const CAPTURES = join(PROJECT_ROOT, 'captures');
 interface Truth {
   scenario: string;
   loops: boolean;
+  guestPortsFinal: Record<string, string | null>;
+  pingLoss: { clientToGuestAfterBroadcast: number; clientToGuestAfterGuestSpoke: number };
+  captureWindows?: Record<string, [number, number]>;
   loopStartedAt: number | null;
   hostMacs: string[];
   guests: { mac: string; vif: string; ip: string }[];
@@ -45,7 +48,6 @@ interface Truth {
   movedGuests: string[];
   guestPortsAfterBroadcast: Record<string, string | null>;
   ownAddressWarnings: string[];
-  pingLoss: { clientToGuestAfterBroadcast: number };
   interfaces: string[];
   params: { slaves: string[]; bond: string };
 }
@@ -159,6 +161,54 @@ function violations(t: Truth, fr: FormRun, a: TruthAnalysis): string[] {
         if (![...outOn].some((o) => [...inOn].some((i) => i !== o))) out.push(`looped-broadcast ${mac(f)}/${f.vlan}: no evidence frame out on one slave and in on the other`);
       }
     }
+  }
+  out.push(...verdictViolations(t, fr, a));
+  return out;
+}
+
+/**
+ * The verdict the truth calls for, and its numbers against the kernel's:
+ *  - loops on a host that loops, never on one that does not; one slave alone cannot tell;
+ *  - the loop's start, where the capture shows it, brackets the moment the lab made it loop;
+ *  - a guest the bridge had on the bond is hurt, on the bond when the capture ended exactly when
+ *    the kernel's last FDB read has it there (guestPortsFinal, read after the last traffic), its
+ *    time on the bond within the capture and never more than the capture;
+ *  - every ping the client sent right after the guests' broadcasts was lost (pingLoss 100): those
+ *    4 requests are unicast that never reached the guest, so at least 4 are counted lost where
+ *    the form claims blackholed unicast and the guest's port was captured to the end.
+ */
+function verdictViolations(t: Truth, fr: FormRun, a: TruthAnalysis): string[] {
+  const out: string[] = [];
+  const v = a.verdict;
+  if (fr.alone) {
+    if (a.frames.size > 0 && v.state !== 'cannot-tell') out.push(`verdict ${v.state} from one slave alone`);
+    return out;
+  }
+  if (t.loops && v.state !== 'loops') out.push(`verdict ${v.state} on a host that loops`);
+  if (!t.loops && v.state === 'loops') out.push('verdict loops on a host that does not loop');
+  if (v.state !== 'loops') return out;
+  if (t.loopStartedAt !== null && !(v.loopStarted && v.loopStarted.after <= t.loopStartedAt + 0.01 && t.loopStartedAt <= v.loopStarted.by + 0.01)) {
+    out.push(`loop start ${v.loopStarted ? `${v.loopStarted.after}–${v.loopStarted.by}` : 'not said'}, the lab began it at ${t.loopStartedAt}`);
+  }
+  if (t.loopStartedAt === null && v.loopStarted) out.push(`loop said to begin at ${v.loopStarted.by}, but it was there from the start`);
+  const bond = t.params.bond;
+  const spanMs = (a.last - a.first) * 1000;
+  for (const [g, port] of Object.entries(t.guestPortsAfterBroadcast)) {
+    if (port !== bond) continue;
+    const h = v.hurt.find((x) => x.mac === g && x.vlan === 0);
+    if (!h) {
+      out.push(`guest ${g} (the kernel had it on ${bond}) not among the hurt`);
+      continue;
+    }
+    if (!(h.wrongMs > 0 && h.wrongMs <= h.sinceFirstMs + 0.01 && h.sinceFirstMs <= spanMs + 0.01)) out.push(`guest ${g}: on the bond ${h.wrongMs} ms of ${h.sinceFirstMs} ms, capture ${spanMs} ms`);
+    // The end of the capture: where every port that decides it was capturing to the end (capture windows).
+    const endsTogether = !t.captureWindows || fr.form !== 'pcaps' || Object.values(t.captureWindows).every(([, end]) => Math.abs(end - Object.values(t.captureWindows!)[0]![1]) < 0.5);
+    if (endsTogether && h.atEnd !== (t.guestPortsFinal[g] === bond)) out.push(`guest ${g}: ${h.atEnd ? 'said' : 'not said'} to be on ${bond} at the end; the kernel's last FDB read has it on ${t.guestPortsFinal[g]}`);
+  }
+  const pinged = t.clientPingsGuest;
+  const hp = v.hurt.find((x) => x.mac === pinged && x.vlan === 0);
+  if (t.pingLoss.clientToGuestAfterBroadcast === 100 && hp?.unicast && a.capabilities.canProve.some((c) => /blackhole/i.test(c)) && hp.unicast.lost < 4) {
+    out.push(`guest ${pinged}: ${hp.unicast.lost} unicast frames counted lost, but the client lost all its 4 pings after the broadcasts`);
   }
   return out;
 }

@@ -168,7 +168,7 @@ describe('what each scenario exports', () => {
     expect(summary.findings).toBe(0);
     expect(summary.frames).toBe(0);
     const report = readFileSync(join(dir, 'report.md'), 'utf8');
-    expect(report).toMatch(/# bondscope evidence: no loop found/);
+    expect(report).toMatch(/# bondscope evidence: no loop in these captures/);
     expect(report).toContain('Nothing: no fault found.');
   });
 

@@ -79,6 +79,11 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
     const began = t.loopStartedAt + (f.shift?.at === 0 ? f.shift.ns / 1e9 : 0);
     for (const x of fs.filter((y) => ['looped-broadcast', 'wrong-port-learning', 'own-address'].includes(y.kind) && secs(y) < began - 0.001)) out.push(`${key(x)} before the loop began (at ${t.loopStartedAt})`);
   }
+  // The verdict: never LOOPS on a host that does not loop; never DOES NOT LOOP where the whole
+  // capture shows the loop (a time slice may hold none of it), "cannot tell" being the weaker answer.
+  if (!t.loops && a.verdict.state === 'loops') out.push(`verdict LOOPS on a host that does not loop: ${a.verdict.line}`);
+  if (t.loops && base.verdict.state === 'loops' && a.verdict.state === 'does-not-loop' && !f.partial) out.push(`verdict DOES NOT LOOP where the whole capture shows the loop: ${a.verdict.line}`);
+
   // Slaves alone (no bond, no host side) cannot tell whether the bond delivered what came back:
   // never an error from that alone.
   const hostSide = [f.rec.bond, f.rec.bridge, ...f.rec.guestSide];

@@ -4,6 +4,8 @@ import { expect } from 'vitest';
 import { parseLinksJson } from '../../src/capture/host/links.js';
 import type { Capabilities } from '../../src/engine/capabilities.js';
 import type { Finding } from '../../src/engine/findings.js';
+import type { Analyzer } from '../../src/engine/analyzer.js';
+import type { Verdict } from '../../src/engine/verdict.js';
 import type { Direction } from '../../src/model/record.js';
 import { emptyTopology, type Topology } from '../../src/model/topology.js';
 import { analyzeFiles as runFiles, type FileAnalysis } from '../../src/pipeline/files.js';
@@ -22,9 +24,15 @@ export function givenTopology(linksFile?: string, localMacs: number[] = []): Top
  * -i any capture's ifindexes; `localMacs` are the host's own, as `--local-mac` gives them.
  */
 export function analyzeFiles(files: string[], linksFile?: string, localMacs: number[] = []): Finding[] {
-  const a = runFiles(files, { flags: givenTopology(linksFile, localMacs) });
-  expect(a.run.set.errors).toEqual([]);
-  return a.findings;
+  return runAnalyzer(files, givenTopology(linksFile, localMacs)).findings;
+}
+
+/** The pipeline over the files with this topology as the role flags (an -i any capture's ifindexes named by `linksFile`), to the end: the engine and its findings. */
+export function runAnalyzer(files: string[], topology: Topology = emptyTopology(), linksFile?: string): { a: Analyzer; findings: Finding[] } {
+  if (linksFile) for (const l of parseLinksJson(readFileSync(linksFile, 'utf8'), linksFile)) topology.ifNames.set(l.ifindex, l.ifname);
+  const run = runFiles(files, { flags: topology });
+  expect(run.run.set.errors).toEqual([]);
+  return { a: run.run.analyzer, findings: run.findings };
 }
 
 /** Where one frame of an input was seen: the port (an -i any capture's ifindex named by --links) and its direction. */
@@ -36,6 +44,10 @@ export interface FrameSeen {
 export interface TruthAnalysis {
   findings: Finding[];
   capabilities: Capabilities;
+  verdict: Verdict;
+  /** First and last frame of the capture set (seconds since the epoch). */
+  first: number;
+  last: number;
   /** Every frame by `input:frame` (FrameRef), to read evidence back without the engine's help. */
   frames: Map<string, FrameSeen>;
   /** The whole analysis, for what the truth tests read beside the findings. */
@@ -55,5 +67,6 @@ export function analyzeForTruth(files: string[], linksFile?: string, o: { allowD
     },
   });
   if (!o.allowDamage) expect(analysis.run.set.errors).toEqual([]);
-  return { findings: analysis.findings, capabilities: analysis.capabilities, frames, analysis };
+  const a = analysis.run.analyzer;
+  return { findings: analysis.findings, capabilities: analysis.capabilities, verdict: analysis.verdict, first: a.wallTime(a.firstT()), last: a.wallTime(a.latestT), frames, analysis };
 }

@@ -303,6 +303,67 @@ export interface GroundTruth {
   snaplen?: number;
   /** extraPort: its name and MAC. */
   extraPort?: { name: string; mac: string };
+  /**
+   * The kernel's FDB over the run (recordings made since issue #23): every change of a guest's
+   * entry in any of the host's bridges as `bridge -timestamp monitor fdb` printed it (stamped
+   * when the monitor read the netlink notification: µs resolution, read within a few ms), and
+   * where each guest was when the monitor started. With it, how long a guest was on the bond
+   * within a capture is the kernel's own account, not the frames'.
+   */
+  fdbLog?: { startedAt: number; atStart: Record<string, Record<string, string | null>>; changes: FdbChange[] };
+}
+
+/** One change of a guest's FDB entry: now on `port` of `bridge` (or deleted). */
+export interface FdbChange {
+  at: number;
+  mac: string;
+  bridge: string;
+  port: string;
+  deleted: boolean;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * `bridge -timestamp monitor fdb` run with TZ=UTC ("Timestamp: Sun Dec  6 21:13:55 2026 702629 usec"
+ * before each batch, then "MAC dev PORT master BRIDGE …" or "Deleted MAC dev …"), the guests' entries only.
+ */
+export function parseFdbMonitor(text: string, guests: readonly string[]): FdbChange[] {
+  const out: FdbChange[] = [];
+  const wanted = new Set(guests.map((g) => g.toLowerCase()));
+  let at = NaN;
+  for (const line of text.split('\n')) {
+    const ts = /^Timestamp: \w+ (\w+) +(\d+) (\d+):(\d+):(\d+) (\d+) (\d+) usec/.exec(line);
+    if (ts) {
+      at = Date.UTC(Number(ts[6]), MONTHS.indexOf(ts[1]!), Number(ts[2]), Number(ts[3]), Number(ts[4]), Number(ts[5])) / 1000 + Number(ts[7]) / 1e6;
+      continue;
+    }
+    const m = /^(Deleted )?([0-9a-f:]{17}) dev (\S+)/.exec(line.trim());
+    const master = / master (\S+)/.exec(line)?.[1];
+    if (!m || !wanted.has(m[2]!) || / self\b/.test(line) || !master || Number.isNaN(at)) continue;
+    out.push({ at: Math.round(at * 1e6) / 1e6, mac: m[2]!, bridge: master, port: m[3]!, deleted: m[1] !== undefined });
+  }
+  return out;
+}
+
+/** Watches the host's bridges' FDB while the traffic runs (`bridge monitor fdb`, stamped). */
+function watchFdb(lab: Lab): FdbWatch {
+  const ns = namespaces(lab.params);
+  const bridges = [lab.params.bridge, ...lab.params.guests.flatMap((g) => (g.firewall ? [g.firewall.bridge] : []))];
+  const atStart = Object.fromEntries(bridges.map((b) => [b, guestPorts(lab, fdb(lab, b))]));
+  const startedAt = now();
+  const child = spawn('ip', ['netns', 'exec', ns.host, 'env', 'TZ=UTC', 'bridge', '-timestamp', 'monitor', 'fdb'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let text = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (s: string) => (text += s));
+  return {
+    stop: async () => {
+      await sleep(100);
+      child.kill('SIGINT');
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      return { startedAt, atStart, changes: parseFdbMonitor(text, lab.params.guests.map((g) => g.mac)) };
+    },
+  };
 }
 
 /** Hooks capture() gives traffic(), for captures that start and stop at different moments. */
@@ -311,6 +372,15 @@ export interface TrafficHooks {
   afterHostBroadcast?: () => Promise<void>;
   /** Before the guest's late conversation with the client. */
   beforeLateConversation?: () => Promise<void>;
+  /**
+   * The FDB watch capture() started before its captures (and stops after them), so the kernel's
+   * log covers every captured frame; without it traffic() watches for its own run.
+   */
+  fdbWatch?: FdbWatch;
+}
+
+interface FdbWatch {
+  stop: () => Promise<GroundTruth['fdbLog']>;
 }
 
 const now = (): number => Date.now() / 1000;
@@ -370,6 +440,7 @@ export async function traffic(lab: Lab, hooks: TrafficHooks = {}): Promise<Groun
   // The convergence's own topology change must be over, so the ones this run causes stand alone.
   if (lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn') await convergenceOver(lab);
   const logMark = kernelLogMark();
+  const fdbWatch = hooks.fdbWatch ?? watchFdb(lab);
   const startedAt = now();
   let bondLinkLocal: GroundTruth['bondLinkLocal'];
   if (v.bondLinkLocal) {
@@ -446,6 +517,7 @@ export async function traffic(lab: Lab, hooks: TrafficHooks = {}): Promise<Groun
   await sleep(300);
   const fdbFinal = fdb(lab);
   const fwFinal = firewallFdbs(lab);
+  const fdbLog = hooks.fdbWatch ? undefined : await fdbWatch.stop();
   const topologyChanges = lab.scenario === 'stp-root' || lab.scenario === 'stp-tcn' ? await guestReboots(lab, 2) : undefined;
   const endedAt = now();
   const endMark = kernelLogMark();
@@ -493,6 +565,7 @@ export async function traffic(lab: Lab, hooks: TrafficHooks = {}): Promise<Groun
   if (guestPortsBeforeLoop) truth.guestPortsBeforeLoop = guestPortsBeforeLoop;
   if (lateConversation) truth.lateConversation = lateConversation;
   if (v.snaplen) truth.snaplen = v.snaplen;
+  if (fdbLog) truth.fdbLog = fdbLog;
   if (v.extraPort) truth.extraPort = { name: v.extraPort, mac: links.find((l) => l.ifname === v.extraPort)?.address ?? '' };
   return truth;
 }
@@ -722,12 +795,13 @@ export async function capture(lab: Lab, dir: string): Promise<GroundTruth> {
   const lateIface = v.captureWindows ? lab.params.guests[1]!.vif : null;
   // The uplink side's captures (bond and slaves) stop early: the late conversation is then seen on the guest's vif alone.
   const earlyIfaces = v.captureWindows ? [lab.params.bond, ...lab.params.slaves] : [];
+  // The kernel's FDB is watched from before the first capture starts to after the last stops.
+  const hooks: TrafficHooks = { fdbWatch: watchFdb(lab) };
   start(['dumpcap', '-q', ...snap, ...ifaces.flatMap((i) => ['-i', i]), '-w', join(dir, `${lab.scenario}.pcapng`)]);
   for (const i of ifaces) if (i !== lateIface) startIface(i);
   start(['tcpdump', '-q', '-U', ...snap, '-i', 'any', '-y', 'LINUX_SLL2', '-w', join(dir, 'any.pcap')]);
   // Let every capture get going before the first frame.
   await sleep(1500);
-  const hooks: TrafficHooks = {};
   if (lateIface) {
     hooks.afterHostBroadcast = async () => {
       startIface(lateIface);
@@ -746,14 +820,17 @@ export async function capture(lab: Lab, dir: string): Promise<GroundTruth> {
     };
   }
   let truth: GroundTruth;
+  let fdbLog: GroundTruth['fdbLog'];
   try {
     truth = await traffic(lab, hooks);
     await sleep(700);
   } finally {
     for (const p of procs) p.kill('SIGINT');
     await Promise.all(procs.map(exited));
+    fdbLog = await hooks.fdbWatch!.stop();
   }
   const stoppedAt = now();
+  truth.fdbLog = fdbLog;
   for (const w of Object.values(windows)) if (!w[1]) w[1] = stoppedAt;
   truth.captureWindows = Object.fromEntries(Object.entries(windows).map(([k, [a, b]]) => [k, [Math.round(a * 1000) / 1000, Math.round(b * 1000) / 1000]]));
   writeFileSync(join(dir, 'links.json'), JSON.stringify(truth.links, null, 1) + '\n');

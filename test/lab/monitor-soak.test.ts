@@ -8,52 +8,20 @@
  * opening each, across the engine's epochs), and the evidence directory must stay under its cap.
  * `npm test` runs it for 40 s; BONDSCOPE_MONITOR_SOAK_SECONDS=1800 for the long run.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capUnavailable, PROJECT_ROOT } from '../helpers/tools.js';
-import { down, labUnavailable, up } from './lab.js';
-import { defaultParams, namespaces } from './topology.js';
+import { down, up } from './lab.js';
+import { arpSender, METRICS, metric, monitorLabParams, monitorLabUnavailable, rssMiB, startMonitor } from './monitor-lab.js';
+import { namespaces } from './topology.js';
 
-const why = labUnavailable() ?? capUnavailable() ?? (spawnSync('/bin/sh', ['-c', 'command -v curl']).status === 0 ? null : 'needs curl');
+const why = monitorLabUnavailable();
 const SECONDS = Number(process.env.BONDSCOPE_MONITOR_SOAK_SECONDS ?? 40);
 const prefix = `bsms${process.pid % 10000}`;
-const params = {
-  ...defaultParams(prefix),
-  bridge: 'xenbr6',
-  hostMac: '00:25:90:00:06:11',
-  guests: [
-    { vif: 'vif1.0', mac: '00:16:3e:00:06:11', ip: '198.51.100.11' },
-    { vif: 'vif2.0', mac: '00:16:3e:00:06:12', ip: '198.51.100.12' },
-  ],
-};
-const METRICS = '127.0.0.1:10071';
+const params = monitorLabParams(prefix, 63);
 const work = mkdtempSync(join(tmpdir(), 'bondscope-monitor-soak-'));
-
-/** Anonymous RSS of the monitor (`ip netns exec` execs it: the same pid), MiB. */
-function rssMiB(pid: number): number {
-  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** A guest sending a gratuitous ARP broadcast every `ms` for `seconds`; prints how many it sent. */
-function arpSender(ns: string, mac: string, ip: string, seconds: number, ms: number) {
-  const macBytes = mac.split(':').map((x) => `\\x${x}`).join('');
-  const py = [
-    'import socket, struct, time',
-    "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('eth0', 0))",
-    `src = b'${macBytes}'; ip = bytes([${ip.split('.').join(',')}])`,
-    "arp = lambda n: struct.pack('!HHBBH6s4s6s4s', 1, 0x0800, 6, 4, 1, src, ip, b'\\x00'*6, bytes([198, 51, 100, 20 + n % 200]))",
-    `end = time.time() + ${seconds}; n = 0`,
-    'while time.time() < end:',
-    "    s.send(b'\\xff'*6 + src + b'\\x08\\x06' + arp(n) + b'\\x00'*18); n += 1",
-    `    time.sleep(${ms / 1000})`,
-    'print(n)',
-  ].join('\n');
-  return spawn('ip', ['netns', 'exec', ns, 'python3', '-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
-}
 
 describe.skipIf(why !== null)(`soak: monitor on the looping lab${why ? ` [skipped: ${why}]` : ''}`, () => {
   afterAll(() => {
@@ -67,31 +35,15 @@ describe.skipIf(why !== null)(`soak: monitor on the looping lab${why ? ` [skippe
     const ns = namespaces(params);
     const evidence = join(work, 'evidence');
     try {
-      const mon = spawn(
-        'ip',
-        ['netns', 'exec', ns.host, process.execPath, join(PROJECT_ROOT, 'bin/bondscope'), 'monitor', '--listen', METRICS, '--bond', `${params.bond}=${params.slaves.join(',')}`, '--forget-after', '10', '--ring', '4', '--evidence-dir', evidence, '--evidence-every', '5', '--evidence-after', '1', '--evidence-max', '1', '--quiet-after', '30'],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let out = '';
-      let err = '';
-      mon.stdout.on('data', (d) => (out += d));
-      mon.stderr.on('data', (d) => (err += d));
-      while (!err.includes('monitoring ')) {
-        if (mon.exitCode !== null) throw new Error(`monitor exited: ${err}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const senders = params.guests.map((g, i) => arpSender(ns.guests[i]!, g.mac, g.ip, SECONDS, 20));
-      const sent = senders.map((p) => new Promise<number>((r) => {
-        let o = '';
-        p.stdout!.on('data', (d) => (o += d));
-        p.once('exit', () => r(Number(o.trim())));
-      }));
+      const mon = await startMonitor(ns.host, ['--listen', METRICS, '--bond', `${params.bond}=${params.slaves.join(',')}`, '--forget-after', '10', '--ring', '4', '--evidence-dir', evidence, '--evidence-every', '5', '--evidence-after', '1', '--evidence-max', '1', '--quiet-after', '30']);
+      const sent = params.guests.map((g, i) => arpSender(ns.guests[i]!, g, 20, { seconds: SECONDS, vary: true }).sent);
       const ping = spawn('ip', ['netns', 'exec', ns.client, 'ping', '-q', '-i', '0.05', '-w', String(SECONDS), params.guests[1]!.ip], { stdio: 'ignore' });
-      const samples: { t: number; rss: number }[] = [];
+      const samples: { t: number; rss: number; heap: number; external: number }[] = [];
       let evidenceMax = 0;
       const t0 = Date.now();
       const sampler = setInterval(() => {
-        samples.push({ t: (Date.now() - t0) / 1000, rss: rssMiB(mon.pid!) });
+        const m = mon.metrics();
+        samples.push({ t: (Date.now() - t0) / 1000, rss: rssMiB(mon.pid), heap: metric(m, 'nodejs_heap_size_used_bytes') / 2 ** 20, external: metric(m, 'nodejs_external_memory_bytes') / 2 ** 20 });
         let bytes = 0;
         try {
           for (const b of readdirSync(evidence)) for (const f of readdirSync(join(evidence, b))) bytes += statSync(join(evidence, b, f)).size;
@@ -104,22 +56,23 @@ describe.skipIf(why !== null)(`soak: monitor on the looping lab${why ? ` [skippe
       clearInterval(sampler);
       ping.kill();
       await new Promise((r) => setTimeout(r, 2000));
-      const metrics = spawnSync('ip', ['netns', 'exec', ns.host, 'curl', '-sf', `http://${METRICS}/metrics`], { encoding: 'utf8' }).stdout;
-      mon.kill('SIGTERM');
-      await new Promise((r) => (mon.exitCode !== null ? r(null) : mon.once('exit', r)));
+      const metrics = mon.metrics();
+      await mon.stop();
       let evidenceAfter = 0;
       for (const b of readdirSync(evidence)) for (const f of readdirSync(join(evidence, b))) evidenceAfter += statSync(join(evidence, b, f)).size;
 
       const series = [...metrics.matchAll(/^bondscope_looped_frames_total(\{[^}]*\}) (\d+)$/gm)];
-      const looped = Number(/^bondscope_looped_frames_total\{bridge="xenbr6",bond="bond0",slave="eth1"\} (\d+)$/m.exec(metrics)?.[1]);
+      const looped = metric(metrics, 'bondscope_looped_frames_total', `bridge="${params.bridge}",bond="bond0",slave="eth1"`);
       const total = counts[0]! + counts[1]!;
       const dropped = [...metrics.matchAll(/^bondscope_capture_dropped_frames_total\{[^}]*\} (\d+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
-      const events = out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; kind?: string; mac?: string; bundle?: string });
+      const events = mon.events();
       const opened = (mac: string) => events.filter((e) => e.event === 'opened' && e.kind === 'looped-broadcast' && e.mac === mac).length;
       const third = Math.floor(samples.length / 3);
       const mid = Math.max(...samples.slice(third, 2 * third).map((s) => s.rss));
       const last = Math.max(...samples.slice(2 * third).map((s) => s.rss));
-      const report = `monitor soak ${SECONDS}s: sent ${counts.join('+')} broadcasts, ${looped} counted looped on eth1 (${series.map((x) => x[1] + ' ' + x[2]).join(', ')}), ${dropped} dropped by capture; anonymous RSS MiB first ${samples[0]?.rss.toFixed(0)}, middle max ${mid.toFixed(0)}, last max ${last.toFixed(0)}; ${events.filter((e) => e.event === 'evidence').length} bundles, directory at most ${(evidenceMax / 2 ** 20).toFixed(2)} MiB, ${(evidenceAfter / 2 ** 20).toFixed(2)} MiB at the end`;
+      const heap = samples.slice(2 * third).map((s) => s.heap);
+      const external = samples.slice(2 * third).map((s) => s.external);
+      const report = `monitor soak ${SECONDS}s: sent ${counts.join('+')} broadcasts, ${looped} counted looped on eth1 (${series.map((x) => x[1] + ' ' + x[2]).join(', ')}), ${dropped} dropped by capture; anonymous RSS MiB first ${samples[0]?.rss.toFixed(0)}, middle max ${mid.toFixed(0)}, last max ${last.toFixed(0)} (V8 heap used ${Math.min(...heap).toFixed(0)}–${Math.max(...heap).toFixed(0)}, external ${Math.min(...external).toFixed(0)}–${Math.max(...external).toFixed(0)} in the last third); ${events.filter((e) => e.event === 'evidence').length} bundles, directory at most ${(evidenceMax / 2 ** 20).toFixed(2)} MiB, ${(evidenceAfter / 2 ** 20).toFixed(2)} MiB at the end`;
       process.stderr.write(`${report}\n`);
       // Every broadcast came back; a few may be lost to capture or an engine's epoch boundary.
       expect(looped, report).toBeGreaterThanOrEqual(Math.floor(total * 0.97));

@@ -38,7 +38,8 @@ export type ScenarioName =
   | 'pve-loop'
   | 'pve-noloop'
   | 'libvirt-loop'
-  | 'libvirt-noloop';
+  | 'libvirt-noloop'
+  | 'loop-fdblog';
 export const SCENARIOS: ScenarioName[] = [
   'loop',
   'lacp',
@@ -67,6 +68,7 @@ export const SCENARIOS: ScenarioName[] = [
   'pve-noloop',
   'libvirt-loop',
   'libvirt-noloop',
+  'loop-fdblog',
 ];
 
 /**
@@ -163,6 +165,7 @@ export function variant(s: ScenarioName): Variant {
     case 'background':
       return { mode: 'active-backup', background: true };
     case 'background-loop':
+    case 'loop-fdblog':
       return { mode: 'all-active', background: true };
     case 'failover':
       return { mode: 'active-backup', failover: true };

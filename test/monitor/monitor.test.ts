@@ -6,7 +6,7 @@
  * alert rules pass `promtool check rules` and their unit tests (`promtool test rules`).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer } from '../../src/engine/analyzer.js';
 import type { Finding } from '../../src/engine/findings.js';
 import { FrameRing } from '../../src/monitor/frame-ring.js';
-import { EvidenceKeeper } from '../../src/monitor/evidence-keeper.js';
+import { EvidenceKeeper, oldestFirst } from '../../src/monitor/evidence-keeper.js';
 import { FindingTracker, type LifecycleEvent, type Tracked } from '../../src/monitor/lifecycle.js';
 import { Monitor, type MonitorSession } from '../../src/monitor/monitor.js';
 import { diagnosisFilter } from '../../src/monitor/filter.js';
@@ -165,6 +165,14 @@ describe('frame ring', () => {
   });
 });
 
+/** A frame ring holding the whole loop recording. */
+function loopRing(): FrameRing {
+  const ring = new FrameRing({ bytes: 1 << 20, seconds: 3600, snap: 1600 });
+  const set = openCapture([LOOP]);
+  while (set.next()) ring.push(set.rec);
+  return ring;
+}
+
 describe('evidence keeper', () => {
   it('writes a bundle from the ring through the exporter, joins findings that open meanwhile, rate-limits, and removes the oldest bundles past the cap', async () => {
     const ring = new FrameRing({ bytes: 1 << 20, seconds: 3600, snap: 1600 });
@@ -177,7 +185,7 @@ describe('evidence keeper', () => {
     const dir = join(work, 'evidence');
     const keeper = new EvidenceKeeper({ dir, beforeSec: 3600, afterMs: 1000, minIntervalMs: 10_000, maxBytes: 60_000 }, ring, () => emptyTopology());
     const findings = analyzeFiles([LOOP]);
-    const tracked = (f: Finding, at: number): Tracked => ({ id: `${f.kind}/${at}`, key: f.kind, origin: 'frames', finding: f, openedAt: at, lastEvidenceAt: at, total: 1, lastEventAt: at, lastEventTotal: 1, bundle: null });
+    const tracked = (f: Finding, at: number): Tracked => ({ id: `${f.kind}/${at}`, key: f.kind, origin: 'frames', finding: f, openedAt: at, lastEvidenceAt: at, openedWall: at, lastEvidenceWall: at, total: 1, lastEventAt: at, lastEventTotal: 1, bundle: null });
     const written: string[] = [];
     // Opened as the recording ended: its frames are the ones before.
     let now = (first + 30) * 1000;
@@ -204,6 +212,35 @@ describe('evidence keeper', () => {
     // Each bundle is larger than the 60 kB cap: only the newest is left.
     expect(readdirSync(dir)).toEqual([basename(last)]);
     expect(keeper.bytes).toBe(readdirSync(last).reduce((n, f) => n + statSync(join(last, f)).size, 0));
+  });
+
+  it('a partial bundle a killed monitor left is removed at the next start and named; a bundle is whole under its name or not there', async () => {
+    const dir = join(work, 'evidence-partial');
+    const half = join(dir, '.partial-20261201T000000Z-looped-broadcast');
+    mkdirSync(half, { recursive: true });
+    writeFileSync(join(half, 'capture.pcapng'), Buffer.alloc(100));
+    const ring = loopRing();
+    const keeper = new EvidenceKeeper({ dir, beforeSec: 3600, afterMs: 0, minIntervalMs: 0, maxBytes: 64 << 20 }, ring, () => emptyTopology());
+    expect(keeper.leftovers).toEqual(['.partial-20261201T000000Z-looped-broadcast']);
+    expect(readdirSync(dir)).toEqual([]);
+    const f = analyzeFiles([LOOP])[0]!;
+    const t: Tracked = { id: 'x', key: 'x', origin: 'frames', finding: f, openedAt: 0, lastEvidenceAt: 0, openedWall: Date.UTC(2026, 11, 1), lastEvidenceWall: 0, total: 1, lastEventAt: 0, lastEventTotal: 1, bundle: null };
+    const bundle = keeper.request(t, 0, Date.UTC(2026, 11, 1))!;
+    expect(basename(bundle)).toBe('20261201T000000Z-looped-broadcast');
+    const w = (await keeper.tick(1))!;
+    expect(w.error).toBeNull();
+    // Only the finished bundle, with every file; nothing partial beside it.
+    expect(readdirSync(dir)).toEqual([basename(bundle)]);
+    expect(readdirSync(bundle).sort()).toEqual(['capture.pcapng', 'evidence.pcapng', 'findings.json', 'report.md']);
+    // The report names its capture as it is found in the bundle.
+    expect(readFileSync(join(bundle, 'report.md'), 'utf8')).toContain('`capture.pcapng`');
+    expect(readFileSync(join(bundle, 'report.md'), 'utf8')).not.toContain('.partial-');
+  });
+
+  it('prunes in the order the bundles were written, not by the stamps in their names (a wall clock stepped back)', () => {
+    // Written at noon, then after the clock stepped back ten minutes: the second's name sorts first.
+    const written = ['20261201T120000Z-looped-broadcast', '20261201T115000Z-looped-broadcast'];
+    expect(oldestFirst(['20261201T115000Z-looped-broadcast', '20261201T120000Z-looped-broadcast', '20261130T080000Z-own-address'], written)).toEqual(['20261130T080000Z-own-address', ...written]);
   });
 });
 
@@ -241,7 +278,7 @@ describe('metrics and rules', () => {
     const exported = [...text.matchAll(/^bondscope_looped_frames_total\{bridge="[^"]*",bond="bond0",slave="eth1"\} (\d+)$/gm)].reduce((s, x) => s + Number(x[1]), 0);
     expect(exported).toBe(looped);
     expect(text).toMatch(/^bondscope_capture_frames_total\{interface="vif1\.0"\} \d+$/m);
-    expect(text).toMatch(/^bondscope_findings_active\{kind="wrong-port-learning",severity="error"\} 4$/m);
+    expect(text).toMatch(/^bondscope_findings_active\{kind="wrong-port-learning",severity="error"\} 2$/m);
     expect(text).toMatch(/^bondscope_blackholed_unicast_frames_total\{bridge="",bond="bond0"\} 9$/m);
     // Never a MAC in a label value.
     expect(text).not.toMatch(/="[^"]*[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:/);
@@ -286,5 +323,134 @@ describe('metrics and rules', () => {
     expect(names).toEqual(['BondscopeBondLoop', 'BondscopeGuestOnWrongPort', 'BondscopeBlackholedUnicast', 'BondscopeCaptureDropping', 'BondscopeDown']);
     const tests = readFileSync(join(dir, 'bondscope-rules.test.yml'), 'utf8');
     for (const n of names) expect(tests).toContain(`alertname: ${n}`);
+  });
+});
+
+/** The loop recording through a Monitor on a clock of the test's own (monotonic and wall set apart). */
+function loopMonitor(clock: { mono: number; wall: number }, quietAfterMs: number): { m: Monitor; lines: string[]; events: { kind: string; iface: string | null }[]; analyzer: Analyzer } {
+  const lines: string[] = [];
+  const m = new Monitor({ lifecycle: { quietAfterMs, updateEveryMs: 3_600_000 }, epochMs: 3_600_000, ring: { bytes: 1 << 20, seconds: 60, snap: 1600 }, evidence: null, kernel: false, emit: (l) => lines.push(l), clock: { mono: () => clock.mono, wall: () => clock.wall } }, emptyTopology());
+  const analyzer = new Analyzer(emptyTopology());
+  const events: { kind: string; iface: string | null }[] = [];
+  // A fresh engine is an empty one, as the live session's.
+  const session = { analyzer, observers: [] as MonitorSession['observers'], messages: [], events, dropped: new Set<string>(), reset(): void { this.analyzer = new Analyzer(emptyTopology()); } };
+  m.attach(session, emptyTopology());
+  const set = openCapture([LOOP]);
+  const f = new DecodedFrame();
+  while (set.next()) {
+    decodeFrame(set.rec, f);
+    analyzer.observe(set.rec, f);
+    for (const o of session.observers) o(set.rec, f);
+  }
+  analyzer.settle(true);
+  return { m, lines, events, analyzer };
+}
+
+const parsed = (lines: string[]): { event: string; kind?: string; mac?: string; message?: string; reason?: string; time: string }[] => lines.map((l) => JSON.parse(l));
+
+describe('monitor over time', () => {
+  it('a wall clock stepped forward and back by minutes: said once each, no finding closes early or stays open late; quiet periods run on the monotonic clock', () => {
+    const clock = { mono: 1_000, wall: Date.UTC(2026, 11, 1, 12) };
+    const { m, lines } = loopMonitor(clock, 30_000);
+    m.poll();
+    const open = parsed(lines).filter((e) => e.event === 'opened').length;
+    expect(open).toBeGreaterThan(0);
+    // NTP steps the wall clock five minutes forward (ten times the quiet period): nothing closes.
+    clock.mono += 1_000;
+    clock.wall += 300_000 + 1_000;
+    m.poll();
+    clock.mono += 1_000;
+    clock.wall += 1_000;
+    m.poll();
+    let events = parsed(lines);
+    expect(events.filter((e) => e.event === 'closed')).toEqual([]);
+    expect(events.filter((e) => e.event === 'message' && e.message!.startsWith('the wall clock stepped forward by 300.0 s'))).toHaveLength(1);
+    // Then ten minutes back: still open, said once.
+    clock.mono += 1_000;
+    clock.wall -= 600_000 - 1_000;
+    m.poll();
+    events = parsed(lines);
+    expect(events.filter((e) => e.event === 'closed')).toEqual([]);
+    expect(events.filter((e) => e.event === 'message' && e.message!.startsWith('the wall clock stepped back by 600.0 s'))).toHaveLength(1);
+    // 30 s of monotonic time after the last evidence: every finding closes, on time, stamped by the wall clock.
+    clock.mono += 27_000;
+    clock.wall += 27_000;
+    m.poll();
+    events = parsed(lines);
+    const closed = events.filter((e) => e.event === 'closed');
+    expect(closed).toHaveLength(open);
+    expect(Date.parse(closed[0]!.time)).toBe(clock.wall);
+    expect(events.filter((e) => e.event === 'message')).toHaveLength(2);
+  });
+
+  it('a guest port that goes away takes its metric series with it and closes the findings about its guest', async () => {
+    const clock = { mono: 1_000, wall: Date.UTC(2026, 11, 1, 12) };
+    const { m, lines, events } = loopMonitor(clock, 3_600_000);
+    m.poll();
+    let text = await m.metrics.text();
+    expect(text).toMatch(/^bondscope_capture_frames_total\{interface="vif1\.0"\} \d+$/m);
+    const before = parsed(lines).filter((e) => e.event === 'opened' && e.mac === '00:16:3e:00:00:01').map((e) => e.kind).sort();
+    expect(before).toEqual(expect.arrayContaining(['looped-broadcast', 'wrong-port-learning']));
+    events.push({ kind: 'gone', iface: 'vif1.0' });
+    clock.mono += 500;
+    m.poll();
+    await new Promise((r) => setTimeout(r, 10));
+    text = await m.metrics.text();
+    expect(text).not.toContain('"vif1.0"');
+    expect(text).toMatch(/^bondscope_capture_frames_total\{interface="vif2\.0"\} \d+$/m);
+    const closed = parsed(lines).filter((e) => e.event === 'closed');
+    expect(closed.every((e) => e.mac === '00:16:3e:00:00:01' && e.reason === 'port-gone')).toBe(true);
+    expect(closed.map((e) => e.kind).sort()).toEqual(before);
+    // The other guest's findings stay open.
+    expect(m.tracker.activeCount).toBeGreaterThan(0);
+  });
+});
+
+describe('the kernel clock stepped mid-capture', () => {
+  it('frames stamped five minutes back (NTP stepped the wall clock the kernel stamps by): a fresh engine from the step, the loop counted as without it', async () => {
+    const truth = analyzeFiles([LOOP]);
+    const count = (kind: string): number => truth.filter((f) => f.kind === kind).reduce((n, f) => n + f.count, 0);
+    const run = async (shiftSec: number): Promise<{ text: string; lines: string[] }> => {
+      const clock = { mono: 0, wall: 0 };
+      const lines: string[] = [];
+      const m = new Monitor({ lifecycle: { quietAfterMs: 3_600_000, updateEveryMs: 3_600_000 }, epochMs: 3_600_000, ring: { bytes: 1 << 20, seconds: 60, snap: 1600 }, evidence: null, kernel: false, emit: (l) => lines.push(l), clock: { mono: () => clock.mono, wall: () => clock.wall } }, emptyTopology());
+      const session = { analyzer: new Analyzer(emptyTopology()), observers: [] as MonitorSession['observers'], messages: [], dropped: new Set<string>(), reset(): void { this.analyzer = new Analyzer(emptyTopology()); } };
+      const set = openCapture([LOOP]);
+      const f = new DecodedFrame();
+      const all: number[] = [];
+      { const s2 = openCapture([LOOP]); while (s2.next()) all.push(s2.rec.tsSec * 1000 + s2.rec.tsNsec / 1e6); }
+      m.attach(session, emptyTopology());
+      const jumpAt = all[Math.floor(all.length / 2)]!;
+      let next = all[0]! + 500;
+      let shifted = false;
+      while (set.next()) {
+        const t = set.rec.tsSec * 1000 + set.rec.tsNsec / 1e6;
+        if (t >= jumpAt) shifted = true;
+        if (shifted) set.rec.tsSec += shiftSec;
+        while (t >= next) {
+          clock.mono = next;
+          clock.wall = next + (shifted ? shiftSec * 1000 : 0);
+          session.analyzer.advanceTo(Math.floor(clock.wall / 1000), (clock.wall % 1000) * 1e6);
+          m.poll();
+          next += 500;
+        }
+        decodeFrame(set.rec, f);
+        session.analyzer.observe(set.rec, f);
+        for (const o of session.observers) o(set.rec, f);
+      }
+      session.analyzer.settle(true);
+      clock.mono = next;
+      m.poll();
+      return { text: await m.metrics.text(), lines };
+    };
+    const sum = (text: string, name: string): number => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((n, x) => n + Number(x[1]), 0);
+    const steady = await run(0);
+    const stepped = await run(-300);
+    // What the bridge learned before the step stays right after it (blackholing is judged by it: with one engine across the step, none was found after it).
+    for (const name of ['bondscope_blackholed_unicast_frames_total', 'bondscope_wrong_port_learning_total']) expect(sum(stepped.text, name), name).toBe(sum(steady.text, name));
+    // The frames of the one poll (0.5 s) in which the step came may be split between the engines.
+    expect(Math.abs(sum(stepped.text, 'bondscope_looped_frames_total') - sum(steady.text, 'bondscope_looped_frames_total'))).toBeLessThanOrEqual(1);
+    expect(sum(steady.text, 'bondscope_blackholed_unicast_frames_total')).toBe(count('blackholed-unicast'));
+    expect(stepped.lines.filter((l) => l.includes('the wall clock stepped back by 300.0 s'))).toHaveLength(1);
   });
 });

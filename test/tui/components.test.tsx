@@ -63,7 +63,8 @@ describe.skipIf(!HAVE_RECORDINGS)('the screen on the lab recordings [needs captu
     expect(p).toContain('bond0: eth0 eth1');
     expect(p).toContain('xenbr0: bond bond0, guests vif1.0 vif2.0');
     for (const i of loop.interfaces) expect(p).toMatch(new RegExp(`${i.name.replace('.', '\\.')} \\d+(\\.\\d)?k?/s \\d+`));
-    expect(p).toMatch(/Findings 13/);
+    // 11: one wrong-port-learning per guest (the bridge is not VLAN-aware: one FDB entry per MAC).
+    expect(p).toMatch(/Findings 11/);
     expect(p).toMatch(/Timeline \d+/);
     expect(p).toMatch(/looped\/s .*[▁▂▃▄▅▆▇█].* \d+\/s max \d+/);
   });
@@ -115,7 +116,8 @@ describe.skipIf(!HAVE_RECORDINGS)('the screen on the lab recordings [needs captu
   it('wide terminals give the selected finding its own pane with explanation and remedies', () => {
     const narrow = plain(show(loop, { columns: 100, rows: 40 }).frame());
     expect(narrow).not.toContain('Explanation and remedies');
-    const wide = plain(show(loop, { columns: 150, rows: 40 }).frame());
+    // The verdict band takes the lines under the header: 50 rows leave the detail pane room for the remedies.
+    const wide = plain(show(loop, { columns: 150, rows: 50 }).frame());
     expect(wide).toContain('Explanation and remedies');
     expect(wide).toContain('Remedies:');
     expect(wide).toMatch(/1\. Use 802\.3ad \(LACP\)/);
@@ -145,7 +147,7 @@ describe.skipIf(!HAVE_RECORDINGS)('the screen on the lab recordings [needs captu
     expect(p).toContain('Remedies:');
     expect(p).toContain('Use 802.3ad (LACP)');
     p = plain(await ui.press('q'));
-    expect(p).toMatch(/▶ Findings 13/);
+    expect(p).toMatch(/▶ Findings 11/);
     p = plain(await ui.press('?'));
     for (const k of ['q ', 'tab / shift-tab', 'enter', '/', 's ', 'p ', 'e ', 'c ', '?']) expect(p).toContain(`  ${k}`);
     p = plain(await ui.press('\x1b', 'p'));

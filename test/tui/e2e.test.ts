@@ -75,9 +75,12 @@ describe.skipIf(reason !== '')(`bondscope in a real terminal ${reason}`, () => {
     expect(first).toMatch(/Timeline/);
     expect(first).toMatch(/looped\/s/);
     // The guest's row: marked !! and drawn red.
-    const guest = lines.find((l) => l.includes('00:16:3e:00:00:01'))!;
+    // The verdict band above the table names the guest first; its row is the table's (║).
+    expect(first).toMatch(/^LOOPS: /m);
+    expect(lines.some((l) => l.startsWith('hurt: 00:16:3e:00:00:01'))).toBe(true);
+    const guest = lines.find((l) => l.startsWith('║') && l.includes('00:16:3e:00:00:01'))!;
     expect(guest).toMatch(/!!\s+\d+ 00:16:3e:00:00:01/);
-    const coloured = screen(s, true).split('\n').find((l) => l.includes('00:16:3e:00:00:01'))!;
+    const coloured = screen(s, true).split('\n').find((l) => l.includes('║') && l.includes('00:16:3e:00:00:01'))!;
     expect(coloured).toMatch(/\x1b\[(?:[0-9;]*;)?31m/);
 
     // ? lists the keys; q closes the list, not the program.

@@ -109,6 +109,20 @@ export function bootTime(): number {
 }
 
 /**
+ * One /dev/kmsg record ("pri,seq,usec,flags;message", continuation lines after it) → an event,
+ * placed in wall time from `boot` (the wall time the host booted, on the host's clock); null when
+ * it is not one bondscope cares about or was logged before `since`.
+ */
+export function parseKmsgRecord(rec: string, boot: number, since: number): KernelEvent | null {
+  const semi = rec.indexOf(';');
+  if (semi < 0) return null;
+  const usec = Number(rec.slice(0, semi).split(',')[2]);
+  const time = boot + usec / 1e6;
+  if (!(time >= since)) return null;
+  return parseKernelMessage(rec.slice(semi + 1).split('\n')[0]!, time);
+}
+
+/**
  * /dev/kmsg, non-blocking: each read returns one record "pri,seq,usec,flags;message". Opened
  * before privileges are dropped; records logged before `since` (wall seconds) are skipped, so only
  * this run's lines count.
@@ -140,14 +154,7 @@ export class KmsgReader {
         break;
       }
       if (n <= 0) break;
-      const rec = this.buf.toString('utf8', 0, n);
-      const semi = rec.indexOf(';');
-      if (semi < 0) continue;
-      const usec = Number(rec.slice(0, semi).split(',')[2]);
-      const time = this.boot + usec / 1e6;
-      if (time < this.since) continue;
-      const msg = rec.slice(semi + 1).split('\n')[0]!;
-      const e = parseKernelMessage(msg, time);
+      const e = parseKmsgRecord(this.buf.toString('utf8', 0, n), this.boot, this.since);
       if (e) out.push(e);
     }
     return out;

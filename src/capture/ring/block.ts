@@ -48,6 +48,22 @@ export const IX_NSEC = 6;
 /** ARPHRD_* of the interface (1 Ethernet, 772 loopback, 65534 none …). */
 export const IX_HATYPE = 7;
 
+/**
+ * One frame's entry in an index (at `o`, a multiple of INDEX_STRIDE): where its bytes are, its
+ * lengths, interface, direction, time and ARPHRD. The one layout handOn() reads, written here for
+ * the ring's blocks and by the ssh stream reader for its batches.
+ */
+export function indexFrame(index: Uint32Array, o: number, offset: number, caplen: number, len: number, ifindex: number, dir: number, sec: number, nsec: number, hatype: number): void {
+  index[o + IX_OFFSET] = offset;
+  index[o + IX_CAPLEN] = caplen;
+  index[o + IX_LEN] = len;
+  index[o + IX_IFINDEX] = ifindex;
+  index[o + IX_DIR] = dir;
+  index[o + IX_SEC] = sec;
+  index[o + IX_NSEC] = nsec;
+  index[o + IX_HATYPE] = hatype;
+}
+
 export interface BlockResult {
   /** Frames indexed (those before any error). */
   frames: number;
@@ -108,14 +124,8 @@ export function parseBlock(block: Uint8Array, index: Uint32Array): BlockResult {
       res.vlanRestored++;
     }
     const o = i * INDEX_STRIDE;
-    index[o + IX_OFFSET] = offset;
-    index[o + IX_CAPLEN] = caplen;
-    index[o + IX_LEN] = wire;
-    index[o + IX_IFINDEX] = w[h + 13]!; // sll_ifindex (@52): positive, as u32
-    index[o + IX_DIR] = block[at + 58] === PACKET_OUTGOING ? DIR_OUT : DIR_IN;
-    index[o + IX_SEC] = w[h + 1]!;
-    index[o + IX_NSEC] = w[h + 2]!;
-    index[o + IX_HATYPE] = w[h + 14]! & 0xffff; // sll_hatype (@56)
+    // sll_ifindex (@52, positive, as u32), the direction from sll_pkttype (@58), sll_hatype (@56).
+    indexFrame(index, o, offset, caplen, wire, w[h + 13]!, block[at + 58] === PACKET_OUTGOING ? DIR_OUT : DIR_IN, w[h + 1]!, w[h + 2]!, w[h + 14]! & 0xffff);
     res.frames++;
     if (i + 1 < count) {
       const next = w[h]!;

@@ -10,9 +10,10 @@
  * captured and original length, its VLAN tag. Drops: PACKET_STATISTICS read every second and
  * summed (reading it resets it), and the frames the worker dropped because this thread fell behind.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../model/package.js';
 import { InterfaceRegistry, PacketRecord, type CaptureInterface, type Direction } from '../../model/record.js';
 import { LiveCaptureError, type CaptureDrops, type LiveBackend, type LiveEvents, type LiveOptions } from '../live-types.js';
 import { INDEX_STRIDE, IX_CAPLEN, IX_DIR, IX_IFINDEX, IX_LEN, IX_NSEC, IX_OFFSET, IX_SEC } from './block.js';
@@ -31,7 +32,8 @@ export const RING_SNAPLEN = 65535;
 /** Block copies going round between the reader and this thread (16 MiB): past them, blocks wait in the ring. */
 const RING_BUFFERS = 16;
 
-interface Counter {
+/** A count per second: in all, the last whole second's, the most in one second. */
+export interface Counter {
   total: number;
   peak: number;
   last: number;
@@ -42,6 +44,7 @@ export class RingCapture implements LiveBackend {
   readonly registry = new InterfaceRegistry();
   readonly rec = new PacketRecord();
   readonly startedAt = Date.now() / 1000;
+  readonly clockOffsetMs = 0;
   private readonly ring: RingNative;
   private handle = -1;
   private worker: Worker | null = null;
@@ -49,6 +52,11 @@ export class RingCapture implements LiveBackend {
   private readonly byIfindex = new Map<number, CaptureInterface>();
   private readonly ifindexOf = new Map<CaptureInterface, number>();
   private readonly gone = new Set<CaptureInterface>();
+  /** The filter in force, and the ifindexes whose inbound frames it keeps whatever it says. */
+  private filter: string;
+  private readonly keep = new Set<number>();
+  /** The interfaces chosen at start (the bond among them: never kept whatever it receives). */
+  private readonly startIfindexes = new Set<number>();
   private frames = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -68,6 +76,7 @@ export class RingCapture implements LiveBackend {
     const ring = loadRing();
     if (typeof ring === 'string') throw new LiveCaptureError(ring);
     this.ring = ring;
+    this.filter = options.filter?.trim() ?? '';
     this.bytes = Math.max(RING_BLOCK * 2, Math.round((options.bufferSize ?? RING_DEFAULT_BYTES) / RING_BLOCK) * RING_BLOCK);
   }
 
@@ -108,9 +117,11 @@ export class RingCapture implements LiveBackend {
       if (ifindex < 0) throw new LiveCaptureError(`${name}: no such interface`);
       this.register(name, ifindex);
       chosen.push(ifindex);
+      this.startIfindexes.add(ifindex);
+      if (this.options.keepInbound?.includes(name)) this.keep.add(ifindex);
     }
     try {
-      this.handle = this.ring.open({ blockSize: RING_BLOCK, blockCount: this.bytes / RING_BLOCK, frameSize: RING_FRAME, retireMs: RING_RETIRE_MS, snaplen: RING_SNAPLEN, filter: this.options.filter?.trim() ?? '' });
+      this.handle = this.ring.open({ blockSize: RING_BLOCK, blockCount: this.bytes / RING_BLOCK, frameSize: RING_FRAME, retireMs: RING_RETIRE_MS, snaplen: RING_SNAPLEN, filter: this.filter, keepInbound: [...this.keep] });
     } catch (err) {
       const e = err as Error & { code?: string; step?: string };
       if (e.code === 'EFILTER') throw new LiveCaptureError(`--filter: libpcap cannot compile it: ${e.message.replace(/^--filter: /, '')}`);
@@ -120,7 +131,7 @@ export class RingCapture implements LiveBackend {
     for (const iface of this.registry.list) this.promisc(this.ifindexOf.get(iface)!, iface.name);
     const data: RingWorkerData = { handle: this.handle, ifindexes: chosen, all, bridges: this.options.bridges ?? [], sysNet: this.sysNet, shared: this.shared.buffer as SharedArrayBuffer, buffers: RING_BUFFERS, blockSize: RING_BLOCK };
     // The reader allocates almost nothing (its buffers go round): a small heap keeps it small.
-    const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+    const worker = startWorker(import.meta.url, 'ring-worker', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
     this.worker = worker;
     worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.workerDone = new Promise<void>((resolve) => {
@@ -135,6 +146,20 @@ export class RingCapture implements LiveBackend {
       worker.once('online', () => resolve());
       worker.once('error', reject);
     });
+  }
+
+  /** The filter replaced on the open socket: frames from now on pass the new one, none are lost. False with a binding built before setFilter. */
+  setFilter(filter: string): boolean {
+    if (!this.ring.setFilter || this.handle < 0) return false;
+    try {
+      this.ring.setFilter(this.handle, filter.trim(), [...this.keep]);
+      this.filter = filter.trim();
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.code === 'EFILTER') throw new LiveCaptureError(`filter: libpcap cannot compile it: ${e.message.replace(/^--filter: /, '')}`);
+      throw err;
+    }
+    return true;
   }
 
   begin(): void {
@@ -155,6 +180,9 @@ export class RingCapture implements LiveBackend {
         this.ifindexOf.set(iface, m.ifindex);
       } else iface = this.register(m.name, m.ifindex);
       this.promisc(m.ifindex, m.name);
+      // A new port of a captured bridge (a guest started): what it receives from its guest is
+      // kept from now on, whatever its addresses (its first frame, which named it, is in already).
+      if (this.options.keepInboundOnNewPorts && m.master !== null) this.keepInboundOn([m.ifindex]);
       this.events.onInterfaceAdded?.(iface, m.master === null ? 'appeared in the ring: captured from its first frame (-i any)' : `appeared as a port of ${m.master}: captured from its first frame`, m.time);
     } else if (m.type === 'warning') this.events.onWarning?.(m.text);
   }
@@ -167,8 +195,42 @@ export class RingCapture implements LiveBackend {
     this.worker?.postMessage({ type: 'free', block, index: indexBuf }, [block, indexBuf]);
   }
 
-  /** Once a second: the kernel's drop count (reading resets it), ours, and interfaces gone. */
+  /** These ifindexes' inbound frames kept from now on (the filter is swapped once for all of them). */
+  private keepInboundOn(ifindexes: number[]): void {
+    const fresh = ifindexes.filter((i) => !this.keep.has(i));
+    if (fresh.length === 0) return;
+    for (const i of fresh) this.keep.add(i);
+    try {
+      this.setFilter(this.filter);
+    } catch (err) {
+      this.events.onWarning?.(`capture filter not extended to new ports: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * New ports of the captured bridges, from their brif directories (a guest started whose first
+   * frame the filter has not let through yet, so the reader has not named it): kept from now on.
+   */
+  private newBridgePorts(): number[] {
+    const out: number[] = [];
+    for (const bridge of this.options.bridges ?? []) {
+      let names: string[];
+      try {
+        names = readdirSync(join(this.sysNet, bridge, 'brif'));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const ifindex = this.ifindexByName(name);
+        if (ifindex > 0 && !this.startIfindexes.has(ifindex) && !this.keep.has(ifindex)) out.push(ifindex);
+      }
+    }
+    return out;
+  }
+
+  /** Once a second: the kernel's drop count (reading resets it), ours, interfaces gone and new ports. */
   private poll(): void {
+    if (this.options.keepInboundOnNewPorts) this.keepInboundOn(this.newBridgePorts());
     this.readStats();
     const internal = Atomics.load(this.shared, SH_INTERNAL_DROPS);
     count(this.internal, internal - this.internalSeen);
@@ -177,6 +239,7 @@ export class RingCapture implements LiveBackend {
       if (this.gone.has(iface) || this.ifindexByName(iface.name) === ifindex) continue;
       this.gone.add(iface);
       this.byIfindex.delete(ifindex);
+      this.keep.delete(ifindex);
       this.events.onInterfaceGone?.(iface.name, 'the interface was removed', Date.now() / 1000);
     }
   }
@@ -248,7 +311,8 @@ export class RingCapture implements LiveBackend {
   }
 }
 
-function count(c: Counter, n: number): void {
+/** One second's count into the counter. */
+export function count(c: Counter, n: number): void {
   c.total += n;
   c.last = n;
   if (n > c.peak) c.peak = n;

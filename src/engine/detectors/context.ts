@@ -6,6 +6,7 @@
 import type { Confidence, EvidenceRole, FindingKind, FindingOf } from '../findings.js';
 import type { MacTable } from '../mac-table.js';
 import type { PortState } from '../ports.js';
+import type { UnicastTally } from './blackholing.js';
 
 /** A frame a finding cites: where it is, and what it was in its path (a place) or for the finding (a role). */
 export interface EvidenceSource {
@@ -15,6 +16,8 @@ export interface EvidenceSource {
   dir: number;
   place?: number;
   role?: EvidenceRole;
+  /** A frame of the state the finding depends on (the echo that made the entry wrong), not of the occurrence's own frame. */
+  ofState?: boolean;
 }
 
 /** One frame's group as it settles: who sent it, to whom, whether it was flooded. */
@@ -31,6 +34,8 @@ export interface DetectorContext {
   readonly macs: MacTable;
   readonly guestPorts: Map<number, number>;
   readonly localMacs: Set<number>;
+  /** The VLAN the bridge's forwarding database keys a frame of this VLAN by (0 unless the bridge is VLAN-aware). */
+  fdbVlan(vlan: number): number;
   /** The capture set has the bond, a host-side port (bridge or guest's). */
   seesBond(): boolean;
   seesHostSide(): boolean;
@@ -40,6 +45,8 @@ export interface DetectorContext {
   finding<K extends FindingKind>(kind: K, mac: number, vlan: number, t: number, refs: readonly EvidenceSource[], interfaces: string[], confidence: Confidence): FindingOf<K>;
   /** The finding if it exists (no occurrence counted). */
   existing<K extends FindingKind>(kind: K, mac: number, vlan: number): FindingOf<K> | undefined;
+  /** The tally of unicast from outside for a guest (created on first use; undefined past the bound). */
+  unicastTally(vlan: number, mac: number, guestPort: number): UnicastTally | undefined;
   /** Engine time of the latest frame. */
   readonly latestT: number;
 }

@@ -15,7 +15,10 @@ export function closeMoves(ctx: DetectorContext, e: MacEntry): void {
   const ports = ctx.ports.ports;
   const wrongFinding = ctx.existing('wrong-port-learning', e.mac, e.vlan) !== undefined;
   if (e.moves >= FLAP_MOVES) {
-    const f = ctx.finding('mac-flap', e.mac, e.vlan, e.learnedAt, e.lastMove ? [{ ...e.lastMove, role: 'moved' }] : [], [], 'high');
+    // From its first move to its last: the frame of each, the flapping between them.
+    const first = e.firstMove ?? e.lastMove;
+    const f = ctx.finding('mac-flap', e.mac, e.vlan, first?.t ?? e.learnedAt, first ? [{ ...first, role: 'moved' }] : [], [], 'high');
+    if (e.lastMove && e.lastMove !== first) ctx.finding('mac-flap', e.mac, e.vlan, e.lastMove.t, [{ ...e.lastMove, role: 'moved' }], [], 'high');
     f.count = e.moves;
     f.details.moves = e.moves;
     f.details.movesByEcho = e.echoMoves;

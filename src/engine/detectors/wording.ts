@@ -15,21 +15,31 @@ export interface HostNames {
   roleOf(port: string): string | null;
 }
 
+/** A duration as a person reads it: "13.5 s", "2.39 s", "840 ms", "0.011 ms". */
+export function duration(ms: number): string {
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 10) return `${Math.round(ms)} ms`;
+  return `${ms.toFixed(ms >= 1 ? 1 : 3)} ms`;
+}
+
 export function summarize(f: Finding, host: HostNames): string {
   const mac = f.mac >= 0 ? formatMac(f.mac) : '';
   const vlan = f.vlan ? ` on VLAN ${f.vlan}` : '';
   const n = `${f.count} time${f.count === 1 ? '' : 's'}`;
   switch (f.kind) {
     case 'looped-broadcast':
-      return `broadcasts from ${mac}${vlan} came back in on the bond ${n} (path ${f.interfaces.join(' → ')}${f.details.loopDelayUs !== undefined ? `, loop delay ${f.details.loopDelayUs} µs` : ''})`;
+      return `broadcasts from ${mac}${vlan} came back in on ${f.interfaces.find((p) => host.roleOf(p) === 'bond') ?? 'the bond'} ${n} (path ${f.interfaces.join(' → ')}${f.details.loopDelayUs !== undefined ? `, loop delay ${f.details.loopDelayUs} µs` : ''})`;
     case 'own-address':
       if (f.details.source === 'kernel log') return f.summary;
       return `frames from the host's own ${mac}${vlan} arrived on ${f.interfaces.join(', ')} ${n}${f.details.kernelWarnings ? `; the kernel logged ${f.details.kernelWarnings} own-address warning${f.details.kernelWarnings === 1 ? '' : 's'}` : ''}`;
     case 'wrong-port-learning': {
       const where = host.guestPortName(f.mac) ?? 'its port';
       const bond = f.interfaces.find((p) => host.roleOf(p) === 'bond') ?? 'the bond';
-      const lasted = f.details.longestWrongMs !== undefined ? `; the wrong entry lasted up to ${f.details.longestWrongMs} ms` : '';
-      const still = f.details.wrongAtEnd ? '; still wrong when the capture ended' : '';
+      // The time within the capture the bridge had it there (every episode, the last one included).
+      const ms = f.details.wrongMs;
+      const lasted = ms !== undefined ? `: there for ${duration(ms)}${f.details.sinceFirstMs !== undefined && f.details.sinceFirstMs > ms ? ` of the ${duration(f.details.sinceFirstMs)} from the first time to the end of the capture` : ' from the first time to the end of the capture'}` : '';
+      const still = f.details.wrongAtEnd ? ', still there when the capture ended' : ms !== undefined ? `, back on ${where} at the end` : '';
       const confirmed = f.details.kernelConfirmed ? ` (confirmed: ${f.details.kernelConfirmed})` : '';
       return `the bridge learned guest ${mac}${vlan} on ${bond} instead of ${where} ${n}${lasted}${still}${confirmed}`;
     }
@@ -114,6 +124,7 @@ export function describeFrame(f: Finding, w: FrameWords): string | null {
       }
     case 'blackholed-unicast':
       if (role === 'set-state') return `this echo taught the bridge the guest on ${port}, before the unicast in frame ${w.ofNo}`;
+      if (role === 'promiscuous') return `the same unicast as frame ${o}, seen by the bridge device ${port}: tcpdump's promiscuous copy of what the bridge received, not a delivery`;
       if (role === 'inbound' || role === 'flooded') return `the same unicast as frame ${o}, seen on ${port}`;
       if (role !== 'blackholed') return `the echo that taught the bridge the guest on the bond: ${role ?? 'a copy'} on ${port}`;
       return `unicast for the guest arrived on ${port} and never reached ${w.guestPort}${w.stateNo !== null ? `; the bridge had the guest on ${w.statePort} since frame ${w.stateNo}` : ''}`;
