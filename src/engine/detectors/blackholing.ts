@@ -10,23 +10,7 @@
 import { DIR_IN } from '../../model/record.js';
 import type { FramePath, PathSighting } from '../path.js';
 import type { DetectorContext, EvidenceSource, SettledGroup } from './context.js';
-
-/**
- * Unicast for one guest from outside: when each arrived and whether it was lost, so that at the
- * end only those within the guest's port's capture window count (the window of a file of its own
- * is known only once the file is read: a port quiet for a while — every frame for it lost — is
- * still being captured if it has frames later). Bounded: past TALLY_LIMIT arrivals only counts.
- */
-export interface UnicastTally {
-  guestPort: number;
-  /** Arrival times (engine ns), negative for those lost. */
-  times: number[];
-  /** Past the limit: counted without their times, while the port was capturing as known then. */
-  arrived: number;
-  lost: number;
-}
-
-export const TALLY_LIMIT = 4096;
+import { TALLY_LIMIT, type UnicastTally } from './unicast-tally.js';
 
 export function onInboundUnicast(ctx: DetectorContext, g: SettledGroup, s: PathSighting[], path: FramePath): void {
   if (g.dst < 0) return;

@@ -6,7 +6,7 @@
 import type { Confidence, EvidenceRole, FindingKind, FindingOf } from '../findings.js';
 import type { MacTable } from '../mac-table.js';
 import type { PortState } from '../ports.js';
-import type { UnicastTally } from './blackholing.js';
+import type { UnicastTally } from './unicast-tally.js';
 
 /** A frame a finding cites: where it is, and what it was in its path (a place) or for the finding (a role). */
 export interface EvidenceSource {

@@ -1,0 +1,23 @@
+/**
+ * The tally blackholing keeps per guest, in a module of its own: the detector context (which hands
+ * it out) and the blackholing detector (which fills and closes it) both read it, neither above the
+ * other.
+ */
+
+/**
+ * Unicast for one guest from outside: when each arrived and whether it was lost, so that at the
+ * end only those within the guest's port's capture window count (the window of a file of its own
+ * is known only once the file is read: a port quiet for a while — every frame for it lost — is
+ * still being captured if it has frames later). Bounded: past TALLY_LIMIT arrivals only counts.
+ */
+export interface UnicastTally {
+  guestPort: number;
+  /** Arrival times (engine ns), negative for those lost. */
+  times: number[];
+  /** Past the limit: counted without their times, while the port was capturing as known then. */
+  arrived: number;
+  lost: number;
+}
+
+/** Arrivals a tally keeps the times of; past it, only counts. */
+export const TALLY_LIMIT = 4096;
