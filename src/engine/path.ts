@@ -630,6 +630,7 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   let hostAtFirst = 0;
   let bondAtFirst = false;
   let slaveAtFirst = false;
+  let bridgeAtFirst = false;
   let chains = 0;
   chainsSeen.next();
   for (let i = 0; i < n; i++) {
@@ -643,8 +644,10 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
         chains++;
       }
       hostAtFirst++;
-    } else if (r === R_BRIDGE) hostAtFirst++;
-    else if (r === R_BOND) bondAtFirst = true;
+    } else if (r === R_BRIDGE) {
+      hostAtFirst++;
+      bridgeAtFirst = true;
+    } else if (r === R_BOND) bondAtFirst = true;
     else if (r === R_SLAVE) slaveAtFirst = true;
   }
   if (hostAtFirst === 0) {
@@ -678,8 +681,9 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // guest's: flooded to every guest's port as a guest's own is flooded to the others, unicast to a
   // guest as the guest's to the host, and going on out of the bond as a guest's does. From a MAC
   // not known, nor likely by its OUI, to be a guest's, a frame first seen on a guest's port proves
-  // nothing of where it started.
-  if (!src.likelyGuest && !watched(g, R_BRIDGE, minT)) {
+  // nothing of where it started. A first copy on the bridge device itself is the host side's,
+  // whenever the bridge's capture began (a guest's frame, its port's copy missed, comes up there too).
+  if (!src.likelyGuest && !bridgeAtFirst && !watched(g, R_BRIDGE, minT)) {
     sideUnknown = true;
     return false;
   }

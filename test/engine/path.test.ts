@@ -264,6 +264,14 @@ const CASES: Case[] = [
     places: ['vif2.0:unplaced', 'xenbr0:unplaced', 'bond0:unplaced', 'eth0:unplaced'],
   },
   {
+    name: "capture windows: a frame first on the bridge device as the bridge's capture began is the host side's all the same (a copy before it would have come up there too)",
+    copies: ['xenbr0@0', 'vif1.0@1', 'vif2.0@1', 'bond0@3', 'eth0@4'],
+    src: {},
+    windows: { xenbr0: [0, 1e7] },
+    from: O_HOST,
+    places: ['xenbr0:original', 'vif1.0:flooded', 'vif2.0:flooded', 'bond0:out', 'eth0:out'],
+  },
+  {
     name: "the host's own frame flooded to every guest at the instant it leaves the bridge device",
     copies: ['vif2.0@0', 'vif1.0@0', 'xenbr0@0', 'bond0@30', 'eth0@50'],
     src: {},
