@@ -724,13 +724,17 @@ export class Analyzer implements DetectorContext {
     }
     // The bridge device's copy is the host's own frame only when the capture says it went out, or
     // every guest's port was being captured then: a guest whose port was not would look the same.
+    // A lone copy there says nothing either way: a frame delivered to the host from outside, its
+    // copy on the uplink recorded before anything marked it as one to follow (a file's records out
+    // of time order), is one copy on the bridge device just as well (stp-tcn's second half made
+    // an outside client the host's by its ARP reply).
     if (
       path.from === O_HOST &&
       originPort.roleIndex === R_BRIDGE &&
       !this.guestPorts.has(src) &&
       this.localMacs.size < this.options.maxMacs &&
       // (While some guest's port was not, a Xen/KVM guest's OUI is the weak hint that decides.)
-      (origin.dir === DIR_OUT && this.hadDirection(origin) ? true : this.allGuestPortsCapturing(origin.t) || !isGuestOui(src))
+      (origin.dir === DIR_OUT && this.hadDirection(origin) ? true : n > 1 && (this.allGuestPortsCapturing(origin.t) || !isGuestOui(src)))
     )
       this.localMacs.add(src);
 

@@ -681,9 +681,13 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // guest's: flooded to every guest's port as a guest's own is flooded to the others, unicast to a
   // guest as the guest's to the host, and going on out of the bond as a guest's does. From a MAC
   // not known, nor likely by its OUI, to be a guest's, a frame first seen on a guest's port proves
-  // nothing of where it started. A first copy on the bridge device itself is the host side's,
-  // whenever the bridge's capture began (a guest's frame, its port's copy missed, comes up there too).
-  if (!src.likelyGuest && !bridgeAtFirst && !watched(g, R_BRIDGE, minT)) {
+  // nothing of where it started. A first copy on the bridge device itself, while the uplink was
+  // capturing and saw nothing before it (or saw it only after, going out), is the host side's
+  // whenever the bridge's capture began (a guest's frame, its port's copy missed, comes up there
+  // too); with the uplink's capture beginning then too and no copy there (a time slice), it may
+  // be a frame from outside whose copies there came just before.
+  const uplinkShows = watched(g, R_BOND, minT) || watched(g, R_SLAVE, minT) || seenOnUplink(s, n, g);
+  if (!src.likelyGuest && !(bridgeAtFirst && uplinkShows) && !watched(g, R_BRIDGE, minT)) {
     sideUnknown = true;
     return false;
   }

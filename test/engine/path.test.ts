@@ -272,6 +272,14 @@ const CASES: Case[] = [
     places: ['xenbr0:original', 'vif1.0:flooded', 'vif2.0:flooded', 'bond0:out', 'eth0:out'],
   },
   {
+    name: "capture windows: the same first copy on the bridge device with no copy on the uplink, whose capture began then too (a time slice), proves nothing (a frame from outside, its copies there just before)",
+    copies: ['xenbr0@0', 'vif1.0@1', 'vif2.0@1'],
+    src: {},
+    windows: { xenbr0: [0, 1e7], eth0: [0, 1e7], eth1: [0, 1e7], bond0: [0, 1e7], 'vif1.0': [0, 1e7], 'vif2.0': [0, 1e7] },
+    from: O_UNKNOWN,
+    places: ['xenbr0:unplaced', 'vif1.0:unplaced', 'vif2.0:unplaced'],
+  },
+  {
     name: "the host's own frame flooded to every guest at the instant it leaves the bridge device",
     copies: ['vif2.0@0', 'vif1.0@0', 'xenbr0@0', 'bond0@30', 'eth0@50'],
     src: {},

@@ -93,9 +93,11 @@ describe.skipIf(why !== null)(`faults the monitor survives${why ? ` [skipped: ${
       const written = monitor.events().find((e) => e.event === 'evidence' && e.frames);
       expect(written, monitor.events().filter((e) => e.event !== 'updated').map((e) => JSON.stringify(e).slice(0, 300)).join('\n')).toBeDefined();
       expect(written!.error ?? null).toBeNull();
+      // Each finding that opened again has its bundle (one every --evidence-every second, so a
+      // second may be on the disk by the time the first one's event is read): every one whole.
       const all = bundles(dir);
-      expect(Object.values(all).length).toBe(1);
-      expect(Object.values(all)[0]).toEqual(BUNDLE_FILES);
+      expect(Object.values(all).length).toBeGreaterThanOrEqual(1);
+      for (const files of Object.values(all)) expect(files).toEqual(BUNDLE_FILES);
       expect(readdirSync(dir).filter((n) => n.startsWith('.partial-'))).toEqual([]);
     } finally {
       for (const s of senders) s.proc.kill();
