@@ -52,7 +52,9 @@
  *     re-sending its ARP request; the host re-sending its neighbour solicitation) — unless the
  *     echo was already seen coming back up: then it is the echo flooded back to its sender.
  *  R7 The bridge never floods a frame back out of the port it came in on, and floods each frame to
- *     each port once: a second copy on a port before the echo is a resend.
+ *     each port once: a second copy on a port before the echo is a resend. A guest's chain (tap,
+ *     fwbr, fwln, fwpr) passes each copy along once: a port of it seeing the frame again begins
+ *     another pass, and every later copy on that chain belongs to it.
  *  R8 A frame from outside comes in on the slaves (both, when the switches flood it to both) and
  *     goes up the bond once per copy that came in; never in on a guest port.
  *  R9 The bridge device sees a unicast frame for another MAC only because it is promiscuous (a
@@ -342,6 +344,7 @@ function placeFromHost(s: PathSighting[], n: number, g: PortGraph, out: FramePat
   // Chains a copy was flooded to before the echo, and after it: each once (R7).
   flooded.next();
   echoFlooded.next();
+  chainsPassed.next();
   if (oRole === R_GUEST) flooded.add(oChain);
   /** Once the sender sent the same bytes again, what follows is that frame's (R6). */
   let resent = false;
@@ -427,11 +430,24 @@ function placeFromHost(s: PathSighting[], n: number, g: PortGraph, out: FramePat
         echoFlooded.add(chain);
         x.place = P_ECHO_FLOODED;
         x.dir = DIR_OUT;
-      } else if ((chain !== oChain || echoed) && (flooded.has(chain) || echoFlooded.has(chain)) && x.dir !== DIR_IN && sameChainHop(s, i, chain, g)) {
+      } else if (
+        (chain !== oChain || echoed) &&
+        (flooded.has(chain) || echoFlooded.has(chain)) &&
+        x.dir !== DIR_IN &&
+        !chainsPassed.has(chain) &&
+        sameChainHop(s, i, chain, g) &&
+        !placedOn(s, i, x.port, echoed ? P_ECHO_FLOODED : P_FLOODED)
+      ) {
         // Another hop of a chain already reached (tap and fwbr see one flooded copy).
         x.place = echoed ? P_ECHO_FLOODED : P_FLOODED;
         x.dir = DIR_OUT;
-      } else x.place = P_RESEND;
+      } else {
+        // R7: each port of a chain sees one copy a pass; a port seeing it again begins another
+        // pass, which every later copy on that chain is part of — whichever of its ports sharing
+        // one stamp (tap and fwbr see one skb) the files happen to list first.
+        x.place = P_RESEND;
+        if (flooded.has(chain) || echoFlooded.has(chain)) chainsPassed.add(chain);
+      }
     }
   }
   out.echo = echoInRef !== undefined || upBondRef !== undefined;
@@ -484,6 +500,12 @@ function goesOutAgain(s: PathSighting[], i: number, n: number, outSlavePort: num
 }
 
 /** Whether a copy on another port of `chain` is the sighting just before (a hop along the chain, not a second flood). */
+/** Whether a copy before i on `port` was placed `place` in this frame's path. */
+function placedOn(s: PathSighting[], i: number, port: number, place: number): boolean {
+  for (let j = 0; j < i; j++) if (s[j]!.port === port && s[j]!.place === place) return true;
+  return false;
+}
+
 function sameChainHop(s: PathSighting[], i: number, chain: number, g: PortGraph): boolean {
   for (let j = i - 1; j >= 0; j--) {
     const y = s[j]!;
@@ -795,6 +817,8 @@ class Marks {
 }
 const flooded = new Marks();
 const echoFlooded = new Marks();
+/** Guests' chains whose pass of this frame is over: a port of it saw a copy again (R7). */
+const chainsPassed = new Marks();
 const slaveCopies = new Marks();
 const chainsSeen = new Marks();
 /** Copies per port of a frame from outside (index: port), valid where portSeen has the mark. */

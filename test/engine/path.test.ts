@@ -339,6 +339,15 @@ const CASES: Case[] = [
     places: ['tap100i0:original', 'fwln100i0:original', 'fwpr100p0:original', 'xenbr0:flooded', 'bond0:out', 'eth0:out', 'eth1:echo', 'bond0:up-the-bond', 'xenbr0:echo-flooded', 'fwpr100p0:echo-flooded', 'fwln100i0:echo-flooded', 'tap100i0:echo-flooded'],
     upBond: true,
   },
+  ...(['tap100i0@62', 'fwln100i0@62'] as const).map((first) => ({
+    name: `Proxmox loop: the chain's ports seeing the frame again after the echo reached the guest begin another pass, whichever the files list first at one stamp (${first.split('@')[0]} first)`,
+    copies: ['tap100i0@0', 'fwln100i0@2', 'fwpr100p0@3', 'xenbr0@4', 'bond0@20', 'eth0@40', 'eth1@46', 'bond0@50', 'xenbr0@51', 'fwpr100p0@52', 'fwln100i0@53', 'tap100i0@55', first, first === 'tap100i0@62' ? 'fwln100i0@62' : 'tap100i0@62', 'fwpr100p0@64', 'xenbr0@65'],
+    src: { guestChain: 7 },
+    from: O_GUEST,
+    places: ['tap100i0:original', 'fwln100i0:original', 'fwpr100p0:original', 'xenbr0:flooded', 'bond0:out', 'eth0:out', 'eth1:echo', 'bond0:up-the-bond', 'xenbr0:echo-flooded', 'fwpr100p0:echo-flooded', 'fwln100i0:echo-flooded', 'tap100i0:echo-flooded'],
+    rest: 4,
+    upBond: true,
+  })),
   {
     name: "clocks lined up by estimate: the echo's copy from another file stamped 2 µs after the bond's came first",
     copies: ['vif1.0@0/4', 'bond0@20/2', 'eth0@40/0', 'bond0@56/2', 'eth1@58/1'],
