@@ -273,6 +273,10 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   if (from === O_UNKNOWN) {
     const r = g.role(o.port);
     if (r === R_UNKNOWN) from = O_UNKNOWN;
+    // No copy is a start: one the capture says went out to a guest (or in to the host) is the
+    // frame delivered there from somewhere not captured (a -i any capture of the guests' ports
+    // only: the echo flooded to the other guest), never that guest's own.
+    else if (hostSide && ((r === R_GUEST && o.dir === DIR_OUT) || (r === R_BRIDGE && o.dir === DIR_IN))) o.place = P_NONE;
     else if (hostSide) from = hostFrame || r === R_BRIDGE ? O_HOST : r === R_GUEST ? O_GUEST : O_BOND;
     else {
       // From outside, though its way in was not seen (the uplink was not capturing): the first

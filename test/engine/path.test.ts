@@ -349,6 +349,14 @@ const CASES: Case[] = [
     upBond: true,
   })),
   {
+    name: "a -i any capture of the guests' ports only: the echo the capture says went out to another guest, then along the sender's chain, is no one's own frame (its start was not captured)",
+    copies: ['vif2.0@0:out', 'fwpr100p0@2:out', 'fwln100i0@3', 'tap100i0@5:out'],
+    src: { guestChain: 7 },
+    absent: ['eth0', 'eth1', 'bond0', 'xenbr0'],
+    from: O_UNKNOWN,
+    places: ['vif2.0:unplaced', 'fwpr100p0:unplaced', 'fwln100i0:unplaced', 'tap100i0:unplaced'],
+  },
+  {
     name: "clocks lined up by estimate: the echo's copy from another file stamped 2 µs after the bond's came first",
     copies: ['vif1.0@0/4', 'bond0@20/2', 'eth0@40/0', 'bond0@56/2', 'eth1@58/1'],
     src: GUEST1,
