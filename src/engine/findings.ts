@@ -206,6 +206,14 @@ export type Finding =
   | EchoOrRepeatFinding
   | HostFinding;
 
+/**
+ * A finding's identity across readings (the monitor's lifecycle, the UI's list): kind, MAC, VLAN;
+ * for MAC-less ones (spanning tree, LACP: one per port) the ports too.
+ */
+export function findingIdentity(f: Finding): string {
+  return `${f.kind}|${f.mac}|${f.vlan}${f.mac < 0 ? `|${f.interfaces.join(',')}` : ''}`;
+}
+
 /** The finding of one kind. */
 export type FindingOf<K extends FindingKind> = Extract<Finding, { kind: K }>;
 

@@ -16,7 +16,7 @@
  * a monotonic clock, so an NTP step of the wall clock neither closes a finding early nor keeps it
  * open for the length of the step; `wall` is only what the event lines show.
  */
-import type { Finding, FindingKind } from '../engine/findings.js';
+import { type Finding, type FindingKind, findingIdentity } from '../engine/findings.js';
 import type { Severity } from '../engine/severity.js';
 
 export type Origin = 'frames' | 'configuration';
@@ -60,10 +60,6 @@ export interface LifecycleOptions {
 
 export const DEFAULT_LIFECYCLE: LifecycleOptions = { quietAfterMs: 300_000, updateEveryMs: 60_000 };
 
-/** Identity of a finding across readings: kind, MAC, VLAN; for MAC-less ones (STP, LACP) the ports too. */
-export function lifecycleKey(f: Finding): string {
-  return `${f.kind}|${f.mac}|${f.vlan}${f.mac < 0 ? `|${f.interfaces.join(',')}` : ''}`;
-}
 
 interface Seen {
   count: number;
@@ -96,7 +92,7 @@ export class FindingTracker {
     const events: LifecycleEvent[] = [];
     for (const f of findings) {
       if (f.details.source === 'configuration') continue;
-      const key = lifecycleKey(f);
+      const key = findingIdentity(f);
       const before = this.seen.get(key);
       const delta = before ? f.count - before.count : f.count;
       const later = !before || f.lastSec > before.lastSec || (f.lastSec === before.lastSec && f.lastNsec > before.lastNsec);
@@ -144,7 +140,7 @@ export class FindingTracker {
     const events: LifecycleEvent[] = [];
     const current = new Set<string>();
     for (const f of findings) {
-      const key = `config|${lifecycleKey(f)}`;
+      const key = `config|${findingIdentity(f)}`;
       current.add(key);
       const t = this.open.get(key);
       if (t) t.finding = f;

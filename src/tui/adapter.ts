@@ -5,7 +5,7 @@
  * rebuilt only for entries that changed since the last snapshot.
  */
 import type { Analyzer } from '../engine/analyzer.js';
-import { type Finding, REMEDIES } from '../engine/findings.js';
+import { type Finding, findingIdentity, REMEDIES } from '../engine/findings.js';
 import { type MacEntry, PC_IN, PC_OUT, PC_UNKNOWN } from '../engine/mac-table.js';
 import type { PortState } from '../engine/ports.js';
 import type { PortRole } from '../model/topology.js';
@@ -186,7 +186,7 @@ export class AnalysisView {
     evidence.push(`${f.count} occurrence${f.count === 1 ? '' : 's'}, confidence ${f.confidence}`);
     for (const [k, v] of Object.entries(f.details)) evidence.push(`${k}: ${v}`);
     return {
-      id: `${f.kind}|${f.mac}|${f.vlan}`,
+      id: findingIdentity(f),
       kind: f.kind,
       severity: f.severity,
       summary: summaryOf(f),
