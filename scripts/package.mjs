@@ -116,7 +116,7 @@ async function bundle(entry, file) {
 }
 
 await bundle('dist/src/cli/main.js', 'main.cjs');
-const workers = { 'ring-worker.js': 'dist/src/capture/ring/ring-worker.js', 'decompress-worker.js': 'dist/src/capture/decompress-worker.js', 'stream-worker.js': 'dist/src/capture/remote/stream-worker.js', 'export-worker.js': 'dist/src/monitor/export-worker.js' };
+const workers = { 'ring-worker.js': 'dist/src/capture/ring/ring-worker.js', 'decompress-worker.js': 'dist/src/capture/decompress-worker.js', 'stream-worker.js': 'dist/src/capture/remote/stream-worker.js' };
 for (const [name, entry] of Object.entries(workers)) await bundle(entry, name);
 
 const assets = {

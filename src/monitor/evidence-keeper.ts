@@ -2,9 +2,8 @@
  * Evidence kept from the moment it happened: when a finding opens, the monitor asks for a bundle;
  * a little later (so the frames *after* the opening are in too) the frame ring's frames from
  * `beforeSec` before the opening are written as capture.pcapng, and `bondscope export`'s own
- * exporter (src/export), in a worker thread (export-job.ts), turns that into the bundle beside it
- * (evidence.pcapng with comments, report.md, findings.json). Findings opening while a bundle is
- * pending join it.
+ * exporter (src/export) turns that into the bundle beside it (evidence.pcapng with comments,
+ * report.md, findings.json). Findings opening while a bundle is pending join it.
  *
  * Bounded: at most one bundle per `minIntervalMs` (the rest are counted as skipped and say so),
  * and the directory is kept under `maxBytes` by removing the oldest bundles first, before a bundle
@@ -23,10 +22,10 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { exportEvidence } from '../export/evidence.js';
 import type { FrameStamps } from '../model/record.js';
 import { topologyToComment, type Topology } from '../model/topology.js';
 import { VERSION } from '../model/version.js';
-import { exportOffThread } from './export-job.js';
 import type { FrameRing } from './frame-ring.js';
 import type { Tracked } from './lifecycle.js';
 
@@ -140,9 +139,8 @@ export class EvidenceKeeper {
       const capture = join(partial, 'capture.pcapng');
       const topology = this.topology();
       const frames = this.ring.writePcapng(capture, p.fromSec, topologyToComment(topology, { capturedBy: `bondscope ${VERSION} monitor`, interfaces: this.ring.interfaces.map((i) => i.name), stamps: this.stamps() }), `bondscope ${VERSION}`);
-      // The bundle names its capture as it will be found beside the report: capture.pcapng. The
-      // analysis runs in a worker thread: the main thread goes on reading the capture meanwhile.
-      await exportOffThread({ specs: [capture], inputNames: ['capture.pcapng'], outDir: partial, topology });
+      // The bundle names its capture as it will be found beside the report: capture.pcapng.
+      await exportEvidence({ specs: [capture], inputNames: ['capture.pcapng'], outDir: partial, topology: () => this.topology() });
       for (const f of readdirSync(partial)) syncFile(join(partial, f));
       renameSync(partial, p.dir);
       this.order.push(name);
