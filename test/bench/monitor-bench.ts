@@ -278,7 +278,8 @@ async function soak(work: string, seconds: number, pps: number): Promise<void> {
   const probe = join(work, 'probe.jsonl');
   const m = spawn(
     'ip',
-    ['netns', 'exec', ns.host, process.execPath, '--import', join(ROOT, 'dist/test/bench/memory-probe.js'), BIN, 'monitor', '--listen', METRICS, '--bond', `${p.bond}=${p.slaves.join(',')}`, '--forget-after', '60', '--evidence-dir', join(work, 'evidence'), '--evidence-every', '30', '--quiet-after', '30'],
+    // BONDSCOPE_PROFILE_DIR: the monitor's CPU profile (node --cpu-prof), written there when it exits.
+    ['netns', 'exec', ns.host, process.execPath, ...(process.env.BONDSCOPE_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BONDSCOPE_PROFILE_DIR}`] : []), '--import', join(ROOT, 'dist/test/bench/memory-probe.js'), BIN, 'monitor', '--listen', METRICS, '--bond', `${p.bond}=${p.slaves.join(',')}`, '--forget-after', '60', '--evidence-dir', join(work, 'evidence'), '--evidence-every', '30', '--quiet-after', '30'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BONDSCOPE_MEMORY_PROBE: probe, BONDSCOPE_MEMORY_PROBE_MS: '10000' } },
   );
   // The monitor's event lines: when it dropped, what its filter was, the bundles it wrote.

@@ -179,12 +179,37 @@ export interface FdbEntry {
 }
 
 /**
+ * How much of the time the bridge's forwarding database may be read, at most: a reading is reused
+ * until it is this many times its own cost old. brforward is a sysfs binary file the kernel fills
+ * a page per read() (br_fdb_fillbuf), walking the table from its start to the offset each time:
+ * a table of tens of thousands of MACs costs seconds a reading, on the thread that reads it. The
+ * monitor's accelerated soak (40 000 new MACs a minute) spent 64% of its main thread there — the
+ * session's kernel account, the guests' ports followed and the slow poll each reading it — while
+ * the capture ring went unread and the kernel dropped 1.3 M frames in 200 s. A table of the lab's
+ * size costs well under a millisecond: read afresh almost every time.
+ */
+const FDB_READ_DUTY = 20;
+const fdbReadings = new Map<string, { at: number; costMs: number; entries: FdbEntry[] }>();
+
+/**
  * The bridge's forwarding database as the kernel exports it in /sys/class/net/<br>/brforward:
  * an array of struct __fdb_entry (16 bytes: mac[6], port_no u8, is_local u8, ageing_timer_value
  * u32 in 1/100 s, port_hi u8, pad u8, unused u16), port numbers mapped to names through
- * brif/<port>/port_no. Readable without privileges.
+ * brif/<port>/port_no. Readable without privileges. Every caller shares one reading while it is
+ * fresh (FDB_READ_DUTY); `ageSec` is as of that reading.
  */
 export function readBridgeFdb(bridge: string, root = '/'): FdbEntry[] {
+  const key = `${root}\0${bridge}`;
+  const now = performance.now();
+  const last = fdbReadings.get(key);
+  if (last && now - last.at < last.costMs * FDB_READ_DUTY) return last.entries;
+  const entries = readBridgeFdbNow(bridge, root);
+  const at = performance.now();
+  fdbReadings.set(key, { at, costMs: at - now, entries });
+  return entries;
+}
+
+function readBridgeFdbNow(bridge: string, root: string): FdbEntry[] {
   const dir = join(root, 'sys/class/net', bridge);
   const portNames = new Map<number, string>();
   for (const p of readdirSync(join(dir, 'brif'))) {
