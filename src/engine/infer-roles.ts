@@ -111,7 +111,7 @@ import type { PortRole } from '../model/topology.js';
 import { formatMac } from '../model/mac.js';
 import { DIR_IN, DIR_OUT } from '../model/record.js';
 import { IN_HOST_HOP_NS } from './path.js';
-import { CAST_UNICAST, type FrameSightings } from './sightings.js';
+import { CAST_UNICAST, type FrameSightings, keepSightings } from './sightings.js';
 
 /** Share of one port's frames that another must also hold to contain it. */
 const CONTAINED = 0.9;
@@ -592,26 +592,7 @@ function withoutIsolated(s: FrameSightings): FrameSightings {
   let any = false;
   for (let p = 0; p < n; p++) if (frames[p]! > 0 && shared[p]! < ISOLATED * frames[p]!) (isolated[p] = 1), (any = true);
   if (!any) return s;
-  const keep: number[] = [];
-  const start = new Int32Array(s.frames + 1);
-  for (let g = 0; g < s.frames; g++) {
-    start[g] = keep.length;
-    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) if (!isolated[s.port[k]!]) keep.push(k);
-  }
-  start[s.frames] = keep.length;
-  const pick = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (len: number) => T): T => {
-    const b = make(keep.length);
-    for (let i = 0; i < keep.length; i++) b[i] = a[keep[i]!]!;
-    return b;
-  };
-  return {
-    ...s,
-    start,
-    port: pick(s.port, (l) => new Int32Array(l)),
-    input: pick(s.input, (l) => new Int32Array(l)),
-    t: pick(s.t, (l) => new Float64Array(l)),
-    dir: pick(s.dir, (l) => new Uint8Array(l)),
-  };
+  return keepSightings(s, (k) => !isolated[s.port[k]!]);
 }
 
 /** Share of a port's frames another port must have seen for its frames to place anything (withoutIsolated). */

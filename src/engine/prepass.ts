@@ -21,7 +21,7 @@ import { FrameIdentity } from './identity.js';
 import { type InferredRole, inferRoles } from './infer-roles.js';
 import { MERGED_COPIES, mergedPorts } from './merged-points.js';
 import { PortTable } from './ports.js';
-import { CAST_FLOODED, CAST_UNICAST, CAST_UNKNOWN, type FrameSightings, type PrepassPort, type SpanningTreeHeard } from './sightings.js';
+import { CAST_FLOODED, CAST_UNICAST, CAST_UNKNOWN, type FrameSightings, keepSightings, type PrepassPort, type SpanningTreeHeard } from './sightings.js';
 
 export { CAST_FLOODED, CAST_UNICAST, CAST_UNKNOWN } from './sightings.js';
 export type { FrameSightings, PrepassPort, SpanningTreeHeard } from './sightings.js';
@@ -333,27 +333,7 @@ export function regroup(s: FrameSightings, offsetsNs: readonly number[]): FrameS
 
 /** The sightings of the inputs `keep` holds only (the stamps as they stand): the others' frames place nothing. */
 function ofInputs(s: FrameSightings, keep: readonly boolean[]): FrameSightings {
-  const kept: number[] = [];
-  const start = new Int32Array(s.frames + 1);
-  for (let g = 0; g < s.frames; g++) {
-    start[g] = kept.length;
-    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) if (keep[s.input[k]!]) kept.push(k);
-  }
-  start[s.frames] = kept.length;
-  const pick = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-    const b = make(kept.length);
-    for (let i = 0; i < kept.length; i++) b[i] = a[kept[i]!]!;
-    return b;
-  };
-  return {
-    ...s,
-    start,
-    port: pick(s.port, (n) => new Int32Array(n)),
-    input: pick(s.input, (n) => new Int32Array(n)),
-    t: pick(s.t, (n) => new Float64Array(n)),
-    dir: pick(s.dir, (n) => new Uint8Array(n)),
-    seq: pick(s.seq, (n) => new Int32Array(n)),
-  };
+  return keepSightings(s, (k) => keep[s.input[k]!] === true);
 }
 
 /** What the pre-pass reads: a capture set (src/capture's CaptureSet), named here so the engine imports no source. */

@@ -56,3 +56,31 @@ export interface SpanningTreeHeard {
   bpduBridge: Float64Array;
   bpduCrossed: number;
 }
+
+/**
+ * The sightings `keep` holds (by a sighting's index), each frame's in their order; a frame left
+ * with none stays, empty, so frame indexes still name the same frames.
+ */
+export function keepSightings(s: FrameSightings, keep: (k: number) => boolean): FrameSightings {
+  const kept: number[] = [];
+  const start = new Int32Array(s.frames + 1);
+  for (let g = 0; g < s.frames; g++) {
+    start[g] = kept.length;
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) if (keep(k)) kept.push(k);
+  }
+  start[s.frames] = kept.length;
+  const pick = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const b = make(kept.length);
+    for (let i = 0; i < kept.length; i++) b[i] = a[kept[i]!]!;
+    return b;
+  };
+  return {
+    ...s,
+    start,
+    port: pick(s.port, (n) => new Int32Array(n)),
+    input: pick(s.input, (n) => new Int32Array(n)),
+    t: pick(s.t, (n) => new Float64Array(n)),
+    dir: pick(s.dir, (n) => new Uint8Array(n)),
+    seq: pick(s.seq, (n) => new Int32Array(n)),
+  };
+}
