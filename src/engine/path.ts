@@ -231,16 +231,17 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
   let origin = -1;
   let from = O_UNKNOWN;
   if (hostSide) {
-    if (src.guestChain >= 0) origin = firstOf(s, total, g, F_GUEST_IN, src.guestChain);
-    // A known guest's frame with no copy on its own port while that port was not capturing
-    // (capture windows): where it started cannot be told — on its port, unseen, or elsewhere
-    // (a move, which only a capturing port shows).
-    if (origin < 0 && src.guestChain >= 0 && src.guestPort !== undefined && src.guestPort >= 0 && !onChain(s, total, g, src.guestChain) && !portWatched(g, src.guestPort, s[0]!.t)) {
-      out.origin = Math.max(0, firstOf(s, total, g, F_KNOWN, -1));
-      out.from = O_UNKNOWN;
-      return out;
-    }
-    else if (hostFrame) origin = firstOf(s, total, g, F_BRIDGE_OUT, -1);
+    if (src.guestChain >= 0) {
+      origin = firstOf(s, total, g, F_GUEST_IN, src.guestChain);
+      // A known guest's frame with no copy on its own port while that port was not capturing
+      // (capture windows): where it started cannot be told — on its port, unseen, or elsewhere
+      // (a move, which only a capturing port shows).
+      if (origin < 0 && src.guestPort !== undefined && src.guestPort >= 0 && !onChain(s, total, g, src.guestChain) && !portWatched(g, src.guestPort, s[0]!.t)) {
+        out.origin = Math.max(0, firstOf(s, total, g, F_KNOWN, -1));
+        out.from = O_UNKNOWN;
+        return out;
+      }
+    } else if (hostFrame) origin = firstOf(s, total, g, F_BRIDGE_OUT, -1);
     else origin = firstOf(s, total, g, F_GUEST_IN | F_BRIDGE_OUT, -1);
     if (origin >= 0) from = g.role(s[origin]!.port) === R_GUEST ? O_GUEST : O_HOST;
     // The bond's (or a slave's) own frame: out on the uplink with no host-side copy before it.
@@ -503,13 +504,13 @@ function goesOutAgain(s: PathSighting[], i: number, n: number, outSlavePort: num
   return false;
 }
 
-/** Whether a copy on another port of `chain` is the sighting just before (a hop along the chain, not a second flood). */
 /** Whether a copy before i on `port` was placed `place` in this frame's path. */
 function placedOn(s: PathSighting[], i: number, port: number, place: number): boolean {
   for (let j = 0; j < i; j++) if (s[j]!.port === port && s[j]!.place === place) return true;
   return false;
 }
 
+/** Whether a copy on another port of `chain` is the sighting just before (a hop along the chain, not a second flood). */
 function sameChainHop(s: PathSighting[], i: number, chain: number, g: PortGraph): boolean {
   for (let j = i - 1; j >= 0; j--) {
     const y = s[j]!;
@@ -591,10 +592,10 @@ function onChain(s: PathSighting[], n: number, g: PortGraph, chain: number): boo
   return false;
 }
 
-/** R2: whether the frame started on the host side (a guest, the host, the bond itself) rather than outside. */
 /** Set by startsOnHostSide when the frame's copies cannot tell where it started (capture windows). */
 let sideUnknown = false;
 
+/** R2: whether the frame started on the host side (a guest, the host, the bond itself) rather than outside. */
 function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: SourceKnowledge): boolean {
   sideUnknown = false;
   // Directions from the capture, wherever it gave them.

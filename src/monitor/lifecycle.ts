@@ -60,7 +60,6 @@ export interface LifecycleOptions {
 
 export const DEFAULT_LIFECYCLE: LifecycleOptions = { quietAfterMs: 300_000, updateEveryMs: 60_000 };
 
-
 interface Seen {
   count: number;
   lastSec: number;
