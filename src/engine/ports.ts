@@ -4,7 +4,7 @@
  * Xen and KVM name them. For SLL2 `-i any` captures the port is the frame's ifindex, named
  * through Topology.ifNames (`--links`) or `if#N`.
  */
-import type { CaptureInterface } from '../model/record.js';
+import { type CaptureInterface, DIR_IN, DIR_OUT } from '../model/record.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { roleFromName } from '../model/roles.js';
 import type { Port, PortRole, Topology } from '../model/topology.js';
@@ -75,6 +75,18 @@ export interface PortState {
   cooked: boolean;
   /** Several capture points merged into this one interface (Port.mergedPoints): it proves nothing of a frame's path. */
   readonly mergedPoints: boolean;
+}
+
+/** A frame on `port` in direction `d` (as the capture gave it or the path inferred it), counted. */
+export function countDirection(port: PortState, d: number): void {
+  if (d === DIR_IN) port.framesIn++;
+  else if (d === DIR_OUT) port.framesOut++;
+}
+
+/** A guest's chain's ends as port indexes (PortTable.chainEnds); -1 where not captured. */
+export interface ChainEnds {
+  uplink: number;
+  guest: number;
 }
 
 export class PortTable {
@@ -160,4 +172,67 @@ export class PortTable {
     this.byIface[iface.id] = st.index;
     return st;
   }
+
+  /** Roles of the ports so far, recomputed only when a port was added (a port's role never changes). */
+  private rolesFor = -1;
+  /** Bit per role index (ROLE_INDEX) of the ports so far. */
+  private rolesSeen = 0;
+  private hostSideSeen = false;
+  private bondSeen = false;
+
+  private updateRoles(): void {
+    if (this.rolesFor === this.ports.length) return;
+    this.rolesFor = this.ports.length;
+    this.rolesSeen = 0;
+    for (const p of this.ports) this.rolesSeen |= 1 << p.roleIndex;
+    this.hostSideSeen = this.ports.some((p) => p.hostSide);
+    this.bondSeen = this.ports.some((p) => p.port.role === 'bond');
+  }
+
+  /** Whether a port of this role (ROLE_INDEX) is in the capture set so far. */
+  hasRole(role: number): boolean {
+    this.updateRoles();
+    return (this.rolesSeen & (1 << role)) !== 0;
+  }
+
+  /** Whether the capture set has any port on the host side of the bond (bridge or guest ports). */
+  seesHostSide(): boolean {
+    this.updateRoles();
+    return this.hostSideSeen;
+  }
+
+  seesBond(): boolean {
+    this.updateRoles();
+    return this.bondSeen;
+  }
+
+  /** The bond a slave belongs to, as a port index, or -1 (not a slave of a bond in the capture set). */
+  bondOf(slavePort: number): number {
+    const p = this.ports[slavePort]!.port;
+    if (!p.bond) return -1;
+    return this.byName.get(p.bond)?.index ?? -1;
+  }
+
+  /**
+   * The ends of a guest's chain: the uplink bridge's port (the one a hop names as its `via`:
+   * fwpr100p0) and the guest's own (its tap, vif or vnet: neither an inner hop nor the uplink's
+   * port); -1 where not captured. A chain of one port is both.
+   */
+  chainEnds(chain: number): ChainEnds {
+    if (this.chainEndsFor !== this.ports.length) {
+      this.chainEndsFor = this.ports.length;
+      this.chainEndCache.clear();
+    }
+    let ends = this.chainEndCache.get(chain);
+    if (ends) return ends;
+    const ports = this.ports.filter((p) => p.chain === chain && p.roleIndex === ROLE_INDEX.guest);
+    const via = ports.map((p) => p.port.via).find((v): v is string => !!v);
+    const uplink = via !== undefined ? (this.byName.get(via)?.index ?? -1) : (ports.length === 1 ? ports[0]!.index : -1);
+    const guest = ports.find((p) => !p.innerHop && p.index !== uplink)?.index ?? (ports.length === 1 ? ports[0]!.index : uplink);
+    ends = { uplink, guest };
+    this.chainEndCache.set(chain, ends);
+    return ends;
+  }
+  private chainEndsFor = -1;
+  private readonly chainEndCache = new Map<number, ChainEnds>();
 }

@@ -19,7 +19,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { formatTimestamp, openCapture, type CaptureError } from '../../src/capture/index.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, type AnalyzerOptions } from '../../src/engine/analyzer.js';
-import type { PendingGroups } from '../../src/engine/pending-groups.js';
 import { capabilities } from '../../src/engine/capabilities.js';
 import { EVIDENCE_LIMIT } from '../../src/engine/findings.js';
 import { MAX_SLL_PORTS } from '../../src/engine/ports.js';
@@ -83,7 +82,7 @@ function checkOffsets(f: DecodedFrame, start: number, end: number, n: number): v
 
 /** The engine's structures against their bounds (reads private fields on purpose: they are what grows). */
 export function checkEngineBounds(a: Analyzer, interfaces: number): void {
-  const inner = a as unknown as { pending: PendingGroups; findings: Map<string, { kind: string }>; hostSideSeen: Set<number> };
+  const inner = a.growing();
   const pending = inner.pending;
   const max = a.options.maxMacs;
   check(a.macs.size <= max, `MAC table holds ${a.macs.size} MACs, more than maxMacs ${max}`);
@@ -97,7 +96,7 @@ export function checkEngineBounds(a: Analyzer, interfaces: number): void {
   check(a.guestPorts.size <= max, `${a.guestPorts.size} guest MACs, more than maxMacs ${max}`);
   check(a.localMacs.size <= max + a.topology.localMacs.size, `${a.localMacs.size} host MACs, more than maxMacs ${max}`);
   const perKind = new Map<string, number>();
-  for (const f of inner.findings.values()) perKind.set(f.kind, (perKind.get(f.kind) ?? 0) + 1);
+  for (const f of inner.findings) perKind.set(f.kind, (perKind.get(f.kind) ?? 0) + 1);
   for (const [kind, n] of perKind) check(n <= max, `${n} ${kind} findings, more than maxMacs ${max}`);
   check(a.ports.ports.length <= MAX_SLL_PORTS + 1 + interfaces, `${a.ports.ports.length} ports for ${interfaces} interfaces`);
 }

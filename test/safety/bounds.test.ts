@@ -16,7 +16,6 @@ import { MAX_INTERFACES, openCapture, PcapngWriter } from '../../src/capture/ind
 import { MAX_SECTION_COMMENTS } from '../../src/capture/pcapng.js';
 import { DecodedFrame, decodeFrame } from '../../src/decode/index.js';
 import { Analyzer, DEFAULT_OPTIONS, MAX_PENDING_GROUPS, MAX_SIGHTINGS, SETTLE_AFTER_NS, SETTLE_STEP_NS } from '../../src/engine/analyzer.js';
-import type { PendingGroups } from '../../src/engine/pending-groups.js';
 import { EVIDENCE_LIMIT, type Finding } from '../../src/engine/findings.js';
 import { MAX_SLL_PORTS, OVERFLOW_PORT } from '../../src/engine/ports.js';
 import { emptyTopology } from '../../src/model/topology.js';
@@ -222,7 +221,7 @@ describe('the sighting window is bounded', () => {
     const time = (path: string): number => {
       const t = performance.now();
       analyse([path], MAX_MACS, (a) => {
-        const pending = (a as unknown as { pending: PendingGroups }).pending;
+        const pending = a.growing().pending;
         for (let i = 0; i < pending.length; i++) most = Math.max(most, pending.count[pending.slotAt(i)]!);
       });
       return performance.now() - t;
@@ -241,7 +240,7 @@ describe('the sighting window is bounded', () => {
     for (let i = 0; i < 50_000; i++) recs.push({ sec: T0 + Math.floor(i / 1000), frac: (i % 1000) * 1000, data: ethernet(BROADCAST, 0x00163e000001, 0x0806, arpRequest(0x00163e000001, i, i + 1)) });
     let most = 0;
     analyse([write(dir, 'eth1.pcap', recs)], MAX_MACS, (a) => {
-      most = Math.max(most, (a as unknown as { pending: PendingGroups }).pending.length);
+      most = Math.max(most, a.growing().pending.length);
     });
     // Before the fix nothing settled after the jump: all 50 000 groups waited for the end. Now
     // what waits is what came within a settling delay and a step (1000 groups a second), and one more.
@@ -255,7 +254,7 @@ describe('the sighting window is bounded', () => {
     for (let i = 0; i < n; i++) recs.push({ sec: T0, frac: 0, data: ethernet(BROADCAST, 0x00163e000001, 0x0806, arpRequest(0x00163e000001, i, i + 1)) });
     let most = 0;
     const { analyzer } = analyse([write(dir, 'eth1.pcap', recs)], MAX_MACS, (a) => {
-      most = Math.max(most, (a as unknown as { pending: PendingGroups }).pending.length);
+      most = Math.max(most, a.growing().pending.length);
     });
     // Past the bound the oldest settles before each new one opens.
     expect(most).toBe(MAX_PENDING_GROUPS + 1);

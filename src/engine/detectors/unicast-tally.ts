@@ -21,3 +21,23 @@ export interface UnicastTally {
 
 /** Arrivals a tally keeps the times of; past it, only counts. */
 export const TALLY_LIMIT = 4096;
+
+/** The tallies per guest (VLAN × 2^48 + MAC), bounded like the guests: past `limit` guests, none. */
+export class UnicastTallies {
+  private readonly byGuest = new Map<number, UnicastTally>();
+
+  constructor(private readonly limit: number) {}
+
+  /** The guest's tally, created on first use; undefined past the bound. */
+  of(vlan: number, mac: number, guestPort: number): UnicastTally | undefined {
+    const key = vlan * 2 ** 48 + mac;
+    let t = this.byGuest.get(key);
+    if (!t && this.byGuest.size < this.limit) this.byGuest.set(key, (t = { guestPort, times: [], arrived: 0, lost: 0 }));
+    return t;
+  }
+
+  /** Every tally with its guest's VLAN and MAC, in the order the guests were first tallied. */
+  forEach(fn: (vlan: number, mac: number, tally: UnicastTally) => void): void {
+    for (const [key, t] of this.byGuest) fn(Math.floor(key / 2 ** 48), key % 2 ** 48, t);
+  }
+}
