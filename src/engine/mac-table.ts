@@ -25,13 +25,10 @@ export interface Move {
   prevFrame: number;
 }
 
-/** Per-MAC hot record (Float64Array, HOT_STRIDE numbers per MAC: one cache line). */
+/** Per-MAC hot record (Float64Array, HOT_STRIDE numbers per MAC): first and latest frame. */
 const H_FIRST = 0;
 const H_LAST = 1;
-/** The port the counters below are for (-1: none yet); they move to `ports` when it changes. */
-const H_PORT = 2;
-const H_COUNTS = 3;
-const HOT_STRIDE = 8;
+const HOT_STRIDE = 2;
 
 /**
  * One (VLAN, MAC). Its per-frame numbers (first and last seen, the current port's counters) live
@@ -62,8 +59,14 @@ export class MacEntry {
   /** The latest frame from this MAC that came in on the port it is learned on (input, frame). */
   lastInInput = -1;
   lastInFrame = -1;
-  /** @internal Counters per port, except what the hot record holds for its port. */
-  readonly counted = new Map<number, Float64Array>();
+  /** Counters per port, in the order the ports were first seen (what `ports` shows). */
+  private readonly counted = new Map<number, Float64Array>();
+  /**
+   * @internal The same counters by port index, for the per-frame count: a copy of each frame on
+   * every port it crosses changes port at every count, and a Map lookup (let alone moving a port's
+   * counters in and out of a one-port cache) per copy was 6% of a multi-port analysis.
+   */
+  readonly byPort: (Float64Array | undefined)[] = [];
 
   constructor(
     private readonly table: MacTable,
@@ -83,9 +86,19 @@ export class MacEntry {
   }
 
   /** Port index → counters (PC_IN … PC_BYTES_OUT). */
-  get ports(): Map<number, Float64Array> {
-    this.table.settleCounts(this);
+  get ports(): ReadonlyMap<number, Float64Array> {
     return this.counted;
+  }
+
+  /** @internal The counters of a port, created on its first frame. */
+  countersOn(port: number): Float64Array {
+    let c = this.byPort[port];
+    if (c === undefined) {
+      c = new Float64Array(5);
+      this.byPort[port] = c;
+      this.counted.set(port, c);
+    }
+    return c;
   }
 }
 
@@ -181,7 +194,6 @@ export class MacTable {
     const r = id * HOT_STRIDE;
     this.hot[r + H_FIRST] = -1;
     this.hot[r + H_LAST] = -1;
-    this.hot[r + H_PORT] = -1;
     let list = this.byVlan.get(vlan);
     if (!list) this.byVlan.set(vlan, (list = []));
     list.push(e);
@@ -210,37 +222,14 @@ export class MacTable {
     const first = hot[r + H_FIRST]!;
     if (first < 0 || t < first) hot[r + H_FIRST] = t;
     if (t > hot[r + H_LAST]!) hot[r + H_LAST] = t;
-    // Most frames of a MAC come through the port before: count there; on a change of port, the
-    // hot counters go to that port's entry in `counted` first.
-    if (hot[r + H_PORT] !== port) {
-      this.settleCounts(this.all[id]!);
-      hot[r + H_PORT] = port;
-    }
-    const c = r + H_COUNTS;
+    const c = this.all[id]!.countersOn(port);
     if (dir === 1) {
-      hot[c + PC_IN]!++;
-      hot[c + PC_BYTES_IN]! += bytes;
+      c[PC_IN]!++;
+      c[PC_BYTES_IN]! += bytes;
     } else if (dir === 2) {
-      hot[c + PC_OUT]!++;
-      hot[c + PC_BYTES_OUT]! += bytes;
-    } else hot[c + PC_UNKNOWN]!++;
-  }
-
-  /** @internal Moves the hot counters of `e` into its per-port map. */
-  settleCounts(e: MacEntry): void {
-    const hot = this.hot;
-    const r = e.id * HOT_STRIDE;
-    const port = hot[r + H_PORT]!;
-    if (port < 0) return;
-    let c = e.counted.get(port);
-    if (!c) {
-      c = new Float64Array(5);
-      e.counted.set(port, c);
-    }
-    for (let i = 0; i < 5; i++) {
-      c[i]! += hot[r + H_COUNTS + i]!;
-      hot[r + H_COUNTS + i] = 0;
-    }
+      c[PC_OUT]!++;
+      c[PC_BYTES_OUT]! += bytes;
+    } else c[PC_UNKNOWN]!++;
   }
 
   *entries(): IterableIterator<MacEntry> {
