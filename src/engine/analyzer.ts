@@ -302,7 +302,7 @@ export class Analyzer implements DetectorContext {
    * The engine's structures that grow with the input, as they stand (read-only): what the bounds
    * checks (test/safety, the fuzzer) hold against their limits.
    */
-  growing(): { pending: Pick<PendingGroups, 'length' | 'indexed' | 'count' | 'slotAt'>; hostSideSeen: ReadonlySet<number>; findings: Iterable<Finding> } {
+  growing(): { pending: Pick<PendingGroups, 'length' | 'indexed' | 'count' | 'slotAt'>; hostSideSeen: { readonly size: number }; findings: Iterable<Finding> } {
     return { pending: this.ingest.pendingGroups, hostSideSeen: this.ingest.hostSideSources, findings: this.findings.values() };
   }
 

@@ -17,6 +17,7 @@ import { CookedDestinations } from './cooked.js';
 import { FrameIdentity } from './identity.js';
 import { type GroupSink, Grouping } from './grouping.js';
 import type { PendingGroups } from './pending-groups.js';
+import { MacSet } from './mac-index.js';
 import { IN_HOST_HOP_NS } from './path.js';
 import type { PortState, PortTable } from './ports.js';
 import { COOKED_SLACK_NS, F_DST, F_FRAME, F_SRC, F_T, FL_BROADCAST, FL_IDENTIFIED, FL_MULTICAST, I_CHECK, I_DIR_FLAGS, I_INPUT, I_KEY, I_ORIG_LEN, I_PORT, I_VLAN, REORDER_HORIZON_NS, ReorderBuffer } from './reorder.js';
@@ -38,10 +39,10 @@ export class Ingest {
   private readonly reorder: ReorderBuffer;
   /** Copies of one frame as one group, settled in time order (grouping.ts). */
   private readonly grouping: Grouping;
-  /** Sources of frames seen on guest ports or the bridge device, in time order. */
-  private readonly hostSideSeen = new Set<number>();
+  /** Sources of frames seen on guest ports or the bridge device, in time order (tested for every frame: a MacSet). */
+  private readonly hostSideSeen = new MacSet();
   /** The same in arrival order: which frames get an identity before the reorder stage. */
-  private readonly hostSideArrived = new Set<number>();
+  private readonly hostSideArrived = new MacSet();
   /** Engine time of the earliest and the latest frame (in arrival order). */
   maxT = 0;
   minT = Infinity;
@@ -79,7 +80,7 @@ export class Ingest {
   }
 
   /** Sources seen on the host side so far (read-only: Analyzer.growing). */
-  get hostSideSources(): ReadonlySet<number> {
+  get hostSideSources(): { readonly size: number } {
     return this.hostSideSeen;
   }
 

@@ -4,6 +4,8 @@
  * frame. Bounded: past `limit` MACs new ones are counted, not kept.
  */
 
+import { keyHi, keyLo, MacIndex } from './mac-index.js';
+
 /** Per port: frames in, frames out, frames of unknown direction, bytes in, bytes out. */
 export const PC_IN = 0;
 export const PC_OUT = 1;
@@ -102,19 +104,9 @@ export class MacEntry {
   }
 }
 
-const TWO_32 = 4294967296;
-const INITIAL_SLOTS = 1024;
-/** Per slot: the MAC's low 32 bits, (VLAN << 16 | the MAC's high 16 bits), entry id + 1 (0: empty). */
-const SLOT_STRIDE = 4;
-
 export class MacTable {
-  /**
-   * Open addressing with linear probing over one Int32Array: a MAC is 48 bits, more than V8 keeps
-   * as a small integer, so a Map keyed by it hashes a heap number per lookup. Here a slot is three
-   * int32s side by side (one cache line holds four slots) and nothing is allocated.
-   */
-  private slots = new Int32Array(INITIAL_SLOTS * SLOT_STRIDE);
-  private mask = INITIAL_SLOTS - 1;
+  /** (VLAN, MAC) → entry id (mac-index.ts: no heap number per lookup). */
+  private readonly index = new MacIndex();
   /** @internal Hot records, HOT_STRIDE numbers per entry (see H_*). */
   hot = new Float64Array(64 * HOT_STRIDE);
   private readonly all: MacEntry[] = [];
@@ -129,24 +121,9 @@ export class MacTable {
 
   constructor(private readonly limit: number) {}
 
-  /** The entry's id, or -1 when it is not in the table. */
-  private find(lo: number, hi: number): number {
-    const slots = this.slots;
-    const mask = this.mask;
-    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-    h = (h ^ (h >>> 15)) & mask;
-    for (;;) {
-      const at = h * SLOT_STRIDE;
-      const id = slots[at + 2]!;
-      if (id === 0) return -1 - h;
-      if (slots[at] === lo && slots[at + 1] === hi) return id - 1;
-      h = (h + 1) & mask;
-    }
-  }
-
   /** The entry if it is in the table (never creates one). */
   peek(vlan: number, mac: number): MacEntry | undefined {
-    const id = this.find(mac | 0, (vlan << 16) | ((mac / TWO_32) & 0xffff));
+    const id = this.index.find(keyLo(mac), keyHi(vlan, mac));
     return id >= 0 ? this.all[id] : undefined;
   }
 
@@ -160,9 +137,9 @@ export class MacTable {
   private idOf(vlan: number, mac: number): number {
     // Small enough to inline into the per-frame callers, so the 48-bit MAC never needs a heap
     // number; creating an entry is the rare, separate path.
-    const lo = mac | 0; // ToInt32 keeps the low 32 bits of the 48-bit MAC
-    const hi = (vlan << 16) | ((mac / TWO_32) & 0xffff);
-    const found = this.find(lo, hi);
+    const lo = keyLo(mac);
+    const hi = keyHi(vlan, mac);
+    const found = this.index.find(lo, hi);
     return found >= 0 ? found : this.insert(vlan, mac, lo, hi, -1 - found);
   }
 
@@ -182,10 +159,7 @@ export class MacTable {
     const e = new MacEntry(this, id, vlan, mac);
     this.all.push(e);
     this.size++;
-    const at = free * SLOT_STRIDE;
-    this.slots[at] = lo;
-    this.slots[at + 1] = hi;
-    this.slots[at + 2] = id + 1;
+    this.index.insertAt(free, lo, hi, id);
     if ((id + 1) * HOT_STRIDE > this.hot.length) {
       const hot = new Float64Array(this.hot.length * 2);
       hot.set(this.hot);
@@ -197,21 +171,7 @@ export class MacTable {
     let list = this.byVlan.get(vlan);
     if (!list) this.byVlan.set(vlan, (list = []));
     list.push(e);
-    if (this.size * 2 > this.mask + 1) this.grow();
     return id;
-  }
-
-  /** Doubles the slots (load stays at most one half) and re-places every entry. */
-  private grow(): void {
-    const old = this.slots;
-    const n = (this.mask + 1) * 2;
-    this.slots = new Int32Array(n * SLOT_STRIDE);
-    this.mask = n - 1;
-    for (let at = 0; at < old.length; at += SLOT_STRIDE) {
-      if (old[at + 2] === 0) continue;
-      const free = -1 - this.find(old[at]!, old[at + 1]!);
-      this.slots.set(old.subarray(at, at + SLOT_STRIDE), free * SLOT_STRIDE);
-    }
   }
 
   count(vlan: number, mac: number, port: number, dir: number, bytes: number, t: number): void {
