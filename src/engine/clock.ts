@@ -151,88 +151,137 @@ export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): Cl
   return lists.verdicts();
 }
 
-/** Per pair of inputs (a < b), the differences of its pairs (b minus a) and their weights, up to `cap` pairs. */
+/**
+ * Per pair of inputs (a < b), the differences of its pairs (b minus a) and their weights, up to
+ * `cap` pairs: typed columns of `cap` rows, made at a pair's first (the rows never written cost no
+ * memory), where arrays pushed to grew by copying.
+ */
 class PairLists {
-  private readonly lists: ({ d: number[]; w: number[] } | undefined)[];
+  private readonly d: (Float64Array | undefined)[];
+  private readonly w: (Float64Array | undefined)[];
+  private readonly n: Int32Array;
 
   constructor(
     private readonly inputs: number,
     private readonly cap: number,
   ) {
-    this.lists = new Array(inputs * inputs);
+    this.d = new Array(inputs * inputs);
+    this.w = new Array(inputs * inputs);
+    this.n = new Int32Array(inputs * inputs);
   }
 
   /** A pair: `d` is input j's stamp minus input i's. Whether that pair of inputs just reached the cap. */
   add(i: number, j: number, d: number, w: number): boolean {
-    if (i > j) [i, j, d] = [j, i, -d];
-    const key = i * this.inputs + j;
-    let list = this.lists[key];
-    if (!list) this.lists[key] = list = { d: [], w: [] };
-    if (list.d.length >= this.cap) return false;
-    list.d.push(d);
-    list.w.push(w);
-    return list.d.length === this.cap;
+    const key = i < j ? i * this.inputs + j : j * this.inputs + i;
+    const n = this.n[key]!;
+    if (n >= this.cap) return false;
+    if (n === 0) {
+      this.d[key] = new Float64Array(this.cap);
+      this.w[key] = new Float64Array(this.cap);
+    }
+    this.d[key]![n] = i < j ? d : -d;
+    this.w[key]![n] = w;
+    this.n[key] = n + 1;
+    return n + 1 === this.cap;
   }
 
-  /** judge()'s verdict on each pair of inputs that has pairs. */
+  /** judge()'s verdict on each pair of inputs that has pairs. Once: judge sorts the lists in place. */
   verdicts(apartNs?: number): ClockLink[] {
     const links: ClockLink[] = [];
-    this.lists.forEach((list, key) => {
-      if (!list) return;
-      const link = judge(Math.floor(key / this.inputs), key % this.inputs, list.d, list.w, apartNs);
+    for (let key = 0; key < this.n.length; key++) {
+      const n = this.n[key]!;
+      if (n === 0) continue;
+      const link = judge(Math.floor(key / this.inputs), key % this.inputs, this.d[key]!.subarray(0, n), this.w[key]!.subarray(0, n), apartNs);
       if (link) links.push(link);
-    });
+    }
     return links;
   }
 }
 
 /**
- * The indexes of d in ascending order of d, ties in index order: what a stable sort of the indexes
- * by `d[x] - d[y]` gives, as a bottom-up merge sort over typed arrays. judge() runs on up to
- * MAX_PAIRS differences per pair of inputs, and the comparator-called sort was a sixth of the
- * pre-pass on a host's per-interface files (README, Speed: multi-port).
+ * Sorts v ascending in place, stably (equal values keep their order), and `carried` along with it
+ * (carried[i] stays with v[i]): a bottom-up merge sort over typed arrays. judge() runs on up to
+ * MAX_PAIRS differences per pair of inputs, where a comparator-called sort was a sixth of the
+ * pre-pass on a host's per-interface files, and sorting indexes then gathering the values by them
+ * (Float64Array.from with a mapping function, ~0.3 µs a value) most of the rest (README, Speed:
+ * multi-port). A stable sort's result is unique, so this orders as Array.prototype.sort by
+ * `v[x] - v[y]` did. The runs and merges are small functions called many times: V8 compiles those
+ * after a few calls, where one loop over all of it ran its first 20 000 values (the pre-pass sorts
+ * a few dozen lists, once a process) several times slower, not yet compiled.
  */
-export function stableOrder(d: readonly number[]): Uint32Array {
-  const n = d.length;
-  let a = new Uint32Array(n);
-  let b = new Uint32Array(n);
-  const v = Float64Array.from(d);
-  const RUN = 16;
-  // Insertion sort within runs of RUN: strictly-greater moves only, so equal values keep index order.
-  for (let lo = 0; lo < n; lo += RUN) {
-    const hi = Math.min(n, lo + RUN);
-    for (let i = lo; i < hi; i++) {
-      const x = v[i]!;
-      let j = i - 1;
-      while (j >= lo && v[a[j]!]! > x) {
-        a[j + 1] = a[j]!;
-        j--;
-      }
-      a[j + 1] = i;
-    }
+function stableSort(v: Float64Array, carried: Float64Array): void {
+  const n = v.length;
+  for (let lo = 0; lo < n; lo += SORT_RUN) sortRun(v, carried, lo, Math.min(n, lo + SORT_RUN));
+  if (n <= SORT_RUN) return;
+  let [fromV, fromC]: Float64Array[] = [v, carried];
+  let [toV, toC]: Float64Array[] = [new Float64Array(n), new Float64Array(n)];
+  for (let width = SORT_RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) mergeRuns(fromV, fromC, toV, toC, lo, Math.min(n, lo + width), Math.min(n, lo + 2 * width));
+    [fromV, fromC, toV, toC] = [toV, toC, fromV, fromC];
   }
-  for (let width = RUN; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(n, lo + width);
-      const hi = Math.min(n, lo + 2 * width);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      // Take from the right run only when strictly smaller: stable.
-      while (i < mid && j < hi) b[k++] = v[a[j]!]! < v[a[i]!]! ? a[j++]! : a[i++]!;
-      while (i < mid) b[k++] = a[i++]!;
-      while (j < hi) b[k++] = a[j++]!;
-    }
-    [a, b] = [b, a];
+  if (fromV !== v) {
+    v.set(fromV);
+    carried.set(fromC);
   }
-  return a;
 }
 
-/** The verdict on one pair of inputs from their in-host differences (b minus a). */
-function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_HOST_NS): ClockLink | null {
-  const order = stableOrder(d);
-  const ds = Float64Array.from(order, (i) => d[i]!);
-  const ws = Float64Array.from(order, (i) => w[i]!);
+/** Values stableSort sorts by insertion before merging. */
+const SORT_RUN = 16;
+
+/** v[lo, hi) sorted by insertion, `carried` along: strictly-greater moves only, so equal values keep their order. */
+function sortRun(v: Float64Array, carried: Float64Array, lo: number, hi: number): void {
+  for (let i = lo + 1; i < hi; i++) {
+    const x = v[i]!;
+    const c = carried[i]!;
+    let j = i - 1;
+    while (j >= lo && v[j]! > x) {
+      v[j + 1] = v[j]!;
+      carried[j + 1] = carried[j]!;
+      j--;
+    }
+    v[j + 1] = x;
+    carried[j + 1] = c;
+  }
+}
+
+/** The sorted runs [lo, mid) and [mid, hi) of fromV (fromC along) merged into toV (toC), stably: the right run's value first only when strictly smaller. */
+function mergeRuns(fromV: Float64Array, fromC: Float64Array, toV: Float64Array, toC: Float64Array, lo: number, mid: number, hi: number): void {
+  let i = lo;
+  let j = mid;
+  let k = lo;
+  while (i < mid && j < hi) {
+    if (fromV[j]! < fromV[i]!) {
+      toV[k] = fromV[j]!;
+      toC[k++] = fromC[j++]!;
+    } else {
+      toV[k] = fromV[i]!;
+      toC[k++] = fromC[i++]!;
+    }
+  }
+  for (; i < mid; i++, k++) {
+    toV[k] = fromV[i]!;
+    toC[k] = fromC[i]!;
+  }
+  for (; j < hi; j++, k++) {
+    toV[k] = fromV[j]!;
+    toC[k] = fromC[j]!;
+  }
+}
+
+/** The indexes of d in ascending order of d, ties in index order: what a stable sort of the indexes by `d[x] - d[y]` gives (stableSort). */
+export function stableOrder(d: ArrayLike<number>): Uint32Array {
+  const v = Float64Array.from(d);
+  const index = new Float64Array(v.length);
+  for (let i = 0; i < index.length; i++) index[i] = i;
+  stableSort(v, index);
+  const order = new Uint32Array(index.length);
+  for (let i = 0; i < index.length; i++) order[i] = index[i]!;
+  return order;
+}
+
+/** The verdict on one pair of inputs from their in-host differences `ds` (b minus a) and weights `ws`, which it sorts in place. */
+function judge(a: number, b: number, ds: Float64Array, ws: Float64Array, apartNs = 2 * IN_HOST_NS): ClockLink | null {
+  stableSort(ds, ws);
   // The heaviest window of width 2·IN_HOST_NS (two pointers over the sorted differences).
   let best = 0;
   let bestFrom = 0;
@@ -242,7 +291,11 @@ function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_
   for (let hi = 0; hi < ds.length; hi++) {
     sum += ws[hi]!;
     while (ds[hi]! - ds[lo]! > 2 * IN_HOST_NS) sum -= ws[lo++]!;
-    if (sum > best + 1e-9) [best, bestFrom, bestTo] = [sum, lo, hi];
+    if (sum > best + 1e-9) {
+      best = sum;
+      bestFrom = lo;
+      bestTo = hi;
+    }
   }
   if (best < MIN_WEIGHT) return null;
   let atZero = 0;
@@ -251,7 +304,8 @@ function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_
   // A second window nearly as heavy, away from the first: the copies pair as well one way as the
   // other (an input that only ever sees echoes pairs with the original and the echo alike). No
   // verdict from a tie: the input is tied to the others through other pairs, or not lined up.
-  const [bLo, bHi] = [ds[bestFrom]!, ds[bestTo]!];
+  const bLo = ds[bestFrom]!;
+  const bHi = ds[bestTo]!;
   let second = 0;
   sum = 0;
   lo = 0;
