@@ -372,82 +372,59 @@ export const COARSE_TOLERANCE_NS = 25e6;
  * again. Each frame weighs one per pair of inputs (its copies' pairs share the weight), so a file
  * that shares few frames with the others is judged on those (MIN_WEIGHT), and its own say nothing.
  */
-export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, among: (i: number, j: number) => boolean = () => true): ClockLink[] {
+export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, among: (i: number, j: number) => boolean = () => true, c: AcrossFiles = copiesAcrossFiles(s)): ClockLink[] {
   if (s.inputs < 2) return [];
-  const ports = s.ports.length;
-  const id = identities(s);
-  // A sample of the frames by identity (the same frames in every file: a frame's identity is the
-  // same on every port and clock), COARSE_FRAMES of them at most.
-  const stride = Math.max(1, Math.ceil(s.frames / COARSE_FRAMES));
-  const copy = firstCopies(s, ports, (g) => s.key[g]! % stride === 0);
-  // The copies, by identity, then port (input and port), then stamp: two counting sorts (stable)
-  // and an insertion sort within each run (a port's copies are nearly in order already).
-  const all: number[] = [];
-  for (let k = 0; k < copy.length; k++) if (copy[k]! >= 0) all.push(k);
-  const byWho = countingSort(all, (k) => copy[k]!, s.inputs * ports);
-  const frameOf = new Int32Array(s.t.length);
-  for (let g = 0; g < s.frames; g++) frameOf.fill(g, s.start[g]!, s.start[g + 1]!);
-  const order = countingSort(byWho, (k) => id[frameOf[k]!]!, s.frames);
-  const sameRun = (x: number, y: number): boolean => copy[x] === copy[y] && id[frameOf[x]!] === id[frameOf[y]!];
-  for (let r = 1; r < order.length; r++) {
-    const k = order[r]!;
-    let q = r - 1;
-    while (q >= 0 && sameRun(order[q]!, k) && s.t[order[q]!]! > s.t[k]!) {
-      order[q + 1] = order[q]!;
-      q--;
-    }
-    order[q + 1] = k;
-  }
-  // Per copy, how many copies its input holds of the frame in its group (the pairs' weights).
-  const ofInput = new Float64Array(s.t.length);
-  for (const k of all) {
-    const g = frameOf[k]!;
-    let n = 0;
-    for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
-    ofInput[k] = n;
-  }
+  const { who, id, t, weight, input } = c;
+  const copies = who.length;
   const lists = new PairLists(s.inputs, COARSE_PAIRS);
-  // Every pair of inputs that may be compared has its pairs: no need to read on.
+  // Every pair of inputs that may be compared has its pairs: no need to read on. Only inputs with
+  // copies in the sample can pair at all: a pair of inputs of which one has none never fills, and
+  // counting it read every identity to the end for nothing (an input with no frames, as a slave's
+  // capture that heard nothing). None: no pair.
   let pairsOfInputs = 0;
-  for (let i = 0; i < s.inputs; i++) for (let j = i + 1; j < s.inputs; j++) if (among(i, j)) pairsOfInputs++;
+  for (let i = 0; i < s.inputs; i++) for (let j = i + 1; j < s.inputs; j++) if (c.present[i] && c.present[j] && among(i, j)) pairsOfInputs++;
+  if (pairsOfInputs === 0) return [];
   let full = 0;
   const runs: number[] = [];
-  const single = new Int32Array(s.t.length);
-  const back = new Int32Array(s.t.length);
+  // Per copy (its place in the order), its one candidate in the other run: `single` for the
+  // second run's copies, `back` for the first's.
+  const single = new Int32Array(copies);
+  const back = new Int32Array(copies);
   /** For each copy in run [a, b): its one candidate in run [c, e) within the bound, or -1 (none or several), into `into`. */
-  const only = (a: number, b: number, c: number, e: number, into = single): void => {
+  const only = (a: number, b: number, c: number, e: number, into: Int32Array): void => {
     let lo = c;
     let hi = c;
     for (let r = a; r < b; r++) {
-      const t = s.t[order[r]!]!;
-      while (lo < e && s.t[order[lo]!]! < t - boundNs) lo++;
+      while (lo < e && t[lo]! < t[r]! - boundNs) lo++;
       if (hi < lo) hi = lo;
-      while (hi < e && s.t[order[hi]!]! <= t + boundNs) hi++;
-      into[order[r]!] = hi - lo === 1 ? order[lo]! : -1;
+      while (hi < e && t[hi]! <= t[r]! + boundNs) hi++;
+      into[r] = hi - lo === 1 ? lo : -1;
     }
   };
-  for (let from = 0; from < order.length && full < pairsOfInputs; ) {
+  for (let from = 0; from < copies && full < pairsOfInputs; ) {
     // One identity's copies: [from, to), in runs of one port each.
     let to = from + 1;
-    while (to < order.length && id[frameOf[order[to]!]!] === id[frameOf[order[from]!]!]) to++;
+    while (to < copies && id[to] === id[from]) to++;
     runs.length = 0;
     runs.push(from);
-    for (let r = from + 1; r < to; r++) if (copy[order[r]!] !== copy[order[r - 1]!]) runs.push(r);
+    for (let r = from + 1; r < to; r++) if (who[r] !== who[r - 1]) runs.push(r);
     runs.push(to);
     for (let p = 0; p + 1 < runs.length; p++) {
       for (let q = p + 1; q + 1 < runs.length; q++) {
-        const [a, b, c, e] = [runs[p]!, runs[p + 1]!, runs[q]!, runs[q + 1]!];
-        const i = s.input[order[a]!]!;
-        const j = s.input[order[c]!]!;
+        const a = runs[p]!;
+        const b = runs[p + 1]!;
+        const c = runs[q]!;
+        const e = runs[q + 1]!;
+        const i = input[a]!;
+        const j = input[c]!;
         if (i === j || !among(i, j)) continue;
         // Q's copies' candidates in P, then P's in Q: mutual when x is y's one candidate in turn.
-        only(c, e, a, b);
+        only(c, e, a, b, single);
         only(a, b, c, e, back);
-        for (let r = a; r < b; r++) {
-          const x = order[r]!;
+        for (let x = a; x < b; x++) {
           const y = back[x]!;
           if (y < 0 || single[y] !== x) continue;
-          if (lists.add(i, j, s.t[y]! - s.t[x]!, 1 / (ofInput[x]! * ofInput[y]!))) full++;
+          if (lists.add(i, j, t[y]! - t[x]!, 1 / (weight[x]! * weight[y]!))) full++;
         }
       }
     }
@@ -457,16 +434,89 @@ export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, a
 }
 
 /**
+ * The copies compareAcrossFiles pairs, whatever the bound (worked out once for both of
+ * coarseOffsets' searches): by identity, then port (input and port), then stamp, each column in
+ * that order. Columns of the sample's copies only, not of every sighting: fresh memory costs its
+ * first write, page by page, and the sample is a few copies in each page of sightings.
+ */
+interface AcrossFiles {
+  /** firstCopies' `input * ports + port`. */
+  who: Int32Array;
+  /** Its frame's identity (identities()). */
+  id: Int32Array;
+  t: Float64Array;
+  /** How many copies its input holds of the frame in its group (the pairs' weights). */
+  weight: Float64Array;
+  input: Int32Array;
+  /** Per input: whether it has a copy in the sample. */
+  present: Uint8Array;
+}
+
+function copiesAcrossFiles(s: FrameSightings): AcrossFiles {
+  const ports = s.ports.length;
+  const ids = identities(s);
+  // A sample of the frames by identity (the same frames in every file: a frame's identity is the
+  // same on every port and clock), COARSE_FRAMES of them at most.
+  const stride = Math.max(1, Math.ceil(s.frames / COARSE_FRAMES));
+  const copy = firstCopies(s, ports, (g) => s.key[g]! % stride === 0);
+  let copies = 0;
+  for (let k = 0; k < copy.length; k++) if (copy[k]! >= 0) copies++;
+  // The copies as read (frame by frame), with their identity and weight.
+  const sighting = new Int32Array(copies);
+  const idOf = new Int32Array(copies);
+  const weightOf = new Float64Array(copies);
+  for (let g = 0, m = 0; g < s.frames; g++) {
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) {
+      if (copy[k]! < 0) continue;
+      let n = 0;
+      for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
+      sighting[m] = k;
+      idOf[m] = ids[g]!;
+      weightOf[m++] = n;
+    }
+  }
+  // Ordered by identity, then port (two counting sorts, stable), then stamp (an insertion sort
+  // within each run: a port's copies are nearly in order already).
+  const whoOf = new Int32Array(copies);
+  for (let m = 0; m < copies; m++) whoOf[m] = copy[sighting[m]!]!;
+  const byWho = countingSort(Int32Array.from({ length: copies }, (_, m) => m), whoOf, s.inputs * ports);
+  const order = countingSort(byWho, idOf, s.frames);
+  const stamp = (m: number): number => s.t[sighting[m]!]!;
+  for (let r = 1; r < copies; r++) {
+    const m = order[r]!;
+    let q = r - 1;
+    while (q >= 0 && whoOf[order[q]!] === whoOf[m] && idOf[order[q]!] === idOf[m] && stamp(order[q]!) > stamp(m)) {
+      order[q + 1] = order[q]!;
+      q--;
+    }
+    order[q + 1] = m;
+  }
+  const c: AcrossFiles = { who: new Int32Array(copies), id: new Int32Array(copies), t: new Float64Array(copies), weight: new Float64Array(copies), input: new Int32Array(copies), present: new Uint8Array(s.inputs) };
+  for (let r = 0; r < copies; r++) {
+    const m = order[r]!;
+    c.who[r] = whoOf[m]!;
+    c.id[r] = idOf[m]!;
+    c.t[r] = stamp(m);
+    c.weight[r] = weightOf[m]!;
+    c.input[r] = s.input[sighting[m]!]!;
+    c.present[c.input[r]!] = 1;
+  }
+  return c;
+}
+
+/**
  * Each input's coarse offset (as clockOffsets gives them), from compareAcrossFiles within
  * MAX_OFFSET_NS, then within NEAR_OFFSET_NS for the pairs of inputs the first left without a
  * verdict: a narrower bound lets more frames pair (fewer recur within it), and a file that pairs
  * within neither is left alone.
  */
 export function coarseOffsets(s: FrameSightings): { offsets: ClockOffset[]; links: ClockLink[] } {
-  const links = compareAcrossFiles(s);
+  if (s.inputs < 2) return { offsets: [], links: [] };
+  const copies = copiesAcrossFiles(s);
+  const links = compareAcrossFiles(s, MAX_OFFSET_NS, undefined, copies);
   const linked = new Uint8Array(s.inputs);
   for (const l of links) linked[l.a] = linked[l.b] = 1;
-  if (s.inputs > 1 && linked.includes(0)) links.push(...compareAcrossFiles(s, NEAR_OFFSET_NS, (i, j) => !linked[i] || !linked[j]));
+  if (linked.includes(0)) links.push(...compareAcrossFiles(s, NEAR_OFFSET_NS, (i, j) => !linked[i] || !linked[j], copies));
   return { offsets: clockOffsets(links, s.inputs), links };
 }
 
@@ -516,13 +566,13 @@ function sets(links: readonly ClockLink[], inputs: number): Int32Array {
   return root.map((_, i) => find(i));
 }
 
-/** `items` stably sorted by `by(item)`, an integer in [0, range). */
-function countingSort(items: readonly number[], by: (k: number) => number, range: number): number[] {
+/** `items` stably sorted by `key[item]`, an integer in [0, range). */
+function countingSort(items: Int32Array, key: Int32Array, range: number): Int32Array {
   const count = new Int32Array(range + 1);
-  for (const k of items) count[by(k) + 1]!++;
+  for (let x = 0; x < items.length; x++) count[key[items[x]!]! + 1]!++;
   for (let i = 0; i < range; i++) count[i + 1]! += count[i]!;
-  const out = new Array<number>(items.length);
-  for (const k of items) out[count[by(k)]!++] = k;
+  const out = new Int32Array(items.length);
+  for (let x = 0; x < items.length; x++) out[count[key[items[x]!]!]!++] = items[x]!;
   return out;
 }
 
