@@ -35,6 +35,9 @@ const MAX_SAME_IDENTITY = 4;
 /** Sightings kept of one frame: a storm of copies proves nothing more than its first few. */
 const MAX_GROUP_SIGHTINGS = 32;
 
+/** Rows SightingGroups' columns start with: past NOTHING_TO_DO_AFTER's records, for a run of one input that stops there. */
+const FIRST_ROWS = 8192;
+
 /** Port and bridge pairs of BPDUs kept (FrameSightings.bpduPort): a storm of them names no more bridges. */
 const MAX_BPDU_BRIDGES = 64;
 
@@ -45,48 +48,62 @@ const MAX_BPDU_BRIDGES = 64;
  * group. The time a sighting is grouped by (`at`) may differ from the stamp it keeps (`t`):
  * regroup() groups on lined-up clocks, stamps as read.
  *
- * The columns are allocated once at `capacity` rows, not grown: a fresh typed array is zero pages
- * that the kernel maps only when written, so the rows a run never reaches (most runs of one input
- * stop after a few thousand records) cost no memory, where doubling copied every column at every
- * step (3% of a multi-port analyze, README Speed).
+ * The columns hold FIRST_ROWS rows, then, past them, `capacity` at once: doubling copied every
+ * column at every step (3% of a multi-port analyze, README Speed), and a fresh typed array is zero
+ * pages the kernel maps only when written, so the rows a run never reaches cost no memory. Not
+ * `capacity` from the start: a run of one input stops after a few thousand records, and 14 MB of
+ * columns made V8 collect its whole heap once more for it.
  */
 class SightingGroups {
   /** Identity key → its open group. */
   private readonly open = new Map<number, number>();
-  private readonly sGroup: Int32Array;
-  private readonly sPort: Int32Array;
-  private readonly sInput: Int32Array;
-  private readonly sT: Float64Array;
-  private readonly sDir: Uint8Array;
+  private sGroup = new Int32Array(0);
+  private sPort = new Int32Array(0);
+  private sInput = new Int32Array(0);
+  private sT = new Float64Array(0);
+  private sDir = new Uint8Array(0);
   sightings = 0;
-  private readonly gCount: Int32Array;
-  private readonly gLast: Float64Array;
-  private readonly gKey: Int32Array;
-  private readonly gFirst: Float64Array;
+  private gCount = new Int32Array(0);
+  private gLast = new Float64Array(0);
+  private gKey = new Int32Array(0);
+  private gFirst = new Float64Array(0);
   /** The group this identity had before this one (-1): groups of one identity, newest first. */
-  private readonly gPrev: Int32Array;
-  private readonly gCheck: Int32Array;
-  private readonly gSrc: Float64Array;
-  private readonly gCast: Uint8Array;
+  private gPrev = new Int32Array(0);
+  private gCheck = new Int32Array(0);
+  private gSrc = new Float64Array(0);
+  private gCast = new Uint8Array(0);
   private groups = 0;
+  /** Rows the columns hold now. */
+  private rows = 0;
 
   constructor(
     private readonly inputs: number,
     private readonly capacity: number,
   ) {
-    this.sGroup = new Int32Array(capacity);
-    this.sPort = new Int32Array(capacity);
-    this.sInput = new Int32Array(capacity);
-    this.sT = new Float64Array(capacity);
-    this.sDir = new Uint8Array(capacity);
-    this.gCount = new Int32Array(capacity);
-    this.gLast = new Float64Array(capacity);
-    this.gKey = new Int32Array(capacity);
-    this.gFirst = new Float64Array(capacity);
-    this.gPrev = new Int32Array(capacity);
-    this.gCheck = new Int32Array(capacity);
-    this.gSrc = new Float64Array(capacity);
-    this.gCast = new Uint8Array(capacity);
+    this.grow();
+  }
+
+  private grow(): void {
+    const rows = this.rows === 0 ? Math.min(this.capacity, FIRST_ROWS) : this.capacity;
+    const wider = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(rows);
+      b.set(a);
+      return b;
+    };
+    this.sGroup = wider(this.sGroup, (n) => new Int32Array(n));
+    this.sPort = wider(this.sPort, (n) => new Int32Array(n));
+    this.sInput = wider(this.sInput, (n) => new Int32Array(n));
+    this.sT = wider(this.sT, (n) => new Float64Array(n));
+    this.sDir = wider(this.sDir, (n) => new Uint8Array(n));
+    this.gCount = wider(this.gCount, (n) => new Int32Array(n));
+    this.gLast = wider(this.gLast, (n) => new Float64Array(n));
+    this.gKey = wider(this.gKey, (n) => new Int32Array(n));
+    this.gFirst = wider(this.gFirst, (n) => new Float64Array(n));
+    this.gPrev = wider(this.gPrev, (n) => new Int32Array(n));
+    this.gCheck = wider(this.gCheck, (n) => new Int32Array(n));
+    this.gSrc = wider(this.gSrc, (n) => new Float64Array(n));
+    this.gCast = wider(this.gCast, (n) => new Uint8Array(n));
+    this.rows = rows;
   }
 
   get full(): boolean {
@@ -101,6 +118,7 @@ class SightingGroups {
    * holds its most.
    */
   group(key: number, check: number, src: number, cast: number, at: number): number {
+    if (this.sightings >= this.rows || this.groups >= this.rows) this.grow();
     let g = -1;
     let best = Infinity;
     const newest = this.open.get(key) ?? -1;
