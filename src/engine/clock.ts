@@ -151,88 +151,197 @@ export function compareClocks(s: FrameSightings, roles: readonly PortRole[]): Cl
   return lists.verdicts();
 }
 
-/** Per pair of inputs (a < b), the differences of its pairs (b minus a) and their weights, up to `cap` pairs. */
+/**
+ * Per pair of inputs (a < b), the differences of its pairs (b minus a) and their weights, up to
+ * `cap` pairs: typed columns of `cap` rows, made at a pair's first (the rows never written cost no
+ * memory), where arrays pushed to grew by copying.
+ */
 class PairLists {
-  private readonly lists: ({ d: number[]; w: number[] } | undefined)[];
+  private readonly d: (Float64Array | undefined)[];
+  private readonly w: (Float64Array | undefined)[];
+  private readonly n: Int32Array;
 
   constructor(
     private readonly inputs: number,
     private readonly cap: number,
   ) {
-    this.lists = new Array(inputs * inputs);
+    this.d = new Array(inputs * inputs);
+    this.w = new Array(inputs * inputs);
+    this.n = new Int32Array(inputs * inputs);
   }
 
   /** A pair: `d` is input j's stamp minus input i's. Whether that pair of inputs just reached the cap. */
   add(i: number, j: number, d: number, w: number): boolean {
-    if (i > j) [i, j, d] = [j, i, -d];
-    const key = i * this.inputs + j;
-    let list = this.lists[key];
-    if (!list) this.lists[key] = list = { d: [], w: [] };
-    if (list.d.length >= this.cap) return false;
-    list.d.push(d);
-    list.w.push(w);
-    return list.d.length === this.cap;
+    const key = i < j ? i * this.inputs + j : j * this.inputs + i;
+    const n = this.n[key]!;
+    if (n >= this.cap) return false;
+    if (n === 0) {
+      this.d[key] = new Float64Array(this.cap);
+      this.w[key] = new Float64Array(this.cap);
+    }
+    this.d[key]![n] = i < j ? d : -d;
+    this.w[key]![n] = w;
+    this.n[key] = n + 1;
+    return n + 1 === this.cap;
   }
 
-  /** judge()'s verdict on each pair of inputs that has pairs. */
+  /** judge()'s verdict on each pair of inputs that has pairs. Once: judge sorts the lists in place. */
   verdicts(apartNs?: number): ClockLink[] {
     const links: ClockLink[] = [];
-    this.lists.forEach((list, key) => {
-      if (!list) return;
-      const link = judge(Math.floor(key / this.inputs), key % this.inputs, list.d, list.w, apartNs);
+    for (let key = 0; key < this.n.length; key++) {
+      const n = this.n[key]!;
+      if (n === 0) continue;
+      const link = judge(Math.floor(key / this.inputs), key % this.inputs, this.d[key]!.subarray(0, n), this.w[key]!.subarray(0, n), apartNs);
       if (link) links.push(link);
-    });
+    }
     return links;
   }
 }
 
 /**
- * The indexes of d in ascending order of d, ties in index order: what a stable sort of the indexes
- * by `d[x] - d[y]` gives, as a bottom-up merge sort over typed arrays. judge() runs on up to
- * MAX_PAIRS differences per pair of inputs, and the comparator-called sort was a sixth of the
- * pre-pass on a host's per-interface files (README, Speed: multi-port).
+ * Sorts v ascending in place, stably (equal values keep their order), and `carried` along with it
+ * (carried[i] stays with v[i]): a bottom-up merge sort over typed arrays. judge() runs on up to
+ * MAX_PAIRS differences per pair of inputs, where a comparator-called sort was a sixth of the
+ * pre-pass on a host's per-interface files, and sorting indexes then gathering the values by them
+ * (Float64Array.from with a mapping function, ~0.3 µs a value) most of the rest (README, Speed:
+ * multi-port). A stable sort's result is unique, so this orders as Array.prototype.sort by
+ * `v[x] - v[y]` did. The runs and merges are small functions called many times: V8 compiles those
+ * after a few calls, where one loop over all of it ran its first 20 000 values (the pre-pass sorts
+ * a few dozen lists, once a process) several times slower, not yet compiled.
  */
-export function stableOrder(d: readonly number[]): Uint32Array {
-  const n = d.length;
-  let a = new Uint32Array(n);
-  let b = new Uint32Array(n);
-  const v = Float64Array.from(d);
-  const RUN = 16;
-  // Insertion sort within runs of RUN: strictly-greater moves only, so equal values keep index order.
-  for (let lo = 0; lo < n; lo += RUN) {
-    const hi = Math.min(n, lo + RUN);
-    for (let i = lo; i < hi; i++) {
-      const x = v[i]!;
-      let j = i - 1;
-      while (j >= lo && v[a[j]!]! > x) {
-        a[j + 1] = a[j]!;
-        j--;
-      }
-      a[j + 1] = i;
-    }
-  }
-  for (let width = RUN; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(n, lo + width);
-      const hi = Math.min(n, lo + 2 * width);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      // Take from the right run only when strictly smaller: stable.
-      while (i < mid && j < hi) b[k++] = v[a[j]!]! < v[a[i]!]! ? a[j++]! : a[i++]!;
-      while (i < mid) b[k++] = a[i++]!;
-      while (j < hi) b[k++] = a[j++]!;
-    }
-    [a, b] = [b, a];
-  }
-  return a;
+function stableSort(v: Float64Array, carried: Float64Array): void {
+  if (v.length < FEW_VALUES_MIN || !sortFewValues(v, carried)) mergeSort(v, carried);
 }
 
-/** The verdict on one pair of inputs from their in-host differences (b minus a). */
-function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_HOST_NS): ClockLink | null {
-  const order = stableOrder(d);
-  const ds = Float64Array.from(order, (i) => d[i]!);
-  const ws = Float64Array.from(order, (i) => w[i]!);
+/** stableSort's merge sort. */
+function mergeSort(v: Float64Array, carried: Float64Array): void {
+  const n = v.length;
+  for (let lo = 0; lo < n; lo += SORT_RUN) sortRun(v, carried, lo, Math.min(n, lo + SORT_RUN));
+  if (n <= SORT_RUN) return;
+  let [fromV, fromC]: Float64Array[] = [v, carried];
+  let [toV, toC]: Float64Array[] = [new Float64Array(n), new Float64Array(n)];
+  for (let width = SORT_RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) mergeRuns(fromV, fromC, toV, toC, lo, Math.min(n, lo + width), Math.min(n, lo + 2 * width));
+    [fromV, fromC, toV, toC] = [toV, toC, fromV, fromC];
+  }
+  if (fromV !== v) {
+    v.set(fromV);
+    carried.set(fromC);
+  }
+}
+
+/** Lists this long are tried as a few distinct values first (sortFewValues). */
+const FEW_VALUES_MIN = 64;
+
+/**
+ * stableSort for a list of few distinct values, as in-host differences are (a frame crosses two
+ * ports by one of a few hops, stamped to the µs: 20 to 200 values among 20 000): the distinct
+ * values sorted, then each element put after the earlier ones of its value (a counting sort by
+ * value, stable). -0 and 0 are one value (Map keys), as the comparisons take them, and each keeps
+ * its own sign. False, nothing moved, when more than one in FEW_VALUES_SHARE elements is a value
+ * of its own: the merge sort is then as fast.
+ */
+function sortFewValues(v: Float64Array, carried: Float64Array): boolean {
+  const n = v.length;
+  const most = Math.floor(n / FEW_VALUES_SHARE);
+  const slotOf = new Map<number, number>();
+  if (fewValuesScratch.slot.length < n) fewValuesScratch = { slot: new Int32Array(n), v: new Float64Array(n), c: new Float64Array(n) };
+  const { slot, v: sortedV, c: sortedC } = fewValuesScratch;
+  for (let i = 0; i < n; i++) {
+    let k = slotOf.get(v[i]!);
+    if (k === undefined) {
+      if (slotOf.size >= most) return false;
+      slotOf.set(v[i]!, (k = slotOf.size));
+    }
+    slot[i] = k;
+  }
+  const values = Float64Array.from(slotOf.keys());
+  const slots = Float64Array.from(slotOf.values());
+  mergeSort(values, slots);
+  // Where each value's elements start, in ascending order of value.
+  const count = new Int32Array(values.length);
+  for (let i = 0; i < n; i++) count[slot[i]!]!++;
+  const at = new Int32Array(values.length);
+  for (let r = 0, sum = 0; r < values.length; r++) {
+    at[slots[r]!] = sum;
+    sum += count[slots[r]!]!;
+  }
+  for (let i = 0; i < n; i++) {
+    const k = at[slot[i]!]!++;
+    sortedV[k] = v[i]!;
+    sortedC[k] = carried[i]!;
+  }
+  v.set(sortedV.subarray(0, n));
+  carried.set(sortedC.subarray(0, n));
+  return true;
+}
+
+/**
+ * sortFewValues' columns, kept from one call to the next (as long as the longest list so far, 20 000
+ * values: 400 kB): fresh memory costs its first write, page by page, which was a third of its time.
+ */
+let fewValuesScratch = { slot: new Int32Array(0), v: new Float64Array(0), c: new Float64Array(0) };
+
+/** One in this many elements a value of its own at most, for sortFewValues. */
+const FEW_VALUES_SHARE = 4;
+
+/** Values stableSort sorts by insertion before merging. */
+const SORT_RUN = 16;
+
+/** v[lo, hi) sorted by insertion, `carried` along: strictly-greater moves only, so equal values keep their order. */
+function sortRun(v: Float64Array, carried: Float64Array, lo: number, hi: number): void {
+  for (let i = lo + 1; i < hi; i++) {
+    const x = v[i]!;
+    const c = carried[i]!;
+    let j = i - 1;
+    while (j >= lo && v[j]! > x) {
+      v[j + 1] = v[j]!;
+      carried[j + 1] = carried[j]!;
+      j--;
+    }
+    v[j + 1] = x;
+    carried[j + 1] = c;
+  }
+}
+
+/** The sorted runs [lo, mid) and [mid, hi) of fromV (fromC along) merged into toV (toC), stably: the right run's value first only when strictly smaller. */
+function mergeRuns(fromV: Float64Array, fromC: Float64Array, toV: Float64Array, toC: Float64Array, lo: number, mid: number, hi: number): void {
+  let i = lo;
+  let j = mid;
+  let k = lo;
+  while (i < mid && j < hi) {
+    if (fromV[j]! < fromV[i]!) {
+      toV[k] = fromV[j]!;
+      toC[k++] = fromC[j++]!;
+    } else {
+      toV[k] = fromV[i]!;
+      toC[k++] = fromC[i++]!;
+    }
+  }
+  for (; i < mid; i++, k++) {
+    toV[k] = fromV[i]!;
+    toC[k] = fromC[i]!;
+  }
+  for (; j < hi; j++, k++) {
+    toV[k] = fromV[j]!;
+    toC[k] = fromC[j]!;
+  }
+}
+
+/** The indexes of d in ascending order of d, ties in index order: what a stable sort of the indexes by `d[x] - d[y]` gives (stableSort). */
+export function stableOrder(d: ArrayLike<number>): Uint32Array {
+  const v = Float64Array.from(d);
+  const index = new Float64Array(v.length);
+  for (let i = 0; i < index.length; i++) index[i] = i;
+  stableSort(v, index);
+  const order = new Uint32Array(index.length);
+  for (let i = 0; i < index.length; i++) order[i] = index[i]!;
+  return order;
+}
+
+/** The verdict on one pair of inputs from their in-host differences `ds` (b minus a) and weights `ws`, which it sorts in place. */
+function judge(a: number, b: number, ds: Float64Array, ws: Float64Array, apartNs = 2 * IN_HOST_NS): ClockLink | null {
+  stableSort(ds, ws);
   // The heaviest window of width 2·IN_HOST_NS (two pointers over the sorted differences).
   let best = 0;
   let bestFrom = 0;
@@ -242,7 +351,11 @@ function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_
   for (let hi = 0; hi < ds.length; hi++) {
     sum += ws[hi]!;
     while (ds[hi]! - ds[lo]! > 2 * IN_HOST_NS) sum -= ws[lo++]!;
-    if (sum > best + 1e-9) [best, bestFrom, bestTo] = [sum, lo, hi];
+    if (sum > best + 1e-9) {
+      best = sum;
+      bestFrom = lo;
+      bestTo = hi;
+    }
   }
   if (best < MIN_WEIGHT) return null;
   let atZero = 0;
@@ -251,7 +364,8 @@ function judge(a: number, b: number, d: number[], w: number[], apartNs = 2 * IN_
   // A second window nearly as heavy, away from the first: the copies pair as well one way as the
   // other (an input that only ever sees echoes pairs with the original and the echo alike). No
   // verdict from a tie: the input is tied to the others through other pairs, or not lined up.
-  const [bLo, bHi] = [ds[bestFrom]!, ds[bestTo]!];
+  const bLo = ds[bestFrom]!;
+  const bHi = ds[bestTo]!;
   let second = 0;
   sum = 0;
   lo = 0;
@@ -318,82 +432,59 @@ export const COARSE_TOLERANCE_NS = 25e6;
  * again. Each frame weighs one per pair of inputs (its copies' pairs share the weight), so a file
  * that shares few frames with the others is judged on those (MIN_WEIGHT), and its own say nothing.
  */
-export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, among: (i: number, j: number) => boolean = () => true): ClockLink[] {
+export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, among: (i: number, j: number) => boolean = () => true, c: AcrossFiles = copiesAcrossFiles(s)): ClockLink[] {
   if (s.inputs < 2) return [];
-  const ports = s.ports.length;
-  const id = identities(s);
-  // A sample of the frames by identity (the same frames in every file: a frame's identity is the
-  // same on every port and clock), COARSE_FRAMES of them at most.
-  const stride = Math.max(1, Math.ceil(s.frames / COARSE_FRAMES));
-  const copy = firstCopies(s, ports, (g) => s.key[g]! % stride === 0);
-  // The copies, by identity, then port (input and port), then stamp: two counting sorts (stable)
-  // and an insertion sort within each run (a port's copies are nearly in order already).
-  const all: number[] = [];
-  for (let k = 0; k < copy.length; k++) if (copy[k]! >= 0) all.push(k);
-  const byWho = countingSort(all, (k) => copy[k]!, s.inputs * ports);
-  const frameOf = new Int32Array(s.t.length);
-  for (let g = 0; g < s.frames; g++) frameOf.fill(g, s.start[g]!, s.start[g + 1]!);
-  const order = countingSort(byWho, (k) => id[frameOf[k]!]!, s.frames);
-  const sameRun = (x: number, y: number): boolean => copy[x] === copy[y] && id[frameOf[x]!] === id[frameOf[y]!];
-  for (let r = 1; r < order.length; r++) {
-    const k = order[r]!;
-    let q = r - 1;
-    while (q >= 0 && sameRun(order[q]!, k) && s.t[order[q]!]! > s.t[k]!) {
-      order[q + 1] = order[q]!;
-      q--;
-    }
-    order[q + 1] = k;
-  }
-  // Per copy, how many copies its input holds of the frame in its group (the pairs' weights).
-  const ofInput = new Float64Array(s.t.length);
-  for (const k of all) {
-    const g = frameOf[k]!;
-    let n = 0;
-    for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
-    ofInput[k] = n;
-  }
+  const { who, id, t, weight, input } = c;
+  const copies = who.length;
   const lists = new PairLists(s.inputs, COARSE_PAIRS);
-  // Every pair of inputs that may be compared has its pairs: no need to read on.
+  // Every pair of inputs that may be compared has its pairs: no need to read on. Only inputs with
+  // copies in the sample can pair at all: a pair of inputs of which one has none never fills, and
+  // counting it read every identity to the end for nothing (an input with no frames, as a slave's
+  // capture that heard nothing). None: no pair.
   let pairsOfInputs = 0;
-  for (let i = 0; i < s.inputs; i++) for (let j = i + 1; j < s.inputs; j++) if (among(i, j)) pairsOfInputs++;
+  for (let i = 0; i < s.inputs; i++) for (let j = i + 1; j < s.inputs; j++) if (c.present[i] && c.present[j] && among(i, j)) pairsOfInputs++;
+  if (pairsOfInputs === 0) return [];
   let full = 0;
   const runs: number[] = [];
-  const single = new Int32Array(s.t.length);
-  const back = new Int32Array(s.t.length);
+  // Per copy (its place in the order), its one candidate in the other run: `single` for the
+  // second run's copies, `back` for the first's.
+  const single = new Int32Array(copies);
+  const back = new Int32Array(copies);
   /** For each copy in run [a, b): its one candidate in run [c, e) within the bound, or -1 (none or several), into `into`. */
-  const only = (a: number, b: number, c: number, e: number, into = single): void => {
+  const only = (a: number, b: number, c: number, e: number, into: Int32Array): void => {
     let lo = c;
     let hi = c;
     for (let r = a; r < b; r++) {
-      const t = s.t[order[r]!]!;
-      while (lo < e && s.t[order[lo]!]! < t - boundNs) lo++;
+      while (lo < e && t[lo]! < t[r]! - boundNs) lo++;
       if (hi < lo) hi = lo;
-      while (hi < e && s.t[order[hi]!]! <= t + boundNs) hi++;
-      into[order[r]!] = hi - lo === 1 ? order[lo]! : -1;
+      while (hi < e && t[hi]! <= t[r]! + boundNs) hi++;
+      into[r] = hi - lo === 1 ? lo : -1;
     }
   };
-  for (let from = 0; from < order.length && full < pairsOfInputs; ) {
+  for (let from = 0; from < copies && full < pairsOfInputs; ) {
     // One identity's copies: [from, to), in runs of one port each.
     let to = from + 1;
-    while (to < order.length && id[frameOf[order[to]!]!] === id[frameOf[order[from]!]!]) to++;
+    while (to < copies && id[to] === id[from]) to++;
     runs.length = 0;
     runs.push(from);
-    for (let r = from + 1; r < to; r++) if (copy[order[r]!] !== copy[order[r - 1]!]) runs.push(r);
+    for (let r = from + 1; r < to; r++) if (who[r] !== who[r - 1]) runs.push(r);
     runs.push(to);
     for (let p = 0; p + 1 < runs.length; p++) {
       for (let q = p + 1; q + 1 < runs.length; q++) {
-        const [a, b, c, e] = [runs[p]!, runs[p + 1]!, runs[q]!, runs[q + 1]!];
-        const i = s.input[order[a]!]!;
-        const j = s.input[order[c]!]!;
+        const a = runs[p]!;
+        const b = runs[p + 1]!;
+        const c = runs[q]!;
+        const e = runs[q + 1]!;
+        const i = input[a]!;
+        const j = input[c]!;
         if (i === j || !among(i, j)) continue;
         // Q's copies' candidates in P, then P's in Q: mutual when x is y's one candidate in turn.
-        only(c, e, a, b);
+        only(c, e, a, b, single);
         only(a, b, c, e, back);
-        for (let r = a; r < b; r++) {
-          const x = order[r]!;
+        for (let x = a; x < b; x++) {
           const y = back[x]!;
           if (y < 0 || single[y] !== x) continue;
-          if (lists.add(i, j, s.t[y]! - s.t[x]!, 1 / (ofInput[x]! * ofInput[y]!))) full++;
+          if (lists.add(i, j, t[y]! - t[x]!, 1 / (weight[x]! * weight[y]!))) full++;
         }
       }
     }
@@ -403,16 +494,89 @@ export function compareAcrossFiles(s: FrameSightings, boundNs = MAX_OFFSET_NS, a
 }
 
 /**
+ * The copies compareAcrossFiles pairs, whatever the bound (worked out once for both of
+ * coarseOffsets' searches): by identity, then port (input and port), then stamp, each column in
+ * that order. Columns of the sample's copies only, not of every sighting: fresh memory costs its
+ * first write, page by page, and the sample is a few copies in each page of sightings.
+ */
+interface AcrossFiles {
+  /** firstCopies' `input * ports + port`. */
+  who: Int32Array;
+  /** Its frame's identity (identities()). */
+  id: Int32Array;
+  t: Float64Array;
+  /** How many copies its input holds of the frame in its group (the pairs' weights). */
+  weight: Float64Array;
+  input: Int32Array;
+  /** Per input: whether it has a copy in the sample. */
+  present: Uint8Array;
+}
+
+function copiesAcrossFiles(s: FrameSightings): AcrossFiles {
+  const ports = s.ports.length;
+  const ids = identities(s);
+  // A sample of the frames by identity (the same frames in every file: a frame's identity is the
+  // same on every port and clock), COARSE_FRAMES of them at most.
+  const stride = Math.max(1, Math.ceil(s.frames / COARSE_FRAMES));
+  const copy = firstCopies(s, ports, (g) => s.key[g]! % stride === 0);
+  let copies = 0;
+  for (let k = 0; k < copy.length; k++) if (copy[k]! >= 0) copies++;
+  // The copies as read (frame by frame), with their identity and weight.
+  const sighting = new Int32Array(copies);
+  const idOf = new Int32Array(copies);
+  const weightOf = new Float64Array(copies);
+  for (let g = 0, m = 0; g < s.frames; g++) {
+    for (let k = s.start[g]!; k < s.start[g + 1]!; k++) {
+      if (copy[k]! < 0) continue;
+      let n = 0;
+      for (let x = s.start[g]!; x < s.start[g + 1]!; x++) if (copy[x]! >= 0 && s.input[x] === s.input[k]) n++;
+      sighting[m] = k;
+      idOf[m] = ids[g]!;
+      weightOf[m++] = n;
+    }
+  }
+  // Ordered by identity, then port (two counting sorts, stable), then stamp (an insertion sort
+  // within each run: a port's copies are nearly in order already).
+  const whoOf = new Int32Array(copies);
+  for (let m = 0; m < copies; m++) whoOf[m] = copy[sighting[m]!]!;
+  const byWho = countingSort(Int32Array.from({ length: copies }, (_, m) => m), whoOf, s.inputs * ports);
+  const order = countingSort(byWho, idOf, s.frames);
+  const stamp = (m: number): number => s.t[sighting[m]!]!;
+  for (let r = 1; r < copies; r++) {
+    const m = order[r]!;
+    let q = r - 1;
+    while (q >= 0 && whoOf[order[q]!] === whoOf[m] && idOf[order[q]!] === idOf[m] && stamp(order[q]!) > stamp(m)) {
+      order[q + 1] = order[q]!;
+      q--;
+    }
+    order[q + 1] = m;
+  }
+  const c: AcrossFiles = { who: new Int32Array(copies), id: new Int32Array(copies), t: new Float64Array(copies), weight: new Float64Array(copies), input: new Int32Array(copies), present: new Uint8Array(s.inputs) };
+  for (let r = 0; r < copies; r++) {
+    const m = order[r]!;
+    c.who[r] = whoOf[m]!;
+    c.id[r] = idOf[m]!;
+    c.t[r] = stamp(m);
+    c.weight[r] = weightOf[m]!;
+    c.input[r] = s.input[sighting[m]!]!;
+    c.present[c.input[r]!] = 1;
+  }
+  return c;
+}
+
+/**
  * Each input's coarse offset (as clockOffsets gives them), from compareAcrossFiles within
  * MAX_OFFSET_NS, then within NEAR_OFFSET_NS for the pairs of inputs the first left without a
  * verdict: a narrower bound lets more frames pair (fewer recur within it), and a file that pairs
  * within neither is left alone.
  */
 export function coarseOffsets(s: FrameSightings): { offsets: ClockOffset[]; links: ClockLink[] } {
-  const links = compareAcrossFiles(s);
+  if (s.inputs < 2) return { offsets: [], links: [] };
+  const copies = copiesAcrossFiles(s);
+  const links = compareAcrossFiles(s, MAX_OFFSET_NS, undefined, copies);
   const linked = new Uint8Array(s.inputs);
   for (const l of links) linked[l.a] = linked[l.b] = 1;
-  if (s.inputs > 1 && linked.includes(0)) links.push(...compareAcrossFiles(s, NEAR_OFFSET_NS, (i, j) => !linked[i] || !linked[j]));
+  if (linked.includes(0)) links.push(...compareAcrossFiles(s, NEAR_OFFSET_NS, (i, j) => !linked[i] || !linked[j], copies));
   return { offsets: clockOffsets(links, s.inputs), links };
 }
 
@@ -462,13 +626,13 @@ function sets(links: readonly ClockLink[], inputs: number): Int32Array {
   return root.map((_, i) => find(i));
 }
 
-/** `items` stably sorted by `by(item)`, an integer in [0, range). */
-function countingSort(items: readonly number[], by: (k: number) => number, range: number): number[] {
+/** `items` stably sorted by `key[item]`, an integer in [0, range). */
+function countingSort(items: Int32Array, key: Int32Array, range: number): Int32Array {
   const count = new Int32Array(range + 1);
-  for (const k of items) count[by(k) + 1]!++;
+  for (let x = 0; x < items.length; x++) count[key[items[x]!]! + 1]!++;
   for (let i = 0; i < range; i++) count[i + 1]! += count[i]!;
-  const out = new Array<number>(items.length);
-  for (const k of items) out[count[by(k)]!++] = k;
+  const out = new Int32Array(items.length);
+  for (let x = 0; x < items.length; x++) out[count[key[items[x]!]!]!++] = items[x]!;
   return out;
 }
 

@@ -35,26 +35,34 @@ const MAX_SAME_IDENTITY = 4;
 /** Sightings kept of one frame: a storm of copies proves nothing more than its first few. */
 const MAX_GROUP_SIGHTINGS = 32;
 
+/** Rows SightingGroups' columns start with: past NOTHING_TO_DO_AFTER's records, for a run of one input that stops there. */
+const FIRST_ROWS = 8192;
+
 /** Port and bridge pairs of BPDUs kept (FrameSightings.bpduPort): a storm of them names no more bridges. */
 const MAX_BPDU_BRIDGES = 64;
 
 /**
  * The grouping rule: per frame identity the group still open, a new one when the identity comes
  * back further than GROUP_GAP_NS away. Typed-array columns for up to `capacity` sightings (each
- * is at most one group), sightings chained per group. The time a sighting is grouped by (`at`)
- * may differ from the stamp it keeps (`t`): regroup() groups on lined-up clocks, stamps as read.
+ * is at most one group), each sighting with its group's number: finish() lays them out group by
+ * group. The time a sighting is grouped by (`at`) may differ from the stamp it keeps (`t`):
+ * regroup() groups on lined-up clocks, stamps as read.
+ *
+ * The columns hold FIRST_ROWS rows, then, past them, `capacity` at once: doubling copied every
+ * column at every step (3% of a multi-port analyze, README Speed), and a fresh typed array is zero
+ * pages the kernel maps only when written, so the rows a run never reaches cost no memory. Not
+ * `capacity` from the start: a run of one input stops after a few thousand records, and 14 MB of
+ * columns made V8 collect its whole heap once more for it.
  */
 class SightingGroups {
   /** Identity key → its open group. */
   private readonly open = new Map<number, number>();
+  private sGroup = new Int32Array(0);
   private sPort = new Int32Array(0);
   private sInput = new Int32Array(0);
   private sT = new Float64Array(0);
   private sDir = new Uint8Array(0);
-  private sNext = new Int32Array(0);
   sightings = 0;
-  private gHead = new Int32Array(0);
-  private gTail = new Int32Array(0);
   private gCount = new Int32Array(0);
   private gLast = new Float64Array(0);
   private gKey = new Int32Array(0);
@@ -64,9 +72,9 @@ class SightingGroups {
   private gCheck = new Int32Array(0);
   private gSrc = new Float64Array(0);
   private gCast = new Uint8Array(0);
-  /** Rows the columns hold now: grown by doubling up to `capacity` (most runs stop after a few thousand records). */
-  private rows = 0;
   private groups = 0;
+  /** Rows the columns hold now. */
+  private rows = 0;
 
   constructor(
     private readonly inputs: number,
@@ -76,19 +84,17 @@ class SightingGroups {
   }
 
   private grow(): void {
-    const rows = Math.min(this.capacity, Math.max(8192, this.rows * 2));
+    const rows = this.rows === 0 ? Math.min(this.capacity, FIRST_ROWS) : this.capacity;
     const wider = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
       const b = make(rows);
       b.set(a);
       return b;
     };
+    this.sGroup = wider(this.sGroup, (n) => new Int32Array(n));
     this.sPort = wider(this.sPort, (n) => new Int32Array(n));
     this.sInput = wider(this.sInput, (n) => new Int32Array(n));
     this.sT = wider(this.sT, (n) => new Float64Array(n));
     this.sDir = wider(this.sDir, (n) => new Uint8Array(n));
-    this.sNext = wider(this.sNext, (n) => new Int32Array(n));
-    this.gHead = wider(this.gHead, (n) => new Int32Array(n));
-    this.gTail = wider(this.gTail, (n) => new Int32Array(n));
     this.gCount = wider(this.gCount, (n) => new Int32Array(n));
     this.gLast = wider(this.gLast, (n) => new Float64Array(n));
     this.gKey = wider(this.gKey, (n) => new Int32Array(n));
@@ -123,8 +129,6 @@ class SightingGroups {
     }
     if (g < 0) {
       g = this.groups++;
-      this.gHead[g] = -1;
-      this.gTail[g] = -1;
       this.gCount[g] = 0;
       this.gFirst[g] = at;
       this.gLast[g] = at;
@@ -143,14 +147,11 @@ class SightingGroups {
   /** A sighting in group g (from group()). */
   sight(g: number, port: number, input: number, t: number, dir: number): void {
     const k = this.sightings++;
+    this.sGroup[k] = g;
     this.sPort[k] = port;
     this.sInput[k] = input;
     this.sT[k] = t;
     this.sDir[k] = dir;
-    this.sNext[k] = -1;
-    if (this.gTail[g]! >= 0) this.sNext[this.gTail[g]!] = k;
-    else this.gHead[g] = k;
-    this.gTail[g] = k;
     this.gCount[g]!++;
   }
 
@@ -176,18 +177,17 @@ class SightingGroups {
       bpduBridge: stp.bpduBridge,
       bpduCrossed: stp.bpduCrossed,
     };
-    let k = 0;
-    for (let g = 0; g < frames; g++) {
-      s.start[g] = k;
-      for (let x = this.gHead[g]!; x >= 0; x = this.sNext[x]!, k++) {
-        s.port[k] = this.sPort[x]!;
-        s.input[k] = this.sInput[x]!;
-        s.t[k] = this.sT[x]!;
-        s.dir[k] = this.sDir[x]!;
-        s.seq[k] = x;
-      }
+    // Group by group, each group's sightings in the order they were read (a stable counting sort by group).
+    for (let g = 0; g < frames; g++) s.start[g + 1] = s.start[g]! + this.gCount[g]!;
+    const next = s.start.slice(0, frames);
+    for (let x = 0; x < n; x++) {
+      const k = next[this.sGroup[x]!]!++;
+      s.port[k] = this.sPort[x]!;
+      s.input[k] = this.sInput[x]!;
+      s.t[k] = this.sT[x]!;
+      s.dir[k] = this.sDir[x]!;
+      s.seq[k] = x;
     }
-    s.start[frames] = k;
     return s;
   }
 }
@@ -218,9 +218,8 @@ export class SightingCollector {
   private bpduCrossed = 0;
 
   /** A BPDU: which bridge the port heard, and whether the same BPDU was heard on another port just before. */
-  private bpdu(rec: PacketRecord, f: DecodedFrame): void {
+  private bpdu(rec: PacketRecord, f: DecodedFrame, port: number): void {
     const t = this.stamp(rec);
-    const port = this.table.resolve(rec.iface!, f).index;
     if (f.bpdu.bridgeMac >= 0 && this.bpduPairs.size < MAX_BPDU_BRIDGES) this.bpduPairs.set(`${port}:${f.bpdu.bridgeMac}`, [port, f.bpdu.bridgeMac]);
     const key = this.identity.of(rec.buf, f).key;
     const last = this.bpduLast.get(key);
@@ -230,20 +229,19 @@ export class SightingCollector {
 
   observe(rec: PacketRecord, f: DecodedFrame): void {
     this.records++;
-    if (f.supported && f.src >= 0) {
-      // Each port's latest frame, as the engine counts frames (decoded, with a source).
-      const port = this.table.resolve(rec.iface!, f).index;
-      const at = rec.tsSec * 1e9 + rec.tsNsec;
-      if (!(this.lastSeen[port]! >= at)) this.lastSeen[port] = at;
-    }
-    if (f.supported && f.payload === PK_STP && f.src >= 0) this.bpdu(rec, f);
+    if (!f.supported || f.src < 0) return;
+    // Each port's latest frame, as the engine counts frames (decoded, with a source).
+    const port = this.table.resolve(rec.iface!, f).index;
+    const at = rec.tsSec * 1e9 + rec.tsNsec;
+    if (!(this.lastSeen[port]! >= at)) this.lastSeen[port] = at;
+    if (f.payload === PK_STP) this.bpdu(rec, f, port);
     // BPDUs and LACPDUs never cross the host (the bridge and the bond consume them): not frames to follow.
-    if (!f.supported || f.src < 0 || f.payload === PK_STP || f.payload === PK_LACP) return;
+    if (f.payload === PK_STP || f.payload === PK_LACP) return;
     if (this.groups.full) return;
     const t = this.stamp(rec);
     const id = this.identity.of(rec.buf, f);
     const g = this.groups.group(id.key, id.check | 0, f.src, f.dst < 0 ? CAST_UNKNOWN : f.isBroadcast || f.isMulticast ? CAST_FLOODED : CAST_UNICAST, t);
-    if (g >= 0) this.groups.sight(g, this.table.resolve(rec.iface!, f).index, rec.inputIndex, t, rec.direction || f.linkDirection);
+    if (g >= 0) this.groups.sight(g, port, rec.inputIndex, t, rec.direction || f.linkDirection);
   }
 
   /** Per port (PortTable index): the stamp of its latest frame (epoch ns, to a few hundred ns: a double). */
