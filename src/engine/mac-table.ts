@@ -27,10 +27,13 @@ export interface Move {
   prevFrame: number;
 }
 
-/** Per-MAC hot record (Float64Array, HOT_STRIDE numbers per MAC): first and latest frame. */
+/** Per-MAC hot record (Float64Array, HOT_STRIDE numbers per MAC: one cache line). */
 const H_FIRST = 0;
 const H_LAST = 1;
-const HOT_STRIDE = 2;
+/** The port the counters below are for (-1: none yet); they move to the port's own counters when it changes. */
+const H_PORT = 2;
+const H_COUNTS = 3;
+const HOT_STRIDE = 8;
 
 /**
  * One (VLAN, MAC). Its per-frame numbers (first and last seen, the current port's counters) live
@@ -61,14 +64,14 @@ export class MacEntry {
   /** The latest frame from this MAC that came in on the port it is learned on (input, frame). */
   lastInInput = -1;
   lastInFrame = -1;
-  /** Counters per port, in the order the ports were first seen (what `ports` shows). */
+  /** Counters per port, in the order the ports were first seen (what `ports` shows), except what the hot record holds for its port. */
   private readonly counted = new Map<number, Float64Array>();
   /**
-   * @internal The same counters by port index, for the per-frame count: a copy of each frame on
-   * every port it crosses changes port at every count, and a Map lookup (let alone moving a port's
-   * counters in and out of a one-port cache) per copy was 6% of a multi-port analysis.
+   * The same counters by port index: a frame seen on four to six ports changes the hot record's
+   * port at every copy, and a Map lookup per change (a heap number's hash: the port comes from the
+   * Float64Array) was 6% of a multi-port analysis.
    */
-  readonly byPort: (Float64Array | undefined)[] = [];
+  private readonly byPort: (Float64Array | undefined)[] = [];
 
   constructor(
     private readonly table: MacTable,
@@ -89,6 +92,7 @@ export class MacEntry {
 
   /** Port index → counters (PC_IN … PC_BYTES_OUT). */
   get ports(): ReadonlyMap<number, Float64Array> {
+    this.table.settleCounts(this);
     return this.counted;
   }
 
@@ -168,6 +172,7 @@ export class MacTable {
     const r = id * HOT_STRIDE;
     this.hot[r + H_FIRST] = -1;
     this.hot[r + H_LAST] = -1;
+    this.hot[r + H_PORT] = -1;
     let list = this.byVlan.get(vlan);
     if (!list) this.byVlan.set(vlan, (list = []));
     list.push(e);
@@ -182,14 +187,34 @@ export class MacTable {
     const first = hot[r + H_FIRST]!;
     if (first < 0 || t < first) hot[r + H_FIRST] = t;
     if (t > hot[r + H_LAST]!) hot[r + H_LAST] = t;
-    const c = this.all[id]!.countersOn(port);
+    // Most frames of a MAC on one port come through the port before (a single-port capture: all
+    // of them): count there, in the hot record; on a change of port its counters go to their
+    // port's own first.
+    if (hot[r + H_PORT] !== port) {
+      this.settleCounts(this.all[id]!);
+      hot[r + H_PORT] = port;
+    }
+    const c = r + H_COUNTS;
     if (dir === 1) {
-      c[PC_IN]!++;
-      c[PC_BYTES_IN]! += bytes;
+      hot[c + PC_IN]!++;
+      hot[c + PC_BYTES_IN]! += bytes;
     } else if (dir === 2) {
-      c[PC_OUT]!++;
-      c[PC_BYTES_OUT]! += bytes;
-    } else c[PC_UNKNOWN]!++;
+      hot[c + PC_OUT]!++;
+      hot[c + PC_BYTES_OUT]! += bytes;
+    } else hot[c + PC_UNKNOWN]!++;
+  }
+
+  /** @internal Moves the hot counters of `e` to its port's own. */
+  settleCounts(e: MacEntry): void {
+    const hot = this.hot;
+    const r = e.id * HOT_STRIDE;
+    const port = hot[r + H_PORT]!;
+    if (port < 0) return;
+    const c = e.countersOn(port | 0);
+    for (let i = 0; i < 5; i++) {
+      c[i]! += hot[r + H_COUNTS + i]!;
+      hot[r + H_COUNTS + i] = 0;
+    }
   }
 
   *entries(): IterableIterator<MacEntry> {
