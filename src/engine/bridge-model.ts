@@ -121,12 +121,9 @@ export class BridgeModel {
     // A guest's port's copy is the guest's own frame only when the capture says it came in, or the
     // bridge device was being captured then: the host's frame sent out to that port looks the same
     // without the bridge device's copy before it (a tcpdump on it that had not started yet).
-    // (Checked only when it would change something: the windows' scans cost more than the sets,
-    // and most frames come from a MAC already placed where they place it.)
     if (
       path.from === O_GUEST &&
       src !== XEN_VIF_MAC &&
-      (this.guestPorts.get(src) !== origin.port || this.localMacs.has(src)) &&
       (this.guestPorts.size < this.maxMacs || this.guestPorts.has(src)) &&
       // (While it was not, a Xen/KVM guest's OUI is the weak hint that decides.)
       (origin.dir === DIR_IN && this.hadDirection(origin) ? true : this.windows.bridgeDeviceCapturing(origin.t) || isGuestOui(src))
@@ -143,7 +140,6 @@ export class BridgeModel {
     if (
       path.from === O_HOST &&
       originPort.roleIndex === R_BRIDGE &&
-      !this.localMacs.has(src) &&
       !this.guestPorts.has(src) &&
       this.localMacs.size < this.maxMacs &&
       // (While some guest's port was not, a Xen/KVM guest's OUI is the weak hint that decides.)
