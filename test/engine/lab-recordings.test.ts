@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatMac } from '../../src/decode/index.js';
+import { formatMac, parseMac } from '../../src/decode/index.js';
 import type { Finding } from '../../src/engine/findings.js';
 import { analyzeFiles } from '../helpers/analyze.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
@@ -155,6 +155,20 @@ describe('one interface alone claims no more than it shows', () => {
       expect(Number(r?.details.maxDelayUs)).toBeGreaterThan(0);
     });
   }
+  // Which side a frame on the slaves alone started on rests on its MAC: the lab's outside client
+  // (truth.json's params.client, a KVM vendor prefix on another machine) has its floods to both
+  // NICs taken as reflections of the host side's. Said at low confidence, unless a MAC the
+  // reflection rests on is known as the host's (--local-mac).
+  it("loop: the slaves alone, sides taken by vendor prefix (the outside client's among them): the reflection at low confidence; with the host's MAC given, high", () => {
+    const t = JSON.parse(readFileSync(join(CAPTURES, 'loop', 'truth.json'), 'utf8')) as { params: { hostMac: string; client: { mac: string } } };
+    const files = ['eth0', 'eth1'].map((x) => join(CAPTURES, 'loop', `${x}.pcap`));
+    const byPrefix = analyze(files).find((f) => f.kind === 'switch-reflection');
+    expect(String(byPrefix?.details.macs)).toContain(t.params.client.mac);
+    expect(byPrefix?.confidence).toBe('low');
+    const given = analyzeFiles(files, undefined, [parseMac(t.params.hostMac)]).find((f) => f.kind === 'switch-reflection');
+    expect(String(given?.details.macs)).toContain(t.params.hostMac);
+    expect(given?.confidence).toBe('high');
+  });
   // On the bond alone, a frame sent twice in a row looks like a frame and its echo: never claimed with high confidence.
   for (const s of fixed.filter((x) => truth(x).interfaces.includes('bond0'))) {
     it(`${s}/bond0.pcap: nothing claimed with high confidence`, () => {

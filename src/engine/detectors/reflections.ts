@@ -36,7 +36,13 @@ export function onReflection(ctx: DetectorContext, g: SettledGroup, s: PathSight
   const out = s[path.outSlave >= 0 ? path.outSlave : path.origin]!;
   const back = s[path.echoIn]!;
   const names = [ctx.ports.ports[out.port]!.port.name, ctx.ports.ports[back.port]!.port.name];
-  const f = ctx.finding('switch-reflection', -1, 0, back.t, s.slice(0, path.n), names, 'high');
+  // With only the slaves captured, the side a frame started on rests on its source MAC (path.ts
+  // R2): one known as the host's or a guest's (--local-mac, a recorded topology) was the host
+  // side's; a Xen or KVM vendor prefix only hints at it — a KVM guest on another host has one too,
+  // and its frame, flooded by the switches to both NICs, arrives on one slave microseconds before
+  // the other just as a reflection does.
+  const known = ctx.localMacs.has(g.src) || ctx.guestPorts.has(g.src);
+  const f = ctx.finding('switch-reflection', -1, 0, back.t, s.slice(0, path.n), names, known ? 'high' : 'low');
   noteMac(f.details, g.src);
   noteDelay(f.details, Math.round((back.t - out.t) / 1e3));
 }
