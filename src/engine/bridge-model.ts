@@ -148,11 +148,8 @@ export class BridgeModel {
       this.localMacs.add(src);
 
     // Directions as the capture gave them or the path inferred them, counted per port and MAC.
-    for (let i = 0; i < n; i++) {
-      const x = s[i]!;
-      countDirection(this.ports.ports[x.port]!, x.dir);
-      this.macs.count(vlan, src, x.port, x.dir, 0, x.t);
-    }
+    for (let i = 0; i < n; i++) countDirection(this.ports.ports[s[i]!.port]!, s[i]!.dir);
+    this.macs.countCopies(vlan, src, s, n);
 
     // What the bridge learned, in time order: inbound on a bridge port (the bond or a guest's port).
     const bondCaptured = this.ports.seesBond();

@@ -27,6 +27,13 @@ export interface Move {
   prevFrame: number;
 }
 
+/** A copy of a frame as the table counts it (a path's sighting). */
+export interface CountedCopy {
+  readonly port: number;
+  readonly dir: number;
+  readonly t: number;
+}
+
 /** Per-MAC hot record (Float64Array, HOT_STRIDE numbers per MAC: one cache line). */
 const H_FIRST = 0;
 const H_LAST = 1;
@@ -190,10 +197,7 @@ export class MacTable {
     // Most frames of a MAC on one port come through the port before (a single-port capture: all
     // of them): count there, in the hot record; on a change of port its counters go to their
     // port's own first.
-    if (hot[r + H_PORT] !== port) {
-      this.settleCounts(this.all[id]!);
-      hot[r + H_PORT] = port;
-    }
+    if (hot[r + H_PORT] !== port) this.makeHot(id, port);
     const c = r + H_COUNTS;
     if (dir === 1) {
       hot[c + PC_IN]!++;
@@ -202,6 +206,42 @@ export class MacTable {
       hot[c + PC_OUT]!++;
       hot[c + PC_BYTES_OUT]! += bytes;
     } else hot[c + PC_UNKNOWN]!++;
+  }
+
+  /**
+   * A frame's copies (no bytes: a group's copies are counted by frame), looked up once: a copy on
+   * the hot record's port counts there, every other copy on its port's own counters, so the hot
+   * record stays where the MAC's ungrouped frames (unicast between outside hosts) come through.
+   */
+  countCopies(vlan: number, mac: number, copies: readonly CountedCopy[], n: number): void {
+    const id = this.idOf(vlan, mac);
+    if (id < 0) return;
+    const hot = this.hot;
+    const r = id * HOT_STRIDE;
+    if (hot[r + H_PORT]! < 0) this.makeHot(id, copies[0]!.port);
+    const hotPort = hot[r + H_PORT]!;
+    const e = this.all[id]!;
+    for (let i = 0; i < n; i++) {
+      const x = copies[i]!;
+      const t = x.t;
+      const first = hot[r + H_FIRST]!;
+      if (first < 0 || t < first) hot[r + H_FIRST] = t;
+      if (t > hot[r + H_LAST]!) hot[r + H_LAST] = t;
+      const k = x.dir === 1 ? PC_IN : x.dir === 2 ? PC_OUT : PC_UNKNOWN;
+      if (x.port === hotPort) hot[r + H_COUNTS + k]!++;
+      else e.countersOn(x.port)[k]!++;
+    }
+  }
+
+  /**
+   * The hot record goes to `port`: what it counted goes to its old port's counters, and the new
+   * port's counters exist from now on, so `ports` lists ports in the order they were first seen.
+   */
+  private makeHot(id: number, port: number): void {
+    const e = this.all[id]!;
+    this.settleCounts(e);
+    this.hot[id * HOT_STRIDE + H_PORT] = port;
+    e.countersOn(port);
   }
 
   /** @internal Moves the hot counters of `e` to its port's own. */
