@@ -177,16 +177,12 @@ export class PortTable {
   private rolesFor = -1;
   /** Bit per role index (ROLE_INDEX) of the ports so far. */
   private rolesSeen = 0;
-  private hostSideSeen = false;
-  private bondSeen = false;
 
   private updateRoles(): void {
     if (this.rolesFor === this.ports.length) return;
     this.rolesFor = this.ports.length;
     this.rolesSeen = 0;
     for (const p of this.ports) this.rolesSeen |= 1 << p.roleIndex;
-    this.hostSideSeen = this.ports.some((p) => p.hostSide);
-    this.bondSeen = this.ports.some((p) => p.port.role === 'bond');
   }
 
   /** Whether a port of this role (ROLE_INDEX) is in the capture set so far. */
@@ -197,13 +193,11 @@ export class PortTable {
 
   /** Whether the capture set has any port on the host side of the bond (bridge or guest ports). */
   seesHostSide(): boolean {
-    this.updateRoles();
-    return this.hostSideSeen;
+    return this.hasRole(ROLE_INDEX.guest) || this.hasRole(ROLE_INDEX.bridge);
   }
 
   seesBond(): boolean {
-    this.updateRoles();
-    return this.bondSeen;
+    return this.hasRole(ROLE_INDEX.bond);
   }
 
   /** The bond a slave belongs to, as a port index, or -1 (not a slave of a bond in the capture set). */

@@ -85,24 +85,25 @@ class SightingGroups {
 
   private grow(): void {
     const rows = this.rows === 0 ? Math.min(this.capacity, FIRST_ROWS) : this.capacity;
-    const wider = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(rows);
+    /** The column `rows` long, of its own kind, what it held first. */
+    const wider = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(rows);
       b.set(a);
       return b;
     };
-    this.sGroup = wider(this.sGroup, (n) => new Int32Array(n));
-    this.sPort = wider(this.sPort, (n) => new Int32Array(n));
-    this.sInput = wider(this.sInput, (n) => new Int32Array(n));
-    this.sT = wider(this.sT, (n) => new Float64Array(n));
-    this.sDir = wider(this.sDir, (n) => new Uint8Array(n));
-    this.gCount = wider(this.gCount, (n) => new Int32Array(n));
-    this.gLast = wider(this.gLast, (n) => new Float64Array(n));
-    this.gKey = wider(this.gKey, (n) => new Int32Array(n));
-    this.gFirst = wider(this.gFirst, (n) => new Float64Array(n));
-    this.gPrev = wider(this.gPrev, (n) => new Int32Array(n));
-    this.gCheck = wider(this.gCheck, (n) => new Int32Array(n));
-    this.gSrc = wider(this.gSrc, (n) => new Float64Array(n));
-    this.gCast = wider(this.gCast, (n) => new Uint8Array(n));
+    this.sGroup = wider(this.sGroup);
+    this.sPort = wider(this.sPort);
+    this.sInput = wider(this.sInput);
+    this.sT = wider(this.sT);
+    this.sDir = wider(this.sDir);
+    this.gCount = wider(this.gCount);
+    this.gLast = wider(this.gLast);
+    this.gKey = wider(this.gKey);
+    this.gFirst = wider(this.gFirst);
+    this.gPrev = wider(this.gPrev);
+    this.gCheck = wider(this.gCheck);
+    this.gSrc = wider(this.gSrc);
+    this.gCast = wider(this.gCast);
     this.rows = rows;
   }
 
