@@ -24,6 +24,7 @@ import { onEcho } from './detectors/loop-echoes.js';
 import { closeMoves } from './detectors/moves.js';
 import { type UnicastTally, UnicastTallies } from './detectors/unicast-tally.js';
 import { type HostNames, summarize } from './detectors/wording.js';
+import { ECHO_DROPPED, type EchoFate, echoFate, type EchoWindows } from './echo-fate.js';
 import { FindingStore } from './finding-store.js';
 import { type Confidence, type ExplanationNames, explanationFor, type Finding, type FindingKind, type FindingOf } from './findings.js';
 import type { Group } from './grouping.js';
@@ -32,7 +33,7 @@ import { type KernelFdbEntry, KernelLog, type KernelNote } from './kernel-log.js
 import { type MacEntry, MacTable } from './mac-table.js';
 import type { PendingGroups } from './pending-groups.js';
 import { type AnalysisStats, type AnalyzerOptions, DEFAULT_OPTIONS, hopGapFor } from './options.js';
-import { emptyPath, type FramePath, IN_HOST_HOP_NS, O_BOND, O_GUEST, O_HOST, O_OUTSIDE, O_UNKNOWN, P_NONE, pathOf, type PortGraph, R_BOND, R_SLAVE, R_UNKNOWN, type SourceKnowledge, SWITCH_ROUND_TRIP_NS } from './path.js';
+import { emptyPath, type FramePath, IN_HOST_HOP_NS, O_BOND, O_GUEST, O_HOST, O_OUTSIDE, P_NONE, pathOf, type PortGraph, R_UNKNOWN, type SourceKnowledge, SWITCH_ROUND_TRIP_NS } from './path.js';
 import { countDirection, type PortState, PortTable } from './ports.js';
 import { TimeBase } from './time-base.js';
 import { UplinkWatch } from './uplink.js';
@@ -70,8 +71,9 @@ export class Analyzer implements DetectorContext {
 
   /** The host's port graph as the path stage reads it (path.ts). */
   private readonly graph: PortGraph;
+  private readonly echoWindows: EchoWindows;
   private readonly path: FramePath = emptyPath();
-  private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, guestPort: -1, likelyGuest: false, unicastForOther: false };
+  private readonly knowledge: SourceKnowledge = { isHost: false, guestChain: -1, guestPort: -1, likelyGuest: false, unicastForOther: false, resentFromHostSide: false };
   /** What the wording needs of the host: a guest's own port, a port's role. */
   private readonly hostNames: HostNames = {
     guestPortName: (mac: number): string | null => this.guestPortName(mac),
@@ -104,7 +106,14 @@ export class Analyzer implements DetectorContext {
       innerHop: (port) => ports.ports[port]!.innerHop,
       capturing: (port, t) => windows.capturing(port, t),
       roleCapturing: (role, t) => windows.roleCapturing(role, t),
+      everyCapturing: (role, t) => windows.everyCapturing(role, t),
+      endedBy: (role, t, s, n) => windows.endedBy(role, t, s, n),
       hasRole: (role) => ports.hasRole(role),
+    };
+    this.echoWindows = {
+      watchedBy: (role, from, to) => windows.watchedBy(role, from, to),
+      inHostHopNs: this.graph.inHostHopNs,
+      echoWithinNs: Math.max(hopGapNs, SWITCH_ROUND_TRIP_NS),
     };
     const sink: IngestSink = {
       ungrouped: (t, src, vlan, port, dir, origLen, input, frame, unplaced) => this.ungrouped(t, src, vlan, port, dir, origLen, input, frame, unplaced),
@@ -139,8 +148,11 @@ export class Analyzer implements DetectorContext {
   private settleGroup(g: Group): void {
     const s = g.sightings;
     // A group may hold the same bytes sent more than once: each frame gets its own path.
+    this.knowledge.resentFromHostSide = false;
     while (s.length > 0) {
       const n = this.settleFrame(g, s);
+      const from = this.path.from;
+      if (from === O_GUEST || from === O_HOST || from === O_BOND) this.knowledge.resentFromHostSide = true;
       if (n >= s.length) break;
       for (let i = n; i < s.length; i++) s[i - n] = s[i]!;
       s.length -= n;
@@ -171,26 +183,20 @@ export class Analyzer implements DetectorContext {
     k.unicastForOther = !g.group && g.dst >= 0 && !this.localMacs.has(g.dst);
     const path = pathOf(s, s.length, this.graph, k, this.path);
     this.bridge.learnFrom(src, g.vlan, s, path);
-    // The detectors, on the settled path.
-    if (path.echo && path.from !== O_OUTSIDE && path.from !== O_UNKNOWN) onEcho(this, g, s, path);
-    if (path.from === O_GUEST || path.from === O_HOST || path.from === O_BOND) this.noteUplink(g, s, path);
+    // The detectors, on the settled path; what became of a host-side frame, decided once for them all.
+    if (path.from === O_GUEST || path.from === O_HOST || path.from === O_BOND) {
+      const fate = echoFate(s, path, g.group, this.echoWindows);
+      if (path.echo) onEcho(this, g, s, path, fate);
+      this.noteUplink(g, s, path, fate);
+    }
     if (path.from === O_OUTSIDE && !g.group) onInboundUnicast(this, g, s, path);
     return path.n;
   }
 
-  /** What the host's uplink did with a frame the host side sent (uplink.ts): which slave it left by, whether it came back. */
-  private noteUplink(g: Group, s: Group['sightings'], path: FramePath): void {
-    const t = s[path.origin]!.t;
-    const bondCapturing = this.windows.roleCapturing(R_BOND, t);
-    let slaves = 0;
-    for (const p of this.ports.ports) if (p.roleIndex === R_SLAVE && this.windows.capturing(p.index, t)) slaves++;
-    // An echo of it could be seen: coming up the bond, or back in on another slave.
-    const visible = bondCapturing || slaves >= 2;
-    // Came back, as the loop-echo detector counts it (up the bond; in on a slave when nothing else was captured).
-    const echoed = path.echo && (path.upBond >= 0 || (!this.seesBond() && !this.seesHostSide()));
-    const back = path.echoIn >= 0 ? s[path.echoIn]! : null;
-    const dropped = back !== null && path.upBond < 0 && this.windows.roleCapturing(R_BOND, back.t);
-    this.uplink.note(t, g.group, path.outSlave >= 0 ? s[path.outSlave]!.port : -1, path.firstOut >= 0, visible, echoed, dropped ? back.port : -1, dropped ? this.ports.bondOf(back.port) : -1);
+  /** What the host's uplink did with a frame the host side sent (uplink.ts): which slave it left by, what became of it. */
+  private noteUplink(g: Group, s: Group['sightings'], path: FramePath, fate: EchoFate): void {
+    const back = fate === ECHO_DROPPED ? s[path.echoIn]!.port : -1;
+    this.uplink.note(s[path.origin]!.t, g.group, path.outSlave >= 0 ? s[path.outSlave]!.port : -1, path.firstOut >= 0, fate, back, back >= 0 ? this.ports.bondOf(back) : -1);
   }
 
   /** Settles everything and returns the findings, most severe first. */
@@ -224,8 +230,18 @@ export class Analyzer implements DetectorContext {
   currentFindings(): Finding[] {
     const rank = { error: 0, warning: 1, info: 2 };
     // Spanning tree and LACP are judged on their latest state, so they are computed afresh (cached until a BPDU/LACPDU or host MAC arrives).
-    const control = this.controlPlane.findings({ localMacs: this.localMacs, topology: this.topology, ports: this.ports.ports });
-    return [...this.findings.values(), ...control].sort((a, b) => rank[a.severity] - rank[b.severity] || b.count - a.count);
+    const control = this.controlPlane.findings({
+      localMacs: this.localMacs,
+      topology: this.topology,
+      ports: this.ports.ports,
+      lastFrameSec: (port) => this.time.wall(this.ports.ports[port]!.lastT),
+      nowSec: Math.floor(this.time.wall(this.ingest.maxT)),
+    });
+    // A reflection settles nothing where an echo was seen going up, dropped or kept out of the
+    // bridge (uplink.ts echoFateSeen): the verdict's note counts those echoes instead.
+    const fateSeen = this.uplink.echoFateSeen();
+    const data = [...this.findings.values()].filter((f) => !(fateSeen && f.kind === 'switch-reflection'));
+    return [...data, ...control].sort((a, b) => rank[a.severity] - rank[b.severity] || b.count - a.count);
   }
 
   /** Cheap view for a UI redraw: counters, the MACs involved in findings first, the findings so far. */

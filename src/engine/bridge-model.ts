@@ -143,7 +143,7 @@ export class BridgeModel {
       !this.guestPorts.has(src) &&
       this.localMacs.size < this.maxMacs &&
       // (While some guest's port was not, a Xen/KVM guest's OUI is the weak hint that decides.)
-      (origin.dir === DIR_OUT && this.hadDirection(origin) ? true : n > 1 && (this.windows.allGuestPortsCapturing(origin.t) || !isGuestOui(src)))
+      (origin.dir === DIR_OUT && this.hadDirection(origin) ? true : n > 1 && (this.windows.allGuestPortsCapturing(origin.t) || !isGuestOui(src)) && this.notFromOutside(s, n, origin.t))
     )
       this.localMacs.add(src);
 
@@ -189,6 +189,7 @@ export class BridgeModel {
     if (t < e.learnedAt) return false;
     // Ports of one guest's chain are one place on the bridge: no move between them.
     if (e.learnedOn === port || (e.learnedOn >= 0 && this.ports.ports[e.learnedOn]!.chain === this.ports.ports[port]!.chain)) {
+      if (!byEcho) e.learnedByEcho = false;
       e.lastInInput = atInput;
       e.lastInFrame = atFrame;
       return false;
@@ -196,7 +197,7 @@ export class BridgeModel {
     if (e.learnedOn >= 0) {
       e.moves++;
       if (byEcho) e.echoMoves++;
-      e.lastMove = { t, from: e.learnedOn, to: port, byEcho, port: atPort, dir: DIR_IN, input: atInput, frame: atFrame, prevInput: e.lastInInput, prevFrame: e.lastInFrame };
+      e.lastMove = { t, from: e.learnedOn, to: port, byEcho, fromEcho: e.learnedByEcho, port: atPort, dir: DIR_IN, input: atInput, frame: atFrame, prevInput: e.lastInInput, prevFrame: e.lastInFrame };
       e.firstMove ??= e.lastMove;
     }
     e.lastInInput = atInput;
@@ -225,6 +226,7 @@ export class BridgeModel {
     }
     e.learnedOn = port;
     e.learnedAt = t;
+    e.learnedByEcho = byEcho;
     return wentWrong;
   }
 
@@ -240,6 +242,22 @@ export class BridgeModel {
   private uplinkBridgeLearnsAt(port: number): boolean {
     const up = this.ports.chainEnds(this.ports.ports[port]!.chain).uplink;
     return up < 0 || up === port;
+  }
+
+  /**
+   * Whether the uplink shows that a frame the bridge device and guests' ports carried did not come
+   * from outside: the bond was being captured (every frame from outside crosses it, so it would
+   * show there), or the frame went out by the uplink as the host's own broadcasts do. Without the
+   * bond, the slaves of a capture set need not be every way in — the bond device carries frames no
+   * slave saw (a device of its own behind an emulated bond, a slave left out).
+   */
+  private notFromOutside(s: readonly PathSighting[], n: number, t: number): boolean {
+    if (this.windows.roleCapturing(R_BOND, t)) return true;
+    for (let i = 0; i < n; i++) {
+      const r = this.ports.ports[s[i]!.port]!.roleIndex;
+      if (r === R_SLAVE || r === R_BOND) return true;
+    }
+    return false;
   }
 
   /** Whether the capture itself gave this sighting's direction (not the path stage). */

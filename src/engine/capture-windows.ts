@@ -6,7 +6,7 @@
 import type { CaptureInterface } from '../model/record.js';
 import { roleFromName } from '../model/roles.js';
 import type { Topology } from '../model/topology.js';
-import { R_BRIDGE, R_GUEST } from './path.js';
+import { type PathSighting, R_BRIDGE, R_GUEST } from './path.js';
 import type { PortTable } from './ports.js';
 
 /** Inputs with a capture window of their own; past it an input counts as always capturing. */
@@ -59,6 +59,46 @@ export class CaptureWindows {
     if (input < 0) return false;
     if (input >= MAX_WINDOWS) return true;
     return this.inputFirstT[input]! <= t && p.firstT <= t && t <= p.endT && t <= (this.inputsCut.has(input) ? p.lastT : this.inputLastT[input]!);
+  }
+
+  /**
+   * Live capture: the session was capturing up to `t` (now, on the frames' clock) on every input
+   * that has begun, whether or not a frame came since: a quiet port is still watched.
+   */
+  reach(t: number): void {
+    for (let i = 0; i < MAX_WINDOWS; i++) if (this.inputLastT[i]! < t) this.inputLastT[i] = t;
+  }
+
+  /** How many ports of this role (ROLE_INDEX) were being captured over the whole of [from, to]. */
+  watchedBy(role: number, from: number, to: number): number {
+    let n = 0;
+    for (const p of this.ports.ports) if (p.roleIndex === role && this.capturing(p.index, from) && this.capturing(p.index, to)) n++;
+    return n;
+  }
+
+  /** Whether every port of this role (ROLE_INDEX) was being captured at t (false when there is none). */
+  everyCapturing(role: number, t: number): boolean {
+    let any = false;
+    for (const p of this.ports.ports) {
+      if (p.roleIndex !== role) continue;
+      if (!this.capturing(p.index, t)) return false;
+      any = true;
+    }
+    return any;
+  }
+
+  /**
+   * Whether a port of this role (ROLE_INDEX) with no copy among s[0, n) had begun capturing before
+   * t and was no longer at t: its capture ended (a port with a copy was capturing then).
+   */
+  endedBy(role: number, t: number, s: readonly PathSighting[], n: number): boolean {
+    for (const p of this.ports.ports) {
+      if (p.roleIndex !== role || !(p.firstT < t) || this.capturing(p.index, t)) continue;
+      let seen = false;
+      for (let i = 0; i < n && !seen; i++) seen = s[i]!.port === p.index;
+      if (!seen) return true;
+    }
+    return false;
   }
 
   /** Whether any port of this role (ROLE_INDEX) was being captured at t. */

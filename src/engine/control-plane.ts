@@ -131,6 +131,11 @@ export interface LacpSlaveView {
   aggregatorId: number;
   /** Whether the switch sent any LACPDU on this slave. */
   partnerSends: boolean;
+  /**
+   * From frames: how long (s) the slave's capture ran after the host's first LACPDU on it, for a
+   * switch's answer to have come back in. Absent: as long as it takes (/proc/net/bonding's state).
+   */
+  heardForS?: number;
   /** False when the capture could not tell the host's LACPDUs from the switch's: the "partner" is then just the latest speaker. */
   sidesKnown?: boolean;
   /**
@@ -224,6 +229,23 @@ export interface HostContext {
   localMacs: Set<number>;
   topology: Topology;
   ports: readonly PortState[];
+  /** A port's latest frame, as seconds since the epoch (its capture ran at least that long). */
+  lastFrameSec(port: number): number;
+  /** The latest frame of the capture, whole seconds: what is worked out from windows changes with it. */
+  nowSec: number;
+}
+
+/**
+ * A switch that speaks LACP answers a LACPDU whose information is new to it at once (802.1AX's
+ * need-to-transmit), and sends its own every second (fast) or 30 s (slow) while the host's say
+ * it has heard none: 0.35 s in the lab. A slave captured for less than this after the host's
+ * first LACPDU proves no silence of the switch (a capture cut short, a link just up).
+ */
+const LACP_ANSWER_S = 3;
+
+/** How long (s) a port's capture ran after `first` (a LACPDU on it): the time its other side had to answer. */
+function heardFor(host: HostContext, port: number, first: Seen | null): number {
+  return first ? host.lastFrameSec(port) - first.t : 0;
 }
 
 export class ControlPlane {
@@ -330,11 +352,12 @@ export class ControlPlane {
 
   /**
    * The findings from everything observed, with the host's MACs as known now. A UI asks ten
-   * times a second: the answer is kept until another BPDU or LACPDU, port or host MAC arrives.
+   * times a second: the answer is kept until another BPDU or LACPDU, port or host MAC arrives, or
+   * another second of capture has passed.
    */
   findings(host: HostContext): Finding[] {
     if (this.bpduFrames === 0 && this.lacpFrames === 0) return [];
-    const key = `${this.bpduFrames}|${this.lacpFrames}|${host.localMacs.size}|${host.ports.length}`;
+    const key = `${this.bpduFrames}|${this.lacpFrames}|${host.localMacs.size}|${host.ports.length}|${host.nowSec}`;
     if (key !== this.cacheKey) {
       this.cached = [...this.stpFindings(host), ...this.lacpFindings(host)];
       this.cacheKey = key;
@@ -542,6 +565,7 @@ export class ControlPlane {
         hostSeesPartnerSystem: hostRec ? hostRec.partnerSystem : -1,
         aggregatorId: -1,
         partnerSends: !!partnerRec,
+        heardForS: hostRec ? heardFor(host, port, earliest(mineList.map((r) => r.first))) : undefined,
         sidesKnown: hostSystems.size > 0,
         evidence: list.flatMap((r) => r.evidence),
         first: earliest(list.map((r) => r.first)),
@@ -571,7 +595,7 @@ export class ControlPlane {
     for (const r of records) {
       const port = host.ports[r.port]!.port.name;
       const who = formatMac(r.actorSystem);
-      if (r.partnerSystem === 0 && !out.some((f) => f.kind === 'lacp-no-partner' && f.interfaces[0] === port)) {
+      if (r.partnerSystem === 0 && heardFor(host, r.port, r.first) >= LACP_ANSWER_S && !out.some((f) => f.kind === 'lacp-no-partner' && f.interfaces[0] === port)) {
         out.push(controlFinding('lacp-no-partner', `${port}|${who}`, `${port}: ${who}'s latest LACPDU names no partner (00:00:00:00:00:00): it has not heard the other side`, [port], r.evidence, r.first, r.last, r.count, 'high', { actor: who, state: lacpStateFlags(r.actorState) }, r.actorSystem));
       } else if (r.partnerSystem !== 0 && !lacpDistributing(r.actorState) && r.stateHeld >= 2 && !out.some((f) => f.kind === 'lacp-not-distributing' && f.interfaces[0] === port)) {
         out.push(notDistributing(port, who, r.actorState, r.evidence, r.first, r.last, r.count, r.actorSystem));
@@ -638,6 +662,8 @@ export function evaluateLacp(views: LacpSlaveView[]): Finding[] {
   for (const v of views) {
     // A bond that heard nothing names a partner of zeros (its defaulted partner info).
     if (v.hostSends && !v.partnerSends && v.hostSeesPartnerSystem === 0) {
+      // None come back: only once the switch had the time to answer.
+      if ((v.heardForS ?? Infinity) < LACP_ANSWER_S) continue;
       out.push(controlFinding('lacp-no-partner', v.port, `${v.port}: the host sends LACPDUs but none come back from the switch (the host names a partner of zeros)`, [v.port], v.evidence, v.first, v.last, 1, 'high', { partner: 'none' }));
     } else if (v.partnerSystem === 0) {
       out.push(controlFinding('lacp-no-partner', v.port, `${v.port}: no LACP partner (partner system 00:00:00:00:00:00)`, [v.port], v.evidence, v.first, v.last, 1, 'high', { partner: formatMac(Math.max(0, v.partnerSystem)) }));

@@ -178,6 +178,8 @@ export class Ingest {
     if (this.time.baseSec < 0) return;
     const t = this.time.of(tsSec, tsNsec, 0);
     if (t > this.maxT) this.maxT = t;
+    // The session was capturing all along: a port quiet since its last frame was still watched.
+    this.windows.reach(t);
     // Frames a horizon older than now are released; what they are grouped with settles a window later.
     this.reorder.advance(t);
     this.drain(false);

@@ -18,6 +18,8 @@ export interface Move {
   from: number;
   to: number;
   byEcho: boolean;
+  /** It left a port the MAC was learned on only by echoes of its own frames: a return, not a migration. */
+  fromEcho: boolean;
   port: number;
   dir: number;
   input: number;
@@ -51,6 +53,8 @@ export class MacEntry {
   /** Port index the bridge has it learned on (-1: never inbound on a bridge port). */
   learnedOn = -1;
   learnedAt = -1;
+  /** Learned where it is only by echoes of its own frames (up the bond), no frame of its own from there. */
+  learnedByEcho = false;
   moves = 0;
   echoMoves = 0;
   lastMove: Move | null = null;

@@ -31,9 +31,16 @@
  *     say, the MAC (a guest's OUI: a hint the detectors build no fault on). A
  *     known guest first seen on the uplink while the host side was captured is outside now (it
  *     migrated). An unknown port never becomes the origin by a tie. Capture windows: a frame seen
- *     only on the uplink while no host-side port was capturing, or only on the host side while no
- *     uplink port was, proves nothing about where it came from (not learned anywhere) — nor does
- *     one within a hop of a window's start or end (its copy there may fall just outside it).
+ *     only on the uplink while no host-side port was capturing, or only on the host side while its
+ *     way in from outside was not being captured, proves nothing about where it came from (not
+ *     learned anywhere) — nor does one within a hop of a window's start or end (its copy there may
+ *     fall just outside it). The way in is the bond when the set has one (every frame from outside
+ *     crosses it; the set's slaves need not be all of its slaves), else every slave of the set;
+ *     NICs straight in the bridge forward a frame from outside out of the other NIC, so there a
+ *     later uplink copy does not show it. A copy on a guest's port (no captured direction) is not
+ *     where the frame started while another host-side port without a copy had stopped capturing:
+ *     flooded from there, it looks the same. A pass of the same bytes after one that started on the
+ *     host side, out of the bond before any slave, is that sender's resend.
  *  R3 One hop at a time. Copies of one frame follow each other by at most the switch round trip
  *     (SWITCH_ROUND_TRIP_NS, enforced where sightings are grouped); hops inside the host take
  *     microseconds.
@@ -56,7 +63,8 @@
  *     fwbr, fwln, fwpr) passes each copy along once: a port of it seeing the frame again begins
  *     another pass, and every later copy on that chain belongs to it.
  *  R8 A frame from outside comes in on the slaves (both, when the switches flood it to both) and
- *     goes up the bond once per copy that came in; never in on a guest port.
+ *     goes up the bond once per copy that came in; never in on a guest port. With NICs straight in
+ *     the bridge (no bond), the bridge forwards it out of the other NIC as to any of its ports.
  *  R9 The bridge device sees a unicast frame for another MAC only because it is promiscuous (a
  *     tcpdump on it): br_handle_frame_finish() passes the frame up locally when the bridge device
  *     has IFF_PROMISC, before (and whatever) the forwarding decision. That copy is `promiscuous`,
@@ -138,6 +146,13 @@ export interface PortGraph {
   capturing(port: number, t: number): boolean;
   /** Whether any port of this role was capturing at t. */
   roleCapturing(role: number, t: number): boolean;
+  /** Whether every port of this role in the capture set was capturing at t (false when it has none). */
+  everyCapturing(role: number, t: number): boolean;
+  /**
+   * Whether a port of this role with no copy among s[0, n) had begun capturing before t and was no
+   * longer capturing at t (its capture ended).
+   */
+  endedBy(role: number, t: number, s: readonly PathSighting[], n: number): boolean;
   /** Whether the capture set has a port of this role at all. */
   hasRole(role: number): boolean;
   /** A hop inside a guest's chain, not one of its ends: its captured direction is no evidence of where a frame came from. */
@@ -168,6 +183,8 @@ export interface SourceKnowledge {
   likelyGuest: boolean;
   /** The frame is unicast for a MAC that is not the host's own (R9: the bridge device sees it only in promiscuous mode). */
   unicastForOther?: boolean;
+  /** An earlier pass of the same bytes in this group started on the host side: these copies may be its sender's resend. */
+  resentFromHostSide?: boolean;
 }
 
 export interface FramePath {
@@ -242,7 +259,17 @@ export function pathOf(s: PathSighting[], total: number, g: PortGraph, src: Sour
         return out;
       }
     } else if (hostFrame) origin = firstOf(s, total, g, F_BRIDGE_OUT, -1);
-    else origin = firstOf(s, total, g, F_GUEST_IN | F_BRIDGE_OUT, -1);
+    else {
+      origin = firstOf(s, total, g, F_GUEST_IN | F_BRIDGE_OUT, -1);
+      // A copy on a guest's port, its direction not captured, while another port of the host side
+      // had stopped capturing (its file ended, a cut pcapng holds its frames up to an earlier
+      // moment): the frame flooded there from that port looks the same. Where it started cannot be told.
+      if (origin >= 0 && g.role(s[origin]!.port) === R_GUEST && s[origin]!.dir !== DIR_IN && hostSideEnded(g, s, total, s[origin]!.t)) {
+        out.origin = origin;
+        out.from = O_UNKNOWN;
+        return out;
+      }
+    }
     if (origin >= 0) from = g.role(s[origin]!.port) === R_GUEST ? O_GUEST : O_HOST;
     // The bond's (or a slave's) own frame: out on the uplink with no host-side copy before it.
     if (origin < 0 || hasUplinkOutBefore(s, origin, g)) {
@@ -545,6 +572,10 @@ function placeFromOutside(s: PathSighting[], n: number, g: PortGraph, out: Frame
         slaveN++;
         x.place = P_INBOUND;
         x.dir = DIR_IN;
+      } else if (x.dir === DIR_OUT && !slaveCopies.has(x.port) && !g.hasRole(R_BOND)) {
+        // NICs straight in the bridge: forwarded out of the other NIC, as to any port of the bridge.
+        slaveCopies.add(x.port);
+        x.place = P_FLOODED;
       } else x.place = P_RESEND;
     } else if (role === R_BOND) {
       if (bondCopies < Math.max(1, slaveN) && x.dir !== DIR_OUT) {
@@ -582,6 +613,32 @@ function watched(g: PortGraph, role: number, t: number): boolean {
   return g.roleCapturing(role, t - g.inHostHopNs) && g.roleCapturing(role, t + g.inHostHopNs);
 }
 
+/**
+ * R2's way in from outside: whether a frame from outside, had it come, would show on the uplink
+ * for a hop on either side of t. The bond, when the capture set has one: every frame from outside
+ * crosses it, while the slaves of the set need not be all of its slaves (one left out, one whose
+ * file ended). Without one (NICs straight in the bridge), every slave of the set.
+ */
+function wayInWatched(g: PortGraph, t: number): boolean {
+  if (g.hasRole(R_BOND)) return watched(g, R_BOND, t);
+  return g.everyCapturing(R_SLAVE, t - g.inHostHopNs) && g.everyCapturing(R_SLAVE, t + g.inHostHopNs);
+}
+
+/** R2: whether a port of the host side (a guest's, the bridge device) without a copy of the frame had stopped capturing within a hop after t. */
+function hostSideEnded(g: PortGraph, s: readonly PathSighting[], n: number, t: number): boolean {
+  return g.endedBy(R_GUEST, t + g.inHostHopNs, s, n) || g.endedBy(R_BRIDGE, t + g.inHostHopNs, s, n);
+}
+
+/**
+ * Whether the uplink shows that a frame first seen on the host side did not come from outside:
+ * its way in was watched, or (with a bond) the frame went on out of it — through a bond a frame
+ * from outside never goes back out. NICs straight in the bridge forward a frame from outside that
+ * came in on one of them out of the other, so there a later copy on the uplink says nothing.
+ */
+function wayInShown(s: PathSighting[], n: number, g: PortGraph, t: number): boolean {
+  return wayInWatched(g, t) || (g.hasRole(R_BOND) && seenOnUplink(s, n, g));
+}
+
 /** The same for one port. */
 function portWatched(g: PortGraph, port: number, t: number): boolean {
   return g.capturing(port, t - g.inHostHopNs) && g.capturing(port, t + g.inHostHopNs);
@@ -609,6 +666,8 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   let hostStart = false;
   let uplinkOut = false;
   let uplinkIn = false;
+  let firstInT = Infinity;
+  let firstOutT = Infinity;
   let allDir = true;
   for (let i = 0; i < n; i++) {
     const x = s[i]!;
@@ -618,9 +677,18 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
     }
     const r = g.role(x.port);
     if ((r === R_GUEST && x.dir === DIR_IN) || (r === R_BRIDGE && x.dir === DIR_OUT)) hostStart = true;
-    else if ((r === R_SLAVE || r === R_BOND) && x.dir === DIR_OUT) uplinkOut = true;
-    else if ((r === R_SLAVE || r === R_BOND) && x.dir === DIR_IN) uplinkIn = true;
+    else if ((r === R_SLAVE || r === R_BOND) && x.dir === DIR_OUT) {
+      uplinkOut = true;
+      if (x.t < firstOutT) firstOutT = x.t;
+    } else if ((r === R_SLAVE || r === R_BOND) && x.dir === DIR_IN) {
+      uplinkIn = true;
+      if (x.t < firstInT) firstInT = x.t;
+    }
   }
+  // NICs straight in the bridge (no bond in the set) forward a frame from outside that came in on
+  // one out of the other: in before out, by the kernel's stamps (arrival stamps, which widen the
+  // hop, cannot order them), and no start on the host side, is a frame from outside.
+  if (!hostStart && uplinkIn && uplinkOut && firstInT < firstOutT && !g.hasRole(R_BOND) && g.inHostHopNs === IN_HOST_HOP_NS) return false;
   if (hostStart || uplinkOut) return true;
   if (uplinkIn) return false;
   // Every copy has a direction and none is a start (a copy going out to a guest only): it came
@@ -681,7 +749,9 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
     // First seen on the uplink while the host side was captured: from outside, whatever the MAC
     // was before (a guest that migrated away is outside now) — except the bond's own frame, which
     // starts on the bond, out of it before any slave.
-    if (src.isHost && bondAtFirst && !slaveAtFirst) return true;
+    // So is the host side's resend whose host-side copies went with the pass before (the same
+    // bytes a few µs on): out of the bond before any slave, as a frame from outside never is.
+    if ((src.isHost || src.resentFromHostSide === true) && bondAtFirst && !slaveAtFirst) return true;
     // The host side was not being captured then: only the MAC can say.
     if (!watched(g, R_GUEST, minT) && !watched(g, R_BRIDGE, minT) && !seenOnHostSide(s, n, g)) {
       // Seen only on the uplink while no host-side port was capturing: it may have come from a
@@ -698,7 +768,7 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // The same when the capture set has no uplink port at all (only the bridge and guests' ports):
   // a frame from outside and a guest's or the host's own reach the host side alike.
   const uplinkAtFirst = bondAtFirst || slaveAtFirst;
-  if (!uplinkAtFirst && !seenOnUplink(s, n, g) && !watched(g, R_BOND, minT) && !watched(g, R_SLAVE, minT)) {
+  if (!uplinkAtFirst && !wayInShown(s, n, g, minT)) {
     if (src.isHost || src.guestChain >= 0) return true;
     sideUnknown = true;
     return false;
@@ -713,7 +783,7 @@ function startsOnHostSide(s: PathSighting[], n: number, g: PortGraph, src: Sourc
   // whenever the bridge's capture began (a guest's frame, its port's copy missed, comes up there
   // too); with the uplink's capture beginning then too and no copy there (a time slice), it may
   // be a frame from outside whose copies there came just before.
-  const uplinkShows = watched(g, R_BOND, minT) || watched(g, R_SLAVE, minT) || seenOnUplink(s, n, g);
+  const uplinkShows = wayInShown(s, n, g, minT);
   if (!src.likelyGuest && !(bridgeAtFirst && uplinkShows) && !watched(g, R_BRIDGE, minT)) {
     sideUnknown = true;
     return false;

@@ -8,6 +8,7 @@
  *
  * Fed by the engine once per settled frame (no per-frame allocation); read by the verdict.
  */
+import { ECHO_CAME_UP, ECHO_KEPT_OUT, ECHO_UNSETTLED, type EchoFate, provesNoLoop } from './echo-fate.js';
 
 /** One stretch of frames that left by the same slave. */
 export interface OutRun {
@@ -53,14 +54,21 @@ export class UplinkWatch {
   /** The slave those echoes came back on (port index, the last one), and the bond. */
   droppedOn = -1;
   droppedBy = -1;
+  /** Echoes back in on another slave of which nothing reached the bridge, the bond not captured then (E3). */
+  echoesKeptOut = 0;
+  /** Echoes back in on another slave while nothing captured then showed whether they went up (E4). */
+  echoesUnsettled = 0;
 
   /**
    * One settled host-side frame: `outSlave`, the slave it left by (-1 not seen); `out`, whether it
-   * left the host at all; `visible`, whether an echo of it could have been seen then; `echo`,
-   * whether it came back; `echoIn`/`bond`, the slave its echo came in on and the bond when the bond
-   * did not pass it up although captured.
+   * left the host at all; `fate`, what became of it as the captures show (echo-fate.ts);
+   * `droppedOn`/`droppedBy`, the slave its echo came in on and the bond that dropped it (E2).
    */
-  note(t: number, group: boolean, outSlave: number, out: boolean, visible: boolean, echo: boolean, droppedOn: number, droppedBy: number): void {
+  note(t: number, group: boolean, outSlave: number, out: boolean, fate: EchoFate, droppedOn: number, droppedBy: number): void {
+    // Whether it settles anything: it came up, or the captures show it did not (E1–E3, E5). An echo
+    // whose fate is not seen (E4) and a frame no port watched for (E6) count for neither.
+    const visible = fate === ECHO_CAME_UP || provesNoLoop(fate);
+    const echo = fate === ECHO_CAME_UP;
     if (outSlave >= 0) {
       this.outBy.set(outSlave, (this.outBy.get(outSlave) ?? 0) + 1);
       const last = this.runs[this.runs.length - 1];
@@ -85,11 +93,23 @@ export class UplinkWatch {
         this.cleanBefore++;
       }
     }
+    if (fate === ECHO_KEPT_OUT) this.echoesKeptOut++;
+    else if (fate === ECHO_UNSETTLED) this.echoesUnsettled++;
     if (droppedOn >= 0) {
       this.echoesDropped++;
       this.droppedOn = droppedOn;
       this.droppedBy = droppedBy;
     }
+  }
+
+  /**
+   * Whether the captures showed what the bond does with an echo: one was seen going up it (E1),
+   * dropped (E2) or kept out of the bridge (E3). Then an echo whose moment no capture covered (E4) settles nothing: what
+   * the bond does with a frame its backup slave receives is its setting, the same from one moment
+   * to the next (a change of it is a loop that starts later, which the verdict says it cannot see).
+   */
+  echoFateSeen(): boolean {
+    return this.firstLoopT >= 0 || this.echoesDropped + this.echoesKeptOut > 0;
   }
 
   /**

@@ -57,6 +57,12 @@ export interface UplinkFacts {
   echoesDropped: number;
   droppedOn: string | null;
   droppedBy: string | null;
+  /** Echoes of which nothing reached the bridge, the bond not captured then (echo-fate.ts E3). */
+  echoesKeptOut: number;
+  /** Echoes whose fate nothing captured then showed (E4): the reflections. */
+  echoesUnsettled: number;
+  /** Some echo was seen going up, dropped or kept out (uplink.ts echoFateSeen): the unsettled ones settle nothing. */
+  echoFateSeen: boolean;
 }
 
 /** A guest's time on the bond so far (the numbers of details.wrongMs and its neighbours). */
@@ -163,6 +169,9 @@ export function verdictInput(a: Analyzer, findings: readonly Finding[], pv: Prov
       echoesDropped: u.echoesDropped,
       droppedOn: u.droppedOn >= 0 ? name(u.droppedOn) : null,
       droppedBy: u.droppedBy >= 0 ? name(u.droppedBy) : null,
+      echoesKeptOut: u.echoesKeptOut,
+      echoesUnsettled: u.echoesUnsettled,
+      echoFateSeen: u.echoFateSeen(),
     },
     guestPort: (mac) => a.guestPortName(mac),
     learning: (f) => {
@@ -198,7 +207,9 @@ const list = (xs: string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.s
 export function decide(v: VerdictInput): Verdict {
   const loopFindings = v.findings.filter((f) => LOOP_KINDS.has(f.kind) && f.details.basis !== 'configuration');
   const proven = loopFindings.filter((f) => f.confidence === 'high');
-  const unsettled = v.findings.filter((f) => UNSETTLED_KINDS.has(f.kind));
+  // Reflections (echoes whose fate no capture of their moment showed) leave the answer open only
+  // where no echo's fate was seen (uplink.ts echoFateSeen; the engine then leaves them out).
+  const unsettled = v.findings.filter((f) => UNSETTLED_KINDS.has(f.kind) && !(f.kind === 'switch-reflection' && v.uplink.echoFateSeen));
   const pv = v.provable;
   const bondName = pv.bond[0] ?? v.bonds[0]?.name ?? 'the bond';
   const wouldTell: string[] = [];
@@ -397,6 +408,7 @@ function uplinkNotes(v: VerdictInput, state: VerdictState, loopStarted: Verdict[
   const u = v.uplink;
   if (u.echoesDropped > 0 && u.droppedOn && state === 'loops' && loopStarted) out.push(`before the loop began, the switches flooded the host side's broadcasts back into ${u.droppedOn} and ${u.droppedBy ?? bond} dropped them (${u.echoesDropped} time${u.echoesDropped === 1 ? '' : 's'}): the loop began when it stopped dropping them (all_slaves_active=1, a failover, a mode change)`);
   else if (u.echoesDropped > 0 && u.droppedOn && state !== 'loops') out.push(`the switches flood the host side's broadcasts back into ${u.droppedOn} (${u.echoesDropped} time${u.echoesDropped === 1 ? '' : 's'}), and ${u.droppedBy ?? bond} drops them: the bond's protection at work; a failover to a setup that passes them up (all_slaves_active=1, a load-balancing mode) would loop`);
+  if (u.echoesUnsettled > 0 && state === 'does-not-loop') out.push(`${u.echoesUnsettled} echo${u.echoesUnsettled === 1 ? '' : 'es'} came back in on another slave while nothing captured at ${u.echoesUnsettled === 1 ? 'that moment' : 'those moments'} showed whether ${bond} passed ${u.echoesUnsettled === 1 ? 'it' : 'them'} up (its capture over or not yet begun): not counted`);
   return out;
 }
 

@@ -6,6 +6,7 @@
  * (learning.ts): what it does to the bridge's table. Paths the capture cannot settle go to
  * reflections.ts, which says what was seen and claims no loop.
  */
+import { ECHO_UNSETTLED, type EchoFate } from '../echo-fate.js';
 import type { Confidence } from '../findings.js';
 import { type FramePath, O_BOND, O_GUEST, O_HOST, P_ECHO_FLOODED, type PathSighting } from '../path.js';
 import type { DetectorContext, SettledGroup } from './context.js';
@@ -13,21 +14,19 @@ import { onGuestEcho } from './learning.js';
 import { onEchoOrRepeat, onReflection } from './reflections.js';
 
 /** One settled frame whose path has an echo. */
-export function onEcho(ctx: DetectorContext, g: SettledGroup, s: PathSighting[], path: FramePath): void {
+export function onEcho(ctx: DetectorContext, g: SettledGroup, s: PathSighting[], path: FramePath, fate: EchoFate): void {
   const up = path.upBond >= 0 ? s[path.upBond]! : null;
   const back = path.echoIn >= 0 ? s[path.echoIn]! : null;
-  // Did the echo reach the bridge? Proven when it is seen coming up the bond after it came in on
-  // another slave, or going on to the bridge. When the capture has only slaves it cannot be
-  // proven (the bond may drop it): medium confidence. When the bond was captured and the echo
-  // never came up it, the bond dropped it: no loop. When it has the host side but no bond (NICs
-  // straight in the bridge, as with STP), a NIC's port state decides, which frames don't show: no claim.
-  // What the capture holds decides what this path proves (capabilities.ts says the same to the user):
+  // What the captures of that moment prove of this path (echo-fate.ts decides what became of the
+  // frame; capabilities.ts says the same to the user):
   //  - the echo seen coming up the bond, after it came back in on another slave or with the host
   //    side captured (where a frame started is known): the loop;
-  //  - only slaves captured (no bond, no host side): the switches sent it back, and whether the
+  //  - only the bond showing it: out and in again may be an echo or a repeat (reflections.ts);
+  //  - back in on another slave with nothing captured then to show whether it went up (E4: the
+  //    bond's capture over, or none and no host side): the switches sent it back, and whether the
   //    bond delivered it cannot be seen: a reflection, said as such (reflections.ts);
-  //  - only the bond captured: out and in again may be an echo or a repeat (reflections.ts);
-  //  - the bond or the host side captured and the echo never came up: the bond dropped it.
+  //  - back in on another slave and the bond, captured then, did not pass it up (E2), or nothing
+  //    of it reached the bridge (E3): no loop from this frame.
   // Up the bond with no copy in on another slave (no other slave's capture was running then, R5)
   // is the echo only where the host side shows it: the port the frame started on was capturing
   // (a repeat shows there again before the bond's copy, R6; an echo is flooded back after), or,
@@ -40,7 +39,7 @@ export function onEcho(ctx: DetectorContext, g: SettledGroup, s: PathSighting[],
   let confidence: Confidence;
   if (up && (back || hostSideShows(up))) confidence = 'high';
   else if (up) return onEchoOrRepeat(ctx, g, s, path);
-  else if (back && !ctx.seesBond() && !ctx.seesHostSide()) return onReflection(ctx, g, s, path);
+  else if (fate === ECHO_UNSETTLED) return onReflection(ctx, g, s, path);
   else return;
   const echo = up ?? back!;
   const origin = s[path.origin]!;

@@ -26,7 +26,9 @@ export function closeMoves(ctx: DetectorContext, e: MacEntry): void {
       const p = ports[i]!;
       if (p.learns && c[PC_IN]! > 0 && !f.interfaces.includes(p.port.name)) f.interfaces.push(p.port.name);
     }
-  } else if (e.moves === 1 && e.echoMoves === 0 && !wrongFinding && e.lastMove) {
+  } else if (e.moves === 1 && e.echoMoves === 0 && !wrongFinding && e.lastMove && !e.lastMove.fromEcho) {
+    // (Away from a port it was learned on only by its echoes — its own port's capture not yet
+    // begun when they came up the bond — it returned; it did not migrate.)
     const m = e.lastMove;
     const refs: EvidenceSource[] = [{ ...m, role: 'moved' }];
     if (m.prevInput >= 0) refs.push({ input: m.prevInput, frame: m.prevFrame, port: m.from, dir: DIR_IN, role: 'last-before-move' });

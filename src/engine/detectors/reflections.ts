@@ -1,7 +1,8 @@
 /**
  * What a capture without the bond's view cannot settle, said as what was seen (never as a loop):
- *  - `switch-reflection`: with only slaves captured, a frame of the host side came back in on
- *    another slave than it left by. The switches deliver the same broadcast to both NICs, which
+ *  - `switch-reflection`: a frame of the host side came back in on another slave than it left by
+ *    while nothing captured then shows whether the bond passed it up (echo-fate.ts E4: only slaves
+ *    captured, or the bond's capture over or not yet begun). The switches deliver the same broadcast to both NICs, which
  *    is harmless when the bond drops what arrives on its backup slave (active-backup as meant)
  *    and the loop when it passes it up; only the bond's or the bridge's capture, or the bond's
  *    settings (`bondscope check`: mode, all_slaves_active), tell which.
@@ -31,7 +32,7 @@ function noteDelay(details: Record<string, number | string | undefined>, us: num
   details.maxDelayUs = Math.max(Number(details.maxDelayUs ?? -Infinity), us);
 }
 
-/** Slaves only: the frame left by one slave and came back in on another. */
+/** The frame left by one slave and came back in on another, its fate unseen (E4). */
 export function onReflection(ctx: DetectorContext, g: SettledGroup, s: PathSighting[], path: FramePath): void {
   const out = s[path.outSlave >= 0 ? path.outSlave : path.origin]!;
   const back = s[path.echoIn]!;

@@ -52,7 +52,7 @@ export function summarize(f: Finding, host: HostNames): string {
     case 'switch-reflection': {
       const [out, back] = f.interfaces;
       const more = f.details.moreMacs ? ` and ${f.details.moreMacs} more` : '';
-      return `${n}, a frame left by ${out} and came in again on ${back ?? 'another slave'} (${delays(f.details)}; frames of ${f.details.macs}${more}, taken as the host's or its guests' by their MACs): the switches deliver it to both NICs; harmless unless the bond passes up what arrives on ${back ?? 'that slave'}, which captures of the slaves alone cannot show`;
+      return `${n}, a frame left by ${out} and came in again on ${back ?? 'another slave'} (${delays(f.details)}; frames of ${f.details.macs}${more}, taken as the host's or its guests' by their MACs): the switches deliver it to both NICs; harmless unless the bond passes up what arrives on ${back ?? 'that slave'}, which the captures running then (the slaves' alone) cannot show`;
     }
     case 'echo-or-repeat': {
       const more = f.details.moreMacs ? ` and ${f.details.moreMacs} more` : '';
