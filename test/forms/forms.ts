@@ -222,6 +222,9 @@ const SUBSETS: Record<string, (r: Recording) => string[]> = {
   'bridge and guests only': (r) => [r.bridge, ...r.guestSide],
   'guests only': (r) => r.guestSide,
   'no bridge': (r) => r.truth.interfaces.filter((i) => i !== r.bridge),
+  // The slaves and the host side without the bond between them: an echo back in on a slave may or
+  // may not have gone up it, and only the bridge's copies can tell.
+  'no bond': (r) => r.truth.interfaces.filter((i) => i !== r.bond),
   'no guests': (r) => [...r.slaves, r.bond, r.bridge],
   'one slave alone': (r) => [r.slaves[r.slaves.length - 1]!],
 };

@@ -82,10 +82,16 @@ export function violations(f: Form, a: TruthAnalysis, base: TruthAnalysis, paren
     const began = t.loopStartedAt + (f.shift?.at === 0 ? f.shift.ns / 1e9 : 0);
     for (const x of fs.filter((y) => ['looped-broadcast', 'wrong-port-learning', 'own-address'].includes(y.kind) && secs(y) < began - 0.001)) out.push(`${key(x)} before the loop began (at ${t.loopStartedAt})`);
   }
-  // The verdict: never LOOPS on a host that does not loop; never DOES NOT LOOP where the whole
-  // capture shows the loop (a time slice may hold none of it), "cannot tell" being the weaker answer.
+  // The verdict: never LOOPS on a host that does not loop; never DOES NOT LOOP on a host that
+  // loops, "cannot tell" being the weaker answer. Only a form whose frames all left before the loop
+  // began (the kernel's truth says when) may say it: every frame it counts as not looped must have.
   if (!t.loops && a.verdict.state === 'loops') out.push(`verdict LOOPS on a host that does not loop: ${a.verdict.line}`);
-  if (t.loops && base.verdict.state === 'loops' && a.verdict.state === 'does-not-loop' && !f.partial) out.push(`verdict DOES NOT LOOP where the whole capture shows the loop: ${a.verdict.line}`);
+  if (t.loops && a.verdict.state === 'does-not-loop') {
+    const u = a.analysis.run.analyzer.uplink;
+    const lastClean = u.lastCleanT >= 0 ? a.analysis.run.analyzer.wallTime(u.lastCleanT) - (f.shift?.at === 0 ? f.shift.ns / 1e9 : 0) : null;
+    if (t.loopStartedAt === null) out.push(`verdict DOES NOT LOOP on a host that loops from the start: ${a.verdict.line}`);
+    else if (lastClean === null || lastClean >= t.loopStartedAt) out.push(`verdict DOES NOT LOOP from frames that left after the loop began (the last at ${lastClean}, the loop at ${t.loopStartedAt}): ${a.verdict.line}`);
+  }
 
   // Slaves alone (no bond, no host side) cannot tell whether the bond delivered what came back:
   // never an error from that alone.
