@@ -285,14 +285,6 @@ export class Analyzer implements DetectorContext {
     return this.windows.capturing(port, t);
   }
 
-  seesHostSide(): boolean {
-    return this.ports.seesHostSide();
-  }
-
-  seesBond(): boolean {
-    return this.ports.seesBond();
-  }
-
   fdbVlan(vlan: number): number {
     return this.bridge.fdbVlan(vlan);
   }

@@ -104,9 +104,10 @@ export class UplinkWatch {
 
   /**
    * Whether the captures showed what the bond does with an echo: one was seen going up it (E1),
-   * dropped (E2) or kept out of the bridge (E3). Then an echo whose moment no capture covered (E4) settles nothing: what
-   * the bond does with a frame its backup slave receives is its setting, the same from one moment
-   * to the next (a change of it is a loop that starts later, which the verdict says it cannot see).
+   * dropped (E2) or kept out of the bridge (E3). Then an echo whose moment no capture covered (E4)
+   * settles nothing: what the bond does with a frame its backup slave receives is its setting, the
+   * same from one moment to the next (a change of it is a loop that starts later, which the verdict
+   * says these frames cannot show).
    */
   echoFateSeen(): boolean {
     return this.firstLoopT >= 0 || this.echoesDropped + this.echoesKeptOut > 0;

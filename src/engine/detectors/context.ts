@@ -36,9 +36,6 @@ export interface DetectorContext {
   readonly localMacs: Set<number>;
   /** The VLAN the bridge's forwarding database keys a frame of this VLAN by (0 unless the bridge is VLAN-aware). */
   fdbVlan(vlan: number): number;
-  /** The capture set has the bond, a host-side port (bridge or guest's). */
-  seesBond(): boolean;
-  seesHostSide(): boolean;
   /** Whether the capture holding `port` was running at `t` (capture windows). */
   capturing(port: number, t: number): boolean;
   /** The finding of this kind for this MAC and VLAN, created on first use; counts one occurrence and cites `refs`. */
