@@ -330,6 +330,11 @@ export class Analyzer implements DetectorContext {
     this.windows.inputCut(input);
   }
 
+  /** Whether the input stopped at damage (told by inputCut). */
+  inputCutShort(input: number): boolean {
+    return this.windows.isCut(input);
+  }
+
   noteKernel(n: KernelNote): void {
     this.kernel.note(n);
   }

@@ -46,6 +46,11 @@ export class CaptureWindows {
     this.inputsCut.add(input);
   }
 
+  /** Whether the input stopped at damage (a file cut short). */
+  isCut(input: number): boolean {
+    return this.inputsCut.has(input);
+  }
+
   /**
    * Whether the capture holding `port` was running at `t`: from the port's own first frame (an
    * input of several interfaces may be files merged after the fact — mergecap of tcpdumps started

@@ -90,6 +90,8 @@ export interface VerdictInput {
   last: number;
   /** Captured interfaces that carried no frame. */
   silent: string[];
+  /** Of those, the ones in an input cut short: their frames may all have come after the cut. */
+  silentCut: string[];
   /** Bonding failovers the kernel logged (live, --kernel-log). */
   kernelFailovers: { at: number | null; text: string }[];
 }
@@ -191,7 +193,8 @@ export function verdictInput(a: Analyzer, findings: readonly Finding[], pv: Prov
     },
     first: a.stats.firstSec > 0 ? a.wallTime(a.firstT()) : 0,
     last: a.wallTime(a.latestT),
-    silent: a.ports.ports.filter((p) => p.frames === 0).map((p) => p.port.name),
+    silent: a.ports.ports.filter((p) => p.frames === 0 && !(p.input >= 0 && a.inputCutShort(p.input))).map((p) => p.port.name),
+    silentCut: a.ports.ports.filter((p) => p.frames === 0 && p.input >= 0 && a.inputCutShort(p.input)).map((p) => p.port.name),
     kernelFailovers: a.kernelNotes.filter((n) => n.kind === 'failover').map((n) => ({ at: n.time, text: n.text })),
   };
 }
@@ -242,7 +245,11 @@ export function decide(v: VerdictInput): Verdict {
       f.kind === 'echo-or-repeat'
         ? `CANNOT TELL: frames went out of ${bondName} and came back in on it (${f.count} time${f.count === 1 ? '' : 's'}), but whether that is an echo or the sender repeating itself is not in a capture of ${bondName} alone`
         : `CANNOT TELL: the switches flood the host's broadcasts back (${f.interfaces.join(' → ')}), but whether ${bondName} passes them up to the bridge is not in these captures`;
-    wouldTell.push(`capture ${bondName} as well (beside its slaves and the bridge): an echo going up it is the loop, none is no loop`);
+    wouldTell.push(
+      pv.bond.includes(bondName)
+        ? `capture ${bondName} for as long as its slaves (here its capture had ended, or not begun, when these echoes came back): an echo going up it is the loop, none is no loop`
+        : `capture ${bondName} as well (beside its slaves and the bridge): an echo going up it is the loop, none is no loop`,
+    );
     if (f.kind === 'switch-reflection') wouldTell.push(`or read the bond's mode and all_slaves_active on the host: \`bondscope check\` (an active-backup bond that drops what its backup slave receives does not loop)`);
   } else {
     const missing = cannotTellBecause(v);
@@ -405,6 +412,8 @@ function uplinkNotes(v: VerdictInput, state: VerdictState, loopStarted: Verdict[
     const role = v.provable.slaves.includes(s) ? 'slave' : null;
     out.push(role ? `${s} was captured and carried no frame: the backup slave of an active-backup bond, a link that is down, or its frames filtered out of the file` : `${s} was captured and carried no frame`);
   }
+  // dumpcap writes each interface's frames in batches: a cut can fall before an interface's first.
+  for (const s of v.silentCut) out.push(`${s} was captured, but the file was cut short before any frame of it`);
   const u = v.uplink;
   if (u.echoesDropped > 0 && u.droppedOn && state === 'loops' && loopStarted) out.push(`before the loop began, the switches flooded the host side's broadcasts back into ${u.droppedOn} and ${u.droppedBy ?? bond} dropped them (${u.echoesDropped} time${u.echoesDropped === 1 ? '' : 's'}): the loop began when it stopped dropping them (all_slaves_active=1, a failover, a mode change)`);
   else if (u.echoesDropped > 0 && u.droppedOn && state !== 'loops') out.push(`the switches flood the host side's broadcasts back into ${u.droppedOn} (${u.echoesDropped} time${u.echoesDropped === 1 ? '' : 's'}), and ${u.droppedBy ?? bond} drops them: the bond's protection at work; a failover to a setup that passes them up (all_slaves_active=1, a load-balancing mode) would loop`);

@@ -8,7 +8,7 @@
  * flag that names no input, a usage error on one line.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { parseLinksJson } from '../../src/capture/host/links.js';
 import { capabilities } from '../../src/engine/capabilities.js';
 import { verdictOf } from '../../src/engine/verdict.js';
 import { emptyTopology } from '../../src/model/topology.js';
+import { analyzeFiles } from '../../src/pipeline/files.js';
 import { analysisText } from '../../src/report/analysis.js';
 import { runAnalyzer } from '../helpers/analyze.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
@@ -100,6 +101,24 @@ describe('what the uplink did, said', () => {
     expect(text).toMatch(/^ {2}eth1 +slave +0 frames +captured, carried nothing/m);
     expect(verdict.notes.some((n) => n.startsWith('eth1 was captured and carried no frame'))).toBe(true);
     expect(verdict.state).toBe('does-not-loop');
+  });
+
+  it('loop.pcapng cut at 3000 bytes (dumpcap wrote the slaves first): cannot tell, bond0 asked for as long as its slaves, the silent ports said to be past the cut', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bondscope-cut-'));
+    try {
+      const cut = join(dir, 'loop.pcapng');
+      writeFileSync(cut, readFileSync(join(CAPTURES, 'loop', 'loop.pcapng')).subarray(0, 3000));
+      const run = analyzeFiles([cut]);
+      expect(run.run.set.errors.map((e) => e.message).join()).toMatch(/cut short/);
+      const v = run.verdict;
+      expect(v.state).toBe('cannot-tell');
+      expect(v.line).toMatch(/whether bond0 passes them up/);
+      expect(v.wouldTell[0]).toMatch(/^capture bond0 for as long as its slaves/);
+      expect(v.notes).toContain('xenbr0 was captured, but the file was cut short before any frame of it');
+      expect(v.notes.some((n) => /carried no frame/.test(n))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
