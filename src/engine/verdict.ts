@@ -245,10 +245,13 @@ export function decide(v: VerdictInput): Verdict {
       f.kind === 'echo-or-repeat'
         ? `CANNOT TELL: frames went out of ${bondName} and came back in on it (${f.count} time${f.count === 1 ? '' : 's'}), but whether that is an echo or the sender repeating itself is not in a capture of ${bondName} alone`
         : `CANNOT TELL: the switches flood the host's broadcasts back (${f.interfaces.join(' → ')}), but whether ${bondName} passes them up to the bridge is not in these captures`;
+    // What would settle it: the bond's view of the echo, beside the slaves it came back on.
     wouldTell.push(
-      pv.bond.includes(bondName)
-        ? `capture ${bondName} for as long as its slaves (here its capture had ended, or not begun, when these echoes came back): an echo going up it is the loop, none is no loop`
-        : `capture ${bondName} as well (beside its slaves and the bridge): an echo going up it is the loop, none is no loop`,
+      f.kind === 'echo-or-repeat'
+        ? `capture ${bondName}'s slaves and the bridge beside it: an echo comes back in on a slave before it goes up ${bondName}, a repeat does not`
+        : pv.bond.includes(bondName)
+          ? `capture ${bondName} for as long as its slaves (here its capture had ended, or not begun, when these echoes came back): an echo going up it is the loop, none is no loop`
+          : `capture ${bondName} as well (beside its slaves and the bridge): an echo going up it is the loop, none is no loop`,
     );
     if (f.kind === 'switch-reflection') wouldTell.push(`or read the bond's mode and all_slaves_active on the host: \`bondscope check\` (an active-backup bond that drops what its backup slave receives does not loop)`);
   } else {
