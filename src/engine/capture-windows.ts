@@ -67,8 +67,9 @@ export class CaptureWindows {
   }
 
   /**
-   * Live capture: the session was capturing up to `t` (now, on the frames' clock) on every input
-   * that has begun, whether or not a frame came since: a quiet port is still watched.
+   * Live capture: the session was capturing up to `t` (a reorder horizon before now, on the frames'
+   * clock) on every input that has begun, whether or not a frame came since: a quiet port is still
+   * watched.
    */
   reach(t: number): void {
     for (let i = 0; i < MAX_WINDOWS; i++) if (this.inputLastT[i]! < t) this.inputLastT[i] = t;

@@ -178,8 +178,10 @@ export class Ingest {
     if (this.time.baseSec < 0) return;
     const t = this.time.of(tsSec, tsNsec, 0);
     if (t > this.maxT) this.maxT = t;
-    // The session was capturing all along: a port quiet since its last frame was still watched.
-    this.windows.reach(t);
+    // The session was capturing all along: a port quiet since its last frame was still watched —
+    // up to a horizon ago, the time within which every frame has come in (reorder.ts: dumpcap's
+    // per-interface batches over ssh arrive up to that late; a session stopped loses its last ones).
+    this.windows.reach(t - this.reorder.horizonNs);
     // Frames a horizon older than now are released; what they are grouped with settles a window later.
     this.reorder.advance(t);
     this.drain(false);
